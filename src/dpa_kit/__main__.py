@@ -1,0 +1,5 @@
+"""``python -m dpa_kit``."""
+
+from dpa_kit.cli import main
+
+main()

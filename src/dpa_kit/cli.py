@@ -1,0 +1,222 @@
+"""The ``dpa-kit`` command line: parses options, calls one library function, prints in French.
+
+The group catches :class:`~dpa_kit.exceptions.DpaKitError` once and turns it into one French message on
+stderr and a documented exit code (0 fine, 1 problems found or overdue, 2 bad usage or input,
+3 internal error with a crash report). No Python traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dpa_kit import __version__
+from dpa_kit.exceptions import ConventionError, DpaKitError
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+_CLICK_FR = {
+    "No such option": "option inconnue",
+    "No such command": "commande inconnue",
+    "Missing argument": "argument manquant",
+    "Missing option": "option manquante",
+    "Invalid value for": "valeur invalide pour",
+    "Got unexpected extra argument": "argument en trop",
+    "Got unexpected extra arguments": "arguments en trop",
+    "requires an argument": "attend une valeur",
+    "does not exist": "n'existe pas",
+    "is not one of": "ne fait pas partie de",
+    "is not a valid integer": "n'est pas un nombre entier",
+    "Did you mean": "Vouliez-vous dire",
+}
+
+
+def _fr(message: str) -> str:
+    for english, french in _CLICK_FR.items():
+        message = message.replace(english, french)
+    return message
+
+
+def echo_err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _crash_report(exc: BaseException) -> Path:
+    """Write the traceback (no locals, no environment) to a private file and return its path."""
+    fd, name = tempfile.mkstemp(prefix="dpa-kit-crash-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(f"dpa-kit {__version__}\n")
+        handle.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    return Path(name)
+
+
+class DpaGroup(click.Group):
+    """A click group that maps every error to a French message and an exit code."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            echo_err("Interrompu.")
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as exc:
+            hint = ""
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                hint = f"\nAide : {exc.ctx.command_path} --help"
+            echo_err(f"Erreur : {_fr(exc.format_message())}{hint}")
+            sys.exit(EXIT_USAGE)
+        except ConventionError as exc:
+            echo_err("Erreur dans les fichiers de convention :")
+            for problem in exc.problems:
+                echo_err(f"  - {problem}")
+            echo_err("Corrigez ces points puis relancez la commande.")
+            sys.exit(exc.exit_code)
+        except DpaKitError as exc:
+            echo_err(f"Erreur : {exc}")
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            echo_err("Interrompu.")
+            sys.exit(130)
+        except Exception as exc:  # noqa: BLE001 - last resort: never show a traceback
+            report = _crash_report(exc)
+            echo_err(
+                "Erreur interne de dpa-kit (ce n'est pas de votre fait). "
+                f"Un rapport technique a été écrit dans {report} ; transmettez-le à l'équipe dpa-kit."
+            )
+            sys.exit(EXIT_INTERNAL)
+        code = result if isinstance(result, int) else EXIT_OK
+        sys.exit(code)
+
+
+@dataclass
+class Settings:
+    """Options shared by every command."""
+
+    registers: Path
+    ledger_path: Path | None
+
+    @property
+    def ledger(self) -> Path:
+        return self.ledger_path or self.registers / "ledger.sqlite"
+
+
+pass_settings = click.make_pass_decorator(Settings)
+
+
+@click.group(cls=DpaGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", message="dpa-kit %(version)s")
+@click.option(
+    "--registers",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="DPA_KIT_REGISTERS",
+    default="registers",
+    show_default=True,
+    help="Dossier des conventions (variable DPA_KIT_REGISTERS).",
+)
+@click.option(
+    "--ledger",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="DPA_KIT_LEDGER",
+    default=None,
+    help="Journal SQLite (variable DPA_KIT_LEDGER ; par défaut ledger.sqlite dans le dossier des conventions).",
+)
+@click.pass_context
+def cli(ctx: click.Context, registers: Path, ledger: Path | None) -> None:
+    """dpa-kit : l'annexe 1 RGPD des conventions du Département, de la convention signée à
+    l'attestation de destruction.
+
+    \b
+    Exemples :
+      dpa-kit list registers
+      dpa-kit check registers
+      dpa-kit build registers -o annexes
+
+    La variable DPA_KIT_NOW (instant ISO 8601) remplace l'horloge, pour les tests et les audits.
+    """
+    ctx.obj = Settings(registers=registers, ledger_path=ledger)
+
+
+def _folder_arg(settings: Settings, folder: Path | None) -> Path:
+    return folder if folder is not None else settings.registers
+
+
+@cli.command("list")
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Présentation : tableau lisible ou JSON.")
+@pass_settings
+def list_command(settings: Settings, folder: Path | None, fmt: str) -> int:
+    """Liste les conventions d'un dossier (identifiant, structure, dispositif, période, options).
+
+    \b
+    Exemple :
+      dpa-kit list registers --format json
+    """
+    from dpa_kit.listing import summarise
+
+    rows = summarise(_folder_arg(settings, folder))
+    if fmt == "json":
+        click.echo(json.dumps([row.as_json() for row in rows], ensure_ascii=False, indent=2))
+    else:
+        _print_table(rows)
+    return EXIT_USAGE if any(row.error for row in rows) else EXIT_OK
+
+
+def _print_table(rows: list[Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} convention(s)", show_lines=False)
+    table.add_column("Identifiant", no_wrap=True)
+    table.add_column("Structure")
+    table.add_column("Disp.", no_wrap=True)
+    table.add_column("Période", no_wrap=True)
+    table.add_column("Sous-trait. / sécu. / sort")
+    for row in rows:
+        if row.error:
+            table.add_row(row.file, "[red]fichier invalide[/red]", "", "", "")
+        else:
+            table.add_row(row.id, row.structure or "—", row.dispositif or "—", row.period_fr, row.options)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    console.print(table)
+    bad = [row for row in rows if row.error]
+    if bad:
+        echo_err(f"{len(bad)} fichier(s) invalide(s), non listé(s) ci-dessus :")
+        for row in bad:
+            for problem in row.error or []:
+                echo_err(f"  - {problem}")
+        echo_err("Corrigez ces points puis relancez la commande.")
+
+
+@cli.command("schema")
+def schema_command() -> None:
+    """Affiche le schéma JSON du format de convention dpa-kit/1.
+
+    Les éditeurs (VS Code avec l'extension YAML...) s'en servent pour valider et compléter les
+    fichiers de convention.
+
+    \b
+    Exemple :
+      dpa-kit schema > dpa-kit-1.schema.json
+    """
+    from dpa_kit.model import json_schema
+
+    click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main(prog_name="dpa-kit")

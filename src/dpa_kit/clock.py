@@ -1,0 +1,72 @@
+"""Time: the clock (replaceable by ``DPA_KIT_NOW`` for tests and audits), Paris time, French dates.
+
+Instants are stored in UTC and shown in Europe/Paris. A 24-hour delay is 24 hours of elapsed time,
+so deadlines are computed on UTC instants and only converted for display.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from dpa_kit.exceptions import UsageError
+
+PARIS = ZoneInfo("Europe/Paris")
+NOW_ENV = "DPA_KIT_NOW"
+
+MONTHS_FR = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)
+NBSP = "\u00a0"
+
+
+def parse_instant(text: str, what: str = "instant") -> datetime:
+    """Parse an ISO-8601 instant; a value without offset is read as Paris local time."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise UsageError(
+            f"{what} « {text} » illisible : attendu une date et heure ISO 8601, "
+            "par exemple 2026-03-28T10:00 ou 2026-03-28T10:00+01:00"
+        ) from exc
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=PARIS)
+    return value.astimezone(timezone.utc)
+
+
+def now() -> datetime:
+    """The current instant in UTC, or the one given by ``DPA_KIT_NOW``."""
+    forced = os.environ.get(NOW_ENV)
+    if forced:
+        return parse_instant(forced, NOW_ENV)
+    return datetime.now(timezone.utc)
+
+
+def today() -> date:
+    """Today's date in Paris (by ``now()``)."""
+    return now().astimezone(PARIS).date()
+
+
+def french_date(day: date) -> str:
+    """« 1er janvier 2026 », « 31 décembre 2026 »."""
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{number} {MONTHS_FR[day.month - 1]} {day.year}"
+
+
+def french_datetime(instant: datetime) -> str:
+    """« samedi 28 mars 2026 à 10 h 00 (heure de Paris) » style, without the weekday."""
+    local = instant.astimezone(PARIS)
+    return f"{french_date(local.date())} à {local.hour:02d} h {local.minute:02d}"
+
+
+def french_amount(amount: Decimal | int | float) -> str:
+    """« 18 000 € », « 68 831,23 € » with non-breaking spaces."""
+    value = Decimal(str(amount)).quantize(Decimal("0.01"))
+    units, cents = divmod(abs(value), 1)
+    grouped = f"{int(units):,}".replace(",", NBSP)
+    sign = "-" if value < 0 else ""
+    text = grouped if cents == 0 else f"{grouped},{int(cents * 100):02d}"
+    return f"{sign}{text}{NBSP}€"

@@ -1,0 +1,392 @@
+"""The convention model, format ``dpa-kit/1``: one funding convention and the choices of its Annexe 1.
+
+A convention file may be a *draft*: answers can still be missing (``None`` or empty lists), since finding
+them is the job of :mod:`dpa_kit.checks`. What is malformed (wrong type, unknown key, invalid SIRET,
+impossible date, end before start, unknown option) is rejected here. Documents are rendered only from
+these validated models, never from raw dictionaries.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+FORMAT = "dpa-kit/1"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+# --- identifiers -------------------------------------------------------------------------------
+
+
+def siret_is_valid(siret: str) -> bool:
+    """True when ``siret`` is 14 digits passing the Luhn checksum (or La Poste's sum-of-digits rule).
+
+    La Poste's establishments (SIREN 356000000) are numbered sequentially and are the one documented
+    exception to the Luhn key: for them the sum of the digits is a multiple of 5.
+    """
+    if not re.fullmatch(r"\d{14}", siret):
+        return False
+    if siret.startswith("356000000"):
+        return sum(int(c) for c in siret) % 5 == 0
+    total = 0
+    for index, char in enumerate(reversed(siret)):
+        digit = int(char)
+        if index % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def _normalise_siret(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(
+            "le SIRET doit être écrit entre guillemets (\"34309733300078\"), sinon les zéros "
+            "de tête sont perdus"
+        )
+    if isinstance(value, str):
+        return re.sub(r"[\s.]", "", value)
+    return value
+
+
+def _check_siret(value: str) -> str:
+    if not re.fullmatch(r"\d{14}", value):
+        raise ValueError(f"un SIRET compte 14 chiffres ; « {value} » en compte {len(value)}")
+    if not siret_is_valid(value):
+        raise ValueError(
+            f"le SIRET « {value} » est invalide (clé de contrôle fausse) : vérifiez-le sur "
+            "l'avis de situation INSEE ou annuaire-entreprises.data.gouv.fr"
+        )
+    return value
+
+
+Siret = Annotated[str, BeforeValidator(_normalise_siret), AfterValidator(_check_siret)]
+
+
+def _check_country(value: str) -> str:
+    from dpa_kit.countries import COUNTRY_NAMES_FR
+
+    code = value.upper()
+    if code not in COUNTRY_NAMES_FR:
+        raise ValueError(
+            f"« {value} » n'est pas un code pays ISO 3166 à deux lettres (exemples : FR, DE, US)"
+        )
+    return code
+
+
+CountryCode = Annotated[str, AfterValidator(_check_country)]
+
+ConventionId = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$",
+        description="Identifiant stable de la convention : lettres, chiffres, '.', '_' et '-' "
+        "(utilisé dans les noms de fichiers et le journal).",
+        examples=["2026-FSL-ADIL-NUMERO-VERT"],
+    ),
+]
+
+
+# --- enumerations --------------------------------------------------------------------------------
+
+
+class SensitiveData(str, Enum):
+    """Special categories of Art. 9 and 10 GDPR, and the NIR (French social security number)."""
+
+    health = "health"
+    racial_or_ethnic_origin = "racial_or_ethnic_origin"
+    political_opinions = "political_opinions"
+    religious_beliefs = "religious_beliefs"
+    trade_union_membership = "trade_union_membership"
+    genetic = "genetic"
+    biometric = "biometric"
+    sex_life = "sex_life"
+    offences_and_convictions = "offences_and_convictions"
+    nir = "nir"
+
+    @property
+    def label(self) -> str:
+        return SENSITIVE_LABELS[self]
+
+
+SENSITIVE_LABELS: dict[SensitiveData, str] = {
+    SensitiveData.health: "données de santé",
+    SensitiveData.racial_or_ethnic_origin: "origine raciale ou ethnique",
+    SensitiveData.political_opinions: "opinions politiques",
+    SensitiveData.religious_beliefs: "convictions religieuses ou philosophiques",
+    SensitiveData.trade_union_membership: "appartenance syndicale",
+    SensitiveData.genetic: "données génétiques",
+    SensitiveData.biometric: "données biométriques",
+    SensitiveData.sex_life: "vie sexuelle ou orientation sexuelle",
+    SensitiveData.offences_and_convictions: "infractions et condamnations pénales",
+    SensitiveData.nir: "numéro de sécurité sociale (NIR)",
+}
+
+
+class FateAction(str, Enum):
+    """What the structure does with the data at the end of the convention (clause "Sort des données")."""
+
+    destroy = "destroy"
+    return_to_controller = "return_to_controller"
+    return_to_third_party = "return_to_third_party"
+
+
+# --- blocks ---------------------------------------------------------------------------------------
+
+
+class Person(_Model):
+    """A named signatory or representative."""
+
+    name: str | None = Field(None, description="Prénom et NOM.", examples=["Jean-Claude LEROY"])
+    role: str | None = Field(None, description="Qualité.", examples=["Président"])
+
+
+class Contact(_Model):
+    """A point of contact (a DPO, a service): at least one way to reach them once the file is complete."""
+
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
+class Controller(_Model):
+    """The Département, controller (responsable de traitement)."""
+
+    name: str | None = None
+    address: str | None = None
+    representative: Person | None = None
+    dpo: Contact | None = None
+
+
+class Processor(_Model):
+    """The funded structure, processor (sous-traitant; « l'organisme » in the clauses)."""
+
+    name: str | None = None
+    short_name: str | None = Field(None, description="Nom court utilisé dans les documents.")
+    siret: Siret | None = Field(None, description="SIRET à 14 chiffres, entre guillemets.")
+    address: str | None = None
+    representative: Person | None = None
+    dpo: Contact | None = Field(
+        None,
+        description="Délégué à la protection des données de la structure, ou null si elle n'en a "
+        "pas désigné (il faut alors l'écrire explicitement : « dpo: null »).",
+    )
+
+    @property
+    def display_name(self) -> str | None:
+        return self.short_name or self.name
+
+
+class Period(_Model):
+    """The period of application of the convention (article 3), both days included."""
+
+    start: date | None = None
+    end: date | None = None
+
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, end: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("start")
+        if start and end and end < start:
+            raise ValueError(
+                f"la fin de la période ({end.isoformat()}) précède son début ({start.isoformat()})"
+            )
+        return end
+
+
+class Processing(_Model):
+    """Section 1 of the annex: what is processed, why, and about whom."""
+
+    service: str | None = Field(None, description="Le service fourni par la structure.")
+    operations: str | None = Field(None, description="La nature des opérations sur les données.")
+    purposes: list[str] = Field(default_factory=list, description="Les finalités du traitement.")
+    data_categories: list[str] = Field(
+        default_factory=list, description="Les catégories de données personnelles traitées."
+    )
+    sensitive_data: list[SensitiveData] = Field(
+        default_factory=list,
+        description="Catégories particulières (art. 9 et 10 RGPD) et NIR parmi les données traitées.",
+    )
+    data_subjects: list[str] = Field(
+        default_factory=list, description="Les catégories de personnes concernées."
+    )
+    provided_by_controller: list[str] = Field(
+        default_factory=list,
+        description="Les informations que le Département met à la disposition de la structure.",
+    )
+
+
+class Subprocessor(_Model):
+    """A sub-processor the structure uses (a software publisher, a host...)."""
+
+    name: str | None = None
+    address: str | None = None
+    activities: list[str] = Field(default_factory=list)
+    country: CountryCode | None = Field(None, description="Code pays ISO 3166 (FR, DE...).")
+    contract_start: date | None = None
+    contract_end: date | None = None
+    safeguards: str | None = Field(
+        None, description="Garanties (art. 46 RGPD) si le pays est hors de l'UE/EEE."
+    )
+
+    @field_validator("contract_end")
+    @classmethod
+    def _end_after_start(cls, end: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("contract_start")
+        if start and end and end < start:
+            raise ValueError("la fin du contrat de sous-traitance précède son début")
+        return end
+
+
+class Subprocessing(_Model):
+    """Clause "Sous-traitance": option A (general authorisation) or B (specific authorisation)."""
+
+    option: Literal["A", "B"] | None = Field(
+        None, description="A : autorisation générale ; B : autorisation spécifique."
+    )
+    objection_period: str | None = Field(
+        None, description="Option A : délai d'objection du Département.", examples=["3 mois"]
+    )
+    authorised_activities: list[str] = Field(
+        default_factory=list, description="Option B : activités de traitement sous-traitées autorisées."
+    )
+    subprocessors: list[Subprocessor] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upper_option(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("option"), str):
+            data = {**data, "option": data["option"].strip().upper()}
+        return data
+
+
+class Transfer(_Model):
+    """A transfer of personal data outside the EU/EEA."""
+
+    country: CountryCode | None = None
+    recipient: str | None = None
+    safeguards: str | None = Field(
+        None,
+        description="Garanties appropriées (décision d'adéquation, clauses types, BCR...) ou, pour "
+        "l'art. 49 §1 al. 2, les documents qui les attestent.",
+    )
+
+
+class Security(_Model):
+    """Clause "Mesures de sécurité": option 1 (very limited exchanges, no platform) or 2 (other cases)."""
+
+    option: Literal[1, 2] | None = None
+    annex: str | None = Field(
+        None,
+        description="Option 2 : référence de l'annexe « Sécurité et Confidentialité » jointe.",
+        examples=["Annexe 4 - Sécurité et Confidentialité"],
+    )
+    certification: str | None = Field(
+        None, description="Option 2 : code de conduite ou certification appliqué, le cas échéant."
+    )
+    measures: list[str] = Field(
+        default_factory=list, description="Mesures supplémentaires convenues entre les parties."
+    )
+    responsibilities: str | None = Field(
+        None, description="Répartition des responsabilités au titre de l'article 32 RGPD."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _int_option(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("option"), str):
+            text = data["option"].strip()
+            if text in {"1", "2"}:
+                data = {**data, "option": int(text)}
+        return data
+
+
+class DataFate(_Model):
+    """Clause "Sort des données": what happens to the data at the end of the convention."""
+
+    action: FateAction | None = None
+    third_party: str | None = Field(
+        None, description="Tiers désigné par le Département (si action = return_to_third_party)."
+    )
+    third_party_information: str | None = Field(
+        None,
+        description="Si le tiers n'est pas encore connu : modalités d'information de la structure en "
+        "cours d'exécution.",
+    )
+
+
+class Notifications(_Model):
+    """Where and how fast the structure writes to the Département."""
+
+    breach_delay_hours: int = Field(
+        24, gt=0, description="Délai maximal de notification d'une violation au Département (heures)."
+    )
+    breach_address: str | None = Field(None, description="Adresse de notification des violations.")
+    rights_requests_address: str | None = Field(
+        None, description="Adresse de transmission des demandes d'exercice des droits."
+    )
+
+
+class Convention(_Model):
+    """One funding convention and the content of its Annexe 1 (format ``dpa-kit/1``)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+        json_schema_extra={"$id": "https://dpa-kit.invalid/schema/dpa-kit-1.json"},
+        title="Convention dpa-kit/1",
+    )
+
+    format: Literal["dpa-kit/1"] = Field(description="Version du format : toujours « dpa-kit/1 ».")
+    id: ConventionId
+    title: str | None = Field(None, description="Intitulé de l'opération.")
+    dispositif: str | None = Field(
+        None, description="Numéro du dispositif de l'appel à projets, entre guillemets.", examples=["2.2"]
+    )
+    amount: Decimal | None = Field(None, ge=0, description="Montant de la participation (euros).")
+    period: Period = Field(default_factory=Period)
+    controller: Controller = Field(default_factory=Controller)
+    processor: Processor = Field(default_factory=Processor)
+    processing: Processing = Field(default_factory=Processing)
+    subprocessing: Subprocessing = Field(default_factory=Subprocessing)
+    transfers: list[Transfer] = Field(default_factory=list)
+    security: Security = Field(default_factory=Security)
+    data_fate: DataFate = Field(default_factory=DataFate)
+    notifications: Notifications = Field(default_factory=Notifications)
+    waivers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Règles de contrôle levées, avec leur justification écrite : {CODE: raison}.",
+    )
+    notes: str | None = Field(None, description="Remarques internes (jamais reprises dans l'annexe).")
+
+    @property
+    def processor_dpo_declared(self) -> bool:
+        """True when the file says something about the structure's DPO, even ``dpo: null``."""
+        return "dpo" in self.processor.model_fields_set
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the convention format, for editors (YAML language servers) and tests."""
+    schema = Convention.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
