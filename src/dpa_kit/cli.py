@@ -217,6 +217,78 @@ def schema_command() -> None:
     click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
 
 
+_FORMAT_HELP = "Formats séparés par des virgules : md, html, docx, odt, pdf, ou all."
+_TEMPLATES_HELP = "Dossier de modèles Jinja2 qui remplacent ceux de dpa-kit (même nom de fichier)."
+
+
+@cli.command("annex")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "formats", default="pdf", show_default=True, help=_FORMAT_HELP)
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Dossier où écrire l'annexe.")
+@click.option("--draft", is_flag=True, help="Produire un PROJET même si des réponses manquent (blancs surlignés).")
+@click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path), help=_TEMPLATES_HELP)
+def annex_command(file: Path, formats: str, out_dir: Path, draft: bool, templates: Path | None) -> None:
+    """Produit l'annexe 1 remplie d'une convention.
+
+    Refuse une convention incomplète en listant ce qui manque, sauf avec --draft.
+
+    \b
+    Exemple :
+      dpa-kit annex registers/2026-FSL-ADIL-NUMERO-VERT.yaml --format pdf,docx -o annexes
+    """
+    from dpa_kit.build import parse_formats, render_annex
+    from dpa_kit.loader import load_convention
+
+    chosen = parse_formats(formats)
+    convention = load_convention(file).convention
+    for path in render_annex(convention, chosen, out_dir, draft=draft, templates=templates):
+        click.echo(f"Écrit : {path}")
+
+
+@cli.command("build")
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("annexes"), show_default=True, help="Dossier où écrire les annexes et index.html.")
+@click.option("--format", "formats", default="all", show_default=True, help=_FORMAT_HELP)
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
+              help="Nombre de processus (par défaut : un par cœur).")
+@click.option("--draft", is_flag=True, help="Produire des PROJETS pour les conventions incomplètes.")
+@click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path), help=_TEMPLATES_HELP)
+@pass_settings
+def build_command(settings: Settings, folder: Path | None, out_dir: Path, formats: str, jobs: int | None,
+                  draft: bool, templates: Path | None) -> int:
+    """Produit l'annexe 1 de toutes les conventions d'un dossier, et un index.html.
+
+    Les conventions impossibles à produire sont signalées ; les autres sont produites quand même
+    (code de sortie 1 s'il y a des échecs).
+
+    \b
+    Exemple :
+      dpa-kit build registers -o annexes --format pdf,odt -j 2
+    """
+    from rich.progress import Progress
+
+    from dpa_kit.build import build_folder, parse_formats
+
+    chosen = parse_formats(formats)
+    source = _folder_arg(settings, folder)
+    with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
+        task = progress.add_task("Annexes", total=None)
+        report = build_folder(source, out_dir, chosen, draft=draft, jobs=jobs, templates=templates,
+                              progress=lambda item: progress.advance(task))
+    click.echo(f"{len(report.succeeded)} annexe(s) produite(s) dans {out_dir} ({', '.join(chosen)}).")
+    click.echo(f"Index : {report.index}")
+    if report.failed:
+        echo_err(f"{len(report.failed)} convention(s) non produite(s) :")
+        for item in report.failed:
+            echo_err(f"- {item.file.name} :")
+            for line in (item.error or "").splitlines():
+                echo_err(f"    {line.strip()}")
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
 def main() -> None:
     """Console-script entry point."""
     cli.main(prog_name="dpa-kit")

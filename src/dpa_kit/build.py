@@ -1,0 +1,211 @@
+"""Producing filled annexes: one convention in several formats, or a whole folder in parallel.
+
+A batch build renders every convention it can, reports those it could not (unreadable file, answers
+missing) and still writes the others, plus an ``index.html`` that links every annex.
+"""
+
+from __future__ import annotations
+
+import html
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dpa_kit.annex import parse_blocks, render_markdown, document_date
+from dpa_kit.documents import FORMATS, DocumentMeta, write
+from dpa_kit.exceptions import DpaKitError, UsageError
+from dpa_kit.loader import LoadedConvention, iter_folder
+from dpa_kit.model import Convention
+
+
+def parse_formats(text: str) -> list[str]:
+    """``"pdf,docx"`` -> ``["pdf", "docx"]``; ``"all"`` -> every format."""
+    if text.strip() == "all":
+        return list(FORMATS)
+    formats = [part.strip().lower() for part in text.split(",") if part.strip()]
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise UsageError(
+            f"format(s) inconnu(s) : {', '.join(unknown) or '(aucun)'} ; formats possibles : "
+            f"{', '.join(FORMATS)} ou all"
+        )
+    return list(dict.fromkeys(formats))
+
+
+def annex_name(convention_id: str, fmt: str) -> str:
+    return f"{convention_id}.annexe1.{fmt}"
+
+
+def meta_for(convention: Convention, draft: bool) -> DocumentMeta:
+    processor = convention.processor.display_name or "structure"
+    title = f"Annexe 1 - Protection des données - {convention.id}"
+    subject = f"Convention {convention.id} : {convention.title or ''} ({processor})".replace(" : ( ", " (")
+    return DocumentMeta(
+        title=title,
+        author=convention.controller.name or "Département du Pas-de-Calais",
+        subject=subject,
+        day=document_date(convention),
+        draft=draft,
+    )
+
+
+def render_annex(
+    convention: Convention,
+    formats: Sequence[str],
+    out_dir: Path,
+    *,
+    draft: bool = False,
+    templates: Path | None = None,
+) -> list[Path]:
+    """Write the annex of one convention in each format into ``out_dir``; return the files written."""
+    markdown = render_markdown(convention, draft=draft, templates=templates)
+    is_draft = markdown.startswith("**PROJET")
+    blocks = parse_blocks(markdown)
+    meta = meta_for(convention, is_draft)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in formats:
+        data = write(fmt, markdown, blocks, meta, templates)
+        target = out_dir / annex_name(convention.id, fmt)
+        atomic_write(target, data)
+        written.append(target)
+    return written
+
+
+def atomic_write(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a temporary file in the same folder, then rename."""
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        # mkstemp creates 0600 files; a rendered annex gets the usual permissions (umask applies).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class BuildItem:
+    """The outcome for one convention file of a batch."""
+
+    file: Path
+    convention_id: str | None = None
+    structure: str | None = None
+    files: list[Path] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class BuildReport:
+    """What a batch build did."""
+
+    items: list[BuildItem]
+    index: Path | None = None
+
+    @property
+    def failed(self) -> list[BuildItem]:
+        return [item for item in self.items if item.error]
+
+    @property
+    def succeeded(self) -> list[BuildItem]:
+        return [item for item in self.items if not item.error]
+
+
+def _render_job(
+    loaded: LoadedConvention, formats: Sequence[str], out_dir: Path, draft: bool, templates: Path | None
+) -> BuildItem:
+    convention = loaded.convention
+    item = BuildItem(loaded.path, convention.id, convention.processor.display_name)
+    try:
+        item.files = render_annex(convention, formats, out_dir, draft=draft, templates=templates)
+    except DpaKitError as exc:
+        item.error = str(exc)
+    return item
+
+
+def build_folder(
+    folder: Path,
+    out_dir: Path,
+    formats: Sequence[str],
+    *,
+    draft: bool = False,
+    jobs: int | None = None,
+    templates: Path | None = None,
+    progress: Callable[[BuildItem], None] | None = None,
+) -> BuildReport:
+    """Render every convention of ``folder`` into ``out_dir``, on ``jobs`` processes."""
+    items: list[BuildItem] = []
+    todo: list[LoadedConvention] = []
+    for result in iter_folder(folder):
+        if result.loaded is not None:
+            todo.append(result.loaded)
+        else:
+            assert result.error is not None
+            item = BuildItem(result.path, error=str(result.error))
+            items.append(item)
+            if progress:
+                progress(item)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    if jobs == 1 or len(todo) < 2:
+        for loaded in todo:
+            item = _render_job(loaded, formats, out_dir, draft, templates)
+            items.append(item)
+            if progress:
+                progress(item)
+    else:
+        # "spawn": forking a process that already runs threads (typst, a test runner) can deadlock.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context) as pool:
+            futures = [pool.submit(_render_job, loaded, formats, out_dir, draft, templates) for loaded in todo]
+            for future in as_completed(futures):
+                item = future.result()
+                items.append(item)
+                if progress:
+                    progress(item)
+    items.sort(key=lambda i: i.file.name)
+    report = BuildReport(items)
+    report.index = write_index(report, out_dir)
+    return report
+
+
+def write_index(report: BuildReport, out_dir: Path) -> Path:
+    """An ``index.html`` linking every annex of the batch, and listing the failures."""
+    rows = []
+    for item in report.items:
+        if item.error:
+            continue
+        links = " ".join(
+            f'<a href="{html.escape(p.name)}">{html.escape(p.suffix[1:].upper())}</a>' for p in item.files
+        )
+        rows.append(
+            f"<tr><td>{html.escape(item.convention_id or '')}</td>"
+            f"<td>{html.escape(item.structure or '')}</td><td>{links}</td></tr>"
+        )
+    failures = "".join(
+        f"<li><strong>{html.escape(item.file.name)}</strong> : {html.escape(item.error or '')}</li>"
+        for item in report.failed
+    )
+    page = (
+        "<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">"
+        "<title>Annexes 1 - protection des données</title>"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:.3em .6em}li{white-space:pre-wrap}</style></head><body>"
+        f"<h1>Annexes 1 ({len(report.succeeded)} produite(s), {len(report.failed)} en échec)</h1>"
+        "<table><thead><tr><th>Convention</th><th>Structure</th><th>Documents</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+        + (f"<h2>Non produites</h2><ul>{failures}</ul>" if failures else "")
+        + "</body></html>\n"
+    )
+    index = out_dir / "index.html"
+    atomic_write(index, page.encode("utf-8"))
+    return index
