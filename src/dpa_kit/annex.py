@@ -10,6 +10,7 @@ the convention with the list of what is missing; a draft render shows a visible 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -80,8 +81,13 @@ def packaged_templates() -> Path:
     return Path(__file__).resolve().parents[2] / "templates"
 
 
+@functools.lru_cache(maxsize=16)
 def environment(templates: Path | None = None, *, autoescape: bool = False) -> jinja2.Environment:
-    """A strict Jinja2 environment that looks in the user's folder first, then the packaged one."""
+    """A strict Jinja2 environment that looks in the user's folder first, then the packaged one.
+
+    Cached: compiling the annex template costs more than rendering it. Jinja2 still reloads a template
+    whose file changed on disk.
+    """
     search = [str(templates)] if templates else []
     search.append(str(packaged_templates()))
     return jinja2.Environment(
@@ -247,11 +253,16 @@ class Block:
         return "".join(run.text for run in self.runs)
 
 
-def parse_blocks(markdown: str) -> list[Block]:
-    """Parse the Markdown subset of the templates into blocks (CommonMark, by markdown-it-py)."""
+@functools.cache
+def _markdown_parser() -> Any:
     from markdown_it import MarkdownIt
 
-    tokens = MarkdownIt("commonmark").parse(markdown)
+    return MarkdownIt("commonmark")
+
+
+def parse_blocks(markdown: str) -> list[Block]:
+    """Parse the Markdown subset of the templates into blocks (CommonMark, by markdown-it-py)."""
+    tokens = _markdown_parser().parse(markdown)
     blocks: list[Block] = []
     depth = 0
     heading = 0

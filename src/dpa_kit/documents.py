@@ -120,13 +120,16 @@ def to_docx(blocks: list[Block], meta: DocumentMeta) -> bytes:
         section.header.paragraphs[0].text = "PROJET : document incomplet, à ne pas signer"
     else:
         section.header.paragraphs[0].text = meta.subject
+    # python-docx resolves a style *name* by scanning every style (~3 ms a paragraph); the ids of the
+    # default template's styles are stable, so they are set directly on the paragraph element.
+    for name in ("Heading 1", "Heading 2", "List Bullet", "List Bullet 2"):
+        document.styles[name]  # fails loudly if the template ever lacks one of them
     for block in blocks:
+        paragraph = document.add_paragraph()
         if block.kind == "heading":
-            paragraph = document.add_heading(level=block.level)
+            paragraph._p.style = f"Heading{block.level}"
         elif block.kind == "item":
-            paragraph = document.add_paragraph(style="List Bullet" if block.level == 1 else "List Bullet 2")
-        else:
-            paragraph = document.add_paragraph()
+            paragraph._p.style = "ListBullet" if block.level == 1 else "ListBullet2"
         for run in block.runs:
             piece = paragraph.add_run(run.text)
             piece.bold = run.bold or None

@@ -1,0 +1,120 @@
+"""dpa-kit benchmarks: one command, ratios measured side by side in the same run.
+
+    .venv/bin/python benchmarks/run.py            # every benchmark
+    .venv/bin/python benchmarks/run.py annex      # only some: annex, check
+
+The machine is shared and noisy: read the ratios, not the absolute times. Nothing here is a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+REGISTERS = ROOT / "registers"
+
+
+def make_folder(target: Path, count: int) -> Path:
+    """A folder of ``count`` conventions derived from the examples (ids and names varied)."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REGISTERS / "defaults.yaml", target / "defaults.yaml")
+    sources = [p for p in sorted(REGISTERS.glob("*.yaml")) if p.name != "defaults.yaml"]
+    for index in range(count):
+        data = yaml.safe_load(sources[index % len(sources)].read_text(encoding="utf-8"))
+        data["id"] = f"BENCH-{index:04d}"
+        data["processor"]["short_name"] = f"Structure {index}"
+        (target / f"BENCH-{index:04d}.yaml").write_text(
+            yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
+    return target
+
+
+def timed(func, *args, **kwargs) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = func(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def bench_annex(work: Path, count: int) -> None:
+    from dpa_kit.annex import parse_blocks, render_markdown
+    from dpa_kit.build import build_folder, meta_for
+    from dpa_kit.documents import FORMATS, write
+    from dpa_kit.loader import load_folder
+
+    folder = make_folder(work / "conventions", count)
+    print(f"\n== annex: {count} conventions ==")
+    load_time, loaded = timed(load_folder, folder)
+    print(f"load and validate: {load_time / count * 1000:.2f} ms per convention")
+    conventions = [item.convention for item in loaded]
+    per_format = {}
+    text_time, prepared = timed(
+        lambda: [(c, m := render_markdown(c), parse_blocks(m), meta_for(c, False)) for c in conventions]
+    )
+    print(f"template + parse: {text_time / count * 1000:.2f} ms per annex")
+    for fmt in FORMATS:
+        seconds, _ = timed(lambda: [write(fmt, m, b, meta) for c, m, b, meta in prepared])
+        per_format[fmt] = seconds
+        print(f"  {fmt:5s}: {seconds / count * 1000:7.2f} ms per annex")
+    for jobs in (1, 2):
+        out = work / f"out-j{jobs}"
+        seconds, report = timed(build_folder, folder, out, list(FORMATS), jobs=jobs)
+        print(f"build, every format, -j {jobs}: {seconds:6.2f} s ({seconds / count * 1000:.1f} ms per convention)")
+        build_seconds = seconds
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        print("LibreOffice not installed: no comparison")
+        return
+    docx = sorted((work / "out-j2").glob("*.docx"))
+    profile = (work / "lo-profile").as_uri()
+    seconds, _ = timed(
+        subprocess.run,
+        [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(work / "lo"), *map(str, docx)],
+        check=True, capture_output=True,
+    )
+    print(f"LibreOffice headless, the same {len(docx)} DOCX to PDF: {seconds:6.2f} s")
+    print(f"ratio: dpa-kit build in 5 formats (-j 2) takes {build_seconds / seconds:.2f}x "
+          f"LibreOffice's PDF conversion alone")
+
+
+def bench_check(work: Path, count: int) -> None:
+    folder = make_folder(work / "check-conventions", count)
+    print(f"\n== check: {count} conventions ==")
+    exe = Path(sys.executable).parent / "dpa-kit"
+    seconds, _ = timed(subprocess.run, [str(exe), "check", str(folder)], capture_output=True)
+    print(f"dpa-kit check on {count} conventions: {seconds:.2f} s")
+    one = next(folder.glob("BENCH-*.yaml"))
+    runs = 5
+    seconds, _ = timed(lambda: [subprocess.run([str(exe), "check", str(one)], capture_output=True) for _ in range(runs)])
+    baseline, _ = timed(lambda: [subprocess.run([sys.executable, "-c", "import pydantic, yaml, click"],
+                                                capture_output=True) for _ in range(runs)])
+    print(f"one file: {seconds / runs * 1000:.0f} ms; python importing pydantic+PyYAML+click: "
+          f"{baseline / runs * 1000:.0f} ms; ratio {seconds / baseline:.2f}")
+
+
+BENCHES = {"annex": (bench_annex, 200), "check": (bench_check, 1000)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="*", choices=[*BENCHES, []], help="benchmarks to run (default: all)")
+    args = parser.parse_args()
+    names = args.names or list(BENCHES)
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory(prefix="dpa-kit-bench-") as temp:
+        for name in names:
+            func, count = BENCHES[name]
+            func(Path(temp) / name, count)
+
+
+if __name__ == "__main__":
+    main()
