@@ -4,9 +4,16 @@ Library first: everything the ``dpa-kit`` command does is reachable from these m
 (:mod:`dpa_kit.loader`, :mod:`dpa_kit.model`, ...). The library never prints, exits or prompts.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
-try:
-    __version__ = version("dpa-kit")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> Any:
+    # Resolved on first use: importlib.metadata costs ~60 ms at start-up, which `check` should not pay.
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("dpa-kit")
+        except PackageNotFoundError:  # a source tree that was never installed
+            return "0+unknown"
+    raise AttributeError(name)

@@ -18,8 +18,8 @@ from typing import Any
 
 import click
 
-from dpa_kit import __version__
-from dpa_kit.exceptions import ConventionError, DpaKitError
+import dpa_kit
+from dpa_kit.exceptions import ConventionError, DpaKitError, UsageError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -53,7 +53,7 @@ def _crash_report(exc: BaseException) -> Path:
     """Write the traceback (no locals, no environment) to a private file and return its path."""
     fd, name = tempfile.mkstemp(prefix="dpa-kit-crash-", suffix=".txt")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(f"dpa-kit {__version__}\n")
+        handle.write(f"dpa-kit {dpa_kit.__version__}\n")
         handle.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
     return Path(name)
 
@@ -115,7 +115,7 @@ pass_settings = click.make_pass_decorator(Settings)
 
 
 @click.group(cls=DpaGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", "-V", message="dpa-kit %(version)s")
+@click.version_option(None, "--version", "-V", package_name="dpa-kit", message="dpa-kit %(version)s")
 @click.option(
     "--registers",
     type=click.Path(file_okay=False, path_type=Path),
@@ -215,6 +215,110 @@ def schema_command() -> None:
     from dpa_kit.model import json_schema
 
     click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
+
+
+@cli.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Présentation : texte lisible (couleurs sur un terminal) ou JSON.")
+@click.option("--strict", is_flag=True, help="Les avertissements font aussi échouer la vérification (code 1).")
+@click.option("--convention", "convention_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Pour un document (docx, odt, pdf, md) : la convention dont il doit reprendre les clauses.")
+@pass_settings
+def check_command(settings: Settings, paths: tuple[Path, ...], fmt: str, strict: bool,
+                  convention_file: Path | None) -> int:
+    """Vérifie des conventions (fichiers ou dossiers) ou des annexes avant signature.
+
+    Trouve les réponses manquantes, les blancs du modèle, les contradictions et les risques.
+    Code de sortie : 0 sans erreur, 1 si des erreurs (ou des avertissements avec --strict),
+    2 si un fichier est illisible.
+
+    \b
+    Exemples :
+      dpa-kit check registers
+      dpa-kit check annexes/2026-FSL-ADIL-NUMERO-VERT.annexe1.docx --convention registers/2026-FSL-ADIL-NUMERO-VERT.yaml
+    """
+    from dpa_kit.checks import Report, check_conventions, findings_from_problems
+    from dpa_kit.doccheck import DOCUMENT_SUFFIXES, check_document
+    from dpa_kit.loader import load_paths
+
+    targets = list(paths) or [settings.registers]
+    documents = [p for p in targets if p.suffix.lower() in DOCUMENT_SUFFIXES]
+    conventions = [p for p in targets if p not in documents]
+    for path in conventions:
+        if not path.exists():
+            raise UsageError(f"{path} : fichier ou dossier introuvable")
+    if convention_file is not None and not documents:
+        raise UsageError("--convention s'utilise avec un document à vérifier (docx, odt, pdf ou md)")
+    loaded, problems = load_paths(conventions)
+    report = check_conventions(loaded)
+    for document in documents:
+        other = check_document(document, convention_file)
+        report = Report(report.findings + other.findings, report.checked + other.checked)
+    load_findings = findings_from_problems(problems)
+    all_findings = load_findings + report.findings
+    if fmt == "json":
+        click.echo(json.dumps([f.as_json() for f in all_findings], ensure_ascii=False, indent=2))
+    else:
+        _print_findings(all_findings, report, len(problems))
+    if problems:
+        return EXIT_USAGE
+    return EXIT_PROBLEMS if report.failed(strict) else EXIT_OK
+
+
+def _print_findings(findings: list[Any], report: Any, unreadable: int) -> None:
+    colours = {"error": "red", "warning": "yellow", "info": "cyan"}
+    by_file: dict[str, list[Any]] = {}
+    for finding in findings:
+        by_file.setdefault(finding.file or "(dossier)", []).append(finding)
+    for file, items in by_file.items():
+        click.secho(file, bold=True)
+        for f in items:
+            where = f"ligne {f.line}" if f.line else "—"
+            label = {"error": "erreur", "warning": "avertissement", "info": "info"}[f.severity.value]
+            head = click.style(f"{label} {f.code}", fg=colours[f.severity.value])
+            field = f" [{f.field}]" if f.field else ""
+            click.echo(f"  {where:>9}  {head}{field} : {f.message}")
+            if f.waived:
+                click.echo(click.style(f"             levée : {f.waived}", fg="green"))
+    counts = report.counts()
+    waived = sum(1 for f in report.findings if f.waived)
+    summary = (f"{len(report.checked)} fichier(s) vérifié(s) : {counts['error']} erreur(s), "
+               f"{counts['warning']} avertissement(s), {counts['info']} information(s)")
+    if waived:
+        summary += f", {waived} levée(s) justifiée(s)"
+    if unreadable:
+        summary += f" ; {unreadable} problème(s) de lecture (code L001) : corrigez ces fichiers d'abord"
+    click.echo(summary + ".")
+
+
+@cli.command("rules")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+              help="Présentation : texte, tableau Markdown (celui du README) ou JSON.")
+def rules_command(fmt: str) -> None:
+    """Liste les règles de vérification, avec leur code et leur explication.
+
+    \b
+    Exemple :
+      dpa-kit rules --format markdown
+    """
+    from dpa_kit.checks import all_rules, rule_table_markdown
+    from dpa_kit.doccheck import DOCUMENT_RULES
+
+    if fmt == "markdown":
+        table = rule_table_markdown()
+        extra = "\n".join(f"| {c} | {s} | {t} | {e} |" for c, s, t, e in DOCUMENT_RULES)
+        click.echo(table + "\n" + extra)
+        return
+    rows = [(r.code, r.severity.value, r.title, r.explanation) for r in all_rules()] + list(DOCUMENT_RULES)
+    rows.sort()
+    if fmt == "json":
+        click.echo(json.dumps([dict(zip(("code", "severity", "title", "explanation"), r)) for r in rows],
+                              ensure_ascii=False, indent=2))
+        return
+    for code, severity, title, explanation in rows:
+        click.echo(f"{code}  {severity:<8} {title}")
+        click.echo(f"      {explanation}")
 
 
 _FORMAT_HELP = "Formats séparés par des virgules : md, html, docx, odt, pdf, ou all."

@@ -1,0 +1,230 @@
+"""Every check rule: a convention that breaks it and one that does not; output, waivers, exit codes."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ADIL, REGISTERS, REPO
+from helpers import run, write
+
+from dpa_kit.checks import FINDINGS_JSON_SCHEMA, RULES, all_rules, check_conventions, rule_table_markdown
+from dpa_kit.loader import load_convention
+
+BASE = yaml.safe_load(ADIL.read_text(encoding="utf-8"))
+DELETE = object()
+
+
+def patched(patch: dict) -> dict:
+    data = copy.deepcopy(BASE)
+
+    def apply(target: dict, changes: dict) -> None:
+        for key, value in changes.items():
+            if value is DELETE:
+                target.pop(key, None)
+            elif isinstance(value, dict) and isinstance(target.get(key), dict):
+                apply(target[key], value)
+            else:
+                target[key] = value
+
+    apply(data, patch)
+    return data
+
+
+def codes_for(tmp_path: Path, data: dict, name: str = "c.yaml") -> dict[str, list]:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    report = check_conventions([load_convention(path)])
+    found: dict[str, list] = {}
+    for finding in report.findings:
+        found.setdefault(finding.code, []).append(finding)
+    return found
+
+
+SUB_US = {"name": "Cloud Inc", "activities": ["hébergement"], "country": "US"}
+CASES = {
+    "C101": ({"processing": {"service": None}}, {"processing": {"service": "Accueil."}}),
+    "C102": ({"processing": {"operations": ""}}, {}),
+    "C103": ({"processing": {"purposes": []}}, {}),
+    "C104": ({"processing": {"data_categories": []}}, {}),
+    "C105": ({"processing": {"data_subjects": [" "]}}, {}),
+    "C106": ({"subprocessing": {"option": None}}, {}),
+    "C107": ({"subprocessing": {"objection_period": None}}, {"subprocessing": {"option": "B", "objection_period": None, "authorised_activities": ["hébergement"]}}),
+    "C108": ({"subprocessing": {"option": "B", "authorised_activities": []}}, {"subprocessing": {"option": "B", "authorised_activities": ["hébergement"]}}),
+    "C109": ({"security": {"option": None}}, {}),
+    "C110": ({"security": {"option": 2}}, {"security": {"option": 2, "annex": "Annexe 4"}}),
+    "C111": ({"data_fate": {"action": None}}, {}),
+    "C112": ({"data_fate": {"action": "return_to_third_party"}}, {"data_fate": {"action": "return_to_third_party", "third_party": "ADIL 59"}}),
+    "C113": ({"notifications": {"breach_address": "Delegue.Protection.Donnees(at)pasdecalais.fr"}}, {}),
+    "C114": ({"notifications": {"rights_requests_address": None}}, {}),
+    "C115": ({"processor": {"dpo": DELETE}}, {"processor": {"dpo": {"name": "M. X", "email": "dpo@adil.fr"}}}),
+    "C116": ({"processor": {"name": None}}, {}),
+    "C117": ({"processor": {"siret": DELETE}}, {}),
+    "C118": ({"period": {"start": DELETE}}, {}),
+    "C119": ({"period": {"end": DELETE}}, {}),
+    "P201": ({"processing": {"data_subjects": ["Nom de la structure"]}}, {"processing": {"data_subjects": ["usagers de la structure"]}}),
+    "K301": ({"subprocessing": {"subprocessors": [SUB_US]}}, {"subprocessing": {"subprocessors": [{**SUB_US, "safeguards": "clauses contractuelles types 2021/914"}]}}),
+    "K302": ({"transfers": [{"country": "US", "recipient": "Cloud Inc"}]}, {"transfers": [{"country": "US", "recipient": "Cloud Inc", "safeguards": "DPF"}]}),
+    "K303": ({"subprocessing": {"option": "B", "authorised_activities": ["hébergement"], "subprocessors": [{"name": "X", "activities": ["envoi de SMS"], "country": "FR"}]}},
+             {"subprocessing": {"option": "B", "authorised_activities": ["hébergement"], "subprocessors": [{"name": "X", "activities": ["Hébergement."], "country": "FR"}]}}),
+    "K304": ({"notifications": {"breach_delay_hours": 48}}, {"notifications": {"breach_delay_hours": 24}}),
+    "K305": ({"notifications": {"breach_delay_hours": 96}}, {"notifications": {"breach_delay_hours": 72}}),
+    "K306": ({"subprocessing": {"subprocessors": [{"name": "X", "country": "FR", "activities": ["a"], "contract_end": "2026-06-30"}]}},
+             {"subprocessing": {"subprocessors": [{"name": "X", "country": "FR", "activities": ["a"], "contract_end": "2027-06-30"}]}}),
+    "K307": ({"subprocessing": {"option": None, "subprocessors": [{"name": "X", "country": "FR"}]}},
+             {"subprocessing": {"option": "A", "subprocessors": [{"name": "X", "country": "FR"}]}}),
+    "R401": ({"processing": {"sensitive_data": ["health"]}}, {"processing": {"sensitive_data": ["health"]}, "security": {"option": 2, "annex": "Annexe 4"}}),
+    "R402": ({"processing": {"data_categories": ["noms", "situation de handicap"]}}, {"processing": {"data_categories": ["noms", "situation de handicap"], "sensitive_data": ["health"]}, "security": {"option": 2, "annex": "A4"}}),
+    "R403": ({"processing": {"operations": "saisie dans l'extranet du Département"}}, {"processing": {"operations": "saisie dans l'extranet du Département"}, "security": {"option": 2, "annex": "A4"}}),
+    "R404": ({"processing": {"sensitive_data": ["nir"]}, "security": {"option": 2, "annex": "A4"}}, {}),
+    "W001": ({"waivers": {"Z999": "parce que"}}, {"waivers": {"R403": "le Département fournit l'extranet, option 1 maintenue"}}),
+}
+
+
+def test_every_convention_rule_has_a_case() -> None:
+    assert set(CASES) == set(RULES)
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_rule_breaks_and_passes(tmp_path: Path, code: str) -> None:
+    breaking, passing = CASES[code]
+    found = codes_for(tmp_path, patched(breaking))
+    assert code in found, f"{code} not raised; got {sorted(found)}"
+    finding = found[code][0]
+    assert finding.message and finding.file.endswith("c.yaml")
+    assert code not in codes_for(tmp_path, patched(passing), "ok.yaml")
+
+
+def test_findings_carry_file_line_and_field(tmp_path: Path) -> None:
+    found = codes_for(tmp_path, patched({"notifications": {"breach_delay_hours": 96}}))
+    finding = found["K305"][0]
+    assert finding.field == "notifications.breach_delay_hours"
+    text = (tmp_path / "c.yaml").read_text().splitlines()
+    assert "breach_delay_hours: 96" in text[finding.line - 1]
+
+
+def test_the_examples_pass_with_no_error() -> None:
+    result = run("check", REGISTERS)
+    assert result.exit_code == 0, result.output
+    assert " 0 erreur(s), 0 avertissement(s)" in result.stdout
+
+
+def test_folder_rules_duplicate_id_and_siret_under_two_names(tmp_path: Path) -> None:
+    write(tmp_path / "a.yaml", yaml.safe_dump(patched({}), allow_unicode=True))
+    write(tmp_path / "b.yaml", yaml.safe_dump(patched({"processor": {"name": "Autre nom"}}), allow_unicode=True))
+    result = run("check", tmp_path, "--format", "json")
+    assert result.exit_code == 1
+    codes = {f["code"] for f in json.loads(result.stdout)}
+    assert {"F501", "F502"} <= codes
+    write(tmp_path / "b.yaml", yaml.safe_dump(patched({"id": "AUTRE"}), allow_unicode=True))
+    codes = {f["code"] for f in json.loads(run("check", tmp_path, "--format", "json").stdout)}
+    assert not {"F501", "F502"} & codes
+
+
+def test_waiver_is_shown_and_does_not_fail(tmp_path: Path) -> None:
+    data = patched({"processing": {"operations": "saisie dans l'extranet"},
+                    "waivers": {"R403": "extranet en lecture seule, échanges très limités"}})
+    path = write(tmp_path / "c.yaml", yaml.safe_dump(data, allow_unicode=True))
+    result = run("check", path, "--strict")
+    assert result.exit_code == 0, result.output
+    assert "R403" in result.stdout and "levée : extranet en lecture seule" in result.stdout
+    findings = json.loads(run("check", path, "--format", "json").stdout)
+    assert [f["waived"] for f in findings if f["code"] == "R403"] == ["extranet en lecture seule, échanges très limités"]
+
+
+def test_exit_codes_error_warning_strict_and_bad_input(tmp_path: Path) -> None:
+    warn = write(tmp_path / "w" / "c.yaml", yaml.safe_dump(patched({"notifications": {"breach_delay_hours": 48}}), allow_unicode=True))
+    assert run("check", warn).exit_code == 0
+    assert run("check", warn, "--strict").exit_code == 1
+    error = write(tmp_path / "e" / "c.yaml", yaml.safe_dump(patched({"processing": {"service": None}}), allow_unicode=True))
+    result = run("check", error)
+    assert result.exit_code == 1 and "erreur C101" in result.stdout
+    bad = write(tmp_path / "b" / "c.yaml", "format: dpa-kit/1\nid: X\nsecurity: {option: 7}\n")
+    result = run("check", bad, "--format", "json")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)[0]["code"] == "L001"
+    assert run("check", tmp_path / "absent").exit_code == 2
+
+
+def test_json_output_matches_its_schema(tmp_path: Path) -> None:
+    import jsonschema
+
+    data = patched({"processing": {"service": None, "data_categories": ["NIR"]}, "waivers": {"R402": "raison"}})
+    path = write(tmp_path / "c.yaml", yaml.safe_dump(data, allow_unicode=True))
+    write(tmp_path / "bad.yaml", "format: dpa-kit/1\nid: BAD\nperiod: {start: 2026-02-30}\n")
+    findings = json.loads(run("check", tmp_path, "--format", "json").stdout)
+    jsonschema.validate(findings, FINDINGS_JSON_SCHEMA)
+    assert {"L001", "C101", "R402"} <= {f["code"] for f in findings}
+    assert all(f["file"] for f in findings)
+    assert path.exists()
+
+
+def test_rules_command_lists_every_rule_and_the_readme_table_is_in_step() -> None:
+    result = run("rules")
+    for current in all_rules():
+        assert current.code in result.stdout
+    table = run("rules", "--format", "markdown").stdout.strip()
+    assert table.startswith(rule_table_markdown())
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert table in readme, "README rule table is stale: paste `dpa-kit rules --format markdown` into it"
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+
+def _docx_of(tmp_path: Path) -> Path:
+    result = run("annex", ADIL, "--format", "docx,md,pdf,odt", "-o", tmp_path)
+    assert result.exit_code == 0
+    return tmp_path / "2026-FSL-ADIL-NUMERO-VERT.annexe1.docx"
+
+
+@pytest.mark.parametrize("fmt", ["docx", "odt", "pdf", "md"])
+def test_a_produced_annex_passes_the_document_check(tmp_path: Path, fmt: str) -> None:
+    _docx_of(tmp_path)
+    document = tmp_path / f"2026-FSL-ADIL-NUMERO-VERT.annexe1.{fmt}"
+    result = run("check", document, "--convention", ADIL)
+    assert result.exit_code == 0, result.output
+
+
+def test_document_edited_by_hand_is_caught(tmp_path: Path) -> None:
+    from docx import Document
+
+    docx = _docx_of(tmp_path)
+    document = Document(str(docx))
+    for paragraph in document.paragraphs:
+        if "délai minimum de 3 mois" in paragraph.text:
+            for run_ in paragraph.runs:
+                run_.text = run_.text.replace("3 mois", "15 jours")
+    document.add_paragraph("Le Département dispose d'un délai de [...] pour répondre.")
+    edited = tmp_path / "edited.docx"
+    document.save(str(edited))
+    result = run("check", edited, "--convention", ADIL, "--format", "json")
+    assert result.exit_code == 1
+    findings = json.loads(result.stdout)
+    codes = [f["code"] for f in findings]
+    assert "D601" in codes  # the [...] left in
+    modified = [f["message"] for f in findings if f["code"] == "D603"]
+    assert len(modified) == 1 and "L'organisme peut faire appel à un sous-traitant" in modified[0]
+    assert any(f["code"] == "D604" and "[...]" in f["message"] for f in findings)
+
+
+def test_template_text_with_blanks_is_caught(tmp_path: Path) -> None:
+    seed = (REPO.parent / "shared" / "seeds" / "000_e37b75b9ee91e13a.txt")
+    if seed.is_file():
+        lines = seed.read_text(encoding="utf-8").splitlines()[775:930]
+        text = "\n".join(lines)
+    else:  # the shared folder is not part of a clone: a representative excerpt
+        text = "Choisir l'une des deux options :\nOption A\nLe département dispose d'un délai minimum de [...].\n"
+    doc = write(tmp_path / "modele.md", text)
+    findings = json.loads(run("check", doc, "--format", "json").stdout)
+    labels = " ".join(f["message"] for f in findings)
+    assert "Choisir l'une des deux options" in labels and "[...]" in labels
+
+
+def test_unreadable_document_is_exit_2(tmp_path: Path) -> None:
+    bad = write(tmp_path / "x.docx", "not a zip")
+    result = run("check", bad)
+    assert result.exit_code == 2 and "illisible" in result.stderr
