@@ -396,3 +396,4 @@ def build_command(settings: Settings, folder: Path | None, out_dir: Path, format
 def main() -> None:
     """Console-script entry point."""
     cli.main(prog_name="dpa-kit")
+from dpa_kit import cli_breach as _cli_breach  # noqa: E402,F401  (registers the ledger and breach commands)

@@ -1,0 +1,359 @@
+"""Personal data breaches: declaration, the 24-hour and 72-hour clocks, follow-up, the breach register.
+
+A breach is a sequence of ledger events on one subject (its id, for example ``V-2026-0001``). Its state
+is the fold of those events. Deadlines are computed on UTC instants (a 24-hour delay is 24 hours of
+elapsed time, across daylight-saving changes) and shown in Europe/Paris.
+
+Two sides: a *structure* declares a breach and has ``breach_delay_hours`` (24 h) to notify the
+Département; the *Département* records the notification it received, which starts its own 72-hour
+clock to notify the CNIL (GDPR Art. 33(1)), and documents the Art. 34 decision on informing people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from dpa_kit import clock
+from dpa_kit.exceptions import UsageError
+from dpa_kit.ledger import Event, Ledger
+
+CNIL_DELAY = timedelta(hours=72)
+NATURES = {
+    "confidentiality": "perte de confidentialité (accès ou divulgation non autorisés)",
+    "integrity": "perte d'intégrité (modification non autorisée)",
+    "availability": "perte de disponibilité (perte, destruction, accès impossible)",
+}
+NATURE_ALIASES = {"confidentialite": "confidentiality", "confidentialité": "confidentiality", "c": "confidentiality",
+                  "integrite": "integrity", "intégrité": "integrity", "i": "integrity",
+                  "disponibilite": "availability", "disponibilité": "availability", "a": "availability", "d": "availability"}
+SUBJECT_DECISIONS = {
+    "informed": "les personnes concernées ont été informées",
+    "to_inform": "les personnes concernées vont être informées",
+    "not_informed": "les personnes concernées ne seront pas informées",
+}
+ART34_GROUNDS = {
+    "unintelligible": "art. 34(3)(a) : données rendues incompréhensibles (par exemple chiffrées)",
+    "risk_removed": "art. 34(3)(b) : mesures ultérieures rendant le risque élevé improbable",
+    "disproportionate": "art. 34(3)(c) : effort disproportionné, communication publique à la place",
+    "no_high_risk": "risque non élevé pour les droits et libertés (art. 34(1))",
+}
+
+
+def parse_natures(values: list[str]) -> list[str]:
+    """Normalise natures given in English or French (``confidentialité``, ``c``...)."""
+    natures = []
+    for value in values:
+        for part in value.split(","):
+            key = part.strip().lower()
+            if not key:
+                continue
+            key = NATURE_ALIASES.get(key, key)
+            if key not in NATURES:
+                raise UsageError(
+                    f"nature de violation inconnue « {part.strip()} » : confidentiality (confidentialité), "
+                    "integrity (intégrité) ou availability (disponibilité)"
+                )
+            if key not in natures:
+                natures.append(key)
+    return natures
+
+
+@dataclass
+class Breach:
+    """The current state of one breach, folded from its events."""
+
+    id: str
+    side: str  # "structure" or "departement"
+    convention: str
+    structure: str | None
+    aware_at: datetime
+    notify_deadline: datetime
+    details: dict[str, Any] = field(default_factory=dict)
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+    received_at: datetime | None = None
+    cnil_deadline: datetime | None = None
+    cnil: dict[str, Any] | None = None
+    subjects: dict[str, Any] | None = None
+    severity: dict[str, Any] | None = None
+    closed: dict[str, Any] | None = None
+    timeline: list[Event] = field(default_factory=list)
+
+    @property
+    def notified_at(self) -> datetime | None:
+        if not self.notifications:
+            return None
+        return datetime.fromisoformat(self.notifications[0]["sent_at"])
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed is None
+
+    def deadline(self) -> datetime:
+        """The deadline that matters for this side: notify the Département, or decide for the CNIL."""
+        if self.side == "departement" and self.cnil_deadline is not None:
+            return self.cnil_deadline
+        return self.notify_deadline
+
+    def pending(self) -> bool:
+        """True while the step that the deadline is about has not been done."""
+        if self.side == "departement":
+            return self.cnil is None
+        return not self.notifications
+
+    def overdue(self, now: datetime | None = None) -> bool:
+        now = now or clock.now()
+        return self.is_open and self.pending() and now > self.deadline()
+
+    def status_fr(self, now: datetime | None = None) -> str:
+        if self.closed:
+            return "clôturée"
+        if self.overdue(now):
+            return "EN RETARD"
+        if self.side == "departement":
+            if self.cnil is None:
+                return "décision CNIL à prendre"
+            return "CNIL notifiée" if self.cnil.get("notified") else "non notifiée à la CNIL (motivé)"
+        return "notifiée au Département" if self.notifications else "à notifier au Département"
+
+    def as_json(self, now: datetime | None = None) -> dict[str, Any]:
+        paris = clock.PARIS
+        return {
+            "id": self.id,
+            "side": self.side,
+            "convention": self.convention,
+            "structure": self.structure,
+            "aware_at": self.aware_at.astimezone(paris).isoformat(timespec="seconds"),
+            "notify_deadline": self.notify_deadline.astimezone(paris).isoformat(timespec="seconds"),
+            "notified_at": self.notified_at.astimezone(paris).isoformat(timespec="seconds") if self.notified_at else None,
+            "received_at": self.received_at.astimezone(paris).isoformat(timespec="seconds") if self.received_at else None,
+            "cnil_deadline": self.cnil_deadline.astimezone(paris).isoformat(timespec="seconds") if self.cnil_deadline else None,
+            "cnil": self.cnil,
+            "subjects": self.subjects,
+            "severity": self.severity,
+            "status": self.status_fr(now),
+            "open": self.is_open,
+            "overdue": self.overdue(now),
+            "details": self.details,
+            "notifications": self.notifications,
+        }
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def fold(events: list[Event]) -> dict[str, Breach]:
+    """Every breach, from the ledger's breach events (in chain order)."""
+    breaches: dict[str, Breach] = {}
+    for event in events:
+        data = event.payload
+        if event.kind in {"breach.declared", "breach.received"}:
+            breach = Breach(
+                id=event.subject,
+                side="departement" if event.kind == "breach.received" else "structure",
+                convention=data["convention"],
+                structure=data.get("structure"),
+                aware_at=_instant(data["aware_at"]),
+                notify_deadline=_instant(data["notify_deadline"]),
+                details=data.get("details", {}),
+            )
+            if event.kind == "breach.received":
+                breach.received_at = _instant(data["received_at"])
+                breach.cnil_deadline = _instant(data["cnil_deadline"])
+            breaches[event.subject] = breach
+        breach = breaches.get(event.subject)
+        if breach is None:
+            continue
+        breach.timeline.append(event)
+        if event.kind == "breach.notified":
+            breach.notifications.append(data)
+        elif event.kind == "breach.cnil":
+            breach.cnil = data
+        elif event.kind == "breach.subjects":
+            breach.subjects = data
+        elif event.kind == "breach.severity":
+            breach.severity = data
+        elif event.kind == "breach.closed":
+            breach.closed = data
+    return breaches
+
+
+def all_breaches(ledger: Ledger) -> dict[str, Breach]:
+    return fold(ledger.events(kind_prefix="breach."))
+
+
+def get(ledger: Ledger, breach_id: str) -> Breach:
+    breach = fold(ledger.events(subject=breach_id)).get(breach_id)
+    if breach is None:
+        raise UsageError(f"aucune violation d'identifiant « {breach_id} » dans le journal (dpa-kit breach list)")
+    return breach
+
+
+def _next_id(writer: Any, year: int) -> str:
+    prefix = f"V-{year}-"
+    count = writer.count("breach.declared", prefix) + writer.count("breach.received", prefix)
+    return f"{prefix}{count + 1:04d}"
+
+
+def declare(
+    ledger: Ledger,
+    *,
+    convention_id: str,
+    structure: str | None,
+    delay_hours: int,
+    aware_at: datetime,
+    details: dict[str, Any],
+) -> Breach:
+    """Record a breach discovered by a structure; its deadline is awareness + the convention's delay."""
+    deadline = aware_at + timedelta(hours=delay_hours)
+    with ledger.unit_of_work() as writer:
+        breach_id = _next_id(writer, aware_at.astimezone(clock.PARIS).year)
+        writer.append("breach.declared", breach_id, {
+            "convention": convention_id,
+            "structure": structure,
+            "aware_at": aware_at.isoformat(),
+            "notify_delay_hours": delay_hours,
+            "notify_deadline": deadline.isoformat(),
+            "details": details,
+        })
+    return get(ledger, breach_id)
+
+
+def receive(
+    ledger: Ledger,
+    *,
+    convention_id: str,
+    structure: str | None,
+    delay_hours: int,
+    aware_at: datetime,
+    received_at: datetime,
+    details: dict[str, Any],
+) -> Breach:
+    """The Département records a notification received from a structure: the 72-hour CNIL clock starts."""
+    with ledger.unit_of_work() as writer:
+        breach_id = _next_id(writer, received_at.astimezone(clock.PARIS).year)
+        writer.append("breach.received", breach_id, {
+            "convention": convention_id,
+            "structure": structure,
+            "aware_at": aware_at.isoformat(),
+            "notify_delay_hours": delay_hours,
+            "notify_deadline": (aware_at + timedelta(hours=delay_hours)).isoformat(),
+            "received_at": received_at.isoformat(),
+            "cnil_deadline": (received_at + CNIL_DELAY).isoformat(),
+            "details": details,
+        })
+    return get(ledger, breach_id)
+
+
+def record_notification(ledger: Ledger, breach: Breach, *, sent_at: datetime, message_id: str, to: str,
+                        complementary: bool, delay_reason: str | None) -> None:
+    """Record a notification *after* the mail server accepted it."""
+    payload: dict[str, Any] = {
+        "sent_at": sent_at.isoformat(), "message_id": message_id, "to": to,
+        "type": "complementary" if complementary else "initial",
+        "late": sent_at > breach.notify_deadline and not complementary,
+    }
+    if delay_reason:
+        payload["delay_reason"] = delay_reason
+    if complementary and breach.notifications:
+        payload["follows"] = breach.notifications[0]["message_id"]
+    ledger.append("breach.notified", breach.id, payload)
+
+
+def record_cnil(ledger: Ledger, breach: Breach, *, notified: bool, at: datetime | None, reference: str | None,
+                reason: str | None, delay_reason: str | None) -> None:
+    if breach.side != "departement":
+        raise UsageError(f"{breach.id} est une déclaration de structure : la décision CNIL se prend côté Département (dpa-kit breach receive)")
+    if notified and at is None:
+        raise UsageError("indiquez l'instant de la notification à la CNIL (--at)")
+    if not notified and not (reason and reason.strip()):
+        raise UsageError("sans notification à la CNIL, documentez la raison (--reason), art. 33(5) RGPD")
+    late = bool(notified and at and breach.cnil_deadline and at > breach.cnil_deadline)
+    if late and not (delay_reason and delay_reason.strip()):
+        raise UsageError("notification à la CNIL après 72 heures : indiquez les motifs du retard (--delay-reason), art. 33(1) RGPD")
+    ledger.append("breach.cnil", breach.id, {
+        "notified": notified, "at": at.isoformat() if at else None, "reference": reference,
+        "reason": reason, "late": late, "delay_reason": delay_reason,
+    })
+
+
+def record_subjects(ledger: Ledger, breach: Breach, *, decision: str, date: str | None, channel: str | None,
+                    ground: str | None) -> None:
+    if decision not in SUBJECT_DECISIONS:
+        raise UsageError(f"décision inconnue « {decision} » : {', '.join(SUBJECT_DECISIONS)}")
+    if decision in {"informed", "to_inform"} and not (date and channel):
+        raise UsageError("indiquez la date (--date) et le moyen (--channel) de l'information des personnes")
+    if decision == "not_informed" and ground not in ART34_GROUNDS:
+        raise UsageError(f"sans information des personnes, donnez le motif (--ground) : {', '.join(ART34_GROUNDS)}")
+    ledger.append("breach.subjects", breach.id, {"decision": decision, "date": date, "channel": channel, "ground": ground})
+
+
+def close(ledger: Ledger, breach: Breach, reason: str | None) -> None:
+    if breach.closed:
+        raise UsageError(f"la violation {breach.id} est déjà clôturée")
+    ledger.append("breach.closed", breach.id, {"reason": reason})
+
+
+# --- severity (ENISA 2013) ---------------------------------------------------------------------------
+
+EI_VALUES = {"negligible": 0.25, "limited": 0.5, "significant": 0.75, "maximum": 1.0}
+CB_VALUES = {
+    "confidentiality": {"none": 0.0, "known": 0.25, "unknown": 0.5},
+    "integrity": {"none": 0.0, "recoverable": 0.25, "unrecoverable": 0.5},
+    "availability": {"none": 0.0, "temporary": 0.25, "permanent": 0.5},
+}
+
+
+@dataclass(frozen=True)
+class Severity:
+    """An ENISA 2013 assessment: SE = DPC x EI + CB."""
+
+    dpc: float
+    ei: float
+    cb: float
+    score: float
+    band: str
+
+    def advice(self) -> list[str]:
+        if self.band == "faible":
+            return ["CNIL : notification probablement non requise si le risque est improbable ; documentez-la au registre (art. 33(5)).",
+                    "Personnes : information non requise a priori."]
+        if self.band == "moyen":
+            return ["CNIL : notifiez dans les 72 heures (art. 33).",
+                    "Personnes : information à envisager selon le contexte."]
+        if self.band == "élevé":
+            return ["CNIL : notifiez dans les 72 heures (art. 33).",
+                    "Personnes : risque élevé probable, informez-les sans délai (art. 34) sauf exception de l'art. 34(3)."]
+        return ["CNIL : notifiez sans délai, dans les 72 heures au plus tard (art. 33).",
+                "Personnes : informez-les sans délai (art. 34), avec les mesures qu'elles peuvent prendre."]
+
+
+def assess(dpc: int, dpc_adjust: float, ei: str, confidentiality: str, integrity: str, availability: str,
+           malicious: bool) -> Severity:
+    """Compute the ENISA severity score and band (an advice, not a decision)."""
+    if dpc not in {1, 2, 3, 4}:
+        raise UsageError("contexte du traitement (DPC) : 1 simple, 2 comportemental, 3 financier, 4 sensible")
+    if not -1 <= dpc_adjust <= 1:
+        raise UsageError("l'ajustement du contexte (DPC) va de -1 à +1")
+    if ei not in EI_VALUES:
+        raise UsageError(f"facilité d'identification : {', '.join(EI_VALUES)}")
+    cb = 0.0
+    for name, value in (("confidentiality", confidentiality), ("integrity", integrity), ("availability", availability)):
+        if value not in CB_VALUES[name]:
+            raise UsageError(f"{name} : {', '.join(CB_VALUES[name])}")
+        cb += CB_VALUES[name][value]
+    if malicious:
+        cb += 0.5
+    context = max(1.0, min(4.0, dpc + dpc_adjust))
+    score = round(context * EI_VALUES[ei] + cb, 2)
+    band = "faible" if score < 2 else "moyen" if score < 3 else "élevé" if score < 4 else "très élevé"
+    return Severity(context, EI_VALUES[ei], cb, score, band)
+
+
+def record_severity(ledger: Ledger, breach: Breach, severity: Severity, inputs: dict[str, Any]) -> None:
+    ledger.append("breach.severity", breach.id, {
+        "score": severity.score, "band": severity.band, "dpc": severity.dpc, "ei": severity.ei, "cb": severity.cb,
+        "inputs": inputs,
+    })

@@ -1,0 +1,53 @@
+"""The breach register (GDPR Art. 33(5)): one row per breach, notified or not, with its facts and decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from dpa_kit import clock
+from dpa_kit.breach import NATURES, SUBJECT_DECISIONS, Breach
+
+HEADERS = [
+    "Identifiant", "Côté", "Convention", "Structure", "Prise de connaissance", "Début", "Fin",
+    "Nature", "Description", "Cause", "Catégories de données", "Personnes (approx.)", "Enregistrements (approx.)",
+    "Conséquences", "Mesures prises", "Gravité (ENISA)", "Échéance de notification", "Notifiée au Département le",
+    "Motifs du retard", "Reçue par le Département le", "Échéance CNIL", "CNIL", "Information des personnes", "Clôturée",
+]
+
+
+def _fmt(value: str | datetime | None) -> str | None:
+    if value is None:
+        return None
+    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return instant.astimezone(clock.PARIS).strftime("%d/%m/%Y %H:%M")
+
+
+def register_rows(breaches: list[Breach]) -> tuple[list[str], list[list[Any]]]:
+    rows = []
+    for b in breaches:
+        d = b.details
+        first = b.notifications[0] if b.notifications else {}
+        if b.cnil is None:
+            cnil = None
+        elif b.cnil.get("notified"):
+            cnil = f"notifiée le {_fmt(b.cnil.get('at'))}, réf. {b.cnil.get('reference') or '-'}"
+        else:
+            cnil = f"non notifiée : {b.cnil.get('reason')}"
+        subjects = None
+        if b.subjects:
+            subjects = SUBJECT_DECISIONS[b.subjects["decision"]]
+            extra = [v for v in (b.subjects.get("date"), b.subjects.get("channel"), b.subjects.get("ground")) if v]
+            if extra:
+                subjects += " (" + ", ".join(extra) + ")"
+        rows.append([
+            b.id, "Département" if b.side == "departement" else "structure", b.convention, b.structure,
+            _fmt(b.aware_at), _fmt(d.get("started_at")), "en cours" if d.get("ongoing") else _fmt(d.get("ended_at")),
+            ", ".join(NATURES.get(n, n).split(" (")[0] for n in d.get("natures", [])), d.get("description"), d.get("cause"),
+            d.get("data_categories"), d.get("people"), d.get("records"), d.get("consequences"), d.get("measures"),
+            f"{b.severity['band']} ({b.severity['score']})" if b.severity else None,
+            _fmt(b.notify_deadline), _fmt(first.get("sent_at")), first.get("delay_reason"),
+            _fmt(b.received_at), _fmt(b.cnil_deadline), cnil, subjects,
+            _fmt(b.timeline[-1].at) if b.closed else None,
+        ])
+    return HEADERS, rows

@@ -1,0 +1,106 @@
+"""Writing simple tables as CSV, XLSX, ODS or HTML (the breach register, overviews).
+
+One header row, frozen; cell values are text, numbers or None. CSV is UTF-8 with a BOM and ``;``
+separators, which is what French spreadsheet users open by double-click.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from dpa_kit.exceptions import UsageError
+
+Cell = str | int | float | None
+
+
+def table_bytes(fmt: str, title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
+    """The table in ``fmt`` (csv, xlsx, ods, html) as bytes."""
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+        writer.writerow(headers)
+        writer.writerows([["" if v is None else v for v in row] for row in rows])
+        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    if fmt == "xlsx":
+        return _xlsx(title, headers, rows)
+    if fmt == "ods":
+        return _ods(title, headers, rows)
+    if fmt == "html":
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>" for row in rows
+        )
+        return (
+            "<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif}}"
+            "table{border-collapse:collapse;font-size:10pt}th,td{border:1px solid #999;padding:.25em .4em;"
+            "vertical-align:top}th{background:#eee}@page{size:A4 landscape}</style></head><body>"
+            f"<h1>{html.escape(title)}</h1><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            "</body></html>\n"
+        ).encode("utf-8")
+    raise UsageError(f"format de tableau inconnu « {fmt} » : csv, xlsx, ods ou html")
+
+
+def write_table(path: Path, fmt: str, title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None:
+    from dpa_kit.build import atomic_write
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, table_bytes(fmt, title, headers, rows))
+
+
+def _xlsx(title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]
+    sheet.append(list(headers))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(list(row))
+    sheet.freeze_panes = "A2"
+    for column in sheet.columns:
+        width = max(len(str(c.value or "")) for c in column)
+        sheet.column_dimensions[column[0].column_letter].width = min(60, max(12, width + 2))
+        for c in column[1:]:
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _ods(title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
+    from odfdo import Document, Table
+
+    document = Document("spreadsheet")
+    body = document.body
+    body.clear()
+    table = Table(title[:31])
+    table.set_values([list(headers)] + [["" if v is None else v for v in row] for row in rows])
+    body.append(table)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def read_rows(path: Path) -> list[list[Any]]:
+    """Read back the first sheet of an XLSX/ODS/CSV written by :func:`write_table` (used by tests)."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return [row for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")), delimiter=";")]
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        return [list(r) for r in load_workbook(path).active.iter_rows(values_only=True)]
+    if suffix == ".ods":
+        from odfdo import Document
+
+        return Document(str(path)).body.get_table(0).get_values()
+    raise UsageError(f"{path} : format non lu")

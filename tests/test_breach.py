@@ -1,0 +1,305 @@
+"""Breaches: deadlines across daylight-saving changes, notification message, real SMTP, Département side."""
+
+from __future__ import annotations
+
+import email
+import json
+import socket
+from datetime import datetime, timedelta, timezone
+from email import policy
+from pathlib import Path
+
+import pytest
+from helpers import run
+
+from dpa_kit import breach as breaches
+from dpa_kit.clock import PARIS, parse_instant
+from dpa_kit.ledger import Ledger
+
+CID = "2026-FSL-ADIL-NUMERO-VERT"
+
+
+@pytest.fixture
+def env(registers: Path, tmp_path: Path) -> dict[str, str]:
+    return {"DPA_KIT_REGISTERS": str(registers), "DPA_KIT_LEDGER": str(tmp_path / "ledger.sqlite")}
+
+
+def declare(env: dict[str, str], now: str, *extra: str) -> dict:
+    result = run("breach", "declare", "--convention", CID, "--nature", "confidentialité",
+                 "--description", "liste envoyée au mauvais destinataire", "--people", "40",
+                 "--data-categories", "noms, adresses, situation budgétaire", "--consequences", "atteinte à la vie privée",
+                 "--measures", "demande de suppression au destinataire", "--contact", "M. Martin 03 21 00 00 00",
+                 "--format", "json", *extra, env={**env, "DPA_KIT_NOW": now})
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+# --- deadlines ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("aware", "deadline"),
+    [
+        ("2026-03-28T10:00", "2026-03-29T11:00:00+02:00"),  # clocks go forward on 29 March
+        ("2026-10-24T10:00", "2026-10-25T09:00:00+01:00"),  # clocks go back on 25 October
+        ("2026-03-28T09:00:00+00:00", "2026-03-29T11:00:00+02:00"),  # another offset
+        ("2026-07-01T23:30:00-04:00", "2026-07-03T05:30:00+02:00"),
+    ],
+)
+def test_deadline_is_24_hours_of_elapsed_time(env: dict[str, str], aware: str, deadline: str) -> None:
+    data = declare(env, "2026-11-01T00:00", "--aware-at", aware)
+    assert data["notify_deadline"] == deadline
+    aware_at = datetime.fromisoformat(data["aware_at"])
+    assert datetime.fromisoformat(data["notify_deadline"]) - aware_at == timedelta(hours=24)
+
+
+def test_aware_at_defaults_to_now_in_paris(env: dict[str, str]) -> None:
+    data = declare(env, "2026-03-28T10:00")
+    assert data["aware_at"] == "2026-03-28T10:00:00+01:00"
+    assert data["id"] == "V-2026-0001"
+    assert declare(env, "2026-03-28T10:05")["id"] == "V-2026-0002"
+
+
+def test_text_output_gives_deadline_and_time_left(env: dict[str, str]) -> None:
+    result = run("breach", "declare", "--convention", CID, "--nature", "c", "--description", "vol d'un ordinateur",
+                 env={**env, "DPA_KIT_NOW": "2026-10-24T10:00"})
+    assert result.exit_code == 0, result.output
+    assert "À notifier au Département avant le 25 octobre 2026 à 09 h 00 (heure de Paris) (il reste 24 h 00)." in result.stdout
+    assert "dpa-kit breach notify V-2026-0001" in result.stdout
+
+
+def test_convention_delay_is_used(env: dict[str, str], registers: Path) -> None:
+    path = registers / f"{CID}.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("breach_delay_hours: 24", "breach_delay_hours: 12"), encoding="utf-8")
+    data = declare(env, "2026-03-28T10:00")
+    assert data["notify_deadline"] == "2026-03-28T22:00:00+01:00"
+
+
+def test_missing_answers_without_terminal_are_usage_errors(env: dict[str, str]) -> None:
+    result = run("breach", "declare", "--convention", CID, "--description", "x", env=env)
+    assert result.exit_code == 2 and "nature de la violation" in result.stderr
+    result = run("breach", "declare", "--convention", "NOPE", "--nature", "c", "--description", "x", env=env)
+    assert result.exit_code == 2 and "aucune convention" in result.stderr
+    result = run("breach", "declare", "--convention", CID, "--nature", "feu", "--description", "x", env=env)
+    assert result.exit_code == 2 and "nature de violation inconnue" in result.stderr
+
+
+def test_list_overdue_exits_1_and_show_has_the_timeline(env: dict[str, str]) -> None:
+    declare(env, "2026-03-28T10:00")
+    ok = run("breach", "list", "--overdue", env={**env, "DPA_KIT_NOW": "2026-03-29T10:59"})
+    assert ok.exit_code == 0 and "Aucune violation en retard" in ok.stdout
+    late = run("breach", "list", "--overdue", "--format", "json", env={**env, "DPA_KIT_NOW": "2026-03-29T11:01"})
+    assert late.exit_code == 1
+    assert [b["id"] for b in json.loads(late.stdout)] == ["V-2026-0001"]
+    shown = run("breach", "show", "V-2026-0001", env={**env, "DPA_KIT_NOW": "2026-03-29T11:01"})
+    assert "EN RETARD" in shown.stdout and "déclarée" in shown.stdout
+
+
+# --- notification ---------------------------------------------------------------------------------
+
+
+def test_eml_has_every_article_33_item(env: dict[str, str], tmp_path: Path) -> None:
+    declare(env, "2026-03-28T10:00", "--started-at", "2026-03-27T16:00", "--discovery", "appel du destinataire",
+            "--cause", "erreur d'adresse", "--records", "40", "--measures-before", "chiffrement des échanges")
+    eml = tmp_path / "n.eml"
+    result = run("breach", "notify", "V-2026-0001", "--eml", eml, "--from", "rgpd@adil.example",
+                 env={**env, "DPA_KIT_NOW": "2026-03-28T12:00"})
+    assert result.exit_code == 0, result.output
+    message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert message["To"] == "Delegue.Protection.Donnees@pasdecalais.fr"
+    assert CID in message["Subject"] and "V-2026-0001" in message["Subject"]
+    assert message["Message-ID"] and message["Date"]
+    body = message.get_content()
+    for item in ("Type de notification : initiale", "Début de la violation : 27 mars 2026 à 16 h 00",
+                 "Prise de connaissance par l'organisme : 28 mars 2026 à 10 h 00", "appel du destinataire",
+                 "perte de confidentialité", "erreur d'adresse", "Catégories de données : noms, adresses",
+                 "Nombre approximatif d'enregistrements : 40", "Nombre approximatif de personnes : 40",
+                 "Conséquences probables", "atteinte à la vie privée", "chiffrement des échanges",
+                 "demande de suppression au destinataire", "Information des personnes concernées",
+                 "M. Martin 03 21 00 00 00"):
+        assert item in body, item
+    # Writing an .eml does not record a notification.
+    assert json.loads(run("breach", "show", "V-2026-0001", "--format", "json", env=env).stdout)["notified_at"] is None
+
+
+def test_late_notification_requires_a_reason(env: dict[str, str], tmp_path: Path) -> None:
+    declare(env, "2026-03-28T10:00")
+    late_env = {**env, "DPA_KIT_NOW": "2026-03-30T10:00"}
+    result = run("breach", "notify", "V-2026-0001", "--eml", tmp_path / "n.eml", "--from", "a@b.fr", env=late_env)
+    assert result.exit_code == 2 and "--delay-reason" in result.stderr
+    result = run("breach", "notify", "V-2026-0001", "--eml", tmp_path / "n.eml", "--from", "a@b.fr",
+                 "--delay-reason", "découverte un vendredi soir, DPO absent", env=late_env)
+    assert result.exit_code == 0
+    assert "découverte un vendredi soir" in email.message_from_bytes((tmp_path / "n.eml").read_bytes(), policy=policy.default).get_content()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(envelope.content)
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp_server():
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    inbox = _Inbox()
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = auth_data.login == b"ccas" and auth_data.password == b"bon-mot-de-passe"
+        return AuthResult(success=ok, handled=False)
+
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            auth_require_tls=False, auth_required=False, auth_exclude_mechanism=["LOGIN"])
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.mark.interop
+def test_notification_through_a_real_smtp_server(env: dict[str, str], smtp_server) -> None:
+    inbox, port = smtp_server
+    declare(env, "2026-03-28T10:00")
+    result = run("breach", "notify", "V-2026-0001", "--send", "--smtp", f"smtp://127.0.0.1:{port}",
+                 "--from", "rgpd@adil.example", env={**env, "DPA_KIT_NOW": "2026-03-28T15:00",
+                                                     "DPA_KIT_SMTP_USER": "ccas", "DPA_KIT_SMTP_PASSWORD": "bon-mot-de-passe"})
+    assert result.exit_code == 0, result.output
+    assert len(inbox.messages) == 1
+    received = email.message_from_bytes(inbox.messages[0], policy=policy.default)
+    assert "Type de notification : initiale" in received.get_content()
+    shown = json.loads(run("breach", "show", "V-2026-0001", "--format", "json", env=env).stdout)
+    assert shown["notified_at"] == "2026-03-28T15:00:00+01:00"
+    assert shown["notifications"][0]["message_id"] == received["Message-ID"]
+    assert run("breach", "list", "--overdue", env={**env, "DPA_KIT_NOW": "2026-04-30T10:00"}).exit_code == 0
+    # A complementary notification links to the first one.
+    result = run("breach", "notify", "V-2026-0001", "--send", "--complement", "--smtp", f"smtp://127.0.0.1:{port}",
+                 "--from", "rgpd@adil.example", env={**env, "DPA_KIT_NOW": "2026-04-01T09:00"})
+    assert result.exit_code == 0, result.output
+    second = email.message_from_bytes(inbox.messages[1], policy=policy.default)
+    assert second["In-Reply-To"].strip() == received["Message-ID"]
+    assert "complémentaire" in second["Subject"]
+
+
+@pytest.mark.interop
+def test_failed_login_records_nothing(env: dict[str, str], smtp_server) -> None:
+    inbox, port = smtp_server
+    declare(env, "2026-03-28T10:00")
+    result = run("breach", "notify", "V-2026-0001", "--send", "--smtp", f"smtp://127.0.0.1:{port}", "--from", "a@b.fr",
+                 env={**env, "DPA_KIT_NOW": "2026-03-28T12:00", "DPA_KIT_SMTP_USER": "ccas", "DPA_KIT_SMTP_PASSWORD": "faux"})
+    assert result.exit_code == 1 and "refusé l'identification" in result.stderr
+    assert "faux" not in result.output
+    assert inbox.messages == []
+    assert json.loads(run("breach", "show", "V-2026-0001", "--format", "json", env=env).stdout)["notifications"] == []
+
+
+def test_refused_connection_records_nothing(env: dict[str, str]) -> None:
+    declare(env, "2026-03-28T10:00")
+    result = run("breach", "notify", "V-2026-0001", "--send", "--smtp", f"smtp://127.0.0.1:{_free_port()}",
+                 "--from", "a@b.fr", env={**env, "DPA_KIT_NOW": "2026-03-28T12:00"})
+    assert result.exit_code == 1 and "rien n'a été enregistré comme notifié" in result.stderr
+    assert json.loads(run("breach", "show", "V-2026-0001", "--format", "json", env=env).stdout)["notifications"] == []
+
+
+def test_mark_notified_after_a_manual_send(env: dict[str, str]) -> None:
+    declare(env, "2026-03-28T10:00")
+    result = run("breach", "mark-notified", "V-2026-0001", "--at", "2026-03-28T18:30", env=env)
+    assert result.exit_code == 0
+    assert run("breach", "list", "--overdue", env={**env, "DPA_KIT_NOW": "2026-04-30T10:00"}).exit_code == 0
+
+
+# --- Département side -----------------------------------------------------------------------------
+
+
+def test_departement_side_72_hour_clock_cnil_and_article_34(env: dict[str, str]) -> None:
+    now = {**env, "DPA_KIT_NOW": "2026-03-28T12:00"}
+    result = run("breach", "receive", "--convention", CID, "--aware-at", "2026-03-28T10:00", "--nature", "c",
+                 "--description", "courriel mal adressé", "--format", "json", env=now)
+    data = json.loads(result.stdout)
+    assert data["cnil_deadline"] == "2026-03-31T13:00:00+02:00"  # received 28 March 11:00 UTC, plus 72 h
+    bid = data["id"]
+    late = {**env, "DPA_KIT_NOW": "2026-03-31T14:01"}
+    assert run("breach", "list", "--overdue", env=late).exit_code == 1
+    result = run("breach", "cnil", bid, "--notified", "--at", "2026-04-01T09:00", "--reference", "DN-1", env=late)
+    assert result.exit_code == 2 and "--delay-reason" in result.stderr
+    result = run("breach", "cnil", bid, "--not-notified", env=late)
+    assert result.exit_code == 2 and "--reason" in result.stderr
+    result = run("breach", "cnil", bid, "--notified", "--at", "2026-03-30T09:00", "--reference", "DN-1", env=late)
+    assert result.exit_code == 0
+    assert run("breach", "list", "--overdue", env=late).exit_code == 0
+    result = run("breach", "inform", bid, "--decision", "not_informed", env=late)
+    assert result.exit_code == 2
+    result = run("breach", "inform", bid, "--decision", "not_informed", "--ground", "unintelligible", env=late)
+    assert result.exit_code == 0
+    shown = json.loads(run("breach", "show", bid, "--format", "json", env=late).stdout)
+    assert shown["cnil"]["reference"] == "DN-1" and shown["subjects"]["ground"] == "unintelligible"
+
+
+# --- severity -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "score", "band"),
+    [
+        ((1, 0, "limited", "known", "none", "none", False), 0.75, "faible"),
+        ((4, 0, "significant", "unknown", "none", "none", False), 3.5, "élevé"),
+        ((3, 0, "limited", "unknown", "recoverable", "none", False), 2.25, "moyen"),
+        ((4, 0, "maximum", "unknown", "unrecoverable", "permanent", True), 6.0, "très élevé"),
+        ((2, 1, "negligible", "none", "none", "temporary", False), 1.0, "faible"),
+    ],
+)
+def test_enisa_scores_and_bands(args: tuple, score: float, band: str) -> None:
+    result = breaches.assess(*args)
+    assert (result.score, result.band) == (score, band)
+    assert result.advice()
+
+
+def test_severity_command_records_and_advises(env: dict[str, str]) -> None:
+    declare(env, "2026-03-28T10:00")
+    result = run("breach", "severity", "V-2026-0001", "--dpc", "4", "--ei", "significant", "--confidentiality", "unknown",
+                 "--integrity", "none", "--availability", "none", "--not-malicious", env=env)
+    assert result.exit_code == 0, result.output
+    assert "Gravité : élevé (score 3.5" in result.stdout and "art. 34" in result.stdout
+    result = run("breach", "severity", "V-2026-0001", "--dpc", "4", env=env)
+    assert result.exit_code == 2 and "réponse manquante" in result.stderr
+
+
+# --- register -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "ods", "html"])
+def test_breach_register_export(env: dict[str, str], tmp_path: Path, fmt: str) -> None:
+    from dpa_kit.tables import read_rows
+
+    declare(env, "2026-03-28T10:00")
+    run("breach", "close", "V-2026-0001", "--reason", "traité", env=env)
+    out = tmp_path / f"registre.{fmt}"
+    result = run("breach", "register", "export", "--format", fmt, "-o", out, env=env)
+    assert result.exit_code == 0, result.output
+    if fmt == "html":
+        assert "V-2026-0001" in out.read_text(encoding="utf-8")
+        return
+    rows = read_rows(out)
+    assert rows[0][0] == "Identifiant" and rows[1][0] == "V-2026-0001"
+    assert "liste envoyée au mauvais destinataire" in rows[1]
+
+
+def test_library_use_without_cli(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.sqlite")
+    aware = parse_instant("2026-10-24T10:00")
+    created = breaches.declare(ledger, convention_id="C", structure="S", delay_hours=24, aware_at=aware,
+                               details={"natures": ["integrity"], "description": "x"})
+    assert created.notify_deadline.astimezone(PARIS).isoformat() == "2026-10-25T09:00:00+01:00"
+    assert created.overdue(datetime(2026, 10, 25, 8, 1, tzinfo=timezone.utc))
