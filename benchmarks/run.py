@@ -144,7 +144,86 @@ def bench_ledger(work: Path, count: int) -> None:
     assert breach  # the module is what the CLI uses; imported here to fail early if it breaks
 
 
-BENCHES = {"annex": (bench_annex, 200), "check": (bench_check, 1000), "ledger": (bench_ledger, 100_000)}
+def _measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall time and peak RSS (MiB) of one child process, measured with wait4."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} failed with exit code {proc.returncode}")
+    return time.perf_counter() - start, usage.ru_maxrss / 1024
+
+
+def _csv_like(path: Path, size: int) -> None:
+    import random
+
+    rng = random.Random(42)
+    names = ["MARTIN", "BERNARD", "DUBOIS", "THOMAS", "ROBERT", "RICHARD", "PETIT", "DURAND", "LEROY", "MOREAU",
+             "LEFEBVRE", "GARNIER", "FAURE", "ROUSSEL", "BLANC", "GUERIN", "MULLER", "HENRY", "BOYER", "DUPONT"]
+    first = ["Jean", "Marie", "Nathalie", "Isabelle", "Sylvie", "Pierre", "Michel", "Sophie", "Kevin", "Lucas", "Emma", "Léa"]
+    towns = ["Arras", "Béthune", "Lens", "Calais", "Boulogne-sur-Mer", "Liévin", "Hénin-Beaumont", "Saint-Omer"]
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("nom;prenom;date_naissance;nir;adresse;commune;telephone;situation;montant_rsa\n")
+        written = 0
+        while written < size:
+            rows = []
+            for _ in range(5000):
+                rows.append(
+                    f"{rng.choice(names)};{rng.choice(first)};{rng.randint(1,28):02d}/{rng.randint(1,12):02d}/{rng.randint(1950,2005)};"
+                    f"{rng.randint(1,2)} {rng.randint(50,99)} {rng.randint(1,12):02d} 62 {rng.randint(100,999)} {rng.randint(100,999)} {rng.randint(10,97)};"
+                    f"{rng.randint(1,200)} rue {rng.choice(names).title()};{rng.choice(towns)};06{rng.randint(10000000,99999999)};"
+                    f"{rng.choice(['isolé', 'couple', 'famille monoparentale', 'couple avec enfants'])};{rng.randint(300,1400)},{rng.randint(0,99):02d}\n")
+            chunk = "".join(rows)
+            handle.write(chunk)
+            written += len(chunk.encode("utf-8"))
+
+
+def bench_exchange(work: Path, size_mb: int) -> None:
+    print(f"\n== exchange: ~{size_mb} MB of CSV-like personal data and {size_mb} MB of random bytes ==")
+    work.mkdir(parents=True, exist_ok=True)
+    size = size_mb * 1_000_000
+    datasets = {"csv": work / "csv", "random": work / "random"}
+    datasets["csv"].mkdir()
+    _csv_like(datasets["csv"] / "beneficiaires.csv", size)
+    datasets["random"].mkdir()
+    with (datasets["random"] / "scans.bin").open("wb") as handle:
+        for _ in range(size // (1 << 20) + 1):
+            handle.write(os.urandom(1 << 20))
+    exe = str(Path(sys.executable).parent / "dpa-kit")
+    password = "k7mq-3xw9-hp2t-va8e-n4rd-zc6u"
+    env = {**os.environ, "DPA_KIT_PASSWORD": password, "DPA_KIT_LEDGER": str(work / "none.sqlite")}
+    seven = shutil.which("7zz")
+    for kind, folder in datasets.items():
+        total = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+        rows = []
+        archive = work / f"{kind}.zip"
+        seconds, rss = _measure([exe, "exchange", "pack", str(folder), "-o", str(archive)], env)
+        rows.append(("dpa-kit pack", seconds, rss, archive.stat().st_size))
+        out = work / f"{kind}-out"
+        seconds, rss = _measure([exe, "exchange", "open", str(archive), "-o", str(out)], env)
+        rows.append(("dpa-kit open (verifies SHA-256)", seconds, rss, None))
+        shutil.rmtree(out)
+        if seven:
+            for label, extra in (("7zz a -tzip -mem=AES256 (default level)", []), ("7zz a -tzip -mem=AES256 -mx=1", ["-mx=1"])):
+                target = work / f"{kind}-7z{len(extra)}.zip"
+                seconds, rss = _measure([seven, "a", "-tzip", "-mem=AES256", f"-p{password}", *extra, str(target), str(folder)])
+                rows.append((label, seconds, rss, target.stat().st_size))
+            seconds, rss = _measure([seven, "x", f"-p{password}", f"-o{work / 'x7'}", str(archive)])
+            rows.append(("7zz x of our archive (outer layer)", seconds, rss, None))
+            shutil.rmtree(work / "x7")
+        print(f"-- {kind}: {total:.0f} MB")
+        reference = rows[0][1]
+        for label, seconds, rss, out_size in rows:
+            out_text = f"{out_size / 1e6:7.1f} MB" if out_size else "          "
+            print(f"  {label:42s} {total / seconds:7.1f} MB/s  peak {rss:6.1f} MiB  {out_text}  "
+                  f"time x{seconds / reference:.2f} of dpa-kit pack")
+        for path in work.glob(f"{kind}*.zip"):
+            path.unlink()
+
+
+BENCHES = {"annex": (bench_annex, 200), "check": (bench_check, 1000), "ledger": (bench_ledger, 100_000),
+           "exchange": (bench_exchange, 300)}
 
 
 def main() -> None:

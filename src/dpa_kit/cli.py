@@ -397,3 +397,4 @@ def main() -> None:
     """Console-script entry point."""
     cli.main(prog_name="dpa-kit")
 from dpa_kit import cli_breach as _cli_breach  # noqa: E402,F401  (registers the ledger and breach commands)
+from dpa_kit import cli_exchange as _cli_exchange  # noqa: E402,F401  (registers the exchange commands)

@@ -1,0 +1,137 @@
+"""Commands of encrypted exchanges (``dpa-kit exchange ...``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from dpa_kit.cli import EXIT_OK, Settings, cli, echo_err, pass_settings
+from dpa_kit.exceptions import UsageError
+
+
+@cli.group("exchange")
+def exchange_group() -> None:
+    """Échanges chiffrés (AES-256) que 7-Zip ouvre : noms cachés, intégrité vérifiée.
+
+    \b
+    Exemple :
+      dpa-kit exchange pack liste.csv -o envoi.zip --convention 2026-FSL-ADIL-NUMERO-VERT
+    """
+
+
+_PASSWORD_FILE = click.option(
+    "--password-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Fichier dont la première ligne est le mot de passe (sinon : variable DPA_KIT_PASSWORD).")
+
+
+@exchange_group.command("pack")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Archive à créer (.zip).")
+@click.option("--convention", help="Identifiant de la convention concernée (noté dans le manifeste et le journal).")
+@click.option("--to", "recipient", help="Destinataire (noté dans le manifeste chiffré).")
+@click.option("--from", "sender", help="Expéditeur (noté dans le manifeste chiffré).")
+@_PASSWORD_FILE
+@click.option("--force", is_flag=True, help="Remplacer l'archive si elle existe.")
+@pass_settings
+def exchange_pack(settings: Settings, paths: tuple[Path, ...], output: Path, convention: str | None,
+                  recipient: str | None, sender: str | None, password_file: Path | None, force: bool) -> int:
+    """Chiffre des fichiers ou dossiers dans une archive AES-256 que 7-Zip ouvre.
+
+    Sans mot de passe fourni, dpa-kit en génère un très solide, affiché une seule fois :
+    transmettez-le par un autre canal (téléphone, SMS) que l'archive.
+
+    \b
+    Exemple :
+      dpa-kit exchange pack beneficiaires.csv justificatifs/ -o envoi.zip --to dpo@pasdecalais.fr
+    """
+    from dpa_kit import passwords
+    from dpa_kit.exchange import pack, record
+
+    given = passwords.supplied(password_file)
+    password = passwords.check_supplied(given) if given is not None else passwords.generate()
+    result = pack(list(paths), output, password, sender=sender, recipient=recipient, convention=convention, overwrite=force)
+    click.echo(f"Archive chiffrée : {output} ({result.files} fichier(s), {result.total_size} octets avant compression).")
+    click.echo("Les noms des fichiers sont cachés : une liste sans mot de passe ne montre que « contenu.zip ».")
+    if given is None:
+        click.echo("")
+        click.secho(f"Mot de passe : {password}", bold=True)
+        click.echo(f"(environ {passwords.generated_bits():.0f} bits ; il n'est enregistré nulle part et ne sera plus affiché)")
+        click.echo("Transmettez-le par un autre canal que l'archive : téléphone ou SMS, jamais dans le même courriel.")
+    if record(settings.ledger, "packed", convention=convention, counterpart=recipient,
+              archive_sha256=result.sha256, files=result.files, total_size=result.total_size):
+        click.echo("Envoi inscrit au journal (sans noms de fichiers).")
+    return EXIT_OK
+
+
+def _password(password_file: Path | None) -> str:
+    from dpa_kit import passwords
+
+    given = passwords.supplied(password_file)
+    if given is not None:
+        return given
+    if not sys.stdin.isatty():
+        raise UsageError("mot de passe attendu : --password-file FICHIER ou variable DPA_KIT_PASSWORD")
+    return click.prompt("Mot de passe de l'archive", hide_input=True)
+
+
+@exchange_group.command("open")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True, help="Dossier où extraire.")
+@_PASSWORD_FILE
+@click.option("--force", is_flag=True, help="Remplacer les fichiers qui existent déjà dans le dossier.")
+@click.option("--from", "sender", help="Expéditeur (noté au journal).")
+@pass_settings
+def exchange_open(settings: Settings, archive: Path, output: Path, password_file: Path | None, force: bool,
+                  sender: str | None) -> int:
+    """Déchiffre une archive et vérifie chaque fichier (SHA-256) avant de lui donner son nom.
+
+    Refuse les chemins dangereux, les liens, les doublons et les bombes de décompression.
+    Ouvre aussi les archives faites avec 7-Zip (sans manifeste : intégrité non vérifiable).
+
+    \b
+    Exemple :
+      dpa-kit exchange open envoi.zip -o recu/
+    """
+    from dpa_kit.exchange import open_archive, record
+
+    result = open_archive(archive, _password(password_file), output, overwrite=force)
+    click.echo(f"{len(result.files)} fichier(s) extrait(s) dans {output} ({result.total_size} octets).")
+    _report_integrity(result)
+    convention = result.manifest.convention if result.manifest else None
+    counterpart = sender or (result.manifest.sender if result.manifest else None)
+    if record(settings.ledger, "opened", convention=convention, counterpart=counterpart,
+              archive_sha256=result.archive_sha256, files=len(result.files), total_size=result.total_size):
+        click.echo("Réception inscrite au journal (sans noms de fichiers).")
+    return EXIT_OK
+
+
+def _report_integrity(result: object) -> None:
+    if getattr(result, "verified", False):
+        manifest = result.manifest  # type: ignore[attr-defined]
+        click.echo(f"Intégrité vérifiée : chaque fichier correspond au manifeste (créé le {manifest.created_at}"
+                   + (f", convention {manifest.convention}" if manifest.convention else "") + ").")
+    else:
+        echo_err("Attention : archive sans manifeste dpa-kit (faite avec 7-Zip ?) : l'intégrité des fichiers "
+                 "n'a pas pu être vérifiée au-delà du contrôle du chiffrement.")
+
+
+@exchange_group.command("verify")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@_PASSWORD_FILE
+def exchange_verify(archive: Path, password_file: Path | None) -> int:
+    """Vérifie une archive (mot de passe, intégrité, manifeste) sans rien extraire.
+
+    \b
+    Exemple :
+      dpa-kit exchange verify envoi.zip --password-file mdp.txt
+    """
+    from dpa_kit.exchange import open_archive
+
+    result = open_archive(archive, _password(password_file), None)
+    click.echo(f"Archive lisible : {len(result.files)} fichier(s), {result.total_size} octets.")
+    for entry in result.files:
+        click.echo(f"  {entry.path}  {entry.size} octets  sha256 {entry.sha256}")
+    _report_integrity(result)
+    return EXIT_OK
