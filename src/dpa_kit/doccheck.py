@@ -68,7 +68,7 @@ def check_document(path: Path, convention_file: Path | None = None) -> Report:
     text = "\n".join(paragraphs)
     findings: list[Finding] = []
     for hit in find_placeholders(text):
-        line = _line_of(paragraphs, hit.excerpt)
+        line = text.count("\n", 0, hit.offset) + 1
         findings.append(Finding("D601", ERROR, str(path), line, None,
                                 f"{hit.label} : « {hit.excerpt} » ; complétez ou supprimez avant signature"))
     for empty in empty_answer_lines(text):

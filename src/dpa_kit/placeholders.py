@@ -44,19 +44,23 @@ class Placeholder:
 
     label: str
     excerpt: str
+    offset: int = 0  # position in the text, for line numbers
 
 
 def find_placeholders(text: str) -> list[Placeholder]:
     """Every placeholder or drafting instruction in ``text``, in order of appearance."""
-    cleaned = _ALLOWED.sub("", text)
-    hits: list[tuple[int, Placeholder]] = []
+    # Blank out the allowed wording (same length, so offsets stay true).
+    cleaned = _ALLOWED.sub(lambda m: " " * len(m.group(0)), text)
+    spans: list[tuple[int, int, Placeholder]] = []
     for pattern, label in _COMPILED:
         for match in pattern.finditer(cleaned):
-            start = max(0, match.start() - 30)
-            excerpt = " ".join(cleaned[start : match.end() + 30].split())
-            hits.append((match.start(), Placeholder(label, excerpt)))
-    hits.sort(key=lambda hit: hit[0])
-    return [hit for _, hit in hits]
+            if any(start < match.end() and match.start() < end for start, end, _ in spans):
+                continue  # one placeholder, reported once, under the first (most specific) label
+            before = max(0, match.start() - 30)
+            excerpt = " ".join(cleaned[before : match.end() + 30].split())
+            spans.append((match.start(), match.end(), Placeholder(label, excerpt, match.start())))
+    spans.sort(key=lambda span: span[0])
+    return [hit for _, _, hit in spans]
 
 
 def empty_answer_lines(text: str) -> list[str]:

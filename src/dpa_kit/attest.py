@@ -1,0 +1,201 @@
+"""Deletion attestations: what each convention owes at its end, drafting it, recording it, chasing it.
+
+A convention ends on ``period.end``; its attestation is due ``attestation_grace_days`` later (set in the
+folder's ``defaults.yaml``). A received attestation is recorded in the ledger with its SHA-256 and size,
+and a read-only copy is kept in ``<registers>/attestations/<convention id>/``, never modified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from dpa_kit import clock
+from dpa_kit.annex import BLANK_PREFIX, Blank, environment, parse_blocks
+from dpa_kit.documents import DocumentMeta, write
+from dpa_kit.exceptions import RenderError, UsageError
+from dpa_kit.ledger import Ledger
+from dpa_kit.loader import LoadedConvention, iter_folder, load_defaults
+from dpa_kit.model import Convention
+
+ATTESTATION_TEMPLATE = "attestation.md.j2"
+DIRECTIONS_FR = {"packed": "envoi", "opened": "réception"}
+
+
+@dataclass
+class Due:
+    """The attestation a convention owes."""
+
+    convention: str
+    structure: str | None
+    end: date
+    due_date: date
+    days_overdue: int  # negative: days left before the due date
+    recorded: dict[str, Any] | None
+    contact: str | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.recorded is None and self.days_overdue > 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "convention": self.convention, "structure": self.structure, "end": self.end.isoformat(),
+            "due_date": self.due_date.isoformat(), "days_overdue": max(0, self.days_overdue),
+            "days_left": max(0, -self.days_overdue), "overdue": self.overdue,
+            "recorded": self.recorded is not None, "contact": self.contact,
+        }
+
+
+def due_date(end: date, grace_days: int) -> date:
+    """The day the attestation is due: the end of the period plus the grace period (calendar days)."""
+    return end + timedelta(days=grace_days)
+
+
+def recorded_attestations(ledger: Ledger | None) -> dict[str, dict[str, Any]]:
+    """The last recorded attestation of each convention."""
+    if ledger is None:
+        return {}
+    return {event.subject: event.payload for event in ledger.events(kind_prefix="attestation.recorded")}
+
+
+def owed(folder: Path, ledger: Ledger | None, today: date | None = None) -> list[Due]:
+    """Every convention of the folder that has ended, with its attestation's due date and state."""
+    today = today or clock.today()
+    grace = load_defaults(folder).settings.attestation_grace_days
+    recorded = recorded_attestations(ledger)
+    items = []
+    for result in iter_folder(folder):
+        if result.loaded is None:
+            continue
+        convention = result.loaded.convention
+        end = convention.period.end
+        if end is None or end >= today:
+            continue
+        due = due_date(end, grace)
+        dpo = convention.processor.dpo
+        items.append(Due(convention.id, convention.processor.display_name, end, due, (today - due).days,
+                         recorded.get(convention.id), dpo.email if dpo and dpo.email else None))
+    items.sort(key=lambda d: (d.due_date, d.convention))
+    return items
+
+
+def exchanges_for(ledger: Ledger | None, convention_id: str) -> list[dict[str, Any]]:
+    if ledger is None:
+        return []
+    return [
+        {"date": clock.french_date(event.at.astimezone(clock.PARIS).date()),
+         "direction": DIRECTIONS_FR.get(event.payload.get("direction", ""), event.payload.get("direction")),
+         "files": event.payload.get("files"), "sha256": event.payload.get("archive_sha256")}
+        for event in ledger.events(subject=convention_id, kind_prefix="exchange.")
+    ]
+
+
+def attestation_markdown(convention: Convention, exchanges: list[dict[str, Any]], templates: Path | None = None) -> str:
+    def blank(label: str) -> Blank:
+        return Blank(f"[{BLANK_PREFIX}{label}]")
+
+    fate = convention.data_fate.action.value if convention.data_fate.action else None
+    try:
+        return environment(templates).get_template(ATTESTATION_TEMPLATE).render(
+            c=convention, blank=blank, fate=fate, exchanges=exchanges, date_fr=clock.french_date)
+    except jinja2.TemplateError as exc:
+        raise RenderError(f"modèle {ATTESTATION_TEMPLATE} : {exc}") from exc
+
+
+def draft(convention: Convention, fmt: str, target: Path, ledger: Ledger | None, templates: Path | None = None) -> Path:
+    """Write the pre-filled attestation; the fields the structure must fill are visibly marked."""
+    from dpa_kit.build import atomic_write
+
+    markdown = attestation_markdown(convention, exchanges_for(ledger, convention.id), templates)
+    meta = DocumentMeta(
+        title=f"Attestation de destruction - {convention.id}",
+        author=convention.processor.name or "Organisme",
+        subject=f"Convention {convention.id} : attestation de destruction des données",
+        day=convention.period.end or date(2000, 1, 1),
+    )
+    data = write(fmt, markdown, parse_blocks(markdown), meta, templates)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(target, data)
+    return target
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def record(ledger: Ledger, registers: Path, loaded: LoadedConvention, file: Path,
+           received_at: datetime | None = None) -> dict[str, Any]:
+    """Record a received (signed) attestation and keep a read-only copy of it."""
+    if not file.is_file():
+        raise UsageError(f"{file} : fichier introuvable")
+    sha256, size = _sha256(file)
+    convention_id = loaded.convention.id
+    folder = registers / "attestations" / convention_id
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / f"{sha256[:16]}-{file.name}"
+    if not copy.exists():
+        temp = folder / f".{copy.name}.part"
+        shutil.copyfile(file, temp)
+        if _sha256(temp)[0] != sha256:
+            temp.unlink()
+            raise UsageError(f"{file} a changé pendant la copie : recommencez")
+        os.chmod(temp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        os.replace(temp, copy)
+    payload = {
+        "sha256": sha256, "size": size, "file_name": file.name, "stored": str(copy.relative_to(registers)),
+        "received_at": (received_at or clock.now()).isoformat(),
+    }
+    ledger.append("attestation.recorded", convention_id, payload)
+    return payload
+
+
+def verify(ledger: Ledger, convention_id: str, file: Path) -> tuple[bool, dict[str, Any]]:
+    """Whether ``file`` is byte for byte the attestation recorded for the convention."""
+    recorded = recorded_attestations(ledger).get(convention_id)
+    if recorded is None:
+        raise UsageError(f"aucune attestation enregistrée pour la convention {convention_id}")
+    sha256, size = _sha256(file)
+    return sha256 == recorded["sha256"] and size == recorded["size"], recorded
+
+
+def reminder(due: Due, sender: str, now: datetime | None = None) -> EmailMessage:
+    """The reminder e-mail to a structure whose attestation is late."""
+    if not due.contact:
+        raise UsageError(f"{due.convention} : pas d'adresse de la structure (processor.dpo.email) pour la relance")
+    now = now or clock.now()
+    message = EmailMessage()
+    message["Subject"] = f"Relance : attestation de destruction des données - convention {due.convention}"
+    message["From"] = sender
+    message["To"] = due.contact
+    message["Date"] = format_datetime(now.astimezone(clock.PARIS))
+    message["Message-ID"] = make_msgid(idstring=due.convention, domain=sender.rsplit("@", 1)[-1] or "dpa-kit.invalid")
+    message.set_content(
+        "Madame, Monsieur,\n\n"
+        f"La convention {due.convention} a pris fin le {clock.french_date(due.end)}. Conformément à son annexe 1 "
+        "(« Sort des données »), l'organisme doit détruire les données à caractère personnel traitées pour le compte "
+        "du Département et justifier par écrit de cette destruction.\n\n"
+        f"L'attestation était attendue pour le {clock.french_date(due.due_date)} ; nous ne l'avons pas reçue "
+        f"({due.days_overdue} jour(s) de retard).\n\n"
+        "Merci de nous la transmettre signée dans les meilleurs délais. Un modèle pré-rempli peut vous être fourni "
+        "sur demande (dpa-kit attest draft).\n\n"
+        "Le Délégué à la protection des données du Département du Pas-de-Calais\n",
+        charset="utf-8",
+    )
+    return message

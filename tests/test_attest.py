@@ -1,0 +1,164 @@
+"""Deletion attestations: due dates, drafting, recording, verifying, chasing; and the DPO's overview."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import require_program
+from helpers import run
+
+from dpa_kit.attest import due_date
+
+ADIL_ID = "2026-FSL-ADIL-NUMERO-VERT"
+BETHUNE_ID = "2026-DPID-CCAS-BETHUNE-1.2"
+
+
+@pytest.mark.parametrize(
+    ("end", "grace", "expected"),
+    [
+        (date(2028, 2, 28), 1, date(2028, 2, 29)),  # leap year
+        (date(2027, 2, 28), 1, date(2027, 3, 1)),  # not a leap year
+        (date(2028, 2, 29), 30, date(2028, 3, 30)),
+        (date(2026, 12, 31), 31, date(2027, 1, 31)),  # year end
+        (date(2026, 1, 31), 30, date(2026, 3, 2)),  # month end into a short month
+        (date(2100, 2, 28), 1, date(2100, 3, 1)),  # 2100 is not a leap year
+        (date(2026, 6, 30), 0, date(2026, 6, 30)),
+    ],
+)
+def test_due_date(end: date, grace: int, expected: date) -> None:
+    assert due_date(end, grace) == expected
+
+
+@pytest.fixture
+def env(registers: Path, tmp_path: Path) -> dict[str, str]:
+    return {"DPA_KIT_REGISTERS": str(registers), "DPA_KIT_LEDGER": str(tmp_path / "ledger.sqlite")}
+
+
+def due(env: dict[str, str], now: str, *args: str) -> tuple[int, list[dict]]:
+    result = run("attest", "due", "--format", "json", *args, env={**env, "DPA_KIT_NOW": now})
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_grace_period_from_defaults(env: dict[str, str], registers: Path) -> None:
+    # defaults.yaml gives 30 days: the 2026 conventions are due on 30 January 2027.
+    code, items = due(env, "2027-01-30T12:00")
+    assert code == 0 and {i["due_date"] for i in items} == {"2027-01-30"} and not any(i["overdue"] for i in items)
+    code, items = due(env, "2027-01-31T00:30", "--overdue")
+    assert code == 1 and [i["days_overdue"] for i in items] == [1, 1]
+    defaults = registers / "defaults.yaml"
+    defaults.write_text(defaults.read_text(encoding="utf-8").replace("attestation_grace_days: 30", "attestation_grace_days: 0"), encoding="utf-8")
+    code, items = due(env, "2027-01-02T10:00", "--overdue")
+    assert code == 1 and items[0]["due_date"] == "2026-12-31" and items[0]["days_overdue"] == 2
+
+
+def test_end_to_end_due_overdue_drafted_recorded_verified(env: dict[str, str], tmp_path: Path) -> None:
+    # Before the end: nothing is owed.
+    code, items = due(env, "2026-12-31T12:00")
+    assert code == 0 and items == []
+    # The convention ended: due, then overdue.
+    code, items = due(env, "2027-01-15T12:00")
+    assert ADIL_ID in {i["convention"] for i in items} and not any(i["overdue"] for i in items)
+    code, items = due(env, "2027-02-15T12:00", "--overdue")
+    assert code == 1 and ADIL_ID in {i["convention"] for i in items}
+    # Drafted, filled (here: a PDF stands for the signed scan), recorded.
+    draft = tmp_path / "attestation.docx"
+    result = run("attest", "draft", ADIL_ID, "--format", "docx", "-o", draft, env=env)
+    assert result.exit_code == 0, result.output
+    signed = tmp_path / "attestation-signee.pdf"
+    signed.write_bytes(b"%PDF-1.4 attestation signee ADIL\n%%EOF\n")
+    result = run("attest", "record", ADIL_ID, "--file", signed, "--received-at", "2027-02-16T09:00",
+                 env={**env, "DPA_KIT_NOW": "2027-02-16T09:00"})
+    assert result.exit_code == 0, result.output
+    code, items = due(env, "2027-02-20T12:00", "--overdue")
+    assert ADIL_ID not in {i["convention"] for i in items}
+    # The stored copy is read-only and identical.
+    copies = list((Path(env["DPA_KIT_REGISTERS"]) / "attestations" / ADIL_ID).iterdir())
+    assert len(copies) == 1 and copies[0].read_bytes() == signed.read_bytes()
+    assert not copies[0].stat().st_mode & 0o222
+    assert run("attest", "verify", ADIL_ID, "--file", signed, env=env).exit_code == 0
+    tampered = tmp_path / "falsifiee.pdf"
+    data = bytearray(signed.read_bytes())
+    data[10] ^= 0x01
+    tampered.write_bytes(bytes(data))
+    result = run("attest", "verify", ADIL_ID, "--file", tampered, env=env)
+    assert result.exit_code == 1 and "DIFFÉRENT" in result.stderr
+
+
+def test_draft_content_by_fate_and_blanks_found_by_check(env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "a.md"
+    assert run("attest", "draft", BETHUNE_ID, "--format", "md", "-o", out, env=env).exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    assert "renvoi de toutes les données à caractère personnel au Département" in text
+    assert "Hébergeur des dossiers sociaux (exemple)" in text  # sub-processors' copies
+    assert "NIST SP 800-88" in text and "[À COMPLÉTER : outil et version]" in text
+    assert "Exception légale de conservation" in text
+    result = run("check", out, "--format", "json")
+    assert result.exit_code == 1
+    assert all(f["code"] == "D601" for f in json.loads(result.stdout))
+    # Once every field is filled, the check passes.
+    import re
+
+    out.write_text(re.sub(r"\[À COMPLÉTER : [^\]]*\]", "rempli", text), encoding="utf-8")
+    assert run("check", out).exit_code == 0
+
+
+def test_draft_lists_the_exchanges_of_the_convention(env: dict[str, str], tmp_path: Path) -> None:
+    from dpa_kit.ledger import Ledger
+
+    ledger = Ledger(env["DPA_KIT_LEDGER"])
+    ledger.append("exchange.packed", ADIL_ID, {"direction": "packed", "convention": ADIL_ID, "counterpart": "dpo",
+                                              "archive_sha256": "ab" * 32, "files": 3, "total_size": 10})
+    out = tmp_path / "a.md"
+    run("attest", "draft", ADIL_ID, "--format", "md", "-o", out, env=env)
+    text = out.read_text(encoding="utf-8")
+    assert "Archives chiffrées échangées pour cette convention" in text and "ab" * 32 in text
+
+
+def test_remind_writes_one_eml_per_structure_with_an_address(env: dict[str, str], tmp_path: Path) -> None:
+    import email
+    from email import policy
+
+    folder = tmp_path / "relances"
+    result = run("attest", "due", "--overdue", "--remind", folder, env={**env, "DPA_KIT_NOW": "2027-03-01T10:00"})
+    assert result.exit_code == 1
+    assert "pas d'adresse de la structure" in result.stderr  # ADIL has no DPO address
+    files = list(folder.glob("*.eml"))
+    assert [f.name for f in files] == [f"relance-{BETHUNE_ID}.eml"]
+    message = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    assert message["To"] == "dpd@ccas-bethune.example" and BETHUNE_ID in message["Subject"]
+    assert "30 jour(s) de retard" in message.get_content()
+
+
+def test_status_overview_text_json_html(env: dict[str, str], tmp_path: Path) -> None:
+    run("breach", "declare", "--convention", ADIL_ID, "--nature", "c", "--description", "x",
+        env={**env, "DPA_KIT_NOW": "2027-02-27T10:00"})
+    page = tmp_path / "status.html"
+    result = run("status", "--html", page, env={**env, "DPA_KIT_NOW": "2027-03-01T10:00"})
+    assert result.exit_code == 1
+    assert "Conventions : 2 (2 prête(s) à signer)" in result.stdout
+    assert "V-2027-0001" in result.stdout and "EN RETARD" in result.stdout
+    data = json.loads(run("status", "--format", "json", env={**env, "DPA_KIT_NOW": "2027-03-01T10:00"}).stdout)
+    assert {"conventions", "open_breaches", "attestations_due", "last_exchanges", "late"} <= set(data)
+    assert "V-2027-0001" in data["late"]
+    assert "<h2>Violations ouvertes</h2>" in page.read_text(encoding="utf-8")
+
+
+@pytest.mark.interop
+def test_libreoffice_opens_the_docx_and_odt_drafts(env: dict[str, str], tmp_path: Path) -> None:
+    soffice = require_program("soffice", "libreoffice")
+    pdftotext = require_program("pdftotext")
+    drafts = []
+    for fmt in ("docx", "odt"):
+        target = tmp_path / f"attestation-{fmt}.{fmt}"
+        assert run("attest", "draft", BETHUNE_ID, "--format", fmt, "-o", target, env=env).exit_code == 0
+        drafts.append(target)
+    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--convert-to",
+                    "pdf", "--outdir", str(tmp_path / "pdf"), *map(str, drafts)], check=True, capture_output=True, timeout=300)
+    for target in drafts:
+        pdf = tmp_path / "pdf" / f"{target.stem}.pdf"
+        text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        assert "ATTESTATION DE DESTRUCTION" in text and "À COMPLÉTER" in text and BETHUNE_ID in text
