@@ -399,3 +399,4 @@ def main() -> None:
 from dpa_kit import cli_breach as _cli_breach  # noqa: E402,F401  (registers the ledger and breach commands)
 from dpa_kit import cli_exchange as _cli_exchange  # noqa: E402,F401  (registers the exchange commands)
 from dpa_kit import cli_attest as _cli_attest  # noqa: E402,F401  (registers the attest and status commands)
+from dpa_kit import cli_register as _cli_register  # noqa: E402,F401  (registers the register commands)

@@ -1,0 +1,149 @@
+"""Commands of processing registers (``dpa-kit register ...``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dpa_kit.cli import EXIT_OK, EXIT_PROBLEMS, Settings, cli, echo_err, pass_settings
+from dpa_kit.exceptions import UsageError
+
+
+@cli.group("register")
+def register_group() -> None:
+    """Registre des traitements de la structure (article 30.2 du RGPD).
+
+    \b
+    Exemple :
+      dpa-kit register init --siret 26620011900011 registers -o registre.yaml
+    """
+
+
+@register_group.command("init")
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--siret", required=True, help="SIRET de la structure.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Registre YAML à écrire.")
+@click.option("--force", is_flag=True, help="Remplacer le fichier s'il existe.")
+@pass_settings
+def register_init(settings: Settings, folder: Path | None, siret: str, output: Path, force: bool) -> None:
+    """Pré-remplit le registre d'une structure à partir de ses conventions.
+
+    \b
+    Exemple :
+      dpa-kit register init --siret 26620011900011 registers -o ccas-bethune.registre.yaml
+    """
+    from dpa_kit.build import atomic_write
+    from dpa_kit.register import check_register, dump, init_register
+
+    if output.exists() and not force:
+        raise UsageError(f"{output} existe déjà : choisissez un autre nom ou ajoutez --force")
+    register = init_register(folder or settings.registers, siret)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(output, dump(register).encode("utf-8"))
+    todo = check_register(register)
+    click.echo(f"Registre pré-rempli : {output} ({len(register.categories())} traitement(s)).")
+    click.echo(f"{len(todo)} champ(s) à compléter par la structure : dpa-kit register check {output}")
+
+
+@register_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "ods", "csv", "html", "md", "pdf"]), default="xlsx", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Fichier à écrire.")
+def register_export(file: Path, fmt: str, output: Path | None) -> None:
+    """Exporte le registre : tableur à compléter (xlsx, ods), CSV, ou version imprimable (html, md, pdf).
+
+    \b
+    Exemple :
+      dpa-kit register export ccas-bethune.registre.yaml --format xlsx -o registre.xlsx
+    """
+    from dpa_kit.build import atomic_write
+    from dpa_kit.register import load_register
+    from dpa_kit.register_sheet import export
+
+    register = load_register(file)
+    target = output or file.with_suffix(f".{fmt}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(target, export(register, fmt))
+    click.echo(f"Registre exporté : {target}")
+
+
+@register_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Registre YAML à écrire.")
+def register_import(file: Path, output: Path) -> None:
+    """Relit le tableur complété par la structure et écrit le registre YAML.
+
+    \b
+    Exemple :
+      dpa-kit register import registre.xlsx -o ccas-bethune.registre.yaml
+    """
+    from dpa_kit.build import atomic_write
+    from dpa_kit.register import dump
+    from dpa_kit.register_sheet import import_sheets
+
+    register = import_sheets(file)
+    atomic_write(output, dump(register).encode("utf-8"))
+    click.echo(f"Registre relu : {output} ({len(register.categories())} traitement(s)).")
+
+
+@register_group.command("check")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--conventions", "folder", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Dossier des conventions à comparer (par défaut : --registers).")
+@pass_settings
+def register_check(settings: Settings, file: Path, folder: Path | None) -> int:
+    """Vérifie le registre : éléments de l'article 30.2 manquants, accord avec les conventions.
+
+    \b
+    Exemple :
+      dpa-kit register check ccas-bethune.registre.yaml --conventions registers
+    """
+    from dpa_kit.register import check_register, load_register
+
+    register = load_register(file)
+    source = folder or (settings.registers if settings.registers.is_dir() else None)
+    problems = check_register(register, source)
+    if not problems:
+        click.echo(f"{file} : registre complet et cohérent avec les conventions.")
+        return EXIT_OK
+    click.echo(f"{file} : {len(problems)} point(s) à traiter :")
+    for problem in problems:
+        click.echo(f"  - [{problem.field}] {problem.message}")
+    return EXIT_PROBLEMS
+
+
+@register_group.command("consolidate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "ods", "csv", "html"]), default="xlsx", show_default=True)
+def register_consolidate(paths: tuple[Path, ...], output: Path, fmt: str) -> int:
+    """Côté Département : tous les registres des structures en une vue (qui traite quoi, données sensibles,
+    sous-traitants, transferts hors UE).
+
+    \b
+    Exemple :
+      dpa-kit register consolidate registres/ -o consolidation.xlsx
+    """
+    from dpa_kit.exceptions import ConventionError
+    from dpa_kit.register import consolidated_rows, load_register
+    from dpa_kit.tables import write_table
+
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(p for p in sorted(path.glob("*.y*ml")) if "dpa-kit-register/" in p.read_text(encoding="utf-8", errors="replace")[:4096])
+        else:
+            files.append(path)
+    registers, failed = [], 0
+    for path in files:
+        try:
+            registers.append(load_register(path))
+        except ConventionError as exc:
+            failed += 1
+            for problem in exc.problems:
+                echo_err(f"  - {problem}")
+    headers, rows = consolidated_rows(registers)
+    write_table(output, fmt, "Registres consolidés", headers, rows)
+    click.echo(f"{len(registers)} registre(s), {len(rows)} traitement(s) : {output}")
+    return EXIT_PROBLEMS if failed else EXIT_OK

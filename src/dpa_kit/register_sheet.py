@@ -1,0 +1,483 @@
+"""The register as a spreadsheet a CCAS secretary can fill (XLSX, ODS), read back with cell-precise errors.
+
+Sheets: « Structure » (the structure and its DPO, field/value), « Responsables » (each controller and its
+DPO), « Traitements » (one row per category of processing), « Sous-traitants » and « Transferts » (one row
+per item, linked to a processing by its reference), « Notice » (what each column means). Values that came
+from the conventions are locked (XLSX sheet protection) and the cells still to fill are yellow. Export,
+import, export gives the same register.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from dpa_kit.exceptions import ConventionError, Problem, UsageError
+from dpa_kit.model import FateAction, SensitiveData
+from dpa_kit.register import SECURITY_HEADINGS, Register
+
+FATE_FR = {
+    FateAction.destroy: "destruction",
+    FateAction.return_to_controller: "renvoi au responsable",
+    FateAction.return_to_third_party: "renvoi à un tiers",
+}
+SENSITIVE_FR = {s: s.label for s in SensitiveData}
+TO_FILL = "FFF2CC"  # pale yellow: a cell the structure must fill
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    key: str
+    note: str
+    kind: str = "text"  # text | list | date | fate | sensitive | int
+    required: bool = False
+    from_convention: bool = True
+
+
+STRUCTURE_FIELDS = [
+    ("Nom", "name"), ("Nom court", "short_name"), ("SIRET", "siret"), ("Adresse", "address"),
+    ("Représentant : nom", "representative.name"), ("Représentant : qualité", "representative.role"),
+    ("DPO : nom", "dpo.name"), ("DPO : courriel", "dpo.email"), ("DPO : téléphone", "dpo.phone"), ("DPO : adresse", "dpo.address"),
+    ("Version du registre", "@version"), ("Mis à jour le", "@updated"),
+]
+CONTROLLER_COLUMNS = [
+    Column("Responsable", "name", "Nom du responsable de traitement pour le compte duquel la structure agit.", required=True),
+    Column("Adresse", "address", "Adresse du responsable de traitement."),
+    Column("Représentant", "representative.name", "Nom du représentant du responsable."),
+    Column("Qualité du représentant", "representative.role", "Qualité du représentant."),
+    Column("Contact : courriel", "contact.email", "Adresse de contact du responsable."),
+    Column("Contact : téléphone", "contact.phone", "Téléphone de contact du responsable."),
+    Column("DPO : nom", "dpo.name", "Délégué à la protection des données du responsable."),
+    Column("DPO : courriel", "dpo.email", "Courriel du DPO du responsable.", required=True),
+    Column("DPO : téléphone", "dpo.phone", "Téléphone du DPO du responsable."),
+]
+PROCESSING_COLUMNS = [
+    Column("Réf.", "@ref", "Numéro de la ligne de traitement, repris dans les feuilles Sous-traitants et Transferts.", "int", True),
+    Column("Responsable", "@controller", "Nom du responsable (tel qu'écrit dans la feuille Responsables).", required=True),
+    Column("Convention", "convention", "Identifiant de la convention (vide pour un traitement ajouté par la structure)."),
+    Column("Traitement", "name", "Nom de la catégorie de traitement.", required=True),
+    Column("Début", "start", "Début de la période (JJ/MM/AAAA).", "date"),
+    Column("Fin", "end", "Fin de la période (JJ/MM/AAAA).", "date"),
+    Column("Finalités", "purposes", "Une finalité par ligne (Alt+Entrée pour aller à la ligne).", "list", True),
+    Column("Catégories de données", "data_categories", "Une catégorie par ligne.", "list", True),
+    Column("Données sensibles", "sensitive_data", "Une par ligne, parmi : " + ", ".join(SENSITIVE_FR.values()) + ".", "sensitive"),
+    Column("Personnes concernées", "data_subjects", "Une catégorie par ligne.", "list", True),
+    Column("Sort des données", "data_fate", "À choisir dans la liste : " + ", ".join(FATE_FR.values()) + ".", "fate"),
+    *[Column(header, f"security.{key}", f"À décrire par la structure : {text}.", from_convention=False)
+      for header, key, text in (
+          ("Pseudonymisation et chiffrement", "pseudonymisation_encryption", SECURITY_HEADINGS["pseudonymisation_encryption"]),
+          ("Confidentialité, intégrité, disponibilité, résilience", "confidentiality_integrity_availability",
+           SECURITY_HEADINGS["confidentiality_integrity_availability"]),
+          ("Rétablissement après incident", "restore_access", SECURITY_HEADINGS["restore_access"]),
+          ("Tests réguliers des mesures", "regular_testing", SECURITY_HEADINGS["regular_testing"]),
+      )],
+]
+SUBPROCESSOR_COLUMNS = [
+    Column("Réf. traitement", "@ref", "Réf. de la ligne de la feuille Traitements.", "int", True),
+    Column("Sous-traitant", "name", "Nom du sous-traitant.", required=True),
+    Column("Adresse", "address", "Adresse du sous-traitant."),
+    Column("Pays", "country", "Code pays ISO à deux lettres (FR, DE...)."),
+    Column("Activités", "activities", "Une activité sous-traitée par ligne.", "list"),
+]
+TRANSFER_COLUMNS = [
+    Column("Réf. traitement", "@ref", "Réf. de la ligne de la feuille Traitements.", "int", True),
+    Column("Pays", "country", "Code pays ISO à deux lettres, hors UE/EEE.", required=True),
+    Column("Destinataire", "recipient", "Destinataire du transfert.", required=True),
+    Column("Garanties", "safeguards", "Garanties appropriées, ou documents qui les attestent (art. 49).", required=True),
+]
+SHEETS = {"Responsables": CONTROLLER_COLUMNS, "Traitements": PROCESSING_COLUMNS,
+          "Sous-traitants": SUBPROCESSOR_COLUMNS, "Transferts": TRANSFER_COLUMNS}
+
+
+def _get(data: dict[str, Any], dotted: str) -> Any:
+    value: Any = data
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        data = data.setdefault(part, {})
+    data[parts[-1]] = value
+
+
+def _cell_out(column: Column, value: Any) -> Any:
+    if value in (None, [], ""):
+        return None
+    if column.kind == "list":
+        return "\n".join(value)
+    if column.kind == "sensitive":
+        return "\n".join(SENSITIVE_FR[SensitiveData(v)] for v in value)
+    if column.kind == "fate":
+        return FATE_FR[FateAction(value)]
+    if column.kind == "date":
+        return date.fromisoformat(value) if isinstance(value, str) else value
+    return value
+
+
+# --- export ---------------------------------------------------------------------------------------
+
+
+def sheet_rows(register: Register) -> dict[str, list[list[Any]]]:
+    """Every sheet's rows (header included), from the register."""
+    data = register.model_dump(mode="json")
+    structure = [["Champ", "Valeur"]]
+    for label, key in STRUCTURE_FIELDS:
+        value = data.get(key[1:]) if key.startswith("@") else _get(data["processor"], key)
+        if key == "@updated" and value:
+            value = date.fromisoformat(value)
+        structure.append([label, value])
+    sheets: dict[str, list[list[Any]]] = {"Structure": structure}
+    controllers = [[c.header for c in CONTROLLER_COLUMNS]]
+    processings = [[c.header for c in PROCESSING_COLUMNS]]
+    subprocessors = [[c.header for c in SUBPROCESSOR_COLUMNS]]
+    transfers = [[c.header for c in TRANSFER_COLUMNS]]
+    ref = 0
+    for controller in data["controllers"]:
+        controllers.append([_cell_out(c, _get(controller, c.key)) for c in CONTROLLER_COLUMNS])
+        for processing in controller["processings"]:
+            ref += 1
+            row = []
+            for column in PROCESSING_COLUMNS:
+                if column.key == "@ref":
+                    row.append(ref)
+                elif column.key == "@controller":
+                    row.append(controller["name"])
+                else:
+                    row.append(_cell_out(column, _get(processing, column.key)))
+            processings.append(row)
+            for sub in processing["subprocessors"]:
+                subprocessors.append([ref] + [_cell_out(c, _get(sub, c.key)) for c in SUBPROCESSOR_COLUMNS[1:]])
+            for transfer in processing["transfers"]:
+                transfers.append([ref] + [_cell_out(c, _get(transfer, c.key)) for c in TRANSFER_COLUMNS[1:]])
+    sheets.update({"Responsables": controllers, "Traitements": processings, "Sous-traitants": subprocessors,
+                   "Transferts": transfers})
+    return sheets
+
+
+def notice_rows() -> list[list[str]]:
+    rows = [["Feuille", "Colonne", "Explication"]]
+    for sheet, columns in SHEETS.items():
+        for column in columns:
+            rows.append([sheet, column.header, column.note + (" Obligatoire." if column.required else "")])
+    rows.append(["", "", "Les cellules jaunes sont à compléter par la structure ; les cellules verrouillées viennent des "
+                         "conventions (corrigez la convention, pas le registre)."])
+    return rows
+
+
+def export_xlsx(register: Register) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = Workbook()
+    book.remove(book.active)
+    fill = PatternFill("solid", fgColor=TO_FILL)
+    sheets = sheet_rows(register)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        columns = SHEETS.get(name)
+        for row in rows:
+            sheet.append(row)
+        for index, cell in enumerate(sheet[1]):
+            cell.font = Font(bold=True)
+            if columns:
+                cell.comment = Comment(columns[index].note, "dpa-kit")
+        sheet.freeze_panes = "A2" if name != "Structure" else "B2"
+        spare_rows = 50 if name != "Structure" else 0
+        for row_index in range(2, len(rows) + 1 + spare_rows):
+            for col_index in range(1, len(rows[0]) + 1):
+                cell = sheet.cell(row=row_index, column=col_index)
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                column = columns[col_index - 1] if columns else None
+                from_convention = row_index <= len(rows) and cell.value not in (None, "") and (
+                    column is None and col_index == 1 or column is not None and column.from_convention)
+                cell.protection = Protection(locked=bool(from_convention))
+                if row_index <= len(rows) and cell.value in (None, "") and (column is None or column.required or not column.from_convention):
+                    cell.fill = fill
+        for col_index, header in enumerate(rows[0], start=1):
+            letter = sheet.cell(row=1, column=col_index).column_letter
+            sheet.column_dimensions[letter].width = 18 if col_index == 1 else 34
+        if name == "Traitements":
+            fate_column = next(i for i, c in enumerate(PROCESSING_COLUMNS, start=1) if c.kind == "fate")
+            letter = sheet.cell(row=1, column=fate_column).column_letter
+            validation = DataValidation(type="list", formula1='"' + ",".join(FATE_FR.values()) + '"', allow_blank=True,
+                                        errorTitle="Sort des données", error="Choisissez une valeur de la liste.")
+            validation.add(f"{letter}2:{letter}{len(rows) + spare_rows}")
+            sheet.add_data_validation(validation)
+        sheet.protection.sheet = True
+        sheet.protection.formatColumns = False
+        sheet.protection.formatRows = False
+    notice = book.create_sheet("Notice")
+    for row in notice_rows():
+        notice.append(row)
+    notice.column_dimensions["C"].width = 100
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def export_ods(register: Register) -> bytes:
+    from odfdo import Document, Style, Table
+
+    document = Document("spreadsheet")
+    body = document.body
+    body.clear()
+    yellow = Style("table-cell", name="dpa_to_fill", background_color="#" + TO_FILL)
+    document.insert_style(yellow, automatic=True)
+    for name, rows in {**sheet_rows(register), "Notice": notice_rows()}.items():
+        table = Table(name)
+        table.set_values([["" if v is None else v for v in row] for row in rows])
+        columns = SHEETS.get(name)
+        for row_index, row in enumerate(rows[1:], start=1):
+            for col_index, value in enumerate(row):
+                column = columns[col_index] if columns else None
+                if value in (None, "") and (column is None or column.required or not column.from_convention) and name != "Notice":
+                    cell = table.get_cell((col_index, row_index))
+                    cell.style = "dpa_to_fill"
+                    table.set_cell((col_index, row_index), cell)
+        body.append(table)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+# --- import ---------------------------------------------------------------------------------------
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def read_workbook(path: Path) -> dict[str, list[list[Any]]]:
+    """Every sheet of an XLSX or ODS file as rows of values."""
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise UsageError(f"{path} : fichier introuvable")
+    try:
+        if suffix == ".xlsx":
+            from openpyxl import load_workbook
+
+            book = load_workbook(path, data_only=True)
+            return {sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets}
+        if suffix == ".ods":
+            from odfdo import Document
+
+            tables = Document(str(path)).body.get_tables()
+            return {table.name: table.get_values() for table in tables}
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise UsageError(f"{path} : classeur illisible ou endommagé ({type(exc).__name__})") from exc
+    raise UsageError(f"{path} : format non pris en charge (xlsx ou ods)")
+
+
+class _Reader:
+    def __init__(self, path: Path):
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def error(self, sheet: str, row: int, col: int, message: str) -> None:
+        self.problems.append(Problem(self.path, None, None, f"feuille {sheet}, cellule {_column_letter(col)}{row} : {message}"))
+
+    def cell(self, sheet: str, row: int, col: int, column: Column, raw: Any) -> Any:
+        text = "" if raw is None else str(raw).strip()
+        if text == "":
+            if column.required:
+                self.error(sheet, row, col, f"« {column.header} » est obligatoire ; {column.note}")
+            return [] if column.kind in {"list", "sensitive"} else None
+        if column.kind == "list":
+            return [line.strip() for line in str(raw).splitlines() if line.strip()]
+        if column.kind == "int":
+            try:
+                return int(float(text))
+            except ValueError:
+                self.error(sheet, row, col, f"nombre entier attendu, trouvé « {text} »")
+                return None
+        if column.kind == "date":
+            return self.date(sheet, row, col, raw)
+        if column.kind == "fate":
+            for fate, label in FATE_FR.items():
+                if text.lower() in {label, fate.value}:
+                    return fate.value
+            self.error(sheet, row, col, f"valeur « {text} » non reconnue ; valeurs possibles : {', '.join(FATE_FR.values())}")
+            return None
+        if column.kind == "sensitive":
+            values = []
+            by_label = {label.lower(): code.value for code, label in SENSITIVE_FR.items()}
+            for line in str(raw).splitlines():
+                key = line.strip().lower()
+                if not key:
+                    continue
+                code = by_label.get(key) or (key if key in {s.value for s in SensitiveData} else None)
+                if code is None:
+                    self.error(sheet, row, col, f"donnée sensible « {line.strip()} » non reconnue ; valeurs possibles : "
+                                                f"{', '.join(SENSITIVE_FR.values())}")
+                else:
+                    values.append(code)
+            return values
+        return text
+
+    def date(self, sheet: str, row: int, col: int, raw: Any) -> str | None:
+        if isinstance(raw, datetime):
+            return raw.date().isoformat()
+        if isinstance(raw, date):
+            return raw.isoformat()
+        text = str(raw).strip()
+        for parse in (lambda t: date.fromisoformat(t), lambda t: datetime.strptime(t, "%d/%m/%Y").date()):
+            try:
+                return parse(text).isoformat()
+            except ValueError:
+                continue
+        self.error(sheet, row, col, f"date attendue au format JJ/MM/AAAA, trouvé « {text} »")
+        return None
+
+
+def _table(reader: _Reader, sheets: dict[str, list[list[Any]]], name: str) -> list[tuple[int, dict[str, Any]]]:
+    columns = SHEETS[name]
+    rows = sheets.get(name)
+    if rows is None:
+        reader.problems.append(Problem(reader.path, None, None, f"feuille « {name} » absente : repartez du fichier exporté par dpa-kit"))
+        return []
+    header = [str(v).strip() if v is not None else "" for v in (rows[0] if rows else [])]
+    expected = [c.header for c in columns]
+    if header[: len(expected)] != expected:
+        reader.problems.append(Problem(reader.path, None, None,
+                                       f"feuille {name}, ligne 1 : en-têtes modifiés ; attendu : {', '.join(expected)}"))
+        return []
+    out = []
+    for row_number, row in enumerate(rows[1:], start=2):
+        values = list(row) + [None] * (len(columns) - len(row))
+        if all(v in (None, "") for v in values[: len(columns)]):
+            continue
+        data: dict[str, Any] = {}
+        for col, column in enumerate(columns):
+            data[column.key] = reader.cell(name, row_number, col, column, values[col])
+        out.append((row_number, data))
+    return out
+
+
+def import_sheets(path: Path) -> Register:
+    """Read a completed spreadsheet back into a register; every problem names its sheet and cell."""
+    sheets = read_workbook(path)
+    reader = _Reader(path)
+    processor: dict[str, Any] = {}
+    register: dict[str, Any] = {"format": "dpa-kit-register/1", "processor": processor, "controllers": []}
+    structure = sheets.get("Structure")
+    if structure is None:
+        raise ConventionError([Problem(path, None, None, "feuille « Structure » absente : repartez du fichier exporté par dpa-kit")])
+    labels = {label: key for label, key in STRUCTURE_FIELDS}
+    for row_number, row in enumerate(structure[1:], start=2):
+        if not row or row[0] in (None, ""):
+            continue
+        key = labels.get(str(row[0]).strip())
+        value = row[1] if len(row) > 1 else None
+        if key is None:
+            reader.error("Structure", row_number, 0, f"champ « {row[0]} » inconnu")
+            continue
+        if value in (None, ""):
+            continue
+        if key == "@version":
+            register["version"] = reader.cell("Structure", row_number, 1, Column("Version", "version", "", "int"), value)
+        elif key == "@updated":
+            register["updated"] = reader.date("Structure", row_number, 1, value)
+        else:
+            _set(processor, key, str(value).strip())
+    controllers: dict[str, dict[str, Any]] = {}
+    for _, data in _table(reader, sheets, "Responsables"):
+        controller: dict[str, Any] = {"processings": []}
+        for column in CONTROLLER_COLUMNS:
+            if data[column.key] not in (None, []):
+                _set(controller, column.key, data[column.key])
+        controllers[controller.get("name", "")] = controller
+        register["controllers"].append(controller)
+    by_ref: dict[int, dict[str, Any]] = {}
+    for row_number, data in _table(reader, sheets, "Traitements"):
+        owner = controllers.get(data["@controller"] or "")
+        if owner is None:
+            reader.error("Traitements", row_number, 1, f"responsable « {data['@controller']} » absent de la feuille Responsables")
+            continue
+        processing: dict[str, Any] = {"subprocessors": [], "transfers": []}
+        for column in PROCESSING_COLUMNS[2:]:
+            if data[column.key] is not None:
+                _set(processing, column.key, data[column.key])
+        if data["@ref"] in by_ref:
+            reader.error("Traitements", row_number, 0, f"référence {data['@ref']} en double")
+        by_ref[data["@ref"]] = processing
+        owner["processings"].append(processing)
+    for name, key, columns in (("Sous-traitants", "subprocessors", SUBPROCESSOR_COLUMNS), ("Transferts", "transfers", TRANSFER_COLUMNS)):
+        for row_number, data in _table(reader, sheets, name):
+            target = by_ref.get(data["@ref"])
+            if target is None:
+                reader.error(name, row_number, 0, f"la référence {data['@ref']} ne correspond à aucune ligne de la feuille Traitements")
+                continue
+            target[key].append({c.key: data[c.key] for c in columns[1:] if data[c.key] not in (None, [])})
+    if reader.problems:
+        raise ConventionError(reader.problems)
+    try:
+        return Register.model_validate(register)
+    except ValidationError as exc:
+        raise ConventionError([Problem(path, None, ".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()]) from exc
+
+
+EXPORTERS: dict[str, Callable[[Register], bytes]] = {"xlsx": export_xlsx, "ods": export_ods}
+
+
+def csv_rows(register: Register) -> tuple[list[str], list[list[Any]]]:
+    """One row per processing category, sub-processors and transfers flattened (stable order)."""
+    sheets = sheet_rows(register)
+    header = sheets["Traitements"][0] + ["Sous-traitants", "Transferts hors UE"]
+    subs: dict[int, list[str]] = {}
+    for row in sheets["Sous-traitants"][1:]:
+        subs.setdefault(row[0], []).append(" / ".join(str(v) for v in row[1:4] if v))
+    transfers: dict[int, list[str]] = {}
+    for row in sheets["Transferts"][1:]:
+        transfers.setdefault(row[0], []).append(" / ".join(str(v) for v in row[1:] if v))
+    rows = []
+    for row in sheets["Traitements"][1:]:
+        rows.append([v.isoformat() if isinstance(v, date) else v for v in row]
+                    + ["\n".join(subs.get(row[0], [])), "\n".join(transfers.get(row[0], []))])
+    return header, rows
+
+
+def printable_markdown(register: Register, templates: Path | None = None) -> str:
+    from dpa_kit.annex import BLANK_PREFIX, Blank, environment
+    from dpa_kit.clock import french_date
+
+    template = environment(templates).get_template("register.md.j2")
+    return template.render(r=register, date_fr=french_date, fate_fr={k.value: v for k, v in FATE_FR.items()},
+                           headings=SECURITY_HEADINGS, blank=lambda label: Blank(f"[{BLANK_PREFIX}{label}]"))
+
+
+def export(register: Register, fmt: str, templates: Path | None = None) -> bytes:
+    """The register in ``fmt``: xlsx, ods, csv, html, md or pdf."""
+    if fmt in EXPORTERS:
+        return EXPORTERS[fmt](register)
+    if fmt == "csv":
+        from dpa_kit.tables import table_bytes
+
+        return table_bytes("csv", "Registre", *csv_rows(register))
+    if fmt in {"html", "md", "pdf"}:
+        from dpa_kit.annex import parse_blocks
+        from dpa_kit.documents import DocumentMeta, write
+
+        markdown = printable_markdown(register, templates)
+        name = register.processor.short_name or register.processor.name or "structure"
+        meta = DocumentMeta(title=f"Registre des traitements (art. 30.2) - {name}", author=register.processor.name or name,
+                            subject=f"Registre art. 30.2 - {name} - version {register.version}",
+                            day=register.updated or date(2000, 1, 1))
+        return write(fmt, markdown, parse_blocks(markdown), meta, templates)
+    raise UsageError(f"format inconnu « {fmt} » : xlsx, ods, csv, html, md ou pdf")

@@ -1,0 +1,184 @@
+"""Processing registers (Art. 30.2): init from conventions, spreadsheet round trip, cell-precise errors, checks."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REGISTERS, require_program
+from helpers import run
+
+from dpa_kit.register import check_register, init_register, load_register
+from dpa_kit.register_sheet import export, import_sheets, sheet_rows
+
+BETHUNE_SIRET = "26620011900011"
+ADIL_SIRET = "34309733300078"
+SECURITY = ["pseudonymisation_encryption", "confidentiality_integrity_availability", "restore_access", "regular_testing"]
+
+
+def init(tmp_path: Path, siret: str = BETHUNE_SIRET) -> Path:
+    out = tmp_path / "registre.yaml"
+    result = run("--registers", REGISTERS, "register", "init", "--siret", siret, "-o", out,
+                 env={"DPA_KIT_NOW": "2026-11-28T10:00"})
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_init_is_complete_except_what_only_the_structure_knows(tmp_path: Path) -> None:
+    register = load_register(init(tmp_path))
+    category = register.categories()[0][1]
+    assert category.convention == "2026-DPID-CCAS-BETHUNE-1.2"
+    assert category.purposes and category.data_categories and category.data_subjects
+    assert [s.name for s in category.subprocessors] == ["Hébergeur des dossiers sociaux (exemple)"]
+    problems = check_register(register, REGISTERS)
+    assert sorted(p.field for p in problems) == sorted(f"controllers[0].processings[0].security.{k}" for k in SECURITY)
+
+
+def test_init_for_a_structure_without_dpo_also_asks_for_its_contact(tmp_path: Path) -> None:
+    problems = check_register(load_register(init(tmp_path, ADIL_SIRET)))
+    assert {p.field for p in problems} == {"processor.dpo", *(f"controllers[0].processings[0].security.{k}" for k in SECURITY)}
+
+
+def test_init_unknown_siret(tmp_path: Path) -> None:
+    result = run("--registers", REGISTERS, "register", "init", "--siret", "12345678900000", "-o", tmp_path / "r.yaml")
+    assert result.exit_code == 2 and "aucune convention" in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_export_import_export_loses_nothing(tmp_path: Path, fmt: str) -> None:
+    register = load_register(init(tmp_path))
+    data = register.model_dump(mode="json")
+    data["controllers"][0]["processings"][0]["security"] = {k: f"mesure {k} ; détail « é »" for k in SECURITY}
+    data["controllers"][0]["processings"][0]["transfers"] = [{"country": "US", "recipient": "Éditeur", "safeguards": "CCT 2021"}]
+    data["controllers"].append({"name": "Commune de Béthune", "address": "Place", "dpo": {"email": "dpo@bethune.example"},
+                                "processings": [{"name": "Portage de repas", "purposes": ["livrer", "facturer"],
+                                                 "data_categories": ["adresse"], "data_subjects": ["bénéficiaires"],
+                                                 "data_fate": "destroy", "sensitive_data": ["health"],
+                                                 "security": {k: "décrit" for k in SECURITY}}]})
+    from dpa_kit.register import Register
+
+    completed = Register.model_validate(data)
+    sheet = tmp_path / f"r.{fmt}"
+    sheet.write_bytes(export(completed, fmt))
+    back = import_sheets(sheet)
+    assert back == completed
+    sheet2 = tmp_path / f"r2.{fmt}"
+    sheet2.write_bytes(export(back, fmt))
+    assert sheet_rows(import_sheets(sheet2)) == sheet_rows(completed)
+    assert check_register(back) == []
+
+
+def test_xlsx_has_frozen_header_notes_dropdown_protection_and_yellow_cells(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    sheet = tmp_path / "r.xlsx"
+    sheet.write_bytes(export(load_register(init(tmp_path)), "xlsx"))
+    book = load_workbook(sheet)
+    processings = book["Traitements"]
+    assert processings.freeze_panes == "A2"
+    assert processings["D1"].comment is not None and "traitement" in processings["D1"].comment.text
+    assert processings.protection.sheet
+    assert processings["D2"].protection.locked  # from the convention
+    security_col = next(c for c in processings[1] if c.value == "Pseudonymisation et chiffrement").column_letter
+    assert not processings[f"{security_col}2"].protection.locked
+    assert processings[f"{security_col}2"].fill.fgColor.rgb.endswith("FFF2CC")
+    validations = processings.data_validations.dataValidation
+    assert validations and "destruction" in validations[0].formula1
+    assert "Notice" in book.sheetnames
+
+
+def _edit_xlsx(path: Path, sheet: str, cell: str, value: object) -> None:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    book[sheet][cell] = value
+    book.save(path)
+
+
+@pytest.mark.parametrize(
+    ("cell", "value", "message"),
+    [
+        ("K2", "destructoin", "feuille Traitements, cellule K2 : valeur « destructoin » non reconnue"),
+        ("D2", None, "feuille Traitements, cellule D2 : « Traitement » est obligatoire"),
+        ("E2", "31-12-2026", "feuille Traitements, cellule E2 : date attendue au format JJ/MM/AAAA"),
+        ("I2", "santé mentale", "feuille Traitements, cellule I2 : donnée sensible « santé mentale » non reconnue"),
+    ],
+)
+def test_bad_cells_give_cell_precise_errors_and_exit_2(tmp_path: Path, cell: str, value: object, message: str) -> None:
+    sheet = tmp_path / "r.xlsx"
+    sheet.write_bytes(export(load_register(init(tmp_path)), "xlsx"))
+    _edit_xlsx(sheet, "Traitements", cell, value)
+    result = run("register", "import", sheet, "-o", tmp_path / "back.yaml")
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert not (tmp_path / "back.yaml").exists()
+
+
+def test_dates_typed_as_text_in_french_format_are_accepted(tmp_path: Path) -> None:
+    sheet = tmp_path / "r.xlsx"
+    sheet.write_bytes(export(load_register(init(tmp_path)), "xlsx"))
+    _edit_xlsx(sheet, "Traitements", "E2", "01/02/2026")
+    assert import_sheets(sheet).categories()[0][1].start.isoformat() == "2026-02-01"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "html", "md", "pdf"])
+def test_other_exports(tmp_path: Path, fmt: str) -> None:
+    source = init(tmp_path)
+    out = tmp_path / f"r.{fmt}"
+    assert run("register", "export", source, "--format", fmt, "-o", out).exit_code == 0
+    data = out.read_bytes()
+    if fmt == "csv":
+        text = data.decode("utf-8-sig")
+        assert text.count("\r\n") == 2 and "2026-DPID-CCAS-BETHUNE-1.2" in text
+        assert out.read_bytes() == export(load_register(source), "csv")  # stable
+    elif fmt == "pdf":
+        assert data.startswith(b"%PDF")
+    else:
+        text = data.decode("utf-8")
+        assert "REGISTRE DES CATÉGORIES D'ACTIVITÉS DE TRAITEMENT" in text and "Version 1" in text
+
+
+def test_check_against_conventions_entry_missing_and_convention_ended(tmp_path: Path) -> None:
+    source = init(tmp_path)
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    data["controllers"][0]["processings"] = []
+    source.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = run("--registers", REGISTERS, "register", "check", source, env={"DPA_KIT_NOW": "2026-11-28T10:00"})
+    assert result.exit_code == 1 and "n'a pas d'entrée dans le registre" in result.stdout
+    ended = run("--registers", REGISTERS, "register", "check", init(tmp_path / "b"), env={"DPA_KIT_NOW": "2027-02-01T10:00"})
+    assert ended.exit_code == 1 and "est terminée depuis le 31 décembre 2026" in ended.stdout
+
+
+def test_consolidate(tmp_path: Path) -> None:
+    from dpa_kit.tables import read_rows
+
+    folder = tmp_path / "registres"
+    folder.mkdir()
+    init(tmp_path / "a").rename(folder / "bethune.yaml")
+    init(tmp_path / "b", ADIL_SIRET).rename(folder / "adil.yaml")
+    out = tmp_path / "conso.xlsx"
+    result = run("register", "consolidate", folder, "-o", out)
+    assert result.exit_code == 0, result.output
+    rows = read_rows(out)
+    by_structure = {row[0]: row for row in rows[1:]}
+    assert by_structure["CCAS de Béthune"][7] == "données de santé"
+    assert by_structure["ADIL du Nord et du Pas-de-Calais"][8] == "non"
+    assert by_structure["ADIL du Nord et du Pas-de-Calais"][2] == "aucun"
+
+
+@pytest.mark.interop
+def test_libreoffice_opens_both_spreadsheets(tmp_path: Path) -> None:
+    soffice = require_program("soffice", "libreoffice")
+    register = load_register(init(tmp_path))
+    files = []
+    for fmt in ("xlsx", "ods"):
+        path = tmp_path / f"registre-{fmt}.{fmt}"
+        path.write_bytes(export(register, fmt))
+        files.append(path)
+    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--convert-to", "csv",
+                    "--outdir", str(tmp_path / "csv"), *map(str, files)], check=True, capture_output=True, timeout=300)
+    for path in files:
+        text = (tmp_path / "csv" / f"{path.stem}.csv").read_text(encoding="utf-8", errors="replace")
+        assert "SIRET" in text and BETHUNE_SIRET in text  # the first sheet, Structure, as LibreOffice read it
