@@ -303,3 +303,25 @@ def test_library_use_without_cli(tmp_path: Path) -> None:
                                details={"natures": ["integrity"], "description": "x"})
     assert created.notify_deadline.astimezone(PARIS).isoformat() == "2026-10-25T09:00:00+01:00"
     assert created.overdue(datetime(2026, 10, 25, 8, 1, tzinfo=timezone.utc))
+
+
+def test_attachments_are_encrypted_with_the_exchange_tool(env: dict[str, str], tmp_path: Path) -> None:
+    from dpa_kit.exchange import open_archive
+
+    declare(env, "2026-03-28T10:00")
+    evidence = tmp_path / "capture_DUPONT.png"
+    evidence.write_bytes(b"\x89PNG fake screenshot")
+    eml = tmp_path / "n.eml"
+    result = run("breach", "notify", "V-2026-0001", "--eml", eml, "--from", "a@b.fr", "--attach", evidence,
+                 env={**env, "DPA_KIT_NOW": "2026-03-28T12:00"})
+    assert result.exit_code == 0, result.output
+    password = next(l for l in result.stdout.splitlines() if "Mot de passe" in l).split(" : ", 1)[1]
+    raw = eml.read_bytes()
+    assert b"DUPONT" not in raw
+    message = email.message_from_bytes(raw, policy=policy.default)
+    attachment = next(message.iter_attachments())
+    assert attachment.get_filename() == "V-2026-0001-pieces.zip"
+    archive = tmp_path / "p.zip"
+    archive.write_bytes(attachment.get_content())
+    opened = open_archive(archive, password, tmp_path / "out")
+    assert opened.verified and (tmp_path / "out" / "capture_DUPONT.png").read_bytes() == evidence.read_bytes()

@@ -182,12 +182,13 @@ def _print_table(rows: list[Any]) -> None:
     table.add_column("Structure")
     table.add_column("Disp.", no_wrap=True)
     table.add_column("Période", no_wrap=True)
+    table.add_column("Montant", no_wrap=True, justify="right")
     table.add_column("Sous-trait. / sécu. / sort")
     for row in rows:
         if row.error:
-            table.add_row(row.file, "[red]fichier invalide[/red]", "", "", "")
+            table.add_row(row.file, "[red]fichier invalide[/red]", "", "", "", "")
         else:
-            table.add_row(row.id, row.structure or "—", row.dispositif or "—", row.period_fr, row.options)
+            table.add_row(row.id, row.structure or "—", row.dispositif or "—", row.period_fr, row.amount_fr, row.options)
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)

@@ -255,9 +255,12 @@ def breach_receive(settings: Settings, convention_id: str, aware_at: str, receiv
 @click.option("--to", "recipient", help="Destinataire (par défaut : l'adresse de notification de la convention).")
 @click.option("--complement", is_flag=True, help="Notification complémentaire (art. 33(4)), liée à la première.")
 @click.option("--delay-reason", help="Motifs du retard, obligatoires après l'échéance.")
+@click.option("--attach", "attachments", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Pièce jointe (fichier ou dossier), chiffrée dans une archive AES-256 ; le mot de passe est affiché.")
 @pass_settings
 def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bool, smtp_url: str | None,
-                  sender: str | None, recipient: str | None, complement: bool, delay_reason: str | None) -> None:
+                  sender: str | None, recipient: str | None, complement: bool, delay_reason: str | None,
+                  attachments: tuple[Path, ...]) -> None:
     """Prépare (--eml) ou envoie (--send) la notification au Département.
 
     L'instant et le Message-ID ne sont enregistrés qu'une fois le message accepté par le serveur.
@@ -285,6 +288,7 @@ def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bo
         raise UsageError("indiquez l'adresse de l'expéditeur : --from ADRESSE")
     now = clock.now()
     message = build_notification(breach, to=to, sender=sender, complementary=complement, delay_reason=delay_reason, now=now)
+    password = _attach_encrypted(message, list(attachments), breach, to, sender) if attachments else None
     if eml:
         write_eml(message, eml)
         click.echo(f"Message écrit : {eml}")
@@ -296,6 +300,24 @@ def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bo
     else:
         click.echo("Le message n'est pas encore envoyé : après l'avoir envoyé vous-même, enregistrez-le avec "
                    f"dpa-kit breach mark-notified {breach.id}")
+    if password:
+        click.secho(f"Mot de passe de la pièce jointe chiffrée : {password}", bold=True)
+        click.echo("Communiquez-le au destinataire par un autre canal (téléphone, SMS), jamais par courriel.")
+
+
+def _attach_encrypted(message: Any, paths: list[Path], breach: Any, to: str, sender: str) -> str:
+    """Pack the attachments with the exchange tool (never in clear) and attach the archive; return the password."""
+    import tempfile
+
+    from dpa_kit import passwords
+    from dpa_kit.exchange import pack
+
+    password = passwords.generate()
+    with tempfile.TemporaryDirectory(prefix="dpa-kit-") as folder:
+        archive = Path(folder) / f"{breach.id}-pieces.zip"
+        pack(paths, archive, password, sender=sender, recipient=to, convention=breach.convention)
+        message.add_attachment(archive.read_bytes(), maintype="application", subtype="zip", filename=archive.name)
+    return password
 
 
 @breach_group.command("mark-notified")

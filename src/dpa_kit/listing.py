@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dpa_kit.clock import french_amount
 from dpa_kit.loader import iter_folder
 from dpa_kit.model import Convention
 
@@ -25,6 +26,7 @@ class Row:
     structure: str | None = None
     siret: str | None = None
     dispositif: str | None = None
+    amount: str | None = None
     start: str | None = None
     end: str | None = None
     subprocessing: str | None = None
@@ -37,6 +39,12 @@ class Row:
         if self.start and self.end:
             return f"{_short(self.start)} – {_short(self.end)}"
         return "—"
+
+    @property
+    def amount_fr(self) -> str:
+        from decimal import Decimal
+
+        return french_amount(Decimal(self.amount)) if self.amount else "—"
 
     @property
     def options(self) -> str:
@@ -59,6 +67,7 @@ def row_for(path: Path, convention: Convention) -> Row:
         structure=convention.processor.display_name,
         siret=convention.processor.siret,
         dispositif=convention.dispositif,
+        amount=str(convention.amount) if convention.amount is not None else None,
         start=convention.period.start.isoformat() if convention.period.start else None,
         end=convention.period.end.isoformat() if convention.period.end else None,
         subprocessing=convention.subprocessing.option,

@@ -1,0 +1,56 @@
+"""Time and French formatting: the clock, instants, dates and amounts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dpa_kit import clock
+from dpa_kit.exceptions import UsageError
+
+
+@pytest.mark.parametrize(
+    ("day", "text"),
+    [(date(2026, 1, 1), "1er janvier 2026"), (date(2026, 12, 31), "31 décembre 2026"), (date(2028, 2, 29), "29 février 2028"),
+     (date(2026, 8, 2), "2 août 2026")],
+)
+def test_french_date(day: date, text: str) -> None:
+    assert clock.french_date(day) == text
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [(18000, "18\u00a0000\u00a0€"), (Decimal("68831.23"), "68\u00a0831,23\u00a0€"), (Decimal("1017680.00"), "1\u00a0017\u00a0680\u00a0€"),
+     (0, "0\u00a0€"), (Decimal("4480.5"), "4\u00a0480,50\u00a0€")],
+)
+def test_french_amount(amount: object, text: str) -> None:
+    assert clock.french_amount(amount) == text
+
+
+def test_now_follows_dpa_kit_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DPA_KIT_NOW", "2026-03-28T10:00")
+    assert clock.now() == datetime(2026, 3, 28, 9, 0, tzinfo=timezone.utc)
+    monkeypatch.setenv("DPA_KIT_NOW", "hier")
+    with pytest.raises(UsageError, match="DPA_KIT_NOW"):
+        clock.now()
+
+
+def test_instant_without_offset_is_paris_time_across_dst() -> None:
+    assert clock.parse_instant("2026-07-01T12:00").isoformat() == "2026-07-01T10:00:00+00:00"
+    assert clock.parse_instant("2026-01-01T12:00").isoformat() == "2026-01-01T11:00:00+00:00"
+    assert clock.parse_instant("2026-01-01T12:00Z").isoformat() == "2026-01-01T12:00:00+00:00"
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31), timezones=st.just(timezone.utc)),
+       st.integers(min_value=1, max_value=240))
+def test_deadlines_are_elapsed_hours_whatever_the_local_time(aware: datetime, hours: int) -> None:
+    # Deadlines are computed on UTC instants. (Subtracting two datetimes that share the Paris tzinfo would
+    # compare wall clocks and be an hour off across a DST change: found by this very test.)
+    deadline = aware + timedelta(hours=hours)
+    shown = deadline.astimezone(clock.PARIS)
+    assert shown.astimezone(timezone.utc) - aware == timedelta(hours=hours)
+    assert clock.parse_instant(shown.isoformat()) == deadline
