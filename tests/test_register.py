@@ -10,7 +10,7 @@ import yaml
 from conftest import REGISTERS, require_program
 from helpers import run
 
-from dpa_kit.register import check_register, init_register, load_register
+from dpa_kit.register import check_register, load_register
 from dpa_kit.register_sheet import export, import_sheets, sheet_rows
 
 BETHUNE_SIRET = "26620011900011"

@@ -197,6 +197,19 @@ def _next_id(writer: Any, year: int) -> str:
     return f"{prefix}{count + 1:04d}"
 
 
+def _opening(convention_id: str, structure: str | None, delay_hours: int, aware_at: datetime,
+             details: dict[str, Any]) -> dict[str, Any]:
+    """The payload common to a declared and a received breach: awareness and the structure's deadline."""
+    return {
+        "convention": convention_id,
+        "structure": structure,
+        "aware_at": aware_at.isoformat(),
+        "notify_delay_hours": delay_hours,
+        "notify_deadline": (aware_at + timedelta(hours=delay_hours)).isoformat(),
+        "details": details,
+    }
+
+
 def declare(
     ledger: Ledger,
     *,
@@ -207,17 +220,9 @@ def declare(
     details: dict[str, Any],
 ) -> Breach:
     """Record a breach discovered by a structure; its deadline is awareness + the convention's delay."""
-    deadline = aware_at + timedelta(hours=delay_hours)
     with ledger.unit_of_work() as writer:
         breach_id = _next_id(writer, aware_at.astimezone(clock.PARIS).year)
-        writer.append("breach.declared", breach_id, {
-            "convention": convention_id,
-            "structure": structure,
-            "aware_at": aware_at.isoformat(),
-            "notify_delay_hours": delay_hours,
-            "notify_deadline": deadline.isoformat(),
-            "details": details,
-        })
+        writer.append("breach.declared", breach_id, _opening(convention_id, structure, delay_hours, aware_at, details))
     return get(ledger, breach_id)
 
 
@@ -232,18 +237,12 @@ def receive(
     details: dict[str, Any],
 ) -> Breach:
     """The Département records a notification received from a structure: the 72-hour CNIL clock starts."""
+    payload = _opening(convention_id, structure, delay_hours, aware_at, details)
+    payload["received_at"] = received_at.isoformat()
+    payload["cnil_deadline"] = (received_at + CNIL_DELAY).isoformat()
     with ledger.unit_of_work() as writer:
         breach_id = _next_id(writer, received_at.astimezone(clock.PARIS).year)
-        writer.append("breach.received", breach_id, {
-            "convention": convention_id,
-            "structure": structure,
-            "aware_at": aware_at.isoformat(),
-            "notify_delay_hours": delay_hours,
-            "notify_deadline": (aware_at + timedelta(hours=delay_hours)).isoformat(),
-            "received_at": received_at.isoformat(),
-            "cnil_deadline": (received_at + CNIL_DELAY).isoformat(),
-            "details": details,
-        })
+        writer.append("breach.received", breach_id, payload)
     return get(ledger, breach_id)
 
 

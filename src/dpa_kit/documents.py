@@ -259,7 +259,7 @@ def _typst_runs(runs: tuple[Run, ...]) -> str:
             piece = f"strong({piece})"
         if run.blank:
             piece = f"highlight(fill: rgb(\"#ffeb3b\"), {piece})"
-        out.append(f"#{piece}" if piece.startswith('"') else f"#{piece}")
+        out.append(f"#{piece}")
     return "".join(out)
 
 

@@ -205,7 +205,7 @@ def export_xlsx(register: Register) -> bytes:
                 cell.protection = Protection(locked=bool(from_convention))
                 if row_index <= len(rows) and cell.value in (None, "") and (column is None or column.required or not column.from_convention):
                     cell.fill = fill
-        for col_index, header in enumerate(rows[0], start=1):
+        for col_index in range(1, len(rows[0]) + 1):
             letter = sheet.cell(row=1, column=col_index).column_letter
             sheet.column_dimensions[letter].width = 18 if col_index == 1 else 34
         if name == "Traitements":
