@@ -58,8 +58,45 @@ def _crash_report(exc: BaseException) -> Path:
     return Path(name)
 
 
+class FrenchFormatter(click.HelpFormatter):
+    """Click's help layout with its few English words in French."""
+
+    _WORDS = {
+        "Show this message and exit.": "Affiche cette aide et quitte.",
+        "Show the version and exit.": "Affiche la version et quitte.",
+        "[default: ": "[par défaut : ",
+        "[required]": "[obligatoire]",
+    }
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, prefix="Utilisation : " if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        super().write_heading({"Commands": "Commandes"}.get(heading, heading))
+
+    def write_dl(self, rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
+        def fr(text: str) -> str:
+            for english, french in self._WORDS.items():
+                text = text.replace(english, french)
+            return text
+
+        super().write_dl([(term, fr(text)) for term, text in rows], col_max, col_spacing)
+
+
+class FrenchContext(click.Context):
+    formatter_class = FrenchFormatter
+
+
+class DpaCommand(click.Command):
+    context_class = FrenchContext
+
+
 class DpaGroup(click.Group):
     """A click group that maps every error to a French message and an exit code."""
+
+    context_class = FrenchContext
+    command_class = DpaCommand
+    group_class = type  # sub-groups are DpaGroups too
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         kwargs["standalone_mode"] = False
