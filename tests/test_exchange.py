@@ -307,3 +307,83 @@ def test_we_open_an_archive_made_by_7zip(tmp_path: Path, source: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "l'intégrité des fichiers n'a pas pu être vérifiée" in result.stderr
     assert files_of(tmp_path / "out" / "envoi") == files_of(source)
+
+
+# --- public-key mode (age) ------------------------------------------------------------------------
+
+
+def _keypair(tmp_path: Path, name: str = "k.txt") -> tuple[Path, str]:
+    key = tmp_path / name
+    result = run("exchange", "keygen", "-o", key)
+    assert result.exit_code == 0, result.output
+    recipient = next(l for l in result.stdout.splitlines() if "Clé publique" in l).split(" : ", 1)[1]
+    return key, recipient
+
+
+def test_age_round_trip_and_private_key_file(tmp_path: Path, source: Path) -> None:
+    key, recipient = _keypair(tmp_path)
+    assert recipient.startswith("age1") and (key.stat().st_mode & 0o077) == 0
+    assert run("exchange", "keygen", "-o", key).exit_code == 2  # never overwrite a private key
+    out = tmp_path / "e.age"
+    result = run("--ledger", tmp_path / "none", "exchange", "pack", source, "-o", out, "--recipient", recipient)
+    assert result.exit_code == 0, result.output
+    assert b"DUPONT" not in out.read_bytes() and b"envoi/" not in out.read_bytes()
+    result = run("--ledger", tmp_path / "none", "exchange", "open", out, "-o", tmp_path / "o", "--identity", key)
+    assert result.exit_code == 0, result.output
+    assert files_of(tmp_path / "o" / "envoi") == files_of(source)
+    assert run("exchange", "verify", out, "--identity", key).exit_code == 0
+
+
+def test_age_wrong_identity_bit_flip_and_truncation(tmp_path: Path, source: Path) -> None:
+    key, recipient = _keypair(tmp_path)
+    other, _ = _keypair(tmp_path, "autre.txt")
+    out = tmp_path / "e.age"
+    run("--ledger", tmp_path / "none", "exchange", "pack", source, "-o", out, "--recipient", recipient)
+    result = run("exchange", "open", out, "-o", tmp_path / "o1", "--identity", other)
+    assert result.exit_code == 2 and "autre destinataire" in result.stderr
+    data = bytearray(out.read_bytes())
+    data[len(data) // 2] ^= 0x04
+    (tmp_path / "flip.age").write_bytes(bytes(data))
+    result = run("exchange", "open", tmp_path / "flip.age", "-o", tmp_path / "o2", "--identity", key)
+    assert result.exit_code == 2 and "altéré" in result.stderr
+    (tmp_path / "cut.age").write_bytes(out.read_bytes()[: len(data) - 100])
+    result = run("exchange", "open", tmp_path / "cut.age", "-o", tmp_path / "o3", "--identity", key)
+    assert result.exit_code == 2
+    for folder in ("o1", "o2", "o3"):
+        assert not (tmp_path / folder).exists() or not any(p.is_file() for p in (tmp_path / folder).rglob("*"))
+    result = run("exchange", "open", out, "-o", tmp_path / "o4")
+    assert result.exit_code == 2 and "--identity" in result.stderr
+
+
+@pytest.mark.interop
+def test_age_interoperates_with_the_reference_tool(tmp_path: Path, source: Path) -> None:
+    age = require_program("age")
+    keygen = require_program("age-keygen")
+    # The reference tool decrypts what we encrypt.
+    key, recipient = _keypair(tmp_path)
+    ours = tmp_path / "ours.age"
+    run("--ledger", tmp_path / "none", "exchange", "pack", source, "-o", ours, "--recipient", recipient)
+    inner = subprocess.run([age, "-d", "-i", str(key), str(ours)], capture_output=True, check=True).stdout
+    names = zipfile.ZipFile(io.BytesIO(inner)).namelist()
+    assert f"envoi/{PERSONAL}" in names and "MANIFEST.dpa-kit.json" in names
+    # We decrypt what the reference tool encrypts, with a key made by age-keygen.
+    theirs_key = tmp_path / "age-key.txt"
+    subprocess.run([keygen, "-o", str(theirs_key)], capture_output=True, check=True)
+    their_recipient = next(l for l in theirs_key.read_text().splitlines() if l.startswith("# public key: ")).split(": ")[1]
+    plain = tmp_path / "inner.zip"
+    plain.write_bytes(inner)
+    theirs = tmp_path / "theirs.age"
+    subprocess.run([age, "-r", their_recipient, "-o", str(theirs), str(plain)], check=True)
+    result = run("--ledger", tmp_path / "none", "exchange", "open", theirs, "-o", tmp_path / "o", "--identity", theirs_key)
+    assert result.exit_code == 0, result.output
+    assert files_of(tmp_path / "o" / "envoi") == files_of(source)
+
+
+def test_bech32_rejects_typos() -> None:
+    from dpa_kit.agecrypt import AgeError, generate_identity, parse_recipient
+
+    _, recipient = generate_identity()
+    parse_recipient(recipient)
+    typo = recipient[:-1] + ("q" if recipient[-1] != "q" else "p")
+    with pytest.raises(AgeError, match="somme de contrôle"):
+        parse_recipient(typo)

@@ -33,10 +33,13 @@ _PASSWORD_FILE = click.option(
 @click.option("--to", "recipient", help="Destinataire (noté dans le manifeste chiffré).")
 @click.option("--from", "sender", help="Expéditeur (noté dans le manifeste chiffré).")
 @_PASSWORD_FILE
+@click.option("--recipient", "public_keys", multiple=True,
+              help="Chiffrer pour une clé publique age (age1... ou fichier qui la contient) au lieu d'un mot de passe.")
 @click.option("--force", is_flag=True, help="Remplacer l'archive si elle existe.")
 @pass_settings
 def exchange_pack(settings: Settings, paths: tuple[Path, ...], output: Path, convention: str | None,
-                  recipient: str | None, sender: str | None, password_file: Path | None, force: bool) -> int:
+                  recipient: str | None, sender: str | None, password_file: Path | None, public_keys: tuple[str, ...],
+                  force: bool) -> int:
     """Chiffre des fichiers ou dossiers dans une archive AES-256 que 7-Zip ouvre.
 
     Sans mot de passe fourni, dpa-kit en génère un très solide, affiché une seule fois :
@@ -49,11 +52,19 @@ def exchange_pack(settings: Settings, paths: tuple[Path, ...], output: Path, con
     from dpa_kit import passwords
     from dpa_kit.exchange import pack, record
 
-    given = passwords.supplied(password_file)
-    password = passwords.check_supplied(given) if given is not None else passwords.generate()
-    result = pack(list(paths), output, password, sender=sender, recipient=recipient, convention=convention, overwrite=force)
-    click.echo(f"Archive chiffrée : {output} ({result.files} fichier(s), {result.total_size} octets avant compression).")
-    click.echo("Les noms des fichiers sont cachés : une liste sans mot de passe ne montre que « contenu.zip ».")
+    if public_keys:
+        keys = [_read_key(k) for k in public_keys]
+        result = pack(list(paths), output, "", sender=sender, recipient=recipient, convention=convention,
+                      overwrite=force, recipients=keys)
+        click.echo(f"Fichier chiffré pour {len(keys)} clé(s) publique(s) : {output} ({result.files} fichier(s)).")
+        click.echo("Seul le détenteur de la clé privée correspondante peut l'ouvrir (dpa-kit exchange open --identity, ou age -d).")
+        given: str | None = "(clé publique)"
+    else:
+        given = passwords.supplied(password_file)
+        password = passwords.check_supplied(given) if given is not None else passwords.generate()
+        result = pack(list(paths), output, password, sender=sender, recipient=recipient, convention=convention, overwrite=force)
+        click.echo(f"Archive chiffrée : {output} ({result.files} fichier(s), {result.total_size} octets avant compression).")
+        click.echo("Les noms des fichiers sont cachés : une liste sans mot de passe ne montre que « contenu.zip ».")
     if given is None:
         click.echo("")
         click.secho(f"Mot de passe : {password}", bold=True)
@@ -63,6 +74,37 @@ def exchange_pack(settings: Settings, paths: tuple[Path, ...], output: Path, con
               archive_sha256=result.sha256, files=result.files, total_size=result.total_size):
         click.echo("Envoi inscrit au journal (sans noms de fichiers).")
     return EXIT_OK
+
+
+def _read_key(value: str) -> str:
+    """An age recipient given inline (age1...) or as a file holding it."""
+    if value.strip().startswith("age1"):
+        return value.strip()
+    path = Path(value)
+    if not path.is_file():
+        raise UsageError(f"« {value} » n'est ni une clé publique age (age1...) ni un fichier qui en contient une")
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line.startswith("age1"):
+            return line
+        if line.startswith("# public key: age1"):
+            return line.removeprefix("# public key: ").strip()
+    raise UsageError(f"{path} : aucune clé publique age (age1...) dans ce fichier")
+
+
+_IDENTITY = click.option("--identity", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                         help="Fichier de clé privée age, pour un fichier chiffré par clé publique.")
+
+
+def _secret(archive: Path, password_file: Path | None, identity: Path | None) -> tuple[str | None, str | None]:
+    """(password, identities text) for opening ``archive``."""
+    from dpa_kit.agecrypt import is_age
+
+    if archive.is_file() and is_age(archive):
+        if identity is None:
+            raise UsageError(f"{archive} est chiffré pour une clé publique : indiquez votre clé privée avec --identity FICHIER")
+        return None, identity.read_text(encoding="utf-8")
+    return _password(password_file), None
 
 
 def _password(password_file: Path | None) -> str:
@@ -80,11 +122,12 @@ def _password(password_file: Path | None) -> str:
 @click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True, help="Dossier où extraire.")
 @_PASSWORD_FILE
+@_IDENTITY
 @click.option("--force", is_flag=True, help="Remplacer les fichiers qui existent déjà dans le dossier.")
 @click.option("--from", "sender", help="Expéditeur (noté au journal).")
 @pass_settings
-def exchange_open(settings: Settings, archive: Path, output: Path, password_file: Path | None, force: bool,
-                  sender: str | None) -> int:
+def exchange_open(settings: Settings, archive: Path, output: Path, password_file: Path | None, identity: Path | None,
+                  force: bool, sender: str | None) -> int:
     """Déchiffre une archive et vérifie chaque fichier (SHA-256) avant de lui donner son nom.
 
     Refuse les chemins dangereux, les liens, les doublons et les bombes de décompression.
@@ -96,7 +139,8 @@ def exchange_open(settings: Settings, archive: Path, output: Path, password_file
     """
     from dpa_kit.exchange import open_archive, record
 
-    result = open_archive(archive, _password(password_file), output, overwrite=force)
+    password, identities = _secret(archive, password_file, identity)
+    result = open_archive(archive, password, output, overwrite=force, identities=identities)
     click.echo(f"{len(result.files)} fichier(s) extrait(s) dans {output} ({result.total_size} octets).")
     _report_integrity(result)
     convention = result.manifest.convention if result.manifest else None
@@ -120,7 +164,8 @@ def _report_integrity(result: object) -> None:
 @exchange_group.command("verify")
 @click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
 @_PASSWORD_FILE
-def exchange_verify(archive: Path, password_file: Path | None) -> int:
+@_IDENTITY
+def exchange_verify(archive: Path, password_file: Path | None, identity: Path | None) -> int:
     """Vérifie une archive (mot de passe, intégrité, manifeste) sans rien extraire.
 
     \b
@@ -129,9 +174,38 @@ def exchange_verify(archive: Path, password_file: Path | None) -> int:
     """
     from dpa_kit.exchange import open_archive
 
-    result = open_archive(archive, _password(password_file), None)
+    password, identities = _secret(archive, password_file, identity)
+    result = open_archive(archive, password, None, identities=identities)
     click.echo(f"Archive lisible : {len(result.files)} fichier(s), {result.total_size} octets.")
     for entry in result.files:
         click.echo(f"  {entry.path}  {entry.size} octets  sha256 {entry.sha256}")
     _report_integrity(result)
     return EXIT_OK
+
+
+@exchange_group.command("keygen")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Fichier de clé privée à créer (lisible par vous seul).")
+def exchange_keygen(output: Path) -> None:
+    """Crée une paire de clés age pour les échanges fréquents, sans mot de passe à dicter.
+
+    Donnez la clé publique (age1...) à vos correspondants ; gardez le fichier de clé privée pour vous.
+
+    \b
+    Exemple :
+      dpa-kit exchange keygen -o dpo.cle-privee.txt
+    """
+    import os
+
+    from dpa_kit import clock
+    from dpa_kit.agecrypt import generate_identity
+
+    if output.exists():
+        raise UsageError(f"{output} existe déjà : une clé privée ne s'écrase pas ; choisissez un autre nom")
+    identity, recipient = generate_identity()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(f"# created: {clock.now().isoformat(timespec='seconds')}\n# public key: {recipient}\n{identity}\n")
+    click.echo(f"Clé privée écrite dans {output} (lisible par vous seul ; sauvegardez-la, sans elle rien ne s'ouvre).")
+    click.secho(f"Clé publique à transmettre : {recipient}", bold=True)

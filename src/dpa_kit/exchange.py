@@ -173,8 +173,13 @@ def pack(
     compresslevel: int = 1,
     overwrite: bool = False,
     progress: Callable[[int], None] | None = None,
+    recipients: list[str] | None = None,
 ) -> PackResult:
-    """Write an AES-256 archive of ``paths`` with hidden names and an encrypted manifest."""
+    """Write an AES-256 archive of ``paths`` with hidden names and an encrypted manifest.
+
+    With ``recipients`` (age public keys), the inner zip is encrypted to them in the age format instead,
+    and ``password`` is ignored.
+    """
     import dpa_kit
 
     files = collect(paths)
@@ -185,23 +190,36 @@ def pack(
     os.close(fd)
     temp = Path(temp_name)
     entries: list[FileEntry] = []
+    def write_inner(stream: IO[bytes]) -> Manifest:
+        with zipfile.ZipFile(stream, "w") as inner:
+            for path, name in files:
+                entries.append(_add_file(inner, path, name, compresslevel, progress))
+            manifest = Manifest(
+                created_at=clock.now().astimezone(clock.PARIS).isoformat(timespec="seconds"),
+                files=entries, sender=sender, recipient=recipient, convention=convention,
+                tool=f"dpa-kit {dpa_kit.__version__}",
+            )
+            inner.writestr(zipfile.ZipInfo(MANIFEST_NAME, date_time=FIXED_DATE),
+                           json.dumps(manifest.as_json(), ensure_ascii=False, indent=2),
+                           compress_type=zipfile.ZIP_DEFLATED)
+        return manifest
+
     try:
-        outer = _aes_writer(temp, password)
-        with outer:
-            info = outer.zipinfo_cls(INNER_NAME, date_time=FIXED_DATE)
-            info.compress_type = zipfile.ZIP_STORED
-            with outer.open(info, "w", force_zip64=True) as stream:
-                with zipfile.ZipFile(stream, "w") as inner:
-                    for path, name in files:
-                        entries.append(_add_file(inner, path, name, compresslevel, progress))
-                    manifest = Manifest(
-                        created_at=clock.now().astimezone(clock.PARIS).isoformat(timespec="seconds"),
-                        files=entries, sender=sender, recipient=recipient, convention=convention,
-                        tool=f"dpa-kit {dpa_kit.__version__}",
-                    )
-                    inner.writestr(zipfile.ZipInfo(MANIFEST_NAME, date_time=FIXED_DATE),
-                                   json.dumps(manifest.as_json(), ensure_ascii=False, indent=2),
-                                   compress_type=zipfile.ZIP_DEFLATED)
+        if recipients:
+            from dpa_kit.agecrypt import AgeWriter, parse_recipient
+
+            keys = [parse_recipient(r) for r in recipients]
+            with temp.open("wb") as handle:
+                writer = AgeWriter(handle, keys)
+                manifest = write_inner(writer)  # type: ignore[arg-type]
+                writer.close()
+        else:
+            outer = _aes_writer(temp, password)
+            with outer:
+                info = outer.zipinfo_cls(INNER_NAME, date_time=FIXED_DATE)
+                info.compress_type = zipfile.ZIP_STORED
+                with outer.open(info, "w", force_zip64=True) as stream:
+                    manifest = write_inner(stream)
         os.replace(temp, archive)
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -344,15 +362,32 @@ def _stream(open_entry: Callable[[], IO[bytes]], name: str, limit: int) -> Itera
 
 def open_archive(
     archive: Path,
-    password: str,
+    password: str | None,
     target: Path | None,
     *,
     overwrite: bool = False,
     max_total: int = DEFAULT_MAX_TOTAL,
     max_ratio: int = DEFAULT_MAX_RATIO,
+    identities: str | None = None,
 ) -> OpenResult:
-    """Check (``target=None``) or extract an archive; every file is checked before it gets its name."""
+    """Check (``target=None``) or extract an archive; every file is checked before it gets its name.
+
+    An age file (public-key mode) is opened with ``identities`` (the text of an identity file).
+    """
+    if not archive.is_file():
+        raise UsageError(f"{archive} : archive introuvable")
     result = OpenResult(archive_sha256=sha256_file(archive))
+    from dpa_kit.agecrypt import decrypt_stream, is_age, parse_identities
+
+    if is_age(archive):
+        if not identities:
+            raise UsageError(f"{archive} est chiffré pour une clé publique : indiquez votre clé privée avec --identity FICHIER")
+        keys = parse_identities(identities)
+        with archive.open("rb") as source:
+            _open_decrypted(decrypt_stream(source, keys), target, overwrite, max_total, max_ratio, result)
+        return result
+    if password is None:
+        raise UsageError("mot de passe attendu : --password-file FICHIER ou variable DPA_KIT_PASSWORD")
     outer = _open_outer(archive, password)
     with outer:
         infos = outer.infolist()
@@ -375,15 +410,30 @@ def _open_dpa_kit(outer: Any, info: Any, target: Path | None, overwrite: bool, m
             pass
         _read_inner(lambda: outer.open(info), None, overwrite, max_total, max_ratio, result)
         return
-    # Extracting: the files will be in clear in ``target`` anyway. The inner zip is decrypted once into a
-    # private folder (0700) inside ``target``, its HMAC checked at the end of that single pass, and the
-    # folder is removed whatever happens (error, Ctrl-C).
-    target.mkdir(parents=True, exist_ok=True)
+    _open_decrypted(_stream(lambda: outer.open(info), INNER_NAME, info.file_size), target, overwrite, max_total,
+                    max_ratio, result)
+
+
+def _open_decrypted(chunks: Iterator[bytes], target: Path | None, overwrite: bool, max_total: int, max_ratio: int,
+                    result: OpenResult) -> None:
+    """Write the decrypted inner zip to a private folder, then check or extract it; the folder always goes.
+
+    Extracting: the files will be in clear in ``target`` anyway; the inner zip is decrypted once into a
+    private (0700) folder inside ``target`` (its authentication checked during that single pass) and the
+    folder is removed whatever happens (error, Ctrl-C). Checking an age file: a private folder in the
+    system's temporary folder, removed the same way.
+    """
+    if target is not None:
+        target.mkdir(parents=True, exist_ok=True)
     private = Path(tempfile.mkdtemp(dir=target, prefix=".dpa-kit-"))
     try:
         inner_path = private / INNER_NAME
+        written = 0
         with inner_path.open("wb") as handle:
-            for chunk in _stream(lambda: outer.open(info), INNER_NAME, info.file_size):
+            for chunk in chunks:
+                written += len(chunk)
+                if written > max_total:
+                    raise ExchangeError(f"archive refusée : plus de {max_total // (1 << 20)} Mio une fois déchiffrée")
                 handle.write(chunk)
         _read_inner(lambda: inner_path.open("rb"), target, overwrite, max_total, max_ratio, result)
     finally:
