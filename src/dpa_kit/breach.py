@@ -150,7 +150,7 @@ def fold(events: list[Event]) -> dict[str, Breach]:
     for event in events:
         data = event.payload
         if event.kind in {"breach.declared", "breach.received"}:
-            breach = Breach(
+            opened = Breach(
                 id=event.subject,
                 side="departement" if event.kind == "breach.received" else "structure",
                 convention=data["convention"],
@@ -160,24 +160,30 @@ def fold(events: list[Event]) -> dict[str, Breach]:
                 details=data.get("details", {}),
             )
             if event.kind == "breach.received":
-                breach.received_at = _instant(data["received_at"])
-                breach.cnil_deadline = _instant(data["cnil_deadline"])
-            breaches[event.subject] = breach
-        breach = breaches.get(event.subject)
-        if breach is None:
+                opened.received_at = _instant(data["received_at"])
+                opened.cnil_deadline = _instant(data["cnil_deadline"])
+            breaches[event.subject] = opened
+        current = breaches.get(event.subject)
+        if current is None:
             continue
-        breach.timeline.append(event)
-        if event.kind == "breach.notified":
-            breach.notifications.append(data)
-        elif event.kind == "breach.cnil":
-            breach.cnil = data
-        elif event.kind == "breach.subjects":
-            breach.subjects = data
-        elif event.kind == "breach.severity":
-            breach.severity = data
-        elif event.kind == "breach.closed":
-            breach.closed = data
+        _apply(current, event)
     return breaches
+
+
+def _apply(breach: Breach, event: Event) -> None:
+    """Fold one follow-up event into a breach."""
+    data = event.payload
+    breach.timeline.append(event)
+    if event.kind == "breach.notified":
+        breach.notifications.append(data)
+    elif event.kind == "breach.cnil":
+        breach.cnil = data
+    elif event.kind == "breach.subjects":
+        breach.subjects = data
+    elif event.kind == "breach.severity":
+        breach.severity = data
+    elif event.kind == "breach.closed":
+        breach.closed = data
 
 
 def all_breaches(ledger: Ledger) -> dict[str, Breach]:

@@ -98,7 +98,7 @@ class DpaGroup(click.Group):
     command_class = DpaCommand
     group_class = type  # sub-groups are DpaGroups too
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         try:
             result = super().main(*args, **kwargs)

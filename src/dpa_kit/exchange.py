@@ -18,6 +18,7 @@ nothing at all (it reads through the decrypting stream, three passes, slower).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -308,11 +309,11 @@ def _check_entries(infos: list[zipfile.ZipInfo], max_total: int, max_ratio: int)
     return files
 
 
-def _zip_errors() -> tuple[type[BaseException], ...]:
-    """zipfile's errors and pyzipper's own copies of them (pyzipper vendors its zipfile module)."""
+def _zip_errors(others: tuple[type[BaseException], ...] = ()) -> tuple[type[BaseException], ...]:
+    """zipfile's errors and pyzipper's own copies of them (pyzipper vendors its zipfile module), plus ``others``."""
     import pyzipper.zipfile as pz
 
-    return (zipfile.BadZipFile, pz.BadZipFile, zipfile.LargeZipFile, pz.LargeZipFile)
+    return (zipfile.BadZipFile, pz.BadZipFile, zipfile.LargeZipFile, pz.LargeZipFile, *others)
 
 
 def _open_outer(archive: Path, password: str | None) -> Any:
@@ -322,7 +323,7 @@ def _open_outer(archive: Path, password: str | None) -> Any:
         raise UsageError(f"{archive} : archive introuvable")
     try:
         outer = pyzipper.AESZipFile(archive)
-    except (*_zip_errors(), OSError, ValueError, EOFError) as exc:
+    except _zip_errors((OSError, ValueError, EOFError)) as exc:
         raise ExchangeError(f"{archive} : archive illisible, tronquée ou endommagée") from exc
     if password is not None:
         outer.setpassword(password.encode("utf-8"))
@@ -356,7 +357,7 @@ def _stream(open_entry: Callable[[], IO[bytes]], name: str, limit: int) -> Itera
                 yield chunk
     except ExchangeError:
         raise
-    except (*_zip_errors(), RuntimeError, zlib.error, EOFError, ValueError, OSError, NotImplementedError) as exc:
+    except _zip_errors((RuntimeError, zlib.error, EOFError, ValueError, OSError, NotImplementedError)) as exc:
         raise convert(exc) from exc
 
 
@@ -459,7 +460,7 @@ def _read_inner(open_inner: Callable[[], IO[bytes]], target: Path | None, overwr
             _extract(entries, lambda i: inner.open(i), target, overwrite, manifest, result)
     except ExchangeError:
         raise
-    except (*_zip_errors(), RuntimeError, zlib.error, EOFError, ValueError, OSError) as exc:
+    except _zip_errors((RuntimeError, zlib.error, EOFError, ValueError, OSError)) as exc:
         raise convert(exc) from exc
 
 
@@ -487,7 +488,7 @@ def _extract(entries: list[zipfile.ZipInfo], opener: Callable[[zipfile.ZipInfo],
         size = 0
         declared = expected.get(info.filename)
         limit = declared.size if declared else info.file_size
-        chunks = _stream(lambda info=info: opener(info), info.filename, limit)
+        chunks = _stream(functools.partial(opener, info), info.filename, limit)
         if target is None:
             for chunk in chunks:
                 digest.update(chunk)

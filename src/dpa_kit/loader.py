@@ -194,11 +194,11 @@ def read_yaml(path: Path) -> tuple[Any, dict[FieldPath, tuple[Path, int]]]:
         nodes = list(yaml.compose_all(text, Loader=_yaml_loader()))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
+        where = mark.line + 1 if mark else None
         detail = _yaml_problem_fr(exc.problem or "")
         if mark is not None and _starts_with_tab(text, mark.line):
             detail = "tabulation interdite, indentez avec des espaces"
-        raise ConventionError([Problem(path, line, None, f"erreur de syntaxe YAML : {detail}")]) from exc
+        raise ConventionError([Problem(path, where, None, f"erreur de syntaxe YAML : {detail}")]) from exc
     except yaml.YAMLError as exc:
         raise ConventionError([Problem(path, None, None, "erreur de syntaxe YAML")]) from exc
     nodes = [n for n in nodes if n is not None]
@@ -427,7 +427,7 @@ def _problems(
         loc = tuple(part for part in error["loc"] if not _is_union_tag(part))
         path = (*prefix, *loc)
         file, line = source.locate(path)
-        problems.append(Problem(file, line, _dotted(path) or None, _message_fr(error, loc, model)))
+        problems.append(Problem(file, line, _dotted(path) or None, _message_fr(dict(error), loc, model)))
     return sorted(problems, key=lambda p: (str(p.file), p.line or 0))
 
 

@@ -54,7 +54,7 @@ def estimate(password: str) -> Strength:
         # CNIL: a passphrase of at least 7 words (drawn from a large list) reaches the 80-bit floor.
         return Strength(len(words) * 11.5, f"phrase de passe de {len(words)} mots")
     pool = 0
-    kinds = []
+    kinds: list[str] = []
     if re.search(r"[a-z]", password):
         pool, kinds = pool + 26, kinds + ["minuscules"]
     if re.search(r"[A-Z]", password):

@@ -97,7 +97,7 @@ class RegisterProcessor(_Model):
 class Register(_Model):
     """The Art. 30.2 register of one structure."""
 
-    format: Literal["dpa-kit-register/1"] = REGISTER_FORMAT
+    format: Literal["dpa-kit-register/1"] = "dpa-kit-register/1"
     version: int = Field(1, ge=1, description="Numéro de version du registre, à augmenter à chaque mise à jour.")
     updated: date | None = None
     processor: RegisterProcessor = Field(default_factory=RegisterProcessor)
@@ -235,15 +235,15 @@ def _against_conventions(register: Register, folder: Path, today: date) -> list[
                                         "(dpa-kit register init la pré-remplit)"))
     for ci, controller in enumerate(register.controllers):
         for pi, category in enumerate(controller.processings):
-            convention = conventions.get(category.convention or "")
+            linked = conventions.get(category.convention or "")
             at = f"controllers[{ci}].processings[{pi}]"
-            if category.convention and convention is None:
+            if category.convention and linked is None:
                 problems.append(Problem(None, None, f"{at}.convention",
                                         f"la convention {category.convention} est introuvable dans {folder}"))
-            elif convention is not None and convention.period.end and convention.period.end < today:
+            elif linked is not None and linked.period.end and linked.period.end < today:
                 problems.append(Problem(None, None, f"{at}.convention",
-                                        f"la convention {convention.id} est terminée depuis le "
-                                        f"{clock.french_date(convention.period.end)} : archivez l'entrée une fois les "
+                                        f"la convention {linked.id} est terminée depuis le "
+                                        f"{clock.french_date(linked.period.end)} : archivez l'entrée une fois les "
                                         "données détruites et l'attestation envoyée"))
     return problems
 

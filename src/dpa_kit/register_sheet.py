@@ -130,17 +130,17 @@ def _cell_out(column: Column, value: Any) -> Any:
 def sheet_rows(register: Register) -> dict[str, list[list[Any]]]:
     """Every sheet's rows (header included), from the register."""
     data = register.model_dump(mode="json")
-    structure = [["Champ", "Valeur"]]
+    structure: list[list[Any]] = [["Champ", "Valeur"]]
     for label, key in STRUCTURE_FIELDS:
         value = data.get(key[1:]) if key.startswith("@") else _get(data["processor"], key)
         if key == "@updated" and value:
             value = date.fromisoformat(value)
         structure.append([label, value])
     sheets: dict[str, list[list[Any]]] = {"Structure": structure}
-    controllers = [[c.header for c in CONTROLLER_COLUMNS]]
-    processings = [[c.header for c in PROCESSING_COLUMNS]]
-    subprocessors = [[c.header for c in SUBPROCESSOR_COLUMNS]]
-    transfers = [[c.header for c in TRANSFER_COLUMNS]]
+    controllers: list[list[Any]] = [[c.header for c in CONTROLLER_COLUMNS]]
+    processings: list[list[Any]] = [[c.header for c in PROCESSING_COLUMNS]]
+    subprocessors: list[list[Any]] = [[c.header for c in SUBPROCESSOR_COLUMNS]]
+    transfers: list[list[Any]] = [[c.header for c in TRANSFER_COLUMNS]]
     ref = 0
     for controller in data["controllers"]:
         controllers.append([_cell_out(c, _get(controller, c.key)) for c in CONTROLLER_COLUMNS])
@@ -279,7 +279,7 @@ def read_workbook(path: Path) -> dict[str, list[list[Any]]]:
             from odfdo import Document
 
             tables = Document(str(path)).body.get_tables()
-            return {table.name: table.get_values() for table in tables}
+            return {str(table.name): table.get_values() for table in tables}
     except (OSError, KeyError, ValueError, TypeError) as exc:
         raise UsageError(f"{path} : classeur illisible ou endommagé ({type(exc).__name__})") from exc
     raise UsageError(f"{path} : format non pris en charge (xlsx ou ods)")

@@ -102,5 +102,8 @@ def read_rows(path: Path) -> list[list[Any]]:
     if suffix == ".ods":
         from odfdo import Document
 
-        return Document(str(path)).body.get_table(0).get_values()
+        table = Document(str(path)).body.get_table(0)
+        if table is None:
+            raise UsageError(f"{path} : aucune feuille")
+        return table.get_values()
     raise UsageError(f"{path} : format non lu")
