@@ -176,7 +176,7 @@ def _print_breach_json(breach: Any, now: datetime) -> None:
 @detail_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_settings
-def breach_declare(settings: Settings, convention_id: str | None, aware_at: str | None, fmt: str, **options: Any) -> None:
+def breach_declare(settings: Settings, /, convention_id: str | None, aware_at: str | None, fmt: str, **options: Any) -> None:
     """Déclare une violation découverte par la structure et affiche l'échéance de notification.
 
     Dans un terminal, les réponses manquantes sont demandées une à une.
@@ -217,7 +217,7 @@ def breach_declare(settings: Settings, convention_id: str | None, aware_at: str 
 @detail_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_settings
-def breach_receive(settings: Settings, convention_id: str, aware_at: str, received_at: str | None, fmt: str,
+def breach_receive(settings: Settings, /, convention_id: str, aware_at: str, received_at: str | None, fmt: str,
                    **options: Any) -> None:
     """Côté Département : enregistre une notification reçue d'une structure (démarre le délai CNIL de 72 h).
 

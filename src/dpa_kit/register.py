@@ -160,7 +160,8 @@ def dump(register: Register) -> str:
     data = register.model_dump(mode="json", exclude_none=False)
     header = ("# Registre des catégories d'activités de traitement (article 30.2 du RGPD), tenu par la structure.\n"
               "# Pré-rempli par dpa-kit à partir des conventions ; complétez les mesures de sécurité (security).\n")
-    return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110)
+    body: str = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110)
+    return header + body
 
 
 def load_register(path: Path) -> Register:

@@ -337,9 +337,9 @@ class _Reader:
         if isinstance(raw, date):
             return raw.isoformat()
         text = str(raw).strip()
-        for parse in (lambda t: date.fromisoformat(t), lambda t: datetime.strptime(t, "%d/%m/%Y").date()):
+        for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
             try:
-                return parse(text).isoformat()
+                return datetime.strptime(text, pattern).date().isoformat()
             except ValueError:
                 continue
         self.error(sheet, row, col, f"date attendue au format JJ/MM/AAAA, trouvé « {text} »")
