@@ -1,7 +1,7 @@
 """dpa-kit benchmarks: one command, ratios measured side by side in the same run.
 
     .venv/bin/python benchmarks/run.py            # every benchmark
-    .venv/bin/python benchmarks/run.py annex      # only some: annex, check, ledger, exchange
+    .venv/bin/python benchmarks/run.py annex      # only some: annex, check, ledger, exchange, memory
 
 The machine is shared and noisy: read the ratios, not the absolute times. Nothing here is a test.
 """
@@ -222,8 +222,23 @@ def bench_exchange(work: Path, size_mb: int) -> None:
             path.unlink()
 
 
+def bench_memory(work: Path, size_mb: int) -> None:
+    print(f"\n== exchange memory: one {size_mb} MB file (random bytes) ==")
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "in").mkdir()
+    with (work / "in" / "big.bin").open("wb") as handle:
+        for _ in range(size_mb):
+            handle.write(os.urandom(1_000_000))
+    exe = str(Path(sys.executable).parent / "dpa-kit")
+    env = {**os.environ, "DPA_KIT_PASSWORD": "k7mq-3xw9-hp2t-va8e-n4rd-zc6u", "DPA_KIT_LEDGER": str(work / "none.sqlite")}
+    seconds, rss = _measure([exe, "exchange", "pack", str(work / "in"), "-o", str(work / "big.zip")], env)
+    print(f"  pack: {size_mb / seconds:6.1f} MB/s, peak {rss:6.1f} MiB")
+    seconds, rss = _measure([exe, "exchange", "open", str(work / "big.zip"), "-o", str(work / "out")], env)
+    print(f"  open: {size_mb / seconds:6.1f} MB/s, peak {rss:6.1f} MiB")
+
+
 BENCHES = {"annex": (bench_annex, 200), "check": (bench_check, 1000), "ledger": (bench_ledger, 100_000),
-           "exchange": (bench_exchange, 300)}
+           "exchange": (bench_exchange, 300), "memory": (bench_memory, 2000)}
 
 
 def main() -> None:
