@@ -325,3 +325,56 @@ def test_attachments_are_encrypted_with_the_exchange_tool(env: dict[str, str], t
     archive.write_bytes(attachment.get_content())
     opened = open_archive(archive, password, tmp_path / "out")
     assert opened.verified and (tmp_path / "out" / "capture_DUPONT.png").read_bytes() == evidence.read_bytes()
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    from datetime import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("scheme", ["smtp+starttls", "smtps"])
+def test_tls_schemes_verify_the_server_certificate(env: dict[str, str], tmp_path: Path, scheme: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import ssl
+
+    from aiosmtpd.controller import Controller
+
+    cert, key = _self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox = _Inbox()
+    port = _free_port()
+    options = {"tls_context": context, "require_starttls": True} if scheme == "smtp+starttls" else {"ssl_context": context}
+    controller = Controller(inbox, hostname="localhost", port=port, **options)
+    controller.start()
+    try:
+        declare(env, "2026-03-28T10:00")
+        args = ("breach", "notify", "V-2026-0001", "--send", "--smtp", f"{scheme}://localhost:{port}", "--from", "a@b.fr")
+        untrusted = run(*args, env={**env, "DPA_KIT_NOW": "2026-03-28T12:00"})
+        assert untrusted.exit_code == 1 and inbox.messages == []  # an unknown certificate is refused
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust our test authority, as a real CA would be trusted
+        trusted = run(*args, env={**env, "DPA_KIT_NOW": "2026-03-28T12:00"})
+        assert trusted.exit_code == 0, trusted.output
+        assert len(inbox.messages) == 1
+    finally:
+        controller.stop()
