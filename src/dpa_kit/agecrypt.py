@@ -23,15 +23,12 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from dpa_kit.exceptions import InputError
+from dpa_kit.exceptions import AgeError
 
 MAGIC = b"age-encryption.org/v1"
 CHUNK = 64 * 1024
 TAG = 16
 
-
-class AgeError(InputError):
-    """Raised when an age file or key is malformed, or cannot be decrypted with the identity given."""
 
 
 # --- bech32 (BIP 173), for age1... recipients and AGE-SECRET-KEY-1... identities ---------------------

@@ -23,7 +23,7 @@ import jinja2
 
 from dpa_kit.clock import french_date
 from dpa_kit.countries import country_name
-from dpa_kit.exceptions import RenderError
+from dpa_kit.exceptions import NotReady, RenderError
 from dpa_kit.model import Convention
 
 ANNEX_TEMPLATE = "annex1.md.j2"
@@ -183,20 +183,6 @@ def render_markdown(
     header = _header(convention, draft and bool(need.missing))
     return header + _tidy(body)
 
-
-class NotReady(RenderError):
-    """Raised when a convention lacks answers the annex needs (render it with ``--draft`` to see blanks)."""
-
-    exit_code = 1
-
-    def __init__(self, convention_id: str, missing: list[str]):
-        self.convention_id = convention_id
-        self.missing = list(dict.fromkeys(missing))
-        lines = "\n".join(f"  - {m}" for m in self.missing)
-        super().__init__(
-            f"la convention {convention_id} n'est pas prête à signer ; il manque :\n{lines}\n"
-            "Complétez le fichier, ou utilisez --draft pour produire un projet avec les blancs visibles."
-        )
 
 
 def missing_answers(convention: Convention, templates: Path | None = None) -> list[str]:

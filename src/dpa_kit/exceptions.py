@@ -3,11 +3,18 @@
 Every error from a dependency (PyYAML, pydantic, Jinja2, sqlite3, pyzipper...) is wrapped into one of
 these with ``raise ... from exc``, so that the CLI catches one base class and prints one French message.
 
-    DpaKitError
+    DpaKitError                     exit code 3 unless a subclass says otherwise
     ├── InputError                  bad input from the user: exit code 2
-    │   ├── ConventionError         a convention (or defaults) file is malformed; carries Problems
-    │   └── UsageError              a command was called with values that cannot work together
-    └── RenderError                 a document could not be rendered (template, engine)
+    │   ├── ConventionError         a convention, defaults or register file is malformed; carries Problems
+    │   ├── UsageError              a command was called with values that cannot work together
+    │   │   └── LedgerMissing       a command needs a ledger that does not exist
+    │   ├── ExchangeError           an archive cannot be made, read or trusted
+    │   │   └── WrongPassword       the password does not open the archive
+    │   └── AgeError                an age file or key is malformed or not for us
+    ├── RenderError                 a document could not be rendered (template, engine): exit code 1
+    │   └── NotReady                a convention lacks answers the annex needs: exit code 1
+    ├── LedgerError                 the ledger cannot be opened, read or written: exit code 2
+    └── NotificationError           the mail server did not take the message: exit code 1
 """
 
 from __future__ import annotations
@@ -62,5 +69,48 @@ class ConventionError(InputError):
 
 class RenderError(DpaKitError):
     """Raised when a document cannot be rendered (a template error, a missing value, an engine failure)."""
+
+    exit_code = 1
+
+
+class NotReady(RenderError):
+    """Raised when a convention lacks answers the annex needs (render it with ``--draft`` to see blanks)."""
+
+    exit_code = 1
+
+    def __init__(self, convention_id: str, missing: list[str]):
+        self.convention_id = convention_id
+        self.missing = list(dict.fromkeys(missing))
+        lines = "\n".join(f"  - {m}" for m in self.missing)
+        super().__init__(
+            f"la convention {convention_id} n'est pas prête à signer ; il manque :\n{lines}\n"
+            "Complétez le fichier, ou utilisez --draft pour produire un projet avec les blancs visibles."
+        )
+
+
+class LedgerError(DpaKitError):
+    """Raised when the ledger cannot be opened, read or written (the message says what to do)."""
+
+    exit_code = 2
+
+
+class LedgerMissing(UsageError):
+    """Raised when a command needs a ledger that does not exist yet."""
+
+
+class ExchangeError(InputError):
+    """Raised when an archive cannot be made, read or trusted (wrong password, tampering, unsafe entry)."""
+
+
+class WrongPassword(ExchangeError):
+    """Raised when the password does not open the archive."""
+
+
+class AgeError(InputError):
+    """Raised when an age file or key is malformed, or cannot be decrypted with the identity given."""
+
+
+class NotificationError(DpaKitError):
+    """Raised when the message could not be handed to the mail server (nothing is recorded as sent)."""
 
     exit_code = 1

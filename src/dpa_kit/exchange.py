@@ -34,7 +34,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from dpa_kit import clock
-from dpa_kit.exceptions import InputError, UsageError
+from dpa_kit.exceptions import ExchangeError, UsageError, WrongPassword
 
 FORMAT = "dpa-kit-exchange/1"
 INNER_NAME = "contenu.zip"
@@ -48,12 +48,6 @@ MAX_ENTRIES = 100_000
 STORE_IF_RATIO_ABOVE = 0.95
 
 
-class ExchangeError(InputError):
-    """Raised when an archive cannot be made, read or trusted (wrong password, tampering, unsafe entry)."""
-
-
-class WrongPassword(ExchangeError):
-    """Raised when the password does not open the archive."""
 
 
 @dataclass

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from dpa_kit import clock
-from dpa_kit.exceptions import DpaKitError, InputError
+from dpa_kit.exceptions import LedgerError, LedgerMissing
 
 GENESIS = "0" * 64
 SCHEMA_VERSION = 1
@@ -51,14 +51,6 @@ _MIGRATIONS: list[str] = [
 ]
 
 
-class LedgerError(DpaKitError):
-    """Raised when the ledger cannot be opened, read or written (the message says what to do)."""
-
-    exit_code = 2
-
-
-class LedgerMissing(InputError):
-    """Raised when a command needs a ledger that does not exist yet."""
 
 
 @dataclass(frozen=True)

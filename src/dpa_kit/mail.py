@@ -19,13 +19,8 @@ from urllib.parse import urlsplit
 
 from dpa_kit import clock
 from dpa_kit.breach import NATURES, Breach
-from dpa_kit.exceptions import DpaKitError, UsageError
+from dpa_kit.exceptions import NotificationError, UsageError
 
-
-class NotificationError(DpaKitError):
-    """Raised when the message could not be handed to the mail server (nothing is recorded as sent)."""
-
-    exit_code = 1
 
 
 def _when(text: str | None) -> str:

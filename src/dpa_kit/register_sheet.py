@@ -10,6 +10,7 @@ import, export gives the same register.
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -280,7 +281,7 @@ def read_workbook(path: Path) -> dict[str, list[list[Any]]]:
 
             tables = Document(str(path)).body.get_tables()
             return {str(table.name): table.get_values() for table in tables}
-    except (OSError, KeyError, ValueError, TypeError) as exc:
+    except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
         raise UsageError(f"{path} : classeur illisible ou endommagé ({type(exc).__name__})") from exc
     raise UsageError(f"{path} : format non pris en charge (xlsx ou ods)")
 
