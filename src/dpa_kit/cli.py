@@ -45,6 +45,11 @@ def _fr(message: str) -> str:
     return message
 
 
+def interactive() -> bool:
+    """True when a person types the answers (questions may be asked), False for scripts and pipes."""
+    return sys.stdin.isatty()
+
+
 def echo_err(message: str) -> None:
     click.echo(message, err=True)
 

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from dpa_kit import clock
+from dpa_kit import cli as cli_module
 from dpa_kit.cli import EXIT_OK, EXIT_PROBLEMS, Settings, cli, echo_err, pass_settings
 from dpa_kit.exceptions import UsageError
 
@@ -188,7 +189,7 @@ def breach_declare(settings: Settings, /, convention_id: str | None, aware_at: s
     """
     from dpa_kit.breach import declare
 
-    interactive = sys.stdin.isatty() and fmt == "text"
+    interactive = cli_module.interactive() and fmt == "text"
     if not convention_id:
         if not interactive:
             raise UsageError("indiquez la convention concernée : --convention ID (dpa-kit list les affiche)")
@@ -516,7 +517,7 @@ def breach_severity(settings: Settings, breach_id: str, dpc: int | None, dpc_adj
     """
     from dpa_kit import breach as breaches
 
-    interactive = sys.stdin.isatty()
+    interactive = cli_module.interactive()
 
     def ask(value: Any, question: str, choices: list[str] | None = None, kind: Any = str) -> Any:
         if value is not None:

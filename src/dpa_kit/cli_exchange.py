@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
+from dpa_kit import cli as cli_module
 from dpa_kit.cli import EXIT_OK, Settings, cli, echo_err, pass_settings
 from dpa_kit.exceptions import UsageError
 
@@ -113,7 +113,7 @@ def _password(password_file: Path | None) -> str:
     given = passwords.supplied(password_file)
     if given is not None:
         return given
-    if not sys.stdin.isatty():
+    if not cli_module.interactive():
         raise UsageError("mot de passe attendu : --password-file FICHIER ou variable DPA_KIT_PASSWORD")
     return click.prompt("Mot de passe de l'archive", hide_input=True)
 
