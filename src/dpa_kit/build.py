@@ -43,7 +43,8 @@ def annex_name(convention_id: str, fmt: str) -> str:
 def meta_for(convention: Convention, draft: bool) -> DocumentMeta:
     processor = convention.processor.display_name or "structure"
     title = f"Annexe 1 - Protection des données - {convention.id}"
-    subject = f"Convention {convention.id} : {convention.title or ''} ({processor})".replace(" : ( ", " (")
+    title = f" : {convention.title}" if convention.title else ""
+    subject = f"Convention {convention.id}{title} ({processor})"
     return DocumentMeta(
         title=title,
         author=convention.controller.name or "Département du Pas-de-Calais",
