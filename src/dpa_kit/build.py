@@ -43,8 +43,8 @@ def annex_name(convention_id: str, fmt: str) -> str:
 def meta_for(convention: Convention, draft: bool) -> DocumentMeta:
     processor = convention.processor.display_name or "structure"
     title = f"Annexe 1 - Protection des données - {convention.id}"
-    title = f" : {convention.title}" if convention.title else ""
-    subject = f"Convention {convention.id}{title} ({processor})"
+    operation = f" : {convention.title}" if convention.title else ""
+    subject = f"Convention {convention.id}{operation} ({processor})"
     return DocumentMeta(
         title=title,
         author=convention.controller.name or "Département du Pas-de-Calais",
