@@ -120,3 +120,4 @@ def test_internal_error_writes_a_crash_report_without_traceback(monkeypatch, tmp
     assert "Traceback" not in result.output and "secret detail" not in result.output
     reports = list(tmp_path.glob("dpa-kit-crash-*.txt"))
     assert len(reports) == 1 and "RuntimeError" in reports[0].read_text()
+    assert "secret detail" not in reports[0].read_text()  # messages may quote personal data: never written

@@ -55,11 +55,19 @@ def echo_err(message: str) -> None:
 
 
 def _crash_report(exc: BaseException) -> Path:
-    """Write the traceback (no locals, no environment) to a private file and return its path."""
+    """Write where the error happened to a private (0600) file and return its path.
+
+    Only the exception types and the code locations are written: no message (it may quote a value from a
+    file), no local variables, no environment, so no personal data and no secret can leak into it.
+    """
     fd, name = tempfile.mkstemp(prefix="dpa-kit-crash-", suffix=".txt")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(f"dpa-kit {dpa_kit.__version__}\n")
-        handle.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        current: BaseException | None = exc
+        while current is not None:
+            handle.write(f"{type(current).__module__}.{type(current).__qualname__}\n")
+            handle.write("".join(traceback.format_tb(current.__traceback__)))
+            current = current.__cause__ or current.__context__
     return Path(name)
 
 
