@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
@@ -54,15 +57,18 @@ def exchange_pack(settings: Settings, paths: tuple[Path, ...], output: Path, con
 
     if public_keys:
         keys = [_read_key(k) for k in public_keys]
-        result = pack(list(paths), output, "", sender=sender, recipient=recipient, convention=convention,
-                      overwrite=force, recipients=keys)
+        with _progress(paths) as advance:
+            result = pack(list(paths), output, "", sender=sender, recipient=recipient, convention=convention,
+                          overwrite=force, recipients=keys, progress=advance)
         click.echo(f"Fichier chiffré pour {len(keys)} clé(s) publique(s) : {output} ({result.files} fichier(s)).")
         click.echo("Seul le détenteur de la clé privée correspondante peut l'ouvrir (dpa-kit exchange open --identity, ou age -d).")
         given: str | None = "(clé publique)"
     else:
         given = passwords.supplied(password_file)
         password = passwords.check_supplied(given) if given is not None else passwords.generate()
-        result = pack(list(paths), output, password, sender=sender, recipient=recipient, convention=convention, overwrite=force)
+        with _progress(paths) as advance:
+            result = pack(list(paths), output, password, sender=sender, recipient=recipient, convention=convention,
+                          overwrite=force, progress=advance)
         click.echo(f"Archive chiffrée : {output} ({result.files} fichier(s), {result.total_size} octets avant compression).")
         click.echo("Les noms des fichiers sont cachés : une liste sans mot de passe ne montre que « contenu.zip ».")
     if given is None:
@@ -74,6 +80,19 @@ def exchange_pack(settings: Settings, paths: tuple[Path, ...], output: Path, con
               archive_sha256=result.sha256, files=result.files, total_size=result.total_size):
         click.echo("Envoi inscrit au journal (sans noms de fichiers).")
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def _progress(paths: tuple[Path, ...]) -> Iterator[Callable[[int], None]]:
+    """A progress bar in bytes on a terminal (large exports take a while); nothing otherwise."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    total = sum(p.stat().st_size for root in paths if root.exists()
+                for p in ([root] if root.is_file() else root.rglob("*")) if p.is_file() and not p.is_symlink())
+    columns = (TextColumn("Chiffrement"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("", total=total)
+        yield lambda size: bar.advance(task, size)
 
 
 def _read_key(value: str) -> str:
