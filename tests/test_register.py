@@ -182,3 +182,20 @@ def test_libreoffice_opens_both_spreadsheets(tmp_path: Path) -> None:
     for path in files:
         text = (tmp_path / "csv" / f"{path.stem}.csv").read_text(encoding="utf-8", errors="replace")
         assert "SIRET" in text and BETHUNE_SIRET in text  # the first sheet, Structure, as LibreOffice read it
+
+
+@pytest.mark.interop
+def test_libreoffice_reads_the_ods_protection_unlocked_cells_and_list(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    soffice = require_program("soffice", "libreoffice")
+    ods = tmp_path / "registre.ods"
+    ods.write_bytes(export(load_register(init(tmp_path)), "ods"))
+    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--convert-to", "xlsx",
+                    "--outdir", str(tmp_path / "x"), str(ods)], check=True, capture_output=True, timeout=300)
+    sheet = load_workbook(tmp_path / "x" / "registre.xlsx")["Traitements"]
+    assert sheet.protection.sheet
+    assert sheet["D2"].protection.locked  # from the convention
+    assert not sheet["L2"].protection.locked and sheet["L2"].fill.fgColor.rgb.endswith("FFF2CC")  # to fill
+    formulas = [v.formula1 for v in sheet.data_validations.dataValidation]
+    assert any("destruction" in f for f in formulas)

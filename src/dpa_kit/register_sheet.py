@@ -229,24 +229,60 @@ def export_xlsx(register: Register) -> bytes:
 
 
 def export_ods(register: Register) -> bytes:
-    from odfdo import Document, Style, Table
+    """The same workbook as ODS: protected sheets, unlocked and yellow cells to fill, a list for the fate."""
+    from xml.sax.saxutils import quoteattr
+
+    from odfdo import Document, Element, Table
 
     document = Document("spreadsheet")
     body = document.body
     body.clear()
-    yellow = Style("table-cell", name="dpa_to_fill", background_color="#" + TO_FILL)
-    document.insert_style(yellow, automatic=True)
+    # ODF cells are protected by default once their sheet is; these styles unlock the cells to fill.
+    for name, colour in (("dpa_to_fill", f' fo:background-color="#{TO_FILL}"'), ("dpa_free", "")):
+        document.insert_style(
+            f'<style:style style:name="{name}" style:family="table-cell">'
+            f'<style:table-cell-properties style:cell-protect="none"{colour}/></style:style>', automatic=True)
+    choices = ";".join(f"&quot;{label}&quot;" for label in FATE_FR.values())
+    body.append(Element.from_tag(
+        '<table:content-validations><table:content-validation table:name="dpa_fate" '
+        f'table:condition="of:cell-content-is-in-list({choices})" table:allow-empty-cell="true" '
+        'table:display-list="unsorted"><table:error-message table:display="true" table:message-type="stop">'
+        f'<text:p>{quoteattr("Choisissez une valeur de la liste.")[1:-1]}</text:p></table:error-message>'
+        '</table:content-validation></table:content-validations>'))
     for name, rows in {**sheet_rows(register), "Notice": notice_rows()}.items():
-        table = Table(name)
-        table.set_values([["" if v is None else v for v in row] for row in rows])
         columns = SHEETS.get(name)
-        for row_index, row in enumerate(rows[1:], start=1):
+        spare = 50 if columns else 0
+        width = len(rows[0])
+        table = Table(name)
+        table.set_values([["" if v is None else v for v in row] for row in rows] + [[""] * width] * spare)
+        for row_index in range(1, len(rows) + spare):
+            if name == "Notice":
+                break
+            existing = row_index < len(rows)
+            row = rows[row_index] if existing else [None] * width
             for col_index, value in enumerate(row):
                 column = columns[col_index] if columns else None
-                if value in (None, "") and (column is None or column.required or not column.from_convention) and name != "Notice":
-                    cell = table.get_cell((col_index, row_index))
-                    cell.style = "dpa_to_fill"
-                    table.set_cell((col_index, row_index), cell)
+                empty = value in (None, "")
+                if column is None:  # the Structure sheet: labels locked, values editable
+                    locked = col_index == 0
+                else:
+                    locked = existing and not empty and column.from_convention
+                if locked:
+                    continue
+                cell = table.get_cell((col_index, row_index))
+                to_fill = existing and empty and (column is None or column.required or not column.from_convention)
+                cell.style = "dpa_to_fill" if to_fill else "dpa_free"
+                if column is not None and column.kind == "fate":
+                    cell.set_attribute("table:content-validation-name", "dpa_fate")
+                table.set_cell((col_index, row_index), cell)
+        if name == "Traitements":
+            fate_index = next(i for i, c in enumerate(PROCESSING_COLUMNS) if c.kind == "fate")
+            for row_index in range(1, len(rows)):
+                cell = table.get_cell((fate_index, row_index))
+                cell.set_attribute("table:content-validation-name", "dpa_fate")
+                table.set_cell((fate_index, row_index), cell)
+        if name != "Notice":
+            table.set_attribute("table:protected", "true")
         body.append(table)
     buffer = io.BytesIO()
     document.save(buffer)
