@@ -272,3 +272,13 @@ def test_settings_in_defaults(tmp_path: Path) -> None:
 def test_textwrap_sanity_of_issue_example() -> None:
     # The example in the registers folder is the one of the issue, byte for byte.
     assert textwrap.dedent(ISSUE_EXAMPLE).startswith("format: dpa-kit/1\nid: 2026-FSL-ADIL-NUMERO-VERT\n")
+
+
+def test_a_bad_defaults_file_is_reported_once_for_the_folder(tmp_path: Path) -> None:
+    from dpa_kit.loader import load_paths
+
+    write(tmp_path / "defaults.yaml", "notifications:\n  breach_delay_hours: vingt\n")
+    write(tmp_path / "a.yaml", MINIMAL)
+    write(tmp_path / "b.yaml", MINIMAL.replace("T-1", "T-2"))
+    loaded, problems = load_paths([tmp_path])
+    assert loaded == [] and len(problems) == 1 and problems[0].file == tmp_path / "defaults.yaml"

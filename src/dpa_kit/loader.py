@@ -372,7 +372,8 @@ def load_paths(paths: list[Path]) -> tuple[list[LoadedConvention], list[Problem]
                 loaded.append(result.loaded)
             elif result.error is not None:
                 problems.extend(result.error.problems)
-    return loaded, problems
+    # A bad defaults.yaml fails every file of its folder: report each problem once.
+    return loaded, list(dict.fromkeys(problems))
 
 
 def _load_one(path: Path) -> LoadResult:
