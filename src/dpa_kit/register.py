@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from dpa_kit import clock
 from dpa_kit.exceptions import ConventionError, Problem, UsageError
 from dpa_kit.loader import SourceMap, _problems, iter_folder, read_yaml
-from dpa_kit.model import Contact, Convention, CountryCode, FateAction, Person, SensitiveData, Siret
+from dpa_kit.model import Contact, Convention, CountryCode, FateAction, Person, SensitiveData, Siret, Transfer
 
 REGISTER_FORMAT = "dpa-kit-register/1"
 SECURITY_HEADINGS = {
@@ -42,12 +42,6 @@ class RegisterSubprocessor(_Model):
     activities: list[str] = Field(default_factory=list)
 
 
-class RegisterTransfer(_Model):
-    country: CountryCode | None = None
-    recipient: str | None = None
-    safeguards: str | None = None
-
-
 class SecurityMeasures(_Model):
     """General description of the technical and organisational security measures (Art. 30.2(d), 32.1)."""
 
@@ -69,7 +63,7 @@ class ProcessingCategory(_Model):
     sensitive_data: list[SensitiveData] = Field(default_factory=list)
     data_subjects: list[str] = Field(default_factory=list)
     subprocessors: list[RegisterSubprocessor] = Field(default_factory=list)
-    transfers: list[RegisterTransfer] = Field(default_factory=list)
+    transfers: list[Transfer] = Field(default_factory=list)
     data_fate: FateAction | None = None
     security: SecurityMeasures = Field(default_factory=SecurityMeasures)
 
@@ -123,8 +117,7 @@ def category_from(convention: Convention) -> ProcessingCategory:
         data_subjects=list(convention.processing.data_subjects),
         subprocessors=[RegisterSubprocessor(name=s.name, address=s.address, country=s.country, activities=list(s.activities))
                        for s in convention.subprocessing.subprocessors],
-        transfers=[RegisterTransfer(country=t.country, recipient=t.recipient, safeguards=t.safeguards)
-                   for t in convention.transfers],
+        transfers=list(convention.transfers),
         data_fate=convention.data_fate.action,
     )
 
