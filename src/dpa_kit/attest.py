@@ -7,7 +7,6 @@ and a read-only copy is kept in ``<registers>/attestations/<convention id>/``, n
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import stat
@@ -24,6 +23,7 @@ from dpa_kit import clock
 from dpa_kit.annex import BLANK_PREFIX, Blank, environment, parse_blocks
 from dpa_kit.documents import DocumentMeta, write
 from dpa_kit.exceptions import RenderError, UsageError
+from dpa_kit.fsutil import atomic_write, sha256_and_size
 from dpa_kit.ledger import Ledger
 from dpa_kit.loader import LoadedConvention, iter_folder, load_defaults
 from dpa_kit.model import Convention
@@ -115,7 +115,6 @@ def attestation_markdown(convention: Convention, exchanges: list[dict[str, Any]]
 
 def draft(convention: Convention, fmt: str, target: Path, ledger: Ledger | None, templates: Path | None = None) -> Path:
     """Write the pre-filled attestation; the fields the structure must fill are visibly marked."""
-    from dpa_kit.build import atomic_write
 
     markdown = attestation_markdown(convention, exchanges_for(ledger, convention.id), templates)
     meta = DocumentMeta(
@@ -130,22 +129,12 @@ def draft(convention: Convention, fmt: str, target: Path, ledger: Ledger | None,
     return target
 
 
-def _sha256(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
 def record(ledger: Ledger, registers: Path, loaded: LoadedConvention, file: Path,
            received_at: datetime | None = None) -> dict[str, Any]:
     """Record a received (signed) attestation and keep a read-only copy of it."""
     if not file.is_file():
         raise UsageError(f"{file} : fichier introuvable")
-    sha256, size = _sha256(file)
+    sha256, size = sha256_and_size(file)
     convention_id = loaded.convention.id
     folder = registers / "attestations" / convention_id
     folder.mkdir(parents=True, exist_ok=True)
@@ -153,7 +142,7 @@ def record(ledger: Ledger, registers: Path, loaded: LoadedConvention, file: Path
     if not copy.exists():
         temp = folder / f".{copy.name}.part"
         shutil.copyfile(file, temp)
-        if _sha256(temp)[0] != sha256:
+        if sha256_and_size(temp)[0] != sha256:
             temp.unlink()
             raise UsageError(f"{file} a changé pendant la copie : recommencez")
         os.chmod(temp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
@@ -171,7 +160,7 @@ def verify(ledger: Ledger, convention_id: str, file: Path) -> tuple[bool, dict[s
     recorded = recorded_attestations(ledger).get(convention_id)
     if recorded is None:
         raise UsageError(f"aucune attestation enregistrée pour la convention {convention_id}")
-    sha256, size = _sha256(file)
+    sha256, size = sha256_and_size(file)
     return sha256 == recorded["sha256"] and size == recorded["size"], recorded
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import multiprocessing
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 from dpa_kit.annex import parse_blocks, render_markdown, document_date
 from dpa_kit.documents import FORMATS, DocumentMeta, write
 from dpa_kit.exceptions import DpaKitError, UsageError
+from dpa_kit.fsutil import atomic_write
 from dpa_kit.loader import LoadedConvention, iter_folder
 from dpa_kit.model import Convention
 
@@ -75,22 +75,6 @@ def render_annex(
         atomic_write(target, data)
         written.append(target)
     return written
-
-
-def atomic_write(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temporary file in the same folder, then rename."""
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        # mkstemp creates 0600 files; a rendered annex gets the usual permissions (umask applies).
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass

@@ -170,7 +170,7 @@ def status_command(settings: Settings, fmt: str, html_file: Path | None) -> int:
     else:
         click.echo(render_text(data))
     if html_file is not None:
-        from dpa_kit.build import atomic_write
+        from dpa_kit.fsutil import atomic_write
 
         html_file.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(html_file, render_html(data).encode("utf-8"))

@@ -33,7 +33,7 @@ def register_init(settings: Settings, folder: Path | None, siret: str, output: P
     Exemple :
       dpa-kit register init --siret 26620011900011 registers -o ccas-bethune.registre.yaml
     """
-    from dpa_kit.build import atomic_write
+    from dpa_kit.fsutil import atomic_write
     from dpa_kit.register import check_register, dump, init_register
 
     if output.exists() and not force:
@@ -57,7 +57,7 @@ def register_export(file: Path, fmt: str, output: Path | None) -> None:
     Exemple :
       dpa-kit register export ccas-bethune.registre.yaml --format xlsx -o registre.xlsx
     """
-    from dpa_kit.build import atomic_write
+    from dpa_kit.fsutil import atomic_write
     from dpa_kit.register import load_register
     from dpa_kit.register_sheet import export
 
@@ -78,7 +78,7 @@ def register_import(file: Path, output: Path) -> None:
     Exemple :
       dpa-kit register import registre.xlsx -o ccas-bethune.registre.yaml
     """
-    from dpa_kit.build import atomic_write
+    from dpa_kit.fsutil import atomic_write
     from dpa_kit.register import dump
     from dpa_kit.register_sheet import import_sheets
 

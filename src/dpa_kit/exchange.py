@@ -34,6 +34,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from dpa_kit import clock
+from dpa_kit.fsutil import sha256_file
 from dpa_kit.exceptions import ExchangeError, UsageError, WrongPassword
 
 FORMAT = "dpa-kit-exchange/1"
@@ -245,14 +246,6 @@ def _add_file(inner: zipfile.ZipFile, path: Path, name: str, level: int,
             if progress:
                 progress(len(chunk))
     return FileEntry(name, size, digest.hexdigest())
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # --- opening ----------------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ def table_bytes(fmt: str, title: str, headers: Sequence[str], rows: Sequence[Seq
 
 
 def write_table(path: Path, fmt: str, title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None:
-    from dpa_kit.build import atomic_write
+    from dpa_kit.fsutil import atomic_write
 
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, table_bytes(fmt, title, headers, rows))
