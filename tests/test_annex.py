@@ -12,17 +12,11 @@ import jinja2.meta
 import pytest
 from conftest import ADIL, BETHUNE, REPO
 
-from dpa_kit.annex import (
-    CONTEXT_FIELDS,
-    NotReady,
-    missing_answers,
-    packaged_templates,
-    parse_blocks,
-    plain_text,
-    render_markdown,
-)
-from dpa_kit.exceptions import RenderError
+from dpa_kit.documents.annex import CONTEXT_FIELDS, missing_answers, render, render_markdown
+from dpa_kit.documents.markdown import packaged_templates, parse_blocks, plain_text
+from dpa_kit.exceptions import NotReady, RenderError
 from dpa_kit.loader import load_convention
+from dpa_kit.words import DRAFT_BANNER
 from dpa_kit.model import Convention
 
 GOLDEN = REPO / "tests" / "golden"
@@ -243,15 +237,19 @@ def test_incomplete_convention_is_refused_with_what_is_missing() -> None:
 
 def test_draft_shows_highlighted_blanks_and_projet() -> None:
     conv = variant(adil(), processing={"service": None})
-    markdown = render_markdown(conv, draft=True)
-    assert markdown.startswith("**PROJET")
-    blocks = parse_blocks(markdown)
-    blanks = [run.text for block in blocks for run in block.runs if run.blank]
+    rendered = render(conv, draft=True)
+    assert rendered.is_draft and rendered.meta.draft
+    assert rendered.markdown.startswith(f"**{DRAFT_BANNER}**\n\n")
+    blanks = [run.text for block in rendered.blocks for run in block.runs if run.blank]
     assert blanks == ["[À COMPLÉTER : le service]"]
+    # The banner is laid out by each writer (page header, top of page), never as a body block.
+    assert all(DRAFT_BANNER not in block.text for block in rendered.blocks)
 
 
 def test_complete_convention_rendered_as_draft_is_not_marked_projet() -> None:
-    assert not render_markdown(adil(), draft=True).startswith("**PROJET")
+    rendered = render(adil(), draft=True)
+    assert not rendered.is_draft
+    assert DRAFT_BANNER not in rendered.markdown
 
 
 # --- templates ------------------------------------------------------------------------------------

@@ -17,18 +17,28 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from dpa_kit import clock
-from dpa_kit.annex import BLANK_PREFIX, Blank, environment, parse_blocks
-from dpa_kit.documents import DocumentMeta, write
-from dpa_kit.exceptions import RenderError, UsageError
+from dpa_kit.documents.attestation import render_attestation
+from dpa_kit.documents.writers import write_rendered
+from dpa_kit.exceptions import UsageError
 from dpa_kit.fsutil import atomic_write, sha256_and_size
 from dpa_kit.ledger import Ledger
 from dpa_kit.loader import LoadedConvention, iter_folder, load_defaults
 from dpa_kit.model import Convention
 
-ATTESTATION_TEMPLATE = "attestation.md.j2"
+__all__ = [
+    "DIRECTIONS_FR",
+    "Due",
+    "draft",
+    "due_date",
+    "exchanges_for",
+    "owed",
+    "record",
+    "recorded_attestations",
+    "reminder",
+    "verify",
+]
+
 DIRECTIONS_FR = {"packed": "envoi", "opened": "réception"}
 
 
@@ -101,29 +111,10 @@ def exchanges_for(ledger: Ledger | None, convention_id: str) -> list[dict[str, A
     ]
 
 
-def attestation_markdown(convention: Convention, exchanges: list[dict[str, Any]], templates: Path | None = None) -> str:
-    def blank(label: str) -> Blank:
-        return Blank(f"[{BLANK_PREFIX}{label}]")
-
-    fate = convention.data_fate.action.value if convention.data_fate.action else None
-    try:
-        return environment(templates).get_template(ATTESTATION_TEMPLATE).render(
-            c=convention, blank=blank, fate=fate, exchanges=exchanges, date_fr=clock.french_date)
-    except jinja2.TemplateError as exc:
-        raise RenderError(f"modèle {ATTESTATION_TEMPLATE} : {exc}") from exc
-
-
 def draft(convention: Convention, fmt: str, target: Path, ledger: Ledger | None, templates: Path | None = None) -> Path:
     """Write the pre-filled attestation; the fields the structure must fill are visibly marked."""
-
-    markdown = attestation_markdown(convention, exchanges_for(ledger, convention.id), templates)
-    meta = DocumentMeta(
-        title=f"Attestation de destruction - {convention.id}",
-        author=convention.processor.name or "Organisme",
-        subject=f"Convention {convention.id} : attestation de destruction des données",
-        day=convention.period.end or date(2000, 1, 1),
-    )
-    data = write(fmt, markdown, parse_blocks(markdown), meta, templates)
+    rendered = render_attestation(convention, exchanges_for(ledger, convention.id), templates)
+    data = write_rendered(fmt, rendered, templates)
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(target, data)
     return target

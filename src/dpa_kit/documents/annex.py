@@ -10,12 +10,9 @@ the convention with the list of what is missing; a draft render shows a visible 
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +20,22 @@ import jinja2
 
 from dpa_kit.clock import french_date
 from dpa_kit.countries import country_name
+from dpa_kit.documents.markdown import Blank, Safe, banner_markdown, blank, environment, md_escape, parse_blocks, tidy
+from dpa_kit.documents.writers import DocumentMeta, Rendered
 from dpa_kit.exceptions import NotReady, RenderError
 from dpa_kit.model import Convention
 
+__all__ = [
+    "ANNEX_TEMPLATE",
+    "CONTEXT_FIELDS",
+    "document_date",
+    "meta_for",
+    "missing_answers",
+    "render",
+    "render_markdown",
+]
+
 ANNEX_TEMPLATE = "annex1.md.j2"
-BLANK_PREFIX = "À COMPLÉTER : "
-BLANK_RE = re.compile(r"\[À COMPLÉTER : [^\]]*\]")
 
 # The names a template may use (the documented context contract; tests keep templates within it).
 CONTEXT_FIELDS = {
@@ -41,62 +48,8 @@ CONTEXT_FIELDS = {
     "country": "country(code): French name of an ISO country code",
     "date_fr": "date_fr(date): « 1er janvier 2026 »",
     "sensitive_labels": "French labels of the sensitive data categories",
-    "draft": "True when rendering a draft (PROJET)",
+    "draft": "True when rendering a draft (the document then carries the draft banner)",
 }
-
-
-class Safe(str):
-    """Text already in Markdown form: not escaped again."""
-
-
-class Blank(Safe):
-    """A visible blank left in a draft for a missing answer."""
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
-
-
-def md_escape(value: Any) -> str:
-    """Escape a value inserted into the Markdown template (Jinja ``finalize``)."""
-    if isinstance(value, Safe):
-        return value
-    if value is None:
-        raise RenderError("valeur vide insérée dans le modèle sans passer par need()")
-    text = " ".join(str(value).split())
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    # A value at the start of a list item must not open a nested list or an ordered list.
-    text = re.sub(r"^(\d+)([.)])(\s)", r"\1\\\2\3", text)
-    return re.sub(r"^([-+])(\s)", r"\\\1\2", text)
-
-
-# --- the template environment -------------------------------------------------------------------
-
-
-def packaged_templates() -> Path:
-    """The folder of the templates shipped with dpa-kit (inside the installed package)."""
-    packaged = Path(str(resources.files("dpa_kit") / "templates"))
-    if packaged.is_dir():
-        return packaged
-    # An editable install or a source tree: the templates sit at the top of the checkout.
-    return Path(__file__).resolve().parents[2] / "templates"
-
-
-@functools.lru_cache(maxsize=16)
-def environment(templates: Path | None = None, *, autoescape: bool = False) -> jinja2.Environment:
-    """A strict Jinja2 environment that looks in the user's folder first, then the packaged one.
-
-    Cached: compiling the annex template costs more than rendering it. Jinja2 still reloads a template
-    whose file changed on disk.
-    """
-    search = [str(templates)] if templates else []
-    search.append(str(packaged_templates()))
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(search),
-        undefined=jinja2.StrictUndefined,
-        autoescape=autoescape,
-        keep_trailing_newline=True,
-        finalize=None if autoescape else md_escape,
-    )
 
 
 class _Letters:
@@ -118,7 +71,7 @@ class _Needs:
         if value not in (None, "", []):
             return value
         self.missing.append(label)
-        return Blank(f"[{BLANK_PREFIX}{label}]")
+        return blank(label)
 
 
 def _sentence(text: Any) -> Any:
@@ -152,10 +105,11 @@ def _country(code: Any) -> Any:
     return code if isinstance(code, Blank) else country_name(str(code))
 
 
-def render_markdown(
-    convention: Convention, *, draft: bool = False, templates: Path | None = None
-) -> str:
-    """The filled Annexe 1 as Markdown; raises RenderError listing missing answers unless ``draft``."""
+def render(convention: Convention, *, draft: bool = False, templates: Path | None = None) -> Rendered:
+    """The filled Annexe 1, ready for every writer; raises NotReady listing missing answers unless ``draft``.
+
+    The result is a draft (banner on every page) only when ``draft`` is asked *and* answers are missing.
+    """
     need = _Needs(draft)
     context = {
         "c": convention,
@@ -180,9 +134,15 @@ def render_markdown(
         raise RenderError(f"modèle {ANNEX_TEMPLATE} : {exc}") from exc
     if need.missing and not draft:
         raise NotReady(convention.id, need.missing)
-    header = _header(convention, draft and bool(need.missing))
-    return header + _tidy(body)
+    is_draft = draft and bool(need.missing)
+    text = _title_line(convention) + tidy(body)
+    markdown = (banner_markdown() if is_draft else "") + text
+    return Rendered(markdown, parse_blocks(text), meta_for(convention, is_draft))
 
+
+def render_markdown(convention: Convention, *, draft: bool = False, templates: Path | None = None) -> str:
+    """The filled Annexe 1 as Markdown (the ``md`` output); see :func:`render`."""
+    return render(convention, draft=draft, templates=templates).markdown
 
 
 def missing_answers(convention: Convention, templates: Path | None = None) -> list[str]:
@@ -194,117 +154,30 @@ def missing_answers(convention: Convention, templates: Path | None = None) -> li
     return []
 
 
-def _header(convention: Convention, unfinished: bool) -> str:
+def _title_line(convention: Convention) -> str:
     processor = convention.processor.display_name or "la structure"
     title = md_escape(convention.title) if convention.title else "convention"
-    lines = []
-    if unfinished:
-        lines.append("**PROJET : document incomplet, à ne pas signer**\n\n")
-    lines.append(
+    return (
         f"*Convention {md_escape(convention.id)} : {title}. "
         f"Département du Pas-de-Calais et {md_escape(processor)}.*\n\n"
     )
-    return "".join(lines)
-
-
-def _tidy(text: str) -> str:
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    text = re.sub(r"\n{3,}", "\n\n", text)
-    return text.strip() + "\n"
-
-
-# --- Markdown to blocks -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Run:
-    """A piece of text with its emphasis."""
-
-    text: str
-    bold: bool = False
-    italic: bool = False
-    blank: bool = False
-
-
-@dataclass(frozen=True)
-class Block:
-    """A heading (level 1-2), a paragraph (level 0) or a list item (``bullet`` depth 1-2)."""
-
-    kind: str  # "heading" | "paragraph" | "item"
-    runs: tuple[Run, ...]
-    level: int = 0
-
-    @property
-    def text(self) -> str:
-        return "".join(run.text for run in self.runs)
-
-
-@functools.cache
-def _markdown_parser() -> Any:
-    from markdown_it import MarkdownIt
-
-    return MarkdownIt("commonmark")
-
-
-def parse_blocks(markdown: str) -> list[Block]:
-    """Parse the Markdown subset of the templates into blocks (CommonMark, by markdown-it-py)."""
-    tokens = _markdown_parser().parse(markdown)
-    blocks: list[Block] = []
-    depth = 0
-    heading = 0
-    for token in tokens:
-        if token.type == "bullet_list_open":
-            depth += 1
-        elif token.type == "bullet_list_close":
-            depth -= 1
-        elif token.type == "heading_open":
-            heading = int(token.tag[1])
-        elif token.type == "heading_close":
-            heading = 0
-        elif token.type == "inline":
-            runs = tuple(_runs(token.children or []))
-            if heading:
-                blocks.append(Block("heading", runs, heading))
-            elif depth:
-                blocks.append(Block("item", runs, depth))
-            else:
-                blocks.append(Block("paragraph", runs))
-    return blocks
-
-
-def _runs(children: list[Any]) -> Iterable[Run]:
-    bold = italic = False
-    for child in children:
-        if child.type == "strong_open":
-            bold = True
-        elif child.type == "strong_close":
-            bold = False
-        elif child.type == "em_open":
-            italic = True
-        elif child.type == "em_close":
-            italic = False
-        elif child.type in {"softbreak", "hardbreak"}:
-            yield Run(" ", bold, italic)
-        elif child.type in {"text", "code_inline"}:
-            yield from _split_blanks(child.content, bold, italic)
-
-
-def _split_blanks(text: str, bold: bool, italic: bool) -> Iterable[Run]:
-    position = 0
-    for match in BLANK_RE.finditer(text):
-        if match.start() > position:
-            yield Run(text[position : match.start()], bold, italic)
-        yield Run(match.group(0), bold, italic, blank=True)
-        position = match.end()
-    if position < len(text):
-        yield Run(text[position:], bold, italic)
-
-
-def plain_text(blocks: list[Block]) -> str:
-    """The blocks as plain text, one per line (for comparisons and checks)."""
-    return "\n".join(block.text for block in blocks)
 
 
 def document_date(convention: Convention) -> date:
     """The fixed date written into document metadata, so that output is byte-identical across runs."""
     return convention.period.start or date(2000, 1, 1)
+
+
+def meta_for(convention: Convention, draft: bool) -> DocumentMeta:
+    """The metadata (title, author, subject, fixed date) of the annex of ``convention``."""
+    processor = convention.processor.display_name or "structure"
+    title = f"Annexe 1 - Protection des données - {convention.id}"
+    operation = f" : {convention.title}" if convention.title else ""
+    subject = f"Convention {convention.id}{operation} ({processor})"
+    return DocumentMeta(
+        title=title,
+        author=convention.controller.name or "Département du Pas-de-Calais",
+        subject=subject,
+        day=document_date(convention),
+        draft=draft,
+    )
