@@ -230,3 +230,19 @@ def test_unreadable_document_is_exit_2(tmp_path: Path) -> None:
     bad = write(tmp_path / "x.docx", "not a zip")
     result = run("check", bad)
     assert result.exit_code == 2 and "illisible" in result.stderr
+
+
+def test_one_catalogue_and_one_finding_type_for_every_scope(tmp_path: Path) -> None:
+    from dpa_kit.exceptions import ConventionError, Problem
+    from dpa_kit.rules import DOCUMENT, FOLDER, Finding
+
+    assert {r.code for r in rules(FOLDER)} == {"F501", "F502"}
+    assert {r.code for r in rules(DOCUMENT)} == {"D601", "D602", "D603", "D604", "L001"}
+    assert all(r.title and r.explanation for r in rules())
+    bad = write(tmp_path / "bad.yaml", "format: dpa-kit/1\nid: BAD\nperiod: {start: 2026-02-30}\n")
+    with pytest.raises(ConventionError) as info:
+        load_convention(bad)
+    found = info.value.problems[0]
+    assert Problem is Finding and isinstance(found, Finding)
+    assert (found.code, found.severity.value, found.line, found.field) == ("L001", "error", 3, "period.start")
+    assert str(found).startswith(f"{bad}, ligne 3 : champ « period.start » : date impossible")

@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ADIL, BETHUNE, require_program
+from conftest import ADIL, BETHUNE, REPO, require_program
 
 from dpa_kit.documents.annex import meta_for, render, render_markdown
 from dpa_kit.documents.build import render_annex
@@ -203,3 +203,11 @@ def test_pdf_draft_shows_the_banner_once_on_every_page(tmp_path: Path) -> None:
     assert len(pages) > 1
     for page in pages:
         assert page.count(DRAFT_BANNER) == 1, page[:300]
+
+
+def test_the_draft_word_is_written_in_one_place_only() -> None:
+    # The command-line help (cli*.py, cli/) speaks of drafts in its own sentences; the documents do not.
+    library = [p for p in (REPO / "src" / "dpa_kit").rglob("*.py") if not p.name.startswith("cli") and "cli" not in p.parts]
+    sources = library + sorted((REPO / "templates").glob("*.j2"))
+    holders = [p.relative_to(REPO).as_posix() for p in sources if "PROJET" in p.read_text(encoding="utf-8")]
+    assert holders == ["src/dpa_kit/words.py"]
