@@ -83,18 +83,20 @@ class Rule:
 
 # The answers without which the annex cannot be signed: code -> (short title, what is missing).
 REQUIRED_ANSWERS: dict[str, tuple[str, str]] = {
-    'C101': ('service', 'le service fourni (processing.service)'),
-    'C102': ('nature des opérations', 'la nature des opérations (processing.operations)'),
-    'C103': ('finalités', 'au moins une finalité (processing.purposes)'),
-    'C104': ('catégories de données', 'les catégories de données (processing.data_categories)'),
-    'C105': ('personnes concernées', 'les catégories de personnes concernées (processing.data_subjects)'),
-    'C106': ('option de sous-traitance', "l'option de sous-traitance : A (autorisation générale) ou B (autorisation spécifique)"),
-    'C109': ('option de sécurité', "l'option de sécurité : 1 (échanges très limités, pas de plateforme) ou 2 (autres cas)"),
-    'C111': ('sort des données', 'le sort des données : destroy, return_to_controller ou return_to_third_party'),
-    'C116': ('nom de la structure', 'le nom de la structure (processor.name)'),
-    'C117': ('SIRET de la structure', 'le SIRET de la structure (processor.siret)'),
-    'C118': ('début de la période', 'la date de début de la convention (period.start)'),
-    'C119': ('fin de la période', 'la date de fin de la convention (period.end)'),
+    "C101": ("service", "le service fourni (processing.service)"),
+    "C102": ("nature des opérations", "la nature des opérations (processing.operations)"),
+    "C103": ("finalités", "au moins une finalité (processing.purposes)"),
+    "C104": ("catégories de données", "les catégories de données (processing.data_categories)"),
+    "C105": ("personnes concernées", "les catégories de personnes concernées (processing.data_subjects)"),
+    "C106": ("option de sous-traitance",
+             "l'option de sous-traitance : A (autorisation générale) ou B (autorisation spécifique)"),
+    "C109": ("option de sécurité",
+             "l'option de sécurité : 1 (échanges très limités, pas de plateforme) ou 2 (autres cas)"),
+    "C111": ("sort des données", "le sort des données : destroy, return_to_controller ou return_to_third_party"),
+    "C116": ("nom de la structure", "le nom de la structure (processor.name)"),
+    "C117": ("SIRET de la structure", "le SIRET de la structure (processor.siret)"),
+    "C118": ("début de la période", "la date de début de la convention (period.start)"),
+    "C119": ("fin de la période", "la date de fin de la convention (period.end)"),
 }
 
 # The e-mail addresses the annex gives: code -> what the address is for.
@@ -106,7 +108,8 @@ EMAIL_ADDRESSES: dict[str, str] = {
 
 def _catalogue() -> list[Rule]:
     required = [
-        Rule(code, ERROR, CONVENTION, f"Réponse obligatoire : {title}", f"L'annexe ne peut pas être signée sans {what}.")
+        Rule(code, ERROR, CONVENTION, f"Réponse obligatoire : {title}",
+             f"L'annexe ne peut pas être signée sans {what}.")
         for code, (title, what) in REQUIRED_ANSWERS.items()
     ]
     emails = [
@@ -118,81 +121,145 @@ def _catalogue() -> list[Rule]:
 
 
 _OTHERS = [
-    Rule('C107', ERROR, CONVENTION,
-         "Option A sans délai d'objection",
-         "En option A, le Département dispose d'un délai pour s'opposer à un nouveau sous-traitant ; ce délai doit être écrit."),
-    Rule('C108', ERROR, CONVENTION,
-         'Option B sans activité autorisée',
-         "En option B, l'annexe liste les activités de traitement que la structure peut sous-traiter."),
-    Rule('C110', ERROR, CONVENTION,
-         'Option de sécurité 2 sans annexe de sécurité',
-         "L'option 2 renvoie à une annexe « Sécurité et Confidentialité » à joindre et personnaliser."),
-    Rule('C112', ERROR, CONVENTION,
-         'Renvoi à un tiers sans tiers désigné',
-         "Si les données doivent être renvoyées à un tiers, l'annexe le nomme ou dit comment la structure sera informée."),
-    Rule('C115', ERROR, CONVENTION,
-         'DPO de la structure non renseigné',
-         "Le fichier doit dire si la structure a désigné un délégué à la protection des données : ses coordonnées, ou « dpo: null » s'il n'y en a pas."),
-    Rule('P201', ERROR, CONVENTION,
-         'Blanc ou consigne de rédaction dans une valeur',
-         'Une valeur contient un blanc du modèle ([...], XX, A COMPLETER, « Nom dispositif »...) ou une consigne de rédaction.'),
-    Rule('K301', ERROR, CONVENTION,
-         'Sous-traitant hors UE/EEE sans garanties',
-         "Un sous-traitant établi hors de l'Union européenne et de l'EEE exige des garanties appropriées (art. 44 à 49 RGPD)."),
-    Rule('K302', ERROR, CONVENTION,
-         'Transfert hors UE/EEE sans garanties',
-         "Tout transfert hors de l'Union européenne et de l'EEE doit reposer sur des garanties documentées (art. 44 à 49 RGPD)."),
-    Rule('K303', ERROR, CONVENTION,
-         'Option B : activité sous-traitée non autorisée',
-         'En option B, un sous-traitant ne peut mener que les activités listées dans authorised_activities.'),
-    Rule('K304', WARNING, CONVENTION,
-         'Délai de notification supérieur à 24 heures',
-         'Le modèle du Département prévoit 24 heures ; un délai plus long réduit le temps du Département pour notifier la CNIL.'),
-    Rule('K305', ERROR, CONVENTION,
-         'Délai de notification supérieur à 72 heures',
-         'Le Département dispose lui-même de 72 heures pour notifier la CNIL (art. 33 RGPD) : le délai de la structure doit être plus court.'),
-    Rule('K306', WARNING, CONVENTION,
-         'Contrat de sous-traitance terminé avant la convention',
-         "Le contrat d'un sous-traitant s'arrête avant la fin de la convention : qui prendra le relais ?"),
-    Rule('K307', WARNING, CONVENTION,
-         'Sous-traitants déclarés sans option de sous-traitance',
-         "Des sous-traitants sont listés mais l'option A ou B n'est pas choisie."),
-    Rule('R401', WARNING, CONVENTION,
-         "Données sensibles avec l'option de sécurité 1",
-         "L'option 1 vise des échanges très limités sans plateforme ; des données sensibles appellent l'option 2 et une analyse d'impact (AIPD)."),
-    Rule('R402', WARNING, CONVENTION,
-         'Catégories de données qui semblent sensibles',
-         'Une catégorie de données évoque une donnée sensible (santé, handicap, NIR, condamnations, origine...) mais sensitive_data est vide.'),
-    Rule('R403', WARNING, CONVENTION,
-         "Option de sécurité 1 alors qu'une plateforme est utilisée",
-         "L'option 1 suppose l'absence de plateforme informatique ; les opérations mentionnent une plateforme, un logiciel ou un extranet."),
-    Rule('R404', INFO, CONVENTION,
-         'Données sensibles : AIPD recommandée',
-         "Le traitement de données sensibles de personnes vulnérables justifie une analyse d'impact (AIPD) avant la signature."),
-    Rule('W001', WARNING, CONVENTION,
-         "Levée d'une règle inconnue ou sans justification",
-         'Une levée (waivers) doit viser un code de règle existant et donner une justification écrite.'),
-    Rule('F501', ERROR, FOLDER,
-         'Même SIRET sous des noms différents',
-         'Deux conventions donnent le même SIRET avec des noms de structure différents.'),
-    Rule('F502', ERROR, FOLDER,
-         'Identifiant de convention en double',
-         'Deux fichiers portent le même identifiant : le journal et les noms de fichiers les confondraient.'),
-    Rule('D601', ERROR, DOCUMENT,
-         'Blanc ou consigne de rédaction dans le document',
-         'Le document contient un blanc du modèle ou une consigne de rédaction.'),
-    Rule('D602', ERROR, DOCUMENT,
-         'Réponse vide dans le document',
-         "Une phrase « ... sont : » n'est suivie d'aucune réponse."),
-    Rule('D603', ERROR, DOCUMENT,
-         'Clause modifiée ou supprimée',
-         "Une clause de l'annexe que produit la convention ne figure plus telle quelle dans le document (--convention)."),
-    Rule('D604', WARNING, DOCUMENT,
-         'Paragraphe ajouté',
-         "Le document contient un paragraphe que l'annexe produite par dpa-kit n'a pas (--convention ; pas pour les PDF)."),
-    Rule('L001', ERROR, DOCUMENT,
-         'Fichier de convention invalide',
-         "Le fichier ne peut pas être lu (syntaxe YAML, type, clé inconnue, SIRET, date...) : corrigez-le d'abord."),
+    Rule(
+        "C107", ERROR, CONVENTION,
+        "Option A sans délai d'objection",
+        "En option A, le Département dispose d'un délai pour s'opposer à un nouveau sous-traitant ; ce délai doit "
+        "être écrit.",
+    ),
+    Rule(
+        "C108", ERROR, CONVENTION,
+        "Option B sans activité autorisée",
+        "En option B, l'annexe liste les activités de traitement que la structure peut sous-traiter.",
+    ),
+    Rule(
+        "C110", ERROR, CONVENTION,
+        "Option de sécurité 2 sans annexe de sécurité",
+        "L'option 2 renvoie à une annexe « Sécurité et Confidentialité » à joindre et personnaliser.",
+    ),
+    Rule(
+        "C112", ERROR, CONVENTION,
+        "Renvoi à un tiers sans tiers désigné",
+        "Si les données doivent être renvoyées à un tiers, l'annexe le nomme ou dit comment la structure sera "
+        "informée.",
+    ),
+    Rule(
+        "C115", ERROR, CONVENTION,
+        "DPO de la structure non renseigné",
+        "Le fichier doit dire si la structure a désigné un délégué à la protection des données : ses coordonnées, "
+        "ou « dpo: null » s'il n'y en a pas.",
+    ),
+    Rule(
+        "P201", ERROR, CONVENTION,
+        "Blanc ou consigne de rédaction dans une valeur",
+        "Une valeur contient un blanc du modèle ([...], XX, A COMPLETER, « Nom dispositif »...) ou une consigne de "
+        "rédaction.",
+    ),
+    Rule(
+        "K301", ERROR, CONVENTION,
+        "Sous-traitant hors UE/EEE sans garanties",
+        "Un sous-traitant établi hors de l'Union européenne et de l'EEE exige des garanties appropriées (art. 44 à "
+        "49 RGPD).",
+    ),
+    Rule(
+        "K302", ERROR, CONVENTION,
+        "Transfert hors UE/EEE sans garanties",
+        "Tout transfert hors de l'Union européenne et de l'EEE doit reposer sur des garanties documentées (art. 44 "
+        "à 49 RGPD).",
+    ),
+    Rule(
+        "K303", ERROR, CONVENTION,
+        "Option B : activité sous-traitée non autorisée",
+        "En option B, un sous-traitant ne peut mener que les activités listées dans authorised_activities.",
+    ),
+    Rule(
+        "K304", WARNING, CONVENTION,
+        "Délai de notification supérieur à 24 heures",
+        "Le modèle du Département prévoit 24 heures ; un délai plus long réduit le temps du Département pour "
+        "notifier la CNIL.",
+    ),
+    Rule(
+        "K305", ERROR, CONVENTION,
+        "Délai de notification supérieur à 72 heures",
+        "Le Département dispose lui-même de 72 heures pour notifier la CNIL (art. 33 RGPD) : le délai de la "
+        "structure doit être plus court.",
+    ),
+    Rule(
+        "K306", WARNING, CONVENTION,
+        "Contrat de sous-traitance terminé avant la convention",
+        "Le contrat d'un sous-traitant s'arrête avant la fin de la convention : qui prendra le relais ?",
+    ),
+    Rule(
+        "K307", WARNING, CONVENTION,
+        "Sous-traitants déclarés sans option de sous-traitance",
+        "Des sous-traitants sont listés mais l'option A ou B n'est pas choisie.",
+    ),
+    Rule(
+        "R401", WARNING, CONVENTION,
+        "Données sensibles avec l'option de sécurité 1",
+        "L'option 1 vise des échanges très limités sans plateforme ; des données sensibles appellent l'option 2 et "
+        "une analyse d'impact (AIPD).",
+    ),
+    Rule(
+        "R402", WARNING, CONVENTION,
+        "Catégories de données qui semblent sensibles",
+        "Une catégorie de données évoque une donnée sensible (santé, handicap, NIR, condamnations, origine...) mais"
+        " sensitive_data est vide.",
+    ),
+    Rule(
+        "R403", WARNING, CONVENTION,
+        "Option de sécurité 1 alors qu'une plateforme est utilisée",
+        "L'option 1 suppose l'absence de plateforme informatique ; les opérations mentionnent une plateforme, un "
+        "logiciel ou un extranet.",
+    ),
+    Rule(
+        "R404", INFO, CONVENTION,
+        "Données sensibles : AIPD recommandée",
+        "Le traitement de données sensibles de personnes vulnérables justifie une analyse d'impact (AIPD) avant la "
+        "signature.",
+    ),
+    Rule(
+        "W001", WARNING, CONVENTION,
+        "Levée d'une règle inconnue ou sans justification",
+        "Une levée (waivers) doit viser un code de règle existant et donner une justification écrite.",
+    ),
+    Rule(
+        "F501", ERROR, FOLDER,
+        "Même SIRET sous des noms différents",
+        "Deux conventions donnent le même SIRET avec des noms de structure différents.",
+    ),
+    Rule(
+        "F502", ERROR, FOLDER,
+        "Identifiant de convention en double",
+        "Deux fichiers portent le même identifiant : le journal et les noms de fichiers les confondraient.",
+    ),
+    Rule(
+        "D601", ERROR, DOCUMENT,
+        "Blanc ou consigne de rédaction dans le document",
+        "Le document contient un blanc du modèle ou une consigne de rédaction.",
+    ),
+    Rule(
+        "D602", ERROR, DOCUMENT,
+        "Réponse vide dans le document",
+        "Une phrase « ... sont : » n'est suivie d'aucune réponse.",
+    ),
+    Rule(
+        "D603", ERROR, DOCUMENT,
+        "Clause modifiée ou supprimée",
+        "Une clause de l'annexe que produit la convention ne figure plus telle quelle dans le document "
+        "(--convention).",
+    ),
+    Rule(
+        "D604", WARNING, DOCUMENT,
+        "Paragraphe ajouté",
+        "Le document contient un paragraphe que l'annexe produite par dpa-kit n'a pas (--convention ; pas pour les "
+        "PDF).",
+    ),
+    Rule(
+        "L001", ERROR, DOCUMENT,
+        "Fichier de convention invalide",
+        "Le fichier ne peut pas être lu (syntaxe YAML, type, clé inconnue, SIRET, date...) : corrigez-le d'abord.",
+    ),
 ]
 
 #: Every rule, by code.

@@ -37,7 +37,9 @@ def attestation_meta(convention: Convention) -> DocumentMeta:
     )
 
 
-def render_attestation(convention: Convention, exchanges: list[dict[str, Any]], templates: Path | None = None) -> Rendered:
+def render_attestation(
+    convention: Convention, exchanges: list[dict[str, Any]], templates: Path | None = None
+) -> Rendered:
     """The attestation ready for every writer (never a draft: its blanks are for the structure to fill)."""
     markdown = attestation_markdown(convention, exchanges, templates)
     return Rendered(markdown, parse_blocks(markdown), attestation_meta(convention))
