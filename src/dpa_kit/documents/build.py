@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dpa_kit.documents.annex import meta_for, render
+from dpa_kit.documents.annex import render
 from dpa_kit.documents.writers import FORMATS, write_rendered
 from dpa_kit.exceptions import DpaKitError, UsageError
 from dpa_kit.fsutil import atomic_write
@@ -26,7 +26,6 @@ __all__ = [
     "BuildReport",
     "annex_name",
     "build_folder",
-    "meta_for",
     "parse_formats",
     "render_annex",
     "write_index",
