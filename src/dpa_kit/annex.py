@@ -22,9 +22,9 @@ from typing import Any
 import jinja2
 
 from dpa_kit.clock import french_date
-from dpa_kit.countries import country_name
+from dpa_kit.countries import country_name, is_eu_eea
 from dpa_kit.exceptions import NotReady, RenderError
-from dpa_kit.model import Convention
+from dpa_kit.model import Convention, format_siret
 
 ANNEX_TEMPLATE = "annex1.md.j2"
 BLANK_PREFIX = "À COMPLÉTER : "
@@ -42,6 +42,8 @@ CONTEXT_FIELDS = {
     "date_fr": "date_fr(date): « 1er janvier 2026 »",
     "sensitive_labels": "French labels of the sensitive data categories",
     "draft": "True when rendering a draft (PROJET)",
+    "in_eea": "in_eea(code): True when the country is in the EU/EEA",
+    "cap": "cap(text): the text with its first letter in capitals",
 }
 
 
@@ -148,6 +150,18 @@ def _items_factory(need: _Needs) -> Callable[..., Safe]:
     return items
 
 
+def _in_eea(code: Any) -> bool:
+    return isinstance(code, str) and is_eu_eea(code)
+
+
+def _cap(text: Any) -> Any:
+    if isinstance(text, Blank) or not str(text):
+        return text
+    value = str(text)
+    capped = value[0].upper() + value[1:]
+    return Safe(capped) if isinstance(text, Safe) else capped
+
+
 def _country(code: Any) -> Any:
     return code if isinstance(code, Blank) else country_name(str(code))
 
@@ -168,6 +182,8 @@ def render_markdown(
         "date_fr": french_date,
         "sensitive_labels": [s.label for s in convention.processing.sensitive_data],
         "draft": draft,
+        "in_eea": _in_eea,
+        "cap": _cap,
     }
     env = environment(templates)
     try:
@@ -195,14 +211,18 @@ def missing_answers(convention: Convention, templates: Path | None = None) -> li
 
 
 def _header(convention: Convention, unfinished: bool) -> str:
-    processor = convention.processor.display_name or "la structure"
-    title = md_escape(convention.title) if convention.title else "convention"
+    controller = convention.controller.name or "Département du Pas-de-Calais"
+    processor = convention.processor.name or convention.processor.display_name or "la structure"
+    siret = convention.processor.siret
+    identity = f"{md_escape(processor)} (SIRET {format_siret(siret)}, sous-traitant)" if siret else (
+        f"{md_escape(processor)} (sous-traitant)"
+    )
+    title = f" « {md_escape(convention.title)} »" if convention.title else ""
     lines = []
     if unfinished:
         lines.append("**PROJET : document incomplet, à ne pas signer**\n\n")
     lines.append(
-        f"*Convention {md_escape(convention.id)} : {title}. "
-        f"Département du Pas-de-Calais et {md_escape(processor)}.*\n\n"
+        f"*Convention{title}. Parties : {md_escape(controller)} (responsable de traitement) et {identity}.*\n\n"
     )
     return "".join(lines)
 
