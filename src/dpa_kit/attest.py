@@ -53,10 +53,25 @@ class Due:
     days_overdue: int  # negative: days left before the due date
     recorded: dict[str, Any] | None
     contact: str | None
+    #: False when the signed annex does not oblige the structure to justify the destruction in writing.
+    owed_in_writing: bool = True
 
     @property
     def overdue(self) -> bool:
-        return self.recorded is None and self.days_overdue > 0
+        return self.owed_in_writing and self.recorded is None and self.days_overdue > 0
+
+    @property
+    def state(self) -> str:
+        """Where this attestation stands, in French."""
+        if self.recorded:
+            return "reçue"
+        if not self.owed_in_writing:
+            return "aucune attestation écrite n'est due (l'annexe signée ne l'exige pas)"
+        if self.overdue:
+            return f"EN RETARD de {self.days_overdue} jour(s)"
+        if self.days_overdue < 0:
+            return f"attendue dans {-self.days_overdue} jour(s)"
+        return "attendue aujourd'hui"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -64,6 +79,7 @@ class Due:
             "due_date": self.due_date.isoformat(), "days_overdue": max(0, self.days_overdue),
             "days_left": max(0, -self.days_overdue), "overdue": self.overdue,
             "recorded": self.recorded is not None, "contact": self.contact,
+            "owed_in_writing": self.owed_in_writing,
         }
 
 
@@ -95,7 +111,8 @@ def owed(folder: Path, ledger: Ledger | None, today: date | None = None) -> list
         due = due_date(end, grace)
         dpo = convention.processor.dpo
         items.append(Due(convention.id, convention.processor.display_name, end, due, (today - due).days,
-                         recorded.get(convention.id), dpo.email if dpo and dpo.email else None))
+                         recorded.get(convention.id), dpo.email if dpo and dpo.email else None,
+                         convention.written_attestation_owed))
     items.sort(key=lambda d: (d.due_date, d.convention))
     return items
 

@@ -19,11 +19,11 @@ from typing import Any
 import jinja2
 
 from dpa_kit.clock import french_date
-from dpa_kit.countries import country_name
+from dpa_kit.countries import country_name, is_eu_eea
 from dpa_kit.documents.markdown import Blank, Safe, banner_markdown, blank, environment, md_escape, parse_blocks, tidy
 from dpa_kit.documents.writers import DocumentMeta, Rendered
 from dpa_kit.exceptions import NotReady, RenderError
-from dpa_kit.model import Convention
+from dpa_kit.model import Convention, format_siret
 
 __all__ = [
     "ANNEX_TEMPLATE",
@@ -49,6 +49,8 @@ CONTEXT_FIELDS = {
     "date_fr": "date_fr(date): « 1er janvier 2026 »",
     "sensitive_labels": "French labels of the sensitive data categories",
     "draft": "True when rendering a draft (the document then carries the draft banner)",
+    "in_eea": "in_eea(code): True when the country is in the EU/EEA",
+    "cap": "cap(text): the text with its first letter in capitals",
 }
 
 
@@ -101,6 +103,18 @@ def _items_factory(need: _Needs) -> Callable[..., Safe]:
     return items
 
 
+def _in_eea(code: Any) -> bool:
+    return isinstance(code, str) and is_eu_eea(code)
+
+
+def _cap(text: Any) -> Any:
+    if isinstance(text, Blank) or not str(text):
+        return text
+    value = str(text)
+    capped = value[0].upper() + value[1:]
+    return Safe(capped) if isinstance(text, Safe) else capped
+
+
 def _country(code: Any) -> Any:
     return code if isinstance(code, Blank) else country_name(str(code))
 
@@ -122,6 +136,8 @@ def render(convention: Convention, *, draft: bool = False, templates: Path | Non
         "date_fr": french_date,
         "sensitive_labels": [s.label for s in convention.processing.sensitive_data],
         "draft": draft,
+        "in_eea": _in_eea,
+        "cap": _cap,
     }
     env = environment(templates)
     try:
@@ -155,12 +171,17 @@ def missing_answers(convention: Convention, templates: Path | None = None) -> li
 
 
 def _title_line(convention: Convention) -> str:
-    processor = convention.processor.display_name or "la structure"
-    title = md_escape(convention.title) if convention.title else "convention"
-    return (
-        f"*Convention {md_escape(convention.id)} : {title}. "
-        f"Département du Pas-de-Calais et {md_escape(processor)}.*\n\n"
+    """The identification line: the convention and its parties by their legal names and SIRET."""
+    controller = convention.controller.name or "Département du Pas-de-Calais"
+    processor = convention.processor.name or convention.processor.display_name or "la structure"
+    siret = convention.processor.siret
+    identity = (
+        f"{md_escape(processor)} (SIRET {format_siret(siret)}, sous-traitant)"
+        if siret
+        else f"{md_escape(processor)} (sous-traitant)"
     )
+    title = f" « {md_escape(convention.title)} »" if convention.title else ""
+    return f"*Convention{title}. Parties : {md_escape(controller)} (responsable de traitement) et {identity}.*\n\n"
 
 
 def document_date(convention: Convention) -> date:
