@@ -381,9 +381,9 @@ def test_tls_schemes_verify_the_server_certificate(env: dict[str, str], tmp_path
 
 
 def test_questionnaire_in_a_terminal_asks_the_missing_answers(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from dpa_kit import cli
+    from dpa_kit.cli import common
 
-    monkeypatch.setattr(cli, "interactive", lambda: True)
+    monkeypatch.setattr(common, "interactive", lambda: True)
     answers = "\n".join([CID, "c,i", "clé USB perdue dans le bus", "noms, adresses", "120",
                          "usurpation possible", "plainte déposée", "Mme Durand 06 00 00 00 00"]) + "\n"
     result = run("breach", "declare", input=answers, env={**env, "DPA_KIT_NOW": "2026-10-23T23:00"})
@@ -396,10 +396,10 @@ def test_questionnaire_in_a_terminal_asks_the_missing_answers(env: dict[str, str
 
 
 def test_severity_assistant_asks_in_a_terminal(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from dpa_kit import cli
+    from dpa_kit.cli import common
 
     declare(env, "2026-03-28T10:00")
-    monkeypatch.setattr(cli, "interactive", lambda: True)
+    monkeypatch.setattr(common, "interactive", lambda: True)
     result = run("breach", "severity", "V-2026-0001", input="4\nsignificant\nunknown\nnone\nnone\nn\n", env=env)
     assert result.exit_code == 0, result.output
     assert "Gravité : élevé" in result.output

@@ -1,4 +1,4 @@
-"""Commands of deletion attestations and of the DPO's overview (``dpa-kit attest ...``, ``dpa-kit status``)."""
+"""Commands of deletion attestations (``dpa-kit attest ...``)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,10 @@ from typing import Any
 import click
 
 from dpa_kit import clock
-from dpa_kit.cli import EXIT_OK, EXIT_PROBLEMS, Settings, cli, echo_err, pass_settings
+from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, Settings, echo_err, ledger_if_any, pass_settings
 
 
-def _ledger_if_any(settings: Settings) -> Any:
-    from dpa_kit.ledger import Ledger
-
-    return Ledger(settings.ledger) if settings.ledger.exists() else None
-
-
-@cli.group("attest")
+@click.group("attest")
 def attest_group() -> None:
     """Attestations de destruction des données en fin de convention.
 
@@ -50,7 +44,7 @@ def attest_draft(settings: Settings, convention_id: str, fmt: str, output: Path 
 
     convention = find_convention(settings.registers, convention_id).convention
     target = output or Path(f"{convention.id}.attestation.{fmt}")
-    draft(convention, fmt, target, _ledger_if_any(settings), templates)
+    draft(convention, fmt, target, ledger_if_any(settings), templates)
     click.echo(f"Attestation pré-remplie : {target}")
     click.echo("À compléter par la structure, signer, puis enregistrer : "
                f"dpa-kit attest record {convention.id} --file FICHIER_SIGNÉ")
@@ -121,7 +115,7 @@ def attest_due(settings: Settings, overdue: bool, show_all: bool, remind: Path |
     from dpa_kit.attest import owed, reminder
     from dpa_kit.mail import write_eml
 
-    items = owed(settings.registers, _ledger_if_any(settings))
+    items = owed(settings.registers, ledger_if_any(settings))
     if not show_all:
         items = [d for d in items if d.recorded is None]
     late = [d for d in items if d.overdue]
@@ -147,32 +141,3 @@ def attest_due(settings: Settings, overdue: bool, show_all: bool, remind: Path |
             written += 1
         click.echo(f"{written} relance(s) écrite(s) dans {remind}.")
     return EXIT_PROBLEMS if overdue and late else EXIT_OK
-
-
-@cli.command("status")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), help="Écrire aussi une page HTML.")
-@pass_settings
-def status_command(settings: Settings, fmt: str, html_file: Path | None) -> int:
-    """Vue d'ensemble du DPO : conventions, violations ouvertes, attestations dues, derniers échanges.
-
-    Code de sortie 1 si quelque chose est en retard.
-
-    \b
-    Exemple :
-      dpa-kit status --html tableau-de-bord.html
-    """
-    from dpa_kit.status import overview, render_html, render_text
-
-    data = overview(settings.registers, _ledger_if_any(settings))
-    if fmt == "json":
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-    else:
-        click.echo(render_text(data))
-    if html_file is not None:
-        from dpa_kit.fsutil import atomic_write
-
-        html_file.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(html_file, render_html(data).encode("utf-8"))
-        click.echo(f"Page écrite : {html_file}")
-    return EXIT_PROBLEMS if data["late"] else EXIT_OK

@@ -1,4 +1,4 @@
-"""Commands of the ledger and of breaches (``dpa-kit ledger ...``, ``dpa-kit breach ...``)."""
+"""Commands of breaches (``dpa-kit breach ...``)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,9 @@ from typing import Any
 import click
 
 from dpa_kit import clock
-from dpa_kit import cli as cli_module
-from dpa_kit.cli import EXIT_OK, EXIT_PROBLEMS, Settings, cli, echo_err, pass_settings
+from dpa_kit.cli import common
+from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, Settings, echo_err, open_ledger, pass_settings
 from dpa_kit.exceptions import UsageError
-
-
-def open_ledger(settings: Settings, create: bool = True) -> Any:
-    from dpa_kit.ledger import Ledger
-
-    return Ledger(settings.ledger, create=create)
 
 
 def _instant(value: str | None, what: str) -> datetime | None:
@@ -39,62 +33,10 @@ def _left(deadline: datetime, now: datetime) -> str:
     return f"il reste {text}" if not sign else f"dépassée de {text}"
 
 
-# --- ledger ----------------------------------------------------------------------------------------
-
-
-@cli.group("ledger")
-def ledger_group() -> None:
-    """Journal des événements (violations, échanges, attestations), chaîné par SHA-256.
-
-    \b
-    Exemple :
-      dpa-kit ledger verify
-    """
-
-
-@ledger_group.command("verify")
-@click.option("--expect-head", help="Empreinte de tête de chaîne relevée auparavant (détecte les derniers événements retirés).")
-@pass_settings
-def ledger_verify(settings: Settings, expect_head: str | None) -> int:
-    """Vérifie qu'aucun événement du journal n'a été modifié, supprimé ou déplacé.
-
-    \b
-    Exemple :
-      dpa-kit --ledger registers/ledger.sqlite ledger verify
-    """
-    result = open_ledger(settings, create=False).verify(expect_head)
-    if result.ok:
-        click.echo(f"Journal intègre : {result.checked} événement(s). Tête de chaîne : {result.head}")
-        click.echo("Conservez cette empreinte ailleurs pour détecter plus tard le retrait des derniers événements.")
-        return EXIT_OK
-    echo_err(f"Journal ALTÉRÉ : {result.reason}.")
-    echo_err("Ne modifiez plus ce fichier, conservez-en une copie et prévenez le DPO.")
-    return EXIT_PROBLEMS
-
-
-@ledger_group.command("export")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Fichier JSON lines (par défaut : sortie standard).")
-@pass_settings
-def ledger_export(settings: Settings, output: Path | None) -> None:
-    """Exporte tous les événements du journal en JSON lines (un événement par ligne).
-
-    \b
-    Exemple :
-      dpa-kit ledger export -o journal.jsonl
-    """
-    ledger = open_ledger(settings, create=False)
-    if output is None:
-        ledger.export_jsonl(sys.stdout)
-        return
-    with output.open("w", encoding="utf-8") as handle:
-        count = ledger.export_jsonl(handle)
-    echo_err(f"{count} événement(s) exporté(s) dans {output}")
-
-
 # --- breach ----------------------------------------------------------------------------------------
 
 
-@cli.group("breach")
+@click.group("breach")
 def breach_group() -> None:
     """Violations de données : déclaration, échéances 24 h / 72 h, notification, registre.
 
@@ -189,7 +131,7 @@ def breach_declare(settings: Settings, /, convention_id: str | None, aware_at: s
     """
     from dpa_kit.breach import declare
 
-    interactive = cli_module.interactive() and fmt == "text"
+    interactive = common.interactive() and fmt == "text"
     if not convention_id:
         if not interactive:
             raise UsageError("indiquez la convention concernée : --convention ID (dpa-kit list les affiche)")
@@ -517,7 +459,7 @@ def breach_severity(settings: Settings, breach_id: str, dpc: int | None, dpc_adj
     """
     from dpa_kit import breach as breaches
 
-    interactive = cli_module.interactive()
+    interactive = common.interactive()
 
     def ask(value: Any, question: str, choices: list[str] | None = None, kind: Any = str) -> Any:
         if value is not None:
@@ -536,7 +478,7 @@ def breach_severity(settings: Settings, breach_id: str, dpc: int | None, dpc_adj
     if malicious is None:
         if not interactive:
             raise UsageError("réponse manquante : --malicious ou --not-malicious")
-        malicious = click.confirm("Intention malveillante ?", default=False)
+        malicious = common.confirm("Intention malveillante ?", default=False)
     severity = breaches.assess(dpc, dpc_adjust, ei, confidentiality, integrity, availability, malicious)
     breaches.record_severity(ledger, b, severity, {
         "dpc": dpc, "dpc_adjust": dpc_adjust, "ei": ei, "confidentiality": confidentiality,

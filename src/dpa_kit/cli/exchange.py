@@ -9,12 +9,12 @@ from pathlib import Path
 
 import click
 
-from dpa_kit import cli as cli_module
-from dpa_kit.cli import EXIT_OK, Settings, cli, echo_err, pass_settings
+from dpa_kit.cli import common
+from dpa_kit.cli.common import EXIT_OK, Settings, echo_err, pass_settings
 from dpa_kit.exceptions import UsageError
 
 
-@cli.group("exchange")
+@click.group("exchange")
 def exchange_group() -> None:
     """Échanges chiffrés (AES-256) que 7-Zip ouvre : noms cachés, intégrité vérifiée.
 
@@ -132,7 +132,7 @@ def _password(password_file: Path | None) -> str:
     given = passwords.supplied(password_file)
     if given is not None:
         return given
-    if not cli_module.interactive():
+    if not common.interactive():
         raise UsageError("mot de passe attendu : --password-file FICHIER ou variable DPA_KIT_PASSWORD")
     return click.prompt("Mot de passe de l'archive", hide_input=True)
 
