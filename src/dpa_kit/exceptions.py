@@ -16,6 +16,7 @@ these with ``raise ... from exc``, so that the CLI catches one base class and pr
     │   └── NotReady                a convention lacks answers the annex needs: exit code 1
     ├── LedgerError                 the ledger cannot be opened, read or written: exit code 2
     └── NotificationError           the mail server did not take the message: exit code 1
+        └── SmtpLoginRefused        the mail server refused the account
 """
 
 from __future__ import annotations
@@ -127,3 +128,7 @@ class InvalidValue(UsageError):
     def __init__(self, message: str, field: str):
         self.field = field
         super().__init__(message)
+
+
+class SmtpLoginRefused(NotificationError):
+    """Raised when the mail server refuses the account given to it (each edge says where the account is set)."""

@@ -79,7 +79,8 @@ def detail_options(func: Any) -> Any:
 
 
 def _details(options: dict[str, Any], interactive: bool) -> dict[str, Any]:
-    from dpa_kit.breach import NATURES, parse_natures
+    """Ask the missing answers in a terminal, then let the library check the details."""
+    from dpa_kit.breach import breach_details
 
     if interactive:
         if not options["natures"]:
@@ -95,18 +96,16 @@ def _details(options: dict[str, Any], interactive: bool) -> dict[str, Any]:
             if options.get(key) in (None, ""):
                 answer = click.prompt(question, default="", show_default=False)
                 options[key] = (int(answer) if key == "people" and answer.strip().isdigit() else answer) or None
-    natures = parse_natures(list(options["natures"]))
-    if not natures:
-        raise UsageError("indiquez la nature de la violation : --nature confidentialité|intégrité|disponibilité")
-    if not options.get("description"):
-        raise UsageError("décrivez la violation : --description \"...\"")
-    details = {key: value for key, value in options.items() if key != "natures" and value not in (None, "", False)}
-    for key in ("started_at", "ended_at"):
-        if key in details:
-            details[key] = clock.parse_instant(details[key], key.replace("_", "-")).isoformat()
-    details["natures"] = natures
-    assert all(n in NATURES for n in natures)
-    return details
+    return breach_details({**options, "natures": list(options["natures"])})
+
+
+def _get(ledger: Any, breach_id: str) -> Any:
+    from dpa_kit import breach as breaches
+
+    try:
+        return breaches.get(ledger, breach_id)
+    except UsageError as exc:
+        raise UsageError(f"{exc} (dpa-kit breach list les affiche)") from exc
 
 
 def _print_breach_json(breach: Any, now: datetime) -> None:
@@ -140,8 +139,6 @@ def breach_declare(settings: Settings, /, convention_id: str | None, aware_at: s
     now = clock.now()
     aware = _instant(aware_at, "--aware-at") or now
     details = _details(options, interactive)
-    if not details.get("ongoing") and "ended_at" not in details:
-        details["ongoing"] = True
     breach = declare(open_ledger(settings), convention_id=convention.id, structure=convention.processor.display_name,
                      delay_hours=convention.notifications.breach_delay_hours, aware_at=aware, details=details)
     if fmt == "json":
@@ -213,6 +210,7 @@ def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bo
       dpa-kit breach notify V-2026-0001 --send --smtp smtp+starttls://smtp.example.fr:587 --from rgpd@ccas.fr
     """
     from dpa_kit import breach as breaches
+    from dpa_kit.exceptions import NotificationError, SmtpLoginRefused
     from dpa_kit.mail import build_notification, send as send_message, write_eml
 
     if not eml and not send:
@@ -220,7 +218,7 @@ def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bo
     if send and not smtp_url:
         raise UsageError("--send demande un serveur : --smtp smtp://hôte:port (ou la variable DPA_KIT_SMTP)")
     ledger = open_ledger(settings, create=False)
-    breach = breaches.get(ledger, breach_id)
+    breach = _get(ledger, breach_id)
     convention = _convention(settings, breach.convention)
     to = recipient or convention.notifications.breach_address
     if not to:
@@ -236,9 +234,15 @@ def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bo
         write_eml(message, eml)
         click.echo(f"Message écrit : {eml}")
     if send:
-        send_message(message, smtp_url or "")
+        try:
+            send_message(message, common.smtp_config(smtp_url or ""))
+        except SmtpLoginRefused as exc:
+            raise SmtpLoginRefused(f"{exc} (variables {common.SMTP_USER_ENV} et {common.SMTP_PASSWORD_ENV})") from exc
+        except NotificationError as exc:
+            raise NotificationError(f"{exc} ; écrivez le message avec --eml et envoyez-le depuis votre messagerie, "
+                                    "puis réessayez --send plus tard") from exc
         breaches.record_notification(ledger, breach, sent_at=clock.now(), message_id=message["Message-ID"], to=to,
-                                     complementary=complement, delay_reason=delay_reason)
+                                     complementary=complement, delay_reason=delay_reason, prepared_at=now)
         click.echo(f"Notification envoyée à {to} et enregistrée ({message['Message-ID']}).")
     else:
         click.echo("Le message n'est pas encore envoyé : après l'avoir envoyé vous-même, enregistrez-le avec "
@@ -281,10 +285,8 @@ def breach_mark_notified(settings: Settings, breach_id: str, sent_at: str | None
     from dpa_kit import breach as breaches
 
     ledger = open_ledger(settings, create=False)
-    breach = breaches.get(ledger, breach_id)
+    breach = _get(ledger, breach_id)
     at = _instant(sent_at, "--at") or clock.now()
-    if at > breach.notify_deadline and not breach.notifications and not delay_reason:
-        raise UsageError("notification après l'échéance : indiquez les motifs du retard (--delay-reason)")
     to = recipient or _convention(settings, breach.convention).notifications.breach_address or "non renseigné"
     breaches.record_notification(ledger, breach, sent_at=at, message_id=message_id or "(envoi manuel)", to=to,
                                  complementary=bool(breach.notifications), delay_reason=delay_reason)
@@ -336,10 +338,8 @@ def breach_show(settings: Settings, breach_id: str, fmt: str) -> None:
     Exemple :
       dpa-kit breach show V-2026-0001
     """
-    from dpa_kit.breach import get
-
     now = clock.now()
-    b = get(open_ledger(settings, create=False), breach_id)
+    b = _get(open_ledger(settings, create=False), breach_id)
     if fmt == "json":
         data = b.as_json(now)
         data["timeline"] = [{"at": e.at.astimezone(clock.PARIS).isoformat(timespec="seconds"), "kind": e.kind,
@@ -378,7 +378,7 @@ def breach_close(settings: Settings, breach_id: str, reason: str | None) -> None
     from dpa_kit import breach as breaches
 
     ledger = open_ledger(settings, create=False)
-    b = breaches.get(ledger, breach_id)
+    b = _get(ledger, breach_id)
     if b.pending():
         echo_err("Attention : l'étape attendue (notification ou décision CNIL) n'a pas été enregistrée.")
     breaches.close(ledger, b, reason)
@@ -404,7 +404,7 @@ def breach_cnil(settings: Settings, breach_id: str, notified: bool, at_text: str
     from dpa_kit import breach as breaches
 
     ledger = open_ledger(settings, create=False)
-    b = breaches.get(ledger, breach_id)
+    b = _get(ledger, breach_id)
     breaches.record_cnil(ledger, b, notified=notified, at=_instant(at_text, "--at"), reference=reference,
                          reason=reason, delay_reason=delay_reason)
     click.echo(f"Décision CNIL enregistrée pour {breach_id}.")
@@ -430,7 +430,7 @@ def breach_inform(settings: Settings, breach_id: str, decision: str, when: str |
     from dpa_kit import breach as breaches
 
     ledger = open_ledger(settings, create=False)
-    b = breaches.get(ledger, breach_id)
+    b = _get(ledger, breach_id)
     breaches.record_subjects(ledger, b, decision=decision, date=when, channel=channel, ground=ground)
     click.echo(f"Décision enregistrée pour {breach_id}.")
 
@@ -469,7 +469,7 @@ def breach_severity(settings: Settings, breach_id: str, dpc: int | None, dpc_adj
         return click.prompt(question, type=click.Choice(choices) if choices else kind)
 
     ledger = open_ledger(settings, create=False)
-    b = breaches.get(ledger, breach_id)
+    b = _get(ledger, breach_id)
     dpc = ask(dpc, "Contexte du traitement (1 simple, 2 comportemental, 3 financier, 4 sensible)", kind=click.IntRange(1, 4))
     ei = ask(ei, "Facilité d'identification des personnes", list(breaches.EI_VALUES))
     confidentiality = ask(confidentiality, "Perte de confidentialité (none, known : destinataires connus, unknown)", ["none", "known", "unknown"])

@@ -36,16 +36,16 @@ SMTP_PASSWORD_ENV = "DPA_KIT_SMTP_PASSWORD"
 
 #: How to supply, on the command line, the fact that a library error (InvalidValue) names.
 HOW_TO_SUPPLY = {
-    "delay_reason": "indiquez-les avec --delay-reason",
-    "natures": "--nature confidentialité|intégrité|disponibilité",
-    "description": "--description \"...\"",
-    "started_at": "--started-at",
-    "ended_at": "--ended-at",
-    "cnil_at": "--at",
-    "cnil_reason": "--reason",
-    "subjects_date_channel": "--date et --channel",
-    "subjects_ground": "--ground",
-    "smtp_credentials": f"utilisez les variables {SMTP_USER_ENV} et {SMTP_PASSWORD_ENV}",
+    "delay_reason": "option --delay-reason",
+    "natures": "option --nature confidentialité|intégrité|disponibilité",
+    "description": "option --description \"...\"",
+    "started_at": "option --started-at",
+    "ended_at": "option --ended-at",
+    "cnil_at": "option --at",
+    "cnil_reason": "option --reason",
+    "subjects_date_channel": "options --date et --channel",
+    "subjects_ground": "option --ground",
+    "smtp_credentials": f"variables {SMTP_USER_ENV} et {SMTP_PASSWORD_ENV}",
 }
 
 

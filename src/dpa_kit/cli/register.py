@@ -125,25 +125,13 @@ def register_consolidate(paths: tuple[Path, ...], output: Path, fmt: str) -> int
     Exemple :
       dpa-kit register consolidate registres/ -o consolidation.xlsx
     """
-    from dpa_kit.exceptions import ConventionError
-    from dpa_kit.register import consolidated_rows, load_register
+    from dpa_kit.register import consolidated_rows, load_registers
     from dpa_kit.tables import write_table
 
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(p for p in sorted(path.glob("*.y*ml")) if "dpa-kit-register/" in p.read_text(encoding="utf-8", errors="replace")[:4096])
-        else:
-            files.append(path)
-    registers, failed = [], 0
-    for path in files:
-        try:
-            registers.append(load_register(path))
-        except ConventionError as exc:
-            failed += 1
-            for problem in exc.problems:
-                echo_err(f"  - {problem}")
+    registers, problems = load_registers(list(paths))
+    for problem in problems:
+        echo_err(f"  - {problem}")
     headers, rows = consolidated_rows(registers)
     write_table(output, fmt, "Registres consolidés", headers, rows)
     click.echo(f"{len(registers)} registre(s), {len(rows)} traitement(s) : {output}")
-    return EXIT_PROBLEMS if failed else EXIT_OK
+    return EXIT_PROBLEMS if problems else EXIT_OK
