@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dpa_kit import clock
-from dpa_kit.exceptions import UsageError
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from typing import Any
 from dpa_kit import clock
 from dpa_kit.exceptions import InvalidValue, UsageError
 from dpa_kit.ledger import Event, Ledger
+from dpa_kit.words import OVERDUE
 
 CNIL_DELAY = timedelta(hours=72)
 NATURES = {
@@ -157,7 +158,7 @@ class Breach:
         if self.closed:
             return "clôturée"
         if self.overdue(now):
-            return "EN RETARD"
+            return OVERDUE
         if self.side == "departement":
             if self.cnil is None:
                 return "décision CNIL à prendre"

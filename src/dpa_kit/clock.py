@@ -14,6 +14,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from dpa_kit.exceptions import UsageError
+from dpa_kit.words import PARIS_TIME
 
 PARIS = ZoneInfo("Europe/Paris")
 _FIXED: ContextVar[datetime | None] = ContextVar("dpa_kit_fixed_now", default=None)
@@ -72,6 +73,11 @@ def french_datetime(instant: datetime) -> str:
     """« samedi 28 mars 2026 à 10 h 00 (heure de Paris) » style, without the weekday."""
     local = instant.astimezone(PARIS)
     return f"{french_date(local.date())} à {local.hour:02d} h {local.minute:02d}"
+
+
+def french_instant(instant: datetime) -> str:
+    """« 28 mars 2026 à 10 h 00 (heure de Paris) »: an instant as shown to a user."""
+    return f"{french_datetime(instant)} ({PARIS_TIME})"
 
 
 def french_amount(amount: Decimal | int | float) -> str:

@@ -38,7 +38,7 @@ class SmtpConfig:
 def _when(text: str | None) -> str:
     if not text:
         return "non renseigné"
-    return clock.french_datetime(datetime.fromisoformat(text)) + " (heure de Paris)"
+    return clock.french_instant(datetime.fromisoformat(text))
 
 
 def _value(details: dict[str, Any], key: str, default: str = "non renseigné") -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
 from dpa_kit import clock
 from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, Settings, echo_err, ledger_if_any, pass_settings
+from dpa_kit.words import OVERDUE
 
 
 @click.group("attest")
@@ -127,7 +127,7 @@ def attest_due(settings: Settings, overdue: bool, show_all: bool, remind: Path |
         click.echo("Aucune attestation en retard." if overdue else "Aucune attestation attendue.")
     else:
         for d in items:
-            state = ("reçue" if d.recorded else f"EN RETARD de {d.days_overdue} jour(s)" if d.overdue
+            state = ("reçue" if d.recorded else f"{OVERDUE} de {d.days_overdue} jour(s)" if d.overdue
                      else f"attendue dans {-d.days_overdue} jour(s)" if d.days_overdue < 0 else "attendue aujourd'hui")
             click.echo(f"{d.convention}  {d.structure or ''}  fin {clock.french_date(d.end)}, "
                        f"échéance {clock.french_date(d.due_date)} : {state}")

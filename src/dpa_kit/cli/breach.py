@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from dpa_kit import clock
 from dpa_kit.cli import common
 from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, Settings, echo_err, open_ledger, pass_settings
 from dpa_kit.exceptions import UsageError
+from dpa_kit.words import BREACH_EVENTS
 
 
 def _instant(value: str | None, what: str) -> datetime | None:
@@ -21,7 +21,7 @@ def _instant(value: str | None, what: str) -> datetime | None:
 
 
 def _paris(instant: datetime) -> str:
-    return f"{clock.french_datetime(instant)} (heure de Paris)"
+    return clock.french_instant(instant)
 
 
 def _left(deadline: datetime, now: datetime) -> str:
@@ -351,9 +351,6 @@ def breach_show(settings: Settings, breach_id: str, fmt: str) -> None:
     click.echo(f"Échéance de notification au Département : {_paris(b.notify_deadline)}")
     if b.cnil_deadline:
         click.echo(f"Échéance de décision CNIL (72 h) : {_paris(b.cnil_deadline)}")
-    labels = {"breach.declared": "déclarée", "breach.received": "notification reçue par le Département",
-              "breach.notified": "notifiée", "breach.cnil": "décision CNIL", "breach.subjects": "décision sur l'information des personnes",
-              "breach.severity": "gravité évaluée", "breach.closed": "clôturée"}
     click.echo("Chronologie :")
     for event in b.timeline:
         extra = ""
@@ -361,7 +358,7 @@ def breach_show(settings: Settings, breach_id: str, fmt: str) -> None:
             extra = f" : {event.payload['band']} ({event.payload['score']})"
         elif event.kind == "breach.notified":
             extra = f" : {event.payload['type']} à {event.payload['to']}"
-        click.echo(f"  {_paris(event.at)}  {labels.get(event.kind, event.kind)}{extra}")
+        click.echo(f"  {_paris(event.at)}  {BREACH_EVENTS.get(event.kind, event.kind)}{extra}")
 
 
 @breach_group.command("close")
