@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from dpa_kit import clock
 from dpa_kit.breach import NATURES, Breach, require_delay_reason
 from dpa_kit.exceptions import InvalidValue, NotificationError, SmtpLoginRefused, UsageError
+from dpa_kit.model import Convention
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,49 @@ def build_notification(breach: Breach, *, to: str, sender: str, complementary: b
     message.set_content(notification_body(breach, complementary=complementary, delay_reason=delay_reason, now=now),
                         charset="utf-8")
     return message
+
+
+@dataclass
+class PreparedNotification:
+    """A notification ready to write or send: the message, its parties and, with attachments, their password."""
+
+    message: EmailMessage
+    to: str
+    sender: str
+    password: str | None = None
+
+
+def prepare_notification(breach: Breach, convention: Convention, *, to: str | None = None, sender: str | None = None,
+                         complementary: bool = False, delay_reason: str | None = None,
+                         attachments: list[Path] | None = None, now: datetime | None = None) -> PreparedNotification:
+    """The notification of ``breach`` to the Département, to the convention's address from its processor's DPO
+    unless told otherwise; attachments go in an encrypted archive (never in clear), whose password is returned."""
+    to = to or convention.notifications.breach_address
+    if not to:
+        raise InvalidValue("adresse de notification manquante : la convention n'en indique pas", "notify_to")
+    dpo = convention.processor.dpo
+    sender = sender or (dpo.email if dpo and dpo.email else None)
+    if not sender:
+        raise InvalidValue("adresse de l'expéditeur manquante : la convention n'indique pas de DPO", "notify_from")
+    message = build_notification(breach, to=to, sender=sender, complementary=complementary,
+                                 delay_reason=delay_reason, now=now)
+    password = _attach_encrypted(message, attachments, breach, to, sender) if attachments else None
+    return PreparedNotification(message, to, sender, password)
+
+
+def _attach_encrypted(message: EmailMessage, paths: list[Path], breach: Breach, to: str, sender: str) -> str:
+    """Pack the attachments with the exchange tool (never in clear) and attach the archive; return the password."""
+    import tempfile
+
+    from dpa_kit import passwords
+    from dpa_kit.exchange import pack
+
+    password = passwords.generate()
+    with tempfile.TemporaryDirectory(prefix="dpa-kit-") as folder:
+        archive = Path(folder) / f"{breach.id}-pieces.zip"
+        pack(paths, archive, password, sender=sender, recipient=to, convention=breach.convention)
+        message.add_attachment(archive.read_bytes(), maintype="application", subtype="zip", filename=archive.name)
+    return password
 
 
 def write_eml(message: EmailMessage, path: Path) -> None:

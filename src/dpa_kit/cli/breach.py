@@ -211,7 +211,7 @@ def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bo
     """
     from dpa_kit import breach as breaches
     from dpa_kit.exceptions import NotificationError, SmtpLoginRefused
-    from dpa_kit.mail import build_notification, send as send_message, write_eml
+    from dpa_kit.mail import prepare_notification, send as send_message, write_eml
 
     if not eml and not send:
         raise UsageError("choisissez --eml FICHIER (écrire le message) et/ou --send --smtp URL (l'envoyer)")
@@ -219,17 +219,11 @@ def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bo
         raise UsageError("--send demande un serveur : --smtp smtp://hôte:port (ou la variable DPA_KIT_SMTP)")
     ledger = open_ledger(settings, create=False)
     breach = _get(ledger, breach_id)
-    convention = _convention(settings, breach.convention)
-    to = recipient or convention.notifications.breach_address
-    if not to:
-        raise UsageError("la convention n'indique pas d'adresse de notification : --to ADRESSE")
-    dpo = convention.processor.dpo
-    sender = sender or (dpo.email if dpo and dpo.email else None)
-    if not sender:
-        raise UsageError("indiquez l'adresse de l'expéditeur : --from ADRESSE")
     now = clock.now()
-    message = build_notification(breach, to=to, sender=sender, complementary=complement, delay_reason=delay_reason, now=now)
-    password = _attach_encrypted(message, list(attachments), breach, to, sender) if attachments else None
+    prepared = prepare_notification(breach, _convention(settings, breach.convention), to=recipient, sender=sender,
+                                    complementary=complement, delay_reason=delay_reason,
+                                    attachments=list(attachments), now=now)
+    message, to, password = prepared.message, prepared.to, prepared.password
     if eml:
         write_eml(message, eml)
         click.echo(f"Message écrit : {eml}")
@@ -250,21 +244,6 @@ def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bo
     if password:
         click.secho(f"Mot de passe de la pièce jointe chiffrée : {password}", bold=True)
         click.echo("Communiquez-le au destinataire par un autre canal (téléphone, SMS), jamais par courriel.")
-
-
-def _attach_encrypted(message: Any, paths: list[Path], breach: Any, to: str, sender: str) -> str:
-    """Pack the attachments with the exchange tool (never in clear) and attach the archive; return the password."""
-    import tempfile
-
-    from dpa_kit import passwords
-    from dpa_kit.exchange import pack
-
-    password = passwords.generate()
-    with tempfile.TemporaryDirectory(prefix="dpa-kit-") as folder:
-        archive = Path(folder) / f"{breach.id}-pieces.zip"
-        pack(paths, archive, password, sender=sender, recipient=to, convention=breach.convention)
-        message.add_attachment(archive.read_bytes(), maintype="application", subtype="zip", filename=archive.name)
-    return password
 
 
 @breach_group.command("mark-notified")

@@ -45,6 +45,8 @@ HOW_TO_SUPPLY = {
     "cnil_reason": "option --reason",
     "subjects_date_channel": "options --date et --channel",
     "subjects_ground": "option --ground",
+    "notify_to": "option --to ADRESSE",
+    "notify_from": "option --from ADRESSE",
     "smtp_credentials": f"variables {SMTP_USER_ENV} et {SMTP_PASSWORD_ENV}",
 }
 
