@@ -499,3 +499,11 @@ def test_severity_questions_accept_oui_and_non(env: dict[str, str], monkeypatch:
     assert "Intention malveillante ? [o/N]" in result.output and "Répondez par oui (o) ou non (n)." in result.output
     shown = json.loads(run("breach", "show", "V-2026-0001", "--format", "json", env=env).stdout)
     assert shown["severity"]["inputs"]["malicious"] is True
+
+
+def test_a_bad_instant_names_the_fact_then_the_option(env: dict[str, str]) -> None:
+    result = run("breach", "declare", "--convention", CID, "--nature", "c", "--description", "x", "--aware-at", "hier",
+                 env=env)
+    assert result.exit_code == 2
+    assert "Erreur : heure de prise de connaissance « hier » illisible" in result.stderr
+    assert result.stderr.rstrip().endswith("(option --aware-at)")

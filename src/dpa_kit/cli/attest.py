@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from dpa_kit import clock
-from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, Settings, echo_err, ledger_if_any, pass_settings
+from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, Settings, echo_err, ledger_if_any, option_instant, pass_settings
 from dpa_kit.words import OVERDUE
 
 
@@ -68,7 +68,7 @@ def attest_record(settings: Settings, convention_id: str, file: Path, received_a
     from dpa_kit.loader import find_convention
 
     loaded = find_convention(settings.registers, convention_id)
-    at = clock.parse_instant(received_at, "--received-at") if received_at else None
+    at = option_instant(received_at, "heure de réception de l'attestation", "--received-at")
     payload = record(Ledger(settings.ledger), settings.registers, loaded, file, at)
     click.echo(f"Attestation enregistrée pour {convention_id} : sha256 {payload['sha256']}, {payload['size']} octets.")
     click.echo(f"Copie conservée : {settings.registers / payload['stored']}")

@@ -16,10 +16,6 @@ from dpa_kit.exceptions import UsageError
 from dpa_kit.words import BREACH_EVENTS
 
 
-def _instant(value: str | None, what: str) -> datetime | None:
-    return clock.parse_instant(value, what) if value else None
-
-
 def _paris(instant: datetime) -> str:
     return clock.french_instant(instant)
 
@@ -137,7 +133,7 @@ def breach_declare(settings: Settings, /, convention_id: str | None, aware_at: s
         convention_id = click.prompt("Identifiant de la convention")
     convention = _convention(settings, convention_id)
     now = clock.now()
-    aware = _instant(aware_at, "--aware-at") or now
+    aware = common.option_instant(aware_at, "heure de prise de connaissance", "--aware-at") or now
     details = _details(options, interactive)
     breach = declare(open_ledger(settings), convention_id=convention.id, structure=convention.processor.display_name,
                      delay_hours=convention.notifications.breach_delay_hours, aware_at=aware, details=details)
@@ -171,10 +167,12 @@ def breach_receive(settings: Settings, /, convention_id: str, aware_at: str, rec
     convention = _convention(settings, convention_id)
     now = clock.now()
     details = _details(options, False)
+    aware = common.option_instant(aware_at, "heure de prise de connaissance", "--aware-at")
+    received = common.option_instant(received_at, "heure de réception de la notification", "--received-at") or now
+    assert aware is not None  # a required option
     breach = receive(open_ledger(settings), convention_id=convention.id, structure=convention.processor.display_name,
-                     delay_hours=convention.notifications.breach_delay_hours,
-                     aware_at=clock.parse_instant(aware_at, "--aware-at"),
-                     received_at=_instant(received_at, "--received-at") or now, details=details)
+                     delay_hours=convention.notifications.breach_delay_hours, aware_at=aware, received_at=received,
+                     details=details)
     if fmt == "json":
         _print_breach_json(breach, now)
         return
@@ -265,7 +263,7 @@ def breach_mark_notified(settings: Settings, breach_id: str, sent_at: str | None
 
     ledger = open_ledger(settings, create=False)
     breach = _get(ledger, breach_id)
-    at = _instant(sent_at, "--at") or clock.now()
+    at = common.option_instant(sent_at, "heure d'envoi de la notification", "--at") or clock.now()
     to = recipient or _convention(settings, breach.convention).notifications.breach_address or "non renseigné"
     breaches.record_notification(ledger, breach, sent_at=at, message_id=message_id or "(envoi manuel)", to=to,
                                  complementary=bool(breach.notifications), delay_reason=delay_reason)
@@ -381,7 +379,8 @@ def breach_cnil(settings: Settings, breach_id: str, notified: bool, at_text: str
 
     ledger = open_ledger(settings, create=False)
     b = _get(ledger, breach_id)
-    breaches.record_cnil(ledger, b, notified=notified, at=_instant(at_text, "--at"), reference=reference,
+    at = common.option_instant(at_text, "heure de la notification à la CNIL", "--at")
+    breaches.record_cnil(ledger, b, notified=notified, at=at, reference=reference,
                          reason=reason, delay_reason=delay_reason)
     click.echo(f"Décision CNIL enregistrée pour {breach_id}.")
 

@@ -26,7 +26,7 @@ import click
 
 import dpa_kit
 from dpa_kit import clock
-from dpa_kit.exceptions import ConventionError, DpaKitError, InvalidValue
+from dpa_kit.exceptions import ConventionError, DpaKitError, InvalidValue, UsageError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -137,6 +137,16 @@ def supplied(exc: InvalidValue) -> str:
     """The message of a library error, followed by how to supply the missing fact on the command line."""
     how = HOW_TO_SUPPLY.get(exc.field)
     return f"{exc} ({how})" if how else str(exc)
+
+
+def option_instant(value: str | None, fact: str, option: str) -> datetime | None:
+    """Parse an instant given with ``option``; the error names the fact, then the option."""
+    if not value:
+        return None
+    try:
+        return clock.parse_instant(value, fact)
+    except UsageError as exc:
+        raise UsageError(f"{exc} (option {option})") from exc
 
 
 def forced_now() -> datetime | None:
