@@ -188,3 +188,25 @@ def reminder(due: Due, sender: str, now: datetime | None = None) -> EmailMessage
         charset="utf-8",
     )
     return message
+
+
+def write_reminders(items: list[Due], folder: Path, sender: str) -> tuple[list[Path], list[Due]]:
+    """Write one reminder (``relance-ID.eml``) per overdue attestation into ``folder``.
+
+    Returns the files written and the items left without a reminder because the convention gives no address
+    for the structure (``processor.dpo.email``).
+    """
+    from dpa_kit.mail import write_eml
+
+    written: list[Path] = []
+    without_address: list[Due] = []
+    for item in items:
+        if not item.overdue:
+            continue
+        if not item.contact:
+            without_address.append(item)
+            continue
+        target = folder / f"relance-{item.convention}.eml"
+        write_eml(reminder(item, sender), target)
+        written.append(target)
+    return written, without_address

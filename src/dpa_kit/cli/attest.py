@@ -112,8 +112,7 @@ def attest_due(settings: Settings, overdue: bool, show_all: bool, remind: Path |
     Exemple :
       dpa-kit attest due --overdue --remind relances/
     """
-    from dpa_kit.attest import owed, reminder
-    from dpa_kit.mail import write_eml
+    from dpa_kit.attest import owed, write_reminders
 
     items = owed(settings.registers, ledger_if_any(settings))
     if not show_all:
@@ -132,12 +131,8 @@ def attest_due(settings: Settings, overdue: bool, show_all: bool, remind: Path |
             click.echo(f"{d.convention}  {d.structure or ''}  fin {clock.french_date(d.end)}, "
                        f"échéance {clock.french_date(d.due_date)} : {state}")
     if remind is not None:
-        written = 0
-        for d in late:
-            if not d.contact:
-                echo_err(f"{d.convention} : pas d'adresse de la structure (processor.dpo.email), relance non écrite")
-                continue
-            write_eml(reminder(d, sender), remind / f"relance-{d.convention}.eml")
-            written += 1
-        click.echo(f"{written} relance(s) écrite(s) dans {remind}.")
+        written, without_address = write_reminders(late, remind, sender)
+        for d in without_address:
+            echo_err(f"{d.convention} : pas d'adresse de la structure (processor.dpo.email), relance non écrite")
+        click.echo(f"{len(written)} relance(s) écrite(s) dans {remind}.")
     return EXIT_PROBLEMS if overdue and late else EXIT_OK
