@@ -46,6 +46,7 @@ def test_help_is_in_french() -> None:
     assert "-j, --jobs ENTIER RANGE" not in text and "[1<=x<=64]" in text
     assert "[par défaut : annexes]" in flat
     assert "Commandes :" in run("--help").output
+    assert "Utilisation : cli breach register [OPTIONS] COMMANDE [ARGUMENTS]..." in run("breach", "register", "--help").output
     assert "[obligatoire]" in run("breach", "receive", "--help").output
     for english in ("Usage:", "Show this message", "default:", "required]", "INTEGER", "DIRECTORY"):
         assert english not in text + run("breach", "receive", "--help").output, english

@@ -8,11 +8,20 @@ from pathlib import Path
 import click
 
 from dpa_kit import clock
-from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, Settings, echo_err, ledger_if_any, option_instant, pass_settings
+from dpa_kit.cli.common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    CommandGroup,
+    Settings,
+    echo_err,
+    ledger_if_any,
+    option_instant,
+    pass_settings,
+)
 from dpa_kit.words import OVERDUE
 
 
-@click.group("attest")
+@click.group("attest", cls=CommandGroup)
 def attest_group() -> None:
     """Attestations de destruction des données en fin de convention.
 

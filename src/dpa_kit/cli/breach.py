@@ -11,7 +11,7 @@ import click
 
 from dpa_kit import clock
 from dpa_kit.cli import common
-from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, Settings, echo_err, open_ledger, pass_settings
+from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, CommandGroup, Settings, echo_err, open_ledger, pass_settings
 from dpa_kit.exceptions import UsageError
 from dpa_kit.words import BREACH_EVENTS
 
@@ -32,7 +32,7 @@ def _left(deadline: datetime, now: datetime) -> str:
 # --- breach ----------------------------------------------------------------------------------------
 
 
-@click.group("breach")
+@click.group("breach", cls=CommandGroup)
 def breach_group() -> None:
     """Violations de données : déclaration, échéances 24 h / 72 h, notification, registre.
 

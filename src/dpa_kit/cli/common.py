@@ -190,10 +190,18 @@ def _clock_from_environment() -> Iterator[None]:
         yield
 
 
-class DpaGroup(click.Group):
-    """A click group that maps every error to a French message and an exit code."""
+class CommandGroup(click.Group):
+    """A group of commands whose usage line is in French (« COMMANDE [ARGUMENTS]... »)."""
 
-    group_class = type  # sub-groups are DpaGroups too
+    group_class = type  # its sub-groups are of the same class
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("subcommand_metavar", "COMMANDE [ARGUMENTS]...")
+        super().__init__(*args, **kwargs)
+
+
+class DpaGroup(CommandGroup):
+    """The root group: maps every error to a French message and an exit code."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         install_french()

@@ -10,11 +10,11 @@ from pathlib import Path
 import click
 
 from dpa_kit.cli import common
-from dpa_kit.cli.common import EXIT_OK, Settings, echo_err, pass_settings
+from dpa_kit.cli.common import EXIT_OK, CommandGroup, Settings, echo_err, pass_settings
 from dpa_kit.exceptions import UsageError
 
 
-@click.group("exchange")
+@click.group("exchange", cls=CommandGroup)
 def exchange_group() -> None:
     """Échanges chiffrés (AES-256) que 7-Zip ouvre : noms cachés, intégrité vérifiée.
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, Settings, echo_err, open_ledger, pass_settings
+from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, CommandGroup, Settings, echo_err, open_ledger, pass_settings
 
 
-@click.group("ledger")
+@click.group("ledger", cls=CommandGroup)
 def ledger_group() -> None:
     """Journal des événements (violations, échanges, attestations), chaîné par SHA-256.
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, Settings, echo_err, pass_settings
+from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, CommandGroup, Settings, echo_err, pass_settings
 from dpa_kit.exceptions import UsageError
 
 
-@click.group("register")
+@click.group("register", cls=CommandGroup)
 def register_group() -> None:
     """Registre des traitements de la structure (article 30.2 du RGPD).
 
