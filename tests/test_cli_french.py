@@ -23,7 +23,7 @@ PO = Path(__file__).parent.parent / "src" / "dpa_kit" / "cli" / "locale" / "fr" 
         (["breach", "declare", "--people", "beaucoup"],
          "Erreur : valeur invalide pour '--people' : « beaucoup » n'est pas un entier valide."),
         (["breach", "declare", "--people", "-1"], "Erreur : valeur invalide pour '--people' : -1 n'est pas dans l'intervalle x>=0."),
-        (["annex"], "Erreur : argument manquant 'FILE'."),
+        (["annex"], "Erreur : argument manquant 'FICHIER'."),
         (["list", "a", "b"], "Erreur : argument en trop (b)"),
         (["annex", "x.yaml", "--templates", "/nulle/part"],
          "Erreur : valeur invalide pour '--templates' : Dossier « /nulle/part » n'existe pas."),
@@ -41,7 +41,7 @@ def test_bad_input_is_refused_in_french(args: list[str], message: str) -> None:
 def test_help_is_in_french() -> None:
     text = run("build", "--help").output
     flat = " ".join(text.split())
-    assert text.startswith("Utilisation : cli build [OPTIONS] [FOLDER]")
+    assert text.startswith("Utilisation : cli build [OPTIONS] [DOSSIER]")
     assert "Options :" in text and "Affiche cette aide et quitte." in text
     assert "-j, --jobs ENTIER RANGE" not in text and "[1<=x<=64]" in text
     assert "[par défaut : annexes]" in flat

@@ -32,7 +32,7 @@ def attest_group() -> None:
 
 
 @attest_group.command("draft")
-@click.argument("convention_id")
+@click.argument("convention_id", metavar="ID_CONVENTION")
 @click.option("--format", "fmt", type=click.Choice(["docx", "odt", "pdf", "md"]), default="docx", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Fichier à écrire.")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -60,7 +60,7 @@ def attest_draft(settings: Settings, convention_id: str, fmt: str, output: Path 
 
 
 @attest_group.command("record")
-@click.argument("convention_id")
+@click.argument("convention_id", metavar="ID_CONVENTION")
 @click.option("--file", "file", type=click.Path(dir_okay=False, exists=True, path_type=Path), required=True,
               help="L'attestation signée reçue (PDF, DOCX...).")
 @click.option("--received-at", help="Date de réception (par défaut : maintenant).")
@@ -84,7 +84,7 @@ def attest_record(settings: Settings, convention_id: str, file: Path, received_a
 
 
 @attest_group.command("verify")
-@click.argument("convention_id")
+@click.argument("convention_id", metavar="ID_CONVENTION")
 @click.option("--file", "file", type=click.Path(dir_okay=False, exists=True, path_type=Path), required=True)
 @pass_settings
 def attest_verify(settings: Settings, convention_id: str, file: Path) -> int:

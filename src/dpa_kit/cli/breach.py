@@ -185,7 +185,7 @@ def breach_receive(settings: Settings, /, convention_id: str, aware_at: str, rec
 
 
 @breach_group.command("notify")
-@click.argument("breach_id")
+@click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--eml", type=click.Path(dir_okay=False, path_type=Path), help="Écrire le message dans ce fichier .eml.")
 @click.option("--send", is_flag=True, help="Envoyer le message par SMTP (avec --smtp).")
 @click.option("--smtp", "smtp_url", envvar="DPA_KIT_SMTP", help="smtp://hôte:port, smtp+starttls://hôte:587 ou smtps://hôte:465 (variable DPA_KIT_SMTP).")
@@ -245,7 +245,7 @@ def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bo
 
 
 @breach_group.command("mark-notified")
-@click.argument("breach_id")
+@click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--at", "sent_at", help="Instant de l'envoi (par défaut : maintenant).")
 @click.option("--message-id", help="Message-ID du courriel envoyé, s'il est connu.")
 @click.option("--to", "recipient", help="Destinataire (par défaut : l'adresse de notification de la convention).")
@@ -305,7 +305,7 @@ def breach_list(settings: Settings, only_open: bool, overdue: bool, fmt: str) ->
 
 
 @breach_group.command("show")
-@click.argument("breach_id")
+@click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_settings
 def breach_show(settings: Settings, breach_id: str, fmt: str) -> None:
@@ -339,7 +339,7 @@ def breach_show(settings: Settings, breach_id: str, fmt: str) -> None:
 
 
 @breach_group.command("close")
-@click.argument("breach_id")
+@click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--reason", help="Motif de clôture.")
 @pass_settings
 def breach_close(settings: Settings, breach_id: str, reason: str | None) -> None:
@@ -360,7 +360,7 @@ def breach_close(settings: Settings, breach_id: str, reason: str | None) -> None
 
 
 @breach_group.command("cnil")
-@click.argument("breach_id")
+@click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--notified/--not-notified", required=True, help="La violation a-t-elle été notifiée à la CNIL ?")
 @click.option("--at", "at_text", help="Instant de la notification à la CNIL.")
 @click.option("--reference", help="Référence de la notification CNIL.")
@@ -386,7 +386,7 @@ def breach_cnil(settings: Settings, breach_id: str, notified: bool, at_text: str
 
 
 @breach_group.command("inform")
-@click.argument("breach_id")
+@click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--decision", type=click.Choice(["informed", "to_inform", "not_informed"]), required=True,
               help="informed : informées ; to_inform : à informer ; not_informed : ne seront pas informées.")
 @click.option("--date", "when", help="Date (faite ou prévue) de l'information.")
@@ -411,7 +411,7 @@ def breach_inform(settings: Settings, breach_id: str, decision: str, when: str |
 
 
 @breach_group.command("severity")
-@click.argument("breach_id")
+@click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--dpc", type=click.IntRange(1, 4), help="Contexte : 1 simple, 2 comportemental, 3 financier, 4 sensible.")
 @click.option("--dpc-adjust", type=float, default=0.0, show_default=True, help="Ajustement du contexte (-1 à +1).")
 @click.option("--ei", type=click.Choice(["negligible", "limited", "significant", "maximum"]), help="Facilité d'identification.")

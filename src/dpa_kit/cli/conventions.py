@@ -14,7 +14,7 @@ from dpa_kit.exceptions import UsageError
 
 
 @click.command("list")
-@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@click.argument("folder", required=False, metavar="[DOSSIER]", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="Présentation : tableau lisible ou JSON.")
 @pass_settings
@@ -81,7 +81,7 @@ def schema_command() -> None:
 
 
 @click.command("check")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, metavar="[CHEMINS]...", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Présentation : texte lisible (couleurs sur un terminal) ou JSON.")
 @click.option("--strict", is_flag=True, help="Les avertissements font aussi échouer la vérification (code 1).")
@@ -189,7 +189,7 @@ _TEMPLATES_HELP = "Dossier de modèles Jinja2 qui remplacent ceux de dpa-kit (m�
 
 
 @click.command("annex")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", metavar="FICHIER", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "formats", default="pdf", show_default=True, help=_FORMAT_HELP)
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Dossier où écrire l'annexe.")
@@ -214,7 +214,7 @@ def annex_command(file: Path, formats: str, out_dir: Path, draft: bool, template
 
 
 @click.command("build")
-@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", required=False, metavar="[DOSSIER]", type=click.Path(file_okay=False, path_type=Path))
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("annexes"), show_default=True, help="Dossier où écrire les annexes et index.html.")
 @click.option("--format", "formats", default="all", show_default=True, help=_FORMAT_HELP)

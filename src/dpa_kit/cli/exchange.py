@@ -30,7 +30,7 @@ _PASSWORD_FILE = click.option(
 
 
 @exchange_group.command("pack")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="CHEMINS...", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Archive à créer (.zip).")
 @click.option("--convention", help="Identifiant de la convention concernée (noté dans le manifeste et le journal).")
 @click.option("--to", "recipient", help="Destinataire (noté dans le manifeste chiffré).")
@@ -138,7 +138,7 @@ def _password(password_file: Path | None) -> str:
 
 
 @exchange_group.command("open")
-@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("archive", metavar="ARCHIVE", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True, help="Dossier où extraire.")
 @_PASSWORD_FILE
 @_IDENTITY
@@ -181,7 +181,7 @@ def _report_integrity(result: object) -> None:
 
 
 @exchange_group.command("verify")
-@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("archive", metavar="ARCHIVE", type=click.Path(dir_okay=False, path_type=Path))
 @_PASSWORD_FILE
 @_IDENTITY
 def exchange_verify(archive: Path, password_file: Path | None, identity: Path | None) -> int:

@@ -21,7 +21,7 @@ def register_group() -> None:
 
 
 @register_group.command("init")
-@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", required=False, metavar="[DOSSIER]", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--siret", required=True, help="SIRET de la structure.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Registre YAML à écrire.")
 @click.option("--force", is_flag=True, help="Remplacer le fichier s'il existe.")
@@ -47,7 +47,7 @@ def register_init(settings: Settings, folder: Path | None, siret: str, output: P
 
 
 @register_group.command("export")
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("file", metavar="FICHIER", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "ods", "csv", "html", "md", "pdf"]), default="xlsx", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Fichier à écrire.")
 def register_export(file: Path, fmt: str, output: Path | None) -> None:
@@ -69,7 +69,7 @@ def register_export(file: Path, fmt: str, output: Path | None) -> None:
 
 
 @register_group.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("file", metavar="FICHIER", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Registre YAML à écrire.")
 def register_import(file: Path, output: Path) -> None:
     """Relit le tableur complété par la structure et écrit le registre YAML.
@@ -88,7 +88,7 @@ def register_import(file: Path, output: Path) -> None:
 
 
 @register_group.command("check")
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("file", metavar="FICHIER", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--conventions", "folder", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Dossier des conventions à comparer (par défaut : --registers).")
 @pass_settings
@@ -114,7 +114,7 @@ def register_check(settings: Settings, file: Path, folder: Path | None) -> int:
 
 
 @register_group.command("consolidate")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="CHEMINS...", type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "ods", "csv", "html"]), default="xlsx", show_default=True)
 def register_consolidate(paths: tuple[Path, ...], output: Path, fmt: str) -> int:
