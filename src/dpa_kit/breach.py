@@ -76,7 +76,8 @@ def breach_details(given: dict[str, Any]) -> dict[str, Any]:
     """
     natures = parse_natures([str(n) for n in given.get("natures") or []])
     if not natures:
-        raise InvalidValue("nature de la violation manquante (confidentialité, intégrité ou disponibilité)", "natures")
+        raise InvalidValue("nature de la violation manquante (confidentialité, intégrité ou disponibilité)",
+                           "natures")
     if not str(given.get("description") or "").strip():
         raise InvalidValue("description de la violation manquante", "description")
     details = {key: value for key, value in given.items()
@@ -102,8 +103,8 @@ def require_delay_reason(breach: "Breach", at: datetime, *, complementary: bool,
     late = at > breach.notify_deadline and not complementary
     if late and not (delay_reason and delay_reason.strip()):
         raise InvalidValue(
-            f"motif du retard manquant : l'échéance de notification ({clock.french_datetime(breach.notify_deadline)}) "
-            "est dépassée ; les motifs du retard sont joints à la notification et enregistrés",
+            "motif du retard manquant : l'échéance de notification "
+            f"({clock.french_datetime(breach.notify_deadline)}) est dépassée ; les motifs du retard sont joints à la notification et enregistrés",
             "delay_reason",
         )
 
@@ -323,12 +324,13 @@ def record_notification(ledger: Ledger, breach: Breach, *, sent_at: datetime, me
 def record_cnil(ledger: Ledger, breach: Breach, *, notified: bool, at: datetime | None, reference: str | None,
                 reason: str | None, delay_reason: str | None) -> None:
     if breach.side != "departement":
-        raise UsageError(f"{breach.id} est une déclaration de structure : la décision CNIL se prend côté Département, "
-                         "sur une notification reçue")
+        raise UsageError(f"{breach.id} est une déclaration de structure : "
+                         "la décision CNIL se prend côté Département, sur une notification reçue")
     if notified and at is None:
         raise InvalidValue("instant de la notification à la CNIL manquant", "cnil_at")
     if not notified and not (reason and reason.strip()):
-        raise InvalidValue("raison de ne pas notifier la CNIL manquante : documentez-la (art. 33(5) RGPD)", "cnil_reason")
+        raise InvalidValue("raison de ne pas notifier la CNIL manquante : documentez-la (art. 33(5) RGPD)",
+                           "cnil_reason")
     late = bool(notified and at and breach.cnil_deadline and at > breach.cnil_deadline)
     if late and not (delay_reason and delay_reason.strip()):
         raise InvalidValue("motif du retard manquant : notification à la CNIL après 72 heures (art. 33(1) RGPD)",

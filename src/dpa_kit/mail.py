@@ -191,8 +191,8 @@ def send(message: EmailMessage, config: SmtpConfig, timeout: float = 30) -> None
     if scheme not in {"smtp", "smtps", "smtp+starttls"} or not parts.hostname:
         raise UsageError(f"adresse SMTP « {url} » invalide : smtp://hôte:port, smtp+starttls://hôte:587 ou smtps://hôte:465")
     if parts.username or parts.password:
-        raise InvalidValue("identifiant ou mot de passe dans l'adresse SMTP : ils se donnent à part, jamais dans l'adresse",
-                           "smtp_credentials")
+        raise InvalidValue("identifiant ou mot de passe dans l'adresse SMTP : "
+                           "ils se donnent à part, jamais dans l'adresse", "smtp_credentials")
     port = parts.port or {"smtp": 25, "smtps": 465, "smtp+starttls": 587}[scheme]
     user, password = config.user, config.password
     where = f"{parts.hostname}:{port}"
@@ -210,7 +210,9 @@ def send(message: EmailMessage, config: SmtpConfig, timeout: float = 30) -> None
             if refused:
                 raise NotificationError(f"le serveur {where} a refusé le destinataire {', '.join(refused)} : vérifiez l'adresse")
     except smtplib.SMTPAuthenticationError as exc:
-        raise SmtpLoginRefused(f"le serveur {where} a refusé l'identification : vérifiez l'identifiant et le mot de passe SMTP") from exc
+        raise SmtpLoginRefused(
+            f"le serveur {where} a refusé l'identification : vérifiez l'identifiant et le mot de passe SMTP"
+        ) from exc
     except smtplib.SMTPRecipientsRefused as exc:
         raise NotificationError(f"le serveur {where} a refusé le destinataire : vérifiez l'adresse de notification") from exc
     except (ConnectionRefusedError, TimeoutError, OSError, smtplib.SMTPException) as exc:
