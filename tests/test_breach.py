@@ -507,3 +507,12 @@ def test_a_bad_instant_names_the_fact_then_the_option(env: dict[str, str]) -> No
     assert result.exit_code == 2
     assert "Erreur : heure de prise de connaissance « hier » illisible" in result.stderr
     assert result.stderr.rstrip().endswith("(option --aware-at)")
+
+
+def test_end_of_input_during_the_questions_interrupts_in_french(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from dpa_kit.cli import common
+
+    monkeypatch.setattr(common, "interactive", lambda: True)
+    result = run("breach", "declare", input="", env=env)
+    assert result.exit_code == 2 and result.stderr.strip().endswith("Interrompu.")
+    assert "Aborted" not in result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).parent.parent / "src" / "dpa_kit"
@@ -59,3 +60,15 @@ def test_the_library_reads_no_environment_and_imports_no_cli_toolkit() -> None:
         text = path.read_text(encoding="utf-8")
         assert "os.environ" not in text and "getenv" not in text, path
         assert not {name for name in _imports(path) if name.split(".")[0] in {"click", "rich"}}, path
+
+
+def test_library_messages_of_breaches_mail_and_clock_name_no_cli_option() -> None:
+    option = re.compile(r"(?<![\w-])--[a-z][a-z-]+")
+    for name in ("breach.py", "mail.py", "clock.py", "breach_register.py", "status.py"):
+        tree = ast.parse((PACKAGE / name).read_text(encoding="utf-8"))
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body
+                      and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                assert not option.search(node.value), (name, node.value)
