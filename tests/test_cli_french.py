@@ -73,3 +73,10 @@ def test_every_message_of_the_catalogue_is_translated_with_the_same_placeholders
         assert all(strings), ids
         for source, translation in zip(ids, strings):
             assert names(translation) == names(source), (source, translation)
+
+
+def test_a_group_called_alone_shows_its_help_not_an_error() -> None:
+    result = run("breach")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Utilisation : cli breach [OPTIONS] COMMANDE [ARGUMENTS]...")
+    assert "Erreur" not in result.stderr

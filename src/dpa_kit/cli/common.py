@@ -214,6 +214,9 @@ class DpaGroup(CommandGroup):
         except click.exceptions.Abort:
             echo_err("Interrompu.")
             sys.exit(EXIT_USAGE)
+        except click.exceptions.NoArgsIsHelpError as exc:  # a group called alone: its help, as click shows it
+            echo_err(exc.format_message())
+            sys.exit(EXIT_USAGE)
         except click.ClickException as exc:
             hint = ""
             if isinstance(exc, click.UsageError) and exc.ctx is not None:
