@@ -127,10 +127,10 @@ def test_smtp_errors_become_notification_errors(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(smtplib, "SMTP", Refusing)
     with pytest.raises(NotificationError) as info:
-        mail.send(EmailMessage(), "smtp://localhost:2525")
+        mail.send(EmailMessage(), mail.SmtpConfig("smtp://localhost:2525"))
     assert isinstance(info.value.__cause__, smtplib.SMTPException)
     with pytest.raises(UsageError):
-        mail.send(EmailMessage(), "http://example.org")
+        mail.send(EmailMessage(), mail.SmtpConfig("http://example.org"))
 
 
 def test_spreadsheet_errors_become_usage_errors(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ these with ``raise ... from exc``, so that the CLI catches one base class and pr
     ├── InputError                  bad input from the user: exit code 2
     │   ├── ConventionError         a convention, defaults or register file is malformed; carries Problems
     │   ├── UsageError              a command was called with values that cannot work together
-    │   │   └── LedgerMissing       a command needs a ledger that does not exist
+    │   │   ├── LedgerMissing       a command needs a ledger that does not exist
+    │   │   └── InvalidValue        one fact is missing or wrong; ``field`` names it for the edges
     │   ├── ExchangeError           an archive cannot be made, read or trusted
     │   │   └── WrongPassword       the password does not open the archive
     │   └── AgeError                an age file or key is malformed or not for us
@@ -15,6 +16,7 @@ these with ``raise ... from exc``, so that the CLI catches one base class and pr
     │   └── NotReady                a convention lacks answers the annex needs: exit code 1
     ├── LedgerError                 the ledger cannot be opened, read or written: exit code 2
     └── NotificationError           the mail server did not take the message: exit code 1
+        └── SmtpLoginRefused        the mail server refused the account
 """
 
 from __future__ import annotations
@@ -97,3 +99,19 @@ class NotificationError(DpaKitError):
     """Raised when the message could not be handed to the mail server (nothing is recorded as sent)."""
 
     exit_code = 1
+
+
+class InvalidValue(UsageError):
+    """Raised when one fact the user supplies is missing or wrong (« motif du retard manquant »).
+
+    The message names the fact, never a CLI option or a form field; ``field`` identifies it so that each
+    edge can say how to supply it (the CLI adds its option, the web marks its form field).
+    """
+
+    def __init__(self, message: str, field: str):
+        self.field = field
+        super().__init__(message)
+
+
+class SmtpLoginRefused(NotificationError):
+    """Raised when the mail server refuses the account given to it (each edge says where the account is set)."""

@@ -334,11 +334,28 @@ def convention_files(folder: Path) -> list[Path]:
 def _is_convention_file(path: Path) -> bool:
     # Register files (format dpa-kit-register/...) may share the folder; anything else is a convention,
     # so that a convention whose `format:` line is missing is reported, not silently skipped.
+    return not is_register_file(path)
+
+
+def is_register_file(path: Path) -> bool:
+    """True for a processing-register file (``format: dpa-kit-register/...`` near its top)."""
     try:
         head = path.read_text(encoding="utf-8", errors="replace")[:4096]
     except OSError:
-        return True
-    return "format: dpa-kit-register" not in head
+        return False
+    return "format: dpa-kit-register" in head or "dpa-kit-register/" in head
+
+
+def register_files(paths: list[Path]) -> list[Path]:
+    """The register files among ``paths``: a file as given, a folder's YAML files that are registers."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(p for p in sorted(path.iterdir())
+                         if p.is_file() and p.suffix in CONVENTION_SUFFIXES and is_register_file(p))
+        else:
+            files.append(path)
+    return files
 
 
 def iter_folder(folder: Path | str) -> Iterator[LoadResult]:

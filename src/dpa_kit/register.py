@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dpa_kit import clock
 from dpa_kit.exceptions import ConventionError, Problem, UsageError
-from dpa_kit.loader import SourceMap, _problems, iter_folder, read_yaml
+from dpa_kit.loader import SourceMap, _problems, iter_folder, read_yaml, register_files
 from dpa_kit.model import Contact, Convention, CountryCode, FateAction, Person, SensitiveData, Siret, Transfer
 
 REGISTER_FORMAT = "dpa-kit-register/1"
@@ -164,6 +164,19 @@ def load_register(path: Path) -> Register:
         return Register.model_validate(data)
     except ValidationError as exc:
         raise ConventionError(_problems(exc, SourceMap(path, lines), model=Register)) from exc
+
+
+def load_registers(paths: list[Path]) -> tuple[list[Register], list[Problem]]:
+    """Load the registers among ``paths`` (files, or folders whose register files are taken); never stops
+    at a bad file: its problems are returned beside the registers that loaded."""
+    registers: list[Register] = []
+    problems: list[Problem] = []
+    for path in register_files(paths):
+        try:
+            registers.append(load_register(path))
+        except ConventionError as exc:
+            problems.extend(exc.problems)
+    return registers, problems
 
 
 # --- checking -------------------------------------------------------------------------------------
