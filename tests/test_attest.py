@@ -33,11 +33,6 @@ def test_due_date(end: date, grace: int, expected: date) -> None:
     assert due_date(end, grace) == expected
 
 
-@pytest.fixture
-def env(registers: Path, tmp_path: Path) -> dict[str, str]:
-    return {"DPA_KIT_REGISTERS": str(registers), "DPA_KIT_LEDGER": str(tmp_path / "ledger.sqlite")}
-
-
 def due(env: dict[str, str], now: str, *args: str) -> tuple[int, list[dict]]:
     result = run("attest", "due", "--format", "json", *args, env={**env, "DPA_KIT_NOW": now})
     return result.exit_code, json.loads(result.stdout)
