@@ -265,7 +265,7 @@ def test_settings_in_defaults(tmp_path: Path) -> None:
     write(tmp_path / "defaults.yaml", "settings:\n  attestation_grace_days: 15\n")
     assert load_defaults(tmp_path).settings.attestation_grace_days == 15
     write(tmp_path / "defaults.yaml", "settings:\n  grace: 15\n")
-    with pytest.raises(ConventionError, match="settings.grace"):
+    with pytest.raises(ConventionError, match=r"settings\.grace"):
         load_defaults(tmp_path)
 
 

@@ -46,7 +46,9 @@ def test_rewriting_keeps_comments_and_key_order(tmp_path: Path) -> None:
     doc.tree["processing"]["purposes"].append("orienter")
     yamlio.write(path, doc.tree)
     text = path.read_text(encoding="utf-8")
-    assert text.startswith("# Convention of the ADIL (kept by the Département)\nformat: dpa-kit/1\nid: T-1  # never changes\n")
+    assert text.startswith(
+        "# Convention of the ADIL (kept by the Département)\nformat: dpa-kit/1\nid: T-1  # never changes\n"
+    )
     assert "  - accompagner les ménages   # the main one\n" in text
     assert text.endswith("  start: 2026-01-01\n  end: 2026-12-31\n")
     assert yamlio.read(path).data["processing"]["purposes"] == ["accompagner les ménages", "informer", "orienter"]

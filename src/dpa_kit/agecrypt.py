@@ -14,6 +14,7 @@ pyrage in a worker thread joined to the caller by a pipe.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import threading
@@ -100,7 +101,9 @@ def _identities(identities: str | Iterable[Any]) -> list[Any]:
 def _decrypt_error(exc: BaseException) -> AgeError:
     text = str(exc)
     if "No matching keys" in text:
-        return AgeError("aucune de vos clés ne peut déchiffrer ce fichier : il a été chiffré pour un autre destinataire")
+        return AgeError(
+            "aucune de vos clés ne peut déchiffrer ce fichier : il a été chiffré pour un autre destinataire"
+        )
     if "Header MAC" in text:
         return AgeError("en-tête age altéré (contrôle d'intégrité en échec)")
     if isinstance(exc, OSError) or "truncated" in text:
@@ -195,10 +198,8 @@ class AgeWriter(io.RawIOBase):
 
     def close(self) -> None:
         if not self.closed:
-            try:
+            with contextlib.suppress(BrokenPipeError):  # the worker failed: its error is raised below
                 self._pipe.close()
-            except BrokenPipeError:
-                pass
             self._worker.join()
             if self._worker.error is not None:
                 super().close()

@@ -13,6 +13,19 @@ from zoneinfo import ZoneInfo
 
 from dpa_kit.exceptions import UsageError
 
+__all__ = [
+    "MONTHS_FR",
+    "NBSP",
+    "NOW_ENV",
+    "PARIS",
+    "french_amount",
+    "french_date",
+    "french_datetime",
+    "now",
+    "parse_instant",
+    "today",
+]
+
 PARIS = ZoneInfo("Europe/Paris")
 NOW_ENV = "DPA_KIT_NOW"
 

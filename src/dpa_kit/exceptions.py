@@ -1,6 +1,6 @@
 """The exceptions dpa-kit raises, all rooted at :class:`DpaKitError`.
 
-Every error from a dependency (PyYAML, pydantic, Jinja2, sqlite3, pyzipper...) is wrapped into one of
+Every error from a dependency (ruamel.yaml, pydantic, Jinja2, sqlite3, pyzipper...) is wrapped into one of
 these with ``raise ... from exc``, so that the CLI catches one base class and prints one French message.
 
     DpaKitError                     exit code 3 unless a subclass says otherwise
@@ -21,6 +21,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+__all__ = [
+    "AgeError",
+    "ConventionError",
+    "DpaKitError",
+    "ExchangeError",
+    "InputError",
+    "LedgerError",
+    "LedgerMissing",
+    "NotReady",
+    "NotificationError",
+    "Problem",
+    "RenderError",
+    "UsageError",
+    "WrongPassword",
+]
 
 
 @dataclass(frozen=True)

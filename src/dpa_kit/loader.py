@@ -22,6 +22,26 @@ from dpa_kit import yamlio
 from dpa_kit.exceptions import ConventionError, Problem, UsageError
 from dpa_kit.model import Convention
 
+__all__ = [
+    "CONVENTION_SUFFIXES",
+    "DEFAULTS_NAME",
+    "Defaults",
+    "FieldPath",
+    "FolderSettings",
+    "LoadResult",
+    "LoadedConvention",
+    "SourceMap",
+    "convention_files",
+    "find_convention",
+    "iter_folder",
+    "load_convention",
+    "load_defaults",
+    "load_folder",
+    "load_paths",
+    "read_yaml",
+    "validate",
+]
+
 DEFAULTS_NAME = "defaults.yaml"
 CONVENTION_SUFFIXES = (".yaml", ".yml")
 FieldPath = yamlio.FieldPath

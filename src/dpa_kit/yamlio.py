@@ -11,7 +11,8 @@ strings; ``2.2`` is still a number, ``2026-01-31`` still a date.
 
 Hostile input is bounded: the file size is checked before parsing (composing is then linear in the size:
 aliases are not expanded by the composer; the pure-Python composer also counts nodes as it goes), and
-alias expansion is counted while building plain values ("billion laughs"), before any model sees them. Duplicate keys and merge keys (``<<``) are refused with the line of the key.
+alias expansion is counted while building plain values ("billion laughs"), before any model sees them.
+Duplicate keys and merge keys (``<<``) are refused with the line of the key.
 """
 
 from __future__ import annotations
@@ -126,7 +127,8 @@ def read(path: Path) -> Document:
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise ConventionError(
-                [Problem(path, None, None, f"fichier trop gros ({size // 1_000_000} Mo ; {MAX_BYTES // 1_000_000} Mo au plus)")]
+                [Problem(path, None, None,
+                         f"fichier trop gros ({size // 1_000_000} Mo ; {MAX_BYTES // 1_000_000} Mo au plus)")]
             )
         raw = path.read_bytes()
     except FileNotFoundError as exc:
@@ -252,12 +254,16 @@ def _dotted(path: FieldPath) -> str:
 
 
 _YAML_PHRASES = {
-    "mapping values are not allowed": "deux-points inattendu (indentation incohérente, ou valeur à mettre entre guillemets)",
+    "mapping values are not allowed": (
+        "deux-points inattendu (indentation incohérente, ou valeur à mettre entre guillemets)"
+    ),
     "mapping values are not allowed here": "deux-points inattendu (mettez la valeur entre guillemets ?)",
     "could not find expected ':'": "deux-points « : » manquant après une clé",
     "did not find expected key": "indentation incohérente",
     "expected <block end>, but found '-'": "tiret de liste mal indenté",
-    "found character that cannot start any token": "caractère inattendu en début de valeur (mettez la valeur entre guillemets)",
+    "found character that cannot start any token": (
+        "caractère inattendu en début de valeur (mettez la valeur entre guillemets)"
+    ),
     "found unexpected end of stream": "fin de fichier inattendue (guillemet non fermé ?)",
     "found undefined alias": "alias « * » non défini",
 }
