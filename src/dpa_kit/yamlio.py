@@ -91,7 +91,7 @@ class _TooComplex(Exception):
     pass
 
 
-class _BoundedComposer(Composer):  # type: ignore[misc]
+class _BoundedComposer(Composer):
     """A composer that stops as soon as a file has too many nodes or aliases, before building anything."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
