@@ -278,7 +278,8 @@ def bench_age(work: Path, size_mb: int) -> None:
     plain.rename(work / "in" / "big.bin")
     (work / "key.txt").write_text(f"{identity}\n", encoding="utf-8")
     archive = work / "big.zip.age"
-    seconds, rss = _measure([exe, "exchange", "pack", str(work / "in"), "-o", str(archive), "--recipient", recipient], env)
+    seconds, rss = _measure([exe, "exchange", "pack", str(work / "in"), "-o", str(archive), "--recipient", recipient],
+                            env)
     print(f"  {'dpa-kit exchange pack -r':26s} {size_mb / seconds:7.1f} MB/s  peak {rss:7.1f} MiB")
     seconds, rss = _measure([exe, "exchange", "open", str(archive), "-o", str(work / "out"), "--identity",
                              str(work / "key.txt")], env)
