@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 MAGIC = b"age-encryption.org/v1"
-_CHUNK = 64 * 1024
+_CHUNK = 1 << 20
 
 Recipient = x25519.Recipient
 Identity = x25519.Identity
@@ -155,12 +155,15 @@ class _Worker(threading.Thread):
         finally:
             for stream in self.args:
                 if isinstance(stream, io.IOBase) and getattr(stream, "_dpa_pipe", False):
-                    stream.close()
+                    try:
+                        stream.close()  # flushes what is left for the reading side
+                    except OSError as exc:  # the reading side stopped early: nothing is waiting for it
+                        self.error = self.error or exc
 
 
 def _pipe() -> tuple[IO[bytes], IO[bytes]]:
     read_fd, write_fd = os.pipe()
-    reader, writer = os.fdopen(read_fd, "rb"), os.fdopen(write_fd, "wb")
+    reader, writer = os.fdopen(read_fd, "rb"), os.fdopen(write_fd, "wb", buffering=_CHUNK)
     reader._dpa_pipe = writer._dpa_pipe = True  # type: ignore[attr-defined]  # closed by the worker
     return reader, writer
 
