@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import REGISTERS
 from helpers import write
 
 from dpa_kit import yamlio
@@ -54,10 +55,17 @@ def test_rewriting_keeps_comments_and_key_order(tmp_path: Path) -> None:
     assert yamlio.read(path).data["processing"]["purposes"] == ["accompagner les ménages", "informer", "orienter"]
 
 
+@pytest.mark.parametrize("name", sorted(p.name for p in REGISTERS.glob("*.yaml")))
+def test_an_unchanged_example_is_written_back_byte_for_byte(name: str) -> None:
+    # Quotes ("1.2"), block scalars (>-), nulls, comments and indentation all survive a rewrite.
+    path = REGISTERS / name
+    assert yamlio.dumps(yamlio.read(path).tree) == path.read_text(encoding="utf-8")
+
+
 def test_plain_values_dump_in_their_order_and_read_back(tmp_path: Path) -> None:
     data = {"z": "Pas-de-Calais", "a": ["NO", "yes"], "date": date(2026, 1, 1), "n": None, "f": 2.5}
     text = yamlio.dumps(data, header="# en-tête\n")
-    assert text.startswith("# en-tête\nz: Pas-de-Calais\na:\n  - NO\n  - yes\ndate: 2026-01-01\n")
+    assert text.startswith("# en-tête\nz: Pas-de-Calais\na:\n  - NO\n  - yes\ndate: 2026-01-01\nn: null\n")
     assert yamlio.parse(text, tmp_path / "x.yaml").data == data
 
 

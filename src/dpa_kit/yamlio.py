@@ -108,7 +108,14 @@ def _round_trip() -> YAML:
     yaml.allow_unicode = True
     yaml.width = _DUMP_WIDTH
     yaml.indent(mapping=2, sequence=4, offset=2)  # the style of the examples in registers/
+    yaml.preserve_quotes = True  # "1.2" stays "1.2" when an unchanged file is written back
+    yaml.representer.add_representer(type(None), _represent_null)
     return yaml
+
+
+def _represent_null(representer: Any, _: None) -> Any:
+    # `dpo: null` says "no DPO" more plainly than an empty value: write nulls as the examples do.
+    return representer.represent_scalar("tag:yaml.org,2002:null", "null")
 
 
 def _safe() -> YAML:
