@@ -19,11 +19,6 @@ from dpa_kit.ledger import Ledger
 CID = "2026-FSL-ADIL-NUMERO-VERT"
 
 
-@pytest.fixture
-def env(registers: Path, tmp_path: Path) -> dict[str, str]:
-    return {"DPA_KIT_REGISTERS": str(registers), "DPA_KIT_LEDGER": str(tmp_path / "ledger.sqlite")}
-
-
 def declare(env: dict[str, str], now: str, *extra: str) -> dict:
     result = run("breach", "declare", "--convention", CID, "--nature", "confidentialité",
                  "--description", "liste envoyée au mauvais destinataire", "--people", "40",

@@ -16,6 +16,20 @@ from zoneinfo import ZoneInfo
 from dpa_kit.exceptions import UsageError
 from dpa_kit.words import PARIS_TIME
 
+__all__ = [
+    "MONTHS_FR",
+    "NBSP",
+    "PARIS",
+    "french_amount",
+    "french_date",
+    "fixed",
+    "french_datetime",
+    "french_instant",
+    "now",
+    "parse_instant",
+    "today",
+]
+
 PARIS = ZoneInfo("Europe/Paris")
 _FIXED: ContextVar[datetime | None] = ContextVar("dpa_kit_fixed_now", default=None)
 

@@ -8,6 +8,13 @@ from __future__ import annotations
 
 from functools import cache
 
+__all__ = [
+    "COUNTRY_NAMES_FR",
+    "EU_EEA",
+    "country_name",
+    "is_eu_eea",
+]
+
 # European Union (27) plus the three EEA states: transfers inside this area are not "outside the EU".
 EU_EEA = frozenset(
     "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK IS LI NO".split()

@@ -1,6 +1,6 @@
 """The exceptions dpa-kit raises, all rooted at :class:`DpaKitError`.
 
-Every error from a dependency (PyYAML, pydantic, Jinja2, sqlite3, pyzipper...) is wrapped into one of
+Every error from a dependency (ruamel.yaml, pydantic, Jinja2, sqlite3, pyzipper...) is wrapped into one of
 these with ``raise ... from exc``, so that the CLI catches one base class and prints one French message.
 
     DpaKitError                     exit code 3 unless a subclass says otherwise
@@ -22,6 +22,24 @@ these with ``raise ... from exc``, so that the CLI catches one base class and pr
 from __future__ import annotations
 
 from dpa_kit.rules import Finding
+
+__all__ = [
+    "AgeError",
+    "ConventionError",
+    "DpaKitError",
+    "ExchangeError",
+    "InputError",
+    "InvalidValue",
+    "LedgerError",
+    "LedgerMissing",
+    "NotReady",
+    "NotificationError",
+    "Problem",
+    "RenderError",
+    "SmtpLoginRefused",
+    "UsageError",
+    "WrongPassword",
+]
 
 #: One thing wrong in one file, located as precisely as we can: a finding of rule L001, built as
 #: ``Problem(file, line, field, message)``. There is one finding type, :class:`dpa_kit.rules.Finding`.

@@ -26,6 +26,31 @@ from pydantic import (
     model_validator,
 )
 
+__all__ = [
+    "FORMAT",
+    "SENSITIVE_LABELS",
+    "Contact",
+    "Controller",
+    "Convention",
+    "ConventionId",
+    "CountryCode",
+    "DataFate",
+    "FateAction",
+    "Notifications",
+    "Period",
+    "Person",
+    "Processing",
+    "Processor",
+    "Security",
+    "SensitiveData",
+    "Siret",
+    "Subprocessing",
+    "Subprocessor",
+    "Transfer",
+    "json_schema",
+    "siret_is_valid",
+]
+
 FORMAT = "dpa-kit/1"
 
 

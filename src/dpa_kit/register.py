@@ -12,10 +12,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dpa_kit import clock
+from dpa_kit import clock, yamlio
 from dpa_kit.exceptions import ConventionError, Problem, UsageError
 from dpa_kit.loader import SourceMap, _problems, iter_folder, read_yaml, register_files
 from dpa_kit.model import Contact, Convention, CountryCode, FateAction, Person, SensitiveData, Siret, Transfer
@@ -153,8 +152,7 @@ def dump(register: Register) -> str:
     data = register.model_dump(mode="json", exclude_none=False)
     header = ("# Registre des catégories d'activités de traitement (article 30.2 du RGPD), tenu par la structure.\n"
               "# Pré-rempli par dpa-kit à partir des conventions ; complétez les mesures de sécurité (security).\n")
-    body: str = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110)
-    return header + body
+    return yamlio.dumps(data, header)
 
 
 def load_register(path: Path) -> Register:
