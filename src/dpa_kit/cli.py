@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 import dpa_kit
-from dpa_kit.exceptions import ConventionError, DpaKitError, UsageError
+from dpa_kit.exceptions import ConventionError, DpaKitError, NotReady, UsageError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -134,6 +134,8 @@ class DpaGroup(click.Group):
             sys.exit(exc.exit_code)
         except DpaKitError as exc:
             echo_err(f"Erreur : {exc}")
+            if isinstance(exc, NotReady):
+                echo_err("Pour un projet à relire (blancs visibles, PROJET sur chaque page) : ajoutez --draft.")
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             echo_err("Interrompu.")

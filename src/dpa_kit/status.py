@@ -12,7 +12,7 @@ from dpa_kit.ledger import Ledger
 
 def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
     """Everything the overview shows, as plain data (the JSON output)."""
-    from dpa_kit.documents.annex import missing_answers
+    from dpa_kit.checks import verdict
     from dpa_kit.attest import owed
     from dpa_kit.breach import all_breaches
     from dpa_kit.loader import iter_folder
@@ -24,9 +24,9 @@ def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
             conventions.append({"file": result.path.name, "id": None, "ready": False, "missing": ["fichier invalide"]})
             continue
         convention = result.loaded.convention
-        missing = missing_answers(convention)
+        judged = verdict(result.loaded)
         conventions.append({"file": result.path.name, "id": convention.id, "structure": convention.processor.display_name,
-                            "ready": not missing, "missing": missing})
+                            "ready": judged.ready, "missing": judged.reasons()})
     breaches = []
     exchanges = []
     if ledger is not None:
