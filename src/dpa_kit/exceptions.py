@@ -86,8 +86,8 @@ class NotReady(RenderError):
         self.missing = list(dict.fromkeys(missing))
         lines = "\n".join(f"  - {m}" for m in self.missing)
         super().__init__(
-            f"la convention {convention_id} n'est pas prête à signer ; il manque :\n{lines}\n"
-            "Complétez le fichier, ou utilisez --draft pour produire un projet avec les blancs visibles."
+            f"la convention {convention_id} n'est pas prête à signer :\n{lines}\n"
+            "Complétez le fichier, ou produisez un projet où les blancs sont visibles."
         )
 
 

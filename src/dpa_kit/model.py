@@ -459,6 +459,23 @@ class Convention(_Model):
         """True when the file says something about the structure's DPO, even ``dpo: null``."""
         return "dpo" in self.processor.model_fields_set
 
+    def transfer_for(self, subprocessor: Subprocessor) -> Transfer | None:
+        """The entry of ``transfers`` that covers a sub-processor established outside the EU/EEA.
+
+        A sub-processor outside the EU/EEA *is* a transfer: it matches the transfer to the same country
+        whose recipient names it (case and spacing ignored).
+        """
+
+        def key(text: str | None) -> str:
+            return " ".join((text or "").lower().split())
+
+        for transfer in self.transfers:
+            if transfer.country == subprocessor.country and key(subprocessor.name) and (
+                key(subprocessor.name) in key(transfer.recipient)
+            ):
+                return transfer
+        return None
+
     def omits(self, clause: str) -> bool:
         """True when the signed annex of this convention lacks ``clause`` of the current template."""
         return self.signed_annex is not None and clause in self.signed_annex.omitted

@@ -13,7 +13,7 @@ from dpa_kit.words import OVERDUE
 
 def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
     """Everything the overview shows, as plain data (the JSON output)."""
-    from dpa_kit.documents.annex import missing_answers
+    from dpa_kit.checks import verdict
     from dpa_kit.attest import owed
     from dpa_kit.breach import all_breaches
     from dpa_kit.loader import iter_folder
@@ -25,9 +25,9 @@ def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
             conventions.append({"file": result.path.name, "id": None, "ready": False, "missing": ["fichier invalide"]})
             continue
         convention = result.loaded.convention
-        missing = missing_answers(convention)
+        judged = verdict(result.loaded)
         conventions.append({"file": result.path.name, "id": convention.id, "structure": convention.processor.display_name,
-                            "ready": not missing, "missing": missing})
+                            "ready": judged.ready, "missing": judged.reasons()})
     breaches = []
     exchanges = []
     if ledger is not None:

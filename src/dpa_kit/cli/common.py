@@ -26,7 +26,7 @@ import click
 
 import dpa_kit
 from dpa_kit import clock
-from dpa_kit.exceptions import ConventionError, DpaKitError, InvalidValue, UsageError
+from dpa_kit.exceptions import ConventionError, DpaKitError, InvalidValue, NotReady, UsageError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -234,6 +234,8 @@ class DpaGroup(CommandGroup):
             sys.exit(exc.exit_code)
         except DpaKitError as exc:
             echo_err(f"Erreur : {exc}")
+            if isinstance(exc, NotReady):
+                echo_err("Pour un projet à relire (blancs visibles, PROJET sur chaque page) : ajoutez --draft.")
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             echo_err("Interrompu.")

@@ -198,7 +198,8 @@ _TEMPLATES_HELP = "Dossier de modèles Jinja2 qui remplacent ceux de dpa-kit (m�
 def annex_command(file: Path, formats: str, out_dir: Path, draft: bool, templates: Path | None) -> None:
     """Produit l'annexe 1 remplie d'une convention.
 
-    Refuse une convention incomplète en listant ce qui manque, sauf avec --draft.
+    Refuse une convention qui n'est pas prête à signer (le verdict de « dpa-kit check ») en listant ce qui
+    l'empêche ; avec --draft, produit un PROJET.
 
     \b
     Exemple :
@@ -208,8 +209,8 @@ def annex_command(file: Path, formats: str, out_dir: Path, draft: bool, template
     from dpa_kit.loader import load_convention
 
     chosen = parse_formats(formats)
-    convention = load_convention(file).convention
-    for path in render_annex(convention, chosen, out_dir, draft=draft, templates=templates):
+    loaded = load_convention(file)
+    for path in render_annex(loaded, chosen, out_dir, draft=draft, templates=templates):
         click.echo(f"Écrit : {path}")
 
 

@@ -119,11 +119,8 @@ def _country(code: Any) -> Any:
     return code if isinstance(code, Blank) else country_name(str(code))
 
 
-def render(convention: Convention, *, draft: bool = False, templates: Path | None = None) -> Rendered:
-    """The filled Annexe 1, ready for every writer; raises NotReady listing missing answers unless ``draft``.
-
-    The result is a draft (banner on every page) only when ``draft`` is asked *and* answers are missing.
-    """
+def _body(convention: Convention, *, draft: bool, templates: Path | None) -> tuple[str, list[str]]:
+    """The template resolved for ``convention`` and the answers it lacked (blanks when ``draft``)."""
     need = _Needs(draft)
     context = {
         "c": convention,
@@ -148,9 +145,21 @@ def render(convention: Convention, *, draft: bool = False, templates: Path | Non
         raise RenderError(f"modèle {exc.filename or exc.name}, ligne {exc.lineno} : {exc.message}") from exc
     except jinja2.TemplateError as exc:
         raise RenderError(f"modèle {ANNEX_TEMPLATE} : {exc}") from exc
-    if need.missing and not draft:
-        raise NotReady(convention.id, need.missing)
-    is_draft = draft and bool(need.missing)
+    return body, need.missing
+
+
+def render(
+    convention: Convention, *, draft: bool = False, templates: Path | None = None, not_ready: bool = False
+) -> Rendered:
+    """The filled Annexe 1, ready for every writer; raises NotReady listing missing answers unless ``draft``.
+
+    The result is a draft (banner on every page) only when ``draft`` is asked *and* the convention is not
+    ready: answers are missing, or ``not_ready`` says that checks forbid the signature.
+    """
+    body, missing = _body(convention, draft=True, templates=templates)
+    if missing and not draft:
+        raise NotReady(convention.id, missing)
+    is_draft = draft and (bool(missing) or not_ready)
     text = _title_line(convention) + tidy(body)
     markdown = (banner_markdown() if is_draft else "") + text
     return Rendered(markdown, parse_blocks(text), meta_for(convention, is_draft))
@@ -163,11 +172,7 @@ def render_markdown(convention: Convention, *, draft: bool = False, templates: P
 
 def missing_answers(convention: Convention, templates: Path | None = None) -> list[str]:
     """What the annex still needs from this convention (empty when it is ready to sign)."""
-    try:
-        render_markdown(convention, templates=templates)
-    except NotReady as exc:
-        return exc.missing
-    return []
+    return list(dict.fromkeys(_body(convention, draft=True, templates=templates)[1]))
 
 
 def _title_line(convention: Convention) -> str:
