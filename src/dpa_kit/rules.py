@@ -17,6 +17,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
+from dpa_kit.labels import located
+
 __all__ = [
     "CONVENTION",
     "DOCUMENT",
@@ -365,7 +367,7 @@ class Finding:
         if self.line is not None:
             where.append(f"ligne {self.line}")
         prefix = ", ".join(where)
-        field = f"champ « {self.field} » : " if self.field else ""
+        field = f"{located(self.field)} : " if self.field else ""
         return f"{prefix} : {field}{self.message}" if prefix else f"{field}{self.message}"
 
     def as_json(self) -> dict[str, Any]:

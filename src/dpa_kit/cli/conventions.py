@@ -130,6 +130,8 @@ def check_command(settings: Settings, paths: tuple[Path, ...], fmt: str, strict:
 
 
 def _print_findings(findings: list[Any], report: Any, unreadable: int) -> None:
+    from dpa_kit.labels import located
+
     colours = {"error": "red", "warning": "yellow", "info": "cyan"}
     by_file: dict[str, list[Any]] = {}
     for finding in findings:
@@ -140,7 +142,7 @@ def _print_findings(findings: list[Any], report: Any, unreadable: int) -> None:
             where = f"ligne {f.line}" if f.line else "—"
             label = {"error": "erreur", "warning": "avertissement", "info": "info"}[f.severity.value]
             head = click.style(f"{label} {f.code}", fg=colours[f.severity.value])
-            field = f" [{f.field}]" if f.field else ""
+            field = f" {located(f.field)}" if f.field else ""
             click.echo(f"  {where:>9}  {head}{field} : {f.message}")
             if f.waived:
                 click.echo(click.style(f"             levée : {f.waived}", fg="green"))

@@ -1,0 +1,184 @@
+"""French labels of every field of the convention model: one catalogue for messages, the schema and forms.
+
+A field is named by its *path*: dotted keys, ``[]`` for the items of a list
+(``subprocessing.subprocessors[].safeguards``). Its label reads from the outside in, the parts joined by
+« › » (« Sous-traitants › garanties (art. 46) »). Messages show the label followed by the path with its
+indexes, which is what the YAML file says (:func:`located`); the JSON Schema carries the labels as
+``title`` (:func:`add_to_schema`), so a YAML language server shows French help; the web forms call
+:func:`label`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["LABELS", "SEPARATOR", "add_to_schema", "label", "located", "normalise", "title"]
+
+SEPARATOR = " › "
+
+#: path -> French label (the parts from the outside in, joined by « › »).
+LABELS: dict[str, str] = {
+    "format": "Version du format",
+    "id": "Identifiant de la convention",
+    "title": "Intitulé de l'opération",
+    "dispositif": "Dispositif de l'appel à projets",
+    "amount": "Montant de la participation",
+    "period": "Période d'application",
+    "period.start": "Période d'application › début",
+    "period.end": "Période d'application › fin",
+    "controller": "Département (responsable de traitement)",
+    "controller.name": "Département › nom",
+    "controller.address": "Département › adresse",
+    "controller.representative": "Département › représentant",
+    "controller.representative.name": "Département › représentant › nom",
+    "controller.representative.role": "Département › représentant › qualité",
+    "controller.dpo": "Département › délégué à la protection des données",
+    "controller.dpo.name": "Département › délégué à la protection des données › nom",
+    "controller.dpo.email": "Département › délégué à la protection des données › courriel",
+    "controller.dpo.phone": "Département › délégué à la protection des données › téléphone",
+    "controller.dpo.address": "Département › délégué à la protection des données › adresse",
+    "processor": "Structure (sous-traitant)",
+    "processor.name": "Structure › nom",
+    "processor.short_name": "Structure › nom court",
+    "processor.siret": "Structure › SIRET",
+    "processor.address": "Structure › adresse",
+    "processor.contact_email": "Structure › courriel de contact",
+    "processor.representative": "Structure › représentant",
+    "processor.representative.name": "Structure › représentant › nom",
+    "processor.representative.role": "Structure › représentant › qualité",
+    "processor.dpo": "Structure › délégué à la protection des données",
+    "processor.dpo.name": "Structure › délégué à la protection des données › nom",
+    "processor.dpo.email": "Structure › délégué à la protection des données › courriel",
+    "processor.dpo.phone": "Structure › délégué à la protection des données › téléphone",
+    "processor.dpo.address": "Structure › délégué à la protection des données › adresse",
+    "processing": "Traitement",
+    "processing.service": "Traitement › service fourni",
+    "processing.operations": "Traitement › nature des opérations",
+    "processing.purposes": "Traitement › finalités",
+    "processing.data_categories": "Traitement › catégories de données",
+    "processing.sensitive_data": "Traitement › données sensibles",
+    "processing.data_subjects": "Traitement › personnes concernées",
+    "processing.provided_by_controller": "Traitement › informations fournies par le Département",
+    "processing.dpia": "Traitement › analyse d'impact (AIPD)",
+    "processing.dpia.date": "Traitement › analyse d'impact › date",
+    "processing.dpia.reference": "Traitement › analyse d'impact › référence",
+    "subprocessing": "Sous-traitance",
+    "subprocessing.option": "Sous-traitance › option (A ou B)",
+    "subprocessing.objection_period": "Sous-traitance › délai d'objection",
+    "subprocessing.authorised_activities": "Sous-traitance › activités autorisées",
+    "subprocessing.subprocessors": "Sous-traitants",
+    "subprocessing.subprocessors[]": "Sous-traitants › sous-traitant",
+    "subprocessing.subprocessors[].name": "Sous-traitants › nom",
+    "subprocessing.subprocessors[].address": "Sous-traitants › adresse",
+    "subprocessing.subprocessors[].activities": "Sous-traitants › activités",
+    "subprocessing.subprocessors[].country": "Sous-traitants › pays",
+    "subprocessing.subprocessors[].contract_start": "Sous-traitants › début du contrat",
+    "subprocessing.subprocessors[].contract_end": "Sous-traitants › fin du contrat",
+    "subprocessing.subprocessors[].safeguards": "Sous-traitants › garanties",
+    "transfers": "Transferts hors UE",
+    "transfers[]": "Transferts hors UE › transfert",
+    "transfers[].country": "Transferts hors UE › pays",
+    "transfers[].recipient": "Transferts hors UE › destinataire",
+    "transfers[].safeguards": "Transferts hors UE › garanties",
+    "security": "Mesures de sécurité",
+    "security.option": "Mesures de sécurité › option (1 ou 2)",
+    "security.annex": "Mesures de sécurité › annexe « Sécurité et Confidentialité »",
+    "security.certification": "Mesures de sécurité › certification ou code de conduite",
+    "security.certification_holder": "Mesures de sécurité › titulaire de la certification",
+    "security.measures": "Mesures de sécurité › mesures supplémentaires",
+    "security.responsibilities": "Mesures de sécurité › répartition des responsabilités",
+    "data_fate": "Sort des données",
+    "data_fate.action": "Sort des données › action",
+    "data_fate.third_party": "Sort des données › tiers désigné",
+    "data_fate.third_party_information": "Sort des données › information sur le tiers",
+    "notifications": "Notifications",
+    "notifications.breach_delay_hours": "Notifications › délai de notification des violations (heures)",
+    "notifications.breach_address": "Notifications › adresse des violations",
+    "notifications.rights_requests_address": "Notifications › adresse des demandes de droits",
+    "signed_annex": "Annexe signée",
+    "signed_annex.edition": "Annexe signée › édition du modèle",
+    "signed_annex.omitted": "Annexe signée › clauses absentes",
+    "waivers": "Règles levées",
+    "notes": "Remarques internes",
+}
+
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def normalise(path: str) -> str:
+    """The catalogue key of a located path: ``a.b[1].c`` -> ``a.b[].c``."""
+    return _INDEX.sub("[]", path)
+
+
+def label(path: str) -> str | None:
+    """The French label of a field path (indexes allowed), or of its nearest labelled parent.
+
+    ``waivers.C012`` is labelled « Règles levées › C012 »: a key chosen by the user keeps its name.
+    None when no part of the path is a field of the model.
+    """
+    key = normalise(path)
+    if key in LABELS:
+        return LABELS[key]
+    parts = key.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        parent = ".".join(parts[:end])
+        if parent in LABELS:
+            rest = ".".join(parts[end:])
+            return f"{LABELS[parent]}{SEPARATOR}{rest}"
+    return None
+
+
+def title(path: str) -> str:
+    """The field's own name (the last part of its label, capitalised), for the schema and form fields."""
+    text = (label(path) or path).split(SEPARATOR)[-1]
+    return text[:1].upper() + text[1:]
+
+
+def located(path: str | None) -> str:
+    """How a message names a field: « Sous-traitants › garanties (subprocessing.subprocessors[1].safeguards) »."""
+    if not path:
+        return ""
+    text = label(path)
+    return f"{text} ({path})" if text else path
+
+
+def add_to_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Give every property of the convention's JSON Schema its French ``title`` (and a description).
+
+    Walks from the root through ``$defs`` references, so a definition used at two places (a ``Contact`` for
+    both DPOs) gets the label of the first place it is reached from, without the parent's part.
+    """
+    definitions = schema.get("$defs", {})
+    done: set[str] = set()
+
+    def target(node: dict[str, Any]) -> dict[str, Any] | None:
+        for candidate in [node, *node.get("anyOf", []), *node.get("allOf", [])]:
+            ref = candidate.get("$ref") if isinstance(candidate, dict) else None
+            if ref:
+                name = ref.rsplit("/", 1)[-1]
+                if name in done:
+                    return None
+                done.add(name)
+                found: dict[str, Any] | None = definitions.get(name)
+                return found
+            items = candidate.get("items") if isinstance(candidate, dict) else None
+            if isinstance(items, dict) and "$ref" in items:
+                return target(items)
+        return None
+
+    def walk(node: dict[str, Any], prefix: str) -> None:
+        for name, prop in node.get("properties", {}).items():
+            path = f"{prefix}.{name}" if prefix else name
+            if normalise(path) not in LABELS:
+                continue
+            prop["title"] = title(path)
+            prop.setdefault("description", LABELS[normalise(path)] + ".")
+            child = target(prop)
+            if child is None:
+                continue
+            is_list = "items" in prop or any("items" in c for c in prop.get("anyOf", []) if isinstance(c, dict))
+            walk(child, f"{path}[]" if is_list else path)
+
+    walk(schema, "")
+    return schema

@@ -1,0 +1,81 @@
+"""The one catalogue of French labels: every model field has one, messages and the schema show them."""
+
+from __future__ import annotations
+
+import typing
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from dpa_kit.labels import LABELS, label, located, title
+from dpa_kit.model import Convention, json_schema
+from tests.helpers import write
+
+
+def _models_in(annotation: typing.Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def _is_list(annotation: typing.Any) -> bool:
+    return typing.get_origin(annotation) is list or any(_is_list(a) for a in typing.get_args(annotation))
+
+
+def _paths(model: type[BaseModel], prefix: str = "") -> list[str]:
+    out = []
+    for name, field in model.model_fields.items():
+        path = f"{prefix}.{name}" if prefix else name
+        out.append(path)
+        for sub in _models_in(field.annotation):
+            out.extend(_paths(sub, f"{path}[]" if _is_list(field.annotation) else path))
+    return out
+
+
+def test_every_model_field_has_a_french_label() -> None:
+    paths = _paths(Convention)
+    assert len(paths) > 60
+    missing = [p for p in paths if p not in LABELS]
+    assert missing == []
+    unknown = [p for p in LABELS if p.removesuffix("[]") not in paths]
+    assert unknown == []
+
+
+def test_a_located_path_reads_label_then_path() -> None:
+    assert located("subprocessing.subprocessors[1].safeguards") == (
+        "Sous-traitants › garanties (subprocessing.subprocessors[1].safeguards)")
+    assert label("waivers.C012") == "Règles levées › C012"
+    assert label("nothing.here") is None
+    assert located("nothing.here") == "nothing.here"
+
+
+def test_the_schema_carries_the_french_titles() -> None:
+    schema = json_schema()
+    assert schema["properties"]["period"]["title"] == "Période d'application"
+    subprocessor = schema["$defs"]["Subprocessor"]["properties"]
+    assert subprocessor["safeguards"]["title"] == "Garanties"
+    assert subprocessor["contract_end"]["title"] == "Fin du contrat"
+    # every property of every definition has its title from the catalogue, none keeps pydantic's English
+    french = {title(path) for path in LABELS}
+    english = []
+    for name, definition in [("", schema), *schema["$defs"].items()]:
+        for key, prop in definition.get("properties", {}).items():
+            if prop.get("title") not in french:
+                english.append(f"{name}.{key}")
+    assert english == []
+    assert "Safeguards" not in str(schema)
+
+
+def test_a_load_error_names_the_field_by_its_label(tmp_path: Path) -> None:
+    from dpa_kit.exceptions import ConventionError
+    from dpa_kit.loader import load_convention
+
+    path = write(tmp_path / "c.yaml", "format: dpa-kit/1\nid: X\nsubprocessing:\n  subprocessors:\n"
+                 "    - name: A\n    - name: B\n      country: ZZ\n")
+    try:
+        load_convention(path)
+    except ConventionError as exc:
+        text = str(exc.problems[0])
+    else:  # pragma: no cover - the test fails below
+        text = ""
+    assert "Sous-traitants › pays (subprocessing.subprocessors[1].country)" in text
