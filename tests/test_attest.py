@@ -179,3 +179,16 @@ def test_libreoffice_opens_the_docx_and_odt_drafts(env: dict[str, str], tmp_path
         pdf = tmp_path / "pdf" / f"{target.stem}.pdf"
         text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert "ATTESTATION DE DESTRUCTION" in text and "À COMPLÉTER" in text and BETHUNE_ID in text
+
+
+def test_status_takes_a_folder_and_prints_french_dates(env: dict[str, str]) -> None:
+    run("breach", "declare", "--convention", ADIL_ID, "--nature", "c", "--description", "x",
+        env={**env, "DPA_KIT_NOW": "2027-02-27T10:00"})
+    folder = env["DPA_KIT_REGISTERS"]
+    others = {k: v for k, v in env.items() if k != "DPA_KIT_REGISTERS"}
+    result = run("status", folder, env={**others, "DPA_KIT_NOW": "2027-03-01T10:00"})
+    assert result.exit_code == 1, result.output
+    assert "Conventions : 2" in result.stdout
+    assert "établie le 1er mars 2027 à 10 h 00" in result.stdout
+    assert "échéance le 28 février 2027 à 10 h 00" in result.stdout
+    assert "T10:00" not in result.stdout

@@ -266,7 +266,7 @@ def test_severity_command_records_and_advises(env: dict[str, str]) -> None:
     result = run("breach", "severity", "V-2026-0001", "--dpc", "4", "--ei", "significant", "--confidentiality", "unknown",
                  "--integrity", "none", "--availability", "none", "--not-malicious", env=env)
     assert result.exit_code == 0, result.output
-    assert "Gravité : élevé (score 3.5" in result.stdout and "art. 34" in result.stdout
+    assert "Gravité : élevée (score 3.5" in result.stdout and "art. 34" in result.stdout
     result = run("breach", "severity", "V-2026-0001", "--dpc", "4", env=env)
     assert result.exit_code == 2 and "réponse manquante" in result.stderr
 
@@ -397,7 +397,7 @@ def test_severity_assistant_asks_in_a_terminal(env: dict[str, str], monkeypatch:
     monkeypatch.setattr(common, "interactive", lambda: True)
     result = run("breach", "severity", "V-2026-0001", input="4\nsignificant\nunknown\nnone\nnone\nn\n", env=env)
     assert result.exit_code == 0, result.output
-    assert "Gravité : élevé" in result.output
+    assert "Gravité : élevée" in result.output
 
 
 # --- rules in the library, the option in the CLI ------------------------------------------------------
@@ -511,3 +511,35 @@ def test_end_of_input_during_the_questions_interrupts_in_french(env: dict[str, s
     result = run("breach", "declare", input="", env=env)
     assert result.exit_code == 2 and result.stderr.strip().endswith("Interrompu.")
     assert "Aborted" not in result.output
+
+
+def test_severity_answers_in_french_and_agreed_band(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from dpa_kit.cli import common
+
+    declare(env, "2026-03-28T10:00")
+    result = run("breach", "severity", "V-2026-0001", "--dpc", "4", "--ei", "maximale", "--confidentiality",
+                 "inconnus", "--integrity", "irrécupérable", "--availability", "Définitive", "--malicious", env=env)
+    assert result.exit_code == 0, result.output
+    assert "Gravité : très élevée (score" in result.stdout
+    result = run("breach", "severity", "V-2026-0001", "--dpc", "4", "--ei", "énorme", env=env)
+    assert result.exit_code == 2
+    assert "« énorme » n'est pas une réponse possible : « négligeable », « limitée »" in result.stderr
+    assert "is not" not in result.stderr
+    monkeypatch.setattr(common, "interactive", lambda: True)
+    result = run("breach", "severity", "V-2026-0001", input="4\nnégligeable\naucune\naucune\ntemporaire\nnon\n", env=env)
+    assert result.exit_code == 0, result.output
+    assert "Gravité : faible" in result.output
+    assert "(négligeable, limitée, importante, maximale)" in result.output
+
+
+def test_inform_accepts_french_decisions(env: dict[str, str]) -> None:
+    declare(env, "2026-03-28T10:00")
+    result = run("breach", "inform", "V-2026-0001", "--decision", "à informer", "--date", "2026-04-02",
+                 "--channel", "courrier", env=env)
+    assert result.exit_code == 0, result.output
+    result = run("breach", "inform", "V-2026-0001", "--decision", "non-informees", "--ground", "incompréhensibles",
+                 env=env)
+    assert result.exit_code == 0, result.output
+    shown = json.loads(run("breach", "show", "V-2026-0001", "--format", "json", env=env).stdout)
+    assert shown["subjects"]["decision"] == "not_informed"
+    assert shown["subjects"]["ground"] == "unintelligible"

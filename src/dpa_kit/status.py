@@ -48,8 +48,21 @@ def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
     }
 
 
+def _when(text: str | None) -> str:
+    """An ISO instant or date of the overview's data, as a French reader reads it (Paris time)."""
+    if not text:
+        return "—"
+    from datetime import date, datetime
+
+    if len(text) == 10:
+        return clock.french_date(date.fromisoformat(text))
+    return clock.french_datetime(datetime.fromisoformat(text))
+
+
 def render_text(data: dict[str, Any]) -> str:
-    lines = []
+    from dpa_kit.attest import DIRECTIONS_FR
+
+    lines = [f"Vue d'ensemble établie le {_when(data['generated_at'])} (heure de Paris)"]
     conventions = data["conventions"]
     ready = [c for c in conventions if c["ready"]]
     lines.append(f"Conventions : {len(conventions)} ({len(ready)} prête(s) à signer)")
@@ -60,14 +73,16 @@ def render_text(data: dict[str, Any]) -> str:
     lines.append(f"Violations ouvertes : {len(data['open_breaches'])}")
     for b in data["open_breaches"]:
         deadline = b["cnil_deadline"] if b["side"] == "departement" else b["notify_deadline"]
-        lines.append(f"  - {b['id']} ({b['convention']}) : {b['status']}, échéance {deadline}")
+        lines.append(f"  - {b['id']} ({b['convention']}) : {b['status']}, échéance le {_when(deadline)}")
     lines.append(f"Attestations de destruction attendues : {len(data['attestations_due'])}")
     for a in data["attestations_due"]:
-        state = f"{OVERDUE} de {a['days_overdue']} j" if a["overdue"] else f"échéance {a['due_date']}"
+        state = f"{OVERDUE} de {a['days_overdue']} j" if a["overdue"] else f"échéance le {_when(a['due_date'])}"
         lines.append(f"  - {a['convention']} ({a['structure'] or ''}) : {state}")
     lines.append(f"Derniers échanges chiffrés : {len(data['last_exchanges'])}")
     for e in data["last_exchanges"][:5]:
-        lines.append(f"  - {e['at']} {e['direction']} {e['convention'] or ''} {e['counterpart'] or ''} ({e['files']} fichier(s))")
+        direction = DIRECTIONS_FR.get(e["direction"] or "", e["direction"] or "")
+        lines.append(f"  - {_when(e['at'])} : {direction} {e['convention'] or ''} {e['counterpart'] or ''}"
+                     f" ({e['files']} fichier(s))")
     lines.append("Rien en retard." if not data["late"] else f"{OVERDUE} : {', '.join(data['late'])}")
     return "\n".join(lines)
 

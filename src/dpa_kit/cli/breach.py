@@ -13,6 +13,7 @@ from dpa_kit import clock
 from dpa_kit.cli import common
 from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, CommandGroup, Settings, echo_err, open_ledger, pass_settings
 from dpa_kit.exceptions import UsageError
+from dpa_kit.breach import ART34_GROUND_NAMES_FR, BAND_FEMININE, CB_NAMES_FR, EI_NAMES_FR, SUBJECT_DECISION_NAMES_FR
 from dpa_kit.words import BREACH_EVENTS
 
 
@@ -332,7 +333,7 @@ def breach_show(settings: Settings, breach_id: str, fmt: str) -> None:
     for event in b.timeline:
         extra = ""
         if event.kind == "breach.severity":
-            extra = f" : {event.payload['band']} ({event.payload['score']})"
+            extra = f" : {BAND_FEMININE.get(event.payload['band'], event.payload['band'])} ({event.payload['score']})"
         elif event.kind == "breach.notified":
             extra = f" : {event.payload['type']} à {event.payload['to']}"
         click.echo(f"  {_paris(event.at)}  {BREACH_EVENTS.get(event.kind, event.kind)}{extra}")
@@ -387,11 +388,11 @@ def breach_cnil(settings: Settings, breach_id: str, notified: bool, at_text: str
 
 @breach_group.command("inform")
 @click.argument("breach_id", metavar="ID_VIOLATION")
-@click.option("--decision", type=click.Choice(["informed", "to_inform", "not_informed"]), required=True,
-              help="informed : informées ; to_inform : à informer ; not_informed : ne seront pas informées.")
+@click.option("--decision", type=common.FrenchChoice(SUBJECT_DECISION_NAMES_FR), required=True,
+              help="informées, « à informer » ou « non informées » (ne seront pas informées).")
 @click.option("--date", "when", help="Date (faite ou prévue) de l'information.")
 @click.option("--channel", help="Moyen : courrier, courriel, SMS, appel...")
-@click.option("--ground", type=click.Choice(["unintelligible", "risk_removed", "disproportionate", "no_high_risk"]),
+@click.option("--ground", type=common.FrenchChoice(ART34_GROUND_NAMES_FR),
               help="Motif de ne pas informer (art. 34(3)).")
 @pass_settings
 def breach_inform(settings: Settings, breach_id: str, decision: str, when: str | None, channel: str | None,
@@ -400,7 +401,7 @@ def breach_inform(settings: Settings, breach_id: str, decision: str, when: str |
 
     \b
     Exemple :
-      dpa-kit breach inform V-2026-0001 --decision to_inform --date 2026-04-02 --channel courrier
+      dpa-kit breach inform V-2026-0001 --decision "à informer" --date 2026-04-02 --channel courrier
     """
     from dpa_kit import breach as breaches
 
@@ -410,14 +411,20 @@ def breach_inform(settings: Settings, breach_id: str, decision: str, when: str |
     click.echo(f"Décision enregistrée pour {breach_id}.")
 
 
+_EI = common.FrenchChoice(EI_NAMES_FR, {"faible": "limited", "maximum": "maximum", "elevee": "significant"})
+_CB = {name: common.FrenchChoice(names, {"connus": "known", "inconnus": "unknown", "permanente": "permanent",
+                                          "non": "none", "aucun": "none"})
+       for name, names in CB_NAMES_FR.items()}
+
+
 @breach_group.command("severity")
 @click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--dpc", type=click.IntRange(1, 4), help="Contexte : 1 simple, 2 comportemental, 3 financier, 4 sensible.")
 @click.option("--dpc-adjust", type=float, default=0.0, show_default=True, help="Ajustement du contexte (-1 à +1).")
-@click.option("--ei", type=click.Choice(["negligible", "limited", "significant", "maximum"]), help="Facilité d'identification.")
-@click.option("--confidentiality", type=click.Choice(["none", "known", "unknown"]), help="Perte de confidentialité : destinataires connus ou inconnus.")
-@click.option("--integrity", type=click.Choice(["none", "recoverable", "unrecoverable"]))
-@click.option("--availability", type=click.Choice(["none", "temporary", "permanent"]))
+@click.option("--ei", type=_EI, help="Facilité d'identification des personnes.")
+@click.option("--confidentiality", type=_CB["confidentiality"], help="Perte de confidentialité.")
+@click.option("--integrity", type=_CB["integrity"], help="Perte d'intégrité.")
+@click.option("--availability", type=_CB["availability"], help="Perte de disponibilité.")
 @click.option("--malicious/--not-malicious", default=None, help="Intention malveillante.")
 @pass_settings
 def breach_severity(settings: Settings, breach_id: str, dpc: int | None, dpc_adjust: float, ei: str | None,
@@ -429,27 +436,27 @@ def breach_severity(settings: Settings, breach_id: str, dpc: int | None, dpc_adj
 
     \b
     Exemple :
-      dpa-kit breach severity V-2026-0001 --dpc 4 --ei significant --confidentiality unknown \\
-        --integrity none --availability none --not-malicious
+      dpa-kit breach severity V-2026-0001 --dpc 4 --ei importante \\
+        --confidentiality "destinataires inconnus" --integrity aucune --availability aucune --not-malicious
     """
     from dpa_kit import breach as breaches
 
     interactive = common.interactive()
 
-    def ask(value: Any, question: str, choices: list[str] | None = None, kind: Any = str) -> Any:
+    def ask(value: Any, question: str, kind: Any) -> Any:
         if value is not None:
             return value
         if not interactive:
             raise UsageError(f"réponse manquante : {question}")
-        return click.prompt(question, type=click.Choice(choices) if choices else kind)
+        return click.prompt(question, type=kind)
 
     ledger = open_ledger(settings, create=False)
     b = _get(ledger, breach_id)
     dpc = ask(dpc, "Contexte du traitement (1 simple, 2 comportemental, 3 financier, 4 sensible)", kind=click.IntRange(1, 4))
-    ei = ask(ei, "Facilité d'identification des personnes", list(breaches.EI_VALUES))
-    confidentiality = ask(confidentiality, "Perte de confidentialité (none, known : destinataires connus, unknown)", ["none", "known", "unknown"])
-    integrity = ask(integrity, "Perte d'intégrité", ["none", "recoverable", "unrecoverable"])
-    availability = ask(availability, "Perte de disponibilité", ["none", "temporary", "permanent"])
+    ei = ask(ei, "Facilité d'identification des personnes", _EI)
+    confidentiality = ask(confidentiality, "Perte de confidentialité", _CB["confidentiality"])
+    integrity = ask(integrity, "Perte d'intégrité", _CB["integrity"])
+    availability = ask(availability, "Perte de disponibilité", _CB["availability"])
     if malicious is None:
         if not interactive:
             raise UsageError("réponse manquante : --malicious ou --not-malicious")
@@ -458,7 +465,7 @@ def breach_severity(settings: Settings, breach_id: str, dpc: int | None, dpc_adj
     breaches.record_severity(ledger, b, severity, {
         "dpc": dpc, "dpc_adjust": dpc_adjust, "ei": ei, "confidentiality": confidentiality,
         "integrity": integrity, "availability": availability, "malicious": malicious})
-    click.secho(f"Gravité : {severity.band} (score {severity.score} = {severity.dpc} x {severity.ei} + {severity.cb})", bold=True)
+    click.secho(f"{breaches.severity_label(severity.band)} (score {severity.score} = {severity.dpc} x {severity.ei} + {severity.cb})", bold=True)
     for line in severity.advice():
         click.echo(f"- {line}")
     click.echo("Ce calcul est une aide : la décision reste celle du responsable de traitement.")

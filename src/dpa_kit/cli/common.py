@@ -121,6 +121,46 @@ def confirm(question: str, default: bool = False) -> bool:
         echo_err("Répondez par oui (o) ou non (n).")
 
 
+def _plain(text: str) -> str:
+    """Lower case, no accent, words separated by one space: how answers are compared."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", text.strip().lower())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.replace("-", " ").replace("_", " ").replace("'", " ").split())
+
+
+class FrenchChoice(click.Choice):  # type: ignore[type-arg]
+    """A choice shown and answered in French, recorded under its stable (English) name.
+
+    ``names`` maps each stored value to its French name; ``synonyms`` adds other French words for a value.
+    Accents, case, dashes and underscores do not matter (« a-informer », « À informer »); the stored English
+    names keep working for scripts.
+    """
+
+    def __init__(self, names: dict[str, str], synonyms: dict[str, str] | None = None) -> None:
+        super().__init__(list(names.values()), case_sensitive=False)
+        self.names = names
+        self.lookup: dict[str, str] = {}
+        for value, french in names.items():
+            self.lookup[_plain(value)] = value
+            self.lookup[_plain(french)] = value
+        for word, value in (synonyms or {}).items():
+            self.lookup[_plain(word)] = value
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and _plain(value) in self.lookup:
+            return self.lookup[_plain(value)]
+        if value in self.names:
+            return value
+        shown = ", ".join(f"« {name} »" for name in self.names.values())
+        self.fail(f"« {value} » n'est pas une réponse possible : {shown}", param, ctx)
+
+    def french(self, value: str | None) -> str | None:
+        """The French name of a stored value."""
+        return None if value is None else self.names.get(value, value)
+
+
 # --- settings and helpers --------------------------------------------------------------------------
 
 

@@ -11,20 +11,25 @@ from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, Settings, ledger_if_any, 
 
 
 @click.command("status")
+@click.argument("folder", required=False, metavar="[DOSSIER]", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), help="Écrire aussi une page HTML.")
 @pass_settings
-def status_command(settings: Settings, fmt: str, html_file: Path | None) -> int:
+def status_command(settings: Settings, folder: Path | None, fmt: str, html_file: Path | None) -> int:
     """Vue d'ensemble du DPO : conventions, violations ouvertes, attestations dues, derniers échanges.
 
     Code de sortie 1 si quelque chose est en retard.
 
     \b
     Exemple :
-      dpa-kit status --html tableau-de-bord.html
+      dpa-kit status registers --html tableau-de-bord.html
+
+    Le journal est celui du dossier (DOSSIER/ledger.sqlite) sauf --ledger.
     """
     from dpa_kit.status import overview, render_html, render_text
 
+    if folder is not None:
+        settings = Settings(registers=folder, ledger_path=settings.ledger_path)
     data = overview(settings.registers, ledger_if_any(settings))
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
