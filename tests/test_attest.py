@@ -192,3 +192,25 @@ def test_status_takes_a_folder_and_prints_french_dates(env: dict[str, str]) -> N
     assert "établie le 1er mars 2027 à 10 h 00" in result.stdout
     assert "échéance le 28 février 2027 à 10 h 00" in result.stdout
     assert "T10:00" not in result.stdout
+
+
+def test_remind_a_structure_without_dpo_at_its_contact_with_the_fate_of_its_data(
+        env: dict[str, str], registers: Path, tmp_path: Path) -> None:
+    import email
+    from email import policy
+
+    as_new_convention(registers)
+    path = registers / f"{ADIL_ID}.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("  dpo: null\n", "  dpo: null\n  contact_email: accueil@adil.example\n")
+    text = text.replace("  action: destroy\n", "  action: return_to_controller\n")
+    path.write_text(text, encoding="utf-8")
+    folder = tmp_path / "relances"
+    result = run("attest", "due", "--overdue", "--remind", folder, env={**env, "DPA_KIT_NOW": "2027-03-01T10:00"})
+    assert "relance non écrite" not in result.stderr
+    message = email.message_from_bytes((folder / f"relance-{ADIL_ID}.eml").read_bytes(), policy=policy.default)
+    assert message["To"] == "accueil@adil.example"
+    body = " ".join(message.get_content().split())
+    assert body.startswith("À l'attention de Jean-Noël VERFAILLIE, Président")
+    assert "l'organisme doit renvoyer au Département les données" in body
+    assert "puis détruire toutes les copies" in body and "doit détruire" not in body

@@ -8,7 +8,8 @@ these with ``raise ... from exc``, so that the CLI catches one base class and pr
     │   ├── ConventionError         a convention, defaults or register file is malformed; carries Problems
     │   ├── UsageError              a command was called with values that cannot work together
     │   │   ├── LedgerMissing       a command needs a ledger that does not exist
-    │   │   └── InvalidValue        one fact is missing or wrong; ``field`` names it for the edges
+    │   │   ├── InvalidValue        one fact is missing or wrong; ``field`` names it for the edges
+    │   │   └── WouldOverwrite      files changed since dpa-kit wrote them would be replaced
     │   ├── ExchangeError           an archive cannot be made, read or trusted
     │   │   └── WrongPassword       the password does not open the archive
     │   └── AgeError                an age file or key is malformed or not for us
@@ -20,6 +21,8 @@ these with ``raise ... from exc``, so that the CLI catches one base class and pr
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from dpa_kit.rules import Finding
 
@@ -38,6 +41,7 @@ __all__ = [
     "RenderError",
     "SmtpLoginRefused",
     "UsageError",
+    "WouldOverwrite",
     "WrongPassword",
 ]
 
@@ -133,3 +137,15 @@ class InvalidValue(UsageError):
 
 class SmtpLoginRefused(NotificationError):
     """Raised when the mail server refuses the account given to it (each edge says where the account is set)."""
+
+
+class WouldOverwrite(UsageError):
+    """Raised rather than replace files that changed since dpa-kit wrote them (or that it did not write)."""
+
+    def __init__(self, files: list[Path]) -> None:
+        self.files = files
+        names = ", ".join(str(f) for f in files)
+        super().__init__(
+            f"{len(files)} fichier(s) déjà présent(s) et modifié(s) depuis que dpa-kit les a écrits "
+            f"(ou écrits par quelqu'un d'autre), non remplacé(s) : {names}"
+        )

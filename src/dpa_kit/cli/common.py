@@ -26,7 +26,7 @@ import click
 
 import dpa_kit
 from dpa_kit import clock
-from dpa_kit.exceptions import ConventionError, DpaKitError, InvalidValue, NotReady, UsageError
+from dpa_kit.exceptions import ConventionError, DpaKitError, InvalidValue, NotReady, UsageError, WouldOverwrite
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -102,6 +102,9 @@ def install_french() -> None:
         if hasattr(module, "ngettext"):
             module.ngettext = translations.ngettext  # type: ignore[attr-defined]
 
+
+#: The one help text of ``--force`` (see :mod:`dpa_kit.written`).
+FORCE_HELP = "Remplacer aussi un fichier modifié depuis que dpa-kit l'a écrit (ou écrit par quelqu'un d'autre)."
 
 YES = ("o", "oui", "y", "yes")
 NO = ("n", "non", "no")
@@ -268,6 +271,10 @@ class DpaGroup(CommandGroup):
             for problem in exc.problems:
                 echo_err(f"  - {problem}")
             echo_err("Corrigez ces points puis relancez la commande.")
+            sys.exit(exc.exit_code)
+        except WouldOverwrite as exc:
+            echo_err(f"Erreur : {exc}")
+            echo_err("Gardez vos modifications ailleurs, ou ajoutez --force pour remplacer ces fichiers.")
             sys.exit(exc.exit_code)
         except InvalidValue as exc:
             echo_err(f"Erreur : {supplied(exc)}")

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Settings, echo_err, folder_arg, pass_settings
+from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, FORCE_HELP, Settings, echo_err, folder_arg, pass_settings
 from dpa_kit.exceptions import UsageError
 
 
@@ -193,11 +193,14 @@ _TEMPLATES_HELP = "Dossier de modèles Jinja2 qui remplacent ceux de dpa-kit (m�
 @click.command("annex")
 @click.argument("file", metavar="FICHIER", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "formats", default="pdf", show_default=True, help=_FORMAT_HELP)
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Dossier où écrire l'annexe.")
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=Path("."),
+              show_default=True,
+              help="Dossier où écrire l'annexe ; avec un seul format, un nom de fichier (annexe.pdf) convient aussi.")
 @click.option("--draft", is_flag=True, help="Produire un PROJET même si des réponses manquent (blancs surlignés).")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path), help=_TEMPLATES_HELP)
-def annex_command(file: Path, formats: str, out_dir: Path, draft: bool, templates: Path | None) -> None:
+@click.option("--force", is_flag=True, help=FORCE_HELP)
+def annex_command(file: Path, formats: str, out_dir: Path, draft: bool, templates: Path | None,
+                  force: bool) -> None:
     """Produit l'annexe 1 remplie d'une convention.
 
     Refuse une convention qui n'est pas prête à signer (le verdict de « dpa-kit check ») en listant ce qui
@@ -210,9 +213,19 @@ def annex_command(file: Path, formats: str, out_dir: Path, draft: bool, template
     from dpa_kit.documents.build import parse_formats, render_annex
     from dpa_kit.loader import load_convention
 
+    from dpa_kit.documents.writers import FORMATS
+
     chosen = parse_formats(formats)
+    target_file = None
+    suffix = out_dir.suffix.lower().lstrip(".")
+    if suffix in FORMATS and not out_dir.is_dir():
+        if chosen != [suffix]:
+            raise UsageError(f"-o {out_dir} : l'extension .{suffix} ne correspond pas au format demandé "
+                             f"({', '.join(chosen)}) ; choisissez --format {suffix} ou un dossier")
+        target_file = out_dir
     loaded = load_convention(file)
-    for path in render_annex(loaded, chosen, out_dir, draft=draft, templates=templates):
+    for path in render_annex(loaded, chosen, out_dir, draft=draft, templates=templates, force=force,
+                             target_file=target_file):
         click.echo(f"Écrit : {path}")
 
 
@@ -225,9 +238,10 @@ def annex_command(file: Path, formats: str, out_dir: Path, draft: bool, template
               help="Nombre de processus (par défaut : un par cœur).")
 @click.option("--draft", is_flag=True, help="Produire des PROJETS pour les conventions incomplètes.")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path), help=_TEMPLATES_HELP)
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 @pass_settings
 def build_command(settings: Settings, folder: Path | None, out_dir: Path, formats: str, jobs: int | None,
-                  draft: bool, templates: Path | None) -> int:
+                  draft: bool, templates: Path | None, force: bool) -> int:
     """Produit l'annexe 1 de toutes les conventions d'un dossier, et un index.html.
 
     Les conventions impossibles à produire sont signalées ; les autres sont produites quand même
@@ -246,7 +260,7 @@ def build_command(settings: Settings, folder: Path | None, out_dir: Path, format
     with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
         task = progress.add_task("Annexes", total=None)
         report = build_folder(source, out_dir, chosen, draft=draft, jobs=jobs, templates=templates,
-                              progress=lambda item: progress.advance(task))
+                              progress=lambda item: progress.advance(task), force=force)
     click.echo(f"{len(report.succeeded)} annexe(s) produite(s) dans {out_dir} ({', '.join(chosen)}).")
     click.echo(f"Index : {report.index}")
     if report.failed:
