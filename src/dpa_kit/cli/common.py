@@ -243,6 +243,17 @@ class CommandGroup(click.Group):
         super().__init__(*args, **kwargs)
 
 
+def _what_files(exc: ConventionError) -> str:
+    """« le tableur », « le registre » or « les fichiers de convention »: what the problems are about."""
+    suffixes = {Path(str(p.file)).suffix.lower() for p in exc.problems if p.file is not None}
+    if suffixes and suffixes <= {".xlsx", ".ods"}:
+        return "le tableur"
+    names = [Path(str(p.file)).name for p in exc.problems if p.file is not None]
+    if names and all(".registre." in n or "register" in n for n in names):
+        return "le registre"
+    return "les fichiers de convention"
+
+
 class DpaGroup(CommandGroup):
     """The root group: maps every error to a French message and an exit code."""
 
@@ -267,7 +278,7 @@ class DpaGroup(CommandGroup):
             echo_err(f"Erreur : {exc.format_message()}{hint}")
             sys.exit(EXIT_USAGE)
         except ConventionError as exc:
-            echo_err("Erreur dans les fichiers de convention :")
+            echo_err(f"Erreur dans {_what_files(exc)} :")
             for problem in exc.problems:
                 echo_err(f"  - {problem}")
             echo_err("Corrigez ces points puis relancez la commande.")
