@@ -80,3 +80,10 @@ def test_a_group_called_alone_shows_its_help_not_an_error() -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith("Utilisation : cli breach [OPTIONS] COMMANDE [ARGUMENTS]...")
     assert "Erreur" not in result.stderr
+
+
+def test_the_shipped_compiled_catalogue_is_the_po_file() -> None:
+    from dpa_kit.cli.common import compile_catalogue
+
+    shipped = PO.with_suffix(".mo").read_bytes()
+    assert shipped == compile_catalogue(), "click.po changed: regenerate click.mo with compile_catalogue()"

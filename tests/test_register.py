@@ -276,7 +276,7 @@ def test_xlsx_prints_landscape_fit_to_width_with_repeated_headers_and_a_sensitiv
     assert processings.print_title_rows == "$1:$1"
     formulas = [v.formula1 for v in processings.data_validations.dataValidation]
     assert any("Listes!" in f for f in formulas)
-    assert [row[0].value for row in book["Listes"].iter_rows()][0] == "données de santé"
+    assert next(row[0].value for row in book["Listes"].iter_rows()) == "données de santé"
 
 
 def test_check_refuses_placeholder_measures_and_a_processing_without_convention(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from dpa_kit import clock
 from dpa_kit.documents.attestation import render_attestation
 from dpa_kit.documents.writers import write_rendered
 from dpa_kit.exceptions import UsageError
-from dpa_kit.fsutil import atomic_write, sha256_and_size
+from dpa_kit.fsutil import sha256_and_size
 from dpa_kit.ledger import Ledger
 from dpa_kit.loader import LoadedConvention, iter_folder, load_defaults
 from dpa_kit.model import Convention

@@ -140,7 +140,7 @@ class SmtpLoginRefused(NotificationError):
 
 
 class WouldOverwrite(UsageError):
-    """Raised rather than replace files that changed since dpa-kit wrote them (or that it did not write)."""
+    """Raised when writing would replace files changed since dpa-kit wrote them (or that it did not write)."""
 
     def __init__(self, files: list[Path]) -> None:
         self.files = files

@@ -76,7 +76,7 @@ _KEY_HINTS = {
 class FolderSettings(BaseModel):
     """Settings of a registers folder, from the ``settings:`` block of its ``defaults.yaml``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     attestation_grace_days: int = Field(
         0, ge=0, description="Jours laissés après la fin d'une convention pour l'attestation."

@@ -55,7 +55,7 @@ FORMAT = "dpa-kit/1"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, defer_build=True)
 
 
 # --- identifiers -------------------------------------------------------------------------------

@@ -10,10 +10,10 @@ from typing import Any
 import click
 
 from dpa_kit import clock
+from dpa_kit.breach import ART34_GROUND_NAMES_FR, BAND_FEMININE, CB_NAMES_FR, EI_NAMES_FR, SUBJECT_DECISION_NAMES_FR
 from dpa_kit.cli import common
 from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, CommandGroup, Settings, echo_err, open_ledger, pass_settings
 from dpa_kit.exceptions import UsageError
-from dpa_kit.breach import ART34_GROUND_NAMES_FR, BAND_FEMININE, CB_NAMES_FR, EI_NAMES_FR, SUBJECT_DECISION_NAMES_FR
 from dpa_kit.words import BREACH_EVENTS
 
 
@@ -210,7 +210,8 @@ def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bo
     """
     from dpa_kit import breach as breaches
     from dpa_kit.exceptions import NotificationError, SmtpLoginRefused
-    from dpa_kit.mail import prepare_notification, send as send_message, write_eml
+    from dpa_kit.mail import prepare_notification, write_eml
+    from dpa_kit.mail import send as send_message
 
     if not eml and not send:
         raise UsageError("choisissez --eml FICHIER (écrire le message) et/ou --send --smtp URL (l'envoyer)")

@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timezone
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -57,18 +57,33 @@ _CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "t
                   "shell_completion", "utils")
 
 
-def french_catalogue() -> gettext.GNUTranslations:
-    """The French translation of click's strings, compiled from the ``.po`` file shipped in the package."""
+def compile_catalogue() -> bytes:
+    """The ``.mo`` form of ``click.po`` (babel): what :data:`CATALOGUE` must contain (a test checks it)."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
     source = resources.files("dpa_kit.cli").joinpath("locale/fr/LC_MESSAGES/click.po")
     with source.open("rb") as handle:
         catalog = read_po(handle, locale="fr")
+    # reproducible: babel stamps the compile time when the .po has no creation date
+    catalog.creation_date = datetime(2026, 1, 1, tzinfo=UTC)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    return buffer.getvalue()
+
+
+#: The compiled catalogue shipped next to ``click.po`` (regenerate it with ``compile_catalogue`` after editing
+#: the ``.po``): reading it takes the standard library only, not babel.
+CATALOGUE = "locale/fr/LC_MESSAGES/click.mo"
+
+
+def french_catalogue() -> gettext.GNUTranslations:
+    """The French translation of click's strings, from the compiled catalogue shipped in the package."""
+    compiled = resources.files("dpa_kit.cli").joinpath(CATALOGUE)
+    if not compiled.is_file():  # a source tree where it was not generated yet
+        return gettext.GNUTranslations(io.BytesIO(compile_catalogue()))
+    with compiled.open("rb") as handle:
+        return gettext.GNUTranslations(handle)
 
 
 #: Names click gives its value types, shown in help (``ENTIER``) and in errors (« n'est pas un entier valide »).
@@ -89,7 +104,6 @@ def install_french() -> None:
     if _installed:
         return
     _installed = True
-    translations = french_catalogue()
     for class_name, word in _TYPE_NAMES.items():
         setattr(getattr(click.types, class_name), "name", word)
     for name in _CLICK_MODULES:
@@ -98,9 +112,28 @@ def install_french() -> None:
         except ImportError:  # pragma: no cover - a module missing from another click version
             continue
         if hasattr(module, "_"):
-            module._ = translations.gettext  # type: ignore[attr-defined]
+            module._ = _gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
-            module.ngettext = translations.ngettext  # type: ignore[attr-defined]
+            module.ngettext = _ngettext  # type: ignore[attr-defined]
+
+
+_translations: gettext.GNUTranslations | None = None
+
+
+def _catalogue() -> gettext.GNUTranslations:
+    # compiled on the first message click builds: a command that runs without help or error never pays for it
+    global _translations
+    if _translations is None:
+        _translations = french_catalogue()
+    return _translations
+
+
+def _gettext(message: str) -> str:
+    return _catalogue().gettext(message)
+
+
+def _ngettext(singular: str, plural: str, count: int) -> str:
+    return _catalogue().ngettext(singular, plural, count)
 
 
 #: The one help text of ``--force`` (see :mod:`dpa_kit.written`).

@@ -9,7 +9,16 @@ from typing import Any
 
 import click
 
-from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, FORCE_HELP, Settings, echo_err, folder_arg, pass_settings
+from dpa_kit.cli.common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    FORCE_HELP,
+    Settings,
+    echo_err,
+    folder_arg,
+    pass_settings,
+)
 from dpa_kit.exceptions import UsageError
 
 
@@ -211,9 +220,8 @@ def annex_command(file: Path, formats: str, out_dir: Path, draft: bool, template
       dpa-kit annex registers/2026-FSL-ADIL-NUMERO-VERT.yaml --format pdf,docx -o annexes
     """
     from dpa_kit.documents.build import parse_formats, render_annex
-    from dpa_kit.loader import load_convention
-
     from dpa_kit.documents.writers import FORMATS
+    from dpa_kit.loader import load_convention
 
     chosen = parse_formats(formats)
     target_file = None

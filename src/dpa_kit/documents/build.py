@@ -71,7 +71,6 @@ def render_annex(
     ``target_file`` names the file to write when there is one format (``out_dir`` is then ignored).
     """
     from dpa_kit import written
-
     from dpa_kit.checks import verdict
 
     judged = verdict(convention)
