@@ -1,0 +1,43 @@
+"""Breach references built from the structure's SIREN or short name: unique across structures."""
+
+from __future__ import annotations
+
+import pytest
+
+from dpa_kit.breach_ids import REFERENCE_PATTERN, next_reference, reference, structure_code
+from dpa_kit.exceptions import UsageError
+
+
+def test_siret_gives_the_siren() -> None:
+    assert structure_code("34309733300078") == "343097333"
+    assert structure_code("343 097 333 00078", "ADIL") == "343097333"
+
+
+def test_short_name_without_siret() -> None:
+    assert structure_code(None, "CCAS de Béthune") == "CCASDEBETHUN"
+    assert structure_code("", "ADIL 62") == "ADIL62"
+
+
+def test_nothing_to_build_a_code_from_is_an_error() -> None:
+    with pytest.raises(UsageError, match="ni le SIRET ni le nom court"):
+        structure_code(None, "—")
+
+
+def test_two_structures_never_share_a_reference() -> None:
+    adil = next_reference([], 2026, structure_code("34309733300078"))
+    ccas = next_reference([], 2026, structure_code(None, "CCAS Béthune"))
+    assert adil == "V-2026-343097333-0001" and ccas == "V-2026-CCASBETHUNE-0001"
+    assert adil != ccas
+
+
+def test_sequence_continues_per_structure_and_year() -> None:
+    existing = ["V-2026-343097333-0001", "V-2026-343097333-0003", "V-2026-OTHER-0009", "V-2025-343097333-0012",
+                "V-2026-0042"]
+    assert next_reference(existing, 2026, "343097333") == "V-2026-343097333-0004"
+    assert next_reference(existing, 2027, "343097333") == "V-2027-343097333-0001"
+    assert REFERENCE_PATTERN.match(reference(2026, "ADIL", 12345))
+
+
+def test_sequence_starts_at_one() -> None:
+    with pytest.raises(ValueError):
+        reference(2026, "X", 0)
