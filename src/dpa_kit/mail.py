@@ -166,3 +166,27 @@ def send(message: EmailMessage, url: str, timeout: float = 30) -> None:
             f"impossible d'envoyer le message par {where} ({type(exc).__name__}) : rien n'a été enregistré comme notifié ; "
             "écrivez le message avec --eml et envoyez-le depuis votre messagerie, puis réessayez --send plus tard"
         ) from exc
+
+
+# --- the machine-readable copy and drafts (dpa-kit-breach/1) -----------------------------------------
+
+#: Mail clients (Outlook, Thunderbird) open a message with this header as a draft to send, not as received.
+UNSENT_HEADER = "X-Unsent"
+
+
+def notice_filename(breach_id: str) -> str:
+    """The attachment's name: the Département's ``breach receive --eml`` looks for this suffix."""
+    return f"{breach_id}.dpa-kit-breach.json"
+
+
+def attach_notice(message: EmailMessage, notice_bytes: bytes, breach_id: str) -> None:
+    """Attach the ``dpa-kit-breach/1`` JSON copy of the notification (sent and draft messages alike)."""
+    message.add_attachment(notice_bytes, maintype="application", subtype="json",
+                           filename=notice_filename(breach_id))
+
+
+def mark_unsent(message: EmailMessage) -> None:
+    """Make the message a draft to send (``X-Unsent: 1``); only for a written .eml, never for --send."""
+    if UNSENT_HEADER in message:
+        del message[UNSENT_HEADER]
+    message[UNSENT_HEADER] = "1"
