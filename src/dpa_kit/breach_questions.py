@@ -27,7 +27,7 @@ from dpa_kit.exceptions import UsageError
 from dpa_kit.model import SENSITIVE_LABELS, Convention, SensitiveData
 
 __all__ = [
-    "NOT_YET", "QUESTIONS", "AnswerError", "Choice", "Context", "Declaration", "Question", "count_text",
+    "NOT_YET", "QUESTIONS", "AnswerError", "Choice", "Context", "Declaration", "Question", "count_text", "fold",
     "deadline", "items", "next_question", "parse_count", "to_declaration", "validate",
 ]
 
@@ -84,7 +84,8 @@ class Question:
         default=None, compare=False, repr=False)
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """Lower case, no accents, one kind of apostrophe, single spaces: how typed answers are compared."""
     text = text.replace("\u2019", "'").replace("\u00a0", " ").strip().lower()
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"\s+", " ", text)
@@ -303,14 +304,14 @@ def validate(question: Question, text: str, *, answers: dict[str, Any], context:
         if question.allow_not_yet:
             raise AnswerError(f"réponse vide : répondez, ou tapez « {NOT_YET} »")
         raise AnswerError("réponse obligatoire")
-    if question.allow_not_yet and _fold(raw) in _NOT_YET_WORDS:
+    if question.allow_not_yet and fold(raw) in _NOT_YET_WORDS:
         return None
     validator = _VALIDATORS[question.kind]
     return validator(question, raw, answers, context)
 
 
 def _instant(question: Question, raw: str, answers: dict[str, Any], context: Context) -> str:
-    if _fold(raw) in _NOT_YET_WORDS:
+    if fold(raw) in _NOT_YET_WORDS:
         raise AnswerError("ce moment est obligatoire : le délai court à partir de lui ; au plus tard, c'est "
                           "maintenant (tapez « maintenant ») ou une heure approchée (« hier 18h »)")
     try:
@@ -333,14 +334,14 @@ def _when(value: Any) -> datetime | None:
 
 
 def _choice_index(question: Question, token: str) -> Choice | None:
-    folded = _fold(token)
+    folded = fold(token)
     if folded.isdigit():
         number = int(folded)
         if not 1 <= number <= len(question.choices):
             raise AnswerError(f"« {token} » n'est pas dans la liste : tapez un numéro de 1 à {len(question.choices)}")
         return question.choices[number - 1]
     for choice in question.choices:
-        if folded in {_fold(choice.value), _fold(choice.label), *(_fold(k) for k in choice.keywords)}:
+        if folded in {fold(choice.value), fold(choice.label), *(fold(k) for k in choice.keywords)}:
             return choice
     return None
 
@@ -362,7 +363,7 @@ def _choice(question: Question, raw: str, answers: dict[str, Any], context: Cont
 
 def _choices(question: Question, raw: str, answers: dict[str, Any], context: Context) -> list[str]:
     tokens = [t for t in re.split(r"\s*(?:,|;|\bet\b|\s)\s*", raw) if t]
-    if tokens and all(_fold(t).isdigit() for t in tokens) or all(_choice_index(question, t) for t in tokens):
+    if tokens and all(fold(t).isdigit() for t in tokens) or all(_choice_index(question, t) for t in tokens):
         values = list(dict.fromkeys(c.value for t in tokens if (c := _choice_index(question, t)) is not None))
     elif question.free_text and len(raw) >= 3:
         return [part.strip() for part in raw.split(";") if part.strip()]
@@ -386,17 +387,17 @@ def _text(question: Question, raw: str, answers: dict[str, Any], context: Contex
 def _convention(question: Question, raw: str, answers: dict[str, Any], context: Context) -> str:
     if not question.choices:
         raise AnswerError("aucune convention dans le dossier des conventions : ajoutez-y le fichier de la convention")
-    folded = _fold(raw)
+    folded = fold(raw)
     if folded.isdigit() and len(folded) <= 3:
         chosen = _choice_index(question, raw)
         assert chosen is not None
         return chosen.value
     digits = re.sub(r"\D", "", raw)
-    candidates = [c for c in context.conventions if _fold(c.id) == folded]
+    candidates = [c for c in context.conventions if fold(c.id) == folded]
     if not candidates and len(digits) in (9, 14) and len(digits) >= len(raw.replace(" ", "")) - 1:
         candidates = [c for c in context.conventions if c.processor.siret and c.processor.siret.startswith(digits)]
     if not candidates:
-        candidates = [c for c in context.conventions if folded in _fold(
+        candidates = [c for c in context.conventions if folded in fold(
             " ".join(filter(None, (c.id, c.processor.name, c.processor.short_name))))]
     if len(candidates) == 1:
         return candidates[0].id
@@ -409,7 +410,7 @@ def _convention(question: Question, raw: str, answers: dict[str, Any], context: 
 
 def parse_count(raw: str) -> dict[str, Any] | None:
     """« 40 », « 40 à 50 », « entre 40 et 50 », « environ 40 », « ~40 », « 1 200 » or « inconnu » (None)."""
-    folded = _fold(raw).replace("\u202f", " ")
+    folded = fold(raw).replace("\u202f", " ")
     if folded in _NOT_YET_WORDS:
         return None
     folded = re.sub(r"(?<=\d)[ .](?=\d{3}\b)", "", folded)
