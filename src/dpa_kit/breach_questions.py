@@ -27,7 +27,7 @@ from dpa_kit.exceptions import UsageError
 from dpa_kit.model import SENSITIVE_LABELS, Convention, SensitiveData
 
 __all__ = [
-    "NOT_YET", "QUESTIONS", "AnswerError", "Choice", "Context", "Declaration", "Question", "count_text", "fold",
+    "NOT_YET", "QUESTIONS", "QUESTIONS_BY_KEY", "AnswerError", "answer_text", "Choice", "Context", "Declaration", "Question", "count_text", "fold",
     "deadline", "items", "next_question", "parse_count", "to_declaration", "validate",
 ]
 
@@ -269,7 +269,8 @@ QUESTIONS: tuple[Question, ...] = (
     Question("contact", "Qui le Département peut-il joindre (nom, téléphone, courriel) ?", "", "text",
              dynamic=_contact_question),
 )
-_BY_KEY = {q.key: q for q in QUESTIONS}
+QUESTIONS_BY_KEY = {q.key: q for q in QUESTIONS}
+_BY_KEY = QUESTIONS_BY_KEY
 
 
 def question(key: str, answers: dict[str, Any], context: Context) -> Question:
@@ -485,11 +486,13 @@ def to_declaration(answers: dict[str, Any], context: Context) -> Declaration:
     missing = next_question(answers, context)
     if missing is not None:
         raise AnswerError(f"questionnaire incomplet : « {missing.label} » n'a pas de réponse")
-    details: dict[str, Any] = {k: answers[k] for k in _DETAIL_KEYS if k in answers and answers[k] is not None}
+    applies = {q.key for q in QUESTIONS if q.when is None or q.when(answers)}
+    details: dict[str, Any] = {k: answers[k] for k in _DETAIL_KEYS
+                               if k in answers and answers[k] is not None and k in applies}
     details["ongoing"] = answers.get("over") == "ongoing"
     if answers.get("over") is None:
         details["ongoing_unknown"] = True
-    details["pending"] = [q.key for q in QUESTIONS if q.key in answers and answers[q.key] is None]
+    details["pending"] = [q.key for q in QUESTIONS if q.key in answers and answers[q.key] is None and q.key in applies]
     return Declaration(convention_id=answers["convention"], aware_at=datetime.fromisoformat(answers["aware_at"]),
                        details=details)
 
@@ -554,3 +557,19 @@ def items(details: dict[str, Any]) -> list[tuple[str, str]]:
         elif key == "ended_at" and details.get("ongoing_unknown"):
             lines.append((label, f"{NOT_YET} (sera précisé dans une notification complémentaire)"))
     return lines
+
+
+def answer_text(key: str, value: Any, context: Context) -> str:
+    """One stored answer in French, for a summary (« je ne sais pas encore » said as such)."""
+    if value is None:
+        return NOT_YET
+    if key == "aware_at":
+        return frenchtime.french_instant(datetime.fromisoformat(value))
+    if key == "convention":
+        convention = next((c for c in context.conventions if c.id == value), None)
+        name = convention.processor.display_name if convention else None
+        return f"{name} : {value}" if name else str(value)
+    if key == "over":
+        return _label(OVER_CHOICES, value)
+    show = next((s for k, _, s in _ITEMS if k == key), str)
+    return show(value)
