@@ -115,3 +115,72 @@ def review(answers: dict[str, Any], context: bq.Context, save: Callable[[dict[st
             ask(answers, context, save)
             continue
         click.secho("  Réponse non retenue : tapez o, n ou un numéro de la liste.", fg="red", err=True)
+
+
+# --- the flows of `breach declare` and `breach receive --eml` in a terminal --------------------------------
+
+
+def answers_from_options(options: dict[str, Any], convention_id: str | None, aware_at: datetime | None,
+                         context: bq.Context) -> dict[str, Any]:
+    """Answers already given as options (they are not asked again); each is checked like a typed one."""
+    answers: dict[str, Any] = {}
+    if aware_at is not None:
+        answers["aware_at"] = aware_at.isoformat()
+    if convention_id:
+        answers["convention"] = bq.validate(bq.question("convention", answers, context), convention_id,
+                                            answers=answers, context=context)
+    if options.get("ongoing"):
+        answers["over"] = "ongoing"
+    elif options.get("ended_at"):
+        answers["over"] = "over"
+    texts = {"started_at": options.get("started_at"), "ended_at": options.get("ended_at"),
+             "natures": ",".join(options.get("natures") or ()) or None, "description": options.get("description"),
+             "discovery": options.get("discovery"), "cause": options.get("cause"),
+             "data_categories": options.get("data_categories"), "people_categories": options.get("people_categories"),
+             "consequences": options.get("consequences"), "measures_before": options.get("measures_before"),
+             "measures": options.get("measures"), "contact": options.get("contact"),
+             "people": None if options.get("people") is None else str(options["people"]),
+             "records": None if options.get("records") is None else str(options["records"])}
+    if options.get("vulnerable"):
+        answers["vulnerable"] = ["vulnerable"]
+    for key, text in texts.items():
+        if text:
+            question = bq.question(key, answers, context)
+            try:
+                answers[key] = bq.validate(question, text, answers=answers, context=context)
+            except bq.AnswerError as exc:
+                raise bq.AnswerError(f"{question.label} {exc}") from exc
+    return answers
+
+
+def next_step(breach_id: str, deadline: datetime, now: datetime) -> str:
+    """The command to run next, runnable exactly as shown (with the delay reason once the deadline is past)."""
+    command = f"dpa-kit breach notify {breach_id} --eml notification.eml"
+    if now > deadline:
+        command += ' --delay-reason "déclaration tardive, motifs à préciser"'
+    return command
+
+
+def print_declared(breach: Any, address: str | None, now: datetime) -> None:
+    """What a structure needs once the breach is recorded: its reference, the deadline, what is missing, what next."""
+    from dpa_kit.breach_notice import normalise_details
+
+    click.echo(f"Violation enregistrée : {breach.id}")
+    click.secho(f"À notifier au Département avant le {frenchtime.french_instant(breach.notify_deadline)} (heure de Paris) "
+                f"({frenchtime.until(breach.notify_deadline, now)}).", bold=True)
+    click.echo(f"Adresse : {address or 'non renseignée dans la convention'}")
+    pending = normalise_details(breach.details).get("pending") or []
+    if pending:
+        labels = " ; ".join(bq.ITEM_LABELS.get(key, key) for key in pending)
+        click.echo(f"À compléter dès que vous le saurez (notification complémentaire, art. 33(4) RGPD) : {labels}")
+    if now > breach.notify_deadline:
+        click.echo("L'échéance est dépassée : écrivez les vrais motifs du retard dans --delay-reason.")
+    click.echo(f"Étape suivante : {next_step(breach.id, breach.notify_deadline, now)}")
+
+
+def print_items(details: dict[str, Any]) -> None:
+    """Every item of a notification, one per line (« je ne sais pas encore » said as such)."""
+    from dpa_kit.breach_notice import normalise_details
+
+    for label, value in bq.items(normalise_details(details)):
+        click.echo(f"  - {label} : {value}")
