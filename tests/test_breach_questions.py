@@ -158,3 +158,14 @@ def test_deadline_uses_the_conventions_delay_across_dst(context: Context) -> Non
     due = bq.deadline(answers, context)
     assert due is not None and due - datetime.fromisoformat(answers["aware_at"]) == timedelta(hours=24)
     assert due.astimezone(PARIS).hour == 17
+
+
+def test_a_notification_lists_every_item_even_those_never_given() -> None:
+    shown = dict(bq.items({"description": "clé perdue", "ongoing": True}, absent="non renseigné"))
+    assert shown["Description"] == "clé perdue" and shown["Fin de la violation"] == "en cours"
+    assert shown["Début de la violation"] == "non renseigné"
+    assert shown["Nombre approximatif de personnes"] == "non renseigné"
+    assert shown["Information des personnes concernées"] == "à décider avec le Département"
+    assert shown["Autres autorités ou organismes informés"] == "aucun"
+    assert "Date et moyen de l'information" not in shown
+    assert "Début de la violation" not in dict(bq.items({"description": "clé perdue"}))

@@ -27,6 +27,7 @@ class Terminal:
         self.tmux = require_program("tmux")
         self.socket = f"dpa-kit-test-{uuid.uuid4().hex[:12]}"
         self.log = cwd / f"{self.socket}.status"
+        self._seen: dict[str, int] = {}
         command = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "dpa_kit", *args])
         script = f"{command}; echo $? > {shlex.quote(str(self.log))}; sleep 600"
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("DPA_KIT_") or k == "DPA_KIT_REQUIRE_INTEROP"}
@@ -61,10 +62,12 @@ class Terminal:
             self._run("send-keys", "-t", "t", "-l", line)
         self._run("send-keys", "-t", "t", "Enter")
 
-    def answer(self, prompt_count: int, line: str, prompt: str = "Réponse >") -> None:
-        """Wait for the ``prompt_count``-th prompt, then type ``line``."""
-        self.wait_for(prompt, prompt_count)
+    def reply(self, line: str, prompt: str = "Réponse >") -> str:
+        """Wait for the next occurrence of ``prompt`` (counted per prompt), type ``line``; return the screen."""
+        self._seen[prompt] = self._seen.get(prompt, 0) + 1
+        screen = self.wait_for(prompt, self._seen[prompt])
         self.type(line)
+        return screen
 
     def ctrl_c(self) -> None:
         self._run("send-keys", "-t", "t", "C-c")

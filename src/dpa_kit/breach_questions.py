@@ -542,20 +542,28 @@ _ITEMS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
 ITEM_LABELS = {key: label for key, label, _ in _ITEMS}
 
 
-def items(details: dict[str, Any]) -> list[tuple[str, str]]:
-    """Every item of a declaration as (French label, French value): « je ne sais pas encore » shown as such."""
+_ABSENT = {"subjects_informed": "à décider avec le Département", "other_authorities": "aucun"}
+_CONDITIONAL = {"subjects_detail"}
+
+
+def items(details: dict[str, Any], *, absent: str | None = None) -> list[tuple[str, str]]:
+    """Every item of a declaration as (French label, French value): « je ne sais pas encore » shown as such.
+
+    With ``absent`` (« non renseigné »), an item that was never given is listed with that text, so that a
+    notification shows every Art. 33(3) item; without it, only the items given are listed.
+    """
     pending = set(details.get("pending", []))
+    later = f"{NOT_YET} (sera précisé dans une notification complémentaire)"
     lines: list[tuple[str, str]] = []
     for key, label, show in _ITEMS:
         if key == "ended_at" and details.get("ongoing"):
             lines.append((label, "en cours"))
-            continue
-        if key in pending:
-            lines.append((label, f"{NOT_YET} (sera précisé dans une notification complémentaire)"))
+        elif key in pending or (key == "ended_at" and details.get("ongoing_unknown")):
+            lines.append((label, later))
         elif key in details and details[key] not in (None, ""):
             lines.append((label, show(details[key])))
-        elif key == "ended_at" and details.get("ongoing_unknown"):
-            lines.append((label, f"{NOT_YET} (sera précisé dans une notification complémentaire)"))
+        elif absent is not None and key not in _CONDITIONAL:
+            lines.append((label, _ABSENT.get(key, absent)))
     return lines
 
 
