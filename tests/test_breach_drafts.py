@@ -64,3 +64,31 @@ def test_drafts_do_not_touch_the_event_chain(store: DraftStore) -> None:
     store.create("a", now=NOW, answers={"description": "x"})
     assert store.ledger.events() == []
     assert store.ledger.verify().ok
+
+
+def test_confirming_records_the_declaration_and_deletes_the_draft_together(store: DraftStore) -> None:
+    from conftest import ADIL
+
+    from dpa_kit import breach as breaches
+    from dpa_kit import breach_questions as bq
+    from dpa_kit.breach_drafts import confirm
+    from dpa_kit.loader import load_convention
+
+    context = bq.Context(now=NOW, conventions=(load_convention(ADIL).convention,))
+    draft = store.create("a", now=NOW)
+    answers: dict = {}
+    with pytest.raises(bq.AnswerError, match="questionnaire incomplet"):
+        confirm(store, draft.id, answers, context)
+    assert store.ledger.events() == [] and store.latest("a") is not None
+    for text in ["aujourd'hui 18h", "1", "oui", "aujourd'hui 20h", "aujourd'hui 17h", "appel", "1", "1", "1",
+                 "liste envoyée au mauvais destinataire", "", "", "40", "", "40", "3", "aucune", "atteinte à la vie privée",
+                 "suppression demandée", "2", "lundi par courrier", "", "M. Martin"]:
+        question = bq.next_question(answers, context)
+        assert question is not None
+        answers[question.key] = bq.validate(question, text, answers=answers, context=context)
+    assert bq.next_question(answers, context) is None
+    breach = confirm(store, draft.id, answers, context)
+    assert breach.id == "V-2026-343097333-0001"
+    assert breach.details["ongoing"] is False and breach.details["pending"] == []
+    assert store.latest("a") is None
+    assert breaches.get(store.ledger, breach.id).aware_at == datetime(2026, 11, 28, 17, 0, tzinfo=timezone.utc)

@@ -134,3 +134,24 @@ def test_hostile_messages_are_refused_in_french(tmp_path: Path) -> None:
         read_eml(bytes(bad), CONVENTIONS, now=NOW)
     with pytest.raises(NoticeError, match="impossible de lire"):
         read_eml_file(tmp_path / "absent.eml", CONVENTIONS, now=NOW)
+
+
+def test_recording_keeps_the_structures_reference_and_starts_the_72_hours(tmp_path: Path) -> None:
+    from dpa_kit.breach_inbox import record
+
+    breach, _ = declared(tmp_path)
+    incoming = read_eml(draft_eml(breach), CONVENTIONS, now=NOW)
+    received_at = datetime(2026, 11, 29, 7, 30, tzinfo=timezone.utc)
+    recorded = record(Ledger(tmp_path / "departement.sqlite"), incoming, CONTEXT, received_at=received_at)
+    assert recorded.side == "departement" and recorded.structure_reference == breach.id
+    assert recorded.cnil_deadline == datetime(2026, 12, 2, 7, 30, tzinfo=timezone.utc)
+    assert recorded.aware_at == breach.aware_at and recorded.notify_deadline == breach.notify_deadline
+    assert recorded.details == breach.details
+
+
+def test_a_script_records_missing_items_as_pending_but_not_the_required_ones() -> None:
+    from dpa_kit.breach_inbox import complete_without_asking
+
+    incoming = read_eml(hand_written("Convention 2026-DPID-CCAS-BETHUNE-1.2 : un ordinateur volé."), CONVENTIONS, now=NOW)
+    assert complete_without_asking(incoming, CONTEXT) == ["aware_at", "description", "contact"]
+    assert incoming.answers["natures"] is None and incoming.answers["over"] is None

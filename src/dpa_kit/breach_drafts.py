@@ -25,7 +25,7 @@ from typing import Any
 from dpa_kit.exceptions import LedgerError, UsageError
 from dpa_kit.ledger import Ledger
 
-__all__ = ["Draft", "DraftStore"]
+__all__ = ["Draft", "DraftStore", "confirm"]
 
 DRAFTS_VERSION = 1
 _SCHEMA = [
@@ -176,3 +176,24 @@ class _transaction:
 
     def __exit__(self, kind: object, *_: object) -> None:
         self.conn.execute("ROLLBACK" if kind is not None else "COMMIT")
+
+
+def confirm(store: DraftStore, draft_id: int, answers: dict[str, Any], context: Any) -> Any:
+    """Record the declaration of a finished questionnaire and delete its draft, in one transaction.
+
+    Returns the recorded :class:`~dpa_kit.breach.Breach`; its reference carries the structure's code.
+    """
+    from dpa_kit import breach as breaches
+    from dpa_kit import breach_questions as bq
+    from dpa_kit.breach_ids import structure_code
+
+    declaration = bq.to_declaration(answers, context)
+    convention = context.convention(answers)
+    if convention is None:
+        raise UsageError(f"la convention « {declaration.convention_id} » n'est plus dans le dossier des conventions")
+    return breaches.declare(
+        store.ledger, convention_id=convention.id, structure=convention.processor.display_name,
+        delay_hours=convention.notifications.breach_delay_hours, aware_at=declaration.aware_at,
+        details=declaration.details, code=structure_code(convention.processor.siret, convention.processor.short_name),
+        then=lambda conn: store.discard(draft_id, conn),
+    )

@@ -28,7 +28,7 @@ from dpa_kit.breach_ids import REFERENCE_PATTERN
 from dpa_kit.breach_notice import MAX_NOTICE_BYTES, BreachNotice, NoticeError, parse_notice
 from dpa_kit.model import Convention
 
-__all__ = ["MAX_EML_BYTES", "MAX_PARTS", "Incoming", "read_eml", "read_eml_file"]
+__all__ = ["MAX_EML_BYTES", "MAX_PARTS", "Incoming", "complete_without_asking", "read_eml", "read_eml_file", "record"]
 
 MAX_EML_BYTES = 30 * 1024 * 1024
 MAX_PARTS = 100
@@ -243,3 +243,47 @@ def _find_convention(text: str, conventions: Sequence[Convention]) -> Convention
     digits = {re.sub(r"\D", "", m) for m in re.findall(r"\b\d[\d ]{12,18}\d\b", text)}
     by_siret = [c for c in conventions if c.processor.siret and c.processor.siret in digits]
     return by_siret[0] if len(by_siret) == 1 else None
+
+
+def complete_without_asking(incoming: Incoming, context: bq.Context) -> list[str]:
+    """Record every missing item as « je ne sais pas encore »; return the required ones that cannot be.
+
+    For a message read without anyone to ask (a script): the optional items stay pending, and the
+    caller reports the required ones (the convention, the awareness instant, the description, a contact).
+    """
+    required = []
+    for key in incoming.missing(context):
+        if bq.QUESTIONS_BY_KEY[key].allow_not_yet:
+            incoming.answers[key] = None
+        else:
+            required.append(key)
+    return required
+
+
+def record(ledger: Any, incoming: Incoming, context: bq.Context, *, received_at: datetime) -> Any:
+    """Record the received notification (the Département's 72-hour clock starts at ``received_at``).
+
+    The breach keeps the structure's reference (its id, when that reference is unique across structures),
+    every item, and where the message came from. Returns the recorded :class:`~dpa_kit.breach.Breach`.
+    """
+    from dpa_kit import breach as breaches
+    from dpa_kit.breach_ids import structure_code
+
+    declaration = bq.to_declaration(incoming.answers, context)
+    convention = context.convention(incoming.answers)
+    if convention is None:
+        raise NoticeError(f"la convention « {declaration.convention_id} » n'est pas dans le dossier des conventions")
+    details = dict(declaration.details)
+    if incoming.delay_reason:
+        details["delay_reason"] = incoming.delay_reason
+    source = {k: v for k, v in (("file", Path(incoming.source).name), ("message_id", incoming.message_id),
+                                ("sender", incoming.sender),
+                                ("sent_at", incoming.sent_at.isoformat() if incoming.sent_at else None),
+                                ("attachment", incoming.notice is not None)) if v is not None}
+    return breaches.receive(
+        ledger, convention_id=convention.id, structure=convention.processor.display_name,
+        delay_hours=convention.notifications.breach_delay_hours, aware_at=declaration.aware_at,
+        received_at=received_at, details=details,
+        code=structure_code(convention.processor.siret, convention.processor.short_name),
+        structure_reference=incoming.structure_reference, source=source,
+    )
