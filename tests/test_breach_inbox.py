@@ -155,3 +155,28 @@ def test_a_script_records_missing_items_as_pending_but_not_the_required_ones() -
     incoming = read_eml(hand_written("Convention 2026-DPID-CCAS-BETHUNE-1.2 : un ordinateur volé."), CONVENTIONS, now=NOW)
     assert complete_without_asking(incoming, CONTEXT) == ["aware_at", "description", "contact"]
     assert incoming.answers["natures"] is None and incoming.answers["over"] is None
+
+
+def test_a_complementary_notification_completes_the_breach_already_received(tmp_path: Path) -> None:
+    from dpa_kit.breach_inbox import record
+
+    breach, _ = declared(tmp_path)
+    departement = Ledger(tmp_path / "departement.sqlite")
+    first = record(departement, read_eml(draft_eml(breach), CONVENTIONS, now=NOW), CONTEXT, received_at=NOW)
+    assert first.details["pending"] == ["measures_before"]
+    # The structure learns what was in place and completes its declaration (Art. 33(4)).
+    answers = bq.reopen(breach.convention, breach.aware_at, breach.details)
+    question = bq.next_question(answers, CONTEXT)
+    assert question is not None and question.key == "measures_before"
+    answers["measures_before"] = bq.validate(question, "mot de passe sur le fichier", answers=answers, context=CONTEXT)
+    assert bq.next_question(answers, CONTEXT) is None
+    structure_ledger = Ledger(tmp_path / "structure.sqlite")
+    completed = breaches.record_completion(structure_ledger, breach, bq.to_declaration(answers, CONTEXT).details)
+    assert completed.details["pending"] == [] and completed.details["measures_before"] == "mot de passe sur le fichier"
+    message = build_notification(completed, to="dpo@pasdecalais.fr", sender="rgpd@adil.example", now=NOW)
+    attach_notice(message, notice_json(notice_from_breach(completed, siret="34309733300078", prepared_at=NOW,
+                                                          complementary=True)), breach.id)
+    again = record(departement, read_eml(bytes(message), CONVENTIONS, now=NOW), CONTEXT, received_at=NOW)
+    assert again.id == first.id
+    assert again.details["measures_before"] == "mot de passe sur le fichier" and again.details["pending"] == []
+    assert [e.kind for e in again.timeline] == ["breach.received", "breach.completed"]

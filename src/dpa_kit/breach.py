@@ -188,6 +188,8 @@ def _apply(breach: Breach, event: Event) -> None:
         breach.severity = data
     elif event.kind == "breach.closed":
         breach.closed = data
+    elif event.kind == "breach.completed":
+        breach.details = {**breach.details, **data["details"]}
 
 
 def all_breaches(ledger: Ledger) -> dict[str, Breach]:
@@ -335,6 +337,16 @@ def record_subjects(ledger: Ledger, breach: Breach, *, decision: str, date: str 
     if decision == "not_informed" and ground not in ART34_GROUNDS:
         raise UsageError(f"sans information des personnes, donnez le motif (--ground) : {', '.join(ART34_GROUNDS)}")
     ledger.append("breach.subjects", breach.id, {"decision": decision, "date": date, "channel": channel, "ground": ground})
+
+
+def record_completion(ledger: Ledger, breach: Breach, details: dict[str, Any],
+                      source: dict[str, Any] | None = None) -> Breach:
+    """Record items learnt after the first notification (GDPR Art. 33(4)): they replace the earlier ones."""
+    payload: dict[str, Any] = {"details": details}
+    if source:
+        payload["source"] = source
+    ledger.append("breach.completed", breach.id, payload)
+    return get(ledger, breach.id)
 
 
 def close(ledger: Ledger, breach: Breach, reason: str | None) -> None:

@@ -280,6 +280,13 @@ def record(ledger: Any, incoming: Incoming, context: bq.Context, *, received_at:
                                 ("sender", incoming.sender),
                                 ("sent_at", incoming.sent_at.isoformat() if incoming.sent_at else None),
                                 ("attachment", incoming.notice is not None)) if v is not None}
+    notice = incoming.notice
+    if notice is not None and notice.type == "complementary" and incoming.structure_reference:
+        known = breaches.all_breaches(ledger).get(incoming.structure_reference) or next(
+            (b for b in breaches.all_breaches(ledger).values() if b.structure_reference == incoming.structure_reference),
+            None)
+        if known is not None:
+            return breaches.record_completion(ledger, known, details, source)
     return breaches.receive(
         ledger, convention_id=convention.id, structure=convention.processor.display_name,
         delay_hours=convention.notifications.breach_delay_hours, aware_at=declaration.aware_at,

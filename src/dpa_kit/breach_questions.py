@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from dpa_kit import frenchtime
@@ -28,7 +28,7 @@ from dpa_kit.model import SENSITIVE_LABELS, Convention, SensitiveData
 
 __all__ = [
     "NOT_YET", "QUESTIONS", "QUESTIONS_BY_KEY", "AnswerError", "answer_text", "Choice", "Context", "Declaration", "Question", "count_text", "fold",
-    "deadline", "items", "next_question", "parse_count", "to_declaration", "validate",
+    "deadline", "items", "next_question", "parse_count", "reopen", "to_declaration", "validate",
 ]
 
 #: What a person types (or clicks) when an item is not known yet.
@@ -495,6 +495,21 @@ def to_declaration(answers: dict[str, Any], context: Context) -> Declaration:
     details["pending"] = [q.key for q in QUESTIONS if q.key in answers and answers[q.key] is None and q.key in applies]
     return Declaration(convention_id=answers["convention"], aware_at=datetime.fromisoformat(answers["aware_at"]),
                        details=details)
+
+
+def reopen(convention_id: str, aware_at: datetime, details: dict[str, Any]) -> dict[str, Any]:
+    """The answers of a recorded declaration, without the « je ne sais pas encore » ones (to be asked now)."""
+    from dpa_kit.breach_notice import normalise_details
+
+    details = normalise_details(details)
+    answers: dict[str, Any] = {"aware_at": aware_at.astimezone(timezone.utc).isoformat(), "convention": convention_id}
+    if not details.get("ongoing_unknown"):
+        answers["over"] = "ongoing" if details.get("ongoing") else "over"
+    pending = set(details.get("pending", []))
+    for key in _DETAIL_KEYS:
+        if key in details and key not in pending:
+            answers[key] = details[key]
+    return answers
 
 
 def count_text(value: Any) -> str:
