@@ -110,8 +110,8 @@ def test_eml_has_every_article_33_item(env: dict[str, str], tmp_path: Path) -> N
     assert CID in message["Subject"] and "V-2026-0001" in message["Subject"]
     assert message["Message-ID"] and message["Date"]
     body = message.get_content()
-    for item in ("Type de notification : initiale", "Début de la violation : 27 mars 2026 à 16 h 00",
-                 "Prise de connaissance par l'organisme : 28 mars 2026 à 10 h 00", "appel du destinataire",
+    for item in ("Type de notification : initiale", "Début de la violation : vendredi 27 mars 2026 à 16 h 00",
+                 "Prise de connaissance par l'organisme : samedi 28 mars 2026 à 10 h 00", "appel du destinataire",
                  "perte de confidentialité", "erreur d'adresse", "Catégories de données : noms, adresses",
                  "Nombre approximatif d'enregistrements : 40", "Nombre approximatif de personnes : 40",
                  "Conséquences probables", "atteinte à la vie privée", "chiffrement des échanges",

@@ -40,9 +40,14 @@ def _value(details: dict[str, Any], key: str, default: str = "non renseigné") -
 
 def notification_body(breach: Breach, *, complementary: bool, delay_reason: str | None, now: datetime) -> str:
     """The French text of a notification: every item of GDPR Art. 33(3) and of the CNIL form."""
-    d = breach.details
-    natures = [NATURES.get(n, n) for n in d.get("natures", [])]
+    from dpa_kit import breach_questions, frenchtime
+    from dpa_kit.breach_notice import normalise_details
+
+    d = normalise_details(breach.details)
     late = now > breach.notify_deadline and not complementary
+    items = breach_questions.items(d, absent="non renseigné")
+    contact = next((value for label, value in items if label == breach_questions.ITEM_LABELS["contact"]), "non renseigné")
+    pending = [breach_questions.ITEM_LABELS.get(key, key) for key in d.get("pending", [])]
     lines = [
         "Madame, Monsieur le Délégué à la protection des données,",
         "",
@@ -55,44 +60,27 @@ def notification_body(breach: Breach, *, complementary: bool, delay_reason: str 
         f"Référence de la violation : {breach.id}",
         f"Convention : {breach.convention}",
         f"Organisme : {breach.structure or 'non renseigné'}",
-        f"Contact (délégué ou personne à joindre) : {_value(d, 'contact')}",
+        f"Contact (délégué ou personne à joindre) : {contact}",
         "",
-        "1. Chronologie",
-        f"- Début de la violation : {_when(d.get('started_at'))}",
-        f"- Fin de la violation : {'en cours' if d.get('ongoing') else _when(d.get('ended_at'))}",
-        f"- Prise de connaissance par l'organisme : {_when(breach.aware_at.isoformat())}",
-        f"- Circonstances de la découverte : {_value(d, 'discovery')}",
-        f"- Échéance contractuelle de notification : {_when(breach.notify_deadline.isoformat())}",
+        "1. Prise de connaissance et échéance (heure de Paris)",
+        f"- Prise de connaissance par l'organisme : {frenchtime.french_instant(breach.aware_at)}",
+        f"- Échéance contractuelle de notification : {frenchtime.french_instant(breach.notify_deadline)}",
     ]
     if late:
         lines.append(f"- Motifs du retard de notification : {delay_reason}")
+    lines += ["", "2. La violation (article 33(3) RGPD)"]
+    lines += [f"- {label} : {value}" for label, value in items]
+    if pending:
+        lines += ["", "Éléments encore inconnus, précisés dès que possible par une notification complémentaire "
+                      f"(art. 33(4) RGPD) : {' ; '.join(pending)}."]
     lines += [
-        "",
-        "2. Nature de la violation",
-        f"- {('; '.join(natures)) or 'non renseignée'}",
-        f"- Description : {_value(d, 'description')}",
-        f"- Origine et cause : {_value(d, 'cause')}",
-        "",
-        "3. Données et personnes concernées",
-        f"- Catégories de données : {_value(d, 'data_categories')}",
-        f"- Nombre approximatif d'enregistrements : {_value(d, 'records')}",
-        f"- Catégories de personnes : {_value(d, 'people_categories')}",
-        f"- Nombre approximatif de personnes : {_value(d, 'people')}",
-        f"- Mineurs ou personnes vulnérables concernés : {'oui' if d.get('vulnerable') else 'non signalé'}",
-        "",
-        "4. Conséquences probables",
-        f"- {_value(d, 'consequences')}",
-        "",
-        "5. Mesures",
-        f"- Mesures de sécurité en place avant la violation : {_value(d, 'measures_before')}",
-        f"- Mesures prises ou envisagées pour remédier à la violation et en limiter les effets : {_value(d, 'measures')}",
-        f"- Information des personnes concernées : {_value(d, 'subjects_information', 'à décider par le Département')}",
-        f"- Autres autorités ou organismes informés : {_value(d, 'other_authorities', 'aucun')}",
         "",
         "Nous restons à votre disposition pour toute information utile à votre éventuelle notification à la CNIL.",
         "",
         "-- ",
         "Message préparé avec dpa-kit. Ne joignez jamais de données personnelles en clair : utilisez « dpa-kit exchange pack ».",
+        "Une copie lisible par machine (fichier .dpa-kit-breach.json) est jointe : le Département l'importe sans "
+        "ressaisie avec « dpa-kit breach receive --eml ».",
     ]
     return "\n".join(lines) + "\n"
 
