@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from conftest import ADIL, BETHUNE
 
 from dpa_kit import breach as breaches
@@ -180,3 +182,19 @@ def test_a_complementary_notification_completes_the_breach_already_received(tmp_
     assert again.id == first.id
     assert again.details["measures_before"] == "mot de passe sur le fichier" and again.details["pending"] == []
     assert [e.kind for e in again.timeline] == ["breach.received", "breach.completed"]
+
+
+@given(st.binary(max_size=2000))
+@settings(max_examples=150)
+def test_any_bytes_are_read_or_refused_in_french(raw: bytes) -> None:
+    try:
+        read_eml(raw, CONVENTIONS, now=NOW)
+    except NoticeError as exc:
+        assert str(exc)
+
+
+@given(st.text(max_size=400))
+@settings(max_examples=150)
+def test_any_hand_written_text_is_read_without_crashing(body: str) -> None:
+    incoming = read_eml(hand_written(body), CONVENTIONS, now=NOW)
+    assert incoming.notice is None and isinstance(incoming.missing(CONTEXT), list)

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from conftest import ADIL, BETHUNE
 
 from dpa_kit import breach_questions as bq
@@ -169,3 +171,14 @@ def test_a_notification_lists_every_item_even_those_never_given() -> None:
     assert shown["Autres autorités ou organismes informés"] == "aucun"
     assert "Date et moyen de l'information" not in shown
     assert "Début de la violation" not in dict(bq.items({"description": "clé perdue"}))
+
+
+@given(text=st.text(max_size=40), key=st.sampled_from([q.key for q in bq.QUESTIONS]))
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=300)
+def test_any_answer_is_accepted_or_refused_in_french(context: Context, text: str, key: str) -> None:
+    answers = {"aware_at": datetime(2026, 11, 28, 17, 0, tzinfo=timezone.utc).isoformat(),
+               "convention": "2026-FSL-ADIL-NUMERO-VERT"}
+    try:
+        bq.validate(bq.question(key, answers, context), text, answers=answers, context=context)
+    except AnswerError as exc:
+        assert str(exc)

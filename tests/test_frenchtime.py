@@ -136,3 +136,13 @@ def test_time_left_and_late() -> None:
 def test_what_we_show_reads_back_to_the_same_minute(instant: datetime) -> None:
     instant = instant.replace(second=0, microsecond=0)
     assert parse(french_instant(instant), now=instant + timedelta(days=1)) == instant
+
+
+@given(st.text(max_size=60))
+def test_any_text_is_an_instant_or_a_french_error(text: str) -> None:
+    try:
+        value = parse(text, now=NOW)
+    except InstantError as exc:
+        assert str(exc).startswith("date et heure")
+    else:
+        assert value.tzinfo is not None and value <= NOW + timedelta(minutes=1)
