@@ -64,6 +64,8 @@ def test_html_is_standalone_a4_with_escaped_values() -> None:
     lettered = '<li class="lettered">a) traiter les données <strong>uniquement pour la ou les seule(s) finalité(s)</strong>'
     assert lettered in page
     assert "li.lettered { list-style: none;" in page  # the letter is the marker: no bullet before « a) »
+    item = page[page.index("d) veiller à ce que les") :]
+    assert item.index("<ul>") < item.index("</li>")  # the sub-list belongs to item d), indented under it
     assert "d&#x27;" not in page or "d'" in page
 
 

@@ -129,29 +129,30 @@ def _html_runs(runs: tuple[Run, ...]) -> str:
 
 
 def html_body(blocks: list[Block]) -> str:
-    """The blocks as an HTML fragment (nested lists for nested items)."""
+    """The blocks as an HTML fragment (a nested list sits inside the item it belongs to)."""
     out: list[str] = []
     depth = 0
     for block in blocks:
         target = block.level if block.kind == "item" else 0
-        while depth < target:
-            out.append("<ul>")
-            depth += 1
         while depth > target:
-            out.append("</ul>")
+            out.append("</li>\n</ul>")
             depth -= 1
         content = _html_runs(block.runs)
-        if block.kind == "heading":
+        if block.kind == "item":
+            if depth == target:
+                out.append("</li>")
+            while depth < target:
+                out.append("<ul>")
+                depth += 1
+            lettered = ' class="lettered"' if _LETTERED.match(block.text) else ""
+            out.append(f"<li{lettered}>{content}")
+        elif block.kind == "heading":
             out.append(f"<h{block.level}>{content}</h{block.level}>")
-        elif block.kind == "item" and _LETTERED.match(block.text):
-            out.append(f'<li class="lettered">{content}</li>')
-        elif block.kind == "item":
-            out.append(f"<li>{content}</li>")
         elif _is_clause_title(block):
             out.append(f'<p class="clause-title">{content}</p>')
         else:
             out.append(f"<p>{content}</p>")
-    out.extend("</ul>" for _ in range(depth))
+    out.extend("</li>\n</ul>" for _ in range(depth))
     return "\n".join(out)
 
 
