@@ -129,6 +129,8 @@ def test_docx_looks_official_french_justified_sober_with_page_numbers() -> None:
     lettered = [p for p in paragraphs if re.match(r"[a-z]\) ", p.text) and p.style.name != "Normal"]
     assert lettered and {p.style.name for p in lettered} == {"Clause"}  # a hanging letter, no bullet
     assert document.styles["Clause"].paragraph_format.first_line_indent < 0
+    numbering = archive.read("word/numbering.xml").decode()
+    assert re.search(r'<w:pStyle w:val="ListBullet2"/><w:lvlText w:val="–"/>', numbering)  # a dash one level down
 
 
 def test_odt_looks_official_french_justified_with_page_numbers() -> None:

@@ -166,7 +166,22 @@ def reference_docx() -> bytes:
     props.revision = 1
     buffer = io.BytesIO()
     document.save(buffer)
-    return normalise_zip(buffer.getvalue(), patches={"word/fontTable.xml": _declare_fonts})
+    return normalise_zip(
+        buffer.getvalue(), patches={"word/fontTable.xml": _declare_fonts, "word/numbering.xml": _dash_second_level}
+    )
+
+
+def _dash_second_level(xml: bytes) -> bytes:
+    """« List Bullet 2 » gets a dash instead of a second bullet, as in the ODT and the PDF."""
+    import re
+
+    def dash(match: re.Match[bytes]) -> bytes:
+        level = match.group(0).replace('<w:lvlText w:val="\uf0b7"/>'.encode(), '<w:lvlText w:val="–"/>'.encode())
+        font = f'w:ascii="{_BODY_FONT}" w:hAnsi="{_BODY_FONT}"'.encode()
+        return level.replace(b'w:ascii="Symbol" w:hAnsi="Symbol"', font)
+
+    level = rb'<w:lvl w:ilvl="0">(?:(?!</w:lvl>).)*<w:pStyle w:val="ListBullet2"/>.*?</w:lvl>'
+    return re.sub(level, dash, xml, flags=re.S)
 
 
 # Word on a machine without the Liberation fonts falls back to the metric-compatible font named here.
