@@ -186,6 +186,24 @@ def test_a_user_reference_lacking_a_style_is_refused_in_french(tmp_path: Path) -
         rendered(BETHUNE, "docx", templates=tmp_path)
 
 
+def test_an_unreadable_user_reference_is_refused_in_french(tmp_path: Path) -> None:
+    (tmp_path / "reference.odt").write_bytes(b"not a zip")
+    with pytest.raises(RenderError, match=r"reference\.odt : document OpenDocument illisible"):
+        rendered(BETHUNE, "odt", templates=tmp_path)
+
+
+def test_typst_source_hangs_lettered_items_on_their_letter_and_keeps_titles_with_text() -> None:
+    from dpa_kit.documents.writers import typst_source
+
+    result = render(load_convention(ADIL).convention)
+    source = typst_source(result.blocks, result.meta)
+    assert '#item(1, [#"a)"], [#"traiter les données "#strong(' in source
+    assert not re.search(r'\[•\], \[#"[a-z]\)', source)  # no bullet in front of a letter
+    assert '#block(sticky: true, above: 1.4em)[#"f) "#strong("Sous-traitance")]' in source
+    assert "#show heading: set block(above: 1.5em, below: 0.9em, sticky: true)" in source
+    assert 'counter(page).display("1 / 1", both: true)' in source
+
+
 def test_odt_is_valid_odf_with_mimetype_first_and_fixed_meta() -> None:
     data = rendered(ADIL, "odt")
     archive = zipfile.ZipFile(io.BytesIO(data))
