@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from dpa_kit.breach_drafts import DraftStore
 from dpa_kit.exceptions import UsageError
 from dpa_kit.ledger import Ledger
 
-NOW = datetime(2026, 11, 28, 22, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 22, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -23,8 +23,12 @@ def store(tmp_path: Path) -> DraftStore:
 def test_answers_survive_a_new_process(store: DraftStore) -> None:
     draft = store.create("secretaire", now=NOW)
     store.save(draft.id, {"aware_at": "2026-11-28T17:00:00+00:00"}, now=NOW + timedelta(minutes=1))
-    store.save(draft.id, {"aware_at": "2026-11-28T17:00:00+00:00", "description": "clé USB perdue"},
-               now=NOW + timedelta(minutes=2), convention="C1")
+    store.save(
+        draft.id,
+        {"aware_at": "2026-11-28T17:00:00+00:00", "description": "clé USB perdue"},
+        now=NOW + timedelta(minutes=2),
+        convention="C1",
+    )
     reopened = DraftStore(Ledger(store.ledger.path))
     latest = reopened.latest("secretaire")
     assert latest is not None and latest.id == draft.id
@@ -80,9 +84,31 @@ def test_confirming_records_the_declaration_and_deletes_the_draft_together(store
     with pytest.raises(bq.AnswerError, match="questionnaire incomplet"):
         confirm(store, draft.id, answers, context)
     assert store.ledger.events() == [] and store.latest("a") is not None
-    for text in ["aujourd'hui 18h", "1", "oui", "aujourd'hui 20h", "aujourd'hui 17h", "appel", "1", "1", "1",
-                 "liste envoyée au mauvais destinataire", "", "", "40", "", "40", "3", "aucune", "atteinte à la vie privée",
-                 "suppression demandée", "2", "lundi par courrier", "", "M. Martin"]:
+    for text in [
+        "aujourd'hui 18h",
+        "1",
+        "oui",
+        "aujourd'hui 20h",
+        "aujourd'hui 17h",
+        "appel",
+        "1",
+        "1",
+        "1",
+        "liste envoyée au mauvais destinataire",
+        "",
+        "",
+        "40",
+        "",
+        "40",
+        "3",
+        "aucune",
+        "atteinte à la vie privée",
+        "suppression demandée",
+        "2",
+        "lundi par courrier",
+        "",
+        "M. Martin",
+    ]:
         question = bq.next_question(answers, context)
         assert question is not None
         answers[question.key] = bq.validate(question, text, answers=answers, context=context)
@@ -91,4 +117,4 @@ def test_confirming_records_the_declaration_and_deletes_the_draft_together(store
     assert breach.id == "V-2026-343097333-0001"
     assert breach.details["ongoing"] is False and breach.details["pending"] == []
     assert store.latest("a") is None
-    assert breaches.get(store.ledger, breach.id).aware_at == datetime(2026, 11, 28, 17, 0, tzinfo=timezone.utc)
+    assert breaches.get(store.ledger, breach.id).aware_at == datetime(2026, 11, 28, 17, 0, tzinfo=UTC)

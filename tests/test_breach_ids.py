@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 
 from dpa_kit.breach_ids import REFERENCE_PATTERN, next_reference, reference, structure_code
@@ -31,8 +33,13 @@ def test_two_structures_never_share_a_reference() -> None:
 
 
 def test_sequence_continues_per_structure_and_year() -> None:
-    existing = ["V-2026-343097333-0001", "V-2026-343097333-0003", "V-2026-OTHER-0009", "V-2025-343097333-0012",
-                "V-2026-0042"]
+    existing = [
+        "V-2026-343097333-0001",
+        "V-2026-343097333-0003",
+        "V-2026-OTHER-0009",
+        "V-2025-343097333-0012",
+        "V-2026-0042",
+    ]
     assert next_reference(existing, 2026, "343097333") == "V-2026-343097333-0004"
     assert next_reference(existing, 2027, "343097333") == "V-2027-343097333-0001"
     assert REFERENCE_PATTERN.match(reference(2026, "ADIL", 12345))
@@ -44,30 +51,62 @@ def test_sequence_starts_at_one() -> None:
 
 
 def test_ledgers_number_per_structure_and_the_departement_keeps_the_structures_reference(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from dpa_kit import breach as breaches
     from dpa_kit.ledger import Ledger
 
-    aware = datetime(2026, 11, 28, 17, 0, tzinfo=timezone.utc)
+    aware = datetime(2026, 11, 28, 17, 0, tzinfo=UTC)
     adil, ccas = Ledger(tmp_path / "adil.sqlite"), Ledger(tmp_path / "ccas.sqlite")
-    first = breaches.declare(adil, convention_id="A", structure="ADIL", delay_hours=24, aware_at=aware, details={},
-                             code="343097333")
-    second = breaches.declare(adil, convention_id="A", structure="ADIL", delay_hours=24, aware_at=aware, details={},
-                              code="343097333")
-    other = breaches.declare(ccas, convention_id="B", structure="CCAS", delay_hours=24, aware_at=aware, details={},
-                             code="CCASBETHUNE")
-    assert (first.id, second.id, other.id) == ("V-2026-343097333-0001", "V-2026-343097333-0002", "V-2026-CCASBETHUNE-0001")
+    first = breaches.declare(
+        adil, convention_id="A", structure="ADIL", delay_hours=24, aware_at=aware, details={}, code="343097333"
+    )
+    second = breaches.declare(
+        adil, convention_id="A", structure="ADIL", delay_hours=24, aware_at=aware, details={}, code="343097333"
+    )
+    other = breaches.declare(
+        ccas, convention_id="B", structure="CCAS", delay_hours=24, aware_at=aware, details={}, code="CCASBETHUNE"
+    )
+    assert (first.id, second.id, other.id) == (
+        "V-2026-343097333-0001",
+        "V-2026-343097333-0002",
+        "V-2026-CCASBETHUNE-0001",
+    )
     departement = Ledger(tmp_path / "dep.sqlite")
     for breach in (first, other):
-        received = breaches.receive(departement, convention_id=breach.convention, structure=breach.structure,
-                                    delay_hours=24, aware_at=aware, received_at=aware, details={},
-                                    structure_reference=breach.id, code="X")
+        received = breaches.receive(
+            departement,
+            convention_id=breach.convention,
+            structure=breach.structure,
+            delay_hours=24,
+            aware_at=aware,
+            received_at=aware,
+            details={},
+            structure_reference=breach.id,
+            code="X",
+        )
         assert received.id == breach.id and received.structure_reference == breach.id
     with pytest.raises(UsageError, match="déjà enregistrée"):
-        breaches.receive(departement, convention_id="A", structure="ADIL", delay_hours=24, aware_at=aware,
-                         received_at=aware, details={}, structure_reference=first.id)
+        breaches.receive(
+            departement,
+            convention_id="A",
+            structure="ADIL",
+            delay_hours=24,
+            aware_at=aware,
+            received_at=aware,
+            details={},
+            structure_reference=first.id,
+        )
     # An older reference without the structure's code is kept, not used as the id.
-    old = breaches.receive(departement, convention_id="A", structure="ADIL", delay_hours=24, aware_at=aware,
-                           received_at=aware, details={}, structure_reference="V-2026-0001", code="343097333")
+    old = breaches.receive(
+        departement,
+        convention_id="A",
+        structure="ADIL",
+        delay_hours=24,
+        aware_at=aware,
+        received_at=aware,
+        details={},
+        structure_reference="V-2026-0001",
+        code="343097333",
+    )
     assert old.id == "V-2026-343097333-0002" and old.structure_reference == "V-2026-0001"

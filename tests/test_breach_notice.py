@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,28 +14,58 @@ from conftest import ADIL
 from dpa_kit import breach as breaches
 from dpa_kit import breach_questions as bq
 from dpa_kit.breach_notice import (
-    BreachNotice, NoticeError, details_from_notice, notice_from_breach, notice_json, notice_schema, parse_notice,
+    BreachNotice,
+    NoticeError,
+    details_from_notice,
+    notice_from_breach,
+    notice_json,
+    notice_schema,
+    parse_notice,
 )
 from dpa_kit.ledger import Ledger
 from dpa_kit.loader import load_convention
 
-NOW = datetime(2026, 11, 28, 22, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 22, 0, tzinfo=UTC)
 
 
 def declared(tmp_path: Path) -> breaches.Breach:
     context = bq.Context(now=NOW, conventions=(load_convention(ADIL).convention,))
     answers: dict[str, Any] = {}
-    for text in ["aujourd'hui 18h", "1", "non", "je ne sais pas encore", "appel du destinataire", "1", "1", "1",
-                 "liste des ménages envoyée au mauvais destinataire", "", "", "40 à 50", "", "environ 45", "2",
-                 "chiffrement des pièces jointes", "atteinte à la vie privée", "demande de suppression",
-                 "4", "", "M. Martin 03 21 00 00 00"]:
+    for text in [
+        "aujourd'hui 18h",
+        "1",
+        "non",
+        "je ne sais pas encore",
+        "appel du destinataire",
+        "1",
+        "1",
+        "1",
+        "liste des ménages envoyée au mauvais destinataire",
+        "",
+        "",
+        "40 à 50",
+        "",
+        "environ 45",
+        "2",
+        "chiffrement des pièces jointes",
+        "atteinte à la vie privée",
+        "demande de suppression",
+        "4",
+        "",
+        "M. Martin 03 21 00 00 00",
+    ]:
         question = bq.next_question(answers, context)
         assert question is not None
         answers[question.key] = bq.validate(question, text, answers=answers, context=context)
     declaration = bq.to_declaration(answers, context)
-    return breaches.declare(Ledger(tmp_path / "l.sqlite"), convention_id=declaration.convention_id,
-                            structure="ADIL", delay_hours=24, aware_at=declaration.aware_at,
-                            details=declaration.details)
+    return breaches.declare(
+        Ledger(tmp_path / "l.sqlite"),
+        convention_id=declaration.convention_id,
+        structure="ADIL",
+        delay_hours=24,
+        aware_at=declaration.aware_at,
+        details=declaration.details,
+    )
 
 
 def test_attachment_is_valid_against_the_published_schema(tmp_path: Path) -> None:
@@ -47,8 +77,16 @@ def test_attachment_is_valid_against_the_published_schema(tmp_path: Path) -> Non
     assert document["records"] == {"min": 40, "max": 50, "approximate": True}
     assert document["pending"] == ["started_at"]
     assert document["late"] is False
-    assert json.loads(notice_json(notice_from_breach(breach, siret=None, prepared_at=NOW.replace(day=29, hour=18),
-                                                     delay_reason="DPO absent")))["late"] is True
+    assert (
+        json.loads(
+            notice_json(
+                notice_from_breach(
+                    breach, siret=None, prepared_at=NOW.replace(day=29, hour=18), delay_reason="DPO absent"
+                )
+            )
+        )["late"]
+        is True
+    )
 
 
 def test_round_trip_keeps_every_item(tmp_path: Path) -> None:
@@ -62,19 +100,36 @@ def test_round_trip_keeps_every_item(tmp_path: Path) -> None:
 
 def test_older_details_from_options_are_normalised(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "l.sqlite")
-    old = breaches.declare(ledger, convention_id="C", structure="S", delay_hours=24, aware_at=NOW,
-                           details={"natures": ["confidentiality"], "people": 40, "vulnerable": True,
-                                    "data_categories": "noms", "ongoing": True})
+    old = breaches.declare(
+        ledger,
+        convention_id="C",
+        structure="S",
+        delay_hours=24,
+        aware_at=NOW,
+        details={
+            "natures": ["confidentiality"],
+            "people": 40,
+            "vulnerable": True,
+            "data_categories": "noms",
+            "ongoing": True,
+        },
+    )
     notice = notice_from_breach(old, siret=None, prepared_at=NOW)
     assert notice.people is not None and notice.people.min == 40
     assert notice.vulnerable == ["vulnerable"] and notice.data_categories == ["noms"]
 
 
 def _valid() -> dict[str, Any]:
-    return {"format": "dpa-kit-breach/1", "reference": "V-2026-343097333-0001", "type": "initial",
-            "convention": "2026-FSL-ADIL-NUMERO-VERT", "structure": {"name": "ADIL", "siret": "34309733300078"},
-            "prepared_at": "2026-11-28T23:00:00+01:00", "aware_at": "2026-11-28T18:00:00+01:00",
-            "notify_deadline": "2026-11-29T18:00:00+01:00"}
+    return {
+        "format": "dpa-kit-breach/1",
+        "reference": "V-2026-343097333-0001",
+        "type": "initial",
+        "convention": "2026-FSL-ADIL-NUMERO-VERT",
+        "structure": {"name": "ADIL", "siret": "34309733300078"},
+        "prepared_at": "2026-11-28T23:00:00+01:00",
+        "aware_at": "2026-11-28T18:00:00+01:00",
+        "notify_deadline": "2026-11-29T18:00:00+01:00",
+    }
 
 
 @pytest.mark.parametrize(
@@ -85,7 +140,10 @@ def _valid() -> dict[str, Any]:
         ({"aware_at": "2026-11-28T18:00"}, "champ « aware_at » : date et heure sans fuseau horaire"),
         ({"people": {"min": -1, "max": 3}}, "champ « people.min » : nombre trop petit"),
         ({"natures": ["fire"]}, "champ « natures.0 » : valeur non prévue"),
-        ({"structure": {"siret": "34309733300079"}}, "champ « structure.siret » : le SIRET « 34309733300079 » est invalide"),
+        (
+            {"structure": {"siret": "34309733300079"}},
+            "champ « structure.siret » : le SIRET « 34309733300079 » est invalide",
+        ),
         ({"description": "x" * 5000}, "champ « description » : texte trop long"),
         ({"reference": "../../etc"}, "champ « reference » : forme invalide"),
     ],

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from conftest import ADIL, BETHUNE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from conftest import ADIL, BETHUNE
 
 from dpa_kit import breach_questions as bq
 from dpa_kit.breach_questions import AnswerError, Context, next_question, parse_count, to_declaration, validate
 from dpa_kit.clock import PARIS
 from dpa_kit.loader import load_convention
 
-NOW = datetime(2026, 11, 28, 22, 0, tzinfo=timezone.utc)  # Saturday 23:00 in Paris
+NOW = datetime(2026, 11, 28, 22, 0, tzinfo=UTC)  # Saturday 23:00 in Paris
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +35,8 @@ def test_first_question_is_awareness_then_convention_then_whether_it_is_over(con
     answers: dict[str, Any] = {}
     first = next_question(answers, context)
     assert first is not None and first.label == "Quand avez-vous eu connaissance de la violation ?"
-    assert answer(answers, context, "aujourd'hui 18h") == datetime(2026, 11, 28, 17, 0, tzinfo=timezone.utc).isoformat()
-    assert bq.deadline(answers, context) == datetime(2026, 11, 29, 17, 0, tzinfo=timezone.utc)
+    assert answer(answers, context, "aujourd'hui 18h") == datetime(2026, 11, 28, 17, 0, tzinfo=UTC).isoformat()
+    assert bq.deadline(answers, context) == datetime(2026, 11, 29, 17, 0, tzinfo=UTC)
     question = next_question(answers, context)
     assert question is not None and question.key == "convention"
     assert [c.value for c in question.choices] == ["2026-FSL-ADIL-NUMERO-VERT", "2026-DPID-CCAS-BETHUNE-1.2"]
@@ -68,19 +68,23 @@ def test_a_typo_is_refused_with_the_reason_and_nothing_is_stored(context: Contex
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("40", {"min": 40, "max": 40, "approximate": False}),
-     ("40 à 50", {"min": 40, "max": 50, "approximate": True}),
-     ("entre 40 et 50", {"min": 40, "max": 50, "approximate": True}),
-     ("environ 40", {"min": 40, "max": 40, "approximate": True}),
-     ("1 200", {"min": 1200, "max": 1200, "approximate": False}),
-     ("inconnu", None), ("Je ne sais pas encore", None)],
+    [
+        ("40", {"min": 40, "max": 40, "approximate": False}),
+        ("40 à 50", {"min": 40, "max": 50, "approximate": True}),
+        ("entre 40 et 50", {"min": 40, "max": 50, "approximate": True}),
+        ("environ 40", {"min": 40, "max": 40, "approximate": True}),
+        ("1 200", {"min": 1200, "max": 1200, "approximate": False}),
+        ("inconnu", None),
+        ("Je ne sais pas encore", None),
+    ],
 )
 def test_counts(text: str, value: Any) -> None:
     assert parse_count(text) == value
 
 
-@pytest.mark.parametrize(("text", "reason"), [("beaucoup", "n'est pas un nombre"), ("50 à 40", "à l'envers"),
-                                              ("-3", "n'est pas un nombre")])
+@pytest.mark.parametrize(
+    ("text", "reason"), [("beaucoup", "n'est pas un nombre"), ("50 à 40", "à l'envers"), ("-3", "n'est pas un nombre")]
+)
 def test_bad_counts(text: str, reason: str) -> None:
     with pytest.raises(AnswerError, match=reason):
         parse_count(text)
@@ -92,7 +96,7 @@ def test_instants_are_read_in_french(context: Context) -> None:
 
 
 def test_start_cannot_follow_awareness(context: Context) -> None:
-    answers = {"aware_at": datetime(2026, 11, 28, 17, 0, tzinfo=timezone.utc).isoformat()}
+    answers = {"aware_at": datetime(2026, 11, 28, 17, 0, tzinfo=UTC).isoformat()}
     with pytest.raises(AnswerError, match="ne peut pas suivre"):
         validate(bq.question("started_at", answers, context), "aujourd'hui 20h", answers=answers, context=context)
 
@@ -114,10 +118,29 @@ def test_what_the_convention_says_is_proposed(context: Context) -> None:
 
 def full_answers(context: Context) -> dict[str, Any]:
     answers: dict[str, Any] = {}
-    for text in ["hier 18h", "adil", "non", "je ne sais pas encore", "appel du destinataire", "1", "1", "1",
-                 "liste des ménages envoyée au mauvais destinataire", "", "", "40 à 50", "", "environ 45", "2",
-                 "chiffrement des pièces jointes", "atteinte à la vie privée", "demande de suppression",
-                 "4", "", "M. Martin 03 21 00 00 00"]:
+    for text in [
+        "hier 18h",
+        "adil",
+        "non",
+        "je ne sais pas encore",
+        "appel du destinataire",
+        "1",
+        "1",
+        "1",
+        "liste des ménages envoyée au mauvais destinataire",
+        "",
+        "",
+        "40 à 50",
+        "",
+        "environ 45",
+        "2",
+        "chiffrement des pièces jointes",
+        "atteinte à la vie privée",
+        "demande de suppression",
+        "4",
+        "",
+        "M. Martin 03 21 00 00 00",
+    ]:
         answer(answers, context, text)
     return answers
 
@@ -148,7 +171,7 @@ def test_incomplete_questionnaire_is_not_a_declaration(context: Context) -> None
 
 
 def test_awareness_cannot_be_not_yet_known(context: Context) -> None:
-    with pytest.raises(AnswerError, match="obligatoire.*tapez « maintenant »"):
+    with pytest.raises(AnswerError, match=r"obligatoire.*tapez « maintenant »"):
         validate(bq.question("aware_at", {}, context), "je ne sais pas encore", answers={}, context=context)
     with pytest.raises(AnswerError, match="obligatoire"):
         validate(bq.question("aware_at", {}, context), "", answers={}, context=context)
@@ -156,7 +179,10 @@ def test_awareness_cannot_be_not_yet_known(context: Context) -> None:
 
 def test_deadline_uses_the_conventions_delay_across_dst(context: Context) -> None:
     # Discovered Saturday 24 October 2026 at 18:00, clocks go back that night: 24 h later is 17:00 on Sunday.
-    answers = {"aware_at": datetime(2026, 10, 24, 18, 0, tzinfo=PARIS).isoformat(), "convention": "2026-FSL-ADIL-NUMERO-VERT"}
+    answers = {
+        "aware_at": datetime(2026, 10, 24, 18, 0, tzinfo=PARIS).isoformat(),
+        "convention": "2026-FSL-ADIL-NUMERO-VERT",
+    }
     due = bq.deadline(answers, context)
     assert due is not None and due - datetime.fromisoformat(answers["aware_at"]) == timedelta(hours=24)
     assert due.astimezone(PARIS).hour == 17
@@ -176,8 +202,10 @@ def test_a_notification_lists_every_item_even_those_never_given() -> None:
 @given(text=st.text(max_size=40), key=st.sampled_from([q.key for q in bq.QUESTIONS]))
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=300)
 def test_any_answer_is_accepted_or_refused_in_french(context: Context, text: str, key: str) -> None:
-    answers = {"aware_at": datetime(2026, 11, 28, 17, 0, tzinfo=timezone.utc).isoformat(),
-               "convention": "2026-FSL-ADIL-NUMERO-VERT"}
+    answers = {
+        "aware_at": datetime(2026, 11, 28, 17, 0, tzinfo=UTC).isoformat(),
+        "convention": "2026-FSL-ADIL-NUMERO-VERT",
+    }
     try:
         bq.validate(bq.question(key, answers, context), text, answers=answers, context=context)
     except AnswerError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -14,11 +14,11 @@ from dpa_kit.exceptions import InputError
 from dpa_kit.frenchtime import InstantError, french_instant, parse, until
 
 # Sunday 29 November 2026, 01:47 in Paris (winter time, UTC+1).
-NOW = datetime(2026, 11, 29, 0, 47, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 29, 0, 47, tzinfo=UTC)
 
 
 def paris(*args: int) -> datetime:
-    return datetime(*args, tzinfo=PARIS).astimezone(timezone.utc)
+    return datetime(*args, tzinfo=PARIS).astimezone(UTC)
 
 
 @pytest.mark.parametrize(
@@ -52,31 +52,31 @@ def test_what_people_type_is_read_as_paris_wall_time(text: str, expected: dateti
 
 def test_relative_days_follow_paris_not_utc() -> None:
     # 23:30 UTC on 28 November is already the 29th in Paris: « hier » is the 28th.
-    now = datetime(2026, 11, 28, 23, 30, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 28, 23, 30, tzinfo=UTC)
     assert parse("hier 18h", now=now) == paris(2026, 11, 28, 18, 0)
 
 
 def test_summer_time_is_used_in_summer() -> None:
-    now = datetime(2026, 7, 2, 12, 0, tzinfo=timezone.utc)
-    assert parse("hier 18h", now=now) == datetime(2026, 7, 1, 16, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 7, 2, 12, 0, tzinfo=UTC)
+    assert parse("hier 18h", now=now) == datetime(2026, 7, 1, 16, 0, tzinfo=UTC)
 
 
 def test_nonexistent_spring_forward_time_is_refused_with_the_reason() -> None:
-    now = datetime(2026, 3, 30, 12, 0, tzinfo=timezone.utc)
-    with pytest.raises(InstantError, match="n'existe pas à Paris .*passage à l'heure d'été"):
+    now = datetime(2026, 3, 30, 12, 0, tzinfo=UTC)
+    with pytest.raises(InstantError, match=r"n'existe pas à Paris .*passage à l'heure d'été"):
         parse("29/03/2026 02:30", now=now)
-    assert parse("29/03/2026 03:00", now=now) == datetime(2026, 3, 29, 1, 0, tzinfo=timezone.utc)
-    assert parse("29/03/2026 01:59", now=now) == datetime(2026, 3, 29, 0, 59, tzinfo=timezone.utc)
+    assert parse("29/03/2026 03:00", now=now) == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+    assert parse("29/03/2026 01:59", now=now) == datetime(2026, 3, 29, 0, 59, tzinfo=UTC)
 
 
 def test_ambiguous_fall_back_time_must_say_which() -> None:
-    now = datetime(2026, 10, 26, 12, 0, tzinfo=timezone.utc)
-    with pytest.raises(InstantError, match="a eu lieu deux fois.*heure d'été.*heure d'hiver"):
+    now = datetime(2026, 10, 26, 12, 0, tzinfo=UTC)
+    with pytest.raises(InstantError, match=r"a eu lieu deux fois.*heure d'été.*heure d'hiver"):
         parse("25/10/2026 02:30", now=now)
-    assert parse("25/10/2026 02:30 heure d'été", now=now) == datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc)
-    assert parse("25/10/2026 02:30 (heure d'hiver)", now=now) == datetime(2026, 10, 25, 1, 30, tzinfo=timezone.utc)
+    assert parse("25/10/2026 02:30 heure d'été", now=now) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert parse("25/10/2026 02:30 (heure d'hiver)", now=now) == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
     # What we show for that hour reads back to the same instant.
-    for instant in (datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc), datetime(2026, 10, 25, 1, 30, tzinfo=timezone.utc)):
+    for instant in (datetime(2026, 10, 25, 0, 30, tzinfo=UTC), datetime(2026, 10, 25, 1, 30, tzinfo=UTC)):
         assert parse(french_instant(instant), now=now) == instant
 
 
@@ -114,9 +114,9 @@ def test_one_minute_of_clock_skew_is_tolerated() -> None:
     [
         (paris(2026, 3, 28, 10, 0), "samedi 28 mars 2026 à 10 h 00"),
         (paris(2026, 11, 1, 9, 5), "dimanche 1er novembre 2026 à 09 h 05"),
-        (datetime(2026, 3, 29, 1, 0, tzinfo=timezone.utc), "dimanche 29 mars 2026 à 03 h 00"),
-        (datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc), "dimanche 25 octobre 2026 à 02 h 30 (heure d'été)"),
-        (datetime(2026, 10, 25, 1, 30, tzinfo=timezone.utc), "dimanche 25 octobre 2026 à 02 h 30 (heure d'hiver)"),
+        (datetime(2026, 3, 29, 1, 0, tzinfo=UTC), "dimanche 29 mars 2026 à 03 h 00"),
+        (datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "dimanche 25 octobre 2026 à 02 h 30 (heure d'été)"),
+        (datetime(2026, 10, 25, 1, 30, tzinfo=UTC), "dimanche 25 octobre 2026 à 02 h 30 (heure d'hiver)"),
     ],
 )
 def test_french_instant(instant: datetime, text: str) -> None:
@@ -132,7 +132,7 @@ def test_time_left_and_late() -> None:
     assert frenchtime.duration(timedelta(hours=52, minutes=3)) == "52 h 03 min"
 
 
-@given(st.datetimes(min_value=datetime(2000, 1, 2), max_value=datetime(2100, 12, 30), timezones=st.just(timezone.utc)))
+@given(st.datetimes(min_value=datetime(2000, 1, 2), max_value=datetime(2100, 12, 30), timezones=st.just(UTC)))
 def test_what_we_show_reads_back_to_the_same_minute(instant: datetime) -> None:
     instant = instant.replace(second=0, microsecond=0)
     assert parse(french_instant(instant), now=instant + timedelta(days=1)) == instant

@@ -30,11 +30,25 @@ class Terminal:
         self._seen: dict[str, int] = {}
         command = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "dpa_kit", *args])
         script = f"{command}; echo $? > {shlex.quote(str(self.log))}; sleep 600"
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("DPA_KIT_") or k == "DPA_KIT_REQUIRE_INTEROP"}
+        full_env = {
+            k: v for k, v in os.environ.items() if not k.startswith("DPA_KIT_") or k == "DPA_KIT_REQUIRE_INTEROP"
+        }
         full_env.update(env)
         full_env.update({"TERM": "xterm-256color", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "COLUMNS": "200"})
-        self._run("new-session", "-d", "-x", "200", "-y", "50", "-s", "t", "-c", str(cwd),
-                  *[part for k, v in full_env.items() for part in ("-e", f"{k}={v}")], script)
+        self._run(
+            "new-session",
+            "-d",
+            "-x",
+            "200",
+            "-y",
+            "50",
+            "-s",
+            "t",
+            "-c",
+            str(cwd),
+            *[part for k, v in full_env.items() for part in ("-e", f"{k}={v}")],
+            script,
+        )
         self._run("set-option", "-t", "t", "history-limit", "20000")
 
     def _run(self, *args: str) -> str:

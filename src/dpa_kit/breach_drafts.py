@@ -18,7 +18,7 @@ import json
 import os
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,7 @@ class Draft:
 
 
 def _iso(instant: datetime) -> str:
-    return instant.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return instant.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _private(path: Path) -> None:
@@ -79,16 +79,24 @@ class DraftStore:
                 row = conn.execute("SELECT version FROM dpa_kit_parts WHERE name = 'breach_drafts'").fetchone()
                 if row and row[0] > DRAFTS_VERSION:
                     raise LedgerError(f"{ledger.path} : brouillons écrits par une version plus récente de dpa-kit")
-                conn.execute("INSERT OR IGNORE INTO dpa_kit_parts (name, version) VALUES ('breach_drafts', ?)",
-                             (DRAFTS_VERSION,))
+                conn.execute(
+                    "INSERT OR IGNORE INTO dpa_kit_parts (name, version) VALUES ('breach_drafts', ?)", (DRAFTS_VERSION,)
+                )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
         _private(ledger.path)
 
-    def create(self, owner: str, *, now: datetime, kind: str = "declare", convention: str | None = None,
-               answers: dict[str, Any] | None = None) -> Draft:
+    def create(
+        self,
+        owner: str,
+        *,
+        now: datetime,
+        kind: str = "declare",
+        convention: str | None = None,
+        answers: dict[str, Any] | None = None,
+    ) -> Draft:
         """A new, empty draft (or one pre-filled with answers given as options)."""
         with self.ledger.connection() as conn, _transaction(conn):
             cursor = conn.execute(
@@ -160,8 +168,15 @@ def _dump(answers: dict[str, Any]) -> str:
 
 def _draft(row: tuple[Any, ...]) -> Draft:
     draft_id, owner, kind, convention, answers, created, updated = row
-    return Draft(int(draft_id), owner, kind, convention, json.loads(answers),
-                 datetime.fromisoformat(created), datetime.fromisoformat(updated))
+    return Draft(
+        int(draft_id),
+        owner,
+        kind,
+        convention,
+        json.loads(answers),
+        datetime.fromisoformat(created),
+        datetime.fromisoformat(updated),
+    )
 
 
 class _transaction:
@@ -192,8 +207,12 @@ def confirm(store: DraftStore, draft_id: int, answers: dict[str, Any], context: 
     if convention is None:
         raise UsageError(f"la convention « {declaration.convention_id} » n'est plus dans le dossier des conventions")
     return breaches.declare(
-        store.ledger, convention_id=convention.id, structure=convention.processor.display_name,
-        delay_hours=convention.notifications.breach_delay_hours, aware_at=declaration.aware_at,
-        details=declaration.details, code=structure_code(convention.processor.siret, convention.processor.short_name),
+        store.ledger,
+        convention_id=convention.id,
+        structure=convention.processor.display_name,
+        delay_hours=convention.notifications.breach_delay_hours,
+        aware_at=declaration.aware_at,
+        details=declaration.details,
+        code=structure_code(convention.processor.siret, convention.processor.short_name),
         then=lambda conn: store.discard(draft_id, conn),
     )

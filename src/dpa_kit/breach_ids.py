@@ -32,8 +32,10 @@ def structure_code(siret: str | None, short_name: str | None = None) -> str:
         code = re.sub(r"[^A-Za-z0-9]", "", ascii_name).upper()[:_CODE_LENGTH]
         if code:
             return code
-    raise UsageError("impossible de construire la référence de la violation : la convention n'indique ni le SIRET "
-                     "ni le nom court de la structure")
+    raise UsageError(
+        "impossible de construire la référence de la violation : la convention n'indique ni le SIRET "
+        "ni le nom court de la structure"
+    )
 
 
 def reference(year: int, code: str, seq: int) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -67,8 +67,10 @@ def read_eml_file(path: Path, conventions: Sequence[Convention], *, now: datetim
     try:
         size = path.stat().st_size
         if size > MAX_EML_BYTES:
-            raise NoticeError(f"{path} : message de {size // (1024 * 1024)} Mo, trop gros "
-                              f"({MAX_EML_BYTES // (1024 * 1024)} Mo au plus)")
+            raise NoticeError(
+                f"{path} : message de {size // (1024 * 1024)} Mo, trop gros "
+                f"({MAX_EML_BYTES // (1024 * 1024)} Mo au plus)"
+            )
         raw = path.read_bytes()
     except OSError as exc:
         raise NoticeError(f"{path} : impossible de lire le message ({exc.strerror or type(exc).__name__})") from exc
@@ -86,9 +88,12 @@ def read_eml(raw: bytes, conventions: Sequence[Convention], *, now: datetime, so
     if not message.get("From") and not message.get("Subject") and len(parts) == 1:
         raise NoticeError(f"{source} : ce fichier n'est pas un courriel (.eml) : ni expéditeur ni objet")
     incoming = Incoming(
-        source=source, answers={},
-        message_id=_header(message, "Message-ID"), sender=_header(message, "From"),
-        sent_at=_date(_header(message, "Date")), received_at=_received(message),
+        source=source,
+        answers={},
+        message_id=_header(message, "Message-ID"),
+        sender=_header(message, "From"),
+        sent_at=_date(_header(message, "Date")),
+        received_at=_received(message),
     )
     attachments = [p for p in parts if _is_notice(p)]
     if len(attachments) > 1:
@@ -115,7 +120,7 @@ def _date(text: str | None) -> datetime | None:
         value = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         return None
-    return value.astimezone(timezone.utc) if value.tzinfo else None
+    return value.astimezone(UTC) if value.tzinfo else None
 
 
 def _received(message: EmailMessage) -> datetime | None:
@@ -131,14 +136,17 @@ def _is_notice(part: Any) -> bool:
     if part.is_multipart():
         return False
     filename = part.get_filename() or ""
-    return filename.endswith(_NOTICE_SUFFIX) or (part.get_content_type() == "application/json"
-                                                 and part.get_content_disposition() == "attachment")
+    return filename.endswith(_NOTICE_SUFFIX) or (
+        part.get_content_type() == "application/json" and part.get_content_disposition() == "attachment"
+    )
 
 
 def _payload(part: Any, source: str) -> bytes:
     payload = part.get_payload(decode=True) or b""
     if len(payload) > MAX_NOTICE_BYTES:
-        raise NoticeError(f"{source} : pièce jointe {part.get_filename()} trop grosse ({MAX_NOTICE_BYTES // 1024} Kio au plus)")
+        raise NoticeError(
+            f"{source} : pièce jointe {part.get_filename()} trop grosse ({MAX_NOTICE_BYTES // 1024} Kio au plus)"
+        )
     return bytes(payload)
 
 
@@ -147,12 +155,16 @@ def _from_notice(incoming: Incoming, part: Any, conventions: Sequence[Convention
     notice = parse_notice(_payload(part, source), where)
     convention = next((c for c in conventions if c.id == notice.convention), None)
     if convention is None:
-        raise NoticeError(f"{where} : la convention « {notice.convention} » n'est pas dans le dossier des "
-                          "conventions ; ajoutez son fichier, ou vérifiez auprès de la structure")
+        raise NoticeError(
+            f"{where} : la convention « {notice.convention} » n'est pas dans le dossier des "
+            "conventions ; ajoutez son fichier, ou vérifiez auprès de la structure"
+        )
     expected = convention.processor.siret
     if notice.structure.siret and expected and notice.structure.siret != expected:
-        raise NoticeError(f"{where} : le SIRET de la structure ({notice.structure.siret}) n'est pas celui de la "
-                          f"convention {convention.id} ({expected}) : notification à vérifier auprès de la structure")
+        raise NoticeError(
+            f"{where} : le SIRET de la structure ({notice.structure.siret}) n'est pas celui de la "
+            f"convention {convention.id} ({expected}) : notification à vérifier auprès de la structure"
+        )
     if not notice.structure.siret:
         incoming.warnings.append("la notification n'indique pas le SIRET de la structure")
     incoming.notice = notice
@@ -161,21 +173,24 @@ def _from_notice(incoming: Incoming, part: Any, conventions: Sequence[Convention
     incoming.delay_reason = notice.delay_reason
     answers = incoming.answers
     answers["convention"] = convention.id
-    answers["aware_at"] = notice.aware_at.astimezone(timezone.utc).isoformat()
+    answers["aware_at"] = notice.aware_at.astimezone(UTC).isoformat()
     answers["over"] = None if notice.ongoing is None else ("ongoing" if notice.ongoing else "over")
     data = notice.model_dump(mode="json", exclude_none=True)
     for question in bq.QUESTIONS:
         if question.key in data and question.kind == "instant":
-            answers[question.key] = getattr(notice, question.key).astimezone(timezone.utc).isoformat()
+            answers[question.key] = getattr(notice, question.key).astimezone(UTC).isoformat()
         elif question.key in data:
             answers[question.key] = data[question.key]
         elif question.key in notice.pending:
             answers[question.key] = None
 
 
-def _from_text(incoming: Incoming, message: EmailMessage, conventions: Sequence[Convention], now: datetime,
-               source: str) -> None:
-    incoming.warnings.append("pas de pièce jointe dpa-kit-breach : seuls les éléments trouvés dans le texte sont repris")
+def _from_text(
+    incoming: Incoming, message: EmailMessage, conventions: Sequence[Convention], now: datetime, source: str
+) -> None:
+    incoming.warnings.append(
+        "pas de pièce jointe dpa-kit-breach : seuls les éléments trouvés dans le texte sont repris"
+    )
     body = _body_text(message)
     subject = _header(message, "Subject") or ""
     everything = f"{subject}\n{body}"
@@ -202,8 +217,13 @@ def _from_text(incoming: Incoming, message: EmailMessage, conventions: Sequence[
             answers[key] = value
 
 
-_AWARE_LABELS = ("Prise de connaissance par l'organisme", "Prise de connaissance", "Date de découverte",
-                 "Découverte le", "Date de prise de connaissance")
+_AWARE_LABELS = (
+    "Prise de connaissance par l'organisme",
+    "Prise de connaissance",
+    "Date de découverte",
+    "Découverte le",
+    "Date de prise de connaissance",
+)
 _NOTHING = object()
 
 
@@ -276,21 +296,38 @@ def record(ledger: Any, incoming: Incoming, context: bq.Context, *, received_at:
     details = dict(declaration.details)
     if incoming.delay_reason:
         details["delay_reason"] = incoming.delay_reason
-    source = {k: v for k, v in (("file", Path(incoming.source).name), ("message_id", incoming.message_id),
-                                ("sender", incoming.sender),
-                                ("sent_at", incoming.sent_at.isoformat() if incoming.sent_at else None),
-                                ("attachment", incoming.notice is not None)) if v is not None}
+    source = {
+        k: v
+        for k, v in (
+            ("file", Path(incoming.source).name),
+            ("message_id", incoming.message_id),
+            ("sender", incoming.sender),
+            ("sent_at", incoming.sent_at.isoformat() if incoming.sent_at else None),
+            ("attachment", incoming.notice is not None),
+        )
+        if v is not None
+    }
     notice = incoming.notice
     if notice is not None and notice.type == "complementary" and incoming.structure_reference:
         known = breaches.all_breaches(ledger).get(incoming.structure_reference) or next(
-            (b for b in breaches.all_breaches(ledger).values() if b.structure_reference == incoming.structure_reference),
-            None)
+            (
+                b
+                for b in breaches.all_breaches(ledger).values()
+                if b.structure_reference == incoming.structure_reference
+            ),
+            None,
+        )
         if known is not None:
             return breaches.record_completion(ledger, known, details, source)
     return breaches.receive(
-        ledger, convention_id=convention.id, structure=convention.processor.display_name,
-        delay_hours=convention.notifications.breach_delay_hours, aware_at=declaration.aware_at,
-        received_at=received_at, details=details,
+        ledger,
+        convention_id=convention.id,
+        structure=convention.processor.display_name,
+        delay_hours=convention.notifications.breach_delay_hours,
+        aware_at=declaration.aware_at,
+        received_at=received_at,
+        details=details,
         code=structure_code(convention.processor.siret, convention.processor.short_name),
-        structure_reference=incoming.structure_reference, source=source,
+        structure_reference=incoming.structure_reference,
+        source=source,
     )

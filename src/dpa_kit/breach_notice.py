@@ -20,8 +20,18 @@ from dpa_kit.breach_ids import REFERENCE_PATTERN
 from dpa_kit.exceptions import InputError
 from dpa_kit.model import ConventionId, SensitiveData, Siret
 
-__all__ = ["FORMAT", "MAX_NOTICE_BYTES", "BreachNotice", "NoticeError", "details_from_notice", "notice_from_breach",
-           "notice_schema", "notice_json", "normalise_details", "parse_notice"]
+__all__ = [
+    "FORMAT",
+    "MAX_NOTICE_BYTES",
+    "BreachNotice",
+    "NoticeError",
+    "details_from_notice",
+    "normalise_details",
+    "notice_from_breach",
+    "notice_json",
+    "notice_schema",
+    "parse_notice",
+]
 
 FORMAT = "dpa-kit-breach/1"
 MAX_NOTICE_BYTES = 256 * 1024
@@ -55,9 +65,27 @@ class Structure(_Closed):
 
 
 _Item = Literal[
-    "started_at", "ended_at", "over", "discovery", "natures", "origin", "cause", "description", "data_categories",
-    "sensitive_data", "records", "people_categories", "people", "vulnerable", "measures_before", "consequences",
-    "measures", "subjects_informed", "subjects_detail", "other_authorities", "contact",
+    "started_at",
+    "ended_at",
+    "over",
+    "discovery",
+    "natures",
+    "origin",
+    "cause",
+    "description",
+    "data_categories",
+    "sensitive_data",
+    "records",
+    "people_categories",
+    "people",
+    "vulnerable",
+    "measures_before",
+    "consequences",
+    "measures",
+    "subjects_informed",
+    "subjects_detail",
+    "other_authorities",
+    "contact",
 ]
 
 
@@ -65,13 +93,19 @@ class BreachNotice(_Closed):
     """A breach notification from a structure to the Département (GDPR Art. 33(3) and the CNIL form)."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, title="Notification de violation de données (dpa-kit-breach/1)",
+        extra="forbid",
+        frozen=True,
+        title="Notification de violation de données (dpa-kit-breach/1)",
         json_schema_extra={"$id": "https://dpa-kit.invalid/schema/dpa-kit-breach-1.json"},
     )
 
     format: Literal["dpa-kit-breach/1"] = Field(description="Version du format : toujours « dpa-kit-breach/1 ».")
-    reference: str = Field(pattern=REFERENCE_PATTERN.pattern, description="Référence de la violation chez la structure.")
-    type: Literal["initial", "complementary"] = Field(description="Notification initiale ou complémentaire (art. 33(4)).")
+    reference: str = Field(
+        pattern=REFERENCE_PATTERN.pattern, description="Référence de la violation chez la structure."
+    )
+    type: Literal["initial", "complementary"] = Field(
+        description="Notification initiale ou complémentaire (art. 33(4))."
+    )
     convention: ConventionId
     structure: Structure
     prepared_at: AwareDatetime = Field(description="Moment où la notification a été préparée.")
@@ -84,7 +118,9 @@ class BreachNotice(_Closed):
     ended_at: AwareDatetime | None = None
     discovery: Text | None = None
     natures: list[Literal["confidentiality", "integrity", "availability"]] | None = Field(None, max_length=3)
-    origin: Literal["internal_accidental", "internal_malicious", "external_accidental", "external_malicious"] | None = None
+    origin: Literal["internal_accidental", "internal_malicious", "external_accidental", "external_malicious"] | None = (
+        None
+    )
     cause: Text | None = None
     description: Text | None = None
     data_categories: Texts | None = None
@@ -100,8 +136,9 @@ class BreachNotice(_Closed):
     subjects_detail: Text | None = None
     other_authorities: Text | None = None
     contact: Text | None = None
-    pending: list[_Item] = Field(default_factory=list, max_length=30,
-                                 description="Éléments « je ne sais pas encore », à compléter (art. 33(4)).")
+    pending: list[_Item] = Field(
+        default_factory=list, max_length=30, description="Éléments « je ne sais pas encore », à compléter (art. 33(4))."
+    )
 
 
 def notice_schema() -> dict[str, Any]:
@@ -146,19 +183,49 @@ def normalise_details(details: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v not in (None, "")}
 
 
-_DETAIL_FIELDS = ("started_at", "ended_at", "discovery", "natures", "origin", "cause", "description", "data_categories",
-                  "sensitive_data", "records", "people_categories", "people", "vulnerable", "measures_before",
-                  "consequences", "measures", "subjects_informed", "subjects_detail", "other_authorities", "contact")
+_DETAIL_FIELDS = (
+    "started_at",
+    "ended_at",
+    "discovery",
+    "natures",
+    "origin",
+    "cause",
+    "description",
+    "data_categories",
+    "sensitive_data",
+    "records",
+    "people_categories",
+    "people",
+    "vulnerable",
+    "measures_before",
+    "consequences",
+    "measures",
+    "subjects_informed",
+    "subjects_detail",
+    "other_authorities",
+    "contact",
+)
 
 
-def notice_from_breach(breach: Breach, *, siret: str | None, prepared_at: datetime, complementary: bool = False,
-                       delay_reason: str | None = None) -> BreachNotice:
+def notice_from_breach(
+    breach: Breach,
+    *,
+    siret: str | None,
+    prepared_at: datetime,
+    complementary: bool = False,
+    delay_reason: str | None = None,
+) -> BreachNotice:
     """The attachment for a breach recorded by a structure."""
     details = normalise_details(breach.details)
     data: dict[str, Any] = {
-        "format": FORMAT, "reference": breach.id, "type": "complementary" if complementary else "initial",
-        "convention": breach.convention, "structure": {"name": breach.structure, "siret": siret},
-        "prepared_at": prepared_at, "aware_at": breach.aware_at, "notify_deadline": breach.notify_deadline,
+        "format": FORMAT,
+        "reference": breach.id,
+        "type": "complementary" if complementary else "initial",
+        "convention": breach.convention,
+        "structure": {"name": breach.structure, "siret": siret},
+        "prepared_at": prepared_at,
+        "aware_at": breach.aware_at,
+        "notify_deadline": breach.notify_deadline,
         "late": prepared_at > breach.notify_deadline and not complementary,
         "delay_reason": delay_reason or None,
         "ongoing": None if details.get("ongoing_unknown") else bool(details.get("ongoing")),
@@ -206,8 +273,10 @@ def parse_notice(raw: bytes, where: str = "pièce jointe") -> BreachNotice:
         raise NoticeError(f"{where} : un objet JSON est attendu")
     version = data.get("format")
     if version != FORMAT:
-        raise NoticeError(f"{where} : format « {version} » non pris en charge (attendu « {FORMAT} ») ; "
-                          "si la structure a une version plus récente de dpa-kit, mettez la vôtre à jour")
+        raise NoticeError(
+            f"{where} : format « {version} » non pris en charge (attendu « {FORMAT} ») ; "
+            "si la structure a une version plus récente de dpa-kit, mettez la vôtre à jour"
+        )
     try:
         return BreachNotice.model_validate(data)
     except ValidationError as exc:

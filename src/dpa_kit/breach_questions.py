@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dpa_kit import frenchtime
@@ -27,14 +27,40 @@ from dpa_kit.exceptions import UsageError
 from dpa_kit.model import SENSITIVE_LABELS, Convention, SensitiveData
 
 __all__ = [
-    "NOT_YET", "QUESTIONS", "QUESTIONS_BY_KEY", "AnswerError", "answer_text", "Choice", "Context", "Declaration", "Question", "count_text", "fold",
-    "deadline", "items", "next_question", "parse_count", "reopen", "to_declaration", "validate",
+    "NOT_YET",
+    "QUESTIONS",
+    "QUESTIONS_BY_KEY",
+    "AnswerError",
+    "Choice",
+    "Context",
+    "Declaration",
+    "Question",
+    "answer_text",
+    "count_text",
+    "deadline",
+    "fold",
+    "items",
+    "next_question",
+    "parse_count",
+    "reopen",
+    "to_declaration",
+    "validate",
 ]
 
 #: What a person types (or clicks) when an item is not known yet.
 NOT_YET = "je ne sais pas encore"
-_NOT_YET_WORDS = {"je ne sais pas encore", "je ne sais pas", "ne sais pas", "nsp", "?", "inconnu", "inconnue",
-                  "pas encore", "on ne sait pas", "je sais pas"}
+_NOT_YET_WORDS = {
+    "je ne sais pas encore",
+    "je ne sais pas",
+    "ne sais pas",
+    "nsp",
+    "?",
+    "inconnu",
+    "inconnue",
+    "pas encore",
+    "on ne sait pas",
+    "je sais pas",
+}
 DEFAULT_DELAY_HOURS = 24
 
 
@@ -81,7 +107,8 @@ class Question:
     default_text: str | None = None
     when: Callable[[dict[str, Any]], bool] | None = field(default=None, compare=False, repr=False)
     dynamic: Callable[[Question, dict[str, Any], Context], Question] | None = field(
-        default=None, compare=False, repr=False)
+        default=None, compare=False, repr=False
+    )
 
 
 def fold(text: str) -> str:
@@ -138,14 +165,16 @@ VULNERABLE_CHOICES = (
     Choice("none", "ni mineurs ni personnes vulnérables", ("non", "aucun", "aucune", "personne")),
 )
 SUBJECTS_CHOICES = tuple(
-    Choice(key, label, ()) for key, label in (
+    Choice(key, label, ())
+    for key, label in (
         ("informed", "oui, elles ont été informées"),
         ("to_inform", "elles vont être informées"),
         ("not_informed", "non, elles ne seront pas informées"),
         ("undecided", "pas encore décidé (le Département en décidera avec vous)"),
     )
 )
-SENSITIVE_CHOICES = tuple(Choice(s.value, label) for s, label in SENSITIVE_LABELS.items()) + (
+SENSITIVE_CHOICES = (
+    *(Choice(s.value, label) for s, label in SENSITIVE_LABELS.items()),
     Choice("none", "aucune donnée sensible", ("aucune", "non", "rien")),
 )
 
@@ -155,16 +184,21 @@ SENSITIVE_CHOICES = tuple(Choice(s.value, label) for s, label in SENSITIVE_LABEL
 
 def _convention_question(question: Question, answers: dict[str, Any], context: Context) -> Question:
     choices = tuple(
-        Choice(c.id, f"{c.processor.display_name or 'structure sans nom'} : {c.id}"
-               + (f" (SIRET {c.processor.siret})" if c.processor.siret else ""),
-               tuple(filter(None, (c.processor.name, c.processor.short_name, c.processor.siret))))
+        Choice(
+            c.id,
+            f"{c.processor.display_name or 'structure sans nom'} : {c.id}"
+            + (f" (SIRET {c.processor.siret})" if c.processor.siret else ""),
+            tuple(filter(None, (c.processor.name, c.processor.short_name, c.processor.siret))),
+        )
         for c in context.conventions
     )
     single = choices[0].value if len(choices) == 1 else None
     return replace(question, choices=choices, default=single, default_text=choices[0].label if single else None)
 
 
-def _from_convention(attribute: str, standard: Sequence[str]) -> Callable[[Question, dict[str, Any], Context], Question]:
+def _from_convention(
+    attribute: str, standard: Sequence[str]
+) -> Callable[[Question, dict[str, Any], Context], Question]:
     def build(question: Question, answers: dict[str, Any], context: Context) -> Question:
         convention = context.convention(answers)
         known = list(getattr(convention.processing, attribute)) if convention else []
@@ -174,6 +208,7 @@ def _from_convention(attribute: str, standard: Sequence[str]) -> Callable[[Quest
             return replace(question, choices=choices)
         shown = "ce que dit la convention : " + " ; ".join(known)
         return replace(question, choices=choices, default=known, default_text=shown)
+
     return build
 
 
@@ -210,64 +245,172 @@ def _is(key: str, *values: str) -> Callable[[dict[str, Any]], bool]:
 # --- the questions, in the order they are asked ------------------------------------------------------
 
 QUESTIONS: tuple[Question, ...] = (
-    Question("aware_at", "Quand avez-vous eu connaissance de la violation ?",
-             "Le délai de notification au Département court à partir de ce moment, pas de maintenant. "
-             f"Tapez par exemple {frenchtime.EXPECTED}.", "instant"),
-    Question("convention", "Quelle convention est concernée ?",
-             "Tapez le numéro dans la liste, ou le nom de la structure, ou son SIRET.", "convention",
-             dynamic=_convention_question),
-    Question("over", "La violation est-elle terminée ?",
-             "Par exemple : le courriel a été supprimé par le destinataire, l'accès a été coupé.", "choice",
-             OVER_CHOICES, allow_not_yet=True),
-    Question("ended_at", "Quand s'est-elle terminée ?", f"Tapez par exemple {frenchtime.EXPECTED}.", "instant",
-             allow_not_yet=True, when=_is("over", "over")),
-    Question("started_at", "Quand a-t-elle commencé ?",
-             f"Au plus tard au moment où vous l'avez apprise. Tapez par exemple {frenchtime.EXPECTED}.", "instant",
-             allow_not_yet=True),
-    Question("discovery", "Comment avez-vous découvert la violation ? (circonstances)",
-             "Par exemple : appel du destinataire, alerte de l'antivirus, constat du vol.", "text", allow_not_yet=True),
-    Question("natures", "Quelle est la nature de la violation ?",
-             "Plusieurs réponses possibles : tapez les numéros séparés par des virgules (1,2).", "choices",
-             NATURE_CHOICES, allow_not_yet=True),
+    Question(
+        "aware_at",
+        "Quand avez-vous eu connaissance de la violation ?",
+        "Le délai de notification au Département court à partir de ce moment, pas de maintenant. "
+        f"Tapez par exemple {frenchtime.EXPECTED}.",
+        "instant",
+    ),
+    Question(
+        "convention",
+        "Quelle convention est concernée ?",
+        "Tapez le numéro dans la liste, ou le nom de la structure, ou son SIRET.",
+        "convention",
+        dynamic=_convention_question,
+    ),
+    Question(
+        "over",
+        "La violation est-elle terminée ?",
+        "Par exemple : le courriel a été supprimé par le destinataire, l'accès a été coupé.",
+        "choice",
+        OVER_CHOICES,
+        allow_not_yet=True,
+    ),
+    Question(
+        "ended_at",
+        "Quand s'est-elle terminée ?",
+        f"Tapez par exemple {frenchtime.EXPECTED}.",
+        "instant",
+        allow_not_yet=True,
+        when=_is("over", "over"),
+    ),
+    Question(
+        "started_at",
+        "Quand a-t-elle commencé ?",
+        f"Au plus tard au moment où vous l'avez apprise. Tapez par exemple {frenchtime.EXPECTED}.",
+        "instant",
+        allow_not_yet=True,
+    ),
+    Question(
+        "discovery",
+        "Comment avez-vous découvert la violation ? (circonstances)",
+        "Par exemple : appel du destinataire, alerte de l'antivirus, constat du vol.",
+        "text",
+        allow_not_yet=True,
+    ),
+    Question(
+        "natures",
+        "Quelle est la nature de la violation ?",
+        "Plusieurs réponses possibles : tapez les numéros séparés par des virgules (1,2).",
+        "choices",
+        NATURE_CHOICES,
+        allow_not_yet=True,
+    ),
     Question("origin", "Quelle est son origine ?", "", "choice", ORIGIN_CHOICES, allow_not_yet=True),
-    Question("cause", "Quelle en est la cause ?", "Tapez un numéro, ou décrivez la cause en quelques mots.",
-             "choice", CAUSE_CHOICES, allow_not_yet=True, free_text=True),
-    Question("description", "Que s'est-il passé ?",
-             "Quelques phrases, sans nom de personne concernée.", "text"),
-    Question("data_categories", "Quelles catégories de données sont concernées ?",
-             "Plusieurs réponses possibles (1,3), ou un texte libre ; Entrée accepte la proposition.",
-             "choices", allow_not_yet=True, free_text=True,
-             dynamic=_from_convention("data_categories", STANDARD_DATA)),
-    Question("sensitive_data", "Des données sensibles sont-elles concernées ?",
-             "Plusieurs réponses possibles (1,3) ; Entrée accepte la proposition.", "choices", SENSITIVE_CHOICES,
-             allow_not_yet=True, dynamic=_sensitive_question),
-    Question("records", "Combien d'enregistrements (fiches, dossiers, lignes) environ ?",
-             "Un nombre (40), une fourchette (40 à 50), « environ 40 » ou « inconnu ».", "count", allow_not_yet=True),
-    Question("people_categories", "Quelles catégories de personnes sont concernées ?",
-             "Plusieurs réponses possibles (1,3), ou un texte libre ; Entrée accepte la proposition.",
-             "choices", allow_not_yet=True, free_text=True,
-             dynamic=_from_convention("data_subjects", STANDARD_PEOPLE)),
-    Question("people", "Combien de personnes environ ?",
-             "Un nombre (40), une fourchette (40 à 50), « environ 40 » ou « inconnu ».", "count", allow_not_yet=True),
-    Question("vulnerable", "Des mineurs ou des personnes vulnérables sont-ils concernés ?",
-             "Plusieurs réponses possibles (1,2).", "choices", VULNERABLE_CHOICES, allow_not_yet=True),
-    Question("measures_before", "Quelles mesures de sécurité étaient en place avant la violation ?",
-             "Par exemple : chiffrement, mot de passe, accès restreint, sauvegardes.", "text", allow_not_yet=True,
-             dynamic=_measures_before_question),
-    Question("consequences", "Quelles conséquences probables pour les personnes ?",
-             "Par exemple : atteinte à la vie privée, usurpation d'identité, hameçonnage, perte d'accès à un droit.",
-             "text", allow_not_yet=True),
-    Question("measures", "Quelles mesures avez-vous prises ou prévoyez-vous ?",
-             "Pour mettre fin à la violation et en limiter les effets.", "text", allow_not_yet=True),
-    Question("subjects_informed", "Les personnes concernées ont-elles été informées ?", "", "choice",
-             SUBJECTS_CHOICES, allow_not_yet=True),
-    Question("subjects_detail", "Quand et comment (date, courrier, courriel, SMS, appel) ?", "", "text",
-             allow_not_yet=True, when=_is("subjects_informed", "informed", "to_inform")),
-    Question("other_authorities", "Avez-vous prévenu d'autres autorités ou organismes ?",
-             "Par exemple : plainte à la police ou à la gendarmerie, ANSSI, banque, hébergeur.", "text",
-             allow_not_yet=True, default="aucun", default_text="aucun"),
-    Question("contact", "Qui le Département peut-il joindre (nom, téléphone, courriel) ?", "", "text",
-             dynamic=_contact_question),
+    Question(
+        "cause",
+        "Quelle en est la cause ?",
+        "Tapez un numéro, ou décrivez la cause en quelques mots.",
+        "choice",
+        CAUSE_CHOICES,
+        allow_not_yet=True,
+        free_text=True,
+    ),
+    Question("description", "Que s'est-il passé ?", "Quelques phrases, sans nom de personne concernée.", "text"),
+    Question(
+        "data_categories",
+        "Quelles catégories de données sont concernées ?",
+        "Plusieurs réponses possibles (1,3), ou un texte libre ; Entrée accepte la proposition.",
+        "choices",
+        allow_not_yet=True,
+        free_text=True,
+        dynamic=_from_convention("data_categories", STANDARD_DATA),
+    ),
+    Question(
+        "sensitive_data",
+        "Des données sensibles sont-elles concernées ?",
+        "Plusieurs réponses possibles (1,3) ; Entrée accepte la proposition.",
+        "choices",
+        SENSITIVE_CHOICES,
+        allow_not_yet=True,
+        dynamic=_sensitive_question,
+    ),
+    Question(
+        "records",
+        "Combien d'enregistrements (fiches, dossiers, lignes) environ ?",
+        "Un nombre (40), une fourchette (40 à 50), « environ 40 » ou « inconnu ».",
+        "count",
+        allow_not_yet=True,
+    ),
+    Question(
+        "people_categories",
+        "Quelles catégories de personnes sont concernées ?",
+        "Plusieurs réponses possibles (1,3), ou un texte libre ; Entrée accepte la proposition.",
+        "choices",
+        allow_not_yet=True,
+        free_text=True,
+        dynamic=_from_convention("data_subjects", STANDARD_PEOPLE),
+    ),
+    Question(
+        "people",
+        "Combien de personnes environ ?",
+        "Un nombre (40), une fourchette (40 à 50), « environ 40 » ou « inconnu ».",
+        "count",
+        allow_not_yet=True,
+    ),
+    Question(
+        "vulnerable",
+        "Des mineurs ou des personnes vulnérables sont-ils concernés ?",
+        "Plusieurs réponses possibles (1,2).",
+        "choices",
+        VULNERABLE_CHOICES,
+        allow_not_yet=True,
+    ),
+    Question(
+        "measures_before",
+        "Quelles mesures de sécurité étaient en place avant la violation ?",
+        "Par exemple : chiffrement, mot de passe, accès restreint, sauvegardes.",
+        "text",
+        allow_not_yet=True,
+        dynamic=_measures_before_question,
+    ),
+    Question(
+        "consequences",
+        "Quelles conséquences probables pour les personnes ?",
+        "Par exemple : atteinte à la vie privée, usurpation d'identité, hameçonnage, perte d'accès à un droit.",
+        "text",
+        allow_not_yet=True,
+    ),
+    Question(
+        "measures",
+        "Quelles mesures avez-vous prises ou prévoyez-vous ?",
+        "Pour mettre fin à la violation et en limiter les effets.",
+        "text",
+        allow_not_yet=True,
+    ),
+    Question(
+        "subjects_informed",
+        "Les personnes concernées ont-elles été informées ?",
+        "",
+        "choice",
+        SUBJECTS_CHOICES,
+        allow_not_yet=True,
+    ),
+    Question(
+        "subjects_detail",
+        "Quand et comment (date, courrier, courriel, SMS, appel) ?",
+        "",
+        "text",
+        allow_not_yet=True,
+        when=_is("subjects_informed", "informed", "to_inform"),
+    ),
+    Question(
+        "other_authorities",
+        "Avez-vous prévenu d'autres autorités ou organismes ?",
+        "Par exemple : plainte à la police ou à la gendarmerie, ANSSI, banque, hébergeur.",
+        "text",
+        allow_not_yet=True,
+        default="aucun",
+        default_text="aucun",
+    ),
+    Question(
+        "contact",
+        "Qui le Département peut-il joindre (nom, téléphone, courriel) ?",
+        "",
+        "text",
+        dynamic=_contact_question,
+    ),
 )
 QUESTIONS_BY_KEY = {q.key: q for q in QUESTIONS}
 _BY_KEY = QUESTIONS_BY_KEY
@@ -313,8 +456,10 @@ def validate(question: Question, text: str, *, answers: dict[str, Any], context:
 
 def _instant(question: Question, raw: str, answers: dict[str, Any], context: Context) -> str:
     if fold(raw) in _NOT_YET_WORDS:
-        raise AnswerError("ce moment est obligatoire : le délai court à partir de lui ; au plus tard, c'est "
-                          "maintenant (tapez « maintenant ») ou une heure approchée (« hier 18h »)")
+        raise AnswerError(
+            "ce moment est obligatoire : le délai court à partir de lui ; au plus tard, c'est "
+            "maintenant (tapez « maintenant ») ou une heure approchée (« hier 18h »)"
+        )
     try:
         value = frenchtime.parse(raw, now=context.now, what="date et heure")
     except frenchtime.InstantError as exc:
@@ -322,11 +467,14 @@ def _instant(question: Question, raw: str, answers: dict[str, Any], context: Con
     aware = _when(answers.get("aware_at"))
     started = _when(answers.get("started_at"))
     if question.key == "started_at" and aware and value > aware:
-        raise AnswerError(f"le début ({frenchtime.french_instant(value)}) ne peut pas suivre le moment où vous "
-                          f"l'avez apprise ({frenchtime.french_instant(aware)})")
+        raise AnswerError(
+            f"le début ({frenchtime.french_instant(value)}) ne peut pas suivre le moment où vous "
+            f"l'avez apprise ({frenchtime.french_instant(aware)})"
+        )
     if question.key == "ended_at" and started and value < started:
-        raise AnswerError(f"la fin ({frenchtime.french_instant(value)}) précède le début "
-                          f"({frenchtime.french_instant(started)})")
+        raise AnswerError(
+            f"la fin ({frenchtime.french_instant(value)}) précède le début ({frenchtime.french_instant(started)})"
+        )
     return value.isoformat()
 
 
@@ -364,7 +512,7 @@ def _choice(question: Question, raw: str, answers: dict[str, Any], context: Cont
 
 def _choices(question: Question, raw: str, answers: dict[str, Any], context: Context) -> list[str]:
     tokens = [t for t in re.split(r"\s*(?:,|;|\bet\b|\s)\s*", raw) if t]
-    if tokens and all(fold(t).isdigit() for t in tokens) or all(_choice_index(question, t) for t in tokens):
+    if (tokens and all(fold(t).isdigit() for t in tokens)) or all(_choice_index(question, t) for t in tokens):
         values = list(dict.fromkeys(c.value for t in tokens if (c := _choice_index(question, t)) is not None))
     elif question.free_text and len(raw) >= 3:
         return [part.strip() for part in raw.split(";") if part.strip()]
@@ -381,7 +529,9 @@ def _text(question: Question, raw: str, answers: dict[str, Any], context: Contex
     if len(raw) < 2:
         raise AnswerError("réponse trop courte : quelques mots suffisent")
     if len(raw) > 4000:
-        raise AnswerError("réponse trop longue (4 000 caractères au plus) : joignez les détails en pièce jointe chiffrée")
+        raise AnswerError(
+            "réponse trop longue (4 000 caractères au plus) : joignez les détails en pièce jointe chiffrée"
+        )
     return raw
 
 
@@ -398,13 +548,18 @@ def _convention(question: Question, raw: str, answers: dict[str, Any], context: 
     if not candidates and len(digits) in (9, 14) and len(digits) >= len(raw.replace(" ", "")) - 1:
         candidates = [c for c in context.conventions if c.processor.siret and c.processor.siret.startswith(digits)]
     if not candidates:
-        candidates = [c for c in context.conventions if folded in fold(
-            " ".join(filter(None, (c.id, c.processor.name, c.processor.short_name))))]
+        candidates = [
+            c
+            for c in context.conventions
+            if folded in fold(" ".join(filter(None, (c.id, c.processor.name, c.processor.short_name))))
+        ]
     if len(candidates) == 1:
         return candidates[0].id
     if not candidates:
-        raise AnswerError(f"aucune convention ne correspond à « {raw} » : tapez un numéro de la liste "
-                          "(ou le nom de la structure, ou son SIRET)")
+        raise AnswerError(
+            f"aucune convention ne correspond à « {raw} » : tapez un numéro de la liste "
+            "(ou le nom de la structure, ou son SIRET)"
+        )
     names = " ; ".join(c.id for c in candidates[:6])
     raise AnswerError(f"plusieurs conventions correspondent à « {raw} » ({names}) : tapez le numéro dans la liste")
 
@@ -416,8 +571,9 @@ def parse_count(raw: str) -> dict[str, Any] | None:
         return None
     folded = re.sub(r"(?<=\d)[ .](?=\d{3}\b)", "", folded)
     approximate = False
-    match = re.fullmatch(r"(?:environ|a peu pres|~|env\.?|pres de|au moins|plus de)\s*(\d+)(?:\s*environ)?", folded) \
-        or re.fullmatch(r"(\d+)\s*(?:environ|a peu pres)", folded)
+    match = re.fullmatch(
+        r"(?:environ|a peu pres|~|env\.?|pres de|au moins|plus de)\s*(\d+)(?:\s*environ)?", folded
+    ) or re.fullmatch(r"(\d+)\s*(?:environ|a peu pres)", folded)
     if match:
         low = high = int(match[1])
         approximate = True
@@ -429,8 +585,10 @@ def parse_count(raw: str) -> dict[str, Any] | None:
         else:
             match = re.fullmatch(r"(\d+)", folded)
             if not match:
-                raise AnswerError(f"« {raw} » n'est pas un nombre : tapez un nombre (40), une fourchette (40 à 50), "
-                                  "« environ 40 » ou « inconnu »")
+                raise AnswerError(
+                    f"« {raw} » n'est pas un nombre : tapez un nombre (40), une fourchette (40 à 50), "
+                    "« environ 40 » ou « inconnu »"
+                )
             low = high = int(match[1])
     if low > high:
         raise AnswerError(f"fourchette « {raw} » à l'envers : le plus petit nombre d'abord (40 à 50)")
@@ -444,7 +602,11 @@ def _count(question: Question, raw: str, answers: dict[str, Any], context: Conte
 
 
 _VALIDATORS: dict[str, Callable[[Question, str, dict[str, Any], Context], Any]] = {
-    "instant": _instant, "convention": _convention, "choice": _choice, "choices": _choices, "text": _text,
+    "instant": _instant,
+    "convention": _convention,
+    "choice": _choice,
+    "choices": _choices,
+    "text": _text,
     "count": _count,
 }
 
@@ -475,10 +637,28 @@ def deadline(answers: dict[str, Any], context: Context) -> datetime | None:
     return aware + timedelta(hours=hours)
 
 
-_DETAIL_KEYS = ("started_at", "ended_at", "discovery", "natures", "origin", "cause", "description",
-                "data_categories", "sensitive_data", "records", "people_categories", "people", "vulnerable",
-                "measures_before", "consequences", "measures", "subjects_informed", "subjects_detail",
-                "other_authorities", "contact")
+_DETAIL_KEYS = (
+    "started_at",
+    "ended_at",
+    "discovery",
+    "natures",
+    "origin",
+    "cause",
+    "description",
+    "data_categories",
+    "sensitive_data",
+    "records",
+    "people_categories",
+    "people",
+    "vulnerable",
+    "measures_before",
+    "consequences",
+    "measures",
+    "subjects_informed",
+    "subjects_detail",
+    "other_authorities",
+    "contact",
+)
 
 
 def to_declaration(answers: dict[str, Any], context: Context) -> Declaration:
@@ -487,14 +667,16 @@ def to_declaration(answers: dict[str, Any], context: Context) -> Declaration:
     if missing is not None:
         raise AnswerError(f"questionnaire incomplet : « {missing.label} » n'a pas de réponse")
     applies = {q.key for q in QUESTIONS if q.when is None or q.when(answers)}
-    details: dict[str, Any] = {k: answers[k] for k in _DETAIL_KEYS
-                               if k in answers and answers[k] is not None and k in applies}
+    details: dict[str, Any] = {
+        k: answers[k] for k in _DETAIL_KEYS if k in answers and answers[k] is not None and k in applies
+    }
     details["ongoing"] = answers.get("over") == "ongoing"
     if answers.get("over") is None:
         details["ongoing_unknown"] = True
     details["pending"] = [q.key for q in QUESTIONS if q.key in answers and answers[q.key] is None and q.key in applies]
-    return Declaration(convention_id=answers["convention"], aware_at=datetime.fromisoformat(answers["aware_at"]),
-                       details=details)
+    return Declaration(
+        convention_id=answers["convention"], aware_at=datetime.fromisoformat(answers["aware_at"]), details=details
+    )
 
 
 def reopen(convention_id: str, aware_at: datetime, details: dict[str, Any]) -> dict[str, Any]:
@@ -502,7 +684,7 @@ def reopen(convention_id: str, aware_at: datetime, details: dict[str, Any]) -> d
     from dpa_kit.breach_notice import normalise_details
 
     details = normalise_details(details)
-    answers: dict[str, Any] = {"aware_at": aware_at.astimezone(timezone.utc).isoformat(), "convention": convention_id}
+    answers: dict[str, Any] = {"aware_at": aware_at.astimezone(UTC).isoformat(), "convention": convention_id}
     if not details.get("ongoing_unknown"):
         answers["over"] = "ongoing" if details.get("ongoing") else "over"
     pending = set(details.get("pending", []))
@@ -538,18 +720,27 @@ _ITEMS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
     ("cause", "Cause", lambda v: _label(CAUSE_CHOICES, v)),
     ("description", "Description", str),
     ("data_categories", "Catégories de données", lambda v: " ; ".join(v) if isinstance(v, list) else str(v)),
-    ("sensitive_data", "Données sensibles",
-     lambda v: " ; ".join(_label(SENSITIVE_CHOICES, x) for x in v) if v else "aucune"),
+    (
+        "sensitive_data",
+        "Données sensibles",
+        lambda v: " ; ".join(_label(SENSITIVE_CHOICES, x) for x in v) if v else "aucune",
+    ),
     ("records", "Nombre approximatif d'enregistrements", count_text),
     ("people_categories", "Catégories de personnes", lambda v: " ; ".join(v) if isinstance(v, list) else str(v)),
     ("people", "Nombre approximatif de personnes", count_text),
-    ("vulnerable", "Mineurs ou personnes vulnérables",
-     lambda v: " ; ".join(_label(VULNERABLE_CHOICES, x) for x in v) if v else "ni mineurs ni personnes vulnérables"),
+    (
+        "vulnerable",
+        "Mineurs ou personnes vulnérables",
+        lambda v: " ; ".join(_label(VULNERABLE_CHOICES, x) for x in v) if v else "ni mineurs ni personnes vulnérables",
+    ),
     ("measures_before", "Mesures de sécurité en place avant la violation", str),
     ("consequences", "Conséquences probables", str),
     ("measures", "Mesures prises ou envisagées", str),
-    ("subjects_informed", "Information des personnes concernées",
-     lambda v: _label(SUBJECTS_CHOICES, v) if v != "undecided" else SUBJECTS_CHOICES[-1].label),
+    (
+        "subjects_informed",
+        "Information des personnes concernées",
+        lambda v: _label(SUBJECTS_CHOICES, v) if v != "undecided" else SUBJECTS_CHOICES[-1].label,
+    ),
     ("subjects_detail", "Date et moyen de l'information", str),
     ("other_authorities", "Autres autorités ou organismes informés", str),
     ("contact", "Contact (délégué ou personne à joindre)", str),

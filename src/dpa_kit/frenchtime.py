@@ -18,17 +18,25 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from dpa_kit.clock import MONTHS_FR, PARIS, french_date
 from dpa_kit.exceptions import UsageError
 
 __all__ = [
-    "EXPECTED", "InstantError", "duration", "french_instant", "late_by", "parse", "until",
+    "EXPECTED",
+    "InstantError",
+    "duration",
+    "french_instant",
+    "late_by",
+    "parse",
+    "until",
 ]
 
 #: What the user may type, shown in every error and as help of every question taking an instant.
-EXPECTED = "« maintenant », « hier 18h », « aujourd'hui 9h30 », « avant-hier 22h » ou « JJ/MM/AAAA HH:MM » (29/11/2026 01:47)"
+EXPECTED = (
+    "« maintenant », « hier 18h », « aujourd'hui 9h30 », « avant-hier 22h » ou « JJ/MM/AAAA HH:MM » (29/11/2026 01:47)"
+)
 
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -39,7 +47,10 @@ _MONTHS = {unicodedata.normalize("NFKD", m).encode("ascii", "ignore").decode(): 
 _TIME = r"(?P<hour>\d{1,2})\s*(?:h|:|heures?)\s*(?P<minute>\d{2})?(?:\s*(?::\s*(?P<second>\d{2})|min))?"
 _SEASON = r"(?:\s*\(?\s*(?:en\s+)?heure\s+d'?\s*(?P<season>ete|hiver)\s*\)?)?"
 _NUMERIC_DATE = r"(?P<day>\d{1,2})\s*[/.-]\s*(?P<month>\d{1,2})\s*[/.-]\s*(?P<year>\d{4})"
-_NAMED_DATE = r"(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?(?P<day>\d{1,2})(?:er)?\s+(?P<monthname>[a-z]+)\s+(?P<year>\d{4})"
+_NAMED_DATE = (
+    r"(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?"
+    r"(?P<day>\d{1,2})(?:er)?\s+(?P<monthname>[a-z]+)\s+(?P<year>\d{4})"
+)
 _RELATIVE = r"(?P<relative>aujourd'hui|aujourdhui|ce jour|avant-hier|avant hier|hier)"
 _AT = r"(?:\s*,?\s*(?:a|vers|de)?\s*)"
 
@@ -68,7 +79,7 @@ def parse(text: str, *, now: datetime, what: str = "date et heure") -> datetime:
         raise InstantError(f"{what} manquante : indiquez par exemple {EXPECTED}")
     folded = _fold(raw)
     if folded in {"maintenant", "a l'instant", "a linstant", "tout de suite"}:
-        return _bounded(now.astimezone(timezone.utc), raw, now, what)
+        return _bounded(now.astimezone(UTC), raw, now, what)
     if re.match(r"^\d{4}-\d{2}-\d{2}", raw):
         return _bounded(_iso(raw, what), raw, now, what)
     local_now = now.astimezone(PARIS)
@@ -86,7 +97,10 @@ def parse(text: str, *, now: datetime, what: str = "date et heure") -> datetime:
             day = local_now.date()
     if match is None:
         if any(re.fullmatch(p, folded) for p in (_RELATIVE, _NUMERIC_DATE, _NAMED_DATE)):
-            raise InstantError(f"{what} « {raw} » : précisez aussi l'heure, par exemple « {raw} 18h » ; le délai court à partir d'une heure précise")
+            raise InstantError(
+                f"{what} « {raw} » : précisez aussi l'heure, par exemple « {raw} 18h » ; "
+                "le délai court à partir d'une heure précise"
+            )
         raise InstantError(f"{what} « {raw} » illisible : attendu {EXPECTED}")
     if day is None:
         day = _date_of(match, raw, what)
@@ -102,7 +116,7 @@ def _iso(raw: str, what: str) -> datetime:
         raise InstantError(f"{what} « {raw} » illisible : attendu {EXPECTED}, ou ISO 8601 (2026-11-29T01:47)") from exc
     if value.tzinfo is None:
         return _paris_wall(value, None, raw, what)
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def _date_of(match: re.Match[str], raw: str, what: str) -> date:
@@ -119,7 +133,9 @@ def _date_of(match: re.Match[str], raw: str, what: str) -> date:
     try:
         return date(year, month, int(groups["day"]))
     except ValueError as exc:
-        raise InstantError(f"{what} « {raw} » : cette date n'existe pas (jour ou mois impossible ; format JJ/MM/AAAA)") from exc
+        raise InstantError(
+            f"{what} « {raw} » : cette date n'existe pas (jour ou mois impossible ; format JJ/MM/AAAA)"
+        ) from exc
 
 
 def _time_of(match: re.Match[str], raw: str, what: str) -> time:
@@ -136,7 +152,7 @@ def _paris_wall(wall: datetime, season: str | None, raw: str, what: str) -> date
     earlier = wall.replace(tzinfo=PARIS, fold=0)
     later = wall.replace(tzinfo=PARIS, fold=1)
     shown = f"{french_date(wall.date())} à {wall.hour:02d} h {wall.minute:02d}"
-    if earlier.astimezone(timezone.utc).astimezone(PARIS).replace(tzinfo=None) != wall:
+    if earlier.astimezone(UTC).astimezone(PARIS).replace(tzinfo=None) != wall:
         raise InstantError(
             f"{what} « {raw} » : le {shown} n'existe pas à Paris (passage à l'heure d'été : les horloges passent "
             "de 02 h 00 à 03 h 00) ; indiquez l'heure lue avant ou après le changement, par exemple 01:59 ou 03:00"
@@ -148,8 +164,8 @@ def _paris_wall(wall: datetime, season: str | None, raw: str, what: str) -> date
                 f"précisez « {raw} heure d'été » (la première fois) ou « {raw} heure d'hiver » (la seconde)"
             )
         chosen = earlier if season == "ete" else later
-        return chosen.astimezone(timezone.utc)
-    return earlier.astimezone(timezone.utc)
+        return chosen.astimezone(UTC)
+    return earlier.astimezone(UTC)
 
 
 def _bounded(instant: datetime, raw: str, now: datetime, what: str) -> datetime:
@@ -196,4 +212,3 @@ def late_by(deadline: datetime, now: datetime) -> str:
     minutes = int((now - deadline).total_seconds()) // 60
     hours, minutes = divmod(minutes, 60)
     return f"en retard de {hours} h {minutes:02d}" if hours else f"en retard de {minutes} min"
-

@@ -15,11 +15,10 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from dpa_kit import clock
-from dpa_kit.breach import NATURES, Breach, require_delay_reason
+from dpa_kit.breach import Breach, require_delay_reason
 from dpa_kit.exceptions import InvalidValue, NotificationError, SmtpLoginRefused, UsageError
 from dpa_kit.model import Convention
 
@@ -34,21 +33,6 @@ class SmtpConfig:
 
     def __repr__(self) -> str:  # never show the password
         return f"SmtpConfig(url={self.url!r}, user={self.user!r}, password={'***' if self.password else None})"
-
-
-def _when(text: str | None) -> str:
-    if not text:
-        return "non renseigné"
-    return clock.french_instant(datetime.fromisoformat(text))
-
-
-def _value(details: dict[str, Any], key: str, default: str = "non renseigné") -> str:
-    value = details.get(key)
-    if value in (None, "", []):
-        return default
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
 
 
 def notification_body(breach: Breach, *, complementary: bool, delay_reason: str | None, now: datetime) -> str:
@@ -92,13 +76,13 @@ def notification_body(breach: Breach, *, complementary: bool, delay_reason: str 
         "",
         "-- ",
         "Message préparé avec dpa-kit. Ne joignez jamais de données personnelles en clair : utilisez « dpa-kit exchange pack ».",
-        "Une copie lisible par machine (fichier .dpa-kit-breach.json) est jointe : le Département l'importe sans "
-        "ressaisie avec « dpa-kit breach receive --eml ».",
+        "Une copie lisible par machine (fichier .dpa-kit-breach.json) est jointe : le Département l'importe dans "
+        "dpa-kit sans ressaisie.",
     ]
     return "\n".join(lines) + "\n"
 
 
-def build_notification(breach: Breach, *, to: str, sender: str, complementary: bool = False,
+def build_notification(breach: Breach, *, to: str, sender: str | None, complementary: bool = False,
                        delay_reason: str | None = None, now: datetime | None = None) -> EmailMessage:
     """The notification message, ready to write as .eml or to send."""
     now = now or clock.now()
@@ -108,11 +92,13 @@ def build_notification(breach: Breach, *, to: str, sender: str, complementary: b
     message = EmailMessage()
     kind = "complémentaire" if complementary else "initiale"
     message["Subject"] = f"[Violation de données] Convention {breach.convention} - {breach.id} - notification {kind}"
-    message["From"] = sender
+    if sender:  # a draft without sender gets the account of the mail client that sends it
+        message["From"] = sender
     message["To"] = to
     message["Date"] = format_datetime(now.astimezone(clock.PARIS))
-    domain = sender.rsplit("@", 1)[-1].strip("> ") or "dpa-kit.invalid"
-    message["Message-ID"] = make_msgid(idstring=breach.id, domain=domain)
+    domain = (sender or to).rsplit("@", 1)[-1].strip("> ") or "dpa-kit.invalid"
+    # No idstring: with a long reference the header would be folded, which some mail clients misread.
+    message["Message-ID"] = make_msgid(domain=domain)
     if complementary:
         first = breach.notifications[0]["message_id"]
         message["In-Reply-To"] = first
@@ -129,13 +115,14 @@ class PreparedNotification:
 
     message: EmailMessage
     to: str
-    sender: str
+    sender: str | None
     password: str | None = None
 
 
 def prepare_notification(breach: Breach, convention: Convention, *, to: str | None = None, sender: str | None = None,
                          complementary: bool = False, delay_reason: str | None = None,
-                         attachments: list[Path] | None = None, now: datetime | None = None) -> PreparedNotification:
+                         attachments: list[Path] | None = None, now: datetime | None = None,
+                         sender_required: bool = True) -> PreparedNotification:
     """The notification of ``breach`` to the Département, to the convention's address from its processor's DPO
     unless told otherwise; attachments go in an encrypted archive (never in clear), whose password is returned."""
     to = to or convention.notifications.breach_address
@@ -143,7 +130,7 @@ def prepare_notification(breach: Breach, convention: Convention, *, to: str | No
         raise InvalidValue("adresse de notification manquante : la convention n'en indique pas", "notify_to")
     dpo = convention.processor.dpo
     sender = sender or (dpo.email if dpo and dpo.email else None)
-    if not sender:
+    if not sender and sender_required:
         raise InvalidValue("adresse de l'expéditeur manquante : la convention n'indique pas de DPO", "notify_from")
     message = build_notification(breach, to=to, sender=sender, complementary=complementary,
                                  delay_reason=delay_reason, now=now)
@@ -151,7 +138,7 @@ def prepare_notification(breach: Breach, convention: Convention, *, to: str | No
     return PreparedNotification(message, to, sender, password)
 
 
-def _attach_encrypted(message: EmailMessage, paths: list[Path], breach: Breach, to: str, sender: str) -> str:
+def _attach_encrypted(message: EmailMessage, paths: list[Path], breach: Breach, to: str, sender: str | None) -> str:
     """Pack the attachments with the exchange tool (never in clear) and attach the archive; return the password."""
     import tempfile
 

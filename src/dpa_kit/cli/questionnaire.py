@@ -25,8 +25,10 @@ def _deadline_line(answers: dict[str, Any], context: bq.Context) -> str | None:
     due = bq.deadline(answers, context)
     if due is None:
         return None
-    return (f"Échéance de notification au Département : {frenchtime.french_instant(due)} "
-            f"({frenchtime.until(due, context.now)})")
+    return (
+        f"Échéance de notification au Département : {frenchtime.french_instant(due)} "
+        f"({frenchtime.until(due, context.now)})"
+    )
 
 
 def _show(question: bq.Question, number: int, total: int) -> None:
@@ -103,8 +105,14 @@ def review(answers: dict[str, Any], context: bq.Context, save: Callable[[dict[st
             click.secho(line, bold=True)
         if declaration.pending:
             click.echo(f"À compléter plus tard (notification complémentaire) : {len(declaration.pending)} élément(s).")
-        choice = _read("Enregistrer la déclaration ? (o = oui ; n = non, le brouillon est gardé ; "
-                       "un numéro = corriger cette réponse)").strip().lower()
+        choice = (
+            _read(
+                "Enregistrer la déclaration ? (o = oui ; n = non, le brouillon est gardé ; "
+                "un numéro = corriger cette réponse)"
+            )
+            .strip()
+            .lower()
+        )
         if choice in {"o", "oui", "y", "yes"}:
             return True
         if choice in {"n", "non", "no"}:
@@ -120,27 +128,37 @@ def review(answers: dict[str, Any], context: bq.Context, save: Callable[[dict[st
 # --- the flows of `breach declare` and `breach receive --eml` in a terminal --------------------------------
 
 
-def answers_from_options(options: dict[str, Any], convention_id: str | None, aware_at: datetime | None,
-                         context: bq.Context) -> dict[str, Any]:
+def answers_from_options(
+    options: dict[str, Any], convention_id: str | None, aware_at: datetime | None, context: bq.Context
+) -> dict[str, Any]:
     """Answers already given as options (they are not asked again); each is checked like a typed one."""
     answers: dict[str, Any] = {}
     if aware_at is not None:
         answers["aware_at"] = aware_at.isoformat()
     if convention_id:
-        answers["convention"] = bq.validate(bq.question("convention", answers, context), convention_id,
-                                            answers=answers, context=context)
+        answers["convention"] = bq.validate(
+            bq.question("convention", answers, context), convention_id, answers=answers, context=context
+        )
     if options.get("ongoing"):
         answers["over"] = "ongoing"
     elif options.get("ended_at"):
         answers["over"] = "over"
-    texts = {"started_at": options.get("started_at"), "ended_at": options.get("ended_at"),
-             "natures": ",".join(options.get("natures") or ()) or None, "description": options.get("description"),
-             "discovery": options.get("discovery"), "cause": options.get("cause"),
-             "data_categories": options.get("data_categories"), "people_categories": options.get("people_categories"),
-             "consequences": options.get("consequences"), "measures_before": options.get("measures_before"),
-             "measures": options.get("measures"), "contact": options.get("contact"),
-             "people": None if options.get("people") is None else str(options["people"]),
-             "records": None if options.get("records") is None else str(options["records"])}
+    texts = {
+        "started_at": options.get("started_at"),
+        "ended_at": options.get("ended_at"),
+        "natures": ",".join(options.get("natures") or ()) or None,
+        "description": options.get("description"),
+        "discovery": options.get("discovery"),
+        "cause": options.get("cause"),
+        "data_categories": options.get("data_categories"),
+        "people_categories": options.get("people_categories"),
+        "consequences": options.get("consequences"),
+        "measures_before": options.get("measures_before"),
+        "measures": options.get("measures"),
+        "contact": options.get("contact"),
+        "people": None if options.get("people") is None else str(options["people"]),
+        "records": None if options.get("records") is None else str(options["records"]),
+    }
     if options.get("vulnerable"):
         answers["vulnerable"] = ["vulnerable"]
     for key, text in texts.items():
@@ -166,8 +184,11 @@ def print_declared(breach: Any, address: str | None, now: datetime) -> None:
     from dpa_kit.breach_notice import normalise_details
 
     click.echo(f"Violation enregistrée : {breach.id}")
-    click.secho(f"À notifier au Département avant le {frenchtime.french_instant(breach.notify_deadline)} (heure de Paris) "
-                f"({frenchtime.until(breach.notify_deadline, now)}).", bold=True)
+    click.secho(
+        f"À notifier au Département avant le {frenchtime.french_instant(breach.notify_deadline)} (heure de Paris) "
+        f"({frenchtime.until(breach.notify_deadline, now)}).",
+        bold=True,
+    )
     click.echo(f"Adresse : {address or 'non renseignée dans la convention'}")
     pending = normalise_details(breach.details).get("pending") or []
     if pending:
