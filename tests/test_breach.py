@@ -523,3 +523,45 @@ def test_end_of_input_during_the_questions_interrupts_in_french(env: dict[str, s
     assert result.exit_code == 2 and result.stderr.strip().startswith("Interrompu")
     assert "dpa-kit breach declare --resume" in result.stderr
     assert "Aborted" not in result.output
+
+
+def test_schema_of_the_notification_attachment() -> None:
+    result = run("schema", "--breach")
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert schema["properties"]["format"]["const"] == "dpa-kit-breach/1"
+    assert schema["additionalProperties"] is False
+
+
+def test_a_hand_written_message_is_received_and_the_rest_asked(env: dict[str, str], tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from email.message import EmailMessage
+
+    from dpa_kit.cli import common
+
+    message = EmailMessage()
+    message["From"], message["Subject"] = "directrice@adil.example", "Violation de données"
+    message["Date"] = "Sat, 28 Nov 2026 23:05:00 +0100"
+    message.set_content("Bonjour, convention 2026-FSL-ADIL-NUMERO-VERT.\nDate de découverte : 28/11/2026 18h\n"
+                        "Description : un classeur de dossiers oublié dans le train\n")
+    eml = tmp_path / "main.eml"
+    eml.write_bytes(bytes(message))
+    departement = {**env, "DPA_KIT_NOW": "2026-11-29T09:00"}
+    scripted = run("breach", "receive", "--eml", eml, env=departement)
+    assert scripted.exit_code == 2
+    assert "le message ne donne pas : Qui le Département peut-il joindre" in scripted.stderr
+    monkeypatch.setattr(common, "interactive", lambda: True)
+    answers = ["oui", "hier 20h", "", "je ne sais pas encore", "je ne sais pas encore", "3", "1", "2", "", "",
+               "environ 30", "", "30", "3", "aucune", "je ne sais pas encore", "aucune", "1", "lundi par courrier", "",
+               "Mme Durand 06 00 00 00 00"]
+    result = run("breach", "receive", "--eml", eml, input="\n".join(answers) + "\n", env=departement)
+    assert result.exit_code == 0, result.output
+    assert "Le message ne donne pas : La violation est-elle terminée ?" in result.output
+    assert "Attention : pas de pièce jointe dpa-kit-breach" in result.stderr
+    assert "Notification enregistrée : V-2026-343097333-0001" in result.output
+    assert "Description : un classeur de dossiers oublié dans le train" in result.output
+    shown = json.loads(run("breach", "show", "V-2026-343097333-0001", "--format", "json", env=departement).stdout)
+    assert shown["aware_at"] == "2026-11-28T18:00:00+01:00"
+    assert shown["received_at"] == "2026-11-29T09:00:00+01:00"
+    assert shown["details"]["pending"] == ["started_at", "discovery", "consequences"]
+    assert shown["details"]["natures"] == ["availability"] and shown["details"]["ongoing"] is False
