@@ -453,7 +453,7 @@ def test_a_message_written_on_time_and_accepted_after_the_deadline_is_recorded(t
     ("given", "field", "fact"),
     [({"natures": [], "description": "x"}, "natures", "nature de la violation manquante"),
      ({"natures": ["i"], "description": "  "}, "description", "description de la violation manquante"),
-     ({"natures": ["c"], "description": "x", "started_at": "hier"}, "started_at", "début de la violation « hier » illisible")],
+     ({"natures": ["c"], "description": "x", "started_at": "hier"}, "started_at", "début de la violation « hier » : précisez aussi l'heure")],
 )
 def test_breach_details_are_checked_by_the_library(given: dict, field: str, fact: str) -> None:
     from dpa_kit.exceptions import InvalidValue
@@ -478,7 +478,7 @@ def test_the_cli_says_which_option_supplies_the_missing_fact(env: dict[str, str]
     assert "motif du retard manquant" in result.stderr and "(option --delay-reason)" in result.stderr
     result = run("breach", "declare", "--convention", CID, "--nature", "c", "--description", "x",
                  "--started-at", "hier", env=env)
-    assert result.exit_code == 2 and "début de la violation « hier » illisible" in result.stderr
+    assert result.exit_code == 2 and "début de la violation « hier » : précisez aussi l'heure" in result.stderr
     assert "(option --started-at)" in result.stderr
     assert "V-2026-0009" in run("breach", "show", "V-2026-0009", env=env).stderr
 
@@ -565,3 +565,14 @@ def test_a_hand_written_message_is_received_and_the_rest_asked(env: dict[str, st
     assert shown["received_at"] == "2026-11-29T09:00:00+01:00"
     assert shown["details"]["pending"] == ["started_at", "discovery", "consequences"]
     assert shown["details"]["natures"] == ["availability"] and shown["details"]["ongoing"] is False
+
+
+def test_instant_options_read_french_dates(env: dict[str, str]) -> None:
+    data = declare(env, "2026-11-29T10:00", "--aware-at", "hier 18h", "--started-at", "avant-hier à 9 h 30")
+    assert data["aware_at"] == "2026-11-28T18:00:00+01:00"
+    shown = run("breach", "show", data["id"], env={**env, "DPA_KIT_NOW": "2026-11-29T10:00"})
+    assert "Début de la violation : vendredi 27 novembre 2026 à 09 h 30" in shown.stdout
+    assert "Prise de connaissance : samedi 28 novembre 2026 à 18 h 00 (heure de Paris)" in shown.stdout
+    result = run("breach", "mark-notified", data["id"], "--at", "29/11/2026 09:15",
+                 env={**env, "DPA_KIT_NOW": "2026-11-29T10:00"})
+    assert result.exit_code == 0 and "dimanche 29 novembre 2026 à 09 h 15" in result.stdout

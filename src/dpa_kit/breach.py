@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from dpa_kit import clock
+from dpa_kit import clock, frenchtime
 from dpa_kit.exceptions import InvalidValue, UsageError
 from dpa_kit.ledger import Event, Ledger
 from dpa_kit.words import OVERDUE
@@ -86,7 +86,7 @@ def breach_details(given: dict[str, Any]) -> dict[str, Any]:
     for key, label in _DETAIL_INSTANTS.items():
         if key in details:
             try:
-                details[key] = clock.parse_instant(str(details[key]), label).isoformat()
+                details[key] = frenchtime.parse(str(details[key]), now=clock.now(), what=label).isoformat()
             except UsageError as exc:
                 raise InvalidValue(str(exc), key) from exc
     details["natures"] = natures

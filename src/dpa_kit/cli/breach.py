@@ -51,7 +51,7 @@ def _convention(settings: Settings, convention_id: str) -> Any:
 
 
 _DETAIL_OPTIONS = [
-    click.option("--started-at", help="Début de la violation (ISO 8601, heure de Paris si sans décalage)."),
+    click.option("--started-at", help="Début de la violation : « hier 18h », « 27/03/2026 16:00 »... (heure de Paris)."),
     click.option("--ended-at", help="Fin de la violation ; omettre avec --ongoing si elle dure encore."),
     click.option("--ongoing", is_flag=True, help="La violation est toujours en cours."),
     click.option("--nature", "natures", multiple=True, help="confidentialité, intégrité, disponibilité (plusieurs possibles)."),
@@ -76,25 +76,16 @@ def detail_options(func: Any) -> Any:
     return func
 
 
-def _details(options: dict[str, Any], interactive: bool) -> dict[str, Any]:
-    """Ask the missing answers in a terminal, then let the library check the details."""
+def _details(options: dict[str, Any]) -> dict[str, Any]:
+    """The details given as options (for scripts), checked by the library; instants read the French way."""
     from dpa_kit.breach import breach_details
 
-    if interactive:
-        if not options["natures"]:
-            click.echo("Nature : c = confidentialité, i = intégrité, d = disponibilité (plusieurs : c,i)")
-            options["natures"] = (click.prompt("Nature de la violation", default="c"),)
-        if not options["description"]:
-            options["description"] = click.prompt("Que s'est-il passé ? (sans nom de personne)")
-        for key, question in (("data_categories", "Quelles catégories de données ?"),
-                              ("people", "Combien de personnes environ ?"),
-                              ("consequences", "Conséquences probables pour les personnes ?"),
-                              ("measures", "Mesures déjà prises ?"),
-                              ("contact", "Qui peut-on joindre (nom, téléphone) ?")):
-            if options.get(key) in (None, ""):
-                answer = click.prompt(question, default="", show_default=False)
-                options[key] = (int(answer) if key == "people" and answer.strip().isdigit() else answer) or None
-    return breach_details({**options, "natures": list(options["natures"])})
+    given = dict(options)
+    for key, fact, option in (("started_at", "début de la violation", "--started-at"),
+                              ("ended_at", "fin de la violation", "--ended-at")):
+        instant = common.option_instant(given.get(key), fact, option)
+        given[key] = instant.isoformat() if instant else None
+    return breach_details({**given, "natures": list(given["natures"])})
 
 
 def _get(ledger: Any, breach_id: str) -> Any:
@@ -146,7 +137,7 @@ def breach_declare(settings: Settings, /, convention_id: str | None, aware_at: s
     convention = _convention(settings, convention_id)
     now = clock.now()
     aware = common.option_instant(aware_at, "heure de prise de connaissance", "--aware-at") or now
-    details = _details(options, False)
+    details = _details(options)
     breach = declare(open_ledger(settings), convention_id=convention.id, structure=convention.processor.display_name,
                      delay_hours=convention.notifications.breach_delay_hours, aware_at=aware, details=details,
                      code=structure_code(convention.processor.siret, convention.processor.short_name))
@@ -244,7 +235,7 @@ def breach_receive(settings: Settings, /, eml: Path | None, convention_id: str |
     if not convention_id or not aware_at:
         raise UsageError("indiquez le message reçu (--eml FICHIER), ou --convention et --aware-at")
     convention = _convention(settings, convention_id)
-    details = _details(options, False)
+    details = _details(options)
     aware = common.option_instant(aware_at, "heure de prise de connaissance", "--aware-at")
     assert aware is not None
     breach = receive(open_ledger(settings), convention_id=convention.id, structure=convention.processor.display_name,
