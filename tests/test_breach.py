@@ -576,3 +576,22 @@ def test_instant_options_read_french_dates(env: dict[str, str]) -> None:
     result = run("breach", "mark-notified", data["id"], "--at", "29/11/2026 09:15",
                  env={**env, "DPA_KIT_NOW": "2026-11-29T10:00"})
     assert result.exit_code == 0 and "dimanche 29 novembre 2026 à 09 h 15" in result.stdout
+
+
+def test_complete_asks_what_was_not_known_yet(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from dpa_kit.cli import common
+
+    ledger = Ledger(Path(env["DPA_KIT_LEDGER"]))
+    details = {"natures": ["confidentiality"], "description": "liste envoyée", "ongoing": True, "pending": ["people"],
+               "contact": "M. Martin"}
+    breach = breaches.declare(ledger, convention_id=CID, structure="ADIL", delay_hours=24,
+                              aware_at=parse_instant("2026-11-28T18:00"), details=details, code="343097333")
+    monkeypatch.setattr(common, "interactive", lambda: True)
+    answers = "\n".join(["je ne sais pas encore"] * 8 + ["environ 40"] + ["je ne sais pas encore"] * 6) + "\n"
+    result = run("breach", "complete", breach.id, input=answers, env={**env, "DPA_KIT_NOW": "2026-11-29T10:00"})
+    assert result.exit_code == 0, result.output
+    assert "Combien de personnes environ ?" in result.output
+    assert f"Étape suivante : dpa-kit breach notify {breach.id} --complement --eml complement.eml" in result.output
+    shown = json.loads(run("breach", "show", breach.id, "--format", "json", env=env).stdout)
+    assert shown["details"]["people"] == {"min": 40, "max": 40, "approximate": True}
+    assert shown["details"]["description"] == "liste envoyée"

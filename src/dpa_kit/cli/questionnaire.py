@@ -197,6 +197,8 @@ def print_declared(breach: Any, address: str | None, now: datetime) -> None:
     if now > breach.notify_deadline:
         click.echo("L'échéance est dépassée : écrivez les vrais motifs du retard dans --delay-reason.")
     click.echo(f"Étape suivante : {next_step(breach.id, breach.notify_deadline, now)}")
+    if pending:
+        click.echo(f"Puis, dès que vous en saurez plus : dpa-kit breach complete {breach.id}")
 
 
 def print_items(details: dict[str, Any]) -> None:
