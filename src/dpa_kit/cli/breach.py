@@ -51,7 +51,8 @@ def _convention(settings: Settings, convention_id: str) -> Any:
 
 
 _DETAIL_OPTIONS = [
-    click.option("--started-at", help="Début de la violation : « hier 18h », « 27/03/2026 16:00 »... (heure de Paris)."),
+    click.option("--started-at",
+                 help="Début de la violation : « hier 18h », « 27/03/2026 16:00 »... (heure de Paris)."),
     click.option("--ended-at", help="Fin de la violation ; omettre avec --ongoing si elle dure encore."),
     click.option("--ongoing", is_flag=True, help="La violation est toujours en cours."),
     click.option("--nature", "natures", multiple=True, help="confidentialité, intégrité, disponibilité (plusieurs possibles)."),
