@@ -595,3 +595,14 @@ def test_complete_asks_what_was_not_known_yet(env: dict[str, str], monkeypatch: 
     shown = json.loads(run("breach", "show", breach.id, "--format", "json", env=env).stdout)
     assert shown["details"]["people"] == {"min": 40, "max": 40, "approximate": True}
     assert shown["details"]["description"] == "liste envoyée"
+
+
+def test_declaring_without_any_convention_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dpa_kit.cli import common
+
+    monkeypatch.setattr(common, "interactive", lambda: True)
+    empty = tmp_path / "vide"
+    empty.mkdir()
+    result = run("breach", "declare",
+                 env={"DPA_KIT_REGISTERS": str(empty), "DPA_KIT_LEDGER": str(tmp_path / "l.sqlite")})
+    assert result.exit_code == 2 and "aucune convention lisible" in result.stderr

@@ -210,3 +210,14 @@ def test_any_answer_is_accepted_or_refused_in_french(context: Context, text: str
         bq.validate(bq.question(key, answers, context), text, answers=answers, context=context)
     except AnswerError as exc:
         assert str(exc)
+
+
+def test_start_cannot_follow_the_end(context: Context) -> None:
+    answers = {
+        "aware_at": datetime(2026, 11, 28, 17, 0, tzinfo=UTC).isoformat(),
+        "over": "over",
+        "ended_at": datetime(2026, 11, 28, 10, 0, tzinfo=UTC).isoformat(),
+    }
+    with pytest.raises(AnswerError, match="suit la fin"):
+        validate(bq.question("started_at", answers, context), "aujourd'hui 12h", answers=answers, context=context)
+    assert validate(bq.question("started_at", answers, context), "aujourd'hui 9h", answers=answers, context=context)

@@ -475,6 +475,11 @@ def _instant(question: Question, raw: str, answers: dict[str, Any], context: Con
         raise AnswerError(
             f"la fin ({frenchtime.french_instant(value)}) précède le début ({frenchtime.french_instant(started)})"
         )
+    ended = _when(answers.get("ended_at")) if answers.get("over") == "over" else None
+    if question.key == "started_at" and ended and value > ended:
+        raise AnswerError(
+            f"le début ({frenchtime.french_instant(value)}) suit la fin ({frenchtime.french_instant(ended)})"
+        )
     return value.isoformat()
 
 

@@ -162,6 +162,9 @@ def _declare_in_terminal(settings: Settings, convention_id: str | None, aware_at
 
     now = clock.now()
     context = bq.Context(now=now, conventions=_conventions(settings))
+    if not context.conventions:
+        raise UsageError(f"aucune convention lisible dans {settings.registers} : la déclaration se rattache à une "
+                         "convention (dpa-kit list, dpa-kit check)")
     store = DraftStore(open_ledger(settings))
     owner = getpass.getuser()
     if resume:
