@@ -72,7 +72,7 @@ def read_pieces(path: Path) -> list[Piece]:
 
             try:
                 reader = PdfReader(str(path))
-                pieces = []
+                pieces: list[Piece] = []
                 for page_number, page in enumerate(reader.pages, start=1):
                     for line in (page.extract_text() or "").splitlines():
                         pieces.append(Piece(line, len(pieces) + 1, page_number))
@@ -232,9 +232,9 @@ def _compare(path: Path, pieces: list[Piece], convention_file: Path) -> list[Fin
                                      f"{changes} (clause attendue : « {excerpt} »)", convention.id))
             position = position + last + tail
         else:
-            where = words[position].piece if position < len(words) else None
-            place = f"{where.where} : " if where else ""
-            findings.append(_finding("D603", str(path), where.number if where else None,
+            resume = words[position].piece if position < len(words) else None
+            place = f"{resume.where} : " if resume else ""
+            findings.append(_finding("D603", str(path), resume.number if resume else None,
                                      f"{place}clause supprimée par rapport à la convention {convention.id} : « {excerpt} »",
                                      convention.id))
     if not pdf:
