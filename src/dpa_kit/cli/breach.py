@@ -168,7 +168,10 @@ def _declare_in_terminal(settings: Settings, convention_id: str | None, aware_at
     store = DraftStore(open_ledger(settings))
     owner = getpass.getuser()
     if resume:
-        draft = store.latest(owner)
+        wanted = None
+        if convention_id:
+            wanted = bq.validate(bq.question("convention", {}, context), convention_id, answers={}, context=context)
+        draft = store.latest(owner, convention=wanted)
         if draft is None:
             raise UsageError("aucune déclaration commencée à reprendre : lancez dpa-kit breach declare")
         click.echo(f"Reprise de la déclaration commencée le {_paris(draft.created_at)} "

@@ -26,8 +26,8 @@ def _deadline_line(answers: dict[str, Any], context: bq.Context) -> str | None:
     if due is None:
         return None
     return (
-        f"Échéance de notification au Département : {frenchtime.french_instant(due)} "
-        f"({frenchtime.until(due, context.now)})"
+        f"Échéance de notification au Département : {frenchtime.french_instant(due)} (heure de Paris), "
+        f"{frenchtime.until(due, context.now)}"
     )
 
 
