@@ -38,7 +38,7 @@ def test_every_command_block_of_the_guide_runs_as_written(tmp_path: Path) -> Non
     (work / "beneficiaires.csv").write_text("nom;prénom\nDUPONT;Marie\n", encoding="utf-8")  # the structure's file
     env = {k: v for k, v in os.environ.items() if not k.startswith("DPA_KIT_")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["DPA_KIT_NOW"] = "2026-11-30T10:00"  # the guide's breach is numbered V-2026-0001
+    env["DPA_KIT_NOW"] = "2026-11-30T10:00"  # the guide's breach is numbered V-2026-343097333-0001
     for block in _blocks():
         for line in block.splitlines():
             result = subprocess.run(["bash", "-c", line], cwd=work, env=env, capture_output=True, text=True,

@@ -212,4 +212,5 @@ def meta_for(convention: Convention, draft: bool) -> DocumentMeta:
         subject=subject,
         day=document_date(convention),
         draft=draft,
+        header=f"Annexe 1 · Convention {convention.id} · {processor}",
     )
