@@ -102,7 +102,7 @@ def render_html(data: dict[str, Any]) -> str:
         "<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>dpa-kit : vue d'ensemble</title>",
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
         "th,td{border:1px solid #bbb;padding:.3em .6em}th{background:#eee}.late{color:#b00;font-weight:bold}</style>",
-        f"</head><body><h1>Vue d'ensemble RGPD</h1><p>Établie le {esc(data['generated_at'])}.</p>",
+        f"</head><body><h1>Vue d'ensemble RGPD</h1><p>Établie le {esc(_when(data['generated_at']))} (heure de Paris).</p>",
         f"<p class=\"{'late' if data['late'] else ''}\">{'En retard : ' + esc(', '.join(data['late'])) if data['late'] else 'Rien en retard.'}</p>",
         "<h2>Conventions</h2>",
         table(["Convention", "Structure", "Prête à signer", "Manque"],
@@ -110,14 +110,14 @@ def render_html(data: dict[str, Any]) -> str:
                for c in data["conventions"]]),
         "<h2>Violations ouvertes</h2>",
         table(["Violation", "Convention", "État", "Échéance"],
-              [[b["id"], b["convention"], b["status"], b["cnil_deadline"] if b["side"] == "departement" else b["notify_deadline"]]
+              [[b["id"], b["convention"], b["status"], _when(b["cnil_deadline"] if b["side"] == "departement" else b["notify_deadline"])]
                for b in data["open_breaches"]]),
         "<h2>Attestations de destruction attendues</h2>",
         table(["Convention", "Structure", "Échéance", "Jours de retard"],
-              [[a["convention"], a["structure"], a["due_date"], a["days_overdue"]] for a in data["attestations_due"]]),
+              [[a["convention"], a["structure"], _when(a["due_date"]), a["days_overdue"]] for a in data["attestations_due"]]),
         "<h2>Derniers échanges chiffrés</h2>",
         table(["Instant", "Sens", "Convention", "Correspondant", "Fichiers"],
-              [[e["at"], e["direction"], e["convention"], e["counterpart"], e["files"]] for e in data["last_exchanges"]]),
+              [[_when(e["at"]), e["direction"], e["convention"], e["counterpart"], e["files"]] for e in data["last_exchanges"]]),
         "</body></html>\n",
     ]
     return "".join(parts)
