@@ -79,3 +79,14 @@ def test_a_load_error_names_the_field_by_its_label(tmp_path: Path) -> None:
     else:  # pragma: no cover - the test fails below
         text = ""
     assert "Sous-traitants › pays (subprocessing.subprocessors[1].country)" in text
+
+
+def test_every_register_field_checked_has_a_label() -> None:
+    from dpa_kit.labels import REGISTER_LABELS
+    from dpa_kit.register import Register
+
+    paths = [p for p in _paths(Register) if p not in {"format"}]
+    missing = [p for p in paths if label(p, REGISTER_LABELS) is None]
+    assert missing == []
+    assert located("controllers[0].processings[1].security.restore_access", REGISTER_LABELS) == (
+        "Traitements › rétablissement après incident (controllers[0].processings[1].security.restore_access)")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["LABELS", "SEPARATOR", "add_to_schema", "label", "located", "normalise", "title"]
+__all__ = ["LABELS", "REGISTER_LABELS", "SEPARATOR", "add_to_schema", "label", "located", "normalise", "title"]
 
 SEPARATOR = " › "
 
@@ -103,6 +103,46 @@ LABELS: dict[str, str] = {
     "notes": "Remarques internes",
 }
 
+#: The same for the fields of a processing register (``dpa-kit-register/1``), as its spreadsheet names them.
+REGISTER_LABELS: dict[str, str] = {
+    "version": "Structure › version du registre",
+    "updated": "Structure › mis à jour le",
+    "processor": "Structure",
+    "processor.name": "Structure › nom",
+    "processor.short_name": "Structure › nom court",
+    "processor.siret": "Structure › SIRET",
+    "processor.address": "Structure › adresse",
+    "processor.representative": "Structure › représentant",
+    "processor.dpo": "Structure › délégué à la protection des données",
+    "controllers": "Responsables",
+    "controllers[]": "Responsables › responsable",
+    "controllers[].name": "Responsables › nom",
+    "controllers[].address": "Responsables › adresse",
+    "controllers[].representative": "Responsables › représentant",
+    "controllers[].contact": "Responsables › contact",
+    "controllers[].dpo": "Responsables › délégué à la protection des données",
+    "controllers[].processings": "Traitements",
+    "controllers[].processings[]": "Traitements › traitement",
+    "controllers[].processings[].convention": "Traitements › convention",
+    "controllers[].processings[].name": "Traitements › traitement",
+    "controllers[].processings[].start": "Traitements › début",
+    "controllers[].processings[].end": "Traitements › fin",
+    "controllers[].processings[].purposes": "Traitements › finalités",
+    "controllers[].processings[].data_categories": "Traitements › catégories de données",
+    "controllers[].processings[].sensitive_data": "Traitements › données sensibles",
+    "controllers[].processings[].data_subjects": "Traitements › personnes concernées",
+    "controllers[].processings[].subprocessors": "Sous-traitants",
+    "controllers[].processings[].transfers": "Transferts",
+    "controllers[].processings[].transfers[].safeguards": "Transferts › garanties",
+    "controllers[].processings[].data_fate": "Traitements › sort des données",
+    "controllers[].processings[].security": "Traitements › mesures de sécurité",
+    "controllers[].processings[].security.pseudonymisation_encryption": "Traitements › pseudonymisation et chiffrement",
+    "controllers[].processings[].security.confidentiality_integrity_availability":
+        "Traitements › confidentialité, intégrité, disponibilité, résilience",
+    "controllers[].processings[].security.restore_access": "Traitements › rétablissement après incident",
+    "controllers[].processings[].security.regular_testing": "Traitements › tests réguliers des mesures",
+}
+
 _INDEX = re.compile(r"\[\d+\]")
 
 
@@ -111,21 +151,22 @@ def normalise(path: str) -> str:
     return _INDEX.sub("[]", path)
 
 
-def label(path: str) -> str | None:
+def label(path: str, catalogue: dict[str, str] | None = None) -> str | None:
     """The French label of a field path (indexes allowed), or of its nearest labelled parent.
 
     ``waivers.C012`` is labelled « Règles levées › C012 »: a key chosen by the user keeps its name.
     None when no part of the path is a field of the model.
     """
+    labels = LABELS if catalogue is None else catalogue
     key = normalise(path)
-    if key in LABELS:
-        return LABELS[key]
+    if key in labels:
+        return labels[key]
     parts = key.split(".")
     for end in range(len(parts) - 1, 0, -1):
         parent = ".".join(parts[:end])
-        if parent in LABELS:
+        if parent in labels:
             rest = ".".join(parts[end:])
-            return f"{LABELS[parent]}{SEPARATOR}{rest}"
+            return f"{labels[parent]}{SEPARATOR}{rest}"
     return None
 
 
@@ -135,11 +176,14 @@ def title(path: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def located(path: str | None) -> str:
-    """How a message names a field: « Sous-traitants › garanties (subprocessing.subprocessors[1].safeguards) »."""
+def located(path: str | None, catalogue: dict[str, str] | None = None) -> str:
+    """How a message names a field: « Sous-traitants › garanties (subprocessing.subprocessors[1].safeguards) ».
+
+    ``catalogue`` is :data:`LABELS` (conventions) unless given (:data:`REGISTER_LABELS` for registers).
+    """
     if not path:
         return ""
-    text = label(path)
+    text = label(path, catalogue)
     return f"{text} ({path})" if text else path
 
 

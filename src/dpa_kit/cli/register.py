@@ -98,6 +98,7 @@ def register_check(settings: Settings, file: Path, folder: Path | None) -> int:
     Exemple :
       dpa-kit register check ccas-bethune.registre.yaml --conventions registers
     """
+    from dpa_kit.labels import REGISTER_LABELS, located
     from dpa_kit.register import check_register, load_register
 
     register = load_register(file)
@@ -108,7 +109,7 @@ def register_check(settings: Settings, file: Path, folder: Path | None) -> int:
         return EXIT_OK
     click.echo(f"{file} : {len(problems)} point(s) à traiter :")
     for problem in problems:
-        click.echo(f"  - [{problem.field}] {problem.message}")
+        click.echo(f"  - {located(problem.field, REGISTER_LABELS)} : {problem.message}")
     return EXIT_PROBLEMS
 
 
