@@ -12,13 +12,10 @@ import gettext
 import io
 import os
 import sys
-import tempfile
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +59,8 @@ def compile_catalogue() -> bytes:
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
+    from importlib import resources
+
     source = resources.files("dpa_kit.cli").joinpath("locale/fr/LC_MESSAGES/click.po")
     with source.open("rb") as handle:
         catalog = read_po(handle, locale="fr")
@@ -79,6 +78,8 @@ CATALOGUE = "locale/fr/LC_MESSAGES/click.mo"
 
 def french_catalogue() -> gettext.GNUTranslations:
     """The French translation of click's strings, from the compiled catalogue shipped in the package."""
+    from importlib import resources
+
     compiled = resources.files("dpa_kit.cli").joinpath(CATALOGUE)
     if not compiled.is_file():  # a source tree where it was not generated yet
         return gettext.GNUTranslations(io.BytesIO(compile_catalogue()))
@@ -250,6 +251,9 @@ def crash_report(exc: BaseException) -> Path:
     Only the exception types and the code locations are written: no message (it may quote a value from a
     file), no local variables, no environment, so no personal data and no secret can leak into it.
     """
+    import tempfile
+    import traceback
+
     fd, name = tempfile.mkstemp(prefix="dpa-kit-crash-", suffix=".txt")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(f"dpa-kit {dpa_kit.__version__}\n")

@@ -120,11 +120,14 @@ def check_command(settings: Settings, paths: tuple[Path, ...], fmt: str, strict:
       dpa-kit check annexes/2026-FSL-ADIL-NUMERO-VERT.annexe1.docx --convention registers/2026-FSL-ADIL-NUMERO-VERT.yaml
     """
     from dpa_kit.checks import Report, check_conventions, findings_from_problems
-    from dpa_kit.doccheck import DOCUMENT_SUFFIXES, check_document
     from dpa_kit.loader import load_paths
 
     targets = list(paths) or [settings.registers]
-    documents = [p for p in targets if p.suffix.lower() in DOCUMENT_SUFFIXES]
+    documents: list[Path] = []
+    if any(p.suffix.lower() not in {"", ".yaml", ".yml"} for p in targets):  # the document checks only if needed
+        from dpa_kit.doccheck import DOCUMENT_SUFFIXES
+
+        documents = [p for p in targets if p.suffix.lower() in DOCUMENT_SUFFIXES]
     conventions = [p for p in targets if p not in documents]
     for path in conventions:
         if not path.exists():
@@ -134,6 +137,8 @@ def check_command(settings: Settings, paths: tuple[Path, ...], fmt: str, strict:
     loaded, problems = load_paths(conventions)
     report = check_conventions(loaded)
     for document in documents:
+        from dpa_kit.doccheck import check_document
+
         other = check_document(document, convention_file)
         report = Report(report.findings + other.findings, report.checked + other.checked)
     load_findings = findings_from_problems(problems)
