@@ -80,3 +80,29 @@ def test_library_messages_of_breaches_mail_and_clock_name_no_cli_option() -> Non
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
                 assert not option.search(node.value), (name, node.value)
+
+
+def test_every_command_that_writes_a_named_file_offers_force() -> None:
+    import click
+
+    from dpa_kit.cli import cli
+
+    def walk(group: click.Group, prefix: str) -> list[tuple[str, click.Command]]:
+        found = []
+        ctx = click.Context(group)
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            assert command is not None
+            found.append((f"{prefix} {name}".strip(), command))
+            if isinstance(command, click.Group):
+                found.extend(walk(command, f"{prefix} {name}"))
+        return found
+
+    writers = [path for path, command in walk(cli, "")
+               if any("--output" in p.opts or "--html" in p.opts for p in command.params)]
+    # exchange keygen never replaces a private key, even with --force
+    exempt = {"exchange keygen"}
+    assert len(writers) >= 10
+    without = [path for path, command in walk(cli, "")
+               if path in writers and path not in exempt and not any("--force" in p.opts for p in command.params)]
+    assert without == []

@@ -668,8 +668,9 @@ def breach_register() -> None:
 @breach_register.command("export")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "ods", "html"]), default="csv", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Fichier à écrire.")
+@click.option("--force", is_flag=True, help=common.FORCE_HELP)
 @pass_settings
-def breach_register_export(settings: Settings, fmt: str, output: Path) -> None:
+def breach_register_export(settings: Settings, fmt: str, output: Path, force: bool) -> None:
     """Exporte le registre des violations (toutes, notifiées ou non).
 
     \b
@@ -678,9 +679,11 @@ def breach_register_export(settings: Settings, fmt: str, output: Path) -> None:
     """
     from dpa_kit.breach import all_breaches
     from dpa_kit.breach_register import register_rows
-    from dpa_kit.tables import write_table
+    from dpa_kit import written
+    from dpa_kit.tables import table_bytes
 
+    written.guard([output], force=force)
     breaches = list(all_breaches(open_ledger(settings, create=False)).values())
     headers, rows = register_rows(breaches)
-    write_table(output, fmt, "Registre des violations", headers, rows)
+    written.write_file(output, table_bytes(fmt, "Registre des violations", headers, rows), force=force)
     click.echo(f"Registre des violations ({len(rows)} ligne(s)) écrit : {output}")

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import click
 
-from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, CommandGroup, Settings, echo_err, open_ledger, pass_settings
+from dpa_kit.cli.common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    FORCE_HELP,
+    CommandGroup,
+    Settings,
+    echo_err,
+    open_ledger,
+    pass_settings,
+)
 
 
 @click.group("ledger", cls=CommandGroup)
@@ -42,8 +51,9 @@ def ledger_verify(settings: Settings, expect_head: str | None) -> int:
 
 @ledger_group.command("export")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Fichier JSON lines (par défaut : sortie standard).")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 @pass_settings
-def ledger_export(settings: Settings, output: Path | None) -> None:
+def ledger_export(settings: Settings, output: Path | None, force: bool) -> None:
     """Exporte tous les événements du journal en JSON lines (un événement par ligne).
 
     \b
@@ -54,6 +64,10 @@ def ledger_export(settings: Settings, output: Path | None) -> None:
     if output is None:
         ledger.export_jsonl(sys.stdout)
         return
+    from dpa_kit import written
+
+    written.guard([output], force=force)
     with output.open("w", encoding="utf-8") as handle:
         count = ledger.export_jsonl(handle)
+    written.record([output])
     echo_err(f"{count} événement(s) exporté(s) dans {output}")

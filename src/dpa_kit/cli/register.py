@@ -117,7 +117,8 @@ def register_check(settings: Settings, file: Path, folder: Path | None) -> int:
 @click.argument("paths", nargs=-1, required=True, metavar="CHEMINS...", type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "ods", "csv", "html"]), default="xlsx", show_default=True)
-def register_consolidate(paths: tuple[Path, ...], output: Path, fmt: str) -> int:
+@click.option("--force", is_flag=True, help=FORCE_HELP)
+def register_consolidate(paths: tuple[Path, ...], output: Path, fmt: str, force: bool) -> int:
     """Côté Département : tous les registres des structures en une vue (qui traite quoi, données sensibles,
     sous-traitants, transferts hors UE).
 
@@ -126,12 +127,14 @@ def register_consolidate(paths: tuple[Path, ...], output: Path, fmt: str) -> int
       dpa-kit register consolidate registres/ -o consolidation.xlsx
     """
     from dpa_kit.register import consolidated_rows, load_registers
-    from dpa_kit.tables import write_table
+    from dpa_kit import written
+    from dpa_kit.tables import table_bytes
 
+    written.guard([output], force=force)
     registers, problems = load_registers(list(paths))
     for problem in problems:
         echo_err(f"  - {problem}")
     headers, rows = consolidated_rows(registers)
-    write_table(output, fmt, "Registres consolidés", headers, rows)
+    written.write_file(output, table_bytes(fmt, "Registres consolidés", headers, rows), force=force)
     click.echo(f"{len(registers)} registre(s), {len(rows)} traitement(s) : {output}")
     return EXIT_PROBLEMS if problems else EXIT_OK
