@@ -16,7 +16,7 @@ PO = Path(__file__).parent.parent / "src" / "dpa_kit" / "cli" / "locale" / "fr" 
     ("args", "message"),
     [
         (["build", "-j", "0"],
-         "Erreur : valeur invalide pour '-j' / '--jobs' : 0 n'est pas dans l'intervalle 1<=x<=64."),
+         "Erreur : valeur invalide pour '-j' / '--jobs' : 0 : valeur hors limites (de 1 à 64)."),
         (["bild"], "Erreur : commande inconnue « bild ». Vouliez-vous dire 'build' ?"),
         (["regster"],
          "Erreur : commande inconnue « regster ». (Vouliez-vous dire l'une de : 'ledger', 'register' ?)"),
@@ -26,7 +26,7 @@ PO = Path(__file__).parent.parent / "src" / "dpa_kit" / "cli" / "locale" / "fr" 
         (["breach", "declare", "--people", "beaucoup"],
          "Erreur : valeur invalide pour '--people' : « beaucoup » n'est pas un entier valide."),
         (["breach", "declare", "--people", "-1"],
-         "Erreur : valeur invalide pour '--people' : -1 n'est pas dans l'intervalle x>=0."),
+         "Erreur : valeur invalide pour '--people' : -1 : valeur hors limites (0 ou plus)."),
         (["annex"], "Erreur : argument manquant 'FICHIER'."),
         (["list", "a", "b"], "Erreur : argument en trop (b)"),
         (["annex", "x.yaml", "--templates", "/nulle/part"],
@@ -47,7 +47,7 @@ def test_help_is_in_french() -> None:
     flat = " ".join(text.split())
     assert text.startswith("Utilisation : cli build [OPTIONS] [DOSSIER]")
     assert "Options :" in text and "Affiche cette aide et quitte." in text
-    assert "-j, --jobs ENTIER RANGE" not in text and "[1<=x<=64]" in text
+    assert "-j, --jobs ENTIER RANGE" not in text and "[de 1" in text and "<=" not in text
     assert "[par défaut : annexes]" in flat
     assert "Commandes :" in run("--help").output
     usage = run("breach", "register", "--help").output.splitlines()[0]

@@ -107,6 +107,7 @@ def install_french() -> None:
     _installed = True
     for class_name, word in _TYPE_NAMES.items():
         setattr(getattr(click.types, class_name), "name", word)
+    click.types._NumberRangeBase._describe_range = _range_fr  # type: ignore[method-assign]
     for name in _CLICK_MODULES:
         try:
             module = importlib.import_module(f"click.{name}")
@@ -116,6 +117,18 @@ def install_french() -> None:
             module._ = _gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
             module.ngettext = _ngettext  # type: ignore[attr-defined]
+
+
+def _range_fr(self: Any) -> str:
+    """A number range as help and errors say it: « de 1 à 64 », « 0 ou plus » (click writes ``1<=x<=64``)."""
+    low, high = self.min, self.max
+    if low is None:
+        return f"moins de {high}" if self.max_open else f"{high} au plus"
+    if high is None:
+        return f"plus de {low}" if self.min_open else f"{low} ou plus"
+    if self.min_open or self.max_open:
+        return f"entre {low} et {high}, bornes {'exclues' if self.min_open and self.max_open else 'en partie exclues'}"
+    return f"de {low} à {high}"
 
 
 _translations: gettext.GNUTranslations | None = None
