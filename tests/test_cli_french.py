@@ -22,7 +22,7 @@ PO = Path(__file__).parent.parent / "src" / "dpa_kit" / "cli" / "locale" / "fr" 
          "Erreur : commande inconnue « regster ». (Vouliez-vous dire l'une de : 'ledger', 'register' ?)"),
         (["list", "--formt", "json"], "Erreur : option inconnue « --formt ». Vouliez-vous dire '--format' ?"),
         (["list", "--format", "xml"],
-         "Erreur : valeur invalide pour '--format' : « xml » ne fait pas partie de 'table', 'json'."),
+         "Erreur : valeur invalide pour '--format' : « xml » n'est pas une réponse possible : « tableau », « json »"),
         (["breach", "declare", "--people", "beaucoup"],
          "Erreur : valeur invalide pour '--people' : « beaucoup » n'est pas un entier valide."),
         (["breach", "declare", "--people", "-1"],

@@ -114,7 +114,7 @@ def attest_verify(settings: Settings, convention_id: str, file: Path) -> int:
               help="Écrire dans ce dossier un courriel de relance (.eml) par structure en retard.")
 @click.option("--from", "sender", default="Delegue.Protection.Donnees@pasdecalais.fr", show_default=True,
               help="Expéditeur des relances.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=common.TEXT_OR_JSON, default="texte", show_default=True)
 @pass_settings
 def attest_due(settings: Settings, overdue: bool, show_all: bool, remind: Path | None, sender: str, fmt: str) -> int:
     """Liste les conventions terminées sans attestation enregistrée, avec l'échéance et le retard.

@@ -109,7 +109,7 @@ def _print_breach_json(breach: Any, now: datetime) -> None:
 @click.option("--aware-at", help="Prise de connaissance : « maintenant », « hier 18h », « 29/11/2026 01:47 »...")
 @click.option("--resume", is_flag=True, help="Reprendre la déclaration commencée (gardée après chaque réponse).")
 @detail_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=common.TEXT_OR_JSON, default="texte", show_default=True)
 @pass_settings
 def breach_declare(settings: Settings, /, convention_id: str | None, aware_at: str | None, resume: bool, fmt: str,
                    **options: Any) -> int:
@@ -218,7 +218,7 @@ def _declare_in_terminal(settings: Settings, convention_id: str | None, aware_at
 @click.option("--received-at", help="Prise de connaissance par le Département : réception du message "
               "(par défaut : l'heure de réception du serveur de messagerie, sinon maintenant).")
 @detail_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=common.TEXT_OR_JSON, default="texte", show_default=True)
 @pass_settings
 def breach_receive(settings: Settings, /, eml: Path | None, convention_id: str | None, aware_at: str | None,
                    received_at: str | None, fmt: str, **options: Any) -> int:
@@ -452,7 +452,7 @@ def breach_mark_notified(settings: Settings, breach_id: str, sent_at: str | None
 @breach_group.command("list")
 @click.option("--open", "only_open", is_flag=True, help="Seulement les violations non clôturées.")
 @click.option("--overdue", is_flag=True, help="Seulement les violations en retard (code de sortie 1 s'il y en a).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=common.TEXT_OR_JSON, default="texte", show_default=True)
 @pass_settings
 def breach_list(settings: Settings, only_open: bool, overdue: bool, fmt: str) -> int:
     """Liste les violations, avec leur échéance et leur état.
@@ -485,7 +485,7 @@ def breach_list(settings: Settings, only_open: bool, overdue: bool, fmt: str) ->
 
 @breach_group.command("show")
 @click.argument("breach_id", metavar="ID_VIOLATION")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=common.TEXT_OR_JSON, default="texte", show_default=True)
 @pass_settings
 def breach_show(settings: Settings, breach_id: str, fmt: str) -> None:
     """Affiche une violation et sa chronologie.
@@ -677,9 +677,9 @@ def breach_register_export(settings: Settings, fmt: str, output: Path, force: bo
     Exemple :
       dpa-kit breach register export --format ods -o registre.ods
     """
+    from dpa_kit import written
     from dpa_kit.breach import all_breaches
     from dpa_kit.breach_register import register_rows
-    from dpa_kit import written
     from dpa_kit.tables import table_bytes
 
     written.guard([output], force=force)

@@ -56,10 +56,10 @@ _CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "t
 
 def compile_catalogue() -> bytes:
     """The ``.mo`` form of ``click.po`` (babel): what :data:`CATALOGUE` must contain (a test checks it)."""
+    from importlib import resources
+
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
-
-    from importlib import resources
 
     source = resources.files("dpa_kit.cli").joinpath("locale/fr/LC_MESSAGES/click.po")
     with source.open("rb") as handle:
@@ -209,6 +209,12 @@ class FrenchChoice(click.Choice):  # type: ignore[type-arg]
     def french(self, value: str | None) -> str | None:
         """The French name of a stored value."""
         return None if value is None else self.names.get(value, value)
+
+
+#: The ``--format`` choices of the commands, named in French (the English names still work for scripts).
+TEXT_OR_JSON = FrenchChoice({"text": "texte", "json": "json"})
+TABLE_OR_JSON = FrenchChoice({"table": "tableau", "json": "json"})
+TEXT_MARKDOWN_OR_JSON = FrenchChoice({"text": "texte", "markdown": "markdown", "json": "json"})
 
 
 # --- settings and helpers --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from dpa_kit.cli import common
 from dpa_kit.cli.common import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -24,7 +25,7 @@ from dpa_kit.exceptions import UsageError
 
 @click.command("list")
 @click.argument("folder", required=False, metavar="[DOSSIER]", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+@click.option("--format", "fmt", type=common.TABLE_OR_JSON, default="tableau", show_default=True,
               help="Présentation : tableau lisible ou JSON.")
 @pass_settings
 def list_command(settings: Settings, folder: Path | None, fmt: str) -> int:
@@ -100,7 +101,7 @@ def schema_command(breach: bool) -> None:
 
 @click.command("check")
 @click.argument("paths", nargs=-1, metavar="[CHEMINS]...", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+@click.option("--format", "fmt", type=common.TEXT_OR_JSON, default="texte", show_default=True,
               help="Présentation : texte lisible (couleurs sur un terminal) ou JSON.")
 @click.option("--strict", is_flag=True, help="Les avertissements font aussi échouer la vérification (code 1).")
 @click.option("--convention", "convention_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -181,7 +182,7 @@ def _print_findings(findings: list[Any], report: Any, unreadable: int) -> None:
 
 
 @click.command("rules")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+@click.option("--format", "fmt", type=common.TEXT_MARKDOWN_OR_JSON, default="texte", show_default=True,
               help="Présentation : texte, tableau Markdown (celui du README) ou JSON.")
 def rules_command(fmt: str) -> None:
     """Liste les règles de vérification, avec leur code et leur explication.

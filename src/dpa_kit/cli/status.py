@@ -7,12 +7,13 @@ from pathlib import Path
 
 import click
 
+from dpa_kit.cli import common
 from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, FORCE_HELP, Settings, ledger_if_any, pass_settings
 
 
 @click.command("status")
 @click.argument("folder", required=False, metavar="[DOSSIER]", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=common.TEXT_OR_JSON, default="texte", show_default=True)
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), help="Écrire aussi une page HTML.")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 @pass_settings
