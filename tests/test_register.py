@@ -293,3 +293,15 @@ def test_check_refuses_placeholder_measures_and_a_processing_without_convention(
     assert "« aucun » ne décrit aucune mesure" in result.stdout and "« néant »" in result.stdout
     assert "« Non. »" in result.stdout
     assert "aucune convention ni contrat indiqué" in result.stdout
+
+
+def test_ods_offers_the_sensitive_categories_as_a_list_and_reads_back(tmp_path: Path) -> None:
+    import zipfile
+
+    register = load_register(init(tmp_path))
+    sheet = tmp_path / "r.ods"
+    sheet.write_bytes(export(register, "ods"))
+    content = zipfile.ZipFile(sheet).read("content.xml").decode("utf-8")
+    assert 'table:name="dpa_sensitive"' in content and "données de santé" in content
+    assert 'table:content-validation-name="dpa_sensitive"' in content
+    assert import_sheets(sheet) == register

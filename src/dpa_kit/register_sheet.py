@@ -280,11 +280,17 @@ def export_ods(register: Register) -> bytes:
             f'<style:style style:name="{name}" style:family="table-cell">'
             f'<style:table-cell-properties style:cell-protect="none"{colour}/></style:style>', automatic=True)
     choices = ";".join(f"&quot;{label}&quot;" for label in FATE_FR.values())
+    sensitive = ";".join(f"&quot;{label}&quot;" for label in SENSITIVE_FR.values())
     body.append(Element.from_tag(
         '<table:content-validations><table:content-validation table:name="dpa_fate" '
         f'table:condition="of:cell-content-is-in-list({choices})" table:allow-empty-cell="true" '
         'table:display-list="unsorted"><table:error-message table:display="true" table:message-type="stop">'
         f'<text:p>{quoteattr("Choisissez une valeur de la liste.")[1:-1]}</text:p></table:error-message>'
+        '</table:content-validation>'
+        # sensitive data: a list to choose from, several values still possible (one per line): no error
+        '<table:content-validation table:name="dpa_sensitive" '
+        f'table:condition="of:cell-content-is-in-list({sensitive})" table:allow-empty-cell="true" '
+        'table:display-list="unsorted"><table:error-message table:display="false"/>'
         '</table:content-validation></table:content-validations>'))
     for name, rows in {**sheet_rows(register), "Notice": notice_rows()}.items():
         columns = SHEETS.get(name)
@@ -311,6 +317,8 @@ def export_ods(register: Register) -> bytes:
                 cell.style = "dpa_to_fill" if to_fill else "dpa_free"
                 if column is not None and column.kind == "fate":
                     cell.set_attribute("table:content-validation-name", "dpa_fate")
+                if column is not None and column.kind == "sensitive":
+                    cell.set_attribute("table:content-validation-name", "dpa_sensitive")
                 table.set_cell((col_index, row_index), cell)
         if name == "Traitements":
             fate_index = next(i for i, c in enumerate(PROCESSING_COLUMNS) if c.kind == "fate")
