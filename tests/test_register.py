@@ -305,3 +305,26 @@ def test_ods_offers_the_sensitive_categories_as_a_list_and_reads_back(tmp_path: 
     assert 'table:name="dpa_sensitive"' in content and "données de santé" in content
     assert 'table:content-validation-name="dpa_sensitive"' in content
     assert import_sheets(sheet) == register
+
+
+def test_flat_exports_name_subprocessors_and_countries_in_french(tmp_path: Path) -> None:
+    from dpa_kit.register import Register, consolidated_rows
+    from dpa_kit.register_sheet import csv_rows
+
+    data = load_register(init(tmp_path)).model_dump(mode="json")
+    processing = data["controllers"][0]["processings"][0]
+    processing["subprocessors"] = [{"name": "Hébergeur Santé Nord", "country": "FR"},
+                                   {"name": "VisioConnect Inc.", "country": "US"}]
+    processing["transfers"] = [{"country": "US", "recipient": "VisioConnect Inc.", "safeguards": "CCT 2021"}]
+    register = Register.model_validate(data)
+    header, rows = csv_rows(register)
+    row = dict(zip(header, rows[0], strict=True))
+    assert row["Sous-traitants"] == "Hébergeur Santé Nord (France) ; VisioConnect Inc. (États-Unis)"
+    assert row["Transferts hors UE"] == "VisioConnect Inc. (États-Unis), garanties : CCT 2021"
+    header, rows = consolidated_rows([register])
+    row = dict(zip(header, rows[0], strict=True))
+    assert row["Sous-traitants"] == "Hébergeur Santé Nord (France) ; VisioConnect Inc. (États-Unis)"
+    assert row["Transferts hors UE"] == "VisioConnect Inc. (États-Unis)"
+    text = export(register, "md").decode("utf-8")
+    assert "Hébergeur Santé Nord (France) ; VisioConnect Inc. (États-Unis)" in text
+    assert "États-Unis, VisioConnect Inc." in text

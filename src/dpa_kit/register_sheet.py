@@ -579,15 +579,18 @@ def csv_rows(register: Register) -> tuple[list[str], list[list[Any]]]:
     sheets = sheet_rows(register)
     header = sheets["Traitements"][0] + ["Sous-traitants", "Transferts hors UE"]
     subs: dict[int, list[str]] = {}
-    for row in sheets["Sous-traitants"][1:]:
-        subs.setdefault(row[0], []).append(" / ".join(str(v) for v in row[1:4] if v))
+    for row in sheets["Sous-traitants"][1:]:  # « Nom (Pays) », the country by its French name
+        name, country = row[1] or "sans nom", row[3]
+        subs.setdefault(row[0], []).append(f"{name} ({country})" if country else str(name))
     transfers: dict[int, list[str]] = {}
-    for row in sheets["Transferts"][1:]:
-        transfers.setdefault(row[0], []).append(" / ".join(str(v) for v in row[1:] if v))
+    for row in sheets["Transferts"][1:]:  # « Destinataire (Pays), garanties : ... »
+        country, recipient, safeguards = row[1], row[2] or "destinataire non précisé", row[3]
+        text = f"{recipient} ({country})" if country else str(recipient)
+        transfers.setdefault(row[0], []).append(f"{text}, garanties : {safeguards}" if safeguards else text)
     rows = []
     for row in sheets["Traitements"][1:]:
         rows.append([v.isoformat() if isinstance(v, date) else v for v in row]
-                    + ["\n".join(subs.get(row[0], [])), "\n".join(transfers.get(row[0], []))])
+                    + [" ; ".join(subs.get(row[0], [])), " ; ".join(transfers.get(row[0], []))])
     return header, rows
 
 
