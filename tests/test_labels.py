@@ -64,6 +64,9 @@ def test_the_schema_carries_the_french_titles() -> None:
                 english.append(f"{name}.{key}")
     assert english == []
     assert "Safeguards" not in str(schema)
+    assert schema["$defs"]["Subprocessor"]["title"] == "Sous-traitant"
+    english = {name for name, d in schema["$defs"].items() if d["title"] == name and name != "Notifications"}
+    assert english == set()  # no English class name left as a title
 
 
 def test_a_load_error_names_the_field_by_its_label(tmp_path: Path) -> None:

@@ -222,7 +222,10 @@ def add_to_schema(schema: dict[str, Any]) -> dict[str, Any]:
             if child is None:
                 continue
             is_list = "items" in prop or any("items" in c for c in prop.get("anyOf", []) if isinstance(c, dict))
+            # the definition's English class name is shown too by editors: an item of a list is named as one
+            child["title"] = title(f"{path}[]") if is_list and f"{path}[]" in LABELS else prop["title"]
             walk(child, f"{path}[]" if is_list else path)
 
     walk(schema, "")
+    schema["title"] = "Convention (format dpa-kit/1)"
     return schema
