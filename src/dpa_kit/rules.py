@@ -17,7 +17,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
-from dpa_kit.labels import located
+from dpa_kit.labels import label, located
 
 __all__ = [
     "CONVENTION",
@@ -378,6 +378,7 @@ class Finding:
             "file": None if self.file is None else str(self.file),
             "line": self.line,
             "field": self.field,
+            "label": label(self.field) if self.field else None,
             "message": self.message,
             "convention": self.convention,
             "waived": self.waived,
@@ -402,6 +403,7 @@ FINDINGS_JSON_SCHEMA: dict[str, Any] = {
             "file": {"type": ["string", "null"]},
             "line": {"type": ["integer", "null"], "minimum": 1},
             "field": {"type": ["string", "null"]},
+            "label": {"type": ["string", "null"], "description": "the field's French label (dpa_kit.labels)"},
             "message": {"type": "string", "minLength": 1},
             "convention": {"type": ["string", "null"]},
             "waived": {"type": ["string", "null"], "description": "the written justification when the rule is waived"},
