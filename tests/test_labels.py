@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from dpa_kit.labels import LABELS, label, located, title
+from dpa_kit.labels import LABELS, fields, label, located, title
 from dpa_kit.model import Convention, json_schema
 from tests.helpers import write
 
@@ -34,6 +34,10 @@ def _paths(model: type[BaseModel], prefix: str = "") -> list[str]:
 
 def test_every_model_field_has_a_french_label() -> None:
     paths = _paths(Convention)
+    assert [f.path for f in fields()] == paths  # what the web forms iterate
+    safeguards = next(f for f in fields() if f.path == "subprocessing.subprocessors[].safeguards")
+    assert (safeguards.label, safeguards.title) == ("Sous-traitants › garanties", "Garanties")
+    assert safeguards.description and "art. 46" in safeguards.description
     assert len(paths) > 60
     missing = [p for p in paths if p not in LABELS]
     assert missing == []

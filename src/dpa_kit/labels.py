@@ -11,9 +11,22 @@ indexes, which is what the YAML file says (:func:`located`); the JSON Schema car
 from __future__ import annotations
 
 import re
+import typing
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["LABELS", "REGISTER_LABELS", "SEPARATOR", "add_to_schema", "label", "located", "normalise", "title"]
+__all__ = [
+    "LABELS",
+    "REGISTER_LABELS",
+    "SEPARATOR",
+    "FieldLabel",
+    "add_to_schema",
+    "fields",
+    "label",
+    "located",
+    "normalise",
+    "title",
+]
 
 SEPARATOR = " › "
 
@@ -229,3 +242,51 @@ def add_to_schema(schema: dict[str, Any]) -> dict[str, Any]:
     walk(schema, "")
     schema["title"] = "Convention (format dpa-kit/1)"
     return schema
+
+
+@dataclass(frozen=True)
+class FieldLabel:
+    """One field of a model, as a form shows it: its path, full label, own title and help text."""
+
+    path: str
+    label: str
+    title: str
+    description: str | None
+    is_list: bool
+
+
+def fields(model: Any = None, catalogue: dict[str, str] | None = None) -> list[FieldLabel]:
+    """Every field of ``model`` (the Convention by default), in the model's order, with its French label.
+
+    For the web forms: ``subprocessing.subprocessors[].safeguards`` comes with « Sous-traitants › garanties »,
+    « Garanties » and the help text of the model. A field without label gets its path as label.
+    """
+    from pydantic import BaseModel
+
+    if model is None:
+        from dpa_kit.model import Convention
+
+        model = Convention
+
+    def models_in(annotation: Any) -> list[type[BaseModel]]:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return [annotation]
+        return [m for arg in typing.get_args(annotation) for m in models_in(arg)]
+
+    def is_list(annotation: Any) -> bool:
+        return typing.get_origin(annotation) is list or any(is_list(a) for a in typing.get_args(annotation))
+
+    found: list[FieldLabel] = []
+
+    def walk(current: type[BaseModel], prefix: str) -> None:
+        for name, info in current.model_fields.items():
+            path = f"{prefix}.{name}" if prefix else name
+            listed = is_list(info.annotation)
+            text = label(path, catalogue) or path
+            found.append(FieldLabel(path, text, title(path) if label(path, catalogue) else path, info.description,
+                                    listed))
+            for sub in models_in(info.annotation):
+                walk(sub, f"{path}[]" if listed else path)
+
+    walk(model, "")
+    return found
