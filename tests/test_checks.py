@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ADIL, REGISTERS, REPO
+from conftest import ADIL, BETHUNE, REGISTERS, REPO
 from helpers import run, write
 
 from dpa_kit.checks import CHECKS, check_conventions
@@ -374,3 +374,22 @@ def test_a_removed_clause_and_an_edited_pdf_are_located(tmp_path: Path) -> None:
     findings = json.loads(run("check", md, "--convention", ADIL, "--format", "json").stdout)
     removed = [f["message"] for f in findings if f["code"] == "D603" and "supprimée" in f["message"]]
     assert len(removed) == 1 and "Il appartient au Département de fournir l'information" in removed[0]
+
+
+def test_an_emptied_answer_is_one_edited_clause_and_the_next_clause_stays_found(tmp_path: Path) -> None:
+    from docx import Document
+
+    assert run("annex", BETHUNE, "--format", "docx", "-o", tmp_path).exit_code == 0
+    docx = tmp_path / "2026-DPID-CCAS-BETHUNE-1.2.annexe1.docx"
+    document = Document(str(docx))
+    for paragraph in document.paragraphs:
+        if paragraph.text.startswith("Les catégories de personnes concernées sont :"):
+            for run_ in paragraph.runs[1:]:
+                run_.text = ""
+            paragraph.runs[0].text = "Les catégories de personnes concernées sont :"
+    edited = tmp_path / "emptied.docx"
+    document.save(str(edited))
+    findings = json.loads(run("check", edited, "--convention", BETHUNE, "--format", "json").stdout)
+    assert [f["code"] for f in findings if f["code"] in {"D602", "D603"}].count("D603") == 1
+    assert "D602" in {f["code"] for f in findings}
+    assert not [f for f in findings if "supprimée" in f["message"]]
