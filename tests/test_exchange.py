@@ -89,32 +89,7 @@ def test_existing_files_are_not_overwritten_unless_asked(tmp_path: Path, source:
     assert (out / "envoi" / PERSONAL).read_bytes() == (source / PERSONAL).read_bytes()
 
 
-# --- passwords ------------------------------------------------------------------------------------
-
-
-def test_generated_passwords_are_strong_and_readable() -> None:
-    generated = {passwords.generate() for _ in range(50)}
-    assert len(generated) == 50
-    for password in generated:
-        assert len(password) == 29 and password.count("-") == 5
-        assert not set(password.replace("-", "")) & set("0o1liI")
-    assert passwords.generated_bits() > 110
-
-
-@pytest.mark.parametrize(
-    ("password", "ok"),
-    [
-        ("Tr0ub4dor&3x", True),  # 12 characters of four kinds (CNIL example)
-        ("Abcdefgh12345x", True),  # 14 characters of three kinds
-        ("cheval agrafe batterie correct lune tigre orage", True),  # 7-word passphrase
-        ("motdepasse", False),
-        ("Password123!", True),
-        ("aaaaaaaaaaaaaaaaaaaaaaaa", False),
-        ("abcdefgh1234", False),
-    ],
-)
-def test_supplied_password_strength(password: str, ok: bool) -> None:
-    assert passwords.estimate(password).sufficient is ok
+# --- passwords at the edge (the estimate itself: test_passwords.py) ---------------------------------
 
 
 def test_cli_pack_generates_password_shown_once_and_weak_one_is_refused(tmp_path: Path, source: Path) -> None:
@@ -190,6 +165,17 @@ def _inner_zip(entries: list[tuple[str, bytes]]) -> bytes:
 FIXED = (2026, 1, 1, 0, 0, 0)
 
 
+def _with_manifest(entries: list[tuple[str, bytes]], files: list[tuple[str, bytes]] | None = None) -> list[tuple[str, bytes]]:
+    """``entries`` plus a manifest describing ``files`` (by default: the entries themselves, honestly)."""
+    import hashlib
+    import json
+
+    described = entries if files is None else files
+    manifest = {"format": "dpa-kit-exchange/1", "created_at": "2026-01-01T00:00:00+01:00", "tool": "test",
+                "files": [{"path": n, "size": len(d), "sha256": hashlib.sha256(d).hexdigest()} for n, d in described]}
+    return [*entries, ("MANIFEST.dpa-kit.json", json.dumps(manifest).encode())]
+
+
 def _link(name: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name)
     info.external_attr = (stat.S_IFLNK | 0o777) << 16
@@ -205,7 +191,7 @@ def _link(name: str) -> zipfile.ZipInfo:
         ([("C:/evil.txt", b"x")], "absolu"),
         ([("a\\..\\evil.txt", b"x")], "absolu"),
         ([(_link("lien"), b"/etc/passwd")], "lien"),
-        ([("a.txt", b"1"), ("A.TXT", b"2")], "double"),
+        ([("a.txt", b"1"), ("A.TXT", b"2")], "même nom"),
         ([("bombe.bin", b"\0" * (60 << 20))], "bombe"),
     ],
 )
@@ -227,7 +213,7 @@ def test_foreign_archive_attacks_are_refused(tmp_path: Path, entries: list, mess
     ],
 )
 def test_attacks_inside_the_inner_archive_are_refused(tmp_path: Path, entries: list, message: str) -> None:
-    archive = _aes_zip(tmp_path / "evil.zip", [("contenu.zip", _inner_zip(entries))])
+    archive = _aes_zip(tmp_path / "evil.zip", [("contenu.zip", _inner_zip(_with_manifest(entries)))])
     with pytest.raises(ExchangeError, match=message):
         open_archive(archive, PASSWORD, tmp_path / "out")
     assert not (tmp_path / "evil.txt").exists()
