@@ -481,7 +481,7 @@ def remove_leftovers(target: Path) -> int:
             continue
         if path.name.startswith(STAGING_PREFIX):
             pid = path.name.removeprefix(STAGING_PREFIX).split("-", 1)[0]
-            if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            if pid.isdigit() and _alive(int(pid)):
                 continue  # another open is running into the same folder
         shutil.rmtree(path, ignore_errors=True)
         removed += 1

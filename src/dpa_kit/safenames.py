@@ -62,8 +62,8 @@ def check_name(name: str, *, max_depth: int = MAX_DEPTH) -> PurePosixPath:
         raise NameProblem(f"caractère de contrôle ou invisible ({shown(bad)}) dans le nom")
     if "\\" in text:
         raise NameProblem("barre oblique inverse (\\) : chemin Windows, absolu ou sortant du dossier")
-    if text.startswith("/") or (len(text) > 1 and text[1] == ":" and text[0].isalpha()):
-        raise NameProblem("chemin absolu ou lecteur Windows")
+    if text.startswith("/"):
+        raise NameProblem("chemin absolu")
     parts = text.split("/")
     if ".." in parts:
         raise NameProblem("« .. » : l'entrée sortirait du dossier de destination")
@@ -74,7 +74,7 @@ def check_name(name: str, *, max_depth: int = MAX_DEPTH) -> PurePosixPath:
             raise NameProblem("élément de chemin vide ou « . »")
         forbidden = sorted(set(part) & _WINDOWS_FORBIDDEN)
         if ":" in forbidden:
-            raise NameProblem("« : » dans le nom (flux de données caché NTFS ou lecteur sous Windows)")
+            raise NameProblem("« : » dans le nom (chemin absolu ou lecteur Windows, ou flux de données caché NTFS)")
         if forbidden:
             raise NameProblem(f"caractère interdit sous Windows ({' '.join(forbidden)})")
         if part[-1] in ". ":
