@@ -108,7 +108,7 @@ def _zxcvbn(text: str) -> tuple[float, list[dict[str, object]]]:
             if match["pattern"] == "bruteforce":
                 bits += len(str(match["token"])) * per_char
             else:
-                bits += math.log2(max(float(match["guesses"]), 1.0))  # type: ignore[arg-type]
+                bits += math.log2(max(float(match["guesses"]), 1.0))
         sequence += part
     return bits, sequence
 

@@ -10,6 +10,7 @@ control character is ever printed.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from pathlib import PurePosixPath
@@ -31,12 +32,18 @@ class NameProblem(ValueError):
     """A name that must not be created; ``str()`` is the French reason."""
 
 
+# Control characters (Unicode category Cc: C0, DEL, C1) and the direction characters above.
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f" + "".join(sorted(_BIDI)) + "]")
+
+
 def _invisible(char: str) -> bool:
-    return unicodedata.category(char) == "Cc" or char in _BIDI
+    return _INVISIBLE.match(char) is not None
 
 
 def shown(name: str) -> str:
     """``name`` with control and direction characters escaped (``\\n``, ``\\x1b``, ``\\u202e``)."""
+    if not _INVISIBLE.search(name):
+        return name
     out = []
     for char in name:
         if _invisible(char):
@@ -57,9 +64,9 @@ def check_name(name: str, *, max_depth: int = MAX_DEPTH) -> PurePosixPath:
     text = name.rstrip("/") if name.endswith("/") else name
     if not text:
         raise NameProblem("nom vide")
-    bad = next((c for c in text if _invisible(c)), None)
+    bad = _INVISIBLE.search(text)
     if bad is not None:
-        raise NameProblem(f"caractère de contrôle ou invisible ({shown(bad)}) dans le nom")
+        raise NameProblem(f"caractère de contrôle ou invisible ({shown(bad.group())}) dans le nom")
     if "\\" in text:
         raise NameProblem("barre oblique inverse (\\) : chemin Windows, absolu ou sortant du dossier")
     if text.startswith("/"):
@@ -105,8 +112,10 @@ def check_names(names: Iterable[str], *, max_depth: int = MAX_DEPTH) -> list[tup
                               "qu'un fichier")
         seen[key] = name
         if not name.endswith("/"):
-            for parent in list(path.parents)[:-1]:
-                folders.setdefault(name_key(str(parent)), name)
+            parent = key
+            while "/" in parent:
+                parent = parent.rsplit("/", 1)[0]
+                folders.setdefault(parent, name)
         checked.append((name, path))
     for key, original in seen.items():
         if key in folders and not original.endswith("/"):

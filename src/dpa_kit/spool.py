@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 __all__ = ["EncryptedSpool"]
 
 _BLOCK = 16
+_WINDOW = 64 << 10
 
 
 class EncryptedSpool(io.RawIOBase):
@@ -37,6 +38,8 @@ class EncryptedSpool(io.RawIOBase):
         self._size = 0
         self._pos = 0
         self._writing = True
+        self._window = memoryview(b"")
+        self._window_start = 0
 
     def _cipher(self, block: int) -> Cipher[modes.CTR]:
         counter = ((self._nonce + block) % (1 << 128)).to_bytes(_BLOCK, "big")
@@ -53,13 +56,17 @@ class EncryptedSpool(io.RawIOBase):
         self._size += len(data)
         return len(data)
 
-    def seal(self) -> io.BufferedReader:
-        """End writing; a buffered, seekable reader of the clear bytes."""
+    def seal(self) -> EncryptedSpool:
+        """End writing; the spool is then a seekable reader of the clear bytes.
+
+        Not an ``io.BufferedReader``: zipfile seeks before every entry, and such a buffer is dropped at
+        each seek (10,000 small entries decrypted 10 GB through a 1 MiB buffer). Large reads decrypt
+        exactly what they return; small ones share an aligned 64 KiB window."""
         self._file.write(self._encryptor.finalize())
         self._file.flush()
         self._writing = False
         self._pos = 0
-        return io.BufferedReader(self, buffer_size=1 << 20)
+        return self
 
     @property
     def size(self) -> int:
@@ -82,20 +89,43 @@ class EncryptedSpool(io.RawIOBase):
         self._pos = base + offset
         return self._pos
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        want = min(len(buffer), self._size - self._pos)
-        if want <= 0:
-            return 0
-        block, skip = divmod(self._pos, _BLOCK)
+    def _decrypt(self, start: int, length: int) -> bytes:
+        block, skip = divmod(start, _BLOCK)
         self._file.seek(block * _BLOCK)
-        encrypted = self._file.read(skip + want)
-        clear = self._cipher(block).decryptor().update(encrypted)[skip:]
-        buffer[: len(clear)] = clear
-        self._pos += len(clear)
+        clear = self._cipher(block).decryptor().update(self._file.read(skip + length))
+        return clear[skip:] if skip else clear
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        clear = self.read(len(buffer))
+        memoryview(buffer).cast("B")[: len(clear)] = clear
         return len(clear)
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self._writing:
+            raise io.UnsupportedOperation("spool not sealed")
+        left = self._size - self._pos
+        want = left if size is None or size < 0 else min(size, left)
+        if want <= 0:
+            return b""
+        start = self._pos
+        if want >= _WINDOW:
+            data = self._decrypt(start, want)
+            self._pos += len(data)
+            return data
+        # Small reads (zip headers) hit a decrypted window of 64 KiB, aligned so that entries read
+        # backwards or forwards share it; large reads bypass it.
+        if not (self._window_start <= start and start + want <= self._window_start + len(self._window)):
+            self._window_start = start - start % _WINDOW
+            self._window = memoryview(self._decrypt(self._window_start,
+                                                    max(_WINDOW, start + want - self._window_start)))
+        offset = start - self._window_start
+        clear = self._window[offset : offset + want]
+        self._pos += len(clear)
+        return bytes(clear)
 
     def close(self) -> None:
         if not self.closed:
             self._file.close()
             self._key = b""
+            self._window = memoryview(b"")
         super().close()
