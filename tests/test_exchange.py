@@ -292,7 +292,9 @@ def test_we_open_an_archive_made_by_7zip(tmp_path: Path, source: Path) -> None:
                  env={"DPA_KIT_PASSWORD": PASSWORD})
     assert result.exit_code == 0, result.output
     assert "l'intégrité des fichiers n'a pas pu être vérifiée" in result.stderr
+    assert "l'ensemble des fichiers ne l'est pas" in result.stderr and "Intégrité vérifiée" not in result.output
     assert files_of(tmp_path / "out" / "envoi") == files_of(source)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["envoi"]  # no staging folder left
 
 
 # --- public-key mode (age) ------------------------------------------------------------------------
@@ -864,3 +866,34 @@ def test_mutated_archives_are_refused_or_verified_never_misread(valid_archive: t
             assert [p.name for p in archive.parent.iterdir()] == ["a.zip"]
 
     check()
+
+
+# The encrypted spool that holds the inner archive between authentication and parsing.
+
+
+def test_spool_reads_back_at_any_offset_and_keeps_nothing_readable_on_disk(tmp_path: Path) -> None:
+    import random
+
+    from dpa_kit.spool import EncryptedSpool
+
+    clear = b"MANIFEST.dpa-kit.json DUPONT Jean 1 84 12 76 451 089 46\n" * 5000 + os.urandom(200_000)
+    spool = EncryptedSpool(tmp_path)
+    for start in range(0, len(clear), 70_001):
+        spool.write(clear[start : start + 70_001])
+    assert list(tmp_path.iterdir()) == []  # an anonymous file: nothing a killed process could leave
+    on_disk = Path(f"/proc/self/fd/{spool._file.fileno()}")
+    if on_disk.exists():
+        raw = on_disk.read_bytes()
+        assert len(raw) == len(clear) and b"DUPONT" not in raw and b"MANIFEST" not in raw
+    reader = spool.seal()
+    rng = random.Random(3)
+    for _ in range(300):
+        start = rng.randrange(len(clear))
+        size = rng.choice([1, 15, 16, 17, 30, 4096, 65_536, 70_000, 300_000])
+        reader.seek(start)
+        assert reader.read(size) == clear[start : start + size]
+    reader.seek(-10, io.SEEK_END)
+    assert reader.read() == clear[-10:] and reader.read(5) == b""
+    reader.seek(0)
+    assert zipfile.is_zipfile(reader) is False
+    reader.close()
