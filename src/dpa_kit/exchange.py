@@ -459,7 +459,8 @@ class _Workspace:
                 for parent in reversed(parents):
                     parent.mkdir()
                     self.created.append(parent)
-                if folder.resolve() != folder.absolute() and root.resolve() not in folder.resolve().parents:
+                resolved = folder.resolve()
+                if resolved != root.resolve() and root.resolve() not in resolved.parents:
                     raise ExchangeError(f"« {shown(name)} » sortirait du dossier de destination (lien) : rien n'a été "
                                         "extrait")
                 os.chmod(path, 0o600)
@@ -519,6 +520,17 @@ def open_archive(
     if not archive.is_file():
         raise UsageError(f"{archive} : archive introuvable")
     result = OpenResult(archive_sha256=sha256_file(archive))
+    try:
+        _open_any(archive, password, identities, target, overwrite, limits, result)
+    except OSError as exc:  # the disk, not the archive: full, read-only, another file system
+        where = target if target is not None else "le dossier temporaire"
+        raise ExchangeError(f"écriture impossible dans {where} ({exc.strerror or type(exc).__name__}) : rien n'a été "
+                            "extrait") from exc
+    return result
+
+
+def _open_any(archive: Path, password: str | None, identities: str | None, target: Path | None, overwrite: bool,
+              limits: Limits, result: OpenResult) -> None:
     from dpa_kit.agecrypt import decrypt_stream, is_age, parse_identities
 
     with _Workspace(target, overwrite) as work:
@@ -541,7 +553,6 @@ def open_archive(
                 raise UsageError("mot de passe de l'archive attendu")
             _open_zip(archive, password, work, limits, result)
         result.leftovers_removed = work.leftovers
-    return result
 
 
 def _fill(spool: EncryptedSpool, chunks: Iterable[bytes], limit: int, name: str) -> None:

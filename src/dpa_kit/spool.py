@@ -17,6 +17,7 @@ import io
 import os
 import tempfile
 from pathlib import Path
+from typing import IO, cast
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -56,7 +57,7 @@ class EncryptedSpool(io.RawIOBase):
         self._size += len(data)
         return len(data)
 
-    def seal(self) -> EncryptedSpool:
+    def seal(self) -> IO[bytes]:
         """End writing; the spool is then a seekable reader of the clear bytes.
 
         Not an ``io.BufferedReader``: zipfile seeks before every entry, and such a buffer is dropped at
@@ -66,7 +67,7 @@ class EncryptedSpool(io.RawIOBase):
         self._file.flush()
         self._writing = False
         self._pos = 0
-        return self
+        return cast(IO[bytes], self)
 
     @property
     def size(self) -> int:
