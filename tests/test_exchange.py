@@ -897,3 +897,21 @@ def test_spool_reads_back_at_any_offset_and_keeps_nothing_readable_on_disk(tmp_p
     reader.seek(0)
     assert zipfile.is_zipfile(reader) is False
     reader.close()
+
+
+# Deflate on several threads, one ordinary stream.
+
+
+@pytest.mark.parametrize("pieces", [[], [b""], [b"abc"], [b"nom;prenom\n" * 300_000], [b"x" * 777_777] * 5])
+def test_parallel_deflate_is_one_ordinary_stream(pieces: list[bytes]) -> None:
+    import zlib
+
+    from dpa_kit.deflate import ParallelDeflate
+
+    compressor = ParallelDeflate(4, workers=2)
+    stream = b"".join(compressor.compress(piece) for piece in pieces) + compressor.flush()
+    data = b"".join(pieces)
+    assert zlib.decompress(stream, -15) == data
+    single = zlib.compressobj(4, zlib.DEFLATED, -15)
+    if len(data) > 1 << 20:  # primed blocks keep the ratio of a single stream
+        assert len(stream) < 1.02 * len(single.compress(data) + single.flush())

@@ -48,6 +48,7 @@ from zlib_ng import zlib_ng
 
 from dpa_kit import clock
 from dpa_kit.fsutil import sha256_file
+from dpa_kit.deflate import ParallelDeflate
 from dpa_kit.exceptions import ExchangeError, UsageError, WrongPassword
 from dpa_kit.safenames import NameProblem, check_names, shown
 from dpa_kit.spool import EncryptedSpool
@@ -274,16 +275,17 @@ def _add_file(inner: zipfile.ZipFile, path: Path, name: str, level: int,
 
 
 def _use_zlib_ng(handle: Any, level: int) -> None:
-    """Let zipfile's entry writer deflate with zlib-ng instead of zlib.
+    """Let zipfile's entry writer deflate with zlib-ng on every core instead of zlib on one.
 
     zipfile creates a zlib ``compressobj(level, DEFLATED, -15)`` for each deflated entry and only calls its
-    ``compress`` and ``flush``; zlib-ng's object is a drop-in with the same raw stream format, 1.5-2x
-    faster and smaller at the same speed. The swap is per entry (no module is patched); zipfile still
-    computes the CRC and sizes of what goes through it.
+    ``compress`` and ``flush``; :class:`~dpa_kit.deflate.ParallelDeflate` has both and writes the same raw
+    stream format: zlib-ng is 1.5-2x faster than zlib (smaller at the same speed), and blocks are deflated
+    on several threads. The swap is per entry (no module is patched); zipfile still computes the CRC and
+    sizes of what goes through it. Measured choice: ``benchmarks/run.py exchange``.
     """
     if getattr(handle, "_compressor", None) is None:
         raise RuntimeError("zipfile's entry writer has no compressor to replace")
-    handle._compressor = zlib_ng.compressobj(level, zlib_ng.DEFLATED, -15)
+    handle._compressor = ParallelDeflate(level)
 
 
 # --- opening ---
