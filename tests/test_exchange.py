@@ -926,3 +926,30 @@ def test_parallel_deflate_is_one_ordinary_stream(pieces: list[bytes]) -> None:
     if data.startswith(b"DUPONT"):  # blocks primed with the preceding 32 KiB keep one stream's ratio
         single = zlib_ng.compressobj(4, zlib_ng.DEFLATED, -15)
         assert len(stream) < 1.01 * len(single.compress(data) + single.flush())
+
+
+def test_layout_check_refuses_entries_sharing_a_header_or_running_into_the_next() -> None:
+    import struct
+
+    from dpa_kit.ziplimits import ZipLimitError, check_layout
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("a.txt", b"a" * 100)
+        archive.writestr("b.txt", b"b" * 100)
+    data = buffer.getvalue()
+    locals_, records = _raw_entries(data)
+    honest = zipfile.ZipFile(io.BytesIO(data))
+    check_layout(io.BytesIO(data), honest.infolist(), honest.start_dir, len(data))
+    # The second directory record points at the first entry's header.
+    shared = _build(list(zip(locals_, records)))
+    at = shared.index(b"PK\x01\x02", shared.index(b"PK\x01\x02") + 1)
+    shared = shared[: at + 42] + struct.pack("<L", 0) + shared[at + 46 :]
+    archive = zipfile.ZipFile(io.BytesIO(shared))
+    with pytest.raises(ZipLimitError, match="même endroit"):
+        check_layout(io.BytesIO(shared), archive.infolist(), archive.start_dir, len(shared))
+    # The first entry claims more compressed bytes than lie before the second.
+    infos = honest.infolist()
+    infos[0].compress_size += 50
+    with pytest.raises(ZipLimitError, match="chevauchent"):
+        check_layout(io.BytesIO(data), infos, honest.start_dir, len(data))

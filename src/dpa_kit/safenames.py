@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from pathlib import PurePosixPath
 
 __all__ = ["MAX_COMPONENT_BYTES", "MAX_DEPTH", "NameProblem", "check_name", "check_names", "name_key", "shown"]
 
@@ -59,8 +58,9 @@ def name_key(name: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
 
 
-def check_name(name: str, *, max_depth: int = MAX_DEPTH) -> PurePosixPath:
-    """The relative path of an archive entry (``/``-separated), or :class:`NameProblem` saying why not."""
+def check_name(name: str, *, max_depth: int = MAX_DEPTH) -> str:
+    """The relative path of an archive entry (``/``-separated, no trailing ``/``), or :class:`NameProblem`
+    saying why not."""
     text = name.rstrip("/") if name.endswith("/") else name
     if not text:
         raise NameProblem("nom vide")
@@ -91,13 +91,13 @@ def check_name(name: str, *, max_depth: int = MAX_DEPTH) -> PurePosixPath:
             raise NameProblem(f"« {stem} » est un nom de périphérique réservé sous Windows")
         if len(part.encode("utf-8")) > MAX_COMPONENT_BYTES:
             raise NameProblem(f"élément de nom de plus de {MAX_COMPONENT_BYTES} octets")
-    return PurePosixPath(*parts)
+    return text
 
 
-def check_names(names: Iterable[str], *, max_depth: int = MAX_DEPTH) -> list[tuple[str, PurePosixPath]]:
+def check_names(names: Iterable[str], *, max_depth: int = MAX_DEPTH) -> list[tuple[str, str]]:
     """Every name checked, then the set: no two names for one file on Windows or macOS, no file that is
     also a folder. Raises :class:`NameProblem` naming the (escaped) entry."""
-    checked: list[tuple[str, PurePosixPath]] = []
+    checked: list[tuple[str, str]] = []
     seen: dict[str, str] = {}
     folders: dict[str, str] = {}
     for name in names:
@@ -105,7 +105,7 @@ def check_names(names: Iterable[str], *, max_depth: int = MAX_DEPTH) -> list[tup
             path = check_name(name, max_depth=max_depth)
         except NameProblem as exc:
             raise NameProblem(f"« {shown(name)} » : {exc}") from None
-        key = name_key(str(path))
+        key = name_key(path)
         if key in seen:
             same = "même nom" if seen[key] == name else "même nom une fois normalisé (NFC/NFD, majuscules) que"
             raise NameProblem(f"« {shown(name)} » : {same} « {shown(seen[key])} » : Windows et macOS n'en feraient "
