@@ -36,6 +36,7 @@ import shutil
 import stat
 import struct
 import tempfile
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -484,14 +485,18 @@ def remove_leftovers(target: Path) -> int:
             continue
         if path.name.startswith(STAGING_PREFIX):
             pid = path.name.removeprefix(STAGING_PREFIX).split("-", 1)[0]
-            if pid.isdigit() and _alive(int(pid)):
+            if pid.isdigit() and _alive(int(pid), path):
                 continue  # another open is running into the same folder
         shutil.rmtree(path, ignore_errors=True)
         removed += 1
     return removed
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, folder: Path) -> bool:
+    if os.name == "nt":
+        # os.kill(pid, 0) would terminate the process on Windows: a staging folder touched within the last
+        # day is taken as in use there.
+        return time.time() - folder.stat().st_mtime < 86_400
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
