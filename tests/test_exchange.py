@@ -13,7 +13,7 @@ import pytest
 from conftest import require_program
 from helpers import run
 
-from dpa_kit import passwords
+from dpa_kit.exceptions import UsageError
 from dpa_kit.exchange import ExchangeError, WrongPassword, open_archive, pack
 
 PASSWORD = "k7mq-3xw9-hp2t-va8e-n4rd-zc6u"
@@ -82,7 +82,7 @@ def test_existing_files_are_not_overwritten_unless_asked(tmp_path: Path, source:
     out = tmp_path / "out"
     open_archive(archive, PASSWORD, out)
     (out / "envoi" / PERSONAL).write_text("modifié localement")
-    with pytest.raises(Exception, match="existe"):
+    with pytest.raises(UsageError, match="existe"):
         open_archive(archive, PASSWORD, out)
     assert (out / "envoi" / PERSONAL).read_text() == "modifié localement"
     open_archive(archive, PASSWORD, out, overwrite=True)
@@ -255,13 +255,13 @@ def test_file_not_matching_its_manifest_is_named(tmp_path: Path) -> None:
 def test_wrong_password_is_its_own_error(tmp_path: Path, source: Path) -> None:
     archive = tmp_path / "a.zip"
     pack([source], archive, PASSWORD)
-    with pytest.raises((WrongPassword, ExchangeError), match="mot de passe incorrect"):
+    with pytest.raises(WrongPassword, match="mot de passe incorrect"):
         open_archive(archive, "Pas-le-bon-mot-de-passe-99", tmp_path / "out")
 
 
 def test_links_in_the_source_are_refused(tmp_path: Path, source: Path) -> None:
     (source / "lien").symlink_to("/etc/passwd")
-    with pytest.raises(Exception, match="lien"):
+    with pytest.raises(UsageError, match="lien"):
         pack([source], tmp_path / "a.zip", PASSWORD)
     assert not (tmp_path / "a.zip").exists() and not list(tmp_path.glob(".a.zip.*"))
 
@@ -365,16 +365,6 @@ def test_age_interoperates_with_the_reference_tool(tmp_path: Path, source: Path)
     result = run("--ledger", tmp_path / "none", "exchange", "open", theirs, "-o", tmp_path / "o", "--identity", theirs_key)
     assert result.exit_code == 0, result.output
     assert files_of(tmp_path / "o" / "envoi") == files_of(source)
-
-
-def test_bech32_rejects_typos() -> None:
-    from dpa_kit.agecrypt import AgeError, generate_identity, parse_recipient
-
-    _, recipient = generate_identity()
-    parse_recipient(recipient)
-    typo = recipient[:-1] + ("q" if recipient[-1] != "q" else "p")
-    with pytest.raises(AgeError, match="somme de contrôle"):
-        parse_recipient(typo)
 
 
 # --- issue 12: exchanges that cannot lie -----------------------------------------------------------
@@ -484,7 +474,7 @@ def test_staging_is_private(tmp_path: Path) -> None:
         work.prepare()
         assert work.staging is not None and work.staging.parent == tmp_path / "out"
         assert stat.S_IMODE(work.staging.stat().st_mode) == 0o700
-        path, digest, size = work.stage(iter([b"donn\xc3\xa9es"]))
+        path, _, size = work.stage(iter([b"donn\xc3\xa9es"]))
         assert path is not None and stat.S_IMODE(path.stat().st_mode) == 0o600 and size == 8
     assert not work.staging.exists()
 
@@ -576,7 +566,7 @@ def _overlapping_inner(count: int, kernel: bytes) -> bytes:
     body = b"".join(headers) + kernel
     manifest = json.dumps({"format": "dpa-kit-exchange/1", "created_at": "x", "tool": "t",
                            "files": [{"path": n, "size": len(s), "sha256": hashlib.sha256(s).hexdigest()}
-                                     for n, s in zip(names, spans)]}).encode()
+                                     for n, s in zip(names, spans, strict=True)]}).encode()
     offsets, offset = [], 0
     for header in headers:
         offsets.append(offset)
@@ -584,7 +574,7 @@ def _overlapping_inner(count: int, kernel: bytes) -> bytes:
     manifest_offset = len(body)
     body += local("MANIFEST.dpa-kit.json", binascii.crc32(manifest), len(manifest)) + manifest
     directory = b""
-    for name, span, at in [*zip(names, spans, offsets),
+    for name, span, at in [*zip(names, spans, offsets, strict=True),
                            ("MANIFEST.dpa-kit.json", manifest, manifest_offset)]:
         directory += struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", 20, 3, 20, 0, 0, 0, 0, 0x21,
                                  binascii.crc32(span), len(span), len(span), len(name), 0, 0, 0, 0, 0, at) + name.encode()
@@ -764,8 +754,8 @@ def _raw_entries(data: bytes) -> tuple[list[bytes], list[bytes]]:
         records.append(data[at : at + 46 + n + m + k])
         at += 46 + n + m + k
     starts = sorted(struct.unpack("<L", r[42:46])[0] for r in records)
-    locals_ = [data[s:e] for s, e in zip(starts, [*starts[1:], offset])]
-    by_start = dict(zip(starts, locals_))
+    locals_ = [data[s:e] for s, e in zip(starts, [*starts[1:], offset], strict=True)]
+    by_start = dict(zip(starts, locals_, strict=True))
     return [by_start[struct.unpack("<L", r[42:46])[0]] for r in records], records
 
 
@@ -827,7 +817,7 @@ def test_mutated_archives_are_refused_or_verified_never_misread(valid_archive: t
     def check(change: tuple[str, object]) -> None:
         kind, arg = change
         locals_, records = _raw_entries(data)
-        entries = list(zip(locals_, records))
+        entries = list(zip(locals_, records, strict=True))
         if kind == "flip":
             mutated = bytearray(data)
             for index, value in arg:  # type: ignore[union-attr]
@@ -942,7 +932,7 @@ def test_layout_check_refuses_entries_sharing_a_header_or_running_into_the_next(
     honest = zipfile.ZipFile(io.BytesIO(data))
     check_layout(io.BytesIO(data), honest.infolist(), honest.start_dir, len(data))
     # The second directory record points at the first entry's header.
-    shared = _build(list(zip(locals_, records)))
+    shared = _build(list(zip(locals_, records, strict=True)))
     at = shared.index(b"PK\x01\x02", shared.index(b"PK\x01\x02") + 1)
     shared = shared[: at + 42] + struct.pack("<L", 0) + shared[at + 46 :]
     archive = zipfile.ZipFile(io.BytesIO(shared))

@@ -538,7 +538,7 @@ def open_archive(
 
 def _open_any(archive: Path, password: str | None, identities: str | None, target: Path | None, overwrite: bool,
               limits: Limits, result: OpenResult) -> None:
-    from dpa_kit.agecrypt import decrypt_stream, is_age, parse_identities
+    from dpa_kit.agecrypt import decrypt_chunks, is_age, parse_identities
 
     with _Workspace(target, overwrite) as work:
         if is_age(archive):
@@ -547,11 +547,14 @@ def _open_any(archive: Path, password: str | None, identities: str | None, targe
                                  "age) est nécessaire pour l'ouvrir")
             keys = parse_identities(identities)
             with archive.open("rb") as source:
-                chunks = decrypt_stream(source, keys)
-                first = next(chunks, b"")  # the header is checked here: a wrong key fails before anything exists
-                work.prepare()
-                spool = work.spool()
-                _fill(spool, itertools.chain([first], chunks), limits.max_total, archive.name)
+                chunks = decrypt_chunks(source, keys)
+                try:
+                    first = next(chunks, b"")  # a wrong key fails here, before anything exists
+                    work.prepare()
+                    spool = work.spool()
+                    _fill(spool, itertools.chain([first], chunks), limits.max_total, archive.name)
+                finally:
+                    getattr(chunks, "close", lambda: None)()  # stops pyrage's thread if we stopped early
             with spool.seal() as reader:
                 if not _open_inner(reader, spool.size, work, limits, result):
                     raise ExchangeError(f"{archive} : le fichier age ne contient pas d'archive dpa-kit (manifeste absent)")

@@ -47,7 +47,8 @@ def shown(name: str) -> str:
     for char in name:
         if _invisible(char):
             code = ord(char)
-            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char, f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}"))
+            plain = f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}"
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char, plain))
         else:
             out.append(char)
     return "".join(out)

@@ -32,7 +32,8 @@ class EncryptedSpool(io.RawIOBase):
 
     def __init__(self, folder: Path | None = None) -> None:
         super().__init__()
-        self._file = tempfile.TemporaryFile(dir=folder, prefix=".dpa-kit-spool-")
+        # Closed by close(): the spool outlives this call by design.
+        self._file = tempfile.TemporaryFile(dir=folder, prefix=".dpa-kit-spool-")  # noqa: SIM115
         self._key = os.urandom(32)
         self._nonce = int.from_bytes(os.urandom(_BLOCK), "big")
         self._encryptor = self._cipher(0).encryptor()

@@ -14,12 +14,22 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dpa_kit.annex import parse_blocks, render_markdown, document_date
-from dpa_kit.documents import FORMATS, DocumentMeta, write
-from dpa_kit.exceptions import DpaKitError, UsageError
+from dpa_kit.documents.annex import render
+from dpa_kit.documents.writers import FORMATS, write_rendered
+from dpa_kit.exceptions import DpaKitError, NotReady, UsageError
 from dpa_kit.fsutil import atomic_write
 from dpa_kit.loader import LoadedConvention, iter_folder
 from dpa_kit.model import Convention
+
+__all__ = [
+    "BuildItem",
+    "BuildReport",
+    "annex_name",
+    "build_folder",
+    "parse_formats",
+    "render_annex",
+    "write_index",
+]
 
 
 def parse_formats(text: str) -> list[str]:
@@ -37,40 +47,35 @@ def parse_formats(text: str) -> list[str]:
 
 
 def annex_name(convention_id: str, fmt: str) -> str:
+    """The file name of the annex of a convention in format ``fmt``."""
     return f"{convention_id}.annexe1.{fmt}"
 
 
-def meta_for(convention: Convention, draft: bool) -> DocumentMeta:
-    processor = convention.processor.display_name or "structure"
-    title = f"Annexe 1 - Protection des données - {convention.id}"
-    operation = f" : {convention.title}" if convention.title else ""
-    subject = f"Convention {convention.id}{operation} ({processor})"
-    return DocumentMeta(
-        title=title,
-        author=convention.controller.name or "Département du Pas-de-Calais",
-        subject=subject,
-        day=document_date(convention),
-        draft=draft,
-    )
-
-
 def render_annex(
-    convention: Convention,
+    convention: Convention | LoadedConvention,
     formats: Sequence[str],
     out_dir: Path,
     *,
     draft: bool = False,
     templates: Path | None = None,
 ) -> list[Path]:
-    """Write the annex of one convention in each format into ``out_dir``; return the files written."""
-    markdown = render_markdown(convention, draft=draft, templates=templates)
-    is_draft = markdown.startswith("**PROJET")
-    blocks = parse_blocks(markdown)
-    meta = meta_for(convention, is_draft)
+    """Write the annex of one convention in each format into ``out_dir``; return the files written.
+
+    A final annex is written only for a convention that is ready to sign (:func:`dpa_kit.checks.verdict`);
+    otherwise :class:`NotReady` lists what stands in the way, and ``draft`` writes a draft instead.
+    """
+    from dpa_kit.checks import verdict
+
+    judged = verdict(convention)
+    if isinstance(convention, LoadedConvention):
+        convention = convention.convention
+    if not judged.ready and not draft:
+        raise NotReady(convention.id, judged.reasons())
+    rendered = render(convention, draft=draft, templates=templates, not_ready=not judged.ready)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in formats:
-        data = write(fmt, markdown, blocks, meta, templates)
+        data = write_rendered(fmt, rendered, templates)
         target = out_dir / annex_name(convention.id, fmt)
         atomic_write(target, data)
         written.append(target)
@@ -110,7 +115,7 @@ def _render_job(
     convention = loaded.convention
     item = BuildItem(loaded.path, convention.id, convention.processor.display_name)
     try:
-        item.files = render_annex(convention, formats, out_dir, draft=draft, templates=templates)
+        item.files = render_annex(loaded, formats, out_dir, draft=draft, templates=templates)
     except DpaKitError as exc:
         item.error = str(exc)
     return item

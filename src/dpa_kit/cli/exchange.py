@@ -10,12 +10,12 @@ from pathlib import Path
 
 import click
 
-from dpa_kit import cli as cli_module
-from dpa_kit.cli import EXIT_OK, Settings, cli, echo_err, pass_settings
+from dpa_kit.cli import common
+from dpa_kit.cli.common import EXIT_OK, CommandGroup, Settings, echo_err, pass_settings
 from dpa_kit.exceptions import UsageError
 
 
-@cli.group("exchange")
+@click.group("exchange", cls=CommandGroup)
 def exchange_group() -> None:
     """Échanges chiffrés (AES-256) que 7-Zip ouvre : noms cachés, intégrité vérifiée.
 
@@ -61,7 +61,8 @@ def _limit_options(func: Callable[..., object]) -> Callable[..., object]:
     func = click.option("--max-ratio", type=click.IntRange(min=1), default=None,
                         help="Taux de compression au plus, par fichier et pour l'ensemble (défaut : 500).")(func)
     func = click.option("--max-size", default=None,
-                        help="Taille au plus une fois extraite, par exemple 60G pour un envoi de 50 Go (défaut : 20G).")(func)
+                        help="Taille au plus une fois extraite, par exemple 60G pour un envoi de 50 Go "
+                        "(défaut : 20G).")(func)
     return func
 
 
@@ -77,8 +78,9 @@ def _limits(max_size: str | None, max_ratio: int | None, max_files: int | None, 
 
 
 @exchange_group.command("pack")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Archive à créer (.zip).")
+@click.argument("paths", nargs=-1, required=True, metavar="CHEMINS...", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Archive à créer (.zip).")
 @click.option("--convention", help="Identifiant de la convention concernée (noté dans le manifeste et le journal).")
 @click.option("--to", "recipient", help="Destinataire (noté dans le manifeste chiffré).")
 @click.option("--from", "sender", help="Expéditeur (noté dans le manifeste chiffré).")
@@ -115,7 +117,8 @@ def exchange_pack(settings: Settings, paths: tuple[Path, ...], output: Path, con
             result = pack(list(paths), output, "", sender=sender, recipient=recipient, convention=convention,
                           overwrite=force, recipients=keys, progress=advance)
         click.echo(f"Fichier chiffré pour {len(keys)} clé(s) publique(s) : {output} ({result.files} fichier(s)).")
-        click.echo("Seul le détenteur de la clé privée correspondante peut l'ouvrir (dpa-kit exchange open --identity, ou age -d).")
+        click.echo("Seul le détenteur de la clé privée correspondante peut l'ouvrir "
+                   "(dpa-kit exchange open --identity, ou age -d).")
         given: str | None = "(clé publique)"
     else:
         given = _supplied(password_file)
@@ -123,12 +126,14 @@ def exchange_pack(settings: Settings, paths: tuple[Path, ...], output: Path, con
         with _progress(paths) as advance:
             result = pack(list(paths), output, password, sender=sender, recipient=recipient, convention=convention,
                           overwrite=force, progress=advance)
-        click.echo(f"Archive chiffrée : {output} ({result.files} fichier(s), {result.total_size} octets avant compression).")
+        click.echo(f"Archive chiffrée : {output} ({result.files} fichier(s), {result.total_size} octets avant "
+                   "compression).")
         click.echo("Les noms des fichiers sont cachés : une liste sans mot de passe ne montre que « contenu.zip ».")
     if given is None:
         click.echo("")
         click.secho(f"Mot de passe : {password}", bold=True)
-        click.echo(f"(environ {passwords.generated_bits():.0f} bits ; il n'est enregistré nulle part et ne sera plus affiché)")
+        click.echo(f"(environ {passwords.generated_bits():.0f} bits ; il n'est enregistré nulle part et ne sera plus "
+                   "affiché)")
         click.echo("Transmettez-le par un autre canal que l'archive : téléphone ou SMS, jamais dans le même courriel.")
     if record(settings.ledger, "packed", convention=convention, counterpart=recipient,
               archive_sha256=result.sha256, files=result.files, total_size=result.total_size):
@@ -175,7 +180,8 @@ def _secret(archive: Path, password_file: Path | None, identity: Path | None) ->
 
     if archive.is_file() and is_age(archive):
         if identity is None:
-            raise UsageError(f"{archive} est chiffré pour une clé publique : indiquez votre clé privée avec --identity FICHIER")
+            raise UsageError(f"{archive} est chiffré pour une clé publique : indiquez votre clé privée avec "
+                             "--identity FICHIER")
         return None, identity.read_text(encoding="utf-8")
     return _password(password_file), None
 
@@ -184,14 +190,15 @@ def _password(password_file: Path | None) -> str:
     given = _supplied(password_file)
     if given is not None:
         return given
-    if not cli_module.interactive():
+    if not common.interactive():
         raise UsageError("mot de passe attendu : --password-file FICHIER ou variable DPA_KIT_PASSWORD")
     return click.prompt("Mot de passe de l'archive", hide_input=True)
 
 
 @exchange_group.command("open")
-@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True, help="Dossier où extraire.")
+@click.argument("archive", metavar="ARCHIVE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Dossier où extraire.")
 @_PASSWORD_FILE
 @_IDENTITY
 @click.option("--force", is_flag=True, help="Remplacer les fichiers qui existent déjà dans le dossier.")
@@ -244,7 +251,7 @@ def _report_integrity(result: object) -> None:
 
 
 @exchange_group.command("verify")
-@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("archive", metavar="ARCHIVE", type=click.Path(dir_okay=False, path_type=Path))
 @_PASSWORD_FILE
 @_IDENTITY
 @_limit_options
