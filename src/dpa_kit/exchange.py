@@ -55,6 +55,9 @@ from dpa_kit.safenames import NameProblem, check_names, shown
 from dpa_kit.spool import EncryptedSpool
 from dpa_kit.ziplimits import DEFAULT_LIMITS, Limits, ZipLimitError, check_entries, check_layout
 
+__all__ = ["DEFAULT_LIMITS", "FORMAT", "INNER_NAME", "MANIFEST_NAME", "ExchangeError", "FileEntry", "Limits", "Manifest",
+           "OpenResult", "PackResult", "WrongPassword", "collect", "open_archive", "pack", "record", "remove_leftovers"]
+
 FORMAT = "dpa-kit-exchange/1"
 INNER_NAME = "contenu.zip"
 MANIFEST_NAME = "MANIFEST.dpa-kit.json"
