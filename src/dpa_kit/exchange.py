@@ -448,14 +448,15 @@ class _Workspace:
 
     def commit(self, staged: list[tuple[str, Path | None]]) -> None:
         """Move every staged file to its final name; undo the moves already made if one fails."""
-        if self.target is None:
-            return
+        if self.target is None or self.staging is None:
+            return  # only checking: nothing was written
         root = self.target.absolute()
         self.check_free([name for name, _ in staged])
         done: list[Path] = []
         try:
             for name, path in staged:
-                assert path is not None
+                if path is None:
+                    raise RuntimeError("a file to extract was not staged")
                 final = root / name
                 parents = []
                 folder = final.parent
