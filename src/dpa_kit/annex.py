@@ -42,6 +42,7 @@ CONTEXT_FIELDS = {
     "date_fr": "date_fr(date): « 1er janvier 2026 »",
     "sensitive_labels": "French labels of the sensitive data categories",
     "draft": "True when rendering a draft (PROJET)",
+    "security_annex": "option 2: the security annex (reference, date_text, responsibilities from the matrix), else None",
 }
 
 
@@ -168,6 +169,7 @@ def render_markdown(
         "date_fr": french_date,
         "sensitive_labels": [s.label for s in convention.processing.sensitive_data],
         "draft": draft,
+        "security_annex": _security_annex(convention, templates),
     }
     env = environment(templates)
     try:
@@ -183,6 +185,12 @@ def render_markdown(
     header = _header(convention, draft and bool(need.missing))
     return header + _tidy(body)
 
+
+
+def _security_annex(convention: Convention, templates: Path | None) -> Any:
+    from dpa_kit.security import annex1_context
+
+    return annex1_context(convention, templates)
 
 
 def missing_answers(convention: Convention, templates: Path | None = None) -> list[str]:
