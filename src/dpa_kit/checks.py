@@ -326,6 +326,98 @@ def _dpia(c: Convention) -> Iterator[tuple[FieldPath, str]]:
         yield ("processing", "sensitive_data"), f"données sensibles ({labels}) : vérifiez qu'une AIPD a été réalisée"
 
 
+# --- security annex of option 2 (issue 17): self-contained block, to move into the rule catalogue -----
+# The packaged catalogue is used: a catalogue overridden with --templates is not seen by these rules.
+
+
+def _security_selection(c: Convention) -> Any:
+    from dpa_kit.security import load_catalogue, select
+
+    catalogue = load_catalogue()
+    return catalogue, select(c, catalogue)
+
+
+_ANNEX_MEASURES: FieldPath = ("security", "annex_measures")
+
+
+@rule("S701", ERROR, "Mesure de sécurité applicable écartée sans motif",
+      "Une mesure de l'annexe Sécurité et Confidentialité qui s'applique à la convention ne peut être écartée qu'avec un motif écrit.")
+def _excluded_without_reason(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    if c.security.option != 2:
+        return
+    _, selection = _security_selection(c)
+    for excluded in selection.excluded:
+        if _empty(excluded.reason):
+            yield ((*_ANNEX_MEASURES, "measures", excluded.id, "exclude"),
+                   f"la mesure {excluded.id} « {excluded.title} » est écartée sans motif : indiquez-le (reason) ou gardez la mesure")
+
+
+@rule("S702", ERROR, "Mesure de sécurité sans partie responsable",
+      "Chaque mesure de l'annexe Sécurité et Confidentialité dit qui la met en œuvre : le Département, la structure, les deux ou le sous-traitant.")
+def _measure_without_party(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    if c.security.option != 2:
+        return
+    _, selection = _security_selection(c)
+    for measure in selection.measures:
+        if not measure.parties:
+            where = next((("added", i) for i, a in enumerate(c.security.annex_measures.added) if a.id == measure.id),
+                         ("measures", measure.id))
+            yield ((*_ANNEX_MEASURES, *where, "responsible"),
+                   f"la mesure {measure.id} n'a pas de partie responsable : indiquez departement, structure, both ou subprocessor")
+
+
+@rule("S703", ERROR, "Option de sécurité 2 sans aucune mesure",
+      "En option 2, l'annexe Sécurité et Confidentialité liste les mesures convenues ; elle ne peut pas être vide.")
+def _empty_security_annex(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    if c.security.option == 2 and not _security_selection(c)[1].measures:
+        yield _ANNEX_MEASURES, "toutes les mesures de l'annexe Sécurité et Confidentialité sont écartées : gardez ou ajoutez les mesures convenues"
+
+
+@rule("S704", WARNING, "Données de santé hébergées par un tiers sans certification HDS",
+      "Un hébergeur de données de santé pour le compte d'un tiers doit être certifié HDS (code de la santé publique, art. L. 1111-8).")
+def _health_without_hds(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    from dpa_kit.security import conditions_of, hds_mentioned
+
+    if conditions_of(c).health_hosting and not hds_mentioned(c):
+        yield (("security", "certification"),
+               "des données de santé sont hébergées par un sous-traitant : mentionnez sa certification HDS "
+               "(security.certification, les garanties du sous-traitant ou la note de la mesure HDS-01)")
+
+
+@rule("S705", ERROR, "Personnalisation d'une mesure de sécurité inconnue",
+      "La personnalisation vise une mesure absente du catalogue et des mesures ajoutées : une faute de frappe la rendrait sans effet.")
+def _unknown_measure(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    if c.security.option != 2:
+        return
+    catalogue, selection = _security_selection(c)
+    for key in selection.unknown:
+        yield (*_ANNEX_MEASURES, "measures", key), f"la mesure « {key} » n'existe pas dans le catalogue des mesures de sécurité"
+
+
+@rule("S706", ERROR, "Mesure de sécurité ajoutée sans titre ou sans texte",
+      "Une mesure ajoutée qui n'est pas dans le catalogue doit avoir un titre et un texte.")
+def _added_without_text(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    if c.security.option != 2:
+        return
+    catalogue, _ = _security_selection(c)
+    known = catalogue.by_id()
+    for index, added in enumerate(c.security.annex_measures.added):
+        if added.id in known:
+            continue
+        for name in ("title", "text"):
+            if _empty(getattr(added, name)):
+                label = "le titre" if name == "title" else "le texte"
+                yield (*_ANNEX_MEASURES, "added", index, name), f"la mesure ajoutée {added.id} n'a pas {label}"
+
+
+@rule("S707", WARNING, "Annexe de sécurité personnalisée hors option 2",
+      "La personnalisation de l'annexe Sécurité et Confidentialité n'a d'effet qu'avec l'option de sécurité 2.")
+def _annex_measures_without_option_2(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    choices = c.security.annex_measures
+    if c.security.option != 2 and (choices.measures or choices.added):
+        yield _ANNEX_MEASURES, "l'annexe Sécurité et Confidentialité n'est produite qu'en option 2 : choisissez l'option 2 ou retirez ce bloc"
+
+
 # --- waivers ---------------------------------------------------------------------------------------
 
 
