@@ -22,8 +22,17 @@ from typing import Any, Literal
 import jinja2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dpa_kit.exceptions import ConventionError, NotReady, RenderError
+# The document pipeline (moving to dpa_kit.documents in issue 11): every use of it goes through these names.
+from dpa_kit.annex import (
+    Safe, _country, _Needs, _sentence, _tidy, document_date, environment, md_escape, packaged_templates, parse_blocks,
+)
+from dpa_kit.clock import french_date
+from dpa_kit.documents import DocumentMeta, write
+from dpa_kit.exceptions import ConventionError, NotReady, Problem, RenderError
+from dpa_kit.fsutil import atomic_write
+from dpa_kit.loader import SourceMap, _problems, read_yaml
 from dpa_kit.model import Convention, Party, Parties, SensitiveData
+from dpa_kit.words import DRAFT_BANNER
 
 __all__ = [
     "ANNEX_NAME_PART",
@@ -118,17 +127,11 @@ class Catalogue(_CatalogueModel):
         return {m.id: m for m in self.measures}
 
 
-def _packaged_templates() -> Path:
-    from dpa_kit.annex import packaged_templates
-
-    return packaged_templates()
-
-
 def catalogue_path(templates: Path | None = None) -> Path:
     """The catalogue file used: the user's templates folder first, then the packaged one."""
     if templates is not None and (templates / CATALOGUE_FILE).is_file():
         return templates / CATALOGUE_FILE
-    return _packaged_templates() / CATALOGUE_FILE
+    return packaged_templates() / CATALOGUE_FILE
 
 
 def load_catalogue(templates: Path | None = None) -> Catalogue:
@@ -143,9 +146,6 @@ def load_catalogue(templates: Path | None = None) -> Catalogue:
 
 @functools.lru_cache(maxsize=8)
 def _load_catalogue(path: Path, stamp: int) -> Catalogue:
-    from dpa_kit.exceptions import Problem
-    from dpa_kit.loader import SourceMap, _problems, read_yaml
-
     data, lines = read_yaml(path)
     try:
         catalogue = Catalogue.model_validate(data)
@@ -290,6 +290,11 @@ def _effective(parties: Sequence[Party], has_subprocessor: bool) -> tuple[Party,
     return tuple(p for p in PARTY_LABELS if p in chosen)
 
 
+def _first(*options: list[Party] | None) -> list[Party]:
+    """The first party list actually written (an empty list counts: it is a missing answer for the checks)."""
+    return next(option for option in options if option is not None)
+
+
 def select(convention: Convention, catalogue: Catalogue | None = None) -> Selection:
     """The measures of ``convention``'s security annex: applicable ones, personalised, plus those added."""
     catalogue = catalogue or load_catalogue()
@@ -308,9 +313,8 @@ def select(convention: Convention, catalogue: Catalogue | None = None) -> Select
         if choice is not None and choice.exclude:
             excluded.append(ExcludedMeasure(measure.id, measure.title, choice.reason))
             continue
-        responsible = (extra.responsible if extra and extra.responsible is not None else None) or (
-            choice.responsible if choice and choice.responsible is not None else measure.responsible
-        )
+        responsible = _first(extra.responsible if extra else None, choice.responsible if choice else None,
+                             measure.responsible)
         note = (extra.note if extra else None) or (choice.note if choice else None)
         measures.append(SelectedMeasure(
             measure.id, measure.theme, measure.title, measure.text, _effective(responsible, has_sub),
@@ -320,9 +324,9 @@ def select(convention: Convention, catalogue: Catalogue | None = None) -> Select
         if extra.id in catalogue_ids:
             continue
         choice = choices.measures.get(extra.id)
-        responsible = extra.responsible if extra.responsible is not None else (choice.responsible if choice else None)
+        responsible = _first(extra.responsible, choice.responsible if choice else None, [])
         measures.append(SelectedMeasure(
-            extra.id, extra.theme or OWN_THEME, extra.title, extra.text, _effective(responsible or [], has_sub),
+            extra.id, extra.theme or OWN_THEME, extra.title, extra.text, _effective(responsible, has_sub),
             extra.note or (choice.note if choice else None), None, True,
             ("confidentiality_integrity_availability",),
         ))
@@ -360,8 +364,6 @@ def version_date(convention: Convention) -> date | None:
 
 def responsibilities_markdown(selection: Selection) -> str:
     """The Art. 32 split, party by party, as one French sentence in Markdown (values escaped)."""
-    from dpa_kit.annex import md_escape
-
     groups: dict[tuple[Party, ...], list[SelectedMeasure]] = {}
     for measure in selection.measures:
         if measure.parties:
@@ -393,9 +395,6 @@ def annex1_context(convention: Convention, templates: Path | None = None) -> Ann
     """For option 2: the annex's reference and date, and the responsibilities sentence from the matrix."""
     if convention.security.option != 2:
         return None
-    from dpa_kit.annex import Safe
-    from dpa_kit.clock import french_date
-
     selection = select(convention, load_catalogue(templates))
     day = version_date(convention)
     return Annex1Security(
@@ -433,10 +432,6 @@ def render_security_markdown(
     convention: Convention, *, draft: bool = False, templates: Path | None = None
 ) -> SecurityAnnexText:
     """The « annexe Sécurité et Confidentialité » as Markdown; NotReady lists missing answers unless ``draft``."""
-    from dpa_kit.annex import _country, _Needs, _sentence, _tidy, environment, md_escape
-    from dpa_kit.clock import french_date
-    from dpa_kit.words import DRAFT_BANNER
-
     selection = select(convention, load_catalogue(templates))
     need = _Needs(draft)
     context = {
@@ -485,10 +480,6 @@ def write_security_annex(
     """Write the security annex of an option-2 convention in each format; nothing for option 1."""
     if convention.security.option != 2:
         return []
-    from dpa_kit.annex import document_date, parse_blocks
-    from dpa_kit.documents import DocumentMeta, write
-    from dpa_kit.fsutil import atomic_write
-
     rendered = render_security_markdown(convention, draft=draft, templates=templates)
     blocks = parse_blocks(rendered.markdown)
     processor = convention.processor.display_name or "structure"
@@ -523,7 +514,7 @@ def register_security(convention: Convention, templates: Path | None = None) -> 
     selection = select(convention, load_catalogue(templates))
     reference = convention.security.annex or DEFAULT_REFERENCE
     day = version_date(convention)
-    origin = f"selon {reference}" + (f" du {_date(day)}" if day else "")
+    origin = f"selon {reference}" + (f" du {french_date(day)}" if day else "")
     headings: dict[str, list[str]] = {}
     for measure in selection.measures:
         if Party.structure not in measure.parties and Party.subprocessor not in measure.parties:
@@ -534,9 +525,3 @@ def register_security(convention: Convention, templates: Path | None = None) -> 
         for heading in measure.register:
             headings.setdefault(heading, []).append(line)
     return {key: f"{' ; '.join(lines)} ({origin})." for key, lines in headings.items()}
-
-
-def _date(day: date) -> str:
-    from dpa_kit.clock import french_date
-
-    return french_date(day)
