@@ -80,6 +80,23 @@ def test_catalogue_covers_the_cnil_guide_the_scc_annex_and_every_condition() -> 
                    if m.applies == "always"), heading
 
 
+# Ids conventions already refer to (security.annex_measures): never remove or reuse one, add new ones.
+PUBLISHED_IDS = {
+    *(f"CNIL-{n:02d}" for n in range(1, 26)), "CCT-01", "CCT-02", "CCT-03", "CCT-04", "ANSSI-01", "ANSSI-02",
+    "SEN-01", "HDS-01", "TRF-01",
+}
+
+
+def test_published_measure_ids_stay_in_the_catalogue() -> None:
+    assert PUBLISHED_IDS <= set(load_catalogue().by_id())
+
+
+def test_no_placeholder_survives_in_a_complete_security_annex() -> None:
+    from dpa_kit.placeholders import find_placeholders
+
+    assert find_placeholders(render_security_markdown(bethune()).markdown) == []
+
+
 def test_a_broken_catalogue_override_names_the_file_and_line(tmp_path: Path) -> None:
     source = (packaged_templates() / "security_measures.yaml").read_text(encoding="utf-8")
     broken = source.replace("    responsible: [structure]\n", "    responsible: [personne]\n", 1)
