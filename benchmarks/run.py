@@ -45,9 +45,10 @@ def timed(func, *args, **kwargs) -> tuple[float, object]:
 
 
 def bench_annex(work: Path, count: int) -> None:
-    from dpa_kit.annex import parse_blocks, render_markdown
-    from dpa_kit.build import build_folder, meta_for
-    from dpa_kit.documents import FORMATS, write
+    from dpa_kit.documents.annex import meta_for, render_markdown
+    from dpa_kit.documents.build import build_folder
+    from dpa_kit.documents.markdown import parse_blocks
+    from dpa_kit.documents.writers import FORMATS, write
     from dpa_kit.loader import load_folder
 
     folder = make_folder(work / "conventions", count)

@@ -11,7 +11,8 @@ import yaml
 from conftest import ADIL, REGISTERS, REPO
 from helpers import run, write
 
-from dpa_kit.checks import FINDINGS_JSON_SCHEMA, RULES, all_rules, check_conventions, rule_table_markdown
+from dpa_kit.checks import CHECKS, check_conventions
+from dpa_kit.rules import CONVENTION, FINDINGS_JSON_SCHEMA, RULES, rule_table_markdown, rules
 from dpa_kit.loader import load_convention
 
 BASE = yaml.safe_load(ADIL.read_text(encoding="utf-8"))
@@ -102,8 +103,8 @@ CASES = {
 }
 
 
-def test_every_convention_rule_has_a_case() -> None:
-    assert set(CASES) == set(RULES)
+def test_every_convention_rule_has_a_case_and_an_implementation() -> None:
+    assert set(CASES) == {r.code for r in rules(CONVENTION)} == set(CHECKS)
 
 
 @pytest.mark.parametrize("code", sorted(CASES))
@@ -182,10 +183,11 @@ def test_json_output_matches_its_schema(tmp_path: Path) -> None:
 
 def test_rules_command_lists_every_rule_and_the_readme_table_is_in_step() -> None:
     result = run("rules")
-    for current in all_rules():
+    for current in rules():
         assert current.code in result.stdout
+    assert {r["code"] for r in json.loads(run("rules", "--format", "json").stdout)} == set(RULES)
     table = run("rules", "--format", "markdown").stdout.strip()
-    assert table.startswith(rule_table_markdown())
+    assert table == rule_table_markdown()
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert table in readme, "README rule table is stale: paste `dpa-kit rules --format markdown` into it"
 
@@ -246,3 +248,19 @@ def test_unreadable_document_is_exit_2(tmp_path: Path) -> None:
     bad = write(tmp_path / "x.docx", "not a zip")
     result = run("check", bad)
     assert result.exit_code == 2 and "illisible" in result.stderr
+
+
+def test_one_catalogue_and_one_finding_type_for_every_scope(tmp_path: Path) -> None:
+    from dpa_kit.exceptions import ConventionError, Problem
+    from dpa_kit.rules import DOCUMENT, FOLDER, Finding
+
+    assert {r.code for r in rules(FOLDER)} == {"F501", "F502"}
+    assert {r.code for r in rules(DOCUMENT)} == {"D601", "D602", "D603", "D604", "L001"}
+    assert all(r.title and r.explanation for r in rules())
+    bad = write(tmp_path / "bad.yaml", "format: dpa-kit/1\nid: BAD\nperiod: {start: 2026-02-30}\n")
+    with pytest.raises(ConventionError) as info:
+        load_convention(bad)
+    found = info.value.problems[0]
+    assert Problem is Finding and isinstance(found, Finding)
+    assert (found.code, found.severity.value, found.line, found.field) == ("L001", "error", 3, "period.start")
+    assert str(found).startswith(f"{bad}, ligne 3 : champ « period.start » : date impossible")

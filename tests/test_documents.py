@@ -9,18 +9,19 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ADIL, BETHUNE, require_program
+from conftest import ADIL, BETHUNE, REPO, require_program
 
-from dpa_kit.annex import parse_blocks, render_markdown
-from dpa_kit.build import meta_for, render_annex
-from dpa_kit.documents import FORMATS, write
+from dpa_kit.documents.annex import meta_for, render, render_markdown
+from dpa_kit.documents.build import render_annex
+from dpa_kit.documents.markdown import parse_blocks
+from dpa_kit.documents.writers import FORMATS, write_rendered
 from dpa_kit.loader import load_convention
+from dpa_kit.words import DRAFT_BANNER
 
 
 def rendered(path: Path, fmt: str, draft: bool = False) -> bytes:
     convention = load_convention(path).convention
-    markdown = render_markdown(convention, draft=draft)
-    return write(fmt, markdown, parse_blocks(markdown), meta_for(convention, markdown.startswith("**PROJET")))
+    return write_rendered(fmt, render(convention, draft=draft))
 
 
 def alnum(text: str) -> str:
@@ -64,7 +65,7 @@ def test_html_draft_highlights_blanks(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     page = rendered(path, "html", draft=True).decode()
     assert '<mark class="blank">[À COMPLÉTER : le service]</mark>' in page
-    assert "PROJET : document incomplet, à ne pas signer" in page
+    assert page.count(DRAFT_BANNER) == 1
 
 
 def test_docx_has_metadata_clauses_and_fixed_timestamps() -> None:
@@ -154,3 +155,59 @@ def test_libreoffice_converts_docx_and_odt_with_the_same_clauses(tmp_path: Path)
         pdf = out / (target.stem + ".pdf")
         assert pdf.is_file(), f"LibreOffice did not convert {target.name}"
         assert_same_clauses(_pdftotext(pdf), path)
+
+
+# --- the draft banner: once per page (page header) or once at the top -----------------------------
+
+
+def incomplete(tmp_path: Path) -> Path:
+    text = ADIL.read_text(encoding="utf-8").replace("  service: Mission prévention des expulsions par le biais d'un numéro vert.\n", "")
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_markdown_and_html_drafts_show_the_banner_once_at_the_top(tmp_path: Path) -> None:
+    path = incomplete(tmp_path)
+    markdown = rendered(path, "md", draft=True).decode()
+    assert markdown.startswith(f"**{DRAFT_BANNER}**") and markdown.count(DRAFT_BANNER) == 1
+    page = rendered(path, "html", draft=True).decode()
+    assert page.count(DRAFT_BANNER) == 1
+    assert page.index(DRAFT_BANNER) < page.index("<h1>")
+    assert DRAFT_BANNER not in rendered(ADIL, "html", draft=True).decode()
+
+
+def test_docx_draft_shows_the_banner_in_the_page_header_only(tmp_path: Path) -> None:
+    from docx import Document
+
+    document = Document(io.BytesIO(rendered(incomplete(tmp_path), "docx", draft=True)))
+    assert [p.text for p in document.sections[0].header.paragraphs] == [DRAFT_BANNER]
+    assert all(DRAFT_BANNER not in p.text for p in document.paragraphs)
+
+
+def test_odt_draft_shows_the_banner_once_at_the_top(tmp_path: Path) -> None:
+    from odfdo import Document
+
+    body = Document(io.BytesIO(rendered(incomplete(tmp_path), "odt", draft=True))).body
+    texts = [element.text_recursive for element in body.get_elements("//text:p | //text:h")]
+    assert texts[0] == DRAFT_BANNER
+    assert sum(DRAFT_BANNER in text for text in texts) == 1
+
+
+def test_pdf_draft_shows_the_banner_once_on_every_page(tmp_path: Path) -> None:
+    require_program("pdftotext")
+    pdf = tmp_path / "draft.pdf"
+    pdf.write_bytes(rendered(incomplete(tmp_path), "pdf", draft=True))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    pages = [page for page in text.split("\f") if page.strip()]
+    assert len(pages) > 1
+    for page in pages:
+        assert page.count(DRAFT_BANNER) == 1, page[:300]
+
+
+def test_the_draft_word_is_written_in_one_place_only() -> None:
+    # The command-line help (cli*.py, cli/) speaks of drafts in its own sentences; the documents do not.
+    library = [p for p in (REPO / "src" / "dpa_kit").rglob("*.py") if not p.name.startswith("cli") and "cli" not in p.parts]
+    sources = library + sorted((REPO / "templates").glob("*.j2"))
+    holders = [p.relative_to(REPO).as_posix() for p in sources if "PROJET" in p.read_text(encoding="utf-8")]
+    assert holders == ["src/dpa_kit/words.py"]

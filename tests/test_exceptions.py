@@ -56,7 +56,7 @@ def test_pydantic_error_becomes_convention_error(tmp_path: Path) -> None:
 def test_jinja_error_becomes_render_error(tmp_path: Path) -> None:
     import jinja2
 
-    from dpa_kit.annex import render_markdown
+    from dpa_kit.documents.annex import render_markdown
     from dpa_kit.loader import load_convention
 
     (tmp_path / "annex1.md.j2").write_text("{% for %}")
@@ -68,7 +68,7 @@ def test_jinja_error_becomes_render_error(tmp_path: Path) -> None:
 def test_typst_error_becomes_render_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import typst
 
-    from dpa_kit.documents import DocumentMeta, to_pdf
+    from dpa_kit.documents.writers import DocumentMeta, to_pdf
 
     def broken(*args: object, **kwargs: object) -> bytes:
         raise RuntimeError("font not found")

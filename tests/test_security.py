@@ -16,7 +16,8 @@ import pytest
 from conftest import ADIL, BETHUNE, REPO, require_program
 from helpers import run, write
 
-from dpa_kit.annex import packaged_templates, parse_blocks, plain_text, render_markdown
+from dpa_kit.documents.annex import render_markdown
+from dpa_kit.documents.markdown import packaged_templates, parse_blocks, plain_text
 from dpa_kit.exceptions import ConventionError, NotReady
 from dpa_kit.loader import load_convention
 from dpa_kit.model import Convention, Party
@@ -26,6 +27,7 @@ from dpa_kit.security import (
     SECURITY_TEMPLATE,
     load_catalogue,
     register_security,
+    render_security,
     render_security_markdown,
     select,
     write_security_annex,
@@ -59,7 +61,7 @@ def ids(convention: Convention) -> set[str]:
 
 
 def text_of(convention: Convention, **kwargs: object) -> str:
-    return plain_text(parse_blocks(render_security_markdown(convention, **kwargs).markdown))
+    return plain_text(parse_blocks(render_security_markdown(convention, **kwargs)))
 
 
 # --- the catalogue ----------------------------------------------------------------------------------
@@ -94,7 +96,7 @@ def test_published_measure_ids_stay_in_the_catalogue() -> None:
 def test_no_placeholder_survives_in_a_complete_security_annex() -> None:
     from dpa_kit.placeholders import find_placeholders
 
-    assert find_placeholders(render_security_markdown(bethune()).markdown) == []
+    assert find_placeholders(render_security_markdown(bethune())) == []
 
 
 def test_a_broken_catalogue_override_names_the_file_and_line(tmp_path: Path) -> None:
@@ -217,11 +219,11 @@ def test_a_missing_answer_refuses_the_final_annex_and_marks_the_draft() -> None:
     with pytest.raises(NotReady) as caught:
         render_security_markdown(convention)
     assert caught.value.missing == ["la partie responsable de la mesure LOC-01", "le motif de l'exclusion de la mesure CNIL-06"]
-    draft = render_security_markdown(convention, draft=True)
-    assert draft.draft and draft.markdown.startswith(f"**{DRAFT_BANNER}**")
+    draft = render_security(convention, draft=True)
+    assert draft.is_draft and draft.markdown.startswith(f"**{DRAFT_BANNER}**")
     assert "[À COMPLÉTER : le motif de l'exclusion de la mesure CNIL-06]" in draft.markdown
-    complete = render_security_markdown(bethune(), draft=True)
-    assert not complete.draft and DRAFT_BANNER not in complete.markdown
+    complete = render_security(bethune(), draft=True)
+    assert not complete.is_draft and DRAFT_BANNER not in complete.markdown
 
 
 # --- Annexe 1 and the register ---------------------------------------------------------------------
@@ -267,7 +269,7 @@ def test_register_init_leaves_only_the_headings_no_measure_of_the_structure_desc
 
 
 def test_golden_security_annex_of_the_option_2_example() -> None:
-    rendered = render_security_markdown(bethune()).markdown
+    rendered = render_security_markdown(bethune())
     assert rendered == GOLDEN.read_text(encoding="utf-8"), (
         "security annex changed: review, then regenerate with `python tests/test_security.py --update-golden`")
 
@@ -336,7 +338,7 @@ def test_the_template_uses_only_the_documented_context() -> None:
 
 
 def _update_golden() -> None:
-    GOLDEN.write_text(render_security_markdown(bethune()).markdown, encoding="utf-8")
+    GOLDEN.write_text(render_security_markdown(bethune()), encoding="utf-8")
     print(f"written: {GOLDEN}")
 
 

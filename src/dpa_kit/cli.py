@@ -392,7 +392,7 @@ def annex_command(file: Path, formats: str, out_dir: Path, draft: bool, template
     Exemple :
       dpa-kit annex registers/2026-FSL-ADIL-NUMERO-VERT.yaml --format pdf,docx -o annexes
     """
-    from dpa_kit.build import parse_formats, render_annex
+    from dpa_kit.documents.build import parse_formats, render_annex
     from dpa_kit.loader import load_convention
 
     chosen = parse_formats(formats)
@@ -424,7 +424,7 @@ def build_command(settings: Settings, folder: Path | None, out_dir: Path, format
     """
     from rich.progress import Progress
 
-    from dpa_kit.build import build_folder, parse_formats
+    from dpa_kit.documents.build import build_folder, parse_formats
 
     chosen = parse_formats(formats)
     source = _folder_arg(settings, folder)

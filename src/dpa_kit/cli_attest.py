@@ -133,8 +133,7 @@ def attest_due(settings: Settings, overdue: bool, show_all: bool, remind: Path |
         click.echo("Aucune attestation en retard." if overdue else "Aucune attestation attendue.")
     else:
         for d in items:
-            state = ("reçue" if d.recorded else f"EN RETARD de {d.days_overdue} jour(s)" if d.overdue
-                     else f"attendue dans {-d.days_overdue} jour(s)" if d.days_overdue < 0 else "attendue aujourd'hui")
+            state = d.state
             click.echo(f"{d.convention}  {d.structure or ''}  fin {clock.french_date(d.end)}, "
                        f"échéance {clock.french_date(d.due_date)} : {state}")
     if remind is not None:

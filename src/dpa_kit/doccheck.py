@@ -12,9 +12,13 @@ import re
 import zipfile
 from pathlib import Path
 
-from dpa_kit.checks import ERROR, WARNING, Finding, Report
+from dpa_kit.checks import Report
 from dpa_kit.exceptions import InputError, UsageError
 from dpa_kit.placeholders import empty_answer_lines, find_placeholders
+from dpa_kit.rules import DOCUMENT, RULES, Finding, rules
+from dpa_kit.words import DRAFT_BANNER
+
+__all__ = ["DOCUMENT_RULES", "DOCUMENT_SUFFIXES", "check_document", "read_paragraphs"]
 
 DOCUMENT_SUFFIXES = {".docx", ".odt", ".pdf", ".md", ".txt"}
 
@@ -69,11 +73,11 @@ def check_document(path: Path, convention_file: Path | None = None) -> Report:
     findings: list[Finding] = []
     for hit in find_placeholders(text):
         line = text.count("\n", 0, hit.offset) + 1
-        findings.append(Finding("D601", ERROR, str(path), line, None,
-                                f"{hit.label} : « {hit.excerpt} » ; complétez ou supprimez avant signature"))
+        findings.append(_finding("D601", str(path), line,
+                                 f"{hit.label} : « {hit.excerpt} » ; complétez ou supprimez avant signature"))
     for empty in empty_answer_lines(text):
-        findings.append(Finding("D602", ERROR, str(path), _line_of(paragraphs, empty), None,
-                                f"réponse vide après « {empty[-60:]} »"))
+        findings.append(_finding("D602", str(path), _line_of(paragraphs, empty),
+                                 f"réponse vide après « {empty[-60:]} »"))
     if convention_file is not None:
         findings.extend(_compare(path, paragraphs, convention_file))
     return Report(findings, [str(path)])
@@ -88,11 +92,11 @@ def _line_of(paragraphs: list[str], excerpt: str) -> int | None:
 
 
 def _compare(path: Path, paragraphs: list[str], convention_file: Path) -> list[Finding]:
-    from dpa_kit.annex import parse_blocks, render_markdown
+    from dpa_kit.documents.annex import render
     from dpa_kit.loader import load_convention
 
     convention = load_convention(convention_file).convention
-    expected = [b.text for b in parse_blocks(render_markdown(convention, draft=True))]
+    expected = [b.text for b in render(convention, draft=True).blocks]
     stream = _alnum("\n".join(paragraphs))
     findings = []
     position = 0
@@ -103,30 +107,26 @@ def _compare(path: Path, paragraphs: list[str], convention_file: Path) -> list[F
         found = stream.find(key, position)
         if found < 0:
             excerpt = clause if len(clause) <= 120 else clause[:117] + "..."
-            findings.append(Finding("D603", ERROR, str(path), None, None,
-                                    f"clause modifiée ou supprimée par rapport à la convention {convention.id} : « {excerpt} »"))
+            findings.append(_finding("D603", str(path), None,
+                                     f"clause modifiée ou supprimée par rapport à la convention {convention.id} : « {excerpt} »"))
         else:
             position = found + len(key)
     if path.suffix.lower() != ".pdf":
-        expected_keys = {_alnum(c) for c in expected}
+        # The draft banner is laid out by the writers, not a clause: a draft keeps it without a warning.
+        expected_keys = {_alnum(c) for c in [*expected, DRAFT_BANNER]}
         for index, paragraph in enumerate(paragraphs, start=1):
             key = _alnum(paragraph)
             if key and key not in expected_keys and not any(key in e for e in expected_keys):
                 excerpt = paragraph.strip()
                 excerpt = excerpt if len(excerpt) <= 120 else excerpt[:117] + "..."
-                findings.append(Finding("D604", WARNING, str(path), index, None,
-                                        f"paragraphe absent de l'annexe produite par dpa-kit : « {excerpt} »"))
+                findings.append(_finding("D604", str(path), index,
+                                         f"paragraphe absent de l'annexe produite par dpa-kit : « {excerpt} »"))
     return findings
 
 
-DOCUMENT_RULES = [
-    ("D601", "error", "Blanc ou consigne de rédaction dans le document",
-     "Le document contient un blanc du modèle ou une consigne de rédaction."),
-    ("D602", "error", "Réponse vide dans le document", "Une phrase « ... sont : » n'est suivie d'aucune réponse."),
-    ("D603", "error", "Clause modifiée ou supprimée",
-     "Une clause de l'annexe que produit la convention ne figure plus telle quelle dans le document (--convention)."),
-    ("D604", "warning", "Paragraphe ajouté",
-     "Le document contient un paragraphe que l'annexe produite par dpa-kit n'a pas (--convention ; pas pour les PDF)."),
-    ("L001", "error", "Fichier de convention invalide",
-     "Le fichier ne peut pas être lu (syntaxe YAML, type, clé inconnue, SIRET, date...) : corrigez-le d'abord."),
-]
+def _finding(code: str, file: str, line: int | None, message: str) -> Finding:
+    return Finding(file, line, None, message, code=code, severity=RULES[code].severity)
+
+
+# The document rules (and L001) as rows, for the ``rules`` command of the CLI; the catalogue is dpa_kit.rules.
+DOCUMENT_RULES = [(r.code, r.severity.value, r.title, r.explanation) for r in rules(DOCUMENT)]

@@ -19,28 +19,11 @@ these with ``raise ... from exc``, so that the CLI catches one base class and pr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from dpa_kit.rules import Finding
 
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in one file, located as precisely as we can."""
-
-    file: Path | None
-    line: int | None
-    field: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = []
-        if self.file is not None:
-            where.append(str(self.file))
-        if self.line is not None:
-            where.append(f"ligne {self.line}")
-        prefix = ", ".join(where)
-        field = f"champ « {self.field} » : " if self.field else ""
-        return f"{prefix} : {field}{self.message}" if prefix else f"{field}{self.message}"
+#: One thing wrong in one file, located as precisely as we can: a finding of rule L001, built as
+#: ``Problem(file, line, field, message)``. There is one finding type, :class:`dpa_kit.rules.Finding`.
+Problem = Finding
 
 
 class DpaKitError(Exception):

@@ -9,6 +9,7 @@ these validated models, never from raw dictionaries.
 from __future__ import annotations
 
 import re
+import datetime as _dt
 from datetime import date
 from decimal import Decimal
 from enum import Enum
@@ -54,6 +55,14 @@ def siret_is_valid(siret: str) -> bool:
                 digit -= 9
         total += digit
     return total % 10 == 0
+
+
+def format_siret(siret: str) -> str:
+    """A SIRET as people write it: ``343 097 333 00078`` (SIREN in threes, then the NIC)."""
+    digits = siret.replace(" ", "")
+    if len(digits) != 14:
+        return siret
+    return f"{digits[0:3]} {digits[3:6]} {digits[6:9]} {digits[9:]}"
 
 
 def _normalise_siret(value: Any) -> Any:
@@ -213,6 +222,13 @@ class Period(_Model):
         return end
 
 
+class Dpia(_Model):
+    """The data protection impact assessment (AIPD) carried out for this processing."""
+
+    date: _dt.date | None = Field(None, description="Date de l'analyse d'impact (AIPD).")
+    reference: str | None = Field(None, description="Référence du document d'analyse d'impact.")
+
+
 class Processing(_Model):
     """Section 1 of the annex: what is processed, why, and about whom."""
 
@@ -232,6 +248,9 @@ class Processing(_Model):
     provided_by_controller: list[str] = Field(
         default_factory=list,
         description="Les informations que le Département met à la disposition de la structure.",
+    )
+    dpia: Dpia | None = Field(
+        None, description="Analyse d'impact (AIPD) réalisée : date et référence (art. 35 RGPD)."
     )
 
 
@@ -369,6 +388,12 @@ class Security(_Model):
     certification: str | None = Field(
         None, description="Option 2 : code de conduite ou certification appliqué, le cas échéant."
     )
+    certification_holder: str | None = Field(
+        None,
+        description="Qui détient la certification ou adhère au code de conduite, si ce n'est pas la "
+        "structure elle-même (par exemple l'hébergeur).",
+        examples=["l'hébergeur Hébergeur Santé Nord"],
+    )
     measures: list[str] = Field(
         default_factory=list, description="Mesures supplémentaires convenues entre les parties."
     )
@@ -416,6 +441,28 @@ class Notifications(_Model):
     )
 
 
+AnnexOmission = Literal["destruction_written_justification", "register_transfers_item"]
+
+
+class SignedAnnex(_Model):
+    """How the annex signed for this convention differs from the current template.
+
+    A convention signed before a template change renders the text that was signed, not today's one:
+    ``edition`` keeps that edition's literal wording, ``omitted`` lists the clauses its signed text lacks.
+    """
+
+    edition: Literal["2026-05"] | None = Field(
+        None,
+        description="Édition du modèle signée : « 2026-05 » reprend la rédaction de la délibération du "
+        "26 mai 2026 (« titulaire », « pouvoir adjudicateur »).",
+    )
+    omitted: list[AnnexOmission] = Field(
+        default_factory=list,
+        description="Clauses du modèle absentes du texte signé : destruction_written_justification "
+        "(justifier par écrit de la destruction), register_transfers_item (transferts au registre).",
+    )
+
+
 class Convention(_Model):
     """One funding convention and the content of its Annexe 1 (format ``dpa-kit/1``)."""
 
@@ -443,6 +490,9 @@ class Convention(_Model):
     security: Security = Field(default_factory=Security)
     data_fate: DataFate = Field(default_factory=DataFate)
     notifications: Notifications = Field(default_factory=Notifications)
+    signed_annex: SignedAnnex | None = Field(
+        None, description="Différences entre l'annexe signée et le modèle actuel (conventions déjà signées)."
+    )
     waivers: dict[str, str] = Field(
         default_factory=dict,
         description="Règles de contrôle levées, avec leur justification écrite : {CODE: raison}.",
@@ -453,6 +503,15 @@ class Convention(_Model):
     def processor_dpo_declared(self) -> bool:
         """True when the file says something about the structure's DPO, even ``dpo: null``."""
         return "dpo" in self.processor.model_fields_set
+
+    def omits(self, clause: str) -> bool:
+        """True when the signed annex of this convention lacks ``clause`` of the current template."""
+        return self.signed_annex is not None and clause in self.signed_annex.omitted
+
+    @property
+    def written_attestation_owed(self) -> bool:
+        """Whether the annex obliges the structure to justify the destruction in writing."""
+        return not self.omits("destruction_written_justification")
 
 
 def json_schema() -> dict[str, Any]:

@@ -22,17 +22,16 @@ from typing import Any, Literal
 import jinja2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-# The document pipeline (moving to dpa_kit.documents in issue 11): every use of it goes through these names.
-from dpa_kit.annex import (
-    Safe, _country, _Needs, _sentence, _tidy, document_date, environment, md_escape, packaged_templates, parse_blocks,
-)
+# The document pipeline: every use of it goes through these names.
+from dpa_kit.documents.annex import _country, _Needs, _sentence, _title_line, document_date
+from dpa_kit.documents.markdown import Safe, banner_markdown, environment, md_escape, packaged_templates
+from dpa_kit.documents.markdown import parse_blocks, tidy
+from dpa_kit.documents.writers import DocumentMeta, Rendered, write_rendered
 from dpa_kit.clock import french_date
-from dpa_kit.documents import DocumentMeta, write
 from dpa_kit.exceptions import ConventionError, NotReady, Problem, RenderError
 from dpa_kit.fsutil import atomic_write
 from dpa_kit.loader import SourceMap, _problems, read_yaml
-from dpa_kit.model import Convention, Party, Parties, SensitiveData
-from dpa_kit.words import DRAFT_BANNER
+from dpa_kit.model import Convention, Parties, Party, SensitiveData, format_siret
 
 __all__ = [
     "ANNEX_NAME_PART",
@@ -45,6 +44,7 @@ __all__ = [
     "conditions_of",
     "load_catalogue",
     "register_security",
+    "render_security",
     "render_security_markdown",
     "security_annex_name",
     "select",
@@ -416,22 +416,17 @@ CONTEXT_FIELDS = {
     "date_fr": "date_fr(date): « 1er janvier 2026 »",
     "version_date": "the date of this version of the annex, or None",
     "party_labels": "the matrix's column labels: Département, Organisme, Sous-traitant",
-    "draft": "True when rendering a draft (PROJET)",
+    "siret": "the structure's SIRET as people write it (343 097 333 00078), or None",
+    "draft": "True when rendering a draft (the document then carries the draft banner)",
 }
 
 
-@dataclass(frozen=True)
-class SecurityAnnexText:
-    """The rendered security annex and whether it is a draft with blanks."""
+def render_security(convention: Convention, *, draft: bool = False, templates: Path | None = None) -> Rendered:
+    """The « annexe Sécurité et Confidentialité », ready for every writer.
 
-    markdown: str
-    draft: bool
-
-
-def render_security_markdown(
-    convention: Convention, *, draft: bool = False, templates: Path | None = None
-) -> SecurityAnnexText:
-    """The « annexe Sécurité et Confidentialité » as Markdown; NotReady lists missing answers unless ``draft``."""
+    Raises NotReady listing the missing answers unless ``draft``; the result is a draft (banner) only when
+    ``draft`` is asked and answers are missing, as for Annexe 1.
+    """
     selection = select(convention, load_catalogue(templates))
     need = _Needs(draft)
     context = {
@@ -443,6 +438,7 @@ def render_security_markdown(
         "date_fr": french_date,
         "version_date": version_date(convention),
         "party_labels": list(PARTY_LABELS.values()),
+        "siret": format_siret(convention.processor.siret) if convention.processor.siret else None,
         "draft": draft,
     }
     try:
@@ -455,13 +451,27 @@ def render_security_markdown(
         raise RenderError(f"modèle {SECURITY_TEMPLATE} : {exc}") from exc
     if need.missing and not draft:
         raise NotReady(convention.id, need.missing)
-    unfinished = draft and bool(need.missing)
-    processor = convention.processor.display_name or "la structure"
-    title = md_escape(convention.title) if convention.title else "convention"
-    header = f"**{DRAFT_BANNER}**\n\n" if unfinished else ""
-    header += (f"*Convention {md_escape(convention.id)} : {title}. "
-               f"Département du Pas-de-Calais et {md_escape(processor)}.*\n\n")
-    return SecurityAnnexText(header + _tidy(body), unfinished)
+    is_draft = draft and bool(need.missing)
+    text = _title_line(convention) + tidy(body)
+    markdown = (banner_markdown() if is_draft else "") + text
+    return Rendered(markdown, parse_blocks(text), _meta(convention, is_draft))
+
+
+def render_security_markdown(convention: Convention, *, draft: bool = False, templates: Path | None = None) -> str:
+    """The security annex as Markdown (the ``md`` output); see :func:`render_security`."""
+    return render_security(convention, draft=draft, templates=templates).markdown
+
+
+def _meta(convention: Convention, draft: bool) -> DocumentMeta:
+    processor = convention.processor.display_name or "structure"
+    operation = f" : {convention.title}" if convention.title else ""
+    return DocumentMeta(
+        title=f"Annexe Sécurité et Confidentialité - {convention.id}",
+        author=convention.controller.name or "Département du Pas-de-Calais",
+        subject=f"Convention {convention.id}{operation} ({processor})",
+        day=version_date(convention) or document_date(convention),
+        draft=draft,
+    )
 
 
 def security_annex_name(convention_id: str, fmt: str) -> str:
@@ -480,22 +490,12 @@ def write_security_annex(
     """Write the security annex of an option-2 convention in each format; nothing for option 1."""
     if convention.security.option != 2:
         return []
-    rendered = render_security_markdown(convention, draft=draft, templates=templates)
-    blocks = parse_blocks(rendered.markdown)
-    processor = convention.processor.display_name or "structure"
-    operation = f" : {convention.title}" if convention.title else ""
-    meta = DocumentMeta(
-        title=f"Annexe Sécurité et Confidentialité - {convention.id}",
-        author=convention.controller.name or "Département du Pas-de-Calais",
-        subject=f"Convention {convention.id}{operation} ({processor})",
-        day=version_date(convention) or document_date(convention),
-        draft=rendered.draft,
-    )
+    rendered = render_security(convention, draft=draft, templates=templates)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in formats:
         target = out_dir / security_annex_name(convention.id, fmt)
-        atomic_write(target, write(fmt, rendered.markdown, blocks, meta, templates))
+        atomic_write(target, write_rendered(fmt, rendered, templates))
         written.append(target)
     return written
 

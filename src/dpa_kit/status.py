@@ -12,7 +12,7 @@ from dpa_kit.ledger import Ledger
 
 def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
     """Everything the overview shows, as plain data (the JSON output)."""
-    from dpa_kit.annex import missing_answers
+    from dpa_kit.documents.annex import missing_answers
     from dpa_kit.attest import owed
     from dpa_kit.breach import all_breaches
     from dpa_kit.loader import iter_folder

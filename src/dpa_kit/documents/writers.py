@@ -1,6 +1,6 @@
 """Writing documents (Markdown, HTML, DOCX, ODT, PDF) from the blocks of a rendered text.
 
-Every writer takes the same :class:`~dpa_kit.annex.Block` list, so all formats carry the same clauses.
+Every writer takes the same :class:`~dpa_kit.documents.markdown.Block` list, so all formats carry the same clauses.
 Output is deterministic: the same input gives byte-identical files (fixed timestamps in the DOCX and ODT
 archives and in PDF metadata), so annexes can be kept under version control. Heavy libraries
 (python-docx, odfdo, typst) are imported only by the writer that needs them.
@@ -16,8 +16,24 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from dpa_kit.annex import Block, Run, environment
+from dpa_kit.documents.markdown import Block, Run, environment
 from dpa_kit.exceptions import RenderError
+from dpa_kit.words import DRAFT_BANNER
+
+__all__ = [
+    "FORMATS",
+    "DocumentMeta",
+    "Rendered",
+    "html_body",
+    "normalise_zip",
+    "to_docx",
+    "to_html",
+    "to_odt",
+    "to_pdf",
+    "typst_source",
+    "write",
+    "write_rendered",
+]
 
 FORMATS = ("md", "html", "docx", "odt", "pdf")
 
@@ -36,6 +52,29 @@ class DocumentMeta:
     @property
     def instant(self) -> datetime:
         return datetime(self.day.year, self.day.month, self.day.day, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered document, ready for any writer.
+
+    ``markdown`` is the ``md`` output (a draft starts with the banner paragraph); ``blocks`` are the
+    body the other writers lay out, *without* the banner, which each writer places itself once (page
+    header or top of the page); ``meta.draft`` says whether the document is a draft.
+    """
+
+    markdown: str
+    blocks: list[Block]
+    meta: DocumentMeta
+
+    @property
+    def is_draft(self) -> bool:
+        return self.meta.draft
+
+
+def write_rendered(fmt: str, rendered: Rendered, templates: Path | None = None) -> bytes:
+    """The rendered document in format ``fmt`` as bytes."""
+    return write(fmt, rendered.markdown, rendered.blocks, rendered.meta, templates)
 
 
 def write(fmt: str, markdown: str, blocks: list[Block], meta: DocumentMeta, templates: Path | None = None) -> bytes:
@@ -98,7 +137,7 @@ def to_html(blocks: list[Block], meta: DocumentMeta, templates: Path | None = No
     from markupsafe import Markup
 
     template = environment(templates, autoescape=True).get_template("document.html.j2")
-    return template.render(meta=meta, body=Markup(html_body(blocks)))
+    return template.render(meta=meta, banner=DRAFT_BANNER, body=Markup(html_body(blocks)))
 
 
 # --- DOCX -----------------------------------------------------------------------------------------
@@ -117,7 +156,7 @@ def to_docx(blocks: list[Block], meta: DocumentMeta) -> bytes:
         setattr(section, side, Mm(20))
     document.styles["Normal"].font.size = Pt(10.5)
     if meta.draft:
-        section.header.paragraphs[0].text = "PROJET : document incomplet, à ne pas signer"
+        section.header.paragraphs[0].text = DRAFT_BANNER
     else:
         section.header.paragraphs[0].text = meta.subject
     # python-docx resolves a style *name* by scanning every style (~3 ms a paragraph); the ids of the
@@ -184,7 +223,7 @@ def to_odt(blocks: list[Block], meta: DocumentMeta) -> bytes:
         return paragraph
 
     if meta.draft:
-        body.append(fill(Paragraph(""), (Run("PROJET : document incomplet, à ne pas signer", bold=True, blank=True),)))
+        body.append(fill(Paragraph(""), (Run(DRAFT_BANNER, bold=True, blank=True),)))
     stack: list[List] = []
     last_items: list[ListItem | None] = []
     for block in blocks:
@@ -266,7 +305,7 @@ def _typst_runs(runs: tuple[Run, ...]) -> str:
 def typst_source(blocks: list[Block], meta: DocumentMeta) -> str:
     """The Typst markup of the document."""
     day = meta.day
-    header = "PROJET : document incomplet, à ne pas signer" if meta.draft else meta.subject
+    header = DRAFT_BANNER if meta.draft else meta.subject
     lines = [
         f"#set document(title: {_typst_string(meta.title)}, author: {_typst_string(meta.author)}, "
         f"date: datetime(year: {day.year}, month: {day.month}, day: {day.day}))",

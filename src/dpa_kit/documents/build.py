@@ -14,12 +14,22 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dpa_kit.annex import parse_blocks, render_markdown, document_date
-from dpa_kit.documents import FORMATS, DocumentMeta, write
+from dpa_kit.documents.annex import render
+from dpa_kit.documents.writers import FORMATS, write_rendered
 from dpa_kit.exceptions import DpaKitError, UsageError
 from dpa_kit.fsutil import atomic_write
 from dpa_kit.loader import LoadedConvention, iter_folder
 from dpa_kit.model import Convention
+
+__all__ = [
+    "BuildItem",
+    "BuildReport",
+    "annex_name",
+    "build_folder",
+    "parse_formats",
+    "render_annex",
+    "write_index",
+]
 
 
 def parse_formats(text: str) -> list[str]:
@@ -37,21 +47,8 @@ def parse_formats(text: str) -> list[str]:
 
 
 def annex_name(convention_id: str, fmt: str) -> str:
+    """The file name of the annex of a convention in format ``fmt``."""
     return f"{convention_id}.annexe1.{fmt}"
-
-
-def meta_for(convention: Convention, draft: bool) -> DocumentMeta:
-    processor = convention.processor.display_name or "structure"
-    title = f"Annexe 1 - Protection des données - {convention.id}"
-    operation = f" : {convention.title}" if convention.title else ""
-    subject = f"Convention {convention.id}{operation} ({processor})"
-    return DocumentMeta(
-        title=title,
-        author=convention.controller.name or "Département du Pas-de-Calais",
-        subject=subject,
-        day=document_date(convention),
-        draft=draft,
-    )
 
 
 def render_annex(
@@ -63,14 +60,11 @@ def render_annex(
     templates: Path | None = None,
 ) -> list[Path]:
     """Write the annex of one convention in each format into ``out_dir``; return the files written."""
-    markdown = render_markdown(convention, draft=draft, templates=templates)
-    is_draft = markdown.startswith("**PROJET")
-    blocks = parse_blocks(markdown)
-    meta = meta_for(convention, is_draft)
+    rendered = render(convention, draft=draft, templates=templates)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in formats:
-        data = write(fmt, markdown, blocks, meta, templates)
+        data = write_rendered(fmt, rendered, templates)
         target = out_dir / annex_name(convention.id, fmt)
         atomic_write(target, data)
         written.append(target)
