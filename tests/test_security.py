@@ -130,7 +130,8 @@ CASES = {
         {"CNIL-20"}, {"HDS-01", "TRF-01", *PLATFORM}),
     "a hosting platform": (
         {"subprocessing": {"option": "B", "authorised_activities": ["hébergement du logiciel de suivi"],
-                           "subprocessors": [{"name": "Hôte", "country": "FR", "activities": ["hébergement du logiciel de suivi"]}]}},
+                           "subprocessors": [{"name": "Hôte", "country": "FR",
+                                              "activities": ["hébergement du logiciel de suivi"]}]}},
         {"CNIL-20", *PLATFORM}, {"SEN-01", "HDS-01", "TRF-01"}),
     "health data, no third-party host": (
         {"processing": {"sensitive_data": ["health"]}}, {"SEN-01"}, {"HDS-01", *PLATFORM}),
@@ -189,8 +190,8 @@ PERSONALISED = {
         },
         "added": [
             {"id": "CNIL-24", "note": "aucun outil d'IA autorisé à ce jour"},
-            {"id": "LOC-01", "title": "Coffre-fort des dossiers papier", "text": "Les dossiers papier sont rangés au coffre.",
-             "responsible": "structure"},
+            {"id": "LOC-01", "title": "Coffre-fort des dossiers papier",
+             "text": "Les dossiers papier sont rangés au coffre.", "responsible": "structure"},
         ],
     }
 }
@@ -215,10 +216,12 @@ def test_excluded_changed_noted_and_added_measures_reach_the_document() -> None:
 def test_a_missing_answer_refuses_the_final_annex_and_marks_the_draft() -> None:
     convention = option_2(security={"option": 2, "annex": "Annexe 4",
                                     "annex_measures": {"measures": {"CNIL-06": {"exclude": True}},
-                                                       "added": [{"id": "LOC-01", "title": "Coffre", "text": "Un coffre."}]}})
+                                                       "added": [{"id": "LOC-01", "title": "Coffre",
+                                                                  "text": "Un coffre."}]}})
     with pytest.raises(NotReady) as caught:
         render_security_markdown(convention)
-    assert caught.value.missing == ["la partie responsable de la mesure LOC-01", "le motif de l'exclusion de la mesure CNIL-06"]
+    assert caught.value.missing == ["la partie responsable de la mesure LOC-01",
+                                    "le motif de l'exclusion de la mesure CNIL-06"]
     draft = render_security(convention, draft=True)
     assert draft.is_draft and draft.markdown.startswith(f"**{DRAFT_BANNER}**")
     assert "[À COMPLÉTER : le motif de l'exclusion de la mesure CNIL-06]" in draft.markdown
@@ -290,7 +293,8 @@ def test_annex_and_build_write_the_security_annex_for_option_2_only(registers: P
 
 def test_a_final_build_refuses_an_incomplete_security_annex(registers: Path, tmp_path: Path) -> None:
     path = registers / BETHUNE.name
-    text = path.read_text(encoding="utf-8").replace("        exclude: true\n        reason: >-\n", "        exclude: true\n        note: >-\n")
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("        exclude: true\n        reason: >-\n", "        exclude: true\n        note: >-\n")
     path.write_text(text, encoding="utf-8")
     result = run("annex", path, "--format", "md", "-o", tmp_path)
     assert result.exit_code == 1

@@ -70,7 +70,8 @@ _PARTY_PHRASES = {  # after « relèvent »
     (Party.departement,): "du Département",
     (Party.structure,): "de l'organisme",
     (Party.subprocessor,): "du sous-traitant de l'organisme, sous la responsabilité de celui-ci",
-    (Party.departement, Party.structure): "du Département et de l'organisme, chacun pour les systèmes qu'il administre",
+    (Party.departement, Party.structure):
+        "du Département et de l'organisme, chacun pour les systèmes qu'il administre",
     (Party.structure, Party.subprocessor): "de l'organisme et de son sous-traitant",
     (Party.departement, Party.subprocessor): "du Département et du sous-traitant de l'organisme",
     (Party.departement, Party.structure, Party.subprocessor): "du Département, de l'organisme et de son sous-traitant",
@@ -90,7 +91,9 @@ _PLATFORM = re.compile(
     r"(?i)(h[ée]berg|plate-?forme|logiciel|application|cloud|saas|infog[ée]rance|stockage|serveur|"
     r"centre de donn[ée]es|datacenter|base de donn[ée]es|extranet|messagerie|outil (?:num[ée]rique|informatique))"
 )
-_HOSTING = re.compile(r"(?i)(h[ée]berg|cloud|saas|stockage|infog[ée]rance|centre de donn[ée]es|datacenter|plate-?forme)")
+_HOSTING = re.compile(
+    r"(?i)(h[ée]berg|cloud|saas|stockage|infog[ée]rance|centre de donn[ée]es|datacenter|plate-?forme)"
+)
 _HDS = re.compile(r"(?i)(\bHDS\b|h[ée]bergeur (?:certifi[ée] )?de donn[ée]es de sant[ée])")
 
 
@@ -192,10 +195,12 @@ class Conditions:
         """The context of the choice, in French, one sentence per fact."""
         return [
             "une plateforme, un logiciel ou un hébergement figure parmi les activités sous-traitées"
-            if self.platform else "aucune plateforme ni aucun hébergement ne figure parmi les activités sous-traitées",
+            if self.platform
+            else "aucune plateforme ni aucun hébergement ne figure parmi les activités sous-traitées",
             "l'organisme fait appel à un ou plusieurs sous-traitants" if self.subprocessors
             else "l'organisme ne déclare aucun sous-traitant",
-            "des données sensibles sont traitées" if self.special_categories else "aucune donnée sensible n'est déclarée",
+            "des données sensibles sont traitées" if self.special_categories
+            else "aucune donnée sensible n'est déclarée",
             "des données sont transférées hors de l'Union européenne et de l'Espace économique européen"
             if self.transfers else "aucun transfert hors de l'Union européenne et de l'Espace économique européen",
             "des données de santé sont hébergées par un tiers : l'hébergeur doit être certifié HDS"
@@ -379,7 +384,8 @@ def responsibilities_markdown(selection: Selection) -> str:
         parts.append(f"{verb} {phrase}{comma} {what} {names}")
     if not parts:
         return ""
-    return " ; ".join(parts) + " ; le détail, mesure par mesure, figure dans la matrice des responsabilités de cette annexe."
+    detail = "le détail, mesure par mesure, figure dans la matrice des responsabilités de cette annexe."
+    return " ; ".join([*parts, detail])
 
 
 @dataclass(frozen=True)
