@@ -99,6 +99,9 @@ CASES = {
              {"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-05": {"note": "x"}}}}}),
     "S706": ({"security": {"option": 2, "annex": "A4", "annex_measures": {"added": [{"id": "LOC-1", "title": "Coffre", "responsible": "both"}]}}},
              {"security": {"option": 2, "annex": "A4", "annex_measures": {"added": [{"id": "CNIL-24", "responsible": "both"}]}}}),
+    "S708": ({"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-24": {"note": "x"}}}}},
+             {"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-24": {"note": "x"}},
+                                                                         "added": [{"id": "CNIL-24"}]}}}),
     "S707": ({"security": {"option": 1, "annex_measures": {"measures": {"CNIL-05": {"note": "x"}}}}}, {"security": {"option": 1}}),
 }
 

@@ -389,6 +389,17 @@ def _annex_measures_without_option_2(c: Convention) -> Iterator[tuple[FieldPath,
                                 "l'option 2 ou retirez ce bloc")
 
 
+@check("S708")
+def _inapplicable_measure(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    if c.security.option != 2:
+        return
+    _, selection = _security_selection(c)
+    for key in selection.inapplicable:
+        yield ((*_ANNEX_MEASURES, "measures", key),
+               f"la mesure {key} ne s'applique pas à cette convention : ajoutez-la (added) pour la retenir, ou "
+               "retirez sa personnalisation")
+
+
 # --- waivers ---------------------------------------------------------------------------------------
 
 

@@ -259,6 +259,12 @@ _OTHERS = [
         "La personnalisation de l'annexe Sécurité et Confidentialité n'a d'effet qu'avec l'option de sécurité 2.",
     ),
     Rule(
+        "S708", WARNING, CONVENTION,
+        "Personnalisation d'une mesure de sécurité qui ne s'applique pas",
+        "Une mesure du catalogue personnalisée (note, responsable) ne s'applique pas à la convention et n'est pas "
+        "ajoutée : elle n'apparaît pas dans l'annexe.",
+    ),
+    Rule(
         "W001", WARNING, CONVENTION,
         "Levée d'une règle inconnue ou sans justification",
         "Une levée (waivers) doit viser un code de règle existant et donner une justification écrite.",

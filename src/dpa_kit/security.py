@@ -273,6 +273,8 @@ class Selection:
     themes: dict[str, str]
     sources: dict[str, str]
     cited_sources: list[str] = field(default_factory=list)
+    #: catalogue measures personalised although they do not apply (and are not added): without effect
+    inapplicable: list[str] = field(default_factory=list)
 
     def by_theme(self) -> list[tuple[str, list[SelectedMeasure]]]:
         groups: dict[str, list[SelectedMeasure]] = {}
@@ -337,10 +339,14 @@ def select(convention: Convention, catalogue: Catalogue | None = None) -> Select
         ))
     known = set(catalogue_ids) | set(added)
     unknown = [key for key in choices.measures if key not in known]
+    kept_or_excluded = {m.id for m in measures} | {e.id for e in excluded}
+    inapplicable = [key for key, choice in choices.measures.items()
+                    if key in catalogue_ids and key not in kept_or_excluded and not choice.exclude]
     kept = {m.id for m in measures}
     always = [key for key in ("RGPD-32",) if key in catalogue.sources]
     cited = list(dict.fromkeys([*always, *(s for m in catalogue.measures if m.id in kept for s in m.sources)]))
-    return Selection(conditions, measures, excluded, unknown, dict(catalogue.themes), dict(catalogue.sources), cited)
+    return Selection(conditions, measures, excluded, unknown, dict(catalogue.themes), dict(catalogue.sources), cited,
+                     inapplicable)
 
 
 def applicable_ids(convention: Convention, catalogue: Catalogue | None = None) -> set[str]:
