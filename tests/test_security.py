@@ -302,6 +302,20 @@ def test_a_final_build_refuses_an_incomplete_security_annex(registers: Path, tmp
     assert not list(tmp_path.glob("*.annexe-securite.md"))
 
 
+def test_status_counts_a_convention_with_an_incomplete_security_annex_as_not_ready(registers: Path) -> None:
+    import json
+
+    path = registers / BETHUNE.name
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("        exclude: true\n        reason: >-\n", "        exclude: true\n        note: >-\n"),
+                    encoding="utf-8")
+    result = run("--registers", registers, "status", "--format", "json", env={"DPA_KIT_NOW": "2026-06-01T10:00"})
+    data = json.loads(result.stdout)
+    bethune_row = next(c for c in data["conventions"] if c["id"] == "2026-DPID-CCAS-BETHUNE-1.2")
+    assert bethune_row["ready"] is False
+    assert bethune_row["missing"] == ["le motif de l'exclusion de la mesure CNIL-07"]
+
+
 def _pdftotext(pdf: Path) -> str:
     exe = require_program("pdftotext")
     return subprocess.run([exe, "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True, text=True).stdout

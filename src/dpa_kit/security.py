@@ -43,6 +43,7 @@ __all__ = [
     "annex1_context",
     "conditions_of",
     "load_catalogue",
+    "missing_answers",
     "register_security",
     "render_security",
     "render_security_markdown",
@@ -484,6 +485,17 @@ def _meta(convention: Convention, draft: bool) -> DocumentMeta:
         day=version_date(convention) or document_date(convention),
         draft=draft,
     )
+
+
+def missing_answers(convention: Convention, templates: Path | None = None) -> list[str]:
+    """What the security annex of an option-2 convention still needs (empty when ready, or for option 1)."""
+    if convention.security.option != 2:
+        return []
+    try:
+        render_security(convention, templates=templates)
+    except NotReady as exc:
+        return exc.missing
+    return []
 
 
 def security_annex_name(convention_id: str, fmt: str) -> str:

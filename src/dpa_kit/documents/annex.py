@@ -170,12 +170,14 @@ def render_markdown(convention: Convention, *, draft: bool = False, templates: P
 
 
 def missing_answers(convention: Convention, templates: Path | None = None) -> list[str]:
-    """What the annex still needs from this convention (empty when it is ready to sign)."""
+    """What the annex (and, for security option 2, its security annex) still needs (empty when ready to sign)."""
+    from dpa_kit.security import missing_answers as security_missing  # security imports this module
+
     try:
         render_markdown(convention, templates=templates)
     except NotReady as exc:
-        return exc.missing
-    return []
+        return list(dict.fromkeys([*exc.missing, *security_missing(convention, templates)]))
+    return security_missing(convention, templates)
 
 
 def _title_line(convention: Convention) -> str:
