@@ -6,6 +6,7 @@ Regenerate the golden file on purpose (after reading the diff) with:
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -353,6 +354,16 @@ def test_the_template_uses_only_the_documented_context() -> None:
     source = (packaged_templates() / SECURITY_TEMPLATE).read_text(encoding="utf-8")
     names = jinja2.meta.find_undeclared_variables(jinja2.Environment().parse(source))
     assert names <= set(CONTEXT_FIELDS) | {"none"}, names - set(CONTEXT_FIELDS)
+
+
+def test_the_template_uses_only_fields_of_the_model() -> None:
+    from dpa_kit.loader import _fields_at
+
+    source = (packaged_templates() / SECURITY_TEMPLATE).read_text(encoding="utf-8")
+    paths = {"c": (), "s": ("subprocessing", "subprocessors")}
+    for match in re.finditer(r"\b(c|s)\.([a-z_]+(?:\.[a-z_]+)*)", source):
+        path = (*paths[match.group(1)], *match.group(2).split("."))
+        assert path[-1] in _fields_at(Convention, path[:-1]), f"template uses unknown field {'.'.join(path)}"
 
 
 def _update_golden() -> None:
