@@ -356,6 +356,13 @@ def test_the_template_uses_only_the_documented_context() -> None:
     assert names <= set(CONTEXT_FIELDS) | {"none"}, names - set(CONTEXT_FIELDS)
 
 
+def test_the_documents_are_byte_identical_from_one_run_to_the_next(tmp_path: Path) -> None:
+    first = write_security_annex(bethune(), ["docx", "odt", "pdf"], tmp_path / "a")
+    second = write_security_annex(bethune(), ["docx", "odt", "pdf"], tmp_path / "b")
+    assert [f.read_bytes() for f in first] == [f.read_bytes() for f in second]
+    assert write_security_annex(load_convention(ADIL).convention, ["md"], tmp_path / "c") == []  # option 1
+
+
 def test_the_template_uses_only_fields_of_the_model() -> None:
     from dpa_kit.loader import _fields_at
 
