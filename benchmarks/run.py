@@ -1,7 +1,7 @@
 """dpa-kit benchmarks: one command, ratios measured side by side in the same run.
 
     .venv/bin/python benchmarks/run.py            # every benchmark
-    .venv/bin/python benchmarks/run.py annex      # only some: annex, check, ledger, exchange, memory
+    .venv/bin/python benchmarks/run.py annex      # only some: annex, check, ledger, exchange, memory, age
 
 The machine is shared and noisy: read the ratios, not the absolute times. Nothing here is a test.
 """
@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
+from dpa_kit import yamlio
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTERS = ROOT / "registers"
@@ -29,12 +29,10 @@ def make_folder(target: Path, count: int) -> Path:
     shutil.copy(REGISTERS / "defaults.yaml", target / "defaults.yaml")
     sources = [p for p in sorted(REGISTERS.glob("*.yaml")) if p.name != "defaults.yaml"]
     for index in range(count):
-        data = yaml.safe_load(sources[index % len(sources)].read_text(encoding="utf-8"))
+        data = yamlio.read(sources[index % len(sources)]).data
         data["id"] = f"BENCH-{index:04d}"
         data["processor"]["short_name"] = f"Structure {index}"
-        (target / f"BENCH-{index:04d}.yaml").write_text(
-            yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
-        )
+        yamlio.write(target / f"BENCH-{index:04d}.yaml", data)
     return target
 
 
@@ -96,9 +94,9 @@ def bench_check(work: Path, count: int) -> None:
     one = next(folder.glob("BENCH-*.yaml"))
     runs = 5
     seconds, _ = timed(lambda: [subprocess.run([str(exe), "check", str(one)], capture_output=True) for _ in range(runs)])
-    baseline, _ = timed(lambda: [subprocess.run([sys.executable, "-c", "import pydantic, yaml, click"],
+    baseline, _ = timed(lambda: [subprocess.run([sys.executable, "-c", "import pydantic, ruamel.yaml, click"],
                                                 capture_output=True) for _ in range(runs)])
-    print(f"one file: {seconds / runs * 1000:.0f} ms; python importing pydantic+PyYAML+click: "
+    print(f"one file: {seconds / runs * 1000:.0f} ms; python importing pydantic+ruamel.yaml+click: "
           f"{baseline / runs * 1000:.0f} ms; ratio {seconds / baseline:.2f}")
 
 
@@ -238,8 +236,60 @@ def bench_memory(work: Path, size_mb: int) -> None:
     print(f"  open: {size_mb / seconds:6.1f} MB/s, peak {rss:6.1f} MiB")
 
 
+_AGE_CHILD = {
+    "pyrage encrypt_io": "import pyrage,sys; r=pyrage.x25519.Recipient.from_str(sys.argv[3])\n"
+                         "with open(sys.argv[1],'rb') as i, open(sys.argv[2],'wb') as o: pyrage.encrypt_io(i,o,[r])",
+    "pyrage decrypt_io": "import pyrage,sys; k=pyrage.x25519.Identity.from_str(sys.argv[3])\n"
+                         "with open(sys.argv[1],'rb') as i, open(sys.argv[2],'wb') as o: pyrage.decrypt_io(i,o,[k])",
+    "agecrypt encrypt_stream": "import sys; from dpa_kit import agecrypt\n"
+                               "with open(sys.argv[1],'rb') as i, open(sys.argv[2],'wb') as o: "
+                               "agecrypt.encrypt_stream(i,o,[sys.argv[3]])",
+    "agecrypt decrypt_stream": "import sys; from dpa_kit import agecrypt\n"
+                               "with open(sys.argv[1],'rb') as i, open(sys.argv[2],'wb') as o: "
+                               "agecrypt.decrypt_stream(i,o,sys.argv[3])",
+}
+
+
+def bench_age(work: Path, size_mb: int) -> None:
+    """Peak memory of age encryption and decryption of one big file: pyrage's streaming API and ours."""
+    print(f"\n== age: encrypt and decrypt one {size_mb} MB file (random 1 MB blocks, repeated) ==")
+    from dpa_kit.agecrypt import generate_identity
+
+    work.mkdir(parents=True, exist_ok=True)
+    plain = work / "big.bin"
+    block = os.urandom(1_000_000)
+    with plain.open("wb") as handle:
+        for index in range(size_mb):
+            handle.write(block if index % 2 else os.urandom(1_000_000))
+    identity, recipient = generate_identity()
+    for label, code in _AGE_CHILD.items():
+        encrypting = "encrypt" in label
+        source, target = (plain, work / "big.age") if encrypting else (work / "big.age", work / "big.out")
+        key = recipient if encrypting else identity
+        seconds, rss = _measure([sys.executable, "-c", code, str(source), str(target), key])
+        print(f"  {label:26s} {size_mb / seconds:7.1f} MB/s  peak {rss:7.1f} MiB")
+        if not encrypting:
+            same = target.stat().st_size == plain.stat().st_size
+            print(f"  {'':26s} round trip size {'ok' if same else 'WRONG'}")
+            target.unlink()
+    # The whole path: a zip written into AgeWriter (worker thread and pipe), then opened through decrypt_chunks.
+    exe = str(Path(sys.executable).parent / "dpa-kit")
+    env = {**os.environ, "DPA_KIT_LEDGER": str(work / "none.sqlite")}
+    (work / "in").mkdir()
+    plain.rename(work / "in" / "big.bin")
+    (work / "key.txt").write_text(f"{identity}\n", encoding="utf-8")
+    archive = work / "big.zip.age"
+    seconds, rss = _measure([exe, "exchange", "pack", str(work / "in"), "-o", str(archive), "--recipient", recipient],
+                            env)
+    print(f"  {'dpa-kit exchange pack -r':26s} {size_mb / seconds:7.1f} MB/s  peak {rss:7.1f} MiB")
+    seconds, rss = _measure([exe, "exchange", "open", str(archive), "-o", str(work / "out"), "--identity",
+                             str(work / "key.txt")], env)
+    print(f"  {'dpa-kit exchange open -i':26s} {size_mb / seconds:7.1f} MB/s  peak {rss:7.1f} MiB")
+
+
 BENCHES = {"annex": (bench_annex, 200), "check": (bench_check, 1000), "ledger": (bench_ledger, 100_000),
-           "exchange": (bench_exchange, 300), "memory": (bench_memory, 2000)}
+           "exchange": (bench_exchange, 300), "memory": (bench_memory, 2000),
+           "age": (bench_age, 2048)}
 
 
 def main() -> None:

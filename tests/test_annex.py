@@ -149,6 +149,19 @@ def test_security_option_2_without_responsibilities_fills_them_from_the_matrix()
     assert "mesures de sécurité prévues par" not in text
 
 
+def test_security_option_2_without_responsibilities_is_a_blank_never_the_drafting_advice() -> None:
+    from dpa_kit.security import load_catalogue
+
+    # Every measure of the security annex excluded: no matrix to take the split from.
+    excluded = {m.id: {"exclude": True, "reason": "sans objet"} for m in load_catalogue().measures}
+    conv = variant(adil(), security={"option": 2, "annex": "Annexe 4", "annex_measures": {"measures": excluded}})
+    assert "la répartition des responsabilités de sécurité entre les parties (article 32)" in missing_answers(conv)
+    text = text_of(conv, draft=True)
+    assert "il est recommandé" not in text
+    assert "[À COMPLÉTER : la répartition des responsabilités de sécurité entre les parties (article 32)]" in text
+    assert "mesures de sécurité prévues par" not in text
+
+
 def test_security_option_1_has_no_option_2_items() -> None:
     text = text_of(adil())
     assert "utilisation de 7-zip avec mot de passe" in text
@@ -330,7 +343,8 @@ def test_incomplete_convention_is_refused_with_what_is_missing() -> None:
     assert info.value.missing == [
         "le service", "les finalités", "le délai d'objection du Département", "l'option de sécurité (1 ou 2)",
     ]
-    assert "--draft" in str(info.value)
+    # The library names the fact; the command line adds how to ask for a draft (--draft).
+    assert "--draft" not in str(info.value) and "projet" in str(info.value)
     assert missing_answers(conv) == info.value.missing
 
 
@@ -389,6 +403,6 @@ def test_template_fields_exist_in_the_model() -> None:
         prefix = () if match.group(1) == "c" else tuple(item_models[match.group(1)].split("."))
         path = (*prefix, *match.group(2).split("."))
         parent, last = path[:-1], path[-1]
-        if last in {"value", "omits"}:  # enum .value, Convention.omits() (a documented method)
+        if last in {"value", "omits", "transfer_for"}:  # enum .value, documented Convention methods
             continue
         assert last in _fields_at(Convention, parent), f"template uses unknown field {'.'.join(path)}"

@@ -33,11 +33,6 @@ def test_due_date(end: date, grace: int, expected: date) -> None:
     assert due_date(end, grace) == expected
 
 
-@pytest.fixture
-def env(registers: Path, tmp_path: Path) -> dict[str, str]:
-    return {"DPA_KIT_REGISTERS": str(registers), "DPA_KIT_LEDGER": str(tmp_path / "ledger.sqlite")}
-
-
 def as_new_convention(registers: Path) -> None:
     """Drop the ADIL example's signed edition: it then owes a written attestation like any new convention."""
     path = registers / f"{ADIL_ID}.yaml"

@@ -19,11 +19,6 @@ from dpa_kit.ledger import Ledger
 CID = "2026-FSL-ADIL-NUMERO-VERT"
 
 
-@pytest.fixture
-def env(registers: Path, tmp_path: Path) -> dict[str, str]:
-    return {"DPA_KIT_REGISTERS": str(registers), "DPA_KIT_LEDGER": str(tmp_path / "ledger.sqlite")}
-
-
 def declare(env: dict[str, str], now: str, *extra: str) -> dict:
     result = run("breach", "declare", "--convention", CID, "--nature", "confidentialité",
                  "--description", "liste envoyée au mauvais destinataire", "--people", "40",
@@ -381,9 +376,9 @@ def test_tls_schemes_verify_the_server_certificate(env: dict[str, str], tmp_path
 
 
 def test_questionnaire_in_a_terminal_asks_the_missing_answers(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from dpa_kit import cli
+    from dpa_kit.cli import common
 
-    monkeypatch.setattr(cli, "interactive", lambda: True)
+    monkeypatch.setattr(common, "interactive", lambda: True)
     answers = "\n".join([CID, "c,i", "clé USB perdue dans le bus", "noms, adresses", "120",
                          "usurpation possible", "plainte déposée", "Mme Durand 06 00 00 00 00"]) + "\n"
     result = run("breach", "declare", input=answers, env={**env, "DPA_KIT_NOW": "2026-10-23T23:00"})
@@ -396,10 +391,123 @@ def test_questionnaire_in_a_terminal_asks_the_missing_answers(env: dict[str, str
 
 
 def test_severity_assistant_asks_in_a_terminal(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from dpa_kit import cli
+    from dpa_kit.cli import common
 
     declare(env, "2026-03-28T10:00")
-    monkeypatch.setattr(cli, "interactive", lambda: True)
+    monkeypatch.setattr(common, "interactive", lambda: True)
     result = run("breach", "severity", "V-2026-0001", input="4\nsignificant\nunknown\nnone\nnone\nn\n", env=env)
     assert result.exit_code == 0, result.output
     assert "Gravité : élevé" in result.output
+
+
+# --- rules in the library, the option in the CLI ------------------------------------------------------
+
+
+def _ledger_with_a_breach(tmp_path: Path) -> tuple[Ledger, breaches.Breach]:
+    ledger = Ledger(tmp_path / "rules.sqlite")
+    breach = breaches.declare(ledger, convention_id=CID, structure="ADIL", delay_hours=24,
+                              aware_at=parse_instant("2026-03-28T10:00"),
+                              details=breaches.breach_details({"natures": ["c"], "description": "courriel mal adressé"}))
+    return ledger, breach
+
+
+def test_the_library_names_the_missing_delay_reason_not_an_option(tmp_path: Path) -> None:
+    from dpa_kit.exceptions import InvalidValue
+    from dpa_kit.mail import build_notification
+
+    ledger, breach = _ledger_with_a_breach(tmp_path)
+    late = parse_instant("2026-03-30T10:00")
+    with pytest.raises(InvalidValue) as raised:
+        build_notification(breach, to="dpd@pasdecalais.fr", sender="a@b.fr", now=late)
+    assert raised.value.field == "delay_reason"
+    assert "motif du retard manquant" in str(raised.value) and "--" not in str(raised.value)
+    # Recording a late notification (sent from one's own mailbox) asks the same fact.
+    with pytest.raises(InvalidValue, match="motif du retard manquant"):
+        breaches.record_notification(ledger, breach, sent_at=late, message_id="<x@b.fr>", to="dpd@pasdecalais.fr",
+                                     complementary=False, delay_reason=None)
+    breaches.record_notification(ledger, breach, sent_at=late, message_id="<x@b.fr>", to="dpd@pasdecalais.fr",
+                                 complementary=False, delay_reason="DPO absent")
+    assert breaches.get(ledger, breach.id).notifications[0]["delay_reason"] == "DPO absent"
+
+
+def test_a_message_written_on_time_and_accepted_after_the_deadline_is_recorded(tmp_path: Path) -> None:
+    ledger, breach = _ledger_with_a_breach(tmp_path)
+    breaches.record_notification(ledger, breach, sent_at=breach.notify_deadline + timedelta(seconds=5),
+                                 prepared_at=breach.notify_deadline - timedelta(seconds=5), message_id="<y@b.fr>",
+                                 to="dpd@pasdecalais.fr", complementary=False, delay_reason=None)
+    assert breaches.get(ledger, breach.id).notifications
+
+
+@pytest.mark.parametrize(
+    ("given", "field", "fact"),
+    [({"natures": [], "description": "x"}, "natures", "nature de la violation manquante"),
+     ({"natures": ["i"], "description": "  "}, "description", "description de la violation manquante"),
+     ({"natures": ["c"], "description": "x", "started_at": "hier"}, "started_at", "début de la violation « hier » illisible")],
+)
+def test_breach_details_are_checked_by_the_library(given: dict, field: str, fact: str) -> None:
+    from dpa_kit.exceptions import InvalidValue
+
+    with pytest.raises(InvalidValue) as raised:
+        breaches.breach_details(given)
+    assert raised.value.field == field and fact in str(raised.value) and "--" not in str(raised.value)
+
+
+def test_breach_details_are_normalised() -> None:
+    details = breaches.breach_details({"natures": ["confidentialité,d"], "description": "vol", "people": None,
+                                       "started_at": "2026-03-27T22:00", "vulnerable": False})
+    assert details == {"natures": ["confidentiality", "availability"], "description": "vol",
+                       "started_at": "2026-03-27T21:00:00+00:00", "ongoing": True}
+
+
+def test_the_cli_says_which_option_supplies_the_missing_fact(env: dict[str, str], tmp_path: Path) -> None:
+    declare(env, "2026-03-28T10:00")
+    late_env = {**env, "DPA_KIT_NOW": "2026-03-30T10:00"}
+    result = run("breach", "mark-notified", "V-2026-0001", env=late_env)
+    assert result.exit_code == 2
+    assert "motif du retard manquant" in result.stderr and "(option --delay-reason)" in result.stderr
+    result = run("breach", "declare", "--convention", CID, "--nature", "c", "--description", "x",
+                 "--started-at", "hier", env=env)
+    assert result.exit_code == 2 and "début de la violation « hier » illisible" in result.stderr
+    assert "(option --started-at)" in result.stderr
+    assert "V-2026-0009" in run("breach", "show", "V-2026-0009", env=env).stderr
+
+
+def test_smtp_account_is_passed_in_never_read_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dpa_kit.exceptions import InvalidValue
+    from dpa_kit.mail import SmtpConfig, build_notification, send
+
+    _, breach = _ledger_with_a_breach(tmp_path)
+    message = build_notification(breach, to="dpd@pasdecalais.fr", sender="a@b.fr", now=parse_instant("2026-03-28T11:00"))
+    with pytest.raises(InvalidValue) as raised:
+        send(message, SmtpConfig("smtp://ccas:secret@localhost:25"))
+    assert raised.value.field == "smtp_credentials" and "DPA_KIT" not in str(raised.value)
+    assert "secret" not in repr(SmtpConfig("smtp://h", "ccas", "secret"))
+
+
+def test_severity_questions_accept_oui_and_non(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from dpa_kit.cli import common
+
+    declare(env, "2026-03-28T10:00")
+    monkeypatch.setattr(common, "interactive", lambda: True)
+    result = run("breach", "severity", "V-2026-0001", input="4\nsignificant\nunknown\nnone\nnone\npeut-être\noui\n", env=env)
+    assert result.exit_code == 0, result.output
+    assert "Intention malveillante ? [o/N]" in result.output and "Répondez par oui (o) ou non (n)." in result.output
+    shown = json.loads(run("breach", "show", "V-2026-0001", "--format", "json", env=env).stdout)
+    assert shown["severity"]["inputs"]["malicious"] is True
+
+
+def test_a_bad_instant_names_the_fact_then_the_option(env: dict[str, str]) -> None:
+    result = run("breach", "declare", "--convention", CID, "--nature", "c", "--description", "x", "--aware-at", "hier",
+                 env=env)
+    assert result.exit_code == 2
+    assert "Erreur : heure de prise de connaissance « hier » illisible" in result.stderr
+    assert result.stderr.rstrip().endswith("(option --aware-at)")
+
+
+def test_end_of_input_during_the_questions_interrupts_in_french(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from dpa_kit.cli import common
+
+    monkeypatch.setattr(common, "interactive", lambda: True)
+    result = run("breach", "declare", input="", env=env)
+    assert result.exit_code == 2 and result.stderr.strip().endswith("Interrompu.")
+    assert "Aborted" not in result.output

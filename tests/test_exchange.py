@@ -13,7 +13,7 @@ import pytest
 from conftest import require_program
 from helpers import run
 
-from dpa_kit import passwords
+from dpa_kit.exceptions import UsageError
 from dpa_kit.exchange import ExchangeError, WrongPassword, open_archive, pack
 
 PASSWORD = "k7mq-3xw9-hp2t-va8e-n4rd-zc6u"
@@ -82,39 +82,11 @@ def test_existing_files_are_not_overwritten_unless_asked(tmp_path: Path, source:
     out = tmp_path / "out"
     open_archive(archive, PASSWORD, out)
     (out / "envoi" / PERSONAL).write_text("modifié localement")
-    with pytest.raises(Exception, match="existe"):
+    with pytest.raises(UsageError, match="existe"):
         open_archive(archive, PASSWORD, out)
     assert (out / "envoi" / PERSONAL).read_text() == "modifié localement"
     open_archive(archive, PASSWORD, out, overwrite=True)
     assert (out / "envoi" / PERSONAL).read_bytes() == (source / PERSONAL).read_bytes()
-
-
-# --- passwords ------------------------------------------------------------------------------------
-
-
-def test_generated_passwords_are_strong_and_readable() -> None:
-    generated = {passwords.generate() for _ in range(50)}
-    assert len(generated) == 50
-    for password in generated:
-        assert len(password) == 29 and password.count("-") == 5
-        assert not set(password.replace("-", "")) & set("0o1liI")
-    assert passwords.generated_bits() > 110
-
-
-@pytest.mark.parametrize(
-    ("password", "ok"),
-    [
-        ("Tr0ub4dor&3x", True),  # 12 characters of four kinds (CNIL example)
-        ("Abcdefgh12345x", True),  # 14 characters of three kinds
-        ("cheval agrafe batterie correct lune tigre orage", True),  # 7-word passphrase
-        ("motdepasse", False),
-        ("Password123!", True),
-        ("aaaaaaaaaaaaaaaaaaaaaaaa", False),
-        ("abcdefgh1234", False),
-    ],
-)
-def test_supplied_password_strength(password: str, ok: bool) -> None:
-    assert passwords.estimate(password).sufficient is ok
 
 
 def test_cli_pack_generates_password_shown_once_and_weak_one_is_refused(tmp_path: Path, source: Path) -> None:
@@ -269,13 +241,13 @@ def test_file_not_matching_its_manifest_is_named(tmp_path: Path) -> None:
 def test_wrong_password_is_its_own_error(tmp_path: Path, source: Path) -> None:
     archive = tmp_path / "a.zip"
     pack([source], archive, PASSWORD)
-    with pytest.raises((WrongPassword, ExchangeError), match="mot de passe incorrect"):
+    with pytest.raises(WrongPassword, match="mot de passe incorrect"):
         open_archive(archive, "Pas-le-bon-mot-de-passe-99", tmp_path / "out")
 
 
 def test_links_in_the_source_are_refused(tmp_path: Path, source: Path) -> None:
     (source / "lien").symlink_to("/etc/passwd")
-    with pytest.raises(Exception, match="lien"):
+    with pytest.raises(UsageError, match="lien"):
         pack([source], tmp_path / "a.zip", PASSWORD)
     assert not (tmp_path / "a.zip").exists() and not list(tmp_path.glob(".a.zip.*"))
 
@@ -377,13 +349,3 @@ def test_age_interoperates_with_the_reference_tool(tmp_path: Path, source: Path)
     result = run("--ledger", tmp_path / "none", "exchange", "open", theirs, "-o", tmp_path / "o", "--identity", theirs_key)
     assert result.exit_code == 0, result.output
     assert files_of(tmp_path / "o" / "envoi") == files_of(source)
-
-
-def test_bech32_rejects_typos() -> None:
-    from dpa_kit.agecrypt import AgeError, generate_identity, parse_recipient
-
-    _, recipient = generate_identity()
-    parse_recipient(recipient)
-    typo = recipient[:-1] + ("q" if recipient[-1] != "q" else "p")
-    with pytest.raises(AgeError, match="somme de contrôle"):
-        parse_recipient(typo)

@@ -176,6 +176,25 @@ def test_consolidate(tmp_path: Path) -> None:
     assert by_structure["ADIL du Nord et du Pas-de-Calais"][2] == "aucun"
 
 
+def test_registers_of_a_folder_are_found_beside_conventions_and_a_bad_one_is_reported(tmp_path: Path) -> None:
+    import shutil
+
+    from dpa_kit.register import load_registers
+
+    folder = tmp_path / "mixte"
+    shutil.copytree(REGISTERS, folder)
+    init(tmp_path / "a").rename(folder / "bethune.registre.yaml")
+    broken = folder / "casse.registre.yaml"
+    broken.write_text((folder / "bethune.registre.yaml").read_text(encoding="utf-8").replace("siret:", "sirette:", 1),
+                      encoding="utf-8")
+    registers, problems = load_registers([folder])
+    assert [r.processor.name for r in registers] == ["Centre Communal d'Action Sociale de Béthune"]
+    assert problems and all(p.file == broken for p in problems)
+    result = run("register", "consolidate", folder, "-o", tmp_path / "conso.csv", "--format", "csv")
+    assert result.exit_code == 1 and "casse.registre.yaml" in result.stderr
+    assert "1 registre(s)" in result.stdout
+
+
 @pytest.mark.interop
 def test_libreoffice_opens_both_spreadsheets(tmp_path: Path) -> None:
     soffice = require_program("soffice", "libreoffice")

@@ -25,6 +25,7 @@ from dpa_kit.fsutil import atomic_write, sha256_and_size
 from dpa_kit.ledger import Ledger
 from dpa_kit.loader import LoadedConvention, iter_folder, load_defaults
 from dpa_kit.model import Convention
+from dpa_kit.words import OVERDUE
 
 __all__ = [
     "DIRECTIONS_FR",
@@ -68,7 +69,7 @@ class Due:
         if not self.owed_in_writing:
             return "aucune attestation écrite n'est due (l'annexe signée ne l'exige pas)"
         if self.overdue:
-            return f"EN RETARD de {self.days_overdue} jour(s)"
+            return f"{OVERDUE} de {self.days_overdue} jour(s)"
         if self.days_overdue < 0:
             return f"attendue dans {-self.days_overdue} jour(s)"
         return "attendue aujourd'hui"
@@ -196,3 +197,25 @@ def reminder(due: Due, sender: str, now: datetime | None = None) -> EmailMessage
         charset="utf-8",
     )
     return message
+
+
+def write_reminders(items: list[Due], folder: Path, sender: str) -> tuple[list[Path], list[Due]]:
+    """Write one reminder (``relance-ID.eml``) per overdue attestation into ``folder``.
+
+    Returns the files written and the items left without a reminder because the convention gives no address
+    for the structure (``processor.dpo.email``).
+    """
+    from dpa_kit.mail import write_eml
+
+    written: list[Path] = []
+    without_address: list[Due] = []
+    for item in items:
+        if not item.overdue:
+            continue
+        if not item.contact:
+            without_address.append(item)
+            continue
+        target = folder / f"relance-{item.convention}.eml"
+        write_eml(reminder(item, sender), target)
+        written.append(target)
+    return written, without_address

@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from dpa_kit import clock
-from dpa_kit.exceptions import UsageError
+from dpa_kit.exceptions import InvalidValue, UsageError
 from dpa_kit.ledger import Event, Ledger
+from dpa_kit.words import OVERDUE
 
 CNIL_DELAY = timedelta(hours=72)
 NATURES = {
@@ -58,6 +59,54 @@ def parse_natures(values: list[str]) -> list[str]:
             if key not in natures:
                 natures.append(key)
     return natures
+
+
+#: The free-text details of a breach a user may give (CNIL form), besides natures and instants.
+DETAIL_FIELDS = ("description", "discovery", "cause", "data_categories", "people", "people_categories", "records",
+                 "vulnerable", "consequences", "measures_before", "measures", "contact")
+_DETAIL_INSTANTS = {"started_at": "début de la violation", "ended_at": "fin de la violation"}
+
+
+def breach_details(given: dict[str, Any]) -> dict[str, Any]:
+    """Check and normalise the details of a breach (natures, description, instants) for the ledger.
+
+    ``given`` holds ``natures`` (a list of words, English or French), the :data:`DETAIL_FIELDS`,
+    ``started_at``/``ended_at`` (ISO 8601 text) and ``ongoing``; empty values are dropped. A breach
+    without an end is recorded as ongoing.
+    """
+    natures = parse_natures([str(n) for n in given.get("natures") or []])
+    if not natures:
+        raise InvalidValue("nature de la violation manquante (confidentialité, intégrité ou disponibilité)",
+                           "natures")
+    if not str(given.get("description") or "").strip():
+        raise InvalidValue("description de la violation manquante", "description")
+    details = {key: value for key, value in given.items()
+               if key != "natures" and value not in (None, "", False)}
+    for key, label in _DETAIL_INSTANTS.items():
+        if key in details:
+            try:
+                details[key] = clock.parse_instant(str(details[key]), label).isoformat()
+            except UsageError as exc:
+                raise InvalidValue(str(exc), key) from exc
+    details["natures"] = natures
+    if not details.get("ongoing") and "ended_at" not in details:
+        details["ongoing"] = True
+    return details
+
+
+def require_delay_reason(breach: "Breach", at: datetime, *, complementary: bool, delay_reason: str | None) -> None:
+    """A notification to the Département after the deadline must give the reasons for the delay.
+
+    The one place of this rule: the message (``mail``) and the record (:func:`record_notification`) both ask it.
+    A complementary notification follows an initial one and is never late.
+    """
+    late = at > breach.notify_deadline and not complementary
+    if late and not (delay_reason and delay_reason.strip()):
+        raise InvalidValue(
+            "motif du retard manquant : l'échéance de notification "
+            f"({clock.french_datetime(breach.notify_deadline)}) est dépassée ; les motifs du retard sont joints à la notification et enregistrés",
+            "delay_reason",
+        )
 
 
 @dataclass
@@ -110,7 +159,7 @@ class Breach:
         if self.closed:
             return "clôturée"
         if self.overdue(now):
-            return "EN RETARD"
+            return OVERDUE
         if self.side == "departement":
             if self.cnil is None:
                 return "décision CNIL à prendre"
@@ -193,7 +242,7 @@ def all_breaches(ledger: Ledger) -> dict[str, Breach]:
 def get(ledger: Ledger, breach_id: str) -> Breach:
     breach = fold(ledger.events(subject=breach_id)).get(breach_id)
     if breach is None:
-        raise UsageError(f"aucune violation d'identifiant « {breach_id} » dans le journal (dpa-kit breach list)")
+        raise UsageError(f"aucune violation d'identifiant « {breach_id} » dans le journal")
     return breach
 
 
@@ -253,8 +302,13 @@ def receive(
 
 
 def record_notification(ledger: Ledger, breach: Breach, *, sent_at: datetime, message_id: str, to: str,
-                        complementary: bool, delay_reason: str | None) -> None:
-    """Record a notification *after* the mail server accepted it."""
+                        complementary: bool, delay_reason: str | None, prepared_at: datetime | None = None) -> None:
+    """Record a notification *after* the mail server accepted it.
+
+    ``prepared_at`` is when the message was written (its lateness was checked then): a message written on
+    time and accepted by the server a few seconds after the deadline is still recorded.
+    """
+    require_delay_reason(breach, prepared_at or sent_at, complementary=complementary, delay_reason=delay_reason)
     payload: dict[str, Any] = {
         "sent_at": sent_at.isoformat(), "message_id": message_id, "to": to,
         "type": "complementary" if complementary else "initial",
@@ -270,14 +324,17 @@ def record_notification(ledger: Ledger, breach: Breach, *, sent_at: datetime, me
 def record_cnil(ledger: Ledger, breach: Breach, *, notified: bool, at: datetime | None, reference: str | None,
                 reason: str | None, delay_reason: str | None) -> None:
     if breach.side != "departement":
-        raise UsageError(f"{breach.id} est une déclaration de structure : la décision CNIL se prend côté Département (dpa-kit breach receive)")
+        raise UsageError(f"{breach.id} est une déclaration de structure : "
+                         "la décision CNIL se prend côté Département, sur une notification reçue")
     if notified and at is None:
-        raise UsageError("indiquez l'instant de la notification à la CNIL (--at)")
+        raise InvalidValue("instant de la notification à la CNIL manquant", "cnil_at")
     if not notified and not (reason and reason.strip()):
-        raise UsageError("sans notification à la CNIL, documentez la raison (--reason), art. 33(5) RGPD")
+        raise InvalidValue("raison de ne pas notifier la CNIL manquante : documentez-la (art. 33(5) RGPD)",
+                           "cnil_reason")
     late = bool(notified and at and breach.cnil_deadline and at > breach.cnil_deadline)
     if late and not (delay_reason and delay_reason.strip()):
-        raise UsageError("notification à la CNIL après 72 heures : indiquez les motifs du retard (--delay-reason), art. 33(1) RGPD")
+        raise InvalidValue("motif du retard manquant : notification à la CNIL après 72 heures (art. 33(1) RGPD)",
+                           "delay_reason")
     ledger.append("breach.cnil", breach.id, {
         "notified": notified, "at": at.isoformat() if at else None, "reference": reference,
         "reason": reason, "late": late, "delay_reason": delay_reason,
@@ -289,9 +346,10 @@ def record_subjects(ledger: Ledger, breach: Breach, *, decision: str, date: str 
     if decision not in SUBJECT_DECISIONS:
         raise UsageError(f"décision inconnue « {decision} » : {', '.join(SUBJECT_DECISIONS)}")
     if decision in {"informed", "to_inform"} and not (date and channel):
-        raise UsageError("indiquez la date (--date) et le moyen (--channel) de l'information des personnes")
+        raise InvalidValue("date ou moyen de l'information des personnes manquant", "subjects_date_channel")
     if decision == "not_informed" and ground not in ART34_GROUNDS:
-        raise UsageError(f"sans information des personnes, donnez le motif (--ground) : {', '.join(ART34_GROUNDS)}")
+        raise InvalidValue(f"motif de ne pas informer les personnes manquant : {', '.join(ART34_GROUNDS)}",
+                           "subjects_ground")
     ledger.append("breach.subjects", breach.id, {"decision": decision, "date": date, "channel": channel, "ground": ground})
 
 

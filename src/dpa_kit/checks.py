@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from dpa_kit.loader import FieldPath, LoadedConvention
-from dpa_kit.model import Convention, FateAction
+from dpa_kit.model import Convention, FateAction, SensitiveData
 from dpa_kit.placeholders import find_placeholders
 from dpa_kit.rules import (
     CONVENTION,
@@ -39,12 +39,14 @@ __all__ = [
     "Finding",
     "Report",
     "Severity",
+    "Verdict",
     "all_rules",
     "check_convention",
     "check_conventions",
     "check_folder",
     "findings_from_problems",
     "rule_table_markdown",
+    "verdict",
 ]
 
 
@@ -130,6 +132,22 @@ def _security_annex(c: Convention) -> Iterator[tuple[FieldPath, str]]:
         yield ("security", "annex"), "option de sécurité 2 : indiquez la référence de l'annexe Sécurité et Confidentialité jointe"
 
 
+@check("C120")
+def _representatives(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    for party, label in (("controller", "du Département"), ("processor", "de la structure")):
+        representative = getattr(c, party).representative
+        if representative is None or _empty(representative.name):
+            yield (party, "representative", "name"), f"indiquez le nom du représentant {label} qui signe la convention"
+
+
+@check("C121")
+def _responsibilities(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    if c.security.option == 2 and _empty(c.security.responsibilities):
+        yield (("security", "responsibilities"),
+               "option de sécurité 2 : écrivez la répartition des responsabilités de chaque partie (article 32), "
+               "une recommandation de rédaction ne se signe pas")
+
+
 @check("C112")
 def _third_party(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     fate = c.data_fate
@@ -159,6 +177,47 @@ def _processor_dpo(c: Convention) -> Iterator[tuple[FieldPath, str]]:
         yield ("processor",), "indiquez le délégué à la protection des données de la structure, ou écrivez « dpo: null » si elle n'en a pas désigné"
     elif c.processor.dpo is not None and _empty(c.processor.dpo.email) and _empty(c.processor.dpo.phone) and _empty(c.processor.dpo.address):
         yield ("processor", "dpo"), "donnez au moins un moyen de joindre le délégué à la protection des données (email, phone ou address)"
+
+
+# The answers of the annex template (its ``need()`` labels) that a rule above already asks for; any
+# other blank the template meets is reported by C122, so that nothing the text needs goes unreported.
+_TEMPLATE_LABELS_COVERED = (
+    "le service",  # C101
+    "la nature des opérations",  # C102
+    "les finalités",  # C103
+    "les catégories de données",  # C104
+    "les catégories de personnes concernées",  # C105
+    "l'option de sous-traitance",  # C106
+    "le délai d'objection du Département",  # C107
+    "les activités de traitement sous-traitées autorisées",  # C108
+    "l'option de sécurité",  # C109
+    "la référence de l'annexe Sécurité et Confidentialité",  # C110
+    "le sort des données",  # C111
+    "le tiers désigné ou les modalités d'information de l'organisme",  # C112
+    "l'adresse de notification des violations",  # C113
+    "l'adresse de transmission des demandes d'exercice des droits",  # C114
+    "la répartition des responsabilités de sécurité",  # C121
+    "les garanties appropriées du transfert",  # K302
+    "les garanties du transfert vers le sous-traitant",  # K301
+    # the security annex of option 2 (dpa_kit.security.missing_answers)
+    "le motif de l'exclusion de la mesure",  # S701
+    "la partie responsable de la mesure",  # S702
+    "le titre de la mesure",  # S706
+    "le texte de la mesure",  # S706
+    "le nom de la structure",  # C116
+    "le SIRET de la structure",  # C117
+    "la date de l'annexe Sécurité et Confidentialité",  # C118 (the annex is dated from the start by default)
+    "la période de la convention",  # C118, C119
+)
+
+
+@check("C122")
+def _template_answers(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    from dpa_kit.documents.annex import missing_answers
+
+    for label in missing_answers(c):
+        if not label.startswith(_TEMPLATE_LABELS_COVERED):
+            yield (), f"réponse manquante pour le texte de l'annexe : {label}"
 
 
 # --- placeholders ----------------------------------------------------------------------------------
@@ -195,10 +254,31 @@ def _subprocessor_outside(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     from dpa_kit.countries import country_name, is_eu_eea
 
     for index, sub in enumerate(c.subprocessing.subprocessors):
-        if sub.country and not is_eu_eea(sub.country) and _empty(sub.safeguards):
-            yield (("subprocessing", "subprocessors", index, "safeguards"),
+        if sub.country and not is_eu_eea(sub.country) and c.transfer_for(sub) is None:
+            yield (("subprocessing", "subprocessors", index, "country"),
                    f"le sous-traitant {sub.name or index + 1} est établi hors UE/EEE ({country_name(sub.country)}) : "
-                   "indiquez les garanties (décision d'adéquation, clauses contractuelles types...)")
+                   f"c'est un transfert ; ajoutez-le à « transfers » (pays {sub.country}, destinataire "
+                   f"« {sub.name or '...'} ») avec ses garanties")
+
+
+_EMPTY_SAFEGUARDS = re.compile(
+    r"(?i)^\W*(n\W?a|n\W?c|na|nc|aucune?s?|n[ée]ant|sans objet|non|rien|ras|none|tbd|\?+|-+|/+|[.]+|à voir|"
+    r"à définir|à compléter)?\W*$"
+)
+
+
+@check("K308")
+def _empty_safeguards(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    places: list[tuple[FieldPath, str | None]] = [
+        (("transfers", index, "safeguards"), t.safeguards) for index, t in enumerate(c.transfers)
+    ]
+    places += [
+        (("subprocessing", "subprocessors", index, "safeguards"), s.safeguards)
+        for index, s in enumerate(c.subprocessing.subprocessors)
+    ]
+    for path, text in places:
+        if text is not None and _EMPTY_SAFEGUARDS.match(text):
+            yield path, f"« {text} » ne décrit aucune garantie : nommez la décision d'adéquation, les clauses types ou les BCR"
 
 
 @check("K302")
@@ -262,6 +342,8 @@ _SENSITIVE_WORDS = re.compile(
     r"NIR|s[ée]curit[ée] sociale|condamnation|infraction|casier|judiciaire p[ée]nal|p[ée]nal|"
     r"origine|ethni|religi|syndica|orientation sexuelle|vie sexuelle|biom[ée]tri|g[ée]n[ée]tique)"
 )
+_HOSTING_WORDS = re.compile(r"(?i)\b(h[ée]berg\w*|serveur|stockage en ligne|visio\w*|messagerie)")
+_NOT_ARTICLE_9 = {SensitiveData.nir, SensitiveData.offences_and_convictions}
 _PLATFORM_WORDS = re.compile(r"(?i)\b(plate-?forme|logiciel|extranet|application|outil (?:num[ée]rique|informatique|départemental)|saas|cloud|base de données)")
 
 
@@ -291,13 +373,58 @@ def _platform_option_1(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     match = _PLATFORM_WORDS.search(text)
     if match:
         yield ("security", "option"), f"les opérations mentionnent « {match.group(0)} » : l'option de sécurité 2 convient mieux"
+        return
+    for index, sub in enumerate(c.subprocessing.subprocessors):
+        for position, activity in enumerate(sub.activities):
+            match = _PLATFORM_WORDS.search(activity) or _HOSTING_WORDS.search(activity)
+            if match:
+                yield (("subprocessing", "subprocessors", index, "activities", position),
+                       f"le sous-traitant {sub.name or index + 1} assure « {activity} » : une plateforme ou un "
+                       "hébergement appelle l'option de sécurité 2")
+                return
+
+
+def _article_9(c: Convention) -> list[SensitiveData]:
+    return [s for s in c.processing.sensitive_data if s not in _NOT_ARTICLE_9]
 
 
 @check("R404")
 def _dpia(c: Convention) -> Iterator[tuple[FieldPath, str]]:
-    if c.processing.sensitive_data and c.security.option != 1:
-        labels = ", ".join(s.label for s in c.processing.sensitive_data)
-        yield ("processing", "sensitive_data"), f"données sensibles ({labels}) : vérifiez qu'une AIPD a été réalisée"
+    special = _article_9(c)
+    dpia = c.processing.dpia
+    if special and (dpia is None or (dpia.date is None and _empty(dpia.reference))):
+        labels = ", ".join(s.label for s in special)
+        yield (("processing", "sensitive_data"),
+               f"données sensibles ({labels}) dans un accompagnement social : l'AIPD est obligatoire (liste de la "
+               "CNIL) ; indiquez sa date et sa référence (processing.dpia)")
+
+
+@check("R405")
+def _sensitive_transfer(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    from dpa_kit.countries import country_name, has_adequacy
+
+    if not c.processing.sensitive_data:
+        return
+    for index, transfer in enumerate(c.transfers):
+        if transfer.country and not has_adequacy(transfer.country):
+            yield (("transfers", index, "country"),
+                   f"des données sensibles partent vers {country_name(transfer.country)}, pays sans décision "
+                   "d'adéquation : renforcez les garanties et traitez ce transfert dans l'AIPD")
+
+
+@check("R406")
+def _option_b_without_subprocessor(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    if c.subprocessing.option == "B" and not [s for s in c.subprocessing.subprocessors if not _empty(s.name)]:
+        yield (("subprocessing", "subprocessors"),
+               "option B (autorisation spécifique) : nommez les sous-traitants autorisés")
+
+
+@check("R407")
+def _dpo_with_sensitive_data(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    if c.processor_dpo_declared and c.processor.dpo is None and c.processing.sensitive_data:
+        yield (("processor", "dpo"),
+               "la structure n'a pas de DPO alors qu'elle traite des données sensibles : si c'est son activité de "
+               "base, à grande échelle, la désignation est obligatoire (art. 37-1-c RGPD)")
 
 
 # --- security annex of option 2 (issue 17): self-contained block, to move into the rule catalogue -----
@@ -445,7 +572,6 @@ def check_convention(loaded: LoadedConvention) -> list[Finding]:
 
 def _finding(loaded: LoadedConvention, current: Rule, path: FieldPath, message: str) -> Finding:
     file, line = loaded.source.locate(path)
-    waiver = loaded.convention.waivers.get(current.code) if current.code != "W001" else None
     return Finding(
         code=current.code,
         severity=current.severity,
@@ -454,7 +580,7 @@ def _finding(loaded: LoadedConvention, current: Rule, path: FieldPath, message: 
         field=_dotted(path) or None,
         message=message,
         convention=loaded.convention.id,
-        waived=waiver.strip() if waiver and waiver.strip() else None,
+        waived=_waiver(loaded.convention, current.code),
     )
 
 
@@ -514,6 +640,51 @@ def check_conventions(conventions: list[LoadedConvention]) -> Report:
     findings.extend(check_folder(conventions))
     findings.sort(key=lambda f: (f.file or "", f.line or 0, f.code))
     return Report(findings, [str(c.path) for c in conventions])
+
+
+@dataclass
+class Verdict:
+    """Whether one convention may be signed: the one answer that ``check``, ``annex``, ``build``,
+    ``status`` and the web dashboard all give.
+
+    A convention is ready when no finding of severity *error* remains once waivers are applied, the
+    answers the annex template needs (rule C122) included.
+    """
+
+    convention_id: str
+    findings: list[Finding]
+
+    @property
+    def blocking(self) -> list[Finding]:
+        """The findings that forbid the signature (errors not waived)."""
+        return [f for f in self.findings if f.severity is Severity.error and not f.waived]
+
+    @property
+    def ready(self) -> bool:
+        return not self.blocking
+
+    def reasons(self) -> list[str]:
+        """What stands in the way, one French line per blocking finding."""
+        return [f"{f.code} {f.field + ' : ' if f.field else ''}{f.message}" for f in self.blocking]
+
+
+def verdict(subject: LoadedConvention | Convention) -> Verdict:
+    """The readiness of one convention (located findings when given a loaded file)."""
+    if isinstance(subject, LoadedConvention):
+        return Verdict(subject.convention.id, check_convention(subject))
+    convention = subject
+    findings = [
+        Finding(None, None, _dotted(path) or None, message, code=code, severity=RULES[code].severity,
+                convention=convention.id, waived=_waiver(convention, code))
+        for code, apply in CHECKS.items()
+        for path, message in apply(convention)
+    ]
+    return Verdict(convention.id, findings)
+
+
+def _waiver(convention: Convention, code: str) -> str | None:
+    reason = convention.waivers.get(code) if code != "W001" else None
+    return reason.strip() if reason and reason.strip() else None
 
 
 def findings_from_problems(problems: Iterable[Finding]) -> list[Finding]:

@@ -365,14 +365,14 @@ def open_archive(
     if not archive.is_file():
         raise UsageError(f"{archive} : archive introuvable")
     result = OpenResult(archive_sha256=sha256_file(archive))
-    from dpa_kit.agecrypt import decrypt_stream, is_age, parse_identities
+    from dpa_kit.agecrypt import decrypt_chunks, is_age, parse_identities
 
     if is_age(archive):
         if not identities:
             raise UsageError(f"{archive} est chiffré pour une clé publique : indiquez votre clé privée avec --identity FICHIER")
         keys = parse_identities(identities)
         with archive.open("rb") as source:
-            _open_decrypted(decrypt_stream(source, keys), target, overwrite, max_total, max_ratio, result)
+            _open_decrypted(decrypt_chunks(source, keys), target, overwrite, max_total, max_ratio, result)
         return result
     if password is None:
         raise UsageError("mot de passe attendu : --password-file FICHIER ou variable DPA_KIT_PASSWORD")

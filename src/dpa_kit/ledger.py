@@ -26,6 +26,17 @@ from typing import Any, TextIO
 from dpa_kit import clock
 from dpa_kit.exceptions import LedgerError, LedgerMissing
 
+__all__ = [
+    "GENESIS",
+    "SCHEMA_VERSION",
+    "Event",
+    "Ledger",
+    "LedgerError",
+    "Verification",
+    "Writer",
+    "event_hash",
+]
+
 GENESIS = "0" * 64
 SCHEMA_VERSION = 1
 

@@ -1,15 +1,16 @@
 """E-mail: the breach notification message (RFC 5322, UTF-8) and sending it over SMTP.
 
-``smtp://host:port`` for a local relay, ``smtp+starttls://host:587`` and ``smtps://host:465``; user and
-password come from ``DPA_KIT_SMTP_USER`` / ``DPA_KIT_SMTP_PASSWORD``, never from the command line.
-A notification counts as sent only once the server accepted it: the caller records it afterwards.
+``smtp://host:port`` for a local relay, ``smtp+starttls://host:587`` and ``smtps://host:465``; the edge
+reads the account (the CLI from ``DPA_KIT_SMTP_USER`` / ``DPA_KIT_SMTP_PASSWORD``, never from the command
+line) and passes an :class:`SmtpConfig`. A notification counts as sent only once the server accepted it:
+the caller records it afterwards.
 """
 
 from __future__ import annotations
 
-import os
 import smtplib
 import ssl
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -18,15 +19,27 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from dpa_kit import clock
-from dpa_kit.breach import NATURES, Breach
-from dpa_kit.exceptions import NotificationError, UsageError
+from dpa_kit.breach import NATURES, Breach, require_delay_reason
+from dpa_kit.exceptions import InvalidValue, NotificationError, SmtpLoginRefused, UsageError
+from dpa_kit.model import Convention
 
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """Where and how to send: the server's URL and, if it asks for one, the account."""
+
+    url: str
+    user: str | None = None
+    password: str | None = None
+
+    def __repr__(self) -> str:  # never show the password
+        return f"SmtpConfig(url={self.url!r}, user={self.user!r}, password={'***' if self.password else None})"
 
 
 def _when(text: str | None) -> str:
     if not text:
         return "non renseigné"
-    return clock.french_datetime(datetime.fromisoformat(text)) + " (heure de Paris)"
+    return clock.french_instant(datetime.fromisoformat(text))
 
 
 def _value(details: dict[str, Any], key: str, default: str = "non renseigné") -> str:
@@ -101,12 +114,7 @@ def build_notification(breach: Breach, *, to: str, sender: str, complementary: b
                        delay_reason: str | None = None, now: datetime | None = None) -> EmailMessage:
     """The notification message, ready to write as .eml or to send."""
     now = now or clock.now()
-    late = now > breach.notify_deadline and not complementary
-    if late and not (delay_reason and delay_reason.strip()):
-        raise UsageError(
-            f"l'échéance de notification ({clock.french_datetime(breach.notify_deadline)}) est dépassée : "
-            "indiquez les motifs du retard avec --delay-reason ; ils seront joints et enregistrés"
-        )
+    require_delay_reason(breach, now, complementary=complementary, delay_reason=delay_reason)
     if complementary and not breach.notifications:
         raise UsageError(f"{breach.id} n'a pas encore été notifiée : envoyez d'abord la notification initiale")
     message = EmailMessage()
@@ -127,22 +135,66 @@ def build_notification(breach: Breach, *, to: str, sender: str, complementary: b
     return message
 
 
+@dataclass
+class PreparedNotification:
+    """A notification ready to write or send: the message, its parties and, with attachments, their password."""
+
+    message: EmailMessage
+    to: str
+    sender: str
+    password: str | None = None
+
+
+def prepare_notification(breach: Breach, convention: Convention, *, to: str | None = None, sender: str | None = None,
+                         complementary: bool = False, delay_reason: str | None = None,
+                         attachments: list[Path] | None = None, now: datetime | None = None) -> PreparedNotification:
+    """The notification of ``breach`` to the Département, to the convention's address from its processor's DPO
+    unless told otherwise; attachments go in an encrypted archive (never in clear), whose password is returned."""
+    to = to or convention.notifications.breach_address
+    if not to:
+        raise InvalidValue("adresse de notification manquante : la convention n'en indique pas", "notify_to")
+    dpo = convention.processor.dpo
+    sender = sender or (dpo.email if dpo and dpo.email else None)
+    if not sender:
+        raise InvalidValue("adresse de l'expéditeur manquante : la convention n'indique pas de DPO", "notify_from")
+    message = build_notification(breach, to=to, sender=sender, complementary=complementary,
+                                 delay_reason=delay_reason, now=now)
+    password = _attach_encrypted(message, attachments, breach, to, sender) if attachments else None
+    return PreparedNotification(message, to, sender, password)
+
+
+def _attach_encrypted(message: EmailMessage, paths: list[Path], breach: Breach, to: str, sender: str) -> str:
+    """Pack the attachments with the exchange tool (never in clear) and attach the archive; return the password."""
+    import tempfile
+
+    from dpa_kit import passwords
+    from dpa_kit.exchange import pack
+
+    password = passwords.generate()
+    with tempfile.TemporaryDirectory(prefix="dpa-kit-") as folder:
+        archive = Path(folder) / f"{breach.id}-pieces.zip"
+        pack(paths, archive, password, sender=sender, recipient=to, convention=breach.convention)
+        message.add_attachment(archive.read_bytes(), maintype="application", subtype="zip", filename=archive.name)
+    return password
+
+
 def write_eml(message: EmailMessage, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(bytes(message))
 
 
-def send(message: EmailMessage, url: str, timeout: float = 30) -> None:
-    """Hand the message to the SMTP server at ``url``; raise NotificationError (in French) on failure."""
+def send(message: EmailMessage, config: SmtpConfig, timeout: float = 30) -> None:
+    """Hand the message to the SMTP server of ``config``; raise NotificationError (in French) on failure."""
+    url = config.url
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in {"smtp", "smtps", "smtp+starttls"} or not parts.hostname:
         raise UsageError(f"adresse SMTP « {url} » invalide : smtp://hôte:port, smtp+starttls://hôte:587 ou smtps://hôte:465")
     if parts.username or parts.password:
-        raise UsageError("ne mettez pas d'identifiant dans l'adresse SMTP : utilisez DPA_KIT_SMTP_USER et DPA_KIT_SMTP_PASSWORD")
+        raise InvalidValue("identifiant ou mot de passe dans l'adresse SMTP : "
+                           "ils se donnent à part, jamais dans l'adresse", "smtp_credentials")
     port = parts.port or {"smtp": 25, "smtps": 465, "smtp+starttls": 587}[scheme]
-    user = os.environ.get("DPA_KIT_SMTP_USER")
-    password = os.environ.get("DPA_KIT_SMTP_PASSWORD")
+    user, password = config.user, config.password
     where = f"{parts.hostname}:{port}"
     try:
         if scheme == "smtps":
@@ -158,11 +210,12 @@ def send(message: EmailMessage, url: str, timeout: float = 30) -> None:
             if refused:
                 raise NotificationError(f"le serveur {where} a refusé le destinataire {', '.join(refused)} : vérifiez l'adresse")
     except smtplib.SMTPAuthenticationError as exc:
-        raise NotificationError(f"le serveur {where} a refusé l'identification : vérifiez DPA_KIT_SMTP_USER et DPA_KIT_SMTP_PASSWORD") from exc
+        raise SmtpLoginRefused(
+            f"le serveur {where} a refusé l'identification : vérifiez l'identifiant et le mot de passe SMTP"
+        ) from exc
     except smtplib.SMTPRecipientsRefused as exc:
         raise NotificationError(f"le serveur {where} a refusé le destinataire : vérifiez l'adresse de notification") from exc
     except (ConnectionRefusedError, TimeoutError, OSError, smtplib.SMTPException) as exc:
         raise NotificationError(
-            f"impossible d'envoyer le message par {where} ({type(exc).__name__}) : rien n'a été enregistré comme notifié ; "
-            "écrivez le message avec --eml et envoyez-le depuis votre messagerie, puis réessayez --send plus tard"
+            f"impossible d'envoyer le message par {where} ({type(exc).__name__}) : rien n'a été enregistré comme notifié"
         ) from exc

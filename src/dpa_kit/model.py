@@ -26,6 +26,31 @@ from pydantic import (
     model_validator,
 )
 
+__all__ = [
+    "FORMAT",
+    "SENSITIVE_LABELS",
+    "Contact",
+    "Controller",
+    "Convention",
+    "ConventionId",
+    "CountryCode",
+    "DataFate",
+    "FateAction",
+    "Notifications",
+    "Period",
+    "Person",
+    "Processing",
+    "Processor",
+    "Security",
+    "SensitiveData",
+    "Siret",
+    "Subprocessing",
+    "Subprocessor",
+    "Transfer",
+    "json_schema",
+    "siret_is_valid",
+]
+
 FORMAT = "dpa-kit/1"
 
 
@@ -349,7 +374,9 @@ class MeasureChoice(_Model):
         "subprocessor, ou both (Département et structure).",
     )
     note: str | None = Field(
-        None, description="Mise en œuvre convenue : l'outil, le produit, la fréquence.", examples=["sauvegarde quotidienne"]
+        None,
+        description="Mise en œuvre convenue : l'outil, le produit, la fréquence.",
+        examples=["sauvegarde quotidienne"],
     )
 
 
@@ -503,6 +530,23 @@ class Convention(_Model):
     def processor_dpo_declared(self) -> bool:
         """True when the file says something about the structure's DPO, even ``dpo: null``."""
         return "dpo" in self.processor.model_fields_set
+
+    def transfer_for(self, subprocessor: Subprocessor) -> Transfer | None:
+        """The entry of ``transfers`` that covers a sub-processor established outside the EU/EEA.
+
+        A sub-processor outside the EU/EEA *is* a transfer: it matches the transfer to the same country
+        whose recipient names it (case and spacing ignored).
+        """
+
+        def key(text: str | None) -> str:
+            return " ".join((text or "").lower().split())
+
+        for transfer in self.transfers:
+            if transfer.country == subprocessor.country and key(subprocessor.name) and (
+                key(subprocessor.name) in key(transfer.recipient)
+            ):
+                return transfer
+        return None
 
     def omits(self, clause: str) -> bool:
         """True when the signed annex of this convention lacks ``clause`` of the current template."""

@@ -150,6 +150,24 @@ _OTHERS = [
         "ou « dpo: null » s'il n'y en a pas.",
     ),
     Rule(
+        "C120", ERROR, CONVENTION,
+        "Représentant sans nom",
+        "L'annexe est signée par les représentants des deux parties : le nom du représentant du Département et "
+        "celui de la structure sont obligatoires.",
+    ),
+    Rule(
+        "C121", ERROR, CONVENTION,
+        "Option de sécurité 2 sans répartition des responsabilités",
+        "Avec l'option 2, l'article 32 RGPD fait porter la sécurité sur les deux parties : l'annexe dit qui fait "
+        "quoi (security.responsibilities) au lieu de la recommandation de rédaction du modèle.",
+    ),
+    Rule(
+        "C122", ERROR, CONVENTION,
+        "Réponse demandée par le texte de l'annexe",
+        "Le modèle de l'annexe a besoin de cette valeur pour produire une clause complète (un blanc ne se signe "
+        "jamais).",
+    ),
+    Rule(
         "P201", ERROR, CONVENTION,
         "Blanc ou consigne de rédaction dans une valeur",
         "Une valeur contient un blanc du modèle ([...], XX, A COMPLETER, « Nom dispositif »...) ou une consigne de "
@@ -157,9 +175,9 @@ _OTHERS = [
     ),
     Rule(
         "K301", ERROR, CONVENTION,
-        "Sous-traitant hors UE/EEE sans garanties",
-        "Un sous-traitant établi hors de l'Union européenne et de l'EEE exige des garanties appropriées (art. 44 à "
-        "49 RGPD).",
+        "Sous-traitant hors UE/EEE sans transfert déclaré",
+        "Un sous-traitant établi hors de l'Union européenne et de l'EEE est un transfert : il figure dans "
+        "« transfers » (même pays, destinataire à son nom) avec ses garanties (art. 44 à 49 RGPD).",
     ),
     Rule(
         "K302", ERROR, CONVENTION,
@@ -195,6 +213,12 @@ _OTHERS = [
         "Des sous-traitants sont listés mais l'option A ou B n'est pas choisie.",
     ),
     Rule(
+        "K308", ERROR, CONVENTION,
+        "Garanties qui ne disent rien",
+        "« n/a », « - », « aucune », « néant », « sans objet »... ne sont pas des garanties : nommez la décision "
+        "d'adéquation, les clauses contractuelles types, les BCR ou la dérogation de l'article 49.",
+    ),
+    Rule(
         "R401", WARNING, CONVENTION,
         "Données sensibles avec l'option de sécurité 1",
         "L'option 1 vise des échanges très limités sans plateforme ; des données sensibles appellent l'option 2 et "
@@ -209,14 +233,31 @@ _OTHERS = [
     Rule(
         "R403", WARNING, CONVENTION,
         "Option de sécurité 1 alors qu'une plateforme est utilisée",
-        "L'option 1 suppose l'absence de plateforme informatique ; les opérations mentionnent une plateforme, un "
-        "logiciel ou un extranet.",
+        "L'option 1 suppose l'absence de plateforme informatique ; les opérations ou les activités d'un "
+        "sous-traitant mentionnent une plateforme, un logiciel, un hébergement ou un extranet.",
     ),
     Rule(
-        "R404", INFO, CONVENTION,
-        "Données sensibles : AIPD recommandée",
-        "Le traitement de données sensibles de personnes vulnérables justifie une analyse d'impact (AIPD) avant la "
-        "signature.",
+        "R404", WARNING, CONVENTION,
+        "Données sensibles sans analyse d'impact (AIPD)",
+        "Des données de santé ou d'autres catégories particulières (art. 9 RGPD) traitées dans un accompagnement "
+        "social ou médico-social : la liste de la CNIL rend l'AIPD obligatoire ; indiquez-la (processing.dpia).",
+    ),
+    Rule(
+        "R405", WARNING, CONVENTION,
+        "Données sensibles transférées vers un pays sans adéquation",
+        "Des catégories particulières de données partent vers un pays sans décision d'adéquation : les garanties "
+        "doivent être renforcées et l'AIPD doit en traiter.",
+    ),
+    Rule(
+        "R406", WARNING, CONVENTION,
+        "Option B sans sous-traitant nommé",
+        "L'option B est une autorisation spécifique : les sous-traitants autorisés sont normalement nommés.",
+    ),
+    Rule(
+        "R407", WARNING, CONVENTION,
+        "Pas de DPO alors que des données sensibles sont traitées",
+        "Une structure dont l'activité de base traite à grande échelle des catégories particulières de données "
+        "doit désigner un délégué à la protection des données (art. 37-1-c RGPD).",
     ),
     # security annex of option 2 (issue 17)
     Rule(

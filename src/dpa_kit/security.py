@@ -22,12 +22,20 @@ from typing import Any, Literal
 import jinja2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dpa_kit.clock import french_date
+
 # The document pipeline: every use of it goes through these names.
 from dpa_kit.documents.annex import _country, _Needs, _sentence, _title_line, document_date
-from dpa_kit.documents.markdown import Safe, banner_markdown, environment, md_escape, packaged_templates
-from dpa_kit.documents.markdown import parse_blocks, tidy
+from dpa_kit.documents.markdown import (
+    Safe,
+    banner_markdown,
+    environment,
+    md_escape,
+    packaged_templates,
+    parse_blocks,
+    tidy,
+)
 from dpa_kit.documents.writers import DocumentMeta, Rendered, write_rendered
-from dpa_kit.clock import french_date
 from dpa_kit.exceptions import ConventionError, NotReady, Problem, RenderError
 from dpa_kit.fsutil import atomic_write
 from dpa_kit.loader import SourceMap, _problems, read_yaml

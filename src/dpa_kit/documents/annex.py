@@ -51,7 +51,7 @@ CONTEXT_FIELDS = {
     "draft": "True when rendering a draft (the document then carries the draft banner)",
     "in_eea": "in_eea(code): True when the country is in the EU/EEA",
     "cap": "cap(text): the text with its first letter in capitals",
-    "security_annex": "option 2: the security annex (reference, date_text, responsibilities from the matrix), else None",
+    "security_annex": "option 2: the security annex (reference, date_text, responsibilities from its matrix), or None",
 }
 
 
@@ -120,11 +120,8 @@ def _country(code: Any) -> Any:
     return code if isinstance(code, Blank) else country_name(str(code))
 
 
-def render(convention: Convention, *, draft: bool = False, templates: Path | None = None) -> Rendered:
-    """The filled Annexe 1, ready for every writer; raises NotReady listing missing answers unless ``draft``.
-
-    The result is a draft (banner on every page) only when ``draft`` is asked *and* answers are missing.
-    """
+def _body(convention: Convention, *, draft: bool, templates: Path | None) -> tuple[str, list[str]]:
+    """The template resolved for ``convention`` and the answers it lacked (blanks when ``draft``)."""
     need = _Needs(draft)
     context = {
         "c": convention,
@@ -150,9 +147,21 @@ def render(convention: Convention, *, draft: bool = False, templates: Path | Non
         raise RenderError(f"modèle {exc.filename or exc.name}, ligne {exc.lineno} : {exc.message}") from exc
     except jinja2.TemplateError as exc:
         raise RenderError(f"modèle {ANNEX_TEMPLATE} : {exc}") from exc
-    if need.missing and not draft:
-        raise NotReady(convention.id, need.missing)
-    is_draft = draft and bool(need.missing)
+    return body, need.missing
+
+
+def render(
+    convention: Convention, *, draft: bool = False, templates: Path | None = None, not_ready: bool = False
+) -> Rendered:
+    """The filled Annexe 1, ready for every writer; raises NotReady listing missing answers unless ``draft``.
+
+    The result is a draft (banner on every page) only when ``draft`` is asked *and* the convention is not
+    ready: answers are missing, or ``not_ready`` says that checks forbid the signature.
+    """
+    body, missing = _body(convention, draft=True, templates=templates)
+    if missing and not draft:
+        raise NotReady(convention.id, missing)
+    is_draft = draft and (bool(missing) or not_ready)
     text = _title_line(convention) + tidy(body)
     markdown = (banner_markdown() if is_draft else "") + text
     return Rendered(markdown, parse_blocks(text), meta_for(convention, is_draft))
@@ -173,11 +182,8 @@ def missing_answers(convention: Convention, templates: Path | None = None) -> li
     """What the annex (and, for security option 2, its security annex) still needs (empty when ready to sign)."""
     from dpa_kit.security import missing_answers as security_missing  # security imports this module
 
-    try:
-        render_markdown(convention, templates=templates)
-    except NotReady as exc:
-        return list(dict.fromkeys([*exc.missing, *security_missing(convention, templates)]))
-    return security_missing(convention, templates)
+    missing = _body(convention, draft=True, templates=templates)[1]
+    return list(dict.fromkeys([*missing, *security_missing(convention, templates)]))
 
 
 def _title_line(convention: Convention) -> str:
@@ -211,4 +217,5 @@ def meta_for(convention: Convention, draft: bool) -> DocumentMeta:
         subject=subject,
         day=document_date(convention),
         draft=draft,
+        header=f"Annexe 1 · Convention {convention.id} · {processor}",
     )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dpa_kit.documents.annex import render
 from dpa_kit.documents.writers import FORMATS, write_rendered
-from dpa_kit.exceptions import DpaKitError, UsageError
+from dpa_kit.exceptions import DpaKitError, NotReady, UsageError
 from dpa_kit.fsutil import atomic_write
 from dpa_kit.loader import LoadedConvention, iter_folder
 from dpa_kit.model import Convention
@@ -52,15 +52,26 @@ def annex_name(convention_id: str, fmt: str) -> str:
 
 
 def render_annex(
-    convention: Convention,
+    convention: Convention | LoadedConvention,
     formats: Sequence[str],
     out_dir: Path,
     *,
     draft: bool = False,
     templates: Path | None = None,
 ) -> list[Path]:
-    """Write the annex of one convention in each format into ``out_dir``; return the files written."""
-    rendered = render(convention, draft=draft, templates=templates)
+    """Write the annex of one convention in each format into ``out_dir``; return the files written.
+
+    A final annex is written only for a convention that is ready to sign (:func:`dpa_kit.checks.verdict`);
+    otherwise :class:`NotReady` lists what stands in the way, and ``draft`` writes a draft instead.
+    """
+    from dpa_kit.checks import verdict
+
+    judged = verdict(convention)
+    if isinstance(convention, LoadedConvention):
+        convention = convention.convention
+    if not judged.ready and not draft:
+        raise NotReady(convention.id, judged.reasons())
+    rendered = render(convention, draft=draft, templates=templates, not_ready=not judged.ready)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in formats:
@@ -107,7 +118,7 @@ def _render_job(
     convention = loaded.convention
     item = BuildItem(loaded.path, convention.id, convention.processor.display_name)
     try:
-        item.files = render_annex(convention, formats, out_dir, draft=draft, templates=templates)
+        item.files = render_annex(loaded, formats, out_dir, draft=draft, templates=templates)
     except DpaKitError as exc:
         item.error = str(exc)
     return item

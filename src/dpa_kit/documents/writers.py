@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,18 @@ __all__ = [
 
 FORMATS = ("md", "html", "docx", "odt", "pdf")
 
+# A list item that carries its own marker (« a) », « b) », « 3) »): laid out with a hanging indent,
+# never with a bullet in front of it.
+_LETTERED = re.compile(r"^(?:[a-z]{1,2}\d*|\d+)\)\s")
+
+
+def _is_clause_title(block: Block) -> bool:
+    """A paragraph « f) **Sous-traitance** »: a lettered title, kept on the page of the text it opens."""
+    if block.kind != "paragraph" or len(block.text) > 150 or not _LETTERED.match(block.text):
+        return False
+    words = [run for run in block.runs if run.text.strip()]
+    return all(run.bold for run in words[1:]) and (words[0].bold or _LETTERED.fullmatch(words[0].text) is not None)
+
 
 @dataclass(frozen=True)
 class DocumentMeta:
@@ -48,6 +61,12 @@ class DocumentMeta:
     day: date
     draft: bool = False
     lang: str = "fr-FR"
+    #: The line at the top of every page (convention and structure); the subject when empty.
+    header: str = ""
+
+    @property
+    def running_header(self) -> str:
+        return self.header or self.subject
 
     @property
     def instant(self) -> datetime:
@@ -84,9 +103,9 @@ def write(fmt: str, markdown: str, blocks: list[Block], meta: DocumentMeta, temp
     if fmt == "html":
         return to_html(blocks, meta, templates).encode("utf-8")
     if fmt == "docx":
-        return to_docx(blocks, meta)
+        return to_docx(blocks, meta, templates)
     if fmt == "odt":
-        return to_odt(blocks, meta)
+        return to_odt(blocks, meta, templates)
     if fmt == "pdf":
         return to_pdf(blocks, meta)
     raise RenderError(f"format inconnu « {fmt} » (formats possibles : {', '.join(FORMATS)})")
@@ -110,25 +129,30 @@ def _html_runs(runs: tuple[Run, ...]) -> str:
 
 
 def html_body(blocks: list[Block]) -> str:
-    """The blocks as an HTML fragment (nested lists for nested items)."""
+    """The blocks as an HTML fragment (a nested list sits inside the item it belongs to)."""
     out: list[str] = []
     depth = 0
     for block in blocks:
         target = block.level if block.kind == "item" else 0
-        while depth < target:
-            out.append("<ul>")
-            depth += 1
         while depth > target:
-            out.append("</ul>")
+            out.append("</li>\n</ul>")
             depth -= 1
         content = _html_runs(block.runs)
-        if block.kind == "heading":
+        if block.kind == "item":
+            if depth == target:
+                out.append("</li>")
+            while depth < target:
+                out.append("<ul>")
+                depth += 1
+            lettered = ' class="lettered"' if _LETTERED.match(block.text) else ""
+            out.append(f"<li{lettered}>{content}")
+        elif block.kind == "heading":
             out.append(f"<h{block.level}>{content}</h{block.level}>")
-        elif block.kind == "item":
-            out.append(f"<li>{content}</li>")
+        elif _is_clause_title(block):
+            out.append(f'<p class="clause-title">{content}</p>')
         else:
             out.append(f"<p>{content}</p>")
-    out.extend("</ul>" for _ in range(depth))
+    out.extend("</li>\n</ul>" for _ in range(depth))
     return "\n".join(out)
 
 
@@ -143,32 +167,69 @@ def to_html(blocks: list[Block], meta: DocumentMeta, templates: Path | None = No
 # --- DOCX -----------------------------------------------------------------------------------------
 
 
-def to_docx(blocks: list[Block], meta: DocumentMeta) -> bytes:
-    """A Word document (python-docx), A4, with core properties fixed for determinism."""
+def to_docx(blocks: list[Block], meta: DocumentMeta, templates: Path | None = None) -> bytes:
+    """A Word document laid out in the reference ``reference.docx`` (styles, A4 margins), core properties fixed.
+
+    Every page has a header (the draft banner, then the convention line) and a footer « Page n / N ».
+    """
     from docx import Document
     from docx.enum.text import WD_COLOR_INDEX
-    from docx.shared import Mm, Pt
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls, qn
+    from docx.shared import Pt
 
-    document = Document()
+    from dpa_kit.documents.styles import DOCX_STYLES, REFERENCE_DOCX, reference_file
+
+    source = reference_file(REFERENCE_DOCX, templates)
+    try:
+        document = Document(str(source))
+    except Exception as exc:  # python-docx raises several unrelated types for a broken file
+        raise RenderError(f"modèle {source} : document Word illisible ({exc})") from exc
+    # python-docx resolves a style *name* by scanning every style (~3 ms a paragraph): resolve each once.
+    ids: dict[str, str] = {}
+    for name in DOCX_STYLES:
+        try:
+            ids[name] = document.styles[name].style_id
+        except KeyError:
+            raise RenderError(f"modèle {source} : le style « {name} » manque") from None
+    body = document.element.body
+    for child in list(body):
+        if child.tag != qn("w:sectPr"):
+            body.remove(child)
     section = document.sections[0]
-    section.page_height, section.page_width = Mm(297), Mm(210)
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Mm(20))
-    document.styles["Normal"].font.size = Pt(10.5)
+    section.different_first_page_header_footer = False
+    header = section.header
+    header.is_linked_to_previous = False
+    for paragraph in header.paragraphs[1:]:
+        paragraph._p.getparent().remove(paragraph._p)
+    first = header.paragraphs[0]
+    first.text = DRAFT_BANNER if meta.draft else meta.running_header
+    first._p.style = ids["Bandeau projet" if meta.draft else "Header"]
     if meta.draft:
-        section.header.paragraphs[0].text = DRAFT_BANNER
-    else:
-        section.header.paragraphs[0].text = meta.subject
-    # python-docx resolves a style *name* by scanning every style (~3 ms a paragraph); the ids of the
-    # default template's styles are stable, so they are set directly on the paragraph element.
-    for name in ("Heading 1", "Heading 2", "List Bullet", "List Bullet 2"):
-        document.styles[name]  # fails loudly if the template ever lacks one of them
+        header.add_paragraph(meta.running_header)._p.style = ids["Header"]
+    footer = section.footer
+    footer.is_linked_to_previous = False
+    for paragraph in footer.paragraphs[1:]:
+        paragraph._p.getparent().remove(paragraph._p)
+    page = footer.paragraphs[0]
+    page.text = "Page "
+    page._p.style = ids["Footer"]
+    for field, after in (("PAGE", " / "), ("NUMPAGES", "")):
+        simple = f'<w:fldSimple {nsdecls("w")} w:instr=" {field} "><w:r><w:t>1</w:t></w:r></w:fldSimple>'
+        page._p.append(parse_xml(simple))
+        if after:
+            page._p.append(parse_xml(f'<w:r {nsdecls("w")}><w:t xml:space="preserve">{after}</w:t></w:r>'))
     for block in blocks:
         paragraph = document.add_paragraph()
         if block.kind == "heading":
-            paragraph._p.style = f"Heading{block.level}"
+            paragraph._p.style = ids["Heading 1" if block.level == 1 else "Heading 2"]
+        elif block.kind == "item" and _LETTERED.match(block.text):
+            paragraph._p.style = ids["Clause" if block.level == 1 else "Clause 2"]
         elif block.kind == "item":
-            paragraph._p.style = "ListBullet" if block.level == 1 else "ListBullet2"
+            paragraph._p.style = ids["List Bullet" if block.level == 1 else "List Bullet 2"]
+        elif _is_clause_title(block):
+            paragraph.paragraph_format.keep_with_next = True
+            paragraph.paragraph_format.space_before = Pt(8)
         for run in block.runs:
             piece = paragraph.add_run(run.text)
             piece.bold = run.bold or None
@@ -189,11 +250,24 @@ def to_docx(blocks: list[Block], meta: DocumentMeta) -> bytes:
 # --- ODT ------------------------------------------------------------------------------------------
 
 
-def to_odt(blocks: list[Block], meta: DocumentMeta) -> bytes:
-    """An OpenDocument text (odfdo), with meta.xml fixed for determinism."""
-    from odfdo import Document, Header, List, ListItem, Paragraph, Span, Style
+def to_odt(blocks: list[Block], meta: DocumentMeta, templates: Path | None = None) -> bytes:
+    """An OpenDocument text laid out in the reference ``reference.odt`` (odfdo), with meta.xml fixed.
 
-    document = Document("text")
+    Every page has a header (the draft banner, then the convention line) and a footer « Page n / N ».
+    """
+    from odfdo import Document, Header, List, ListItem, Paragraph, Span, Style, StyleMasterPage
+    from odfdo import VarPageCount, VarPageNumber
+
+    from dpa_kit.documents.styles import ODT_STYLES, REFERENCE_ODT, reference_file
+
+    source = reference_file(REFERENCE_ODT, templates)
+    try:
+        document = Document(source)
+    except Exception as exc:  # odfdo raises several unrelated types for a broken file
+        raise RenderError(f"modèle {source} : document OpenDocument illisible ({exc})") from exc
+    for family, name in ODT_STYLES:
+        if document.get_style(family, name) is None:
+            raise RenderError(f"modèle {source} : le style « {name.replace('_20_', ' ')} » manque")
     body = document.body
     body.clear()
     styles = {
@@ -204,6 +278,11 @@ def to_odt(blocks: list[Block], meta: DocumentMeta) -> bytes:
     }
     for style in styles.values():
         document.insert_style(style, automatic=True)
+    document.insert_style(
+        '<style:style style:name="dpa_clause_title" style:family="paragraph" style:parent-style-name="Text_20_body">'
+        '<style:paragraph-properties fo:margin-top="0.3cm" fo:keep-with-next="always"/></style:style>',
+        automatic=True,
+    )
 
     def fill(paragraph: Paragraph, runs: tuple[Run, ...]) -> Paragraph:
         for run in runs:
@@ -222,25 +301,40 @@ def to_odt(blocks: list[Block], meta: DocumentMeta) -> bytes:
                 paragraph.append(run.text)
         return paragraph
 
-    if meta.draft:
-        body.append(fill(Paragraph(""), (Run(DRAFT_BANNER, bold=True, blank=True),)))
+    master = document.get_style("master-page", "Standard")
+    if not isinstance(master, StyleMasterPage):
+        raise RenderError(f"modèle {source} : la page maîtresse « Standard » manque")
+    top = [Paragraph(DRAFT_BANNER, style="Bandeau_20_projet")] if meta.draft else []
+    master.set_page_header([*top, Paragraph(meta.running_header, style="Header")])
+    page = Paragraph("Page ", style="Footer")
+    page.append(VarPageNumber(select_page="current"))
+    page.append(" / ")
+    page.append(VarPageCount())
+    master.set_page_footer([page])
+
     stack: list[List] = []
     last_items: list[ListItem | None] = []
+    lettered = False
     for block in blocks:
+        if block.kind == "item" and block.level == 1 and stack and bool(_LETTERED.match(block.text)) != lettered:
+            stack.clear()  # a lettered run and a bulleted run are two lists: each has its own markers
+            last_items.clear()
         if block.kind != "item":
             stack.clear()
             last_items.clear()
             if block.kind == "heading":
-                body.append(fill(Header(block.level, "", suppress_numbering=True), block.runs))
+                level_style = "Heading_20_1" if block.level == 1 else "Heading_20_2"
+                body.append(fill(Header(block.level, "", suppress_numbering=True, style=level_style), block.runs))
             else:
-                body.append(fill(Paragraph(""), block.runs))
+                text_style = "dpa_clause_title" if _is_clause_title(block) else "Text_20_body"
+                body.append(fill(Paragraph("", style=text_style), block.runs))
             continue
         while len(stack) > block.level:
             stack.pop()
             last_items.pop()
         while len(stack) < block.level:
-            new = List()
             if stack:
+                new = List()
                 holder = last_items[-1]
                 if holder is None:
                     holder = ListItem()
@@ -248,11 +342,13 @@ def to_odt(blocks: list[Block], meta: DocumentMeta) -> bytes:
                     last_items[-1] = holder
                 holder.append(new)
             else:
+                lettered = bool(_LETTERED.match(block.text))
+                new = List(style="Clauses" if lettered else "Puces")
                 body.append(new)
             stack.append(new)
             last_items.append(None)
         item = ListItem()
-        item.append(fill(Paragraph(""), block.runs))
+        item.append(fill(Paragraph("", style="List_20_Contents"), block.runs))
         stack[-1].append(item)
         last_items[-1] = item
     info = document.meta
@@ -303,19 +399,32 @@ def _typst_runs(runs: tuple[Run, ...]) -> str:
 
 
 def typst_source(blocks: list[Block], meta: DocumentMeta) -> str:
-    """The Typst markup of the document."""
+    """The Typst markup of the document.
+
+    Headings stay with the text that follows them; a lettered item (« a) ... ») hangs on its own letter
+    without a bullet; every page has a header (the draft banner, then the convention line) and a footer
+    « Page n / N ».
+    """
     day = meta.day
-    header = DRAFT_BANNER if meta.draft else meta.subject
+    banner = f"align(center, text(size: 10pt, weight: \"bold\", fill: rgb(\"#b00000\"), {_typst_string(DRAFT_BANNER)}))"
+    header = f"align(center, {_typst_string(meta.running_header)})"
+    header_body = f"{banner} + v(-0.5em) + {header}" if meta.draft else header
     lines = [
         f"#set document(title: {_typst_string(meta.title)}, author: {_typst_string(meta.author)}, "
         f"date: datetime(year: {day.year}, month: {day.month}, day: {day.day}))",
-        f"#set page(paper: \"a4\", margin: (x: 2cm, top: 2.2cm, bottom: 2cm), "
-        f"header: align(right, text(size: 8pt, fill: luma(90), {_typst_string(header)})), "
-        "numbering: \"1 / 1\")",
+        "#set page(paper: \"a4\", margin: (x: 2.2cm, top: 2.5cm, bottom: 2.2cm), header-ascent: 35%, "
+        f"header: text(size: 8.5pt, fill: luma(35%), {header_body}), "
+        "footer: context align(center, text(size: 8.5pt, fill: luma(35%), "
+        "[Page #counter(page).display(\"1 / 1\", both: true)])))",
         "#set text(lang: \"fr\", region: \"FR\", size: 10.5pt)",
-        "#set par(justify: true)",
+        "#set par(justify: true, spacing: 0.9em)",
+        "#show heading: set block(above: 1.5em, below: 0.9em, sticky: true)",
+        "#show heading: set text(hyphenate: false)",
         "#show heading.where(level: 1): set text(size: 12.5pt)",
+        "#show heading.where(level: 1): set align(center)",
         "#show heading.where(level: 2): set text(size: 11pt)",
+        "#let item(depth, marker, body) = pad(left: (depth - 1) * 1.5em, "
+        "grid(columns: (1.5em, 1fr), marker, body))",
         "",
     ]
     for block in blocks:
@@ -323,11 +432,32 @@ def typst_source(blocks: list[Block], meta: DocumentMeta) -> str:
         if block.kind == "heading":
             lines.append(f"{'=' * block.level} {content}")
         elif block.kind == "item":
-            lines.append(f"{'  ' * (block.level - 1)}- {content}")
+            letter = _LETTERED.match(block.text)
+            if letter:
+                runs = _drop_prefix(block.runs, len(letter.group(0)))
+                marker = f"[{_typst_runs((Run(letter.group(0).strip()),))}]"
+                lines.append(f"#item({block.level}, {marker}, [{_typst_runs(runs)}])")
+            else:
+                marker = "[•]" if block.level == 1 else "[–]"
+                lines.append(f"#item({block.level}, {marker}, [{content}])")
+        elif _is_clause_title(block):
+            lines.append(f"#block(sticky: true, above: 1.4em)[{content}]")
         else:
             lines.append(content)
         lines.append("")
     return "\n".join(lines)
+
+
+def _drop_prefix(runs: tuple[Run, ...], count: int) -> tuple[Run, ...]:
+    """The runs without their first ``count`` characters (the letter of a lettered item)."""
+    out = []
+    for run in runs:
+        if count >= len(run.text):
+            count -= len(run.text)
+            continue
+        out.append(Run(run.text[count:], run.bold, run.italic, run.blank) if count else run)
+        count = 0
+    return tuple(out)
 
 
 def to_pdf(blocks: list[Block], meta: DocumentMeta) -> bytes:

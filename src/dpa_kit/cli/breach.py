@@ -1,9 +1,8 @@
-"""Commands of the ledger and of breaches (``dpa-kit ledger ...``, ``dpa-kit breach ...``)."""
+"""Commands of breaches (``dpa-kit breach ...``)."""
 
 from __future__ import annotations
 
 import json
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,23 +10,14 @@ from typing import Any
 import click
 
 from dpa_kit import clock
-from dpa_kit import cli as cli_module
-from dpa_kit.cli import EXIT_OK, EXIT_PROBLEMS, Settings, cli, echo_err, pass_settings
+from dpa_kit.cli import common
+from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, CommandGroup, Settings, echo_err, open_ledger, pass_settings
 from dpa_kit.exceptions import UsageError
-
-
-def open_ledger(settings: Settings, create: bool = True) -> Any:
-    from dpa_kit.ledger import Ledger
-
-    return Ledger(settings.ledger, create=create)
-
-
-def _instant(value: str | None, what: str) -> datetime | None:
-    return clock.parse_instant(value, what) if value else None
+from dpa_kit.words import BREACH_EVENTS
 
 
 def _paris(instant: datetime) -> str:
-    return f"{clock.french_datetime(instant)} (heure de Paris)"
+    return clock.french_instant(instant)
 
 
 def _left(deadline: datetime, now: datetime) -> str:
@@ -39,62 +29,10 @@ def _left(deadline: datetime, now: datetime) -> str:
     return f"il reste {text}" if not sign else f"dépassée de {text}"
 
 
-# --- ledger ----------------------------------------------------------------------------------------
-
-
-@cli.group("ledger")
-def ledger_group() -> None:
-    """Journal des événements (violations, échanges, attestations), chaîné par SHA-256.
-
-    \b
-    Exemple :
-      dpa-kit ledger verify
-    """
-
-
-@ledger_group.command("verify")
-@click.option("--expect-head", help="Empreinte de tête de chaîne relevée auparavant (détecte les derniers événements retirés).")
-@pass_settings
-def ledger_verify(settings: Settings, expect_head: str | None) -> int:
-    """Vérifie qu'aucun événement du journal n'a été modifié, supprimé ou déplacé.
-
-    \b
-    Exemple :
-      dpa-kit --ledger registers/ledger.sqlite ledger verify
-    """
-    result = open_ledger(settings, create=False).verify(expect_head)
-    if result.ok:
-        click.echo(f"Journal intègre : {result.checked} événement(s). Tête de chaîne : {result.head}")
-        click.echo("Conservez cette empreinte ailleurs pour détecter plus tard le retrait des derniers événements.")
-        return EXIT_OK
-    echo_err(f"Journal ALTÉRÉ : {result.reason}.")
-    echo_err("Ne modifiez plus ce fichier, conservez-en une copie et prévenez le DPO.")
-    return EXIT_PROBLEMS
-
-
-@ledger_group.command("export")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Fichier JSON lines (par défaut : sortie standard).")
-@pass_settings
-def ledger_export(settings: Settings, output: Path | None) -> None:
-    """Exporte tous les événements du journal en JSON lines (un événement par ligne).
-
-    \b
-    Exemple :
-      dpa-kit ledger export -o journal.jsonl
-    """
-    ledger = open_ledger(settings, create=False)
-    if output is None:
-        ledger.export_jsonl(sys.stdout)
-        return
-    with output.open("w", encoding="utf-8") as handle:
-        count = ledger.export_jsonl(handle)
-    echo_err(f"{count} événement(s) exporté(s) dans {output}")
-
-
 # --- breach ----------------------------------------------------------------------------------------
 
 
-@cli.group("breach")
+@click.group("breach", cls=CommandGroup)
 def breach_group() -> None:
     """Violations de données : déclaration, échéances 24 h / 72 h, notification, registre.
 
@@ -137,7 +75,8 @@ def detail_options(func: Any) -> Any:
 
 
 def _details(options: dict[str, Any], interactive: bool) -> dict[str, Any]:
-    from dpa_kit.breach import NATURES, parse_natures
+    """Ask the missing answers in a terminal, then let the library check the details."""
+    from dpa_kit.breach import breach_details
 
     if interactive:
         if not options["natures"]:
@@ -153,18 +92,16 @@ def _details(options: dict[str, Any], interactive: bool) -> dict[str, Any]:
             if options.get(key) in (None, ""):
                 answer = click.prompt(question, default="", show_default=False)
                 options[key] = (int(answer) if key == "people" and answer.strip().isdigit() else answer) or None
-    natures = parse_natures(list(options["natures"]))
-    if not natures:
-        raise UsageError("indiquez la nature de la violation : --nature confidentialité|intégrité|disponibilité")
-    if not options.get("description"):
-        raise UsageError("décrivez la violation : --description \"...\"")
-    details = {key: value for key, value in options.items() if key != "natures" and value not in (None, "", False)}
-    for key in ("started_at", "ended_at"):
-        if key in details:
-            details[key] = clock.parse_instant(details[key], key.replace("_", "-")).isoformat()
-    details["natures"] = natures
-    assert all(n in NATURES for n in natures)
-    return details
+    return breach_details({**options, "natures": list(options["natures"])})
+
+
+def _get(ledger: Any, breach_id: str) -> Any:
+    from dpa_kit import breach as breaches
+
+    try:
+        return breaches.get(ledger, breach_id)
+    except UsageError as exc:
+        raise UsageError(f"{exc} (dpa-kit breach list les affiche)") from exc
 
 
 def _print_breach_json(breach: Any, now: datetime) -> None:
@@ -189,17 +126,15 @@ def breach_declare(settings: Settings, /, convention_id: str | None, aware_at: s
     """
     from dpa_kit.breach import declare
 
-    interactive = cli_module.interactive() and fmt == "text"
+    interactive = common.interactive() and fmt == "text"
     if not convention_id:
         if not interactive:
             raise UsageError("indiquez la convention concernée : --convention ID (dpa-kit list les affiche)")
         convention_id = click.prompt("Identifiant de la convention")
     convention = _convention(settings, convention_id)
     now = clock.now()
-    aware = _instant(aware_at, "--aware-at") or now
+    aware = common.option_instant(aware_at, "heure de prise de connaissance", "--aware-at") or now
     details = _details(options, interactive)
-    if not details.get("ongoing") and "ended_at" not in details:
-        details["ongoing"] = True
     breach = declare(open_ledger(settings), convention_id=convention.id, structure=convention.processor.display_name,
                      delay_hours=convention.notifications.breach_delay_hours, aware_at=aware, details=details)
     if fmt == "json":
@@ -232,10 +167,12 @@ def breach_receive(settings: Settings, /, convention_id: str, aware_at: str, rec
     convention = _convention(settings, convention_id)
     now = clock.now()
     details = _details(options, False)
+    aware = common.option_instant(aware_at, "heure de prise de connaissance", "--aware-at")
+    received = common.option_instant(received_at, "heure de réception de la notification", "--received-at") or now
+    assert aware is not None  # a required option
     breach = receive(open_ledger(settings), convention_id=convention.id, structure=convention.processor.display_name,
-                     delay_hours=convention.notifications.breach_delay_hours,
-                     aware_at=clock.parse_instant(aware_at, "--aware-at"),
-                     received_at=_instant(received_at, "--received-at") or now, details=details)
+                     delay_hours=convention.notifications.breach_delay_hours, aware_at=aware, received_at=received,
+                     details=details)
     if fmt == "json":
         _print_breach_json(breach, now)
         return
@@ -248,7 +185,7 @@ def breach_receive(settings: Settings, /, convention_id: str, aware_at: str, rec
 
 
 @breach_group.command("notify")
-@click.argument("breach_id")
+@click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--eml", type=click.Path(dir_okay=False, path_type=Path), help="Écrire le message dans ce fichier .eml.")
 @click.option("--send", is_flag=True, help="Envoyer le message par SMTP (avec --smtp).")
 @click.option("--smtp", "smtp_url", envvar="DPA_KIT_SMTP", help="smtp://hôte:port, smtp+starttls://hôte:587 ou smtps://hôte:465 (variable DPA_KIT_SMTP).")
@@ -271,32 +208,33 @@ def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bo
       dpa-kit breach notify V-2026-0001 --send --smtp smtp+starttls://smtp.example.fr:587 --from rgpd@ccas.fr
     """
     from dpa_kit import breach as breaches
-    from dpa_kit.mail import build_notification, send as send_message, write_eml
+    from dpa_kit.exceptions import NotificationError, SmtpLoginRefused
+    from dpa_kit.mail import prepare_notification, send as send_message, write_eml
 
     if not eml and not send:
         raise UsageError("choisissez --eml FICHIER (écrire le message) et/ou --send --smtp URL (l'envoyer)")
     if send and not smtp_url:
         raise UsageError("--send demande un serveur : --smtp smtp://hôte:port (ou la variable DPA_KIT_SMTP)")
     ledger = open_ledger(settings, create=False)
-    breach = breaches.get(ledger, breach_id)
-    convention = _convention(settings, breach.convention)
-    to = recipient or convention.notifications.breach_address
-    if not to:
-        raise UsageError("la convention n'indique pas d'adresse de notification : --to ADRESSE")
-    dpo = convention.processor.dpo
-    sender = sender or (dpo.email if dpo and dpo.email else None)
-    if not sender:
-        raise UsageError("indiquez l'adresse de l'expéditeur : --from ADRESSE")
+    breach = _get(ledger, breach_id)
     now = clock.now()
-    message = build_notification(breach, to=to, sender=sender, complementary=complement, delay_reason=delay_reason, now=now)
-    password = _attach_encrypted(message, list(attachments), breach, to, sender) if attachments else None
+    prepared = prepare_notification(breach, _convention(settings, breach.convention), to=recipient, sender=sender,
+                                    complementary=complement, delay_reason=delay_reason,
+                                    attachments=list(attachments), now=now)
+    message, to, password = prepared.message, prepared.to, prepared.password
     if eml:
         write_eml(message, eml)
         click.echo(f"Message écrit : {eml}")
     if send:
-        send_message(message, smtp_url or "")
+        try:
+            send_message(message, common.smtp_config(smtp_url or ""))
+        except SmtpLoginRefused as exc:
+            raise SmtpLoginRefused(f"{exc} (variables {common.SMTP_USER_ENV} et {common.SMTP_PASSWORD_ENV})") from exc
+        except NotificationError as exc:
+            raise NotificationError(f"{exc} ; écrivez le message avec --eml et envoyez-le depuis votre messagerie, "
+                                    "puis réessayez --send plus tard") from exc
         breaches.record_notification(ledger, breach, sent_at=clock.now(), message_id=message["Message-ID"], to=to,
-                                     complementary=complement, delay_reason=delay_reason)
+                                     complementary=complement, delay_reason=delay_reason, prepared_at=now)
         click.echo(f"Notification envoyée à {to} et enregistrée ({message['Message-ID']}).")
     else:
         click.echo("Le message n'est pas encore envoyé : après l'avoir envoyé vous-même, enregistrez-le avec "
@@ -306,23 +244,8 @@ def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bo
         click.echo("Communiquez-le au destinataire par un autre canal (téléphone, SMS), jamais par courriel.")
 
 
-def _attach_encrypted(message: Any, paths: list[Path], breach: Any, to: str, sender: str) -> str:
-    """Pack the attachments with the exchange tool (never in clear) and attach the archive; return the password."""
-    import tempfile
-
-    from dpa_kit import passwords
-    from dpa_kit.exchange import pack
-
-    password = passwords.generate()
-    with tempfile.TemporaryDirectory(prefix="dpa-kit-") as folder:
-        archive = Path(folder) / f"{breach.id}-pieces.zip"
-        pack(paths, archive, password, sender=sender, recipient=to, convention=breach.convention)
-        message.add_attachment(archive.read_bytes(), maintype="application", subtype="zip", filename=archive.name)
-    return password
-
-
 @breach_group.command("mark-notified")
-@click.argument("breach_id")
+@click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--at", "sent_at", help="Instant de l'envoi (par défaut : maintenant).")
 @click.option("--message-id", help="Message-ID du courriel envoyé, s'il est connu.")
 @click.option("--to", "recipient", help="Destinataire (par défaut : l'adresse de notification de la convention).")
@@ -339,10 +262,8 @@ def breach_mark_notified(settings: Settings, breach_id: str, sent_at: str | None
     from dpa_kit import breach as breaches
 
     ledger = open_ledger(settings, create=False)
-    breach = breaches.get(ledger, breach_id)
-    at = _instant(sent_at, "--at") or clock.now()
-    if at > breach.notify_deadline and not breach.notifications and not delay_reason:
-        raise UsageError("notification après l'échéance : indiquez les motifs du retard (--delay-reason)")
+    breach = _get(ledger, breach_id)
+    at = common.option_instant(sent_at, "heure d'envoi de la notification", "--at") or clock.now()
     to = recipient or _convention(settings, breach.convention).notifications.breach_address or "non renseigné"
     breaches.record_notification(ledger, breach, sent_at=at, message_id=message_id or "(envoi manuel)", to=to,
                                  complementary=bool(breach.notifications), delay_reason=delay_reason)
@@ -384,7 +305,7 @@ def breach_list(settings: Settings, only_open: bool, overdue: bool, fmt: str) ->
 
 
 @breach_group.command("show")
-@click.argument("breach_id")
+@click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_settings
 def breach_show(settings: Settings, breach_id: str, fmt: str) -> None:
@@ -394,10 +315,8 @@ def breach_show(settings: Settings, breach_id: str, fmt: str) -> None:
     Exemple :
       dpa-kit breach show V-2026-0001
     """
-    from dpa_kit.breach import get
-
     now = clock.now()
-    b = get(open_ledger(settings, create=False), breach_id)
+    b = _get(open_ledger(settings, create=False), breach_id)
     if fmt == "json":
         data = b.as_json(now)
         data["timeline"] = [{"at": e.at.astimezone(clock.PARIS).isoformat(timespec="seconds"), "kind": e.kind,
@@ -409,9 +328,6 @@ def breach_show(settings: Settings, breach_id: str, fmt: str) -> None:
     click.echo(f"Échéance de notification au Département : {_paris(b.notify_deadline)}")
     if b.cnil_deadline:
         click.echo(f"Échéance de décision CNIL (72 h) : {_paris(b.cnil_deadline)}")
-    labels = {"breach.declared": "déclarée", "breach.received": "notification reçue par le Département",
-              "breach.notified": "notifiée", "breach.cnil": "décision CNIL", "breach.subjects": "décision sur l'information des personnes",
-              "breach.severity": "gravité évaluée", "breach.closed": "clôturée"}
     click.echo("Chronologie :")
     for event in b.timeline:
         extra = ""
@@ -419,11 +335,11 @@ def breach_show(settings: Settings, breach_id: str, fmt: str) -> None:
             extra = f" : {event.payload['band']} ({event.payload['score']})"
         elif event.kind == "breach.notified":
             extra = f" : {event.payload['type']} à {event.payload['to']}"
-        click.echo(f"  {_paris(event.at)}  {labels.get(event.kind, event.kind)}{extra}")
+        click.echo(f"  {_paris(event.at)}  {BREACH_EVENTS.get(event.kind, event.kind)}{extra}")
 
 
 @breach_group.command("close")
-@click.argument("breach_id")
+@click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--reason", help="Motif de clôture.")
 @pass_settings
 def breach_close(settings: Settings, breach_id: str, reason: str | None) -> None:
@@ -436,7 +352,7 @@ def breach_close(settings: Settings, breach_id: str, reason: str | None) -> None
     from dpa_kit import breach as breaches
 
     ledger = open_ledger(settings, create=False)
-    b = breaches.get(ledger, breach_id)
+    b = _get(ledger, breach_id)
     if b.pending():
         echo_err("Attention : l'étape attendue (notification ou décision CNIL) n'a pas été enregistrée.")
     breaches.close(ledger, b, reason)
@@ -444,7 +360,7 @@ def breach_close(settings: Settings, breach_id: str, reason: str | None) -> None
 
 
 @breach_group.command("cnil")
-@click.argument("breach_id")
+@click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--notified/--not-notified", required=True, help="La violation a-t-elle été notifiée à la CNIL ?")
 @click.option("--at", "at_text", help="Instant de la notification à la CNIL.")
 @click.option("--reference", help="Référence de la notification CNIL.")
@@ -462,14 +378,15 @@ def breach_cnil(settings: Settings, breach_id: str, notified: bool, at_text: str
     from dpa_kit import breach as breaches
 
     ledger = open_ledger(settings, create=False)
-    b = breaches.get(ledger, breach_id)
-    breaches.record_cnil(ledger, b, notified=notified, at=_instant(at_text, "--at"), reference=reference,
+    b = _get(ledger, breach_id)
+    at = common.option_instant(at_text, "heure de la notification à la CNIL", "--at")
+    breaches.record_cnil(ledger, b, notified=notified, at=at, reference=reference,
                          reason=reason, delay_reason=delay_reason)
     click.echo(f"Décision CNIL enregistrée pour {breach_id}.")
 
 
 @breach_group.command("inform")
-@click.argument("breach_id")
+@click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--decision", type=click.Choice(["informed", "to_inform", "not_informed"]), required=True,
               help="informed : informées ; to_inform : à informer ; not_informed : ne seront pas informées.")
 @click.option("--date", "when", help="Date (faite ou prévue) de l'information.")
@@ -488,13 +405,13 @@ def breach_inform(settings: Settings, breach_id: str, decision: str, when: str |
     from dpa_kit import breach as breaches
 
     ledger = open_ledger(settings, create=False)
-    b = breaches.get(ledger, breach_id)
+    b = _get(ledger, breach_id)
     breaches.record_subjects(ledger, b, decision=decision, date=when, channel=channel, ground=ground)
     click.echo(f"Décision enregistrée pour {breach_id}.")
 
 
 @breach_group.command("severity")
-@click.argument("breach_id")
+@click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--dpc", type=click.IntRange(1, 4), help="Contexte : 1 simple, 2 comportemental, 3 financier, 4 sensible.")
 @click.option("--dpc-adjust", type=float, default=0.0, show_default=True, help="Ajustement du contexte (-1 à +1).")
 @click.option("--ei", type=click.Choice(["negligible", "limited", "significant", "maximum"]), help="Facilité d'identification.")
@@ -517,7 +434,7 @@ def breach_severity(settings: Settings, breach_id: str, dpc: int | None, dpc_adj
     """
     from dpa_kit import breach as breaches
 
-    interactive = cli_module.interactive()
+    interactive = common.interactive()
 
     def ask(value: Any, question: str, choices: list[str] | None = None, kind: Any = str) -> Any:
         if value is not None:
@@ -527,7 +444,7 @@ def breach_severity(settings: Settings, breach_id: str, dpc: int | None, dpc_adj
         return click.prompt(question, type=click.Choice(choices) if choices else kind)
 
     ledger = open_ledger(settings, create=False)
-    b = breaches.get(ledger, breach_id)
+    b = _get(ledger, breach_id)
     dpc = ask(dpc, "Contexte du traitement (1 simple, 2 comportemental, 3 financier, 4 sensible)", kind=click.IntRange(1, 4))
     ei = ask(ei, "Facilité d'identification des personnes", list(breaches.EI_VALUES))
     confidentiality = ask(confidentiality, "Perte de confidentialité (none, known : destinataires connus, unknown)", ["none", "known", "unknown"])
@@ -536,7 +453,7 @@ def breach_severity(settings: Settings, breach_id: str, dpc: int | None, dpc_adj
     if malicious is None:
         if not interactive:
             raise UsageError("réponse manquante : --malicious ou --not-malicious")
-        malicious = click.confirm("Intention malveillante ?", default=False)
+        malicious = common.confirm("Intention malveillante ?", default=False)
     severity = breaches.assess(dpc, dpc_adjust, ei, confidentiality, integrity, availability, malicious)
     breaches.record_severity(ledger, b, severity, {
         "dpc": dpc, "dpc_adjust": dpc_adjust, "ei": ei, "confidentiality": confidentiality,

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import click
 
-from dpa_kit import cli as cli_module
-from dpa_kit.cli import EXIT_OK, Settings, cli, echo_err, pass_settings
+from dpa_kit.cli import common
+from dpa_kit.cli.common import EXIT_OK, CommandGroup, Settings, echo_err, pass_settings
 from dpa_kit.exceptions import UsageError
 
 
-@cli.group("exchange")
+@click.group("exchange", cls=CommandGroup)
 def exchange_group() -> None:
     """Échanges chiffrés (AES-256) que 7-Zip ouvre : noms cachés, intégrité vérifiée.
 
@@ -30,7 +30,7 @@ _PASSWORD_FILE = click.option(
 
 
 @exchange_group.command("pack")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="CHEMINS...", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Archive à créer (.zip).")
 @click.option("--convention", help="Identifiant de la convention concernée (noté dans le manifeste et le journal).")
 @click.option("--to", "recipient", help="Destinataire (noté dans le manifeste chiffré).")
@@ -132,13 +132,13 @@ def _password(password_file: Path | None) -> str:
     given = passwords.supplied(password_file)
     if given is not None:
         return given
-    if not cli_module.interactive():
+    if not common.interactive():
         raise UsageError("mot de passe attendu : --password-file FICHIER ou variable DPA_KIT_PASSWORD")
     return click.prompt("Mot de passe de l'archive", hide_input=True)
 
 
 @exchange_group.command("open")
-@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("archive", metavar="ARCHIVE", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True, help="Dossier où extraire.")
 @_PASSWORD_FILE
 @_IDENTITY
@@ -181,7 +181,7 @@ def _report_integrity(result: object) -> None:
 
 
 @exchange_group.command("verify")
-@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("archive", metavar="ARCHIVE", type=click.Path(dir_okay=False, path_type=Path))
 @_PASSWORD_FILE
 @_IDENTITY
 def exchange_verify(archive: Path, password_file: Path | None, identity: Path | None) -> int:
