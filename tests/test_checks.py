@@ -77,8 +77,9 @@ CASES = {
     "K308": ({"transfers": [{"country": "US", "recipient": "Cloud Inc", "safeguards": "n/a"}]},
              {"transfers": [{"country": "US", "recipient": "Cloud Inc", "safeguards": "clauses contractuelles types 2021/914"}]}),
     "C120": ({"processor": {"representative": {"name": None, "role": "Président"}}}, {}),
-    "C121": ({"security": {"option": 2, "annex": "Annexe 4"}},
-             {"security": {"option": 2, "annex": "Annexe 4", "responsibilities": "le Département gère les habilitations"}}),
+    # C121: with the security annex, the matrix states the split; only an annex without measures needs the text.
+    "C121": ({"security": {"option": 2, "annex": "Annexe 4", "annex_measures": {"measures": {m: {"exclude": True, "reason": "r"} for m in ALWAYS}}}},
+             {"security": {"option": 2, "annex": "Annexe 4"}}),
     "C122": ({"transfers": [{"country": "US", "safeguards": "clauses contractuelles types"}]},
              {"transfers": [{"country": "US", "recipient": "Cloud Inc", "safeguards": "clauses contractuelles types"}]}),
     "R405": ({"processing": {"sensitive_data": ["health"]},

@@ -142,10 +142,17 @@ def _representatives(c: Convention) -> Iterator[tuple[FieldPath, str]]:
 
 @check("C121")
 def _responsibilities(c: Convention) -> Iterator[tuple[FieldPath, str]]:
-    if c.security.option == 2 and _empty(c.security.responsibilities):
+    # The matrix of the security annex states the split whenever one of its measures has a party in charge.
+    if c.security.option == 2 and _empty(c.security.responsibilities) and not _matrix_has_parties(c):
         yield (("security", "responsibilities"),
                "option de sécurité 2 : écrivez la répartition des responsabilités de chaque partie (article 32), "
                "une recommandation de rédaction ne se signe pas")
+
+
+def _matrix_has_parties(c: Convention) -> bool:
+    from dpa_kit.security import select
+
+    return any(measure.parties for measure in select(c).measures)
 
 
 @check("C112")

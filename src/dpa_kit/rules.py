@@ -159,7 +159,8 @@ _OTHERS = [
         "C121", ERROR, CONVENTION,
         "Option de sécurité 2 sans répartition des responsabilités",
         "Avec l'option 2, l'article 32 RGPD fait porter la sécurité sur les deux parties : l'annexe dit qui fait "
-        "quoi (security.responsibilities) au lieu de la recommandation de rédaction du modèle.",
+        "quoi (la matrice de l'annexe Sécurité et Confidentialité, ou security.responsibilities) au lieu de la "
+        "recommandation de rédaction du modèle.",
     ),
     Rule(
         "C122", ERROR, CONVENTION,
