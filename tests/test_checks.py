@@ -349,3 +349,50 @@ def test_every_blank_of_the_template_is_reported_by_a_rule() -> None:
     uncovered = {label for label in labels if not label.startswith(_TEMPLATE_LABELS_COVERED)}
     # These are reported by C122 (no specific rule asks for them).
     assert uncovered == {"le nom du sous-traitant", "le pays de destination", "le destinataire du transfert"}
+
+
+def test_a_word_changed_late_in_a_long_clause_is_reported_with_a_word_diff_and_its_paragraph(tmp_path: Path) -> None:
+    from docx import Document
+
+    docx = _docx_of(tmp_path)
+    document = Document(str(docx))
+    target = None
+    for number, paragraph in enumerate(document.paragraphs, start=1):
+        if "l'organisme demeure pleinement responsable devant le département" in paragraph.text:
+            # Far past the first 115 characters of this clause.
+            for run_ in paragraph.runs:
+                run_.text = run_.text.replace("pleinement responsable", "partiellement responsable")
+            target = number
+    assert target is not None
+    edited = tmp_path / "late.docx"
+    document.save(str(edited))
+    findings = json.loads(run("check", edited, "--convention", ADIL, "--format", "json").stdout)
+    changed = [f for f in findings if f["code"] == "D603"]
+    assert len(changed) == 1
+    assert changed[0]["line"] == target and changed[0]["convention"] == "2026-FSL-ADIL-NUMERO-VERT"
+    assert f"paragraphe {target} : clause modifiée" in changed[0]["message"]
+    assert "« pleinement » remplacé par « partiellement »" in changed[0]["message"]
+    assert not [f for f in findings if f["code"] == "D604"]
+
+
+def test_a_removed_clause_and_an_edited_pdf_are_located(tmp_path: Path) -> None:
+    # The PDF of a convention whose objection period differs, checked against the ADIL convention.
+    data = yaml.safe_load(ADIL.read_text(encoding="utf-8"))
+    data["subprocessing"]["objection_period"] = "15 jours"
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert run("annex", other, "--format", "pdf,md", "-o", tmp_path / "out").exit_code == 0
+    pdf = tmp_path / "out" / "2026-FSL-ADIL-NUMERO-VERT.annexe1.pdf"
+    findings = json.loads(run("check", pdf, "--convention", ADIL, "--format", "json").stdout)
+    changed = [f for f in findings if f["code"] == "D603"]
+    assert len(changed) == 1, findings
+    assert "« 3 mois » remplacé par « 15 jours »" in changed[0]["message"]
+    assert changed[0]["message"].startswith("page ")
+    # A clause removed from the Markdown is reported as removed, with where the text resumes.
+    md = tmp_path / "out" / "2026-FSL-ADIL-NUMERO-VERT.annexe1.md"
+    lines = md.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if "Il appartient au Département de fournir l'information" not in line]
+    md.write_text("\n".join(kept), encoding="utf-8")
+    findings = json.loads(run("check", md, "--convention", ADIL, "--format", "json").stdout)
+    removed = [f["message"] for f in findings if f["code"] == "D603" and "supprimée" in f["message"]]
+    assert len(removed) == 1 and "Il appartient au Département de fournir l'information" in removed[0]
