@@ -442,12 +442,8 @@ CONTEXT_FIELDS = {
 }
 
 
-def render_security(convention: Convention, *, draft: bool = False, templates: Path | None = None) -> Rendered:
-    """The « annexe Sécurité et Confidentialité », ready for every writer.
-
-    Raises NotReady listing the missing answers unless ``draft``; the result is a draft (banner) only when
-    ``draft`` is asked and answers are missing, as for Annexe 1.
-    """
+def _security_body(convention: Convention, *, draft: bool, templates: Path | None) -> tuple[str, list[str]]:
+    """The security template resolved for ``convention`` and the answers it lacked (blanks when ``draft``)."""
     selection = select(convention, load_catalogue(templates))
     need = _Needs(draft)
     context = {
@@ -470,9 +466,19 @@ def render_security(convention: Convention, *, draft: bool = False, templates: P
         raise RenderError(f"modèle {exc.filename or exc.name}, ligne {exc.lineno} : {exc.message}") from exc
     except jinja2.TemplateError as exc:
         raise RenderError(f"modèle {SECURITY_TEMPLATE} : {exc}") from exc
-    if need.missing and not draft:
-        raise NotReady(convention.id, need.missing)
-    is_draft = draft and bool(need.missing)
+    return body, need.missing
+
+
+def render_security(convention: Convention, *, draft: bool = False, templates: Path | None = None) -> Rendered:
+    """The « annexe Sécurité et Confidentialité », ready for every writer.
+
+    Raises NotReady listing the missing answers unless ``draft``; the result is a draft (banner) only when
+    ``draft`` is asked and answers are missing, as for Annexe 1.
+    """
+    body, missing = _security_body(convention, draft=True, templates=templates)
+    if missing and not draft:
+        raise NotReady(convention.id, missing)
+    is_draft = draft and bool(missing)
     text = _title_line(convention) + tidy(body)
     markdown = (banner_markdown() if is_draft else "") + text
     return Rendered(markdown, parse_blocks(text), _meta(convention, is_draft))
@@ -499,11 +505,7 @@ def missing_answers(convention: Convention, templates: Path | None = None) -> li
     """What the security annex of an option-2 convention still needs (empty when ready, or for option 1)."""
     if convention.security.option != 2:
         return []
-    try:
-        render_security(convention, templates=templates)
-    except NotReady as exc:
-        return exc.missing
-    return []
+    return list(dict.fromkeys(_security_body(convention, draft=True, templates=templates)[1]))
 
 
 def security_annex_name(convention_id: str, fmt: str) -> str:
