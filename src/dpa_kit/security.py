@@ -44,12 +44,19 @@ from dpa_kit.model import Convention, Parties, Party, SensitiveData, format_sire
 __all__ = [
     "ANNEX_NAME_PART",
     "CATALOGUE_FILE",
+    "CONTEXT_FIELDS",
     "SECURITY_TEMPLATE",
     "Catalogue",
     "Conditions",
+    "ExcludedMeasure",
+    "Measure",
+    "SelectedMeasure",
     "Selection",
     "annex1_context",
+    "applicable_ids",
+    "catalogue_path",
     "conditions_of",
+    "hds_mentioned",
     "load_catalogue",
     "missing_answers",
     "register_security",
@@ -57,6 +64,7 @@ __all__ = [
     "render_security_markdown",
     "security_annex_name",
     "select",
+    "version_date",
     "write_security_annex",
 ]
 
