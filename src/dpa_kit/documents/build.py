@@ -79,6 +79,9 @@ def render_annex(
         target = out_dir / annex_name(convention.id, fmt)
         atomic_write(target, data)
         written.append(target)
+    from dpa_kit.security import write_security_annex  # option 2 only: the « annexe Sécurité et Confidentialité »
+
+    written.extend(write_security_annex(convention, formats, out_dir, draft=draft, templates=templates))
     return written
 
 
@@ -167,6 +170,13 @@ def build_folder(
     return report
 
 
+def _link_label(path: Path) -> str:
+    from dpa_kit.security import ANNEX_NAME_PART
+
+    label = path.suffix[1:].upper()
+    return f"{label} (sécurité)" if f".{ANNEX_NAME_PART}." in path.name else label
+
+
 def write_index(report: BuildReport, out_dir: Path) -> Path:
     """An ``index.html`` linking every annex of the batch, and listing the failures."""
     rows = []
@@ -174,7 +184,7 @@ def write_index(report: BuildReport, out_dir: Path) -> Path:
         if item.error:
             continue
         links = " ".join(
-            f'<a href="{html.escape(p.name)}">{html.escape(p.suffix[1:].upper())}</a>' for p in item.files
+            f'<a href="{html.escape(p.name)}">{html.escape(_link_label(p))}</a>' for p in item.files
         )
         rows.append(
             f"<tr><td>{html.escape(item.convention_id or '')}</td>"
