@@ -102,3 +102,13 @@ def test_annex_output_with_one_format_and_a_file_name_writes_that_file(tmp_path:
     result = run("annex", ADIL, "--format", "md", "-o", target)
     assert result.exit_code == 2 and target.read_text(encoding="utf-8") == "à la main"
     assert run("annex", ADIL, "--format", "md", "-o", target, "--force").exit_code == 0
+
+
+def test_build_never_replaces_a_security_annex_edited_by_hand(registers: Path, tmp_path: Path) -> None:
+    out = tmp_path / "annexes"
+    assert run("build", registers, "-o", out, "--format", "md", "-j", "1").exit_code == 0
+    edited = out / "2026-DPID-CCAS-BETHUNE-1.2.annexe-securite.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nRetouche.\n", encoding="utf-8")
+    result = run("build", registers, "-o", out, "--format", "md", "-j", "1")
+    assert result.exit_code == 2 and edited.name in result.stderr
+    assert edited.read_text(encoding="utf-8").endswith("Retouche.\n")

@@ -46,6 +46,10 @@ def codes_for(tmp_path: Path, data: dict, name: str = "c.yaml") -> dict[str, lis
 
 
 SUB_US = {"name": "Cloud Inc", "activities": ["hébergement"], "country": "US"}
+ALWAYS = sorted(m.id for m in __import__("dpa_kit.security", fromlist=["x"]).load_catalogue().measures if m.applies == "always")
+HOSTED_HEALTH = {"processing": {"sensitive_data": ["health"]},
+                 "subprocessing": {"option": "B", "authorised_activities": ["hébergement"],
+                                   "subprocessors": [{"name": "H", "country": "FR", "activities": ["hébergement"]}]}}
 CASES = {
     "C101": ({"processing": {"service": None}}, {"processing": {"service": "Accueil."}}),
     "C102": ({"processing": {"operations": ""}}, {}),
@@ -73,8 +77,9 @@ CASES = {
     "K308": ({"transfers": [{"country": "US", "recipient": "Cloud Inc", "safeguards": "n/a"}]},
              {"transfers": [{"country": "US", "recipient": "Cloud Inc", "safeguards": "clauses contractuelles types 2021/914"}]}),
     "C120": ({"processor": {"representative": {"name": None, "role": "Président"}}}, {}),
-    "C121": ({"security": {"option": 2, "annex": "Annexe 4"}},
-             {"security": {"option": 2, "annex": "Annexe 4", "responsibilities": "le Département gère les habilitations"}}),
+    # C121: with the security annex, the matrix states the split; only an annex without measures needs the text.
+    "C121": ({"security": {"option": 2, "annex": "Annexe 4", "annex_measures": {"measures": {m: {"exclude": True, "reason": "r"} for m in ALWAYS}}}},
+             {"security": {"option": 2, "annex": "Annexe 4"}}),
     "C122": ({"transfers": [{"country": "US", "safeguards": "clauses contractuelles types"}]},
              {"transfers": [{"country": "US", "recipient": "Cloud Inc", "safeguards": "clauses contractuelles types"}]}),
     "R405": ({"processing": {"sensitive_data": ["health"]},
@@ -101,6 +106,23 @@ CASES = {
     "R404": ({"processing": {"sensitive_data": ["health"]}, "security": {"option": 2, "annex": "A4"}},
              {"processing": {"sensitive_data": ["health"], "dpia": {"date": "2025-11-15", "reference": "AIPD-7"}}}),
     "W001": ({"waivers": {"Z999": "parce que"}}, {"waivers": {"R403": "le Département fournit l'extranet, option 1 maintenue"}}),
+    # security annex of option 2 (issue 17)
+    "S701": ({"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-06": {"exclude": True}}}}},
+             {"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-06": {"exclude": True, "reason": "postes du Département"}}}}}),
+    "S702": ({"security": {"option": 2, "annex": "A4", "annex_measures": {"added": [{"id": "LOC-1", "title": "Coffre", "text": "Un coffre."}]}}},
+             {"security": {"option": 2, "annex": "A4", "annex_measures": {"added": [{"id": "LOC-1", "title": "Coffre", "text": "Un coffre.", "responsible": "structure"}]}}}),
+    "S703": ({"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {m: {"exclude": True, "reason": "r"} for m in ALWAYS}}}},
+             {"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {m: {"exclude": True, "reason": "r"} for m in ALWAYS[1:]}}}}),
+    "S704": ({**HOSTED_HEALTH, "security": {"option": 2, "annex": "A4"}},
+             {**HOSTED_HEALTH, "security": {"option": 2, "annex": "A4", "certification": "la certification HDS de l'hébergeur"}}),
+    "S705": ({"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-99": {"note": "x"}}}}},
+             {"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-05": {"note": "x"}}}}}),
+    "S706": ({"security": {"option": 2, "annex": "A4", "annex_measures": {"added": [{"id": "LOC-1", "title": "Coffre", "responsible": "both"}]}}},
+             {"security": {"option": 2, "annex": "A4", "annex_measures": {"added": [{"id": "CNIL-24", "responsible": "both"}]}}}),
+    "S708": ({"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-24": {"note": "x"}}}}},
+             {"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-24": {"note": "x"}},
+                                                                         "added": [{"id": "CNIL-24"}]}}}),
+    "S707": ({"security": {"option": 1, "annex_measures": {"measures": {"CNIL-05": {"note": "x"}}}}}, {"security": {"option": 1}}),
 }
 
 

@@ -27,8 +27,10 @@ def _paths(model: type[BaseModel], prefix: str = "") -> list[str]:
     for name, field in model.model_fields.items():
         path = f"{prefix}.{name}" if prefix else name
         out.append(path)
+        mapping = typing.get_origin(field.annotation) is dict or any(
+            typing.get_origin(a) is dict for a in typing.get_args(field.annotation))
         for sub in _models_in(field.annotation):
-            out.extend(_paths(sub, f"{path}[]" if _is_list(field.annotation) else path))
+            out.extend(_paths(sub, f"{path}[]" if _is_list(field.annotation) else f"{path}.*" if mapping else path))
     return out
 
 
@@ -41,7 +43,7 @@ def test_every_model_field_has_a_french_label() -> None:
     assert len(paths) > 60
     missing = [p for p in paths if p not in LABELS]
     assert missing == []
-    unknown = [p for p in LABELS if p.removesuffix("[]") not in paths]
+    unknown = [p for p in LABELS if p.removesuffix("[]").removesuffix(".*") not in paths]
     assert unknown == []
 
 
@@ -49,6 +51,8 @@ def test_a_located_path_reads_label_then_path() -> None:
     assert located("subprocessing.subprocessors[1].safeguards") == (
         "Sous-traitants › garanties (subprocessing.subprocessors[1].safeguards)")
     assert label("waivers.C012") == "Règles levées › C012"
+    assert located("security.annex_measures.measures.CNIL-07.exclude") == (
+        "Annexe de sécurité › mesure CNIL-07 › écartée (security.annex_measures.measures.CNIL-07.exclude)")
     assert label("nothing.here") is None
     assert located("nothing.here") == "nothing.here"
 

@@ -101,6 +101,22 @@ LABELS: dict[str, str] = {
     "security.certification_holder": "Mesures de sécurité › titulaire de la certification",
     "security.measures": "Mesures de sécurité › mesures supplémentaires",
     "security.responsibilities": "Mesures de sécurité › répartition des responsabilités",
+    "security.annex_measures": "Annexe de sécurité",
+    "security.annex_measures.version_date": "Annexe de sécurité › date de version",
+    "security.annex_measures.measures": "Annexe de sécurité › mesures personnalisées",
+    "security.annex_measures.measures.*": "Annexe de sécurité › mesure {key}",
+    "security.annex_measures.measures.*.exclude": "Annexe de sécurité › mesure {key} › écartée",
+    "security.annex_measures.measures.*.reason": "Annexe de sécurité › mesure {key} › motif de l'exclusion",
+    "security.annex_measures.measures.*.responsible": "Annexe de sécurité › mesure {key} › responsables",
+    "security.annex_measures.measures.*.note": "Annexe de sécurité › mesure {key} › mise en œuvre convenue",
+    "security.annex_measures.added": "Annexe de sécurité › mesures ajoutées",
+    "security.annex_measures.added[]": "Annexe de sécurité › mesure ajoutée",
+    "security.annex_measures.added[].id": "Annexe de sécurité › mesure ajoutée › identifiant",
+    "security.annex_measures.added[].theme": "Annexe de sécurité › mesure ajoutée › thème",
+    "security.annex_measures.added[].title": "Annexe de sécurité › mesure ajoutée › titre",
+    "security.annex_measures.added[].text": "Annexe de sécurité › mesure ajoutée › texte",
+    "security.annex_measures.added[].responsible": "Annexe de sécurité › mesure ajoutée › responsables",
+    "security.annex_measures.added[].note": "Annexe de sécurité › mesure ajoutée › mise en œuvre convenue",
     "data_fate": "Sort des données",
     "data_fate.action": "Sort des données › action",
     "data_fate.third_party": "Sort des données › tiers désigné",
@@ -175,6 +191,10 @@ def label(path: str, catalogue: dict[str, str] | None = None) -> str | None:
     if key in labels:
         return labels[key]
     parts = key.split(".")
+    for index, part in enumerate(parts):  # a key of a mapping (a measure's identifier): « * » in the catalogue
+        keyed = ".".join([*parts[:index], "*", *parts[index + 1:]])
+        if keyed in labels:
+            return labels[keyed].replace("{key}", part)
     for end in range(len(parts) - 1, 0, -1):
         parent = ".".join(parts[:end])
         if parent in labels:
@@ -185,7 +205,7 @@ def label(path: str, catalogue: dict[str, str] | None = None) -> str | None:
 
 def title(path: str) -> str:
     """The field's own name (the last part of its label, capitalised), for the schema and form fields."""
-    text = (label(path) or path).split(SEPARATOR)[-1]
+    text = (label(path) or path).split(SEPARATOR)[-1].replace(" {key}", "")
     return text[:1].upper() + text[1:]
 
 
@@ -211,6 +231,12 @@ def add_to_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
     def target(node: dict[str, Any]) -> dict[str, Any] | None:
         for candidate in [node, *node.get("anyOf", []), *node.get("allOf", [])]:
+            if not isinstance(candidate, dict):
+                continue
+            patterns = list(candidate.get("patternProperties", {}).values())
+            for values in [candidate.get("additionalProperties"), *patterns]:
+                if isinstance(values, dict) and "$ref" in values:  # a mapping of keys to blocks: its values
+                    return target(values)
             ref = candidate.get("$ref") if isinstance(candidate, dict) else None
             if ref:
                 name = ref.rsplit("/", 1)[-1]
@@ -237,7 +263,9 @@ def add_to_schema(schema: dict[str, Any]) -> dict[str, Any]:
             is_list = "items" in prop or any("items" in c for c in prop.get("anyOf", []) if isinstance(c, dict))
             # the definition's English class name is shown too by editors: an item of a list is named as one
             child["title"] = title(f"{path}[]") if is_list and f"{path}[]" in LABELS else prop["title"]
-            walk(child, f"{path}[]" if is_list else path)
+            is_mapping = any("patternProperties" in c or isinstance(c.get("additionalProperties"), dict)
+                             for c in [prop, *prop.get("anyOf", [])] if isinstance(c, dict))
+            walk(child, f"{path}[]" if is_list else f"{path}.*" if is_mapping else path)
 
     walk(schema, "")
     schema["title"] = "Convention (format dpa-kit/1)"
@@ -285,8 +313,10 @@ def fields(model: Any = None, catalogue: dict[str, str] | None = None) -> list[F
             text = label(path, catalogue) or path
             found.append(FieldLabel(path, text, title(path) if label(path, catalogue) else path, info.description,
                                     listed))
+            mapping = typing.get_origin(info.annotation) is dict or any(
+                typing.get_origin(arg) is dict for arg in typing.get_args(info.annotation))
             for sub in models_in(info.annotation):
-                walk(sub, f"{path}[]" if listed else path)
+                walk(sub, f"{path}[]" if listed else f"{path}.*" if mapping else path)
 
     walk(model, "")
     return found

@@ -104,7 +104,7 @@ class Register(_Model):
 
 
 def category_from(convention: Convention) -> ProcessingCategory:
-    """The register entry that a convention implies (security measures left for the structure)."""
+    """The register entry that a convention implies (security measures pre-filled from an option-2 annex)."""
     return ProcessingCategory(
         convention=convention.id,
         name=convention.title or convention.processing.service,
@@ -118,7 +118,15 @@ def category_from(convention: Convention) -> ProcessingCategory:
                        for s in convention.subprocessing.subprocessors],
         transfers=list(convention.transfers),
         data_fate=convention.data_fate.action,
+        security=_security_from(convention),
     )
+
+
+def _security_from(convention: Convention) -> SecurityMeasures:
+    """Option 2: the headings described by the security annex's measures the structure answers for."""
+    from dpa_kit.security import register_security
+
+    return SecurityMeasures(**register_security(convention))
 
 
 def init_register(folder: Path, siret: str) -> Register:

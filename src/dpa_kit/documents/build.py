@@ -84,14 +84,26 @@ def render_annex(
         out_dir, targets = target_file.parent, [target_file]
     else:
         targets = [out_dir / annex_name(convention.id, fmt) for fmt in formats]
-    written.guard(targets, force=force)
+    written.guard([*targets, *_security_targets(convention, formats, out_dir)], force=force)
     rendered = render(convention, draft=draft, templates=templates, not_ready=not judged.ready)
     out_dir.mkdir(parents=True, exist_ok=True)
     for fmt, target in zip(formats, targets, strict=True):
         atomic_write(target, write_rendered(fmt, rendered, templates))
+    from dpa_kit.security import write_security_annex  # option 2 only: the « annexe Sécurité et Confidentialité »
+
+    files = [*targets, *write_security_annex(convention, formats, out_dir, draft=draft, templates=templates)]
     if keep_record:
-        written.record(targets)
-    return targets
+        written.record(files)
+    return files
+
+
+def _security_targets(convention: Convention, formats: Sequence[str], out_dir: Path) -> list[Path]:
+    """The files of the security annex an option-2 convention also gets (none for option 1)."""
+    if convention.security.option != 2:
+        return []
+    from dpa_kit.security import security_annex_name
+
+    return [out_dir / security_annex_name(convention.id, fmt) for fmt in formats]
 
 
 @dataclass
@@ -165,6 +177,7 @@ def build_folder(
             if progress:
                 progress(item)
     targets = [out_dir / annex_name(loaded.convention.id, fmt) for loaded in todo for fmt in formats]
+    targets += [path for loaded in todo for path in _security_targets(loaded.convention, formats, out_dir)]
     written.guard([*targets, out_dir / "index.html"], force=force)
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -191,6 +204,13 @@ def build_folder(
     return report
 
 
+def _link_label(path: Path) -> str:
+    from dpa_kit.security import ANNEX_NAME_PART
+
+    label = path.suffix[1:].upper()
+    return f"{label} (sécurité)" if f".{ANNEX_NAME_PART}." in path.name else label
+
+
 def write_index(report: BuildReport, out_dir: Path) -> Path:
     """An ``index.html`` linking every annex of the batch, and listing the failures."""
     rows = []
@@ -198,7 +218,7 @@ def write_index(report: BuildReport, out_dir: Path) -> Path:
         if item.error:
             continue
         links = " ".join(
-            f'<a href="{html.escape(p.name)}">{html.escape(p.suffix[1:].upper())}</a>' for p in item.files
+            f'<a href="{html.escape(p.name)}">{html.escape(_link_label(p))}</a>' for p in item.files
         )
         rows.append(
             f"<tr><td>{html.escape(item.convention_id or '')}</td>"
