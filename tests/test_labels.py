@@ -101,3 +101,9 @@ def test_every_register_field_checked_has_a_label() -> None:
     assert missing == []
     assert located("controllers[0].processings[1].security.restore_access", REGISTER_LABELS) == (
         "Traitements › rétablissement après incident (controllers[0].processings[1].security.restore_access)")
+
+
+def test_the_written_out_country_codes_are_babels() -> None:
+    from dpa_kit.countries import ISO_CODES, _names
+
+    assert frozenset(_names()) == ISO_CODES
