@@ -258,10 +258,12 @@ def breach_receive(settings: Settings, /, convention_id: str, aware_at: str, rec
 @click.option("--delay-reason", help="Motifs du retard, obligatoires après l'échéance.")
 @click.option("--attach", "attachments", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Pièce jointe (fichier ou dossier), chiffrée dans une archive AES-256 ; le mot de passe est affiché.")
+@click.option("--insecure", is_flag=True,
+              help="Autoriser l'identification sur smtp:// sans chiffrement (le mot de passe circule en clair).")
 @pass_settings
 def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bool, smtp_url: str | None,
                   sender: str | None, recipient: str | None, complement: bool, delay_reason: str | None,
-                  attachments: tuple[Path, ...]) -> None:
+                  attachments: tuple[Path, ...], insecure: bool = False) -> None:
     """Prépare (--eml) ou envoie (--send) la notification au Département.
 
     L'instant et le Message-ID ne sont enregistrés qu'une fois le message accepté par le serveur.
@@ -294,7 +296,7 @@ def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bo
         write_eml(message, eml)
         click.echo(f"Message écrit : {eml}")
     if send:
-        send_message(message, smtp_url or "")
+        send_message(message, smtp_url or "", insecure=insecure)
         breaches.record_notification(ledger, breach, sent_at=clock.now(), message_id=message["Message-ID"], to=to,
                                      complementary=complement, delay_reason=delay_reason)
         click.echo(f"Notification envoyée à {to} et enregistrée ({message['Message-ID']}).")

@@ -12,6 +12,8 @@ import re
 import zipfile
 from pathlib import Path
 
+from lxml.etree import LxmlError
+
 from dpa_kit.checks import ERROR, WARNING, Finding, Report
 from dpa_kit.exceptions import InputError, UsageError
 from dpa_kit.placeholders import empty_answer_lines, find_placeholders
@@ -24,6 +26,10 @@ def read_paragraphs(path: Path) -> list[str]:
     suffix = path.suffix.lower()
     if not path.is_file():
         raise UsageError(f"{path} : fichier introuvable")
+    if suffix in {".docx", ".odt"}:
+        from dpa_kit.safexml import check_office_zip
+
+        check_office_zip(path)  # a sound archive within bounds, no DTD and no entity in any XML part
     try:
         if suffix == ".docx":
             from docx import Document
@@ -40,8 +46,11 @@ def read_paragraphs(path: Path) -> list[str]:
         if suffix == ".odt":
             from odfdo import Document as OdfDocument
 
-            body = OdfDocument(str(path)).body
-            return [element.text_recursive for element in body.get_elements("//text:p | //text:h")]
+            try:
+                body = OdfDocument(str(path)).body
+                return [element.text_recursive for element in body.get_elements("//text:p | //text:h")]
+            except (LxmlError, TypeError, AttributeError) as exc:  # odfdo on a broken content.xml
+                raise InputError(f"{path} : document OpenDocument illisible ou endommagé") from exc
         if suffix == ".pdf":
             from pypdf import PdfReader
             from pypdf.errors import PyPdfError
@@ -53,7 +62,7 @@ def read_paragraphs(path: Path) -> list[str]:
                 raise InputError(f"{path} : PDF illisible ({exc})") from exc
         if suffix in {".md", ".txt"}:
             return path.read_text(encoding="utf-8").splitlines()
-    except (zipfile.BadZipFile, KeyError, ValueError, UnicodeDecodeError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, UnicodeDecodeError, LxmlError) as exc:
         raise InputError(f"{path} : document illisible ou endommagé ({type(exc).__name__})") from exc
     raise UsageError(f"{path} : format non pris en charge (formats lus : {', '.join(sorted(DOCUMENT_SUFFIXES))})")
 

@@ -174,10 +174,23 @@ class _TooComplex(Exception):
     pass
 
 
+MAX_FILE_BYTES = 2 * 1024 * 1024  # a convention, defaults or register file; refused above, before parsing
+
+
+def _read_bounded(path: Path) -> bytes:
+    """The bytes of ``path``; ConventionError if it holds more than MAX_FILE_BYTES (never read whole)."""
+    with path.open("rb") as handle:
+        raw = handle.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConventionError([Problem(path, None, None, f"fichier trop volumineux (plus de {MAX_FILE_BYTES // (1024 * 1024)} Mo) : "
+                                                          "une convention ou un registre tient en quelques dizaines de Ko")])
+    return raw
+
+
 def read_yaml(path: Path) -> tuple[Any, dict[FieldPath, tuple[Path, int]]]:
     """Read one YAML document into plain values and a line map; raise ConventionError if unreadable."""
     try:
-        raw = path.read_bytes()
+        raw = _read_bounded(path)
     except FileNotFoundError as exc:
         raise UsageError(f"{path} : fichier introuvable") from exc
     except IsADirectoryError as exc:
