@@ -14,6 +14,7 @@ these with ``raise ... from exc``, so that the CLI catches one base class and pr
     ├── RenderError                 a document could not be rendered (template, engine): exit code 1
     │   └── NotReady                a convention lacks answers the annex needs: exit code 1
     ├── LedgerError                 the ledger cannot be opened, read or written: exit code 2
+    │   └── LedgerTampered          the ledger was emptied, removed or replaced behind dpa-kit: exit code 1
     └── NotificationError           the mail server did not take the message: exit code 1
 """
 
@@ -112,5 +113,11 @@ class AgeError(InputError):
 
 class NotificationError(DpaKitError):
     """Raised when the message could not be handed to the mail server (nothing is recorded as sent)."""
+
+    exit_code = 1
+
+
+class LedgerTampered(LedgerError):
+    """Raised when the ledger was emptied, truncated, removed or replaced behind dpa-kit's back: exit code 1."""
 
     exit_code = 1
