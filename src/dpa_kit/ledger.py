@@ -319,14 +319,30 @@ class Ledger:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._create()
             created = True
-        elif self.path.is_file() and self.path.stat().st_size == 0:
-            raise LedgerTampered(
-                f"{self.path} : le fichier du journal est vide : il a été vidé ou tronqué hors de dpa-kit ; "
-                "n'y touchez pas, restaurez-le depuis une sauvegarde et prévenez le DPO"
-            )
+        else:
+            self._refuse_foreign_file()
         with self._connect() as conn:
+            if not created and conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+                # dpa-kit builds a ledger before giving it its name: this is somebody else's database.
+                raise LedgerError(f"{self.path} : ce fichier SQLite n'est pas un journal dpa-kit : vérifiez le chemin")
             if self._migrate(conn) or created:
                 self._record_state(conn)
+
+    def _refuse_foreign_file(self) -> None:
+        """Refuse, without writing to it, a file that is empty or is no SQLite database (SQLite would adopt it)."""
+        try:
+            with self.path.open("rb") as handle:
+                header = handle.read(16)
+        except OSError as exc:
+            raise LedgerError(f"{self.path} : impossible d'ouvrir le journal ({exc.strerror})") from exc
+        if header == b"SQLite format 3\x00":
+            return
+        if not header or self.state_file.exists():
+            raise LedgerTampered(
+                f"{self.path} : le fichier du journal est vide ou tronqué : il a été vidé ou tronqué hors de dpa-kit ; "
+                "n'y touchez pas, restaurez-le depuis une sauvegarde et prévenez le DPO"
+            )
+        raise LedgerError(f"{self.path} : le journal est illisible ou n'est pas une base dpa-kit ; n'y touchez pas et prévenez le DPO")
 
     def _create(self) -> None:
         """Build the new ledger under a temporary name, then link it into place (never a half-made ledger)."""
@@ -362,7 +378,7 @@ class Ledger:
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
             yield conn
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # a damaged file may hold invalid UTF-8 text
             raise LedgerError(
                 f"{self.path} : le journal est illisible ou n'est pas une base dpa-kit ({exc}) ; "
                 "n'y touchez pas et prévenez le DPO"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import codecs
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from typing import IO, Any
 
@@ -100,7 +101,7 @@ def check_office_zip(path: Path) -> None:
     except UnsafeFile:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError,
-            RuntimeError, UnicodeDecodeError) as exc:
+            RuntimeError, UnicodeDecodeError, zlib.error) as exc:
         # RuntimeError: an encrypted member; NotImplementedError: an unknown compression method.
         raise UnsafeFile(f"{path} : fichier illisible ou endommagé (ce n'est pas une archive bureautique valide)") from exc
 
