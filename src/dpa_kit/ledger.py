@@ -537,7 +537,7 @@ class Ledger:
                 return self._verify(conn, expect_head, public_key, extra_seals or [])
             except (AttributeError, TypeError, ValueError) as exc:  # a column holding what dpa-kit never wrote
                 return Verification(False, 0, GENESIS, None, f"contenu du journal illisible ({type(exc).__name__}) : "
-                                                             "le fichier a été modifié hors de dpa-kit")
+                          "le fichier a été modifié hors de dpa-kit")
 
     def _verify(self, conn: sqlite3.Connection, expect_head: str | None, public_key: str | None,
                 extra_seals: list[Seal]) -> Verification:
@@ -561,46 +561,46 @@ class Ledger:
             if seq in wanted:
                 hash_at[seq] = digest
             previous, expected_seq = digest, seq + 1
-        done = dict(checked=count, head=previous)
+
+        def failed(reason: str, key: str | None = None) -> Verification:
+            return Verification(False, count, previous, None, reason, public_key=key)
+
         if expect_head is not None and expect_head != previous:
-            return Verification(False, **done, reason="la tête de chaîne ne correspond pas à celle attendue : "
-                                                      "des derniers événements ont été retirés ou réécrits")
+            return failed("la tête de chaîne ne correspond pas à celle attendue : "
+                          "des derniers événements ont été retirés ou réécrits")
         if state is None:
-            return Verification(False, **done, reason=f"l'état du journal ({self.state_file.name}) a disparu : impossible "
-                                                      "de savoir si des événements ont été retirés (copiez toujours les deux "
-                                                      "fichiers ensemble)")
+            return failed(f"l'état du journal ({self.state_file.name}) a disparu : impossible "
+                          "de savoir si des événements ont été retirés (copiez toujours les deux "
+                          "fichiers ensemble)")
         if state.get("ledger") != ledger_id:
-            return Verification(False, **done, reason="le journal a été remplacé par un autre (identité différente de "
-                                                      "celle de son état)")
+            return failed("le journal a été remplacé par un autre (identité différente de "
+                          "celle de son état)")
         known = int(state.get("events", 0))
         if count < known:
-            return Verification(False, **done, reason=f"le journal avait {known} événement(s), il n'en a plus que {count} : "
-                                                      "des événements ont été retirés")
+            return failed(f"le journal avait {known} événement(s), il n'en a plus que {count} : "
+                          "des événements ont été retirés")
         if (GENESIS if known == 0 else hash_at.get(known)) != state.get("head"):
-            return Verification(False, **done, reason=f"les événements n° 1 à {known} ont été réécrits (tête de chaîne "
-                                                      "différente de celle relevée par dpa-kit)")
+            return failed(f"les événements n° 1 à {known} ont été réécrits (tête de chaîne "
+                          "différente de celle relevée par dpa-kit)")
         recorded = self._seals(conn)
         if len(recorded) < int(state.get("seals", 0)):
-            return Verification(False, **done, reason=f"le journal avait {state.get('seals')} sceau(x), il n'en a plus que "
-                                                      f"{len(recorded)} : des sceaux ont été retirés")
-        pinned = public_key or state.get("public_key") or (recorded[0].public_key if recorded else None)
+            return failed(f"le journal avait {state.get('seals')} sceau(x), il n'en a plus que "
+                          f"{len(recorded)} : des sceaux ont été retirés")
+        pinned = public_key or state.get("public_key") or (seals[0].public_key if seals else None)
         if public_key is not None and not seals:
-            return Verification(False, **done, reason="aucun sceau dans le journal : rien ne le garantit contre une "
-                                                      "réécriture complète ; scellez-le (dpa-kit ledger seal)",
-                                public_key=public_key)
+            return failed("aucun sceau dans le journal : rien ne le garantit contre une "
+                          "réécriture complète ; scellez-le (dpa-kit ledger seal)", public_key)
         sealed = 0
-        if seals:
-            assert pinned is not None
+        if seals and pinned is not None:
             public = parse_public_key(pinned)
             for item in seals:
                 if item.public_key.strip() != pinned.strip():
-                    return Verification(False, **done, reason=f"le sceau n° {item.number} est signé par une autre clé que "
-                                                              "celle du DPO", public_key=pinned)
+                    return failed(f"le sceau n° {item.number} est signé par une autre clé que celle du DPO", pinned)
                 problem = item.problem(public, ledger_id, hash_at)
                 if problem:
-                    return Verification(False, **done, reason=problem, public_key=pinned)
+                    return failed(problem, pinned)
                 sealed = max(sealed, item.events)
-        return Verification(True, **done, seals=len(seals), sealed_events=sealed, public_key=pinned)
+        return Verification(True, count, previous, seals=len(seals), sealed_events=sealed, public_key=pinned)
 
     def export_jsonl(self, handle: TextIO) -> int:
         """Write every event as one JSON line; return how many."""

@@ -21,7 +21,7 @@ import re
 import zipfile
 import zlib
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from dpa_kit.exceptions import InputError
 
@@ -225,7 +225,7 @@ def read_ods(path: Path) -> dict[str, list[list[Any]]]:
                     continue
                 if tag in _T_CELLS and table_depth == 1:
                     repeat = _repeat(element, _COLS_REPEATED)
-                    value = Element.from_tag_for_clone(element, None).get_value()
+                    value = cast(Any, Element.from_tag_for_clone(element, None)).get_value()
                     if value in (None, ""):
                         pending_cells += repeat
                     else:

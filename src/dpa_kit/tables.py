@@ -42,7 +42,7 @@ def printable(text: str) -> str:
     """``text`` without the control characters XML (hence XLSX and ODS) cannot hold: each becomes U+FFFD."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+    return str(ILLEGAL_CHARACTERS_RE.sub("\ufffd", text))
 
 
 def xlsx_cells_as_data(sheet: Any) -> None:
