@@ -240,3 +240,32 @@ def test_instants_out_of_range_are_refused(registers: Path, tmp_path: Path, inst
                  "--measures", "x", "--contact", "x", env=values)
     _no_crash(result)
     assert result.exit_code == 2 and "hors des dates admises (années 2000 à 2100)" in result.stderr
+
+
+def test_one_document_failing_never_stops_the_batch(registers: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import dpa_kit.build
+
+    original = dpa_kit.build.render_annex
+
+    def flaky(convention, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if convention.id == CID:
+            raise ValueError("a writer failed")
+        return original(convention, *args, **kwargs)
+
+    monkeypatch.setattr(dpa_kit.build, "render_annex", flaky)
+    out = tmp_path / "out"
+    result = run("--registers", registers, "build", "-o", out, "--format", "md", "-j", "1")
+    _no_crash(result)
+    assert result.exit_code == 1
+    assert (out / "index.html").exists() and "en échec" in (out / "index.html").read_text(encoding="utf-8")
+    assert list(out.glob("*.md")) and not list(out.glob(f"{CID}*"))
+
+
+def test_an_oversized_document_is_refused_before_reading(tmp_path: Path) -> None:
+    big = tmp_path / "annexe.md"
+    with big.open("wb") as handle:
+        handle.truncate(33 * 1024 * 1024)  # sparse: no disk used
+    result = run("check", big)
+    _no_crash(result)
+    assert result.exit_code == 2 and "document trop volumineux (plus de 32 Mo)" in result.output

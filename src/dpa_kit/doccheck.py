@@ -19,6 +19,7 @@ from dpa_kit.exceptions import InputError, UsageError
 from dpa_kit.placeholders import empty_answer_lines, find_placeholders
 
 DOCUMENT_SUFFIXES = {".docx", ".odt", ".pdf", ".md", ".txt"}
+MAX_DOCUMENT_BYTES = 32 * 1024 * 1024  # a document given to check; refused above, before reading
 
 
 def read_paragraphs(path: Path) -> list[str]:
@@ -26,6 +27,9 @@ def read_paragraphs(path: Path) -> list[str]:
     suffix = path.suffix.lower()
     if not path.is_file():
         raise UsageError(f"{path} : fichier introuvable")
+    if path.stat().st_size > MAX_DOCUMENT_BYTES:
+        raise InputError(f"{path} : document trop volumineux (plus de {MAX_DOCUMENT_BYTES // (1024 * 1024)} Mo) : "
+                         "une annexe en fait quelques centaines de Ko")
     if suffix in {".docx", ".odt"}:
         from dpa_kit.safexml import check_office_zip
 

@@ -142,12 +142,12 @@ def _trim(row: list[Any]) -> list[Any]:
 
 
 def read_xlsx(path: Path) -> dict[str, list[list[Any]]]:
-    """Every sheet of an XLSX file as rows of values, within bounds; formulas are read as their text."""
+    """Every sheet of an XLSX file as rows of values (a formula gives its last computed value), within bounds."""
     from openpyxl import load_workbook
 
     check_office_zip(path)
     bounds = _Bounds(path)
-    book = load_workbook(path, read_only=True, data_only=False)
+    book = load_workbook(path, read_only=True, data_only=True)  # what the user sees, never a formula to run
     try:
         sheets: dict[str, list[list[Any]]] = {}
         for sheet in book.worksheets:
