@@ -24,7 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
-XMLISH = st.lists(st.sampled_from([*"<>&;\"'=/ !?-[]:#x0aZ\u00e9\u202e\x00\x01\n", "<!DOCTYPE x [<!ENTITY a 'b'>]>", "&a;",
+XMLISH = st.lists(st.sampled_from([*"<>&;\"'=/ !?-[]:#x0aZ\u00e9\u202e\x00\x01\n",
+                                   "<!DOCTYPE x [<!ENTITY a 'b'>]>", "&a;",
                                    "<![CDATA[", "]]>", 'table:number-rows-repeated="99999999"', "</",
                                    'office:value-type="float" office:value="inf"', '<row r="1048576">',
                                    'table:number-columns-repeated="70000"', '<c r="XFD1"><v>1</v></c>']),
@@ -40,7 +41,8 @@ def _cache() -> dict[str, bytes]:
             for path in work.iterdir():
                 _FILES[path.suffix[1:]] = path.read_bytes()
             register = work / "r.yaml"
-            assert run("--registers", REGISTERS, "register", "init", "--siret", "34309733300078", "-o", register).exit_code == 0
+            made = run("--registers", REGISTERS, "register", "init", "--siret", "34309733300078", "-o", register)
+            assert made.exit_code == 0
             for fmt in ("xlsx", "ods"):
                 assert run("register", "export", register, "--format", fmt, "-o", work / f"r.{fmt}").exit_code == 0
                 _FILES[fmt] = (work / f"r.{fmt}").read_bytes()
@@ -83,7 +85,8 @@ def _mutate_zip(data: bytes, pick: int, at: int, width: int, insert: str) -> byt
 
 
 def _digests(folder: Path, skip: set[str]) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir() if p.is_file() and p.name not in skip}
+    files = [p for p in folder.iterdir() if p.is_file() and p.name not in skip]
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
 def _assert_clean(result, allowed: tuple[int, ...] = (0, 1, 2)) -> None:  # type: ignore[no-untyped-def]

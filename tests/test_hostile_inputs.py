@@ -65,8 +65,8 @@ def test_a_control_character_is_refused_at_load_time_with_its_line_and_field(tmp
 
 def test_a_line_break_in_the_dpo_email_is_refused(tmp_path: Path) -> None:
     def edit(text: str) -> str:
-        return re.sub(r"(\n    email: ).*", lambda m: m.group(1) + json.dumps("dpo@adil.example\r\nBcc: x@evil.example"),
-                      text, count=1)
+        injected = json.dumps("dpo@adil.example\r\nBcc: x@evil.example")
+        return re.sub(r"(\n    email: ).*", lambda m: m.group(1) + injected, text, count=1)
 
     source = _convention(tmp_path, edit)
     assert "Bcc" in source.read_text(encoding="utf-8")
@@ -152,7 +152,8 @@ def env(registers: Path, tmp_path: Path) -> dict[str, str]:
 @pytest.mark.parametrize("value", ["a@b.fr\r\nBcc: x@evil.example", "a@b.fr\nX-Injected: 1", "a@b.fr\x00"])
 def test_line_breaks_in_addresses_are_refused(env: dict[str, str], tmp_path: Path, option: str, value: str) -> None:
     other = "--to" if option == "--from" else "--from"
-    result = run("breach", "notify", "V-2026-0001", "--eml", tmp_path / "m.eml", option, value, other, "ok@b.fr", env=env)
+    result = run("breach", "notify", "V-2026-0001", "--eml", tmp_path / "m.eml", option, value, other, "ok@b.fr",
+                 env=env)
     _no_crash(result)
     assert result.exit_code == 2 and "sur une ligne" in result.stderr
     assert not (tmp_path / "m.eml").exists()
@@ -188,8 +189,8 @@ def test_smtp_errors_are_french_and_never_show_the_password(env: dict[str, str],
     import tempfile
 
     before = set(Path(tempfile.gettempdir()).glob("dpa-kit-crash-*"))
-    result = run("breach", "notify", "V-2026-0001", "--send", "--smtp", url.format(port=_free_port()), "--from", "a@b.fr",
-                 env={**env, "DPA_KIT_SMTP_USER": "alice", "DPA_KIT_SMTP_PASSWORD": SECRET})
+    result = run("breach", "notify", "V-2026-0001", "--send", "--smtp", url.format(port=_free_port()),
+                 "--from", "a@b.fr", env={**env, "DPA_KIT_SMTP_USER": "alice", "DPA_KIT_SMTP_PASSWORD": SECRET})
     _no_crash(result)
     assert result.exit_code == code, result.output
     assert message in result.stderr
@@ -205,7 +206,7 @@ def test_login_over_plain_smtp_needs_insecure_and_failures_never_show_the_passwo
     received: list[bytes] = []
 
     class Inbox:
-        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
             received.append(envelope.content)
             return "250 OK"
 
@@ -269,3 +270,10 @@ def test_an_oversized_document_is_refused_before_reading(tmp_path: Path) -> None
     result = run("check", big)
     _no_crash(result)
     assert result.exit_code == 2 and "document trop volumineux (plus de 32 Mo)" in result.output
+
+
+def test_an_xml_part_under_an_image_name_is_scanned_too(tmp_path: Path) -> None:
+    source = _annex(tmp_path, "docx")
+    bad = _rewrite(source, tmp_path / "bad.docx", "word/media/image1.png", b"  " + LAUGHS + b"<a>&lol2;</a>")
+    result = run("check", bad)
+    assert result.exit_code == 2 and "image1.png" in result.output and "DTD ou une entité" in result.output

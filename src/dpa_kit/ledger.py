@@ -332,11 +332,11 @@ class Ledger:
         """Refuse, without writing to it, a file that is empty or is no SQLite database (SQLite would adopt it)."""
         try:
             with self.path.open("rb") as handle:
-                header = handle.read(16)
+                header = handle.read(100)
         except OSError as exc:
             raise LedgerError(f"{self.path} : impossible d'ouvrir le journal ({exc.strerror})") from exc
-        if header == b"SQLite format 3\x00":
-            return
+        if header.startswith(b"SQLite format 3\x00") or len(header) == 100:
+            return  # a database, or a file SQLite itself refuses as « not a database » without writing to it
         if not header or self.state_file.exists():
             raise LedgerTampered(
                 f"{self.path} : le fichier du journal est vide ou tronqué : il a été vidé ou tronqué hors de dpa-kit ; "

@@ -182,8 +182,9 @@ def _read_bounded(path: Path) -> bytes:
     with path.open("rb") as handle:
         raw = handle.read(MAX_FILE_BYTES + 1)
     if len(raw) > MAX_FILE_BYTES:
-        raise ConventionError([Problem(path, None, None, f"fichier trop volumineux (plus de {MAX_FILE_BYTES // (1024 * 1024)} Mo) : "
-                                                          "une convention ou un registre tient en quelques dizaines de Ko")])
+        megabytes = MAX_FILE_BYTES // (1024 * 1024)
+        raise ConventionError([Problem(path, None, None, f"fichier trop volumineux (plus de {megabytes} Mo) : une "
+                                                         "convention ou un registre tient en quelques dizaines de Ko")])
     return raw
 
 

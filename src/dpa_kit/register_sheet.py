@@ -317,7 +317,7 @@ def read_workbook(path: Path) -> dict[str, list[list[Any]]]:
         return read_xlsx(path) if suffix == ".xlsx" else read_ods(path)
     except InputError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any failure of the spreadsheet libraries on a hostile file
+    except Exception as exc:  # any failure of the spreadsheet libraries on a hostile file
         raise UsageError(f"{path} : classeur illisible ou endommagé ({type(exc).__name__})") from exc
 
 

@@ -39,78 +39,72 @@ class UnsafeFile(InputError):
     """Raised when an office file is not a sound archive, declares a DTD or an entity, or exceeds a bound."""
 
 
-def _is_xml_name(name: str) -> bool:
-    lowered = name.lower()
-    return lowered.endswith((".xml", ".rels", ".vml")) or "/" not in lowered and lowered in {"[content_types].xml"}
+_TOO_BIG = f"archive trop volumineuse une fois décompressée (plus de {MAX_TOTAL_BYTES // (1024 * 1024)} Mo)"
+
+
+def _looks_like_xml(head: bytes) -> str | None:
+    """The encoding of a part that starts like XML (whatever its name: parsers go by content type), else None."""
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) or head[:4] in {b"\0\0\0<", b"<\0\0\0"}:
+        return "utf-32"
+    if head.startswith(codecs.BOM_UTF16_BE) or head[:2] == b"\0<":
+        return "utf-16-be"
+    if head.startswith(codecs.BOM_UTF16_LE) or head[:2] == b"<\0":
+        return "utf-16-le"
+    return "utf-8" if head.removeprefix(codecs.BOM_UTF8).lstrip(b" \t\r\n").startswith(b"<") else None
 
 
 def _scan_part(stream: IO[bytes], path: Path, name: str, budget: list[int]) -> None:
-    """Read one member as a stream; refuse a DOCTYPE or ENTITY declaration (UTF-8 or UTF-16)."""
+    """Read one member as a stream, counting its real size; in an XML part, refuse a DOCTYPE or an ENTITY."""
     head = stream.read(_CHUNK)
     budget[0] -= len(head)
-    decoder = None
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or head[:2] in {b"<\x00", b"\x00<"}:
-        encoding = "utf-16-be" if head.startswith(codecs.BOM_UTF16_BE) or head[:2] == b"\x00<" else "utf-16-le"
-        decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-    elif head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) or head[:4] in {b"\x00\x00\x00<", b"<\x00\x00\x00"}:
-        raise UnsafeFile(f"{path} : partie « {name} » dans un encodage non pris en charge (UTF-32)")
+    encoding = _looks_like_xml(head)
+    if encoding == "utf-32":
+        raise UnsafeFile(f"{path} : partie « {name} » dans un encodage non pris en charge (UTF-32) : fichier refusé")
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace") if encoding and encoding != "utf-8" else None
     tail = b""
     chunk = head
     while chunk:
-        data = decoder.decode(chunk).encode("utf-8") if decoder else chunk
-        window = tail + data
-        if _FORBIDDEN.search(window):
-            raise UnsafeFile(
-                f"{path} : la partie « {name} » déclare une DTD ou une entité XML (<!DOCTYPE>, <!ENTITY>) ; "
-                "un document bureautique n'en contient jamais : fichier refusé"
-            )
-        tail = window[-16:]
+        if encoding:
+            data = decoder.decode(chunk).encode("utf-8") if decoder else chunk
+            window = tail + data
+            if _FORBIDDEN.search(window):
+                raise UnsafeFile(
+                    f"{path} : la partie « {name} » déclare une DTD ou une entité XML (<!DOCTYPE>, <!ENTITY>) ; "
+                    "un document bureautique n'en contient jamais : fichier refusé"
+                )
+            tail = window[-16:]
         if budget[0] < 0:
-            break
+            raise UnsafeFile(f"{path} : {_TOO_BIG} : fichier refusé")
         chunk = stream.read(_CHUNK)
         budget[0] -= len(chunk)
     if budget[0] < 0:
-        raise UnsafeFile(f"{path} : archive trop volumineuse une fois décompressée "
-                         f"(plus de {MAX_TOTAL_BYTES // (1024 * 1024)} Mo) : fichier refusé")
+        raise UnsafeFile(f"{path} : {_TOO_BIG} : fichier refusé")
 
 
 def check_office_zip(path: Path) -> None:
-    """Refuse ``path`` unless it is a ZIP within bounds whose XML parts declare no DTD and no entity."""
+    """Refuse ``path`` unless it is a ZIP within bounds whose XML parts declare no DTD and no entity.
+
+    Every member is read (the sizes the ZIP declares may lie) and any member that starts like XML is
+    scanned, whatever its name: the office libraries pick their parts by content type, not by name.
+    """
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
             if len(members) > MAX_MEMBERS:
                 raise UnsafeFile(f"{path} : archive de plus de {MAX_MEMBERS} éléments : fichier refusé")
-            declared = sum(m.file_size for m in members)
-            if declared > MAX_TOTAL_BYTES:
-                raise UnsafeFile(f"{path} : archive trop volumineuse une fois décompressée "
-                                 f"(plus de {MAX_TOTAL_BYTES // (1024 * 1024)} Mo) : fichier refusé")
+            if sum(m.file_size for m in members) > MAX_TOTAL_BYTES:
+                raise UnsafeFile(f"{path} : {_TOO_BIG} : fichier refusé")
             budget = [MAX_TOTAL_BYTES]
             for member in members:
-                if member.is_dir():
-                    continue
-                with archive.open(member) as stream:
-                    if _is_xml_name(member.filename):
+                if not member.is_dir():
+                    with archive.open(member) as stream:
                         _scan_part(stream, path, member.filename, budget)
-                    else:  # count the real size: the declared one may lie
-                        while chunk := stream.read(_CHUNK):
-                            budget[0] -= len(chunk)
-                            if budget[0] < 0:
-                                raise UnsafeFile(f"{path} : archive trop volumineuse une fois décompressée "
-                                                 f"(plus de {MAX_TOTAL_BYTES // (1024 * 1024)} Mo) : fichier refusé")
     except UnsafeFile:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError,
             RuntimeError, UnicodeDecodeError, zlib.error) as exc:
         # RuntimeError: an encrypted member; NotImplementedError: an unknown compression method.
-        raise UnsafeFile(f"{path} : fichier illisible ou endommagé (ce n'est pas une archive bureautique valide)") from exc
-
-
-def xml_parser() -> Any:
-    """An lxml parser that loads no DTD, resolves no entity, reaches no network and keeps size limits."""
-    from lxml import etree
-
-    return etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False, dtd_validation=False)
+        raise UnsafeFile(f"{path} : fichier illisible ou endommagé (pas une archive bureautique valide)") from exc
 
 
 def _too_big(path: Path, sheet: str, what: str) -> UnsafeFile:
@@ -231,7 +225,8 @@ def read_ods(path: Path) -> dict[str, list[list[Any]]]:
                     else:
                         width = len(row) + pending_cells + repeat
                         if width > MAX_COLUMNS:
-                            raise _too_big(path, name, f"plus de {MAX_COLUMNS} colonnes (ligne {len(rows) + pending_rows + 1})")
+                            line = len(rows) + pending_rows + 1
+                            raise _too_big(path, name, f"plus de {MAX_COLUMNS} colonnes (ligne {line})")
                         row.extend([None] * pending_cells)
                         row.extend([value] * repeat)
                         pending_cells = 0
