@@ -384,3 +384,39 @@ def test_a_seal_with_a_wrong_key_file_is_a_clear_error(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "clé de scellement illisible" in result.stderr
     result = run("--ledger", path, "ledger", "verify", "--public-key", "ed25519:abc")
     assert result.exit_code == 2 and "clé publique illisible" in result.stderr
+
+
+def test_a_write_never_moves_a_disagreeing_state_forward(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    fill(path, 5)
+    _rewrite_everything(path)  # count unchanged, head changed
+    Ledger(path).append("test.after", "S", {"n": 6})  # an honest write afterwards
+    result = Ledger(path).verify()
+    assert not result.ok and "les événements n° 1 à 5 ont été réécrits" in (result.reason or "")
+
+
+def test_a_deleted_state_is_not_recreated_by_a_write_but_by_the_dpo_s_seal(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    ledger = fill(path, 3)
+    state_path(path).unlink()
+    ledger.append("test.after", "S", {"n": 4})
+    assert not state_path(path).exists()
+    result = run("--ledger", path, "ledger", "verify")
+    assert result.exit_code == 1 and "a disparu" in result.stderr
+    key, public = _keygen(tmp_path)
+    assert run("--ledger", path, "ledger", "seal", "--key", key).exit_code == 0
+    assert state_path(path).exists()
+    assert run("--ledger", path, "ledger", "verify", "--public-key", public).exit_code == 0
+
+
+def test_a_tampered_ledger_cannot_be_sealed(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    fill(path, 3)
+    key, _ = _keygen(tmp_path)
+    conn = raw(path)
+    _drop_triggers(conn)
+    conn.execute("UPDATE events SET subject = 'Z' WHERE seq = 2")
+    conn.close()
+    result = run("--ledger", path, "ledger", "seal", "--key", key)
+    assert result.exit_code == 1 and "ne peut pas être scellé" in result.stderr
+    assert Ledger(path).seals() == []

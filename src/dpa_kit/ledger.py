@@ -326,7 +326,7 @@ class Ledger:
                 # dpa-kit builds a ledger before giving it its name: this is somebody else's database.
                 raise LedgerError(f"{self.path} : ce fichier SQLite n'est pas un journal dpa-kit : vérifiez le chemin")
             if self._migrate(conn) or created:
-                self._record_state(conn)
+                self._record_state(conn, force=True)
 
     def _refuse_foreign_file(self) -> None:
         """Refuse, without writing to it, a file that is empty or is no SQLite database (SQLite would adopt it)."""
@@ -429,11 +429,15 @@ class Ledger:
             raise LedgerTampered(f"{self.state_file} : état du journal illisible ; prévenez le DPO")
         return data
 
-    def _record_state(self, conn: sqlite3.Connection) -> None:
+    def _record_state(self, conn: sqlite3.Connection, *, force: bool = False) -> None:
         """Record the ledger's identity, size and head in the state file, never backwards.
 
         Runs under the ledger's write lock (``BEGIN IMMEDIATE``) so that concurrent writers update it in
         turn; after the events were committed, so that a crash leaves it behind the ledger, never ahead.
+        The state is moved forward only from a ledger that still agrees with it: a missing or unreadable
+        state, a ledger with fewer events or seals, another identity or another hash at the recorded head
+        are left for :meth:`verify` to report. ``force`` (a new ledger, a migration, the DPO's seal of a
+        verified ledger) writes it whatever it said.
         """
         from dpa_kit.fsutil import atomic_write
 
@@ -444,18 +448,27 @@ class Ledger:
             events, head = (int(row[0]), str(row[1])) if row else (0, GENESIS)
             seals = int(conn.execute("SELECT COUNT(*) FROM seals").fetchone()[0])
             key = conn.execute("SELECT public_key FROM seals ORDER BY number LIMIT 1").fetchone()
-            try:
-                state = self._read_state()
-            except LedgerTampered:
-                state = None
-            if state is not None and (state.get("ledger") != ledger_id or int(state.get("events", 0)) > events
-                                      or int(state.get("seals", 0)) > seals):
-                return  # the ledger went backwards or was replaced: keep the evidence for verify()
+            if not force and not self._state_agrees(conn, ledger_id, events, seals):
+                return  # keep the evidence for verify()
             record = {"format": STATE_FORMAT, "ledger": ledger_id, "events": events, "head": head, "seals": seals,
                       "public_key": key[0] if key else None}
             atomic_write(self.state_file, (json.dumps(record, indent=1) + "\n").encode("utf-8"), mode=0o600)
         finally:
             conn.execute("COMMIT")
+
+    def _state_agrees(self, conn: sqlite3.Connection, ledger_id: str, events: int, seals: int) -> bool:
+        """True when the state file exists and the ledger still holds what it recorded."""
+        try:
+            state = self._read_state()
+            if state is None or state.get("ledger") != ledger_id:
+                return False
+            known, known_seals = int(state.get("events", 0)), int(state.get("seals", 0))
+        except (LedgerTampered, TypeError, ValueError):
+            return False
+        if known > events or known_seals > seals:
+            return False
+        row = conn.execute("SELECT hash FROM events WHERE seq = ?", (known,)).fetchone()
+        return (GENESIS if known == 0 else (row[0] if row else None)) == state.get("head")
 
     # --- writing and reading ----------------------------------------------------------------------
 
@@ -505,6 +518,10 @@ class Ledger:
         key = load_private_key(private_pem)
         public = _public_text(key.public_key())
         instant = _iso(at or clock.now())
+        check = self.verify()
+        if not check.ok and self.state_file.exists():
+            raise LedgerTampered(f"{self.path} : journal non intègre ({check.reason}) : il ne peut pas être scellé ; "
+                                 "prévenez le DPO")
         with self.unit_of_work() as writer:
             conn = writer.conn
             ledger_id = self._ledger_id(conn)
@@ -520,6 +537,8 @@ class Ledger:
             number = int(conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM seals").fetchone()[0])
             conn.execute("INSERT INTO seals (number, at, events, head, public_key, signature) VALUES (?, ?, ?, ?, ?, ?)",
                          (number, instant, events, head, public, signature))
+        with self._connect() as conn:  # the DPO vouched for this ledger: its state starts again from here
+            self._record_state(conn, force=True)
         return Seal(number, instant, events, head, public, signature, ledger_id)
 
     def verify(self, expect_head: str | None = None, *, public_key: str | None = None,
