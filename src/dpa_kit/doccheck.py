@@ -41,11 +41,11 @@ def read_paragraphs(path: Path) -> list[str]:
 
             try:
                 document = Document(str(path))
-            except OpcError as exc:
+                paragraphs = [p.text for p in document.paragraphs]
+                for table in document.tables:
+                    paragraphs.extend(cell.text for row in table.rows for cell in row.cells)
+            except (OpcError, LxmlError, TypeError, AttributeError, IndexError) as exc:  # python-docx on a broken part
                 raise InputError(f"{path} : document Word illisible ou endommagé") from exc
-            paragraphs = [p.text for p in document.paragraphs]
-            for table in document.tables:
-                paragraphs.extend(cell.text for row in table.rows for cell in row.cells)
             return paragraphs
         if suffix == ".odt":
             from odfdo import Document as OdfDocument
@@ -53,7 +53,7 @@ def read_paragraphs(path: Path) -> list[str]:
             try:
                 body = OdfDocument(str(path)).body
                 return [element.text_recursive for element in body.get_elements("//text:p | //text:h")]
-            except (LxmlError, TypeError, AttributeError) as exc:  # odfdo on a broken content.xml
+            except (LxmlError, TypeError, AttributeError, IndexError) as exc:  # odfdo on a broken content.xml
                 raise InputError(f"{path} : document OpenDocument illisible ou endommagé") from exc
         if suffix == ".pdf":
             from pypdf import PdfReader

@@ -141,31 +141,37 @@ def read_xlsx(path: Path) -> dict[str, list[list[Any]]]:
 
     check_office_zip(path)
     bounds = _Bounds(path)
-    book = load_workbook(path, read_only=True, data_only=True)  # what the user sees, never a formula to run
-    try:
-        sheets: dict[str, list[list[Any]]] = {}
-        for sheet in book.worksheets:
-            title = str(sheet.title)
-            max_row, max_col = getattr(sheet, "max_row", None), getattr(sheet, "max_column", None)
-            if max_row is not None and max_row > MAX_ROWS:
-                raise _too_big(path, title, f"plus de {MAX_ROWS} lignes déclarées ({max_row})")
-            if max_col is not None and max_col > MAX_COLUMNS:
-                raise _too_big(path, title, f"plus de {MAX_COLUMNS} colonnes déclarées ({max_col})")
-            rows: list[list[Any]] = []
+    # Our own handle: openpyxl leaves the file open when it fails half-way through a damaged workbook.
+    with path.open("rb") as handle:
+        book = load_workbook(handle, read_only=True, data_only=True)  # what the user sees, never a formula to run
+        try:
+            return _xlsx_sheets(book, path, bounds)
+        finally:
+            book.close()
+
+
+def _xlsx_sheets(book: Any, path: Path, bounds: _Bounds) -> dict[str, list[list[Any]]]:
+    sheets: dict[str, list[list[Any]]] = {}
+    for sheet in book.worksheets:
+        title = str(sheet.title)
+        max_row, max_col = getattr(sheet, "max_row", None), getattr(sheet, "max_column", None)
+        if max_row is not None and max_row > MAX_ROWS:
+            raise _too_big(path, title, f"plus de {MAX_ROWS} lignes déclarées ({max_row})")
+        if max_col is not None and max_col > MAX_COLUMNS:
+            raise _too_big(path, title, f"plus de {MAX_COLUMNS} colonnes déclarées ({max_col})")
+        rows: list[list[Any]] = []
+        pending = 0
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            bounds.row(title, number, len(values))
+            row = _trim(list(values))
+            if not row:
+                pending += 1
+                continue
+            rows.extend([] for _ in range(pending))
             pending = 0
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                bounds.row(title, number, len(values))
-                row = _trim(list(values))
-                if not row:
-                    pending += 1
-                    continue
-                rows.extend([] for _ in range(pending))
-                pending = 0
-                rows.append(row)
-            sheets[title] = rows
-        return sheets
-    finally:
-        book.close()
+            rows.append(row)
+        sheets[title] = rows
+    return sheets
 
 
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
