@@ -168,7 +168,7 @@ def smtp_server():
 def test_notification_through_a_real_smtp_server(env: dict[str, str], smtp_server) -> None:
     inbox, port = smtp_server
     declare(env, "2026-03-28T10:00")
-    result = run("breach", "notify", "V-2026-343097333-0001", "--send", "--smtp", f"smtp://127.0.0.1:{port}",
+    result = run("breach", "notify", "V-2026-343097333-0001", "--send", "--smtp", f"smtp://127.0.0.1:{port}", "--insecure",
                  "--from", "rgpd@adil.example", env={**env, "DPA_KIT_NOW": "2026-03-28T15:00",
                                                      "DPA_KIT_SMTP_USER": "ccas", "DPA_KIT_SMTP_PASSWORD": "bon-mot-de-passe"})
     assert result.exit_code == 0, result.output
@@ -193,6 +193,7 @@ def test_failed_login_records_nothing(env: dict[str, str], smtp_server) -> None:
     inbox, port = smtp_server
     declare(env, "2026-03-28T10:00")
     result = run("breach", "notify", "V-2026-343097333-0001", "--send", "--smtp", f"smtp://127.0.0.1:{port}", "--from", "a@b.fr",
+                 "--insecure",
                  env={**env, "DPA_KIT_NOW": "2026-03-28T12:00", "DPA_KIT_SMTP_USER": "ccas", "DPA_KIT_SMTP_PASSWORD": "faux"})
     assert result.exit_code == 1 and "refusé l'identification" in result.stderr
     assert "faux" not in result.output
