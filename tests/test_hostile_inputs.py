@@ -277,3 +277,17 @@ def test_an_xml_part_under_an_image_name_is_scanned_too(tmp_path: Path) -> None:
     bad = _rewrite(source, tmp_path / "bad.docx", "word/media/image1.png", b"  " + LAUGHS + b"<a>&lol2;</a>")
     result = run("check", bad)
     assert result.exit_code == 2 and "image1.png" in result.output and "DTD ou une entité" in result.output
+
+
+@pytest.mark.parametrize("nested", ["[" * 50000 + "]" * 50000, "{a: " * 5000 + "1" + "}" * 5000])
+def test_deeply_nested_yaml_is_refused_before_the_parser_can_crash(tmp_path: Path, nested: str) -> None:
+    # ruamel's C parser recurses without bound: a 100 KB file of brackets killed the process (SIGSEGV).
+    folder = tmp_path / "conv"
+    folder.mkdir()
+    (folder / "deep.yaml").write_text(f"format: dpa-kit/1\nid: x\ntitle: {nested}\n", encoding="utf-8")
+    result = run("check", folder / "deep.yaml")
+    _no_crash(result)
+    assert result.exit_code == 2 and "fichier trop complexe" in result.output
+    listed = run("list", folder)
+    _no_crash(listed)
+    assert "fichier trop complexe" in listed.output
