@@ -607,3 +607,25 @@ def test_declaring_without_any_convention_says_so(tmp_path: Path, monkeypatch: p
     result = run("breach", "declare",
                  env={"DPA_KIT_REGISTERS": str(empty), "DPA_KIT_LEDGER": str(tmp_path / "l.sqlite")})
     assert result.exit_code == 2 and "aucune convention lisible" in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "ods"])
+def test_breach_register_shows_counts_and_lists_as_text(tmp_path: Path, fmt: str) -> None:
+    # Counts typed as ranges (« 40 à 50 ») reach the register through a received notification.
+    from dpa_kit import breach as breaches
+    from dpa_kit.breach_register import register_rows
+    from dpa_kit.tables import read_rows, write_table
+
+    ledger = Ledger(tmp_path / "l.sqlite")
+    breaches.declare(ledger, convention_id=CID, structure="ADIL", delay_hours=24,
+                     aware_at=parse_instant("2026-10-24T10:00"),
+                     details={"natures": ["confidentiality"], "description": "liste envoyée",
+                              "people": {"min": 40, "max": 50, "approximate": False},
+                              "records": {"min": 45, "max": 45, "approximate": True},
+                              "data_categories": ["noms", "adresses"]})
+    headers, rows = register_rows(list(breaches.all_breaches(ledger).values()))
+    out = tmp_path / f"registre.{fmt}"
+    write_table(out, fmt, "Registre des violations", headers, rows)
+    read = read_rows(out)
+    assert "40 à 50" in read[1] and "environ 45" in read[1] and "noms, adresses" in read[1]
+    assert not [cell for cell in read[1] if cell and "{" in str(cell)]
