@@ -16,6 +16,7 @@ these with ``raise ... from exc``, so that the CLI catches one base class and pr
     ├── RenderError                 a document could not be rendered (template, engine): exit code 1
     │   └── NotReady                a convention lacks answers the annex needs: exit code 1
     ├── LedgerError                 the ledger cannot be opened, read or written: exit code 2
+    │   └── LedgerTampered          the ledger was emptied, removed or replaced behind dpa-kit: exit code 1
     └── NotificationError           the mail server did not take the message: exit code 1
         └── SmtpLoginRefused        the mail server refused the account
 """
@@ -149,3 +150,9 @@ class WouldOverwrite(UsageError):
             f"{len(files)} fichier(s) déjà présent(s) et modifié(s) depuis que dpa-kit les a écrits "
             f"(ou écrits par quelqu'un d'autre), non remplacé(s) : {names}"
         )
+
+
+class LedgerTampered(LedgerError):
+    """Raised when the ledger was emptied, truncated, removed or replaced behind dpa-kit's back: exit code 1."""
+
+    exit_code = 1
