@@ -10,6 +10,7 @@ from email import policy
 from pathlib import Path
 
 import pytest
+from conftest import REGISTERS
 from helpers import run
 
 from dpa_kit import breach as breaches
@@ -653,3 +654,10 @@ def test_breach_register_shows_counts_and_lists_as_text(tmp_path: Path, fmt: str
     read = read_rows(out)
     assert "40 à 50" in read[1] and "environ 45" in read[1] and "noms, adresses" in read[1]
     assert not [cell for cell in read[1] if cell and "{" in str(cell)]
+
+
+def test_listing_breaches_before_any_ledger_exists_is_not_an_error(tmp_path: Path) -> None:
+    env = {"DPA_KIT_REGISTERS": str(REGISTERS), "DPA_KIT_LEDGER": str(tmp_path / "absent.sqlite")}
+    result = run("breach", "list", "--overdue", env=env)
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "absent.sqlite").exists()

@@ -508,7 +508,8 @@ def breach_list(settings: Settings, only_open: bool, overdue: bool, fmt: str) ->
     from dpa_kit.breach import all_breaches
 
     now = clock.now()
-    items = list(all_breaches(open_ledger(settings, create=False)).values())
+    ledger = common.ledger_if_any(settings)  # no ledger yet: no breach (a daily cron job must not fail)
+    items = list(all_breaches(ledger).values()) if ledger is not None else []
     if only_open:
         items = [b for b in items if b.is_open]
     late = [b for b in items if b.overdue(now)]

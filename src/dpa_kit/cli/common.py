@@ -285,6 +285,11 @@ def open_ledger(settings: Settings, create: bool = True) -> Any:
 
 
 def ledger_if_any(settings: Settings) -> Any:
+    """The ledger, or None when none was ever created here (a removed ledger is still reported as such)."""
+    from dpa_kit.exceptions import LedgerMissing
     from dpa_kit.ledger import Ledger
 
-    return Ledger(settings.ledger) if settings.ledger.exists() else None
+    try:
+        return Ledger(settings.ledger, create=False)
+    except LedgerMissing:
+        return None
