@@ -693,3 +693,15 @@ def test_listing_breaches_before_any_ledger_exists_is_not_an_error(tmp_path: Pat
     result = run("breach", "list", "--overdue", env=env)
     assert result.exit_code == 0, result.output
     assert not (tmp_path / "absent.sqlite").exists()
+
+
+def test_breach_register_export_is_private_and_never_replaces_an_edited_copy(env: dict[str, str],
+                                                                            tmp_path: Path) -> None:
+    declare(env, "2026-03-28T10:00")
+    out = tmp_path / "registre.csv"
+    assert run("breach", "register", "export", "-o", out, env=env).exit_code in (0, 1)
+    assert out.stat().st_mode & 0o777 == 0o600
+    out.write_text("modifié\n", encoding="utf-8")
+    result = run("breach", "register", "export", "-o", out, env=env)
+    assert result.exit_code == 2 and "--force" in result.stderr
+    assert out.read_text(encoding="utf-8") == "modifié\n"

@@ -724,10 +724,12 @@ def breach_register_export(settings: Settings, fmt: str, output: Path, force: bo
     from dpa_kit import written
     from dpa_kit.breach import all_breaches
     from dpa_kit.breach_register import register_rows
+    from dpa_kit.fsutil import PRIVATE
     from dpa_kit.tables import table_bytes
 
     written.guard([output], force=force)
     breaches = list(all_breaches(open_ledger(settings, create=False)).values())
     headers, rows = register_rows(breaches)
-    written.write_file(output, table_bytes(fmt, "Registre des violations", headers, rows), force=force)
+    written.write_file(output, table_bytes(fmt, "Registre des violations", headers, rows), force=force,
+                       mode=PRIVATE)  # personal data: readable by its owner only, as tables.write_table
     click.echo(f"Registre des violations ({len(rows)} ligne(s)) écrit : {output}")

@@ -128,6 +128,7 @@ def register_consolidate(paths: tuple[Path, ...], output: Path, fmt: str, force:
     """
     from dpa_kit import written
     from dpa_kit.register import consolidated_rows, load_registers
+    from dpa_kit.fsutil import PRIVATE
     from dpa_kit.tables import table_bytes
 
     written.guard([output], force=force)
@@ -135,6 +136,7 @@ def register_consolidate(paths: tuple[Path, ...], output: Path, fmt: str, force:
     for problem in problems:
         echo_err(f"  - {problem}")
     headers, rows = consolidated_rows(registers)
-    written.write_file(output, table_bytes(fmt, "Registres consolidés", headers, rows), force=force)
+    written.write_file(output, table_bytes(fmt, "Registres consolidés", headers, rows), force=force,
+                       mode=PRIVATE)  # personal data: readable by its owner only, as tables.write_table
     click.echo(f"{len(registers)} registre(s), {len(rows)} traitement(s) : {output}")
     return EXIT_PROBLEMS if problems else EXIT_OK
