@@ -33,6 +33,7 @@ __all__ = [
     "InvalidValue",
     "LedgerError",
     "LedgerMissing",
+    "LedgerTampered",
     "NotReady",
     "NotificationError",
     "Problem",
