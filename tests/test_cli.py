@@ -49,7 +49,8 @@ def test_list_with_a_bad_file_names_it_and_exits_2(tmp_path: Path) -> None:
     result = run("list", tmp_path)
     assert result.exit_code == 2
     assert "OK" in result.stdout
-    assert f"{tmp_path / 'mauvais.yaml'}, ligne 4 : Période d'application › début (period.start) : date impossible" in result.stderr
+    assert (f"{tmp_path / 'mauvais.yaml'}, ligne 4 : Période d'application › début (period.start) : "
+            "date impossible") in result.stderr
     assert "Traceback" not in result.output
 
 

@@ -300,7 +300,8 @@ def test_a_final_build_refuses_an_incomplete_security_annex(registers: Path, tmp
     result = run("annex", path, "--format", "md", "-o", tmp_path)
     assert result.exit_code == 1
     assert "n'est pas prête à signer" in result.stderr
-    assert "S701 Annexe de sécurité › mesure CNIL-07 › écartée (security.annex_measures.measures.CNIL-07.exclude) : la mesure CNIL-07" in result.stderr
+    assert ("S701 Annexe de sécurité › mesure CNIL-07 › écartée (security.annex_measures.measures.CNIL-07.exclude) : "
+            "la mesure CNIL-07") in result.stderr
     assert not list(tmp_path.glob("*.annexe-securite.md"))
 
 

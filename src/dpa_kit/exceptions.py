@@ -36,6 +36,7 @@ __all__ = [
     "InvalidValue",
     "LedgerError",
     "LedgerMissing",
+    "LedgerTampered",
     "NotReady",
     "NotificationError",
     "Problem",

@@ -46,9 +46,16 @@ __all__ = [
     "Event",
     "Ledger",
     "LedgerError",
+    "LedgerTampered",
+    "Seal",
     "Verification",
     "Writer",
     "event_hash",
+    "generate_key",
+    "key_fingerprint",
+    "load_private_key",
+    "parse_public_key",
+    "state_path",
 ]
 
 GENESIS = "0" * 64

@@ -54,6 +54,7 @@ __all__ = [
     "Subprocessor",
     "Transfer",
     "json_schema",
+    "refuse_control_characters",
     "siret_is_valid",
 ]
 

@@ -25,23 +25,25 @@ from dpa_kit.exceptions import UsageError
 
 @click.group("ledger", cls=CommandGroup)
 def ledger_group() -> None:
-    """Journal des événements (violations, échanges, attestations), chaîné par SHA-256.
+    """Journal des événements (violations, échanges, attestations), chaîné par SHA-256 et scellé par le DPO.
 
     \b
     Exemple :
-      dpa-kit ledger verify
+      dpa-kit ledger verify --public-key dpo.key.pub
     """
 
 
 @ledger_group.command("verify")
-@click.option("--expect-head", help="Empreinte de tête de chaîne relevée auparavant (détecte les derniers événements retirés).")
+@click.option("--expect-head",
+              help="Empreinte de tête de chaîne relevée auparavant (détecte les derniers événements retirés).")
 @click.option("--public-key", envvar="DPA_KIT_LEDGER_PUBLIC_KEY",
               help="Clé publique du DPO (ed25519:..., ou le fichier .pub) : chaque sceau doit être signé par elle "
                    "(variable DPA_KIT_LEDGER_PUBLIC_KEY).")
 @click.option("--seal", "seal_files", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Sceau exporté (ledger seal -o) à vérifier aussi contre le journal.")
 @pass_settings
-def ledger_verify(settings: Settings, expect_head: str | None, public_key: str | None, seal_files: tuple[Path, ...]) -> int:
+def ledger_verify(settings: Settings, expect_head: str | None, public_key: str | None,
+                  seal_files: tuple[Path, ...]) -> int:
     """Vérifie qu'aucun événement du journal n'a été modifié, supprimé ou déplacé, et chaque sceau.
 
     \b
@@ -56,10 +58,11 @@ def ledger_verify(settings: Settings, expect_head: str | None, public_key: str |
     if result.ok:
         click.echo(f"Journal intègre : {result.checked} événement(s). Tête de chaîne : {result.head}")
         if result.seals:
-            click.echo(f"{result.seals} sceau(x) vérifié(s) ; les {result.sealed_events} premiers événements sont scellés "
-                       f"(clé du DPO, empreinte {key_fingerprint(result.public_key or '')}).")
+            click.echo(f"{result.seals} sceau(x) vérifié(s) ; les {result.sealed_events} premiers événements sont "
+                       f"scellés (clé du DPO, empreinte {key_fingerprint(result.public_key or '')}).")
             if not key:
-                click.echo("Clé prise dans le journal : donnez --public-key pour la comparer à celle conservée par le DPO.")
+                click.echo("Clé prise dans le journal : donnez --public-key pour la comparer à celle "
+                           "conservée par le DPO.")
         else:
             click.echo("Aucun sceau : scellez le journal (dpa-kit ledger seal) pour le garantir contre une réécriture.")
         return EXIT_OK
@@ -139,7 +142,8 @@ def ledger_seal(settings: Settings, key_file: Path, output: Path | None, force: 
 
 
 @ledger_group.command("export")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Fichier JSON lines (par défaut : sortie standard).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Fichier JSON lines (par défaut : sortie standard).")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 @pass_settings
 def ledger_export(settings: Settings, output: Path | None, force: bool) -> None:

@@ -127,8 +127,8 @@ def register_consolidate(paths: tuple[Path, ...], output: Path, fmt: str, force:
       dpa-kit register consolidate registres/ -o consolidation.xlsx
     """
     from dpa_kit import written
-    from dpa_kit.register import consolidated_rows, load_registers
     from dpa_kit.fsutil import PRIVATE
+    from dpa_kit.register import consolidated_rows, load_registers
     from dpa_kit.tables import table_bytes
 
     written.guard([output], force=force)
