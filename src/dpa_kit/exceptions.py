@@ -7,14 +7,17 @@ these with ``raise ... from exc``, so that the CLI catches one base class and pr
     ├── InputError                  bad input from the user: exit code 2
     │   ├── ConventionError         a convention, defaults or register file is malformed; carries Problems
     │   ├── UsageError              a command was called with values that cannot work together
-    │   │   └── LedgerMissing       a command needs a ledger that does not exist
+    │   │   ├── LedgerMissing       a command needs a ledger that does not exist
+    │   │   └── NotFound            an object does not exist, or belongs to another structure
     │   ├── ExchangeError           an archive cannot be made, read or trusted
     │   │   └── WrongPassword       the password does not open the archive
     │   └── AgeError                an age file or key is malformed or not for us
     ├── RenderError                 a document could not be rendered (template, engine): exit code 1
     │   └── NotReady                a convention lacks answers the annex needs: exit code 1
     ├── LedgerError                 the ledger cannot be opened, read or written: exit code 2
-    └── NotificationError           the mail server did not take the message: exit code 1
+    ├── NotificationError           the mail server did not take the message: exit code 1
+    └── AccountError                the accounts database cannot be used: exit code 2
+        └── LoginRefused            a login or second-factor code was refused
 """
 
 from __future__ import annotations
@@ -114,3 +117,22 @@ class NotificationError(DpaKitError):
     """Raised when the message could not be handed to the mail server (nothing is recorded as sent)."""
 
     exit_code = 1
+
+
+class NotFound(UsageError):
+    """Raised when an object does not exist or is not the user's to see (both look the same from outside)."""
+
+
+class AccountError(DpaKitError):
+    """Raised when the accounts database of the web application cannot be opened, read or written."""
+
+    exit_code = 2
+
+
+class LoginRefused(AccountError):
+    """Raised when a password or a second-factor code is refused, or logins are blocked for a while."""
+
+    def __init__(self, message: str, *, locked: bool = False, throttled: bool = False):
+        super().__init__(message)
+        self.locked = locked
+        self.throttled = throttled

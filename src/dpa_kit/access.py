@@ -1,0 +1,54 @@
+"""Who may see what: every object a user reaches goes through these functions.
+
+A structure's user sees only the conventions whose processor has its SIRET, and the breaches of those
+conventions; the DPO sees everything. An object that exists but belongs to another structure raises the
+same :class:`~dpa_kit.exceptions.NotFound` as one that does not exist, so a page cannot tell them apart.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dpa_kit.accounts import User
+from dpa_kit.breach import Breach, all_breaches
+from dpa_kit.exceptions import NotFound
+from dpa_kit.ledger import Ledger
+from dpa_kit.loader import LoadedConvention, iter_folder
+from dpa_kit.model import Convention
+
+__all__ = ["breaches_for", "conventions_for", "get_breach", "get_convention", "may_see"]
+
+
+def may_see(user: User, convention: Convention) -> bool:
+    """True when the user may see this convention and everything attached to it."""
+    if not user.active:
+        return False
+    if user.is_dpo:
+        return True
+    return bool(user.siret) and convention.processor.siret == user.siret
+
+
+def conventions_for(user: User, folder: Path) -> list[LoadedConvention]:
+    """The valid conventions of the folder that the user may see, in file order."""
+    return [r.loaded for r in iter_folder(folder) if r.loaded is not None and may_see(user, r.loaded.convention)]
+
+
+def get_convention(user: User, folder: Path, convention_id: str) -> LoadedConvention:
+    for loaded in conventions_for(user, folder):
+        if loaded.convention.id == convention_id:
+            return loaded
+    raise NotFound(f"aucune convention « {convention_id} » accessible")
+
+
+def breaches_for(user: User, folder: Path, ledger: Ledger, side: str | None = None) -> list[Breach]:
+    """The breaches of the user's conventions (all of them for the DPO), optionally of one side."""
+    visible = None if user.is_dpo else {c.convention.id for c in conventions_for(user, folder)}
+    return [b for b in all_breaches(ledger).values()
+            if (visible is None or b.convention in visible) and (side is None or b.side == side)]
+
+
+def get_breach(user: User, folder: Path, ledger: Ledger, breach_id: str) -> Breach:
+    for breach in breaches_for(user, folder, ledger):
+        if breach.id == breach_id:
+            return breach
+    raise NotFound(f"aucune violation « {breach_id} » accessible")

@@ -1,0 +1,340 @@
+"""The breach declaration and the CNIL decision as forms: steps, French labels, field-by-field checks.
+
+A form is a mapping of field names to the text typed; checking a step returns the French error of each
+wrong field (never stopping at the first), so that a page shows every message next to its field and keeps
+what was typed. A blank Art. 33(3) item is allowed: it is recorded as « je ne sais pas encore » and is
+what a complementary notification (Art. 33(4)) completes. Submitting records the declaration on the
+server's clock, which is the proof of the notification instant.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from dpa_kit import clock
+from dpa_kit.breach import NATURES, Breach
+from dpa_kit.exceptions import InputError, UsageError
+from dpa_kit.ledger import Ledger
+from dpa_kit.model import Convention
+
+__all__ = ["DECLARATION_STEPS", "LABELS", "UNKNOWN", "CnilDecision", "FormErrors", "Step", "check_cnil",
+           "check_declaration", "check_step", "deadline_of", "parse_french_instant", "time_left"]
+
+#: The events of a breach's timeline, in French.
+EVENT_LABELS = {
+    "breach.declared": "déclarée par la structure",
+    "breach.received": "notification reçue par le Département (début du délai CNIL de 72 heures)",
+    "breach.notified": "notification transmise au Département",
+    "breach.cnil": "décision CNIL enregistrée",
+    "breach.subjects": "décision sur l'information des personnes",
+    "breach.severity": "gravité évaluée",
+    "breach.closed": "clôturée",
+}
+
+#: What a blank item is recorded as.
+UNKNOWN = "je ne sais pas encore"
+
+LABELS = {
+    "convention": "Convention concernée",
+    "aware_at": "Quand avez-vous eu connaissance de la violation ?",
+    "started_at": "Quand la violation a-t-elle commencé ?",
+    "over": "La violation est-elle terminée ?",
+    "ended_at": "Quand s'est-elle terminée ?",
+    "natures": "Nature de la violation",
+    "description": "Que s'est-il passé ? (sans nom de personne)",
+    "discovery": "Comment l'avez-vous découverte ?",
+    "cause": "Origine et cause",
+    "data_categories": "Catégories de données concernées",
+    "records": "Nombre approximatif d'enregistrements",
+    "people_categories": "Catégories de personnes concernées",
+    "people": "Nombre approximatif de personnes",
+    "vulnerable": "Des mineurs ou des personnes vulnérables sont-ils concernés ?",
+    "consequences": "Conséquences probables pour les personnes",
+    "measures_before": "Mesures de sécurité en place avant la violation",
+    "measures": "Mesures prises ou envisagées",
+    "contact": "Personne à joindre (nom, téléphone, courriel)",
+    "delay_reason": "Motifs du retard de notification",
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One page of the declaration."""
+
+    name: str
+    title: str
+    fields: tuple[str, ...]
+
+
+DECLARATION_STEPS = (
+    Step("quand", "Quand ?", ("convention", "aware_at", "started_at", "over", "ended_at")),
+    Step("quoi", "Que s'est-il passé ?", ("natures", "description", "discovery", "cause")),
+    Step("qui", "Quelles données, quelles personnes ?",
+         ("data_categories", "records", "people_categories", "people", "vulnerable", "consequences")),
+    Step("mesures", "Quelles mesures ?", ("measures_before", "measures", "contact", "delay_reason")),
+)
+STEP_NAMES = tuple(s.name for s in DECLARATION_STEPS)
+
+
+class FormErrors(InputError):
+    """Raised when a form has wrong fields; ``errors`` maps each field to its French message."""  # noqa: D401
+
+    def __init__(self, errors: dict[str, str], step: str | None = None):
+        self.errors = dict(errors)
+        self.step = step
+        super().__init__("; ".join(f"{LABELS.get(k, k)} : {v}" for k, v in self.errors.items()))
+
+
+_FR_INSTANT = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(?:à\s+)?(\d{1,2})\s*[h:]\s*(\d{2})?)?\s*$")
+
+
+def parse_french_instant(text: str, now: datetime) -> datetime:
+    """« maintenant », « 28/03/2026 18:00 », « 28/03/2026 18h », ISO 8601 (a browser's date-time field).
+
+    Without an offset the time is Paris time. Raises ValueError with a French reason.
+    """
+    value = text.strip()
+    if value.lower() == "maintenant":
+        return now
+    match = _FR_INSTANT.match(value)
+    try:
+        if match:
+            day, month, year, hour, minute = match.groups()
+            local = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), tzinfo=clock.PARIS)
+            return local.astimezone(now.tzinfo)
+        return clock.parse_instant(value)
+    except (ValueError, UsageError):
+        raise ValueError("date et heure illisibles : écrivez par exemple 28/03/2026 18:00") from None
+
+
+def _instant_field(values: dict[str, Any], name: str, now: datetime, errors: dict[str, str],
+                   required: bool) -> datetime | None:
+    text = str(values.get(name) or "").strip()
+    if not text:
+        if required:
+            errors[name] = "réponse obligatoire : la date et l'heure, même approximatives"
+        return None
+    try:
+        instant = parse_french_instant(text, now)
+    except ValueError as exc:
+        errors[name] = str(exc)
+        return None
+    if instant > now + timedelta(minutes=5):
+        errors[name] = f"cet instant est dans le futur (il est maintenant {clock.french_datetime(now)})"
+        return None
+    return instant
+
+
+def _count_field(values: dict[str, Any], name: str, errors: dict[str, str]) -> int | None:
+    text = str(values.get(name) or "").strip().replace(" ", "").replace("\u00a0", "")
+    if not text:
+        return None
+    if not text.isdigit():
+        errors[name] = "indiquez un nombre (par exemple 40), ou laissez vide si vous ne savez pas encore"
+        return None
+    return int(text)
+
+
+def deadline_of(convention: Convention, aware_at: datetime) -> datetime:
+    """The structure's deadline for notifying the Département."""
+    return aware_at + timedelta(hours=convention.notifications.breach_delay_hours)
+
+
+def urgency(deadline: datetime, now: datetime, near: timedelta = timedelta(hours=6)) -> str:
+    """``late`` past the deadline, ``near`` within six hours of it, ``ok`` otherwise (a colour on pages)."""
+    if now > deadline:
+        return "late"
+    return "near" if deadline - now <= near else "ok"
+
+
+def draft_deadline(values: dict[str, Any], conventions: dict[str, Convention], now: datetime) -> datetime | None:
+    """The deadline as soon as the convention and the awareness instant are known (None before)."""
+    convention = conventions.get(str(values.get("convention") or ""))
+    text = str(values.get("aware_at") or "")
+    if convention is None or not text:
+        return None
+    try:
+        return deadline_of(convention, parse_french_instant(text, now))
+    except ValueError:
+        return None
+
+
+def time_left(deadline: datetime, now: datetime) -> str:
+    """« il reste 19 h 00 » or « dépassée de 2 h 05 »."""
+    seconds = int((deadline - now).total_seconds())
+    hours, minutes = divmod(abs(seconds) // 60, 60)
+    return f"il reste {hours} h {minutes:02d}" if seconds >= 0 else f"dépassée de {hours} h {minutes:02d}"
+
+
+def check_step(step: str, values: dict[str, Any], *, conventions: dict[str, Convention],
+               now: datetime) -> dict[str, str]:
+    """Every error of one step's fields (an empty mapping when the step is right)."""
+    errors: dict[str, str] = {}
+    if step == "quand":
+        if str(values.get("convention") or "") not in conventions:
+            errors["convention"] = "choisissez la convention concernée dans la liste"
+        aware = _instant_field(values, "aware_at", now, errors, required=True)
+        started = _instant_field(values, "started_at", now, errors, required=False)
+        if aware and started and started > aware:
+            errors["started_at"] = "le début ne peut pas suivre la prise de connaissance"
+        over = values.get("over")
+        if over not in {"oui", "non", "inconnu"}:
+            errors["over"] = "répondez oui, non ou je ne sais pas encore"
+        if over == "oui":
+            ended = _instant_field(values, "ended_at", now, errors, required=True)
+            if ended and started and ended < started:
+                errors["ended_at"] = "la fin ne peut pas précéder le début"
+    elif step == "quoi":
+        natures = values.get("natures") or []
+        if isinstance(natures, str):
+            natures = [natures]
+        if not natures:
+            errors["natures"] = "cochez au moins une nature (confidentialité, intégrité ou disponibilité)"
+        elif any(n not in NATURES for n in natures):
+            errors["natures"] = "nature inconnue"
+        if not str(values.get("description") or "").strip():
+            errors["description"] = "décrivez en quelques mots ce qui s'est passé"
+    elif step == "qui":
+        _count_field(values, "records", errors)
+        _count_field(values, "people", errors)
+        if values.get("vulnerable") not in {None, "", "oui", "non", "inconnu"}:
+            errors["vulnerable"] = "répondez oui, non ou je ne sais pas encore"
+    elif step == "mesures":
+        convention = conventions.get(str(values.get("convention") or ""))
+        aware_text = str(values.get("aware_at") or "")
+        if convention is not None and aware_text:
+            try:
+                aware = parse_french_instant(aware_text, now)
+            except ValueError:
+                aware = None
+            if aware and now > deadline_of(convention, aware) and not str(values.get("delay_reason") or "").strip():
+                errors["delay_reason"] = ("l'échéance de notification est dépassée : indiquez les motifs du retard "
+                                          "(art. 33(1) RGPD)")
+    else:
+        raise UsageError(f"étape inconnue « {step} »")
+    return errors
+
+
+def check_declaration(values: dict[str, Any], *, conventions: dict[str, Convention], now: datetime
+                      ) -> tuple[Convention, datetime, dict[str, Any]]:
+    """Check every step; return the convention, the awareness instant and the details to record."""
+    for step in STEP_NAMES:
+        errors = check_step(step, values, conventions=conventions, now=now)
+        if errors:
+            raise FormErrors(errors, step)
+    convention = conventions[str(values["convention"])]
+    aware = parse_french_instant(str(values["aware_at"]), now)
+    natures = values.get("natures") or []
+    details: dict[str, Any] = {"natures": [natures] if isinstance(natures, str) else list(natures)}
+    if values.get("started_at"):
+        details["started_at"] = parse_french_instant(str(values["started_at"]), now).isoformat()
+    if values.get("over") == "oui":
+        details["ended_at"] = parse_french_instant(str(values["ended_at"]), now).isoformat()
+    elif values.get("over") == "non":
+        details["ongoing"] = True
+    for name in ("description", "discovery", "cause", "data_categories", "people_categories", "consequences",
+                 "measures_before", "measures", "contact"):
+        text = str(values.get(name) or "").strip()
+        details[name] = text or UNKNOWN
+    for name in ("records", "people"):
+        text = str(values.get(name) or "").strip().replace(" ", "")
+        details[name] = int(text) if text else UNKNOWN
+    if values.get("vulnerable") == "oui":
+        details["vulnerable"] = True
+    details["unknown"] = [k for k, v in details.items() if v == UNKNOWN]
+    return convention, aware, details
+
+
+@dataclass
+class Submitted:
+    """What a submitted declaration produced."""
+
+    declared: Breach
+    received: Breach
+    mail_error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def submit_declaration(ledger: Ledger, values: dict[str, Any], *, conventions: dict[str, Convention], now: datetime,
+                       actor: str, sender: str, smtp_url: str | None) -> Submitted:
+    """Record a structure's declaration and its notification to the Département, at ``now``.
+
+    The web application is the Département's own server: submitting *is* the notification, so it is
+    recorded at once (structure side) and received (Département side, the 72-hour CNIL clock starts now).
+    A copy is e-mailed to the convention's breach address through ``smtp_url``; if the mail server fails,
+    the declaration stays recorded and ``mail_error`` says so.
+    """
+    from dpa_kit import breach as breaches
+    from dpa_kit.exceptions import NotificationError
+    from dpa_kit.mail import build_notification, send
+
+    convention, aware, details = check_declaration(values, conventions=conventions, now=now)
+    delay_reason = str(values.get("delay_reason") or "").strip() or None
+    structure = convention.processor.display_name
+    delay = convention.notifications.breach_delay_hours
+    declared = breaches.declare(ledger, convention_id=convention.id, structure=structure, delay_hours=delay,
+                                aware_at=aware, details=details)
+    to = convention.notifications.breach_address or sender
+    message = build_notification(declared, to=to, sender=sender, delay_reason=delay_reason, now=now)
+    breaches.record_notification(ledger, declared, sent_at=now, message_id=str(message["Message-ID"]), to=to,
+                                 complementary=False, delay_reason=delay_reason)
+    received = breaches.receive(ledger, convention_id=convention.id, structure=structure, delay_hours=delay,
+                                aware_at=aware, received_at=now,
+                                details={**details, "structure_reference": declared.id})
+    ledger.append("account.action", actor, {"action": "breach.declared", "object": declared.id,
+                                            "received_as": received.id}, at=now)
+    mail_error = None
+    if smtp_url:
+        try:
+            send(message, smtp_url)
+        except (NotificationError, UsageError) as exc:
+            mail_error = str(exc)
+    else:
+        mail_error = "aucun serveur SMTP configuré"
+    return Submitted(declared=breaches.get(ledger, declared.id), received=received, mail_error=mail_error)
+
+
+# --- the CNIL decision (Département side) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CnilDecision:
+    notified: bool
+    at: datetime | None
+    reference: str | None
+    reason: str | None
+    delay_reason: str | None
+
+
+CNIL_LABELS = {
+    "notified": "La violation a-t-elle été notifiée à la CNIL ?",
+    "at": "Instant de la notification à la CNIL",
+    "reference": "Référence CNIL",
+    "reason": "Raison de l'absence de notification (art. 33(5) RGPD)",
+    "delay_reason": "Motifs du retard (plus de 72 heures)",
+}
+
+
+def check_cnil(breach: Breach, values: dict[str, Any], *, now: datetime) -> CnilDecision:
+    """The DPO's CNIL decision from a form; raises FormErrors naming each wrong field."""
+    errors: dict[str, str] = {}
+    choice = values.get("notified")
+    if choice not in {"oui", "non"}:
+        errors["notified"] = "répondez oui ou non"
+    at = None
+    if choice == "oui":
+        at = _instant_field(values, "at", now, errors, required=True)
+    reason = str(values.get("reason") or "").strip() or None
+    if choice == "non" and not reason:
+        errors["reason"] = "sans notification à la CNIL, documentez la raison"
+    delay_reason = str(values.get("delay_reason") or "").strip() or None
+    if at and breach.cnil_deadline and at > breach.cnil_deadline and not delay_reason:
+        errors["delay_reason"] = "notification après 72 heures : indiquez les motifs du retard"
+    if breach.cnil is not None:
+        errors["notified"] = "la décision CNIL de cette violation est déjà enregistrée"
+    if errors:
+        raise FormErrors(errors)
+    return CnilDecision(choice == "oui", at, str(values.get("reference") or "").strip() or None, reason, delay_reason)

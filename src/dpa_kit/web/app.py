@@ -1,0 +1,478 @@
+"""The application: configuration, security (cookies, CSRF, headers, error pages) and the routes.
+
+Every route is thin: it reads the request, calls :mod:`dpa_kit.accounts`, :mod:`dpa_kit.access` or
+:mod:`dpa_kit.breach_forms`, and renders a template. Pages work without JavaScript; ``countdown.js``
+only makes the time left tick.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.exceptions import HTTPException
+
+from dpa_kit import access, breach_forms, clock
+from dpa_kit.accounts import Accounts, Policy, Session, web_database_path
+from dpa_kit.breach import NATURES, SUBJECT_DECISIONS
+from dpa_kit.exceptions import DpaKitError, LoginRefused, NotFound, UsageError
+from dpa_kit.ledger import Ledger
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "dpa_session"
+ANON_COOKIE = "dpa_csrf"
+DRAFT_KIND = "breach-declaration"
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; "
+       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+ERROR_TEXTS = {
+    400: ("Requête incorrecte", "La demande envoyée n'est pas complète ou pas lisible."),
+    403: ("Action refusée", "Le formulaire a expiré ou ne vient pas de cette application. Rechargez la page "
+          "puis recommencez."),
+    404: ("Page introuvable", "Cette page n'existe pas, ou vous n'y avez pas accès."),
+    405: ("Action impossible", "Cette adresse ne s'utilise pas ainsi."),
+    429: ("Trop de tentatives", "Trop de tentatives de connexion depuis ce poste : patientez quelques minutes."),
+    500: ("Erreur interne", "Une erreur inattendue s'est produite ; rien de ce que vous avez saisi n'est perdu "
+          "si la page précédente l'avait enregistré. Prévenez le délégué à la protection des données."),
+}
+
+
+def _real_now() -> datetime:
+    from datetime import timezone
+
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class WebConfig:
+    """What the edge that starts the application (``dpa-kit serve``, a test) decides."""
+
+    registers: Path
+    ledger_path: Path
+    smtp_url: str | None = None
+    sender: str = "dpa-kit@localhost"
+    secure_cookies: bool = False
+    now: Callable[[], datetime] = _real_now
+    policy: Policy = field(default_factory=Policy)
+
+
+class Redirect(Exception):
+    """Raised inside a route to answer with a 303 redirection."""
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.url = url
+
+
+class Web:
+    """The application's shared objects, reachable from every route as ``request.app.state.web``."""
+
+    def __init__(self, config: WebConfig):
+        self.config = config
+        self.ledger = Ledger(config.ledger_path)
+        self.accounts = Accounts(web_database_path(config.ledger_path), self.ledger, config.policy)
+        self.signer = URLSafeTimedSerializer(self.accounts.secret_key(), salt="dpa-kit-web")
+        self.templates = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+            autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        )
+        self.templates.filters["paris"] = lambda d: f"{clock.french_datetime(d)} (heure de Paris)" if d else ""
+        self.templates.filters["iso"] = lambda d: d.isoformat() if d else ""
+        self.templates.globals.update(labels=breach_forms.LABELS, cnil_labels=breach_forms.CNIL_LABELS, event_labels=breach_forms.EVENT_LABELS, natures=NATURES,
+                                      subject_decisions=SUBJECT_DECISIONS, unknown=breach_forms.UNKNOWN)
+
+    def now(self) -> datetime:
+        return self.config.now()
+
+    # --- cookies and sessions ----------------------------------------------------------------------
+
+    def session(self, request: Request) -> Session | None:
+        raw = request.cookies.get(SESSION_COOKIE)
+        if not raw:
+            return None
+        try:
+            token = self.signer.loads(raw, max_age=int(self.config.policy.max_lifetime.total_seconds()))
+        except BadSignature:
+            return None
+        return self.accounts.session(str(token), now=self.now())
+
+    def set_cookie(self, response: Response, name: str, value: str, max_age: timedelta | None) -> None:
+        response.set_cookie(name, self.signer.dumps(value), max_age=int(max_age.total_seconds()) if max_age else None,
+                            httponly=True, samesite="strict", secure=self.config.secure_cookies, path="/")
+
+    def anon_token(self, request: Request) -> str | None:
+        raw = request.cookies.get(ANON_COOKIE)
+        if not raw:
+            return None
+        try:
+            return str(self.signer.loads(raw, max_age=86400))
+        except BadSignature:
+            return None
+
+    def render(self, request: Request, name: str, status: int = 200, session: Session | None = None,
+               **context: Any) -> HTMLResponse:
+        now = self.now()
+        csrf = session.csrf if session else context.pop("csrf", None)
+        page = self.templates.get_template(name).render(
+            request=request, session=session, user=session.user if session else None, csrf=csrf or "",
+            now=now, **context)
+        return HTMLResponse(page, status_code=status)
+
+
+def web(request: Request) -> Web:
+    return request.app.state.web  # type: ignore[no-any-return]
+
+
+def current(request: Request, *, role: str | None = None, stage: str = "ok") -> Session:
+    """The signed-in session at the given stage, or a redirection to where the user must go first."""
+    app = web(request)
+    session = app.session(request)
+    if session is None:
+        raise Redirect("/connexion")
+    if session.stage != stage:
+        raise Redirect(_stage_url(session))
+    if role is not None and session.user.role != role:
+        # A page of the other role is answered like a page that does not exist.
+        raise HTTPException(404)
+    return session
+
+
+def _stage_url(session: Session) -> str:
+    return {"totp": "/connexion/code", "totp_enrol": "/connexion/second-facteur", "password": "/connexion/mot-de-passe",
+            "ok": "/dpo" if session.user.is_dpo else "/structure"}[session.stage]
+
+
+async def checked_form(request: Request, session: Session | None) -> Any:
+    """The posted form, once its CSRF token matches the session's (or the anonymous cookie's) token."""
+    form = await request.form()
+    sent = str(form.get("csrf") or "")
+    expected = session.csrf if session else web(request).anon_token(request)
+    if not expected or not sent or not hmac.compare_digest(sent, expected):
+        raise HTTPException(403)
+    return form
+
+
+def _values(form: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in names:
+        if name == "natures":
+            values[name] = [str(v) for v in form.getlist(name)]
+        else:
+            values[name] = str(form.get(name) or "").strip()
+    return values
+
+
+def _conventions(app: Web, session: Session) -> dict[str, Any]:
+    return {c.convention.id: c.convention for c in access.conventions_for(session.user, app.config.registers)}
+
+
+def create_app(config: WebConfig) -> FastAPI:
+    """The ASGI application."""
+    app = FastAPI(title="dpa-kit", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.web = Web(config)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        if not request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        if config.secure_cookies:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        return response
+
+    def error_page(request: Request, status: int) -> HTMLResponse:
+        title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[400])
+        return app.state.web.render(request, "error.html", status=status, title=title, text=text)  # type: ignore[no-any-return]
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return error_page(request, exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return error_page(request, 404)
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        return error_page(request, 404)
+
+    @app.exception_handler(Redirect)
+    async def redirect(request: Request, exc: Redirect) -> Response:
+        return RedirectResponse(exc.url, status_code=303)
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        return error_page(request, 500)
+
+    # --- logging in -------------------------------------------------------------------------------
+
+    @app.get("/")
+    async def home(request: Request) -> Response:
+        session = web(request).session(request)
+        return RedirectResponse(_stage_url(session) if session else "/connexion", status_code=303)
+
+    def login_page(request: Request, status: int = 200, error: str | None = None, email: str = "") -> Response:
+        token = web(request).anon_token(request) or secrets.token_urlsafe(32)
+        response = web(request).render(request, "login.html", status=status, csrf=token, error=error, email=email)
+        web(request).set_cookie(response, ANON_COOKIE, token, timedelta(days=1))
+        return response
+
+    @app.get("/connexion")
+    async def login_form(request: Request) -> Response:
+        return login_page(request)
+
+    @app.post("/connexion")
+    async def login(request: Request) -> Response:
+        app_ = web(request)
+        form = await checked_form(request, None)
+        email = str(form.get("email") or "").strip()
+        client = request.client.host if request.client else "inconnu"
+        try:
+            token, session = app_.accounts.login(email, str(form.get("password") or ""), now=app_.now(), client=client)
+        except LoginRefused as exc:
+            return login_page(request, 429 if exc.throttled else 401, str(exc), email)
+        response = RedirectResponse(_stage_url(session), status_code=303)
+        app_.set_cookie(response, SESSION_COOKIE, token, config.policy.max_lifetime)
+        return response
+
+    @app.get("/connexion/code")
+    async def totp_form(request: Request) -> Response:
+        session = current(request, stage="totp")
+        return web(request).render(request, "totp.html", session=session, error=None)
+
+    @app.post("/connexion/code")
+    async def totp(request: Request) -> Response:
+        session = current(request, stage="totp")
+        form = await checked_form(request, session)
+        app_ = web(request)
+        try:
+            app_.accounts.verify_totp(session, str(form.get("code") or ""), now=app_.now())
+        except LoginRefused as exc:
+            return app_.render(request, "totp.html", status=401, session=session, error=str(exc))
+        refreshed = app_.session(request)
+        return RedirectResponse(_stage_url(refreshed) if refreshed else "/connexion", status_code=303)
+
+    @app.get("/connexion/second-facteur")
+    async def enrol_form(request: Request) -> Response:
+        session = current(request, stage="totp_enrol")
+        secret, uri = web(request).accounts.start_totp_enrolment(session)
+        return web(request).render(request, "enrol.html", session=session, secret=secret, uri=uri, error=None)
+
+    @app.post("/connexion/second-facteur")
+    async def enrol(request: Request) -> Response:
+        session = current(request, stage="totp_enrol")
+        form = await checked_form(request, session)
+        app_ = web(request)
+        try:
+            app_.accounts.confirm_totp_enrolment(session, str(form.get("code") or ""), now=app_.now())
+        except LoginRefused as exc:
+            secret, uri = app_.accounts.start_totp_enrolment(session)
+            return app_.render(request, "enrol.html", status=400, session=session, secret=secret, uri=uri, error=str(exc))
+        refreshed = app_.session(request)
+        return RedirectResponse(_stage_url(refreshed) if refreshed else "/connexion", status_code=303)
+
+    @app.get("/connexion/mot-de-passe")
+    async def password_form(request: Request) -> Response:
+        session = current(request, stage="password")
+        return web(request).render(request, "password.html", session=session, error=None)
+
+    @app.post("/connexion/mot-de-passe")
+    async def password(request: Request) -> Response:
+        session = current(request, stage="password")
+        form = await checked_form(request, session)
+        app_ = web(request)
+        try:
+            app_.accounts.change_password(session, str(form.get("password") or ""), str(form.get("confirmation") or ""),
+                                          now=app_.now())
+        except UsageError as exc:
+            return app_.render(request, "password.html", status=400, session=session, error=str(exc))
+        refreshed = app_.session(request)
+        return RedirectResponse(_stage_url(refreshed) if refreshed else "/connexion", status_code=303)
+
+    @app.post("/deconnexion")
+    async def logout(request: Request) -> Response:
+        app_ = web(request)
+        session = app_.session(request)
+        if session is not None:
+            await checked_form(request, session)
+            app_.accounts.logout(session, now=app_.now())
+        response = RedirectResponse("/connexion", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    # --- structure side ---------------------------------------------------------------------------
+
+    @app.get("/structure")
+    async def structure_home(request: Request) -> Response:
+        session = current(request, role="structure")
+        app_ = web(request)
+        conventions = access.conventions_for(session.user, config.registers)
+        now = app_.now()
+        breaches = sorted(access.breaches_for(session.user, config.registers, app_.ledger, side="structure"),
+                          key=lambda b: b.notify_deadline, reverse=True)
+        draft = app_.accounts.draft(session.user, DRAFT_KIND)
+        return app_.render(request, "structure_home.html", session=session, conventions=conventions,
+                           breaches=breaches, draft=draft, urgency=breach_forms.urgency, time_left=breach_forms.time_left,
+                           now=now)
+
+    @app.get("/conventions/{convention_id}")
+    async def convention_page(request: Request, convention_id: str) -> Response:
+        session = current(request)
+        app_ = web(request)
+        loaded = access.get_convention(session.user, config.registers, convention_id)
+        breaches = [b for b in access.breaches_for(session.user, config.registers, app_.ledger)
+                    if b.convention == convention_id]
+        return app_.render(request, "convention.html", session=session, c=loaded.convention, breaches=breaches)
+
+    def declaration_page(request: Request, session: Session, step: str, values: dict[str, Any],
+                         errors: dict[str, str], status: int = 200) -> Response:
+        app_ = web(request)
+        conventions = _conventions(app_, session)
+        now = app_.now()
+        deadline = breach_forms.draft_deadline(values, conventions, now)
+        context = dict(step=step, steps=breach_forms.DECLARATION_STEPS, values=values, errors=errors,
+                       conventions=conventions, deadline=deadline,
+                       left=breach_forms.time_left(deadline, now) if deadline else None,
+                       late=bool(deadline and now > deadline))
+        template = "review.html" if step == "verifier" else "declare.html"
+        return app_.render(request, template, status=status, session=session, **context)
+
+    @app.get("/violations/nouvelle")
+    async def declaration_form(request: Request, etape: str | None = None) -> Response:
+        session = current(request, role="structure")
+        draft = web(request).accounts.draft(session.user, DRAFT_KIND) or {"step": "quand", "values": {}}
+        step = etape or draft["step"]
+        if step not in breach_forms.STEP_NAMES and step != "verifier":
+            raise HTTPException(404)
+        values = draft["values"]
+        conventions = _conventions(web(request), session)
+        if not values.get("convention") and len(conventions) == 1:
+            values["convention"] = next(iter(conventions))
+        return declaration_page(request, session, step, values, {})
+
+    @app.post("/violations/nouvelle")
+    async def declaration_step(request: Request) -> Response:
+        session = current(request, role="structure")
+        form = await checked_form(request, session)
+        app_ = web(request)
+        step = str(form.get("etape") or "")
+        if step not in breach_forms.STEP_NAMES:
+            raise HTTPException(400)
+        spec = breach_forms.DECLARATION_STEPS[breach_forms.STEP_NAMES.index(step)]
+        draft = app_.accounts.draft(session.user, DRAFT_KIND) or {"step": "quand", "values": {}}
+        values = {**draft["values"], **_values(form, spec.fields)}
+        now = app_.now()
+        errors = breach_forms.check_step(step, values, conventions=_conventions(app_, session), now=now)
+        index = breach_forms.STEP_NAMES.index(step)
+        going_back = form.get("action") == "precedent"
+        next_step = step if errors and not going_back else (
+            breach_forms.STEP_NAMES[index - 1] if going_back and index > 0 else
+            breach_forms.STEP_NAMES[index + 1] if index + 1 < len(breach_forms.STEP_NAMES) else "verifier")
+        app_.accounts.save_draft(session.user, DRAFT_KIND, {"step": next_step, "values": values}, now=now)
+        if errors and not going_back:
+            return declaration_page(request, session, step, values, errors, status=400)
+        raise Redirect(f"/violations/nouvelle?etape={next_step}")
+
+    @app.post("/violations/abandonner")
+    async def declaration_drop(request: Request) -> Response:
+        session = current(request, role="structure")
+        await checked_form(request, session)
+        web(request).accounts.drop_draft(session.user, DRAFT_KIND)
+        raise Redirect("/structure")
+
+    @app.post("/violations/envoyer")
+    async def declaration_submit(request: Request) -> Response:
+        session = current(request, role="structure")
+        await checked_form(request, session)
+        app_ = web(request)
+        draft = app_.accounts.draft(session.user, DRAFT_KIND)
+        if draft is None:
+            raise Redirect("/violations/nouvelle")
+        try:
+            submitted = breach_forms.submit_declaration(
+                app_.ledger, draft["values"], conventions=_conventions(app_, session), now=app_.now(),
+                actor=session.user.subject, sender=config.sender, smtp_url=config.smtp_url)
+        except breach_forms.FormErrors as exc:
+            return declaration_page(request, session, exc.step or "quand", draft["values"], exc.errors, status=400)
+        app_.accounts.drop_draft(session.user, DRAFT_KIND)
+        suffix = "?courriel=non" if submitted.mail_error else ""
+        raise Redirect(f"/violations/{submitted.declared.id}{suffix}")
+
+    @app.get("/violations/{breach_id}")
+    async def breach_page(request: Request, breach_id: str, courriel: str | None = None) -> Response:
+        session = current(request)
+        app_ = web(request)
+        breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
+        return app_.render(request, "breach.html", session=session, b=breach, mail_failed=courriel == "non",
+                           urgency=breach_forms.urgency, time_left=breach_forms.time_left)
+
+    # --- DPO side ---------------------------------------------------------------------------------
+
+    @app.get("/dpo")
+    async def dashboard(request: Request) -> Response:
+        from dpa_kit.status import overview
+
+        session = current(request, role="dpo")
+        app_ = web(request)
+        now = app_.now()
+        data = overview(config.registers, app_.ledger)
+        inbox = sorted(access.breaches_for(session.user, config.registers, app_.ledger, side="departement"),
+                       key=lambda b: b.deadline())
+        return app_.render(request, "dpo_dashboard.html", session=session, data=data,
+                           inbox=[b for b in inbox if b.is_open], urgency=breach_forms.urgency,
+                           time_left=breach_forms.time_left)
+
+    @app.get("/dpo/violations/{breach_id}")
+    async def dpo_breach(request: Request, breach_id: str) -> Response:
+        session = current(request, role="dpo")
+        app_ = web(request)
+        breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
+        return app_.render(request, "dpo_breach.html", session=session, b=breach, values={}, errors={},
+                           urgency=breach_forms.urgency, time_left=breach_forms.time_left)
+
+    @app.post("/dpo/violations/{breach_id}/cnil")
+    async def dpo_cnil(request: Request, breach_id: str) -> Response:
+        from dpa_kit.breach import record_cnil
+
+        session = current(request, role="dpo")
+        form = await checked_form(request, session)
+        app_ = web(request)
+        breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
+        if breach.side != "departement":
+            raise HTTPException(404)
+        values = _values(form, ("notified", "at", "reference", "reason", "delay_reason"))
+        now = app_.now()
+        try:
+            decision = breach_forms.check_cnil(breach, values, now=now)
+        except breach_forms.FormErrors as exc:
+            return app_.render(request, "dpo_breach.html", status=400, session=session, b=breach, values=values,
+                               errors=exc.errors, urgency=breach_forms.urgency, time_left=breach_forms.time_left)
+        record_cnil(app_.ledger, breach, notified=decision.notified, at=decision.at, reference=decision.reference,
+                    reason=decision.reason, delay_reason=decision.delay_reason)
+        app_.ledger.append("account.action", session.user.subject, {"action": "breach.cnil", "object": breach.id}, at=now)
+        raise Redirect(f"/dpo/violations/{breach.id}")
+
+    @app.exception_handler(DpaKitError)
+    async def library_error(request: Request, exc: DpaKitError) -> Response:
+        return error_page(request, 400 if exc.exit_code == 2 else 500)
+
+    return app
