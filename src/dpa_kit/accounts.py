@@ -353,7 +353,7 @@ class Accounts:
         if user.locked_until and user.locked_until > now:
             raise LoginRefused(
                 "compte temporairement verrouillé après plusieurs échecs : réessayez dans "
-                f"{max(1, int((user.locked_until - now).total_seconds() // 60) + 1)} minute(s)", locked=True)
+                f"{max(1, -int(-(user.locked_until - now).total_seconds() // 60))} minute(s)", locked=True)
         try:
             self.hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):

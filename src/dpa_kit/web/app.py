@@ -89,6 +89,7 @@ class Web:
             autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         )
         self.templates.filters["paris"] = lambda d: f"{clock.french_datetime(d)} (heure de Paris)" if d else ""
+        self.templates.filters["instant"] = lambda t: datetime.fromisoformat(t) if t else None
         self.templates.filters["iso"] = lambda d: d.isoformat() if d else ""
         self.templates.globals.update(labels=breach_forms.LABELS, cnil_labels=breach_forms.CNIL_LABELS, event_labels=breach_forms.EVENT_LABELS, natures=NATURES,
                                       subject_decisions=SUBJECT_DECISIONS, unknown=breach_forms.UNKNOWN)
@@ -326,13 +327,11 @@ def create_app(config: WebConfig) -> FastAPI:
         session = current(request, role="structure")
         app_ = web(request)
         conventions = access.conventions_for(session.user, config.registers)
-        now = app_.now()
         breaches = sorted(access.breaches_for(session.user, config.registers, app_.ledger, side="structure"),
                           key=lambda b: b.notify_deadline, reverse=True)
         draft = app_.accounts.draft(session.user, DRAFT_KIND)
         return app_.render(request, "structure_home.html", session=session, conventions=conventions,
-                           breaches=breaches, draft=draft, urgency=breach_forms.urgency, time_left=breach_forms.time_left,
-                           now=now)
+                           breaches=breaches, draft=draft, urgency=breach_forms.urgency, time_left=breach_forms.time_left)
 
     @app.get("/conventions/{convention_id}")
     async def convention_page(request: Request, convention_id: str) -> Response:
@@ -433,7 +432,6 @@ def create_app(config: WebConfig) -> FastAPI:
 
         session = current(request, role="dpo")
         app_ = web(request)
-        now = app_.now()
         data = overview(config.registers, app_.ledger)
         inbox = sorted(access.breaches_for(session.user, config.registers, app_.ledger, side="departement"),
                        key=lambda b: b.deadline())
