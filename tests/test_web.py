@@ -369,6 +369,15 @@ def test_dpo_dashboard_inbox_and_cnil_decision(site: tuple[Any, People], clock: 
     assert "Notifiée à la CNIL le 31 mars 2026 à 18 h 30 (heure de Paris) (référence CNIL-2026-123)." in c.get(response.headers["location"]).text
     row = re.search(r'<tr class="(\w+)">\s*<td><a href="/dpo/violations/V-2026-0002">', c.get("/dpo").text)
     assert row and row.group(1) == "done"
+    # The Art. 34 decision.
+    page = c.get("/dpo/violations/V-2026-0002")
+    response = c.post("/dpo/violations/V-2026-0002/personnes", data={"csrf": csrf_of(page.text), "decision": "not_informed"})
+    assert response.status_code == 400
+    assert "sans information des personnes, choisissez le motif (art. 34(1) ou 34(3))" in response.text
+    response = c.post("/dpo/violations/V-2026-0002/personnes", data={
+        "csrf": csrf_of(page.text), "decision": "informed", "date": "30/03/2026", "channel": "courrier"})
+    assert response.status_code == 303
+    assert "Les personnes concernées ont été informées (2026-03-30, courrier)." in c.get("/dpo/violations/V-2026-0002").text
 
 
 # --- isolation: every route naming another structure's object is a 404 --------------------------------
@@ -378,6 +387,7 @@ OBJECT_ROUTES = [
     ("get", "/violations/{declared}"),
     ("get", "/dpo/violations/{received}"),
     ("post", "/dpo/violations/{received}/cnil"),
+    ("post", "/dpo/violations/{received}/personnes"),
 ]
 ROLE_ROUTES = [("get", "/dpo")]
 

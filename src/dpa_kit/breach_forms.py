@@ -338,3 +338,54 @@ def check_cnil(breach: Breach, values: dict[str, Any], *, now: datetime) -> Cnil
     if errors:
         raise FormErrors(errors)
     return CnilDecision(choice == "oui", at, str(values.get("reference") or "").strip() or None, reason, delay_reason)
+
+
+# --- the Art. 34 decision: informing the people concerned (Département side) --------------------------
+
+SUBJECTS_LABELS = {
+    "decision": "Information des personnes concernées (art. 34 RGPD)",
+    "date": "Date de l'information (faite ou prévue)",
+    "channel": "Moyen de l'information (courrier, courriel, téléphone...)",
+    "ground": "Motif de ne pas informer les personnes",
+}
+
+
+@dataclass(frozen=True)
+class SubjectsDecision:
+    decision: str
+    date: str | None
+    channel: str | None
+    ground: str | None
+
+
+def check_subjects(breach: Breach, values: dict[str, Any]) -> SubjectsDecision:
+    """The DPO's Art. 34 decision from a form; raises FormErrors naming each wrong field."""
+    from dpa_kit.breach import ART34_GROUNDS, SUBJECT_DECISIONS
+
+    errors: dict[str, str] = {}
+    decision = str(values.get("decision") or "")
+    if decision not in SUBJECT_DECISIONS:
+        errors["decision"] = "choisissez une décision"
+    date_text = str(values.get("date") or "").strip()
+    day = None
+    if date_text:
+        match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", date_text)
+        try:
+            day = (datetime(int(match.group(3)), int(match.group(2)), int(match.group(1))) if match
+                   else datetime.fromisoformat(date_text)).date().isoformat()
+        except ValueError:
+            errors["date"] = "date illisible : écrivez par exemple 30/03/2026"
+    channel = str(values.get("channel") or "").strip() or None
+    ground = str(values.get("ground") or "") or None
+    if decision in {"informed", "to_inform"}:
+        if not date_text:
+            errors["date"] = "indiquez la date de l'information des personnes"
+        if not channel:
+            errors["channel"] = "indiquez le moyen de l'information des personnes"
+    if decision == "not_informed" and ground not in ART34_GROUNDS:
+        errors["ground"] = "sans information des personnes, choisissez le motif (art. 34(1) ou 34(3))"
+    if breach.subjects is not None:
+        errors["decision"] = "la décision sur l'information des personnes est déjà enregistrée"
+    if errors:
+        raise FormErrors(errors)
+    return SubjectsDecision(decision, day, channel, ground if decision == "not_informed" else None)

@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException
 
 from dpa_kit import access, breach_forms, clock
 from dpa_kit.accounts import Accounts, Policy, Session, web_database_path
-from dpa_kit.breach import NATURES, SUBJECT_DECISIONS
+from dpa_kit.breach import ART34_GROUNDS, NATURES, SUBJECT_DECISIONS
 from dpa_kit.exceptions import DpaKitError, LoginRefused, NotFound, UsageError
 from dpa_kit.ledger import Ledger
 
@@ -91,7 +91,8 @@ class Web:
         self.templates.filters["paris"] = lambda d: f"{clock.french_datetime(d)} (heure de Paris)" if d else ""
         self.templates.filters["instant"] = lambda t: datetime.fromisoformat(t) if t else None
         self.templates.filters["iso"] = lambda d: d.isoformat() if d else ""
-        self.templates.globals.update(labels=breach_forms.LABELS, cnil_labels=breach_forms.CNIL_LABELS, event_labels=breach_forms.EVENT_LABELS, natures=NATURES,
+        self.templates.globals.update(labels=breach_forms.LABELS, cnil_labels=breach_forms.CNIL_LABELS, subjects_labels=breach_forms.SUBJECTS_LABELS,
+                                      art34_grounds=ART34_GROUNDS, event_labels=breach_forms.EVENT_LABELS, natures=NATURES,
                                       subject_decisions=SUBJECT_DECISIONS, unknown=breach_forms.UNKNOWN)
 
     def now(self) -> datetime:
@@ -467,6 +468,28 @@ def create_app(config: WebConfig) -> FastAPI:
         record_cnil(app_.ledger, breach, notified=decision.notified, at=decision.at, reference=decision.reference,
                     reason=decision.reason, delay_reason=decision.delay_reason)
         app_.ledger.append("account.action", session.user.subject, {"action": "breach.cnil", "object": breach.id}, at=now)
+        raise Redirect(f"/dpo/violations/{breach.id}")
+
+    @app.post("/dpo/violations/{breach_id}/personnes")
+    async def dpo_subjects(request: Request, breach_id: str) -> Response:
+        from dpa_kit.breach import record_subjects
+
+        session = current(request, role="dpo")
+        form = await checked_form(request, session)
+        app_ = web(request)
+        breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
+        if breach.side != "departement":
+            raise HTTPException(404)
+        values = _values(form, ("decision", "date", "channel", "ground"))
+        try:
+            decision = breach_forms.check_subjects(breach, values)
+        except breach_forms.FormErrors as exc:
+            return app_.render(request, "dpo_breach.html", status=400, session=session, b=breach, values=values,
+                               errors=exc.errors, urgency=breach_forms.urgency, time_left=breach_forms.time_left)
+        record_subjects(app_.ledger, breach, decision=decision.decision, date=decision.date, channel=decision.channel,
+                        ground=decision.ground)
+        app_.ledger.append("account.action", session.user.subject, {"action": "breach.subjects", "object": breach.id},
+                           at=app_.now())
         raise Redirect(f"/dpo/violations/{breach.id}")
 
     @app.exception_handler(DpaKitError)
