@@ -315,6 +315,15 @@ class Accounts:
             row = conn.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone()
         return _user(row) if row else None
 
+    def structure_addresses(self, siret: str | None) -> list[str]:
+        """The addresses of the active accounts of a structure (for reminders)."""
+        if not siret:
+            return []
+        with self._connect() as conn:
+            rows = conn.execute("SELECT email FROM users WHERE role = 'structure' AND siret = ? AND active = 1 ORDER BY id",
+                                (siret,))
+            return [str(r[0]) for r in rows]
+
     def disable(self, email: str, *, now: datetime, actor: str) -> User:
         """Disable an account and end its sessions at once."""
         user = self.user_by_email(email)

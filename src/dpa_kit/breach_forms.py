@@ -32,6 +32,7 @@ EVENT_LABELS = {
     "breach.subjects": "décision sur l'information des personnes",
     "breach.severity": "gravité évaluée",
     "breach.closed": "clôturée",
+    "reminder.sent": "rappel d'échéance envoyé",
 }
 
 #: What a blank item is recorded as.

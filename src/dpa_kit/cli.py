@@ -451,6 +451,6 @@ from dpa_kit import cli_breach as _cli_breach  # noqa: E402,F401  (registers the
 from dpa_kit import cli_exchange as _cli_exchange  # noqa: E402,F401  (registers the exchange commands)
 from dpa_kit import cli_attest as _cli_attest  # noqa: E402,F401  (registers the attest and status commands)
 from dpa_kit import cli_register as _cli_register  # noqa: E402,F401  (registers the register commands)
-from dpa_kit.cli_web import serve as _serve, users as _users  # noqa: E402  (web application and its accounts)
-cli.add_command(_serve)
-cli.add_command(_users)
+from dpa_kit.cli_web import remind as _remind, serve as _serve, users as _users  # noqa: E402  (web app, accounts)
+for _command in (_serve, _users, _remind):
+    cli.add_command(_command)

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from dpa_kit.cli import EXIT_OK, Settings, pass_settings
+from dpa_kit.cli import EXIT_OK, DpaCommand, DpaGroup, Settings, pass_settings
 
 NOW_ENV = "DPA_KIT_NOW"
 
@@ -32,7 +32,7 @@ def _accounts(settings: Settings) -> Any:
     return Accounts(web_database_path(settings.ledger), Ledger(settings.ledger))
 
 
-@click.command("serve")
+@click.command("serve", cls=DpaCommand)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port d'écoute.")
 @click.option("--smtp", "smtp_url", envvar="DPA_KIT_SMTP",
@@ -68,7 +68,7 @@ def serve(settings: Settings, host: str, port: int, smtp_url: str | None, sender
     return EXIT_OK
 
 
-@click.group("users")
+@click.group("users", cls=DpaGroup)
 def users() -> None:
     """Comptes de l'application web : DPO et utilisateurs des structures.
 
@@ -138,4 +138,47 @@ def users_disable(settings: Settings, email: str) -> int:
     return EXIT_OK
 
 
-__all__ = ["serve", "users"]
+@click.command("remind", cls=DpaCommand)
+@click.option("--smtp", "smtp_url", envvar="DPA_KIT_SMTP", help="Serveur SMTP (variable DPA_KIT_SMTP).")
+@click.option("--from", "sender", envvar="DPA_KIT_WEB_SENDER", default="dpa-kit@localhost", show_default=True,
+              help="Expéditeur des rappels (variable DPA_KIT_WEB_SENDER).")
+@click.option("--dry-run", is_flag=True, help="Affiche les rappels dus sans rien envoyer ni enregistrer.")
+@pass_settings
+def remind(settings: Settings, smtp_url: str | None, sender: str, dry_run: bool) -> int:
+    """Envoie les rappels avant les échéances des violations (24 h de la structure, 72 h de la CNIL).
+
+    Fait pour cron : chaque seuil (6 h et 1 h avant l'échéance de la structure, 24 h et 6 h avant celle
+    de la CNIL) n'est envoyé qu'une fois et enregistré dans le journal.
+
+    \b
+    Exemple (crontab, toutes les 10 minutes) :
+      */10 * * * * dpa-kit --registers /srv/rgpd/registers remind --smtp smtp://127.0.0.1:25
+    """
+    from dpa_kit.accounts import web_database_path
+    from dpa_kit.exceptions import UsageError
+    from dpa_kit.ledger import Ledger
+    from dpa_kit.mail import send
+    from dpa_kit.reminders import due, send_due
+
+    if not dry_run and not smtp_url:
+        raise UsageError("indiquez le serveur qui envoie les rappels : --smtp smtp://hôte:port (ou DPA_KIT_SMTP)")
+    ledger = Ledger(settings.ledger, create=False)
+    accounts = _accounts(settings) if web_database_path(settings.ledger).exists() else None
+    now = _now()
+    reminders = due(ledger, settings.registers, now=now,
+                    structure_addresses=(lambda c: accounts.structure_addresses(c.processor.siret)) if accounts else None)
+    if dry_run:
+        for reminder in reminders:
+            click.echo(f"{reminder.breach.id} : rappel à {min(reminder.thresholds)} h de l'échéance, "
+                       f"{len(reminder.recipients)} destinataire(s)")
+        click.echo(f"{len(reminders)} rappel(s) dû(s), rien envoyé.")
+        return EXIT_OK
+    sent = send_due(ledger, reminders, now=now, sender=sender, send=lambda message: send(message, smtp_url or ""))
+    for reminder in sent:
+        click.echo(f"{reminder.breach.id} : rappel à {min(reminder.thresholds)} h de l'échéance envoyé à "
+                   f"{len(reminder.recipients)} destinataire(s)")
+    click.echo(f"{len(sent)} rappel(s) envoyé(s).")
+    return EXIT_OK
+
+
+__all__ = ["remind", "serve", "users"]
