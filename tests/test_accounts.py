@@ -197,6 +197,11 @@ def test_structure_user_sees_only_its_siret(accounts: Accounts, registers: Path)
     with pytest.raises(NotFound):
         access.get_convention(adil, registers, "n-existe-pas")
     assert access.get_convention(dpo, registers, "2026-DPID-CCAS-BETHUNE-1.2").convention.processor.siret == BETHUNE_SIRET
+    # The conventions are kept between pages, but an edited file is read again at once.
+    path = registers / "2026-DPID-CCAS-BETHUNE-1.2.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(BETHUNE_SIRET, ADIL_SIRET), encoding="utf-8")
+    assert access.conventions_for(bethune, registers) == []
+    assert len(access.conventions_for(adil, registers)) == 2
 
 
 def test_users_commands(tmp_path: Path, registers: Path) -> None:

@@ -208,3 +208,14 @@ def test_cli_on_a_missing_ledger_is_exit_2(tmp_path: Path) -> None:
     result = run("--ledger", tmp_path / "absent.sqlite", "ledger", "verify")
     assert result.exit_code == 2 and "aucun journal" in result.stderr
     assert not (tmp_path / "absent.sqlite").exists()
+
+
+def test_last_returns_the_tail_of_a_kind_in_chain_order(tmp_path: Path) -> None:
+    from dpa_kit.ledger import Ledger
+
+    ledger = Ledger(tmp_path / "tail.sqlite")
+    for index in range(5):
+        ledger.append("exchange.packed", f"c{index}", {"n": index})
+        ledger.append("breach.declared", f"V-{index}", {"n": index})
+    assert [e.payload["n"] for e in ledger.last("exchange.", 3)] == [2, 3, 4]
+    assert ledger.last("attest.", 3) == []

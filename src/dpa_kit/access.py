@@ -7,16 +7,17 @@ same :class:`~dpa_kit.exceptions.NotFound` as one that does not exist, so a page
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from dpa_kit.accounts import User
 from dpa_kit.breach import Breach, all_breaches
 from dpa_kit.exceptions import NotFound
 from dpa_kit.ledger import Ledger
-from dpa_kit.loader import LoadedConvention, iter_folder
+from dpa_kit.loader import LoadedConvention, LoadResult, iter_folder
 from dpa_kit.model import Convention
 
-__all__ = ["breaches_for", "conventions_for", "get_breach", "get_convention", "may_see"]
+__all__ = ["breaches_for", "conventions_for", "get_breach", "get_convention", "load", "may_see"]
 
 
 def may_see(user: User, convention: Convention) -> bool:
@@ -28,9 +29,38 @@ def may_see(user: User, convention: Convention) -> bool:
     return bool(user.siret) and convention.processor.siret == user.siret
 
 
+_CACHE: dict[Path, tuple[tuple[tuple[str, int, int], ...], list[LoadResult]]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, modification time and size of every YAML file of the folder: any edit changes it."""
+    found = []
+    for path in folder.iterdir():
+        if path.suffix in {".yaml", ".yml"}:
+            stat = path.stat()
+            found.append((path.name, stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(found))
+
+
+def load(folder: Path) -> list[LoadResult]:
+    """The folder's conventions, loaded again only when one of its YAML files changed (every web page needs
+    them; parsing and validating 200 files takes about a second)."""
+    folder = Path(folder)
+    signature = _signature(folder)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(folder)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+    results = list(iter_folder(folder))
+    with _CACHE_LOCK:
+        _CACHE[folder] = (signature, results)
+    return results
+
+
 def conventions_for(user: User, folder: Path) -> list[LoadedConvention]:
     """The valid conventions of the folder that the user may see, in file order."""
-    return [r.loaded for r in iter_folder(folder) if r.loaded is not None and may_see(user, r.loaded.convention)]
+    return [r.loaded for r in load(folder) if r.loaded is not None and may_see(user, r.loaded.convention)]
 
 
 def get_convention(user: User, folder: Path, convention_id: str) -> LoadedConvention:

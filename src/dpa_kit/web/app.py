@@ -8,6 +8,7 @@ only makes the time left tick.
 from __future__ import annotations
 
 import hmac
+import inspect
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from dpa_kit import access, breach_forms, clock
@@ -156,14 +158,27 @@ def _stage_url(session: Session) -> str:
             "ok": "/dpo" if session.user.is_dpo else "/structure"}[session.stage]
 
 
-async def checked_form(request: Request, session: Session | None) -> Any:
-    """The posted form, once its CSRF token matches the session's (or the anonymous cookie's) token."""
-    form = await request.form()
+def posted(func: Callable[..., Response]) -> Callable[..., Any]:
+    """An endpoint that reads the posted form, then runs ``func(request, form, ...)`` in a worker thread
+    (password hashes and ledger writes must not block the event loop)."""
+
+    async def endpoint(request: Request, **params: Any) -> Response:
+        form = await request.form()
+        return await run_in_threadpool(func, request, form, **params)
+
+    signature = inspect.signature(func)
+    endpoint.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[p for name, p in signature.parameters.items() if name != "form"])
+    endpoint.__name__ = func.__name__
+    return endpoint
+
+
+def check_csrf(request: Request, session: Session | None, form: Any) -> None:
+    """Refuse (403) a form whose CSRF token is not the session's (or the anonymous cookie's) token."""
     sent = str(form.get("csrf") or "")
     expected = session.csrf if session else web(request).anon_token(request)
     if not expected or not sent or not hmac.compare_digest(sent, expected):
         raise HTTPException(403)
-    return form
 
 
 def _values(form: Any, names: tuple[str, ...]) -> dict[str, Any]:
@@ -228,7 +243,7 @@ def create_app(config: WebConfig) -> FastAPI:
     # --- logging in -------------------------------------------------------------------------------
 
     @app.get("/")
-    async def home(request: Request) -> Response:
+    def home(request: Request) -> Response:
         session = web(request).session(request)
         return RedirectResponse(_stage_url(session) if session else "/connexion", status_code=303)
 
@@ -239,13 +254,14 @@ def create_app(config: WebConfig) -> FastAPI:
         return response
 
     @app.get("/connexion")
-    async def login_form(request: Request) -> Response:
+    def login_form(request: Request) -> Response:
         return login_page(request)
 
     @app.post("/connexion")
-    async def login(request: Request) -> Response:
+    @posted
+    def login(request: Request, form: Any) -> Response:
         app_ = web(request)
-        form = await checked_form(request, None)
+        check_csrf(request, None, form)
         email = str(form.get("email") or "").strip()
         client = request.client.host if request.client else "inconnu"
         try:
@@ -257,14 +273,15 @@ def create_app(config: WebConfig) -> FastAPI:
         return response
 
     @app.get("/connexion/code")
-    async def totp_form(request: Request) -> Response:
+    def totp_form(request: Request) -> Response:
         session = current(request, stage="totp")
         return web(request).render(request, "totp.html", session=session, error=None)
 
     @app.post("/connexion/code")
-    async def totp(request: Request) -> Response:
+    @posted
+    def totp(request: Request, form: Any) -> Response:
         session = current(request, stage="totp")
-        form = await checked_form(request, session)
+        check_csrf(request, session, form)
         app_ = web(request)
         try:
             app_.accounts.verify_totp(session, str(form.get("code") or ""), now=app_.now())
@@ -274,15 +291,16 @@ def create_app(config: WebConfig) -> FastAPI:
         return RedirectResponse(_stage_url(refreshed) if refreshed else "/connexion", status_code=303)
 
     @app.get("/connexion/second-facteur")
-    async def enrol_form(request: Request) -> Response:
+    def enrol_form(request: Request) -> Response:
         session = current(request, stage="totp_enrol")
         secret, uri = web(request).accounts.start_totp_enrolment(session)
         return web(request).render(request, "enrol.html", session=session, secret=secret, uri=uri, error=None)
 
     @app.post("/connexion/second-facteur")
-    async def enrol(request: Request) -> Response:
+    @posted
+    def enrol(request: Request, form: Any) -> Response:
         session = current(request, stage="totp_enrol")
-        form = await checked_form(request, session)
+        check_csrf(request, session, form)
         app_ = web(request)
         try:
             app_.accounts.confirm_totp_enrolment(session, str(form.get("code") or ""), now=app_.now())
@@ -293,14 +311,15 @@ def create_app(config: WebConfig) -> FastAPI:
         return RedirectResponse(_stage_url(refreshed) if refreshed else "/connexion", status_code=303)
 
     @app.get("/connexion/mot-de-passe")
-    async def password_form(request: Request) -> Response:
+    def password_form(request: Request) -> Response:
         session = current(request, stage="password")
         return web(request).render(request, "password.html", session=session, error=None)
 
     @app.post("/connexion/mot-de-passe")
-    async def password(request: Request) -> Response:
+    @posted
+    def password(request: Request, form: Any) -> Response:
         session = current(request, stage="password")
-        form = await checked_form(request, session)
+        check_csrf(request, session, form)
         app_ = web(request)
         try:
             app_.accounts.change_password(session, str(form.get("password") or ""), str(form.get("confirmation") or ""),
@@ -311,11 +330,12 @@ def create_app(config: WebConfig) -> FastAPI:
         return RedirectResponse(_stage_url(refreshed) if refreshed else "/connexion", status_code=303)
 
     @app.post("/deconnexion")
-    async def logout(request: Request) -> Response:
+    @posted
+    def logout(request: Request, form: Any) -> Response:
         app_ = web(request)
         session = app_.session(request)
         if session is not None:
-            await checked_form(request, session)
+            check_csrf(request, session, form)
             app_.accounts.logout(session, now=app_.now())
         response = RedirectResponse("/connexion", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
@@ -324,7 +344,7 @@ def create_app(config: WebConfig) -> FastAPI:
     # --- structure side ---------------------------------------------------------------------------
 
     @app.get("/structure")
-    async def structure_home(request: Request) -> Response:
+    def structure_home(request: Request) -> Response:
         session = current(request, role="structure")
         app_ = web(request)
         conventions = access.conventions_for(session.user, config.registers)
@@ -335,7 +355,7 @@ def create_app(config: WebConfig) -> FastAPI:
                            breaches=breaches, draft=draft, urgency=breach_forms.urgency, time_left=breach_forms.time_left)
 
     @app.get("/conventions/{convention_id}")
-    async def convention_page(request: Request, convention_id: str) -> Response:
+    def convention_page(request: Request, convention_id: str) -> Response:
         session = current(request)
         app_ = web(request)
         loaded = access.get_convention(session.user, config.registers, convention_id)
@@ -357,7 +377,7 @@ def create_app(config: WebConfig) -> FastAPI:
         return app_.render(request, template, status=status, session=session, **context)
 
     @app.get("/violations/nouvelle")
-    async def declaration_form(request: Request, etape: str | None = None) -> Response:
+    def declaration_form(request: Request, etape: str | None = None) -> Response:
         session = current(request, role="structure")
         draft = web(request).accounts.draft(session.user, DRAFT_KIND) or {"step": "quand", "values": {}}
         step = etape or draft["step"]
@@ -370,9 +390,10 @@ def create_app(config: WebConfig) -> FastAPI:
         return declaration_page(request, session, step, values, {})
 
     @app.post("/violations/nouvelle")
-    async def declaration_step(request: Request) -> Response:
+    @posted
+    def declaration_step(request: Request, form: Any) -> Response:
         session = current(request, role="structure")
-        form = await checked_form(request, session)
+        check_csrf(request, session, form)
         app_ = web(request)
         step = str(form.get("etape") or "")
         if step not in breach_forms.STEP_NAMES:
@@ -393,16 +414,18 @@ def create_app(config: WebConfig) -> FastAPI:
         raise Redirect(f"/violations/nouvelle?etape={next_step}")
 
     @app.post("/violations/abandonner")
-    async def declaration_drop(request: Request) -> Response:
+    @posted
+    def declaration_drop(request: Request, form: Any) -> Response:
         session = current(request, role="structure")
-        await checked_form(request, session)
+        check_csrf(request, session, form)
         web(request).accounts.drop_draft(session.user, DRAFT_KIND)
         raise Redirect("/structure")
 
     @app.post("/violations/envoyer")
-    async def declaration_submit(request: Request) -> Response:
+    @posted
+    def declaration_submit(request: Request, form: Any) -> Response:
         session = current(request, role="structure")
-        await checked_form(request, session)
+        check_csrf(request, session, form)
         app_ = web(request)
         draft = app_.accounts.draft(session.user, DRAFT_KIND)
         if draft is None:
@@ -418,7 +441,7 @@ def create_app(config: WebConfig) -> FastAPI:
         raise Redirect(f"/violations/{submitted.declared.id}{suffix}")
 
     @app.get("/violations/{breach_id}")
-    async def breach_page(request: Request, breach_id: str, courriel: str | None = None) -> Response:
+    def breach_page(request: Request, breach_id: str, courriel: str | None = None) -> Response:
         session = current(request)
         app_ = web(request)
         breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
@@ -428,7 +451,7 @@ def create_app(config: WebConfig) -> FastAPI:
     # --- DPO side ---------------------------------------------------------------------------------
 
     @app.get("/dpo")
-    async def dashboard(request: Request) -> Response:
+    def dashboard(request: Request) -> Response:
         from dpa_kit.status import overview
 
         session = current(request, role="dpo")
@@ -441,7 +464,7 @@ def create_app(config: WebConfig) -> FastAPI:
                            time_left=breach_forms.time_left)
 
     @app.get("/dpo/violations/{breach_id}")
-    async def dpo_breach(request: Request, breach_id: str) -> Response:
+    def dpo_breach(request: Request, breach_id: str) -> Response:
         session = current(request, role="dpo")
         app_ = web(request)
         breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
@@ -449,11 +472,12 @@ def create_app(config: WebConfig) -> FastAPI:
                            urgency=breach_forms.urgency, time_left=breach_forms.time_left)
 
     @app.post("/dpo/violations/{breach_id}/cnil")
-    async def dpo_cnil(request: Request, breach_id: str) -> Response:
+    @posted
+    def dpo_cnil(request: Request, form: Any, breach_id: str) -> Response:
         from dpa_kit.breach import record_cnil
 
         session = current(request, role="dpo")
-        form = await checked_form(request, session)
+        check_csrf(request, session, form)
         app_ = web(request)
         breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
         if breach.side != "departement":
@@ -471,11 +495,12 @@ def create_app(config: WebConfig) -> FastAPI:
         raise Redirect(f"/dpo/violations/{breach.id}")
 
     @app.post("/dpo/violations/{breach_id}/personnes")
-    async def dpo_subjects(request: Request, breach_id: str) -> Response:
+    @posted
+    def dpo_subjects(request: Request, form: Any, breach_id: str) -> Response:
         from dpa_kit.breach import record_subjects
 
         session = current(request, role="dpo")
-        form = await checked_form(request, session)
+        check_csrf(request, session, form)
         app_ = web(request)
         breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
         if breach.side != "departement":
