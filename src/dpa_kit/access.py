@@ -17,7 +17,7 @@ from dpa_kit.ledger import Ledger
 from dpa_kit.loader import LoadedConvention, LoadResult, iter_folder
 from dpa_kit.model import Convention
 
-__all__ = ["breaches_for", "conventions_for", "get_breach", "get_convention", "load", "may_see"]
+__all__ = ["breaches_for", "conventions_for", "folder_signature", "get_breach", "get_convention", "load", "may_see"]
 
 
 def may_see(user: User, convention: Convention) -> bool:
@@ -33,7 +33,7 @@ _CACHE: dict[Path, tuple[tuple[tuple[str, int, int], ...], list[LoadResult]]] = 
 _CACHE_LOCK = threading.Lock()
 
 
-def _signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+def folder_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
     """Name, modification time and size of every YAML file of the folder: any edit changes it."""
     found = []
     for path in folder.iterdir():
@@ -47,7 +47,7 @@ def load(folder: Path) -> list[LoadResult]:
     """The folder's conventions, loaded again only when one of its YAML files changed (every web page needs
     them; parsing and validating 200 files takes about a second)."""
     folder = Path(folder)
-    signature = _signature(folder)
+    signature = folder_signature(folder)
     with _CACHE_LOCK:
         cached = _CACHE.get(folder)
         if cached is not None and cached[0] == signature:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hmac
 import inspect
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,6 +37,8 @@ HERE = Path(__file__).parent
 SESSION_COOKIE = "dpa_session"
 ANON_COOKIE = "dpa_csrf"
 DRAFT_KIND = "breach-declaration"
+#: Seconds a dashboard overview may be reused while the ledger keeps changing.
+OVERVIEW_MAX_AGE = 5.0
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -85,6 +89,8 @@ class Web:
         self.config = config
         self.ledger = Ledger(config.ledger_path)
         self.accounts = Accounts(web_database_path(config.ledger_path), self.ledger, config.policy)
+        self._overview: tuple[Any, float, dict[str, Any]] | None = None
+        self._overview_lock = threading.Lock()
         self.signer = URLSafeTimedSerializer(self.accounts.secret_key(), salt="dpa-kit-web")
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(HERE / "templates")),
@@ -99,6 +105,22 @@ class Web:
 
     def now(self) -> datetime:
         return self.config.now()
+
+    def overview(self) -> dict[str, Any]:
+        """``dpa_kit.status.overview``, computed again when the folder or the ledger changed, but at most
+        every few seconds: with 200 conventions it takes seconds, and a busy ledger changes all the time."""
+        from dpa_kit.status import overview
+
+        last = self.ledger.last("", 1)
+        key = (access.folder_signature(self.config.registers), last[0].seq if last else 0)
+        with self._overview_lock:
+            cached = self._overview
+            if cached and (cached[0] == key or time.monotonic() - cached[1] < OVERVIEW_MAX_AGE):
+                return cached[2]
+        data = overview(self.config.registers, self.ledger)
+        with self._overview_lock:
+            self._overview = (key, time.monotonic(), data)
+        return data
 
     # --- cookies and sessions ----------------------------------------------------------------------
 
@@ -452,11 +474,9 @@ def create_app(config: WebConfig) -> FastAPI:
 
     @app.get("/dpo")
     def dashboard(request: Request) -> Response:
-        from dpa_kit.status import overview
-
         session = current(request, role="dpo")
         app_ = web(request)
-        data = overview(config.registers, app_.ledger)
+        data = app_.overview()
         inbox = sorted(access.breaches_for(session.user, config.registers, app_.ledger, side="departement"),
                        key=lambda b: b.deadline())
         return app_.render(request, "dpo_dashboard.html", session=session, data=data,
