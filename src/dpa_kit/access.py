@@ -70,10 +70,29 @@ def get_convention(user: User, folder: Path, convention_id: str) -> LoadedConven
     raise NotFound(f"aucune convention « {convention_id} » accessible")
 
 
+_BREACHES: dict[Path, tuple[int, dict[str, Breach]]] = {}
+
+
+def _all_breaches(ledger: Ledger) -> dict[str, Breach]:
+    """Every breach, folded again only when a breach event was appended (the ledger is append-only, so the
+    same last breach event means the same breaches)."""
+    last = ledger.last("breach.", 1)
+    seq = last[0].seq if last else 0
+    with _CACHE_LOCK:
+        cached = _BREACHES.get(ledger.path)
+        if cached is not None and cached[0] == seq:
+            return cached[1]
+    folded = all_breaches(ledger)
+    folded_seq = max((e.seq for b in folded.values() for e in b.timeline), default=0)
+    with _CACHE_LOCK:
+        _BREACHES[ledger.path] = (folded_seq, folded)
+    return folded
+
+
 def breaches_for(user: User, folder: Path, ledger: Ledger, side: str | None = None) -> list[Breach]:
     """The breaches of the user's conventions (all of them for the DPO), optionally of one side."""
     visible = None if user.is_dpo else {c.convention.id for c in conventions_for(user, folder)}
-    return [b for b in all_breaches(ledger).values()
+    return [b for b in _all_breaches(ledger).values()
             if (visible is None or b.convention in visible) and (side is None or b.side == side)]
 
 

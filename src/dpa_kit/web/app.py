@@ -108,19 +108,26 @@ class Web:
 
     def overview(self) -> dict[str, Any]:
         """``dpa_kit.status.overview``, computed again when the folder or the ledger changed, but at most
-        every few seconds: with 200 conventions it takes seconds, and a busy ledger changes all the time."""
+        every few seconds, and by one request at a time (the others get the previous one): with 200
+        conventions it takes seconds, and a busy ledger changes all the time."""
         from dpa_kit.status import overview
 
         last = self.ledger.last("", 1)
         key = (access.folder_signature(self.config.registers), last[0].seq if last else 0)
-        with self._overview_lock:
-            cached = self._overview
-            if cached and (cached[0] == key or time.monotonic() - cached[1] < OVERVIEW_MAX_AGE):
-                return cached[2]
-        data = overview(self.config.registers, self.ledger)
-        with self._overview_lock:
+        cached = self._overview
+        if cached and (cached[0] == key or time.monotonic() - cached[1] < OVERVIEW_MAX_AGE):
+            return cached[2]
+        if not self._overview_lock.acquire(blocking=cached is None):
+            assert cached is not None
+            return cached[2]
+        try:
+            if self._overview is not cached and self._overview is not None:
+                return self._overview[2]  # computed by another request while this one waited
+            data = overview(self.config.registers, self.ledger)
             self._overview = (key, time.monotonic(), data)
-        return data
+            return data
+        finally:
+            self._overview_lock.release()
 
     # --- cookies and sessions ----------------------------------------------------------------------
 
