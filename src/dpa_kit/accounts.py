@@ -44,6 +44,8 @@ ARGON2_PARALLELISM = 4
 #: CNIL deliberation 2022-100, case 2 (a password with an access restriction such as a lockout): 50 bits.
 MIN_PASSWORD_BITS = 50
 TOTP_ISSUER = "dpa-kit Pas-de-Calais"
+#: How precisely the idle clock of a session is kept.
+SEEN_PRECISION = timedelta(minutes=1)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 _MIGRATIONS: list[str] = [
@@ -288,12 +290,13 @@ class Accounts:
         elif siret:
             raise UsageError("un compte DPO voit toutes les structures : il n'a pas de SIRET")
         password = generate()
+        digest = self.hasher.hash(password)  # before the transaction: hashing takes most of a second
         with self._transaction() as conn:
             if conn.execute("SELECT 1 FROM users WHERE email = ?", (email,)).fetchone():
                 raise UsageError(f"un compte existe déjà pour « {email} »")
             cursor = conn.execute(
                 "INSERT INTO users (email, role, siret, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                (email, role, siret or None, self.hasher.hash(password), _iso(now)),
+                (email, role, siret or None, digest, _iso(now)),
             )
             user_id = cursor.lastrowid
         user = self.user_by_id(int(user_id or 0))
@@ -370,10 +373,11 @@ class Accounts:
             raise LoginRefused("adresse électronique ou mot de passe incorrect") from None
         if not user.active:
             raise LoginRefused("adresse électronique ou mot de passe incorrect")
+        rehashed = self.hasher.hash(password) if self.hasher.check_needs_rehash(stored) else None
         with self._transaction() as conn:
             conn.execute("UPDATE users SET failures = 0, locked_until = NULL WHERE id = ?", (user.id,))
-            if self.hasher.check_needs_rehash(stored):
-                conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (self.hasher.hash(password), user.id))
+            if rehashed:
+                conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (rehashed, user.id))
         token = secrets.token_urlsafe(32)
         with self._transaction() as conn:
             conn.execute("INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen) VALUES (?, ?, ?, ?, ?)",
@@ -404,21 +408,27 @@ class Accounts:
     def session(self, token: str, *, now: datetime) -> Session | None:
         """The live session of a token, its idle clock restarted; None when unknown, expired or disabled."""
         digest = _digest(token)
-        with self._transaction() as conn:
+        with self._connect() as conn:
             row = conn.execute(
                 f"SELECT s.csrf, s.mfa_ok, s.created_at, s.last_seen, {', '.join('u.' + c.strip() for c in _USER_COLUMNS.split(','))} "
                 "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?", (digest,)).fetchone()
-            if row is None:
-                return None
-            created, last_seen = _instant(row[2]), _instant(row[3])
-            user = _user(row[4:])
-            expired = (now - last_seen >= self.policy.idle_timeout or now - created >= self.policy.max_lifetime
-                       or not user.active)
-            if expired:
+        if row is None:
+            return None
+        created, last_seen = _instant(row[2]), _instant(row[3])
+        user = _user(row[4:])
+        expired = (now - last_seen >= self.policy.idle_timeout or now - created >= self.policy.max_lifetime
+                   or not user.active)
+        if expired:
+            with self._transaction() as conn:
                 conn.execute("DELETE FROM sessions WHERE token_hash = ?", (digest,))
-                return None
-            conn.execute("UPDATE sessions SET last_seen = ? WHERE token_hash = ?", (_iso(now), digest))
-        return Session(user=user, csrf=row[0], mfa_ok=bool(row[1]), created_at=created, last_seen=now, token_hash=digest)
+            return None
+        if now - last_seen >= SEEN_PRECISION:
+            # Once a minute at most: a page view is then a read, not a write.
+            with self._transaction() as conn:
+                conn.execute("UPDATE sessions SET last_seen = ? WHERE token_hash = ?", (_iso(now), digest))
+            last_seen = now
+        return Session(user=user, csrf=row[0], mfa_ok=bool(row[1]), created_at=created, last_seen=last_seen,
+                       token_hash=digest)
 
     def logout(self, session: Session, *, now: datetime) -> None:
         with self._transaction() as conn:
@@ -489,9 +499,10 @@ class Accounts:
         strength = estimate(new)
         if len(new) < 12 or strength.bits < MIN_PASSWORD_BITS:
             raise UsageError("mot de passe trop faible : au moins 12 caractères, par exemple une phrase de plusieurs mots")
+        digest = self.hasher.hash(new)
         with self._transaction() as conn:
             conn.execute("UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?",
-                         (self.hasher.hash(new), session.user.id))
+                         (digest, session.user.id))
             # Other browsers of this user are signed out.
             conn.execute("DELETE FROM sessions WHERE user_id = ? AND token_hash != ?", (session.user.id, session.token_hash))
         self._record("account.password_changed", session.user, now)
