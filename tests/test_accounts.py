@@ -221,3 +221,23 @@ def test_users_commands(tmp_path: Path, registers: Path) -> None:
     assert result.stdout == "Compte désactivé : n° 1, a@ccas.fr. Ses sessions sont fermées.\n"
     assert "désactivé" in run("users", "list", env=env).stdout
     assert run("users", "disable", "z@ccas.fr", env=env).exit_code == 2
+
+
+def test_breaches_kept_between_pages_equal_a_full_fold(accounts: Accounts, registers: Path) -> None:
+    from dpa_kit import breach as breaches
+
+    dpo, _ = accounts.add_user("dpo@pasdecalais.fr", "dpo", None, now=T0, actor="cli")
+    ledger = accounts.ledger
+    common = {"convention_id": "2026-DPID-CCAS-BETHUNE-1.2", "structure": "CCAS", "delay_hours": 24, "aware_at": T0}
+    first = breaches.declare(ledger, **common, details={"natures": ["integrity"]})
+    assert [b.id for b in access.breaches_for(dpo, registers, ledger)] == [first.id]
+    received = breaches.receive(ledger, **common, received_at=T0, details={})
+    breaches.record_notification(ledger, first, sent_at=T0, message_id="<m>", to="a@b.fr", complementary=False,
+                                 delay_reason=None)
+    before = access.get_breach(dpo, registers, ledger, first.id)
+    breaches.record_cnil(ledger, received, notified=False, at=None, reference=None, reason="r", delay_reason=None)
+    breaches.close(ledger, breaches.get(ledger, received.id), "fin")
+    kept = {b.id: b for b in access.breaches_for(dpo, registers, ledger)}
+    assert kept == breaches.all_breaches(ledger)
+    assert kept[received.id].closed == {"reason": "fin"} and kept[first.id].notified_at == T0
+    assert len(before.timeline) == 2  # a state already handed to a page did not change

@@ -8,10 +8,12 @@ same :class:`~dpa_kit.exceptions.NotFound` as one that does not exist, so a page
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from dpa_kit.accounts import User
-from dpa_kit.breach import Breach, all_breaches
+from dpa_kit.breach import Breach, fold
+from dpa_kit.breach import _apply as apply_event
 from dpa_kit.exceptions import NotFound
 from dpa_kit.ledger import Ledger
 from dpa_kit.loader import LoadedConvention, LoadResult, iter_folder
@@ -70,22 +72,38 @@ def get_convention(user: User, folder: Path, convention_id: str) -> LoadedConven
     raise NotFound(f"aucune convention « {convention_id} » accessible")
 
 
-_BREACHES: dict[Path, tuple[int, dict[str, Breach]]] = {}
+OPENINGS = {"breach.declared", "breach.received"}
+_BREACHES: dict[Path, tuple[int, str, dict[str, Breach]]] = {}
 
 
 def _all_breaches(ledger: Ledger) -> dict[str, Breach]:
-    """Every breach, folded again only when a breach event was appended (the ledger is append-only, so the
-    same last breach event means the same breaches)."""
-    last = ledger.last("breach.", 1)
-    seq = last[0].seq if last else 0
+    """Every breach, kept between pages and brought up to date with the breach events appended since (the
+    ledger is append-only, so folding the new events onto the previous state gives the full fold). The
+    last event folded is checked by its hash, so a ledger replaced by another file is folded afresh."""
     with _CACHE_LOCK:
-        cached = _BREACHES.get(ledger.path)
-        if cached is not None and cached[0] == seq:
-            return cached[1]
-    folded = all_breaches(ledger)
-    folded_seq = max((e.seq for b in folded.values() for e in b.timeline), default=0)
-    with _CACHE_LOCK:
-        _BREACHES[ledger.path] = (folded_seq, folded)
+        seq, digest, known = _BREACHES.get(ledger.path, (0, "", {}))
+    events = ledger.since(seq - 1, "breach.") if seq else []
+    if seq and events and events[0].seq == seq and events[0].hash == digest:
+        events = events[1:]
+        if not events:
+            return known
+        folded = dict(known)
+        for event in events:
+            if event.kind in OPENINGS:
+                folded.update(fold([event]))
+            elif event.subject in folded:
+                # Changed on a copy, so that a page still reading the previous state never sees it move.
+                current = folded[event.subject]
+                changed = replace(current, timeline=list(current.timeline), notifications=list(current.notifications))
+                apply_event(changed, event)
+                folded[event.subject] = changed
+    else:
+        events = ledger.events(kind_prefix="breach.")
+        folded = fold(events)
+    if events:
+        with _CACHE_LOCK:
+            if _BREACHES.get(ledger.path, (0, "", {}))[0] <= events[-1].seq:
+                _BREACHES[ledger.path] = (events[-1].seq, events[-1].hash, folded)
     return folded
 
 

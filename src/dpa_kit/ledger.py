@@ -226,6 +226,15 @@ class Ledger:
         return [Event(seq, datetime.fromisoformat(at.replace("Z", "+00:00")), kind, subj, json.loads(payload), prev, digest)
                 for seq, at, kind, subj, payload, prev, digest in reversed(rows)]
 
+    def since(self, seq: int, kind_prefix: str) -> list[Event]:
+        """The events after event number ``seq`` whose kind starts with a prefix, in chain order."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT seq, at, kind, subject, payload, prev_hash, hash FROM events WHERE seq > ? AND kind >= ? "
+                "AND kind < ? ORDER BY seq", (seq, kind_prefix, kind_prefix + "\uffff")).fetchall()
+        return [Event(seq, datetime.fromisoformat(at.replace("Z", "+00:00")), kind, subj, json.loads(payload), prev, digest)
+                for seq, at, kind, subj, payload, prev, digest in rows]
+
     def verify(self, expect_head: str | None = None) -> Verification:
         """Recompute the chain; report the first event edited, removed or reordered."""
         with self._connect() as conn:
