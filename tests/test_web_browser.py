@@ -109,6 +109,17 @@ def server(registers: Path, tmp_path: Path, smtp: tuple[_Inbox, int]) -> Iterato
         process.communicate(timeout=30)
 
 
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+def _accessible(page: Any, where: str) -> None:
+    """axe-core (WCAG 2.1 A and AA rules) finds no violation on the page."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=WCAG_AA)
+    assert results.violations_count == 0, f"{where}:\n{results.generate_report()}"
+
+
 def _login(page: Any, base: str, email_address: str, password: str) -> None:
     page.goto(base + "/connexion")
     page.get_by_label("Adresse électronique").fill(email_address)
@@ -137,11 +148,13 @@ def test_structure_declares_dpo_decides(server: tuple[str, dict[str, str]], smtp
             _login(structure, base, "secretariat@ccas-bethune.fr", "mauvais mot de passe")
             expect(structure.get_by_role("alert")).to_have_text("adresse électronique ou mot de passe incorrect")
             shots(structure, "connexion-refusee")
+            _accessible(structure, "connexion")
             _login(structure, base, "secretariat@ccas-bethune.fr", once["bethune"])
             expect(structure.get_by_role("heading", level=1)).to_have_text("Choisir votre mot de passe")
             _new_password(structure)
             expect(structure.get_by_role("heading", level=1)).to_have_text("Mes conventions")
             shots(structure, "structure-accueil")
+            _accessible(structure, "accueil de la structure")
             structure.get_by_role("link", name="Déclarer une violation").first.click()
             # Step 1: found at 18:00, declared at 23:00.
             structure.get_by_label("Quand avez-vous eu connaissance de la violation ?").fill("28/03/2026 18:00")
@@ -168,6 +181,7 @@ def test_structure_declares_dpo_decides(server: tuple[str, dict[str, str]], smtp
             expect(structure.get_by_label("Catégories de données concernées")).to_have_value(
                 "noms, adresses, situation budgétaire")
             shots(structure, "declaration-erreur")
+            _accessible(structure, "déclaration avec une erreur")
             # Leave mid-way, reload, come back from the home page: the draft is there.
             structure.reload()
             structure.goto(base + "/structure")
@@ -184,6 +198,7 @@ def test_structure_declares_dpo_decides(server: tuple[str, dict[str, str]], smtp
             expect(structure.get_by_role("heading", level=1)).to_have_text("Vérifier et envoyer la déclaration")
             expect(structure.locator("dl.facts").first).to_contain_text("28/03/2026 18:00")
             shots(structure, "declaration-verification")
+            _accessible(structure, "vérification")
             structure.get_by_role("button", name="Envoyer la déclaration au Département").click()
             expect(structure.get_by_role("heading", level=1)).to_have_text("Violation V-2026-0001")
             expect(structure.locator("p.success")).to_have_text(
@@ -207,12 +222,14 @@ def test_structure_declares_dpo_decides(server: tuple[str, dict[str, str]], smtp
             expect(row).to_contain_text("1er avril 2026 à 00 h 00 (heure de Paris)")
             expect(row).to_contain_text("(il reste 72 h 00)")
             shots(dpo, "dpo-tableau-de-bord")
+            _accessible(dpo, "tableau de bord")
             row.get_by_role("link", name="V-2026-0002").click()
             expect(dpo.locator("dl.facts").first).to_contain_text("28 mars 2026 à 18 h 00 (heure de Paris)")
             expect(dpo.locator("dl.facts").first).to_contain_text("29 mars 2026 à 19 h 00 (heure de Paris)")
             dpo.get_by_label("non (décision motivée, art. 33(5))").check()
             dpo.get_by_role("button", name="Enregistrer la décision CNIL").click()
             expect(dpo.locator("#e-reason")).to_have_text("Erreur : sans notification à la CNIL, documentez la raison")
+            _accessible(dpo, "décision CNIL avec une erreur")
             dpo.get_by_label("Raison de l'absence de notification").fill(
                 "liste supprimée par le destinataire, un service social tenu au secret : risque improbable")
             dpo.get_by_role("button", name="Enregistrer la décision CNIL").click()

@@ -12,7 +12,10 @@ from typing import Any
 
 import click
 
-from dpa_kit.cli import EXIT_OK, DpaCommand, DpaGroup, Settings, pass_settings
+from dpa_kit.cli import EXIT_OK, DpaCommand, DpaGroup, Settings
+
+# The root group's Settings, found by type (the same object the other commands receive).
+pass_settings = click.make_pass_decorator(Settings)
 
 NOW_ENV = "DPA_KIT_NOW"
 
