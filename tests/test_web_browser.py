@@ -143,18 +143,17 @@ def test_structure_declares_dpo_decides(server: tuple[str, dict[str, str]], smtp
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path)
         try:
-            # --- the structure, without JavaScript: the pages must work on their own -------------------
+            # --- the structure, first without JavaScript: the pages work on their own ------------------
             structure = browser.new_context(java_script_enabled=False, locale="fr-FR").new_page()
             _login(structure, base, "secretariat@ccas-bethune.fr", "mauvais mot de passe")
             expect(structure.get_by_role("alert")).to_have_text("adresse électronique ou mot de passe incorrect")
+            expect(structure.get_by_label("Adresse électronique")).to_have_value("secretariat@ccas-bethune.fr")
             shots(structure, "connexion-refusee")
-            _accessible(structure, "connexion")
             _login(structure, base, "secretariat@ccas-bethune.fr", once["bethune"])
             expect(structure.get_by_role("heading", level=1)).to_have_text("Choisir votre mot de passe")
             _new_password(structure)
             expect(structure.get_by_role("heading", level=1)).to_have_text("Mes conventions")
             shots(structure, "structure-accueil")
-            _accessible(structure, "accueil de la structure")
             structure.get_by_role("link", name="Déclarer une violation").first.click()
             # Step 1: found at 18:00, declared at 23:00.
             structure.get_by_label("Quand avez-vous eu connaissance de la violation ?").fill("28/03/2026 18:00")
@@ -163,6 +162,15 @@ def test_structure_declares_dpo_decides(server: tuple[str, dict[str, str]], smtp
             deadline_box = structure.get_by_role("status")
             expect(deadline_box).to_contain_text("29 mars 2026 à 19 h 00 (heure de Paris)")
             expect(deadline_box).to_contain_text("(il reste 19 h 00)")  # 24 h of elapsed time across the DST change
+            shots(structure, "declaration-echeance")
+            # She goes on in another browser, with JavaScript (axe-core needs it): the draft follows her.
+            structure.context.close()
+            structure = browser.new_context(locale="fr-FR").new_page()
+            _login(structure, base, "secretariat@ccas-bethune.fr", NEW_PASSWORD)
+            _accessible(structure, "accueil de la structure")
+            structure.get_by_role("link", name="la reprendre").click()
+            expect(structure.locator("input[name=etape]")).to_have_value("quoi")
+            _accessible(structure, "déclaration, étape 2")
             # Step 2.
             structure.get_by_label("perte de confidentialité").check()
             structure.get_by_label("Que s'est-il passé ?").fill("liste des bénéficiaires envoyée au mauvais destinataire")
