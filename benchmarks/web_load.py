@@ -25,7 +25,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -71,13 +71,17 @@ def prepare(work: Path, conventions: int, structures: int, events: int) -> tuple
     for index in range(conventions):
         data = dict(source)
         data["id"] = f"LOAD-{index:04d}"
-        data["processor"] = {**source["processor"], "siret": sirets[index % structures],
-                             "short_name": f"Structure {index % structures}"}
-        (folder / f"LOAD-{index:04d}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
-                                                       encoding="utf-8")
+        data["processor"] = {
+            **source["processor"],
+            "siret": sirets[index % structures],
+            "short_name": f"Structure {index % structures}",
+        }
+        (folder / f"LOAD-{index:04d}.yaml").write_text(
+            yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
         ids.append(data["id"])
     ledger = Ledger(work / "ledger.sqlite")
-    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
     written = 0
     # 2,000 breaches with their follow-up (about 5 events each), then exchanges up to the total.
     with ledger.unit_of_work() as writer:
@@ -95,8 +99,12 @@ def prepare(work: Path, conventions: int, structures: int, events: int) -> tuple
             writer.append("breach.closed", breach_id, {"reason": None}, at)
             written += 5
         while written < events:
-            writer.append("exchange.packed", ids[written % len(ids)],
-                          {"direction": "sent", "convention": ids[written % len(ids)], "files": 3}, start)
+            writer.append(
+                "exchange.packed",
+                ids[written % len(ids)],
+                {"direction": "sent", "convention": ids[written % len(ids)], "files": 3},
+                start,
+            )
             written += 1
     return folder, ledger.path, sirets
 
@@ -173,7 +181,7 @@ def structure_loop(client: object, conventions: list[str], stop: float, stats: S
                     stats.error(f"GET {path}")
             with stats.lock:
                 stats.requests += 12
-        except Exception as exc:  # noqa: BLE001 - a benchmark counts every failure
+        except Exception as exc:
             stats.error(f"{type(exc).__name__}: {exc}")
 
 
@@ -188,7 +196,7 @@ def dpo_loop(client: object, stop: float, stats: Stats) -> None:
             with stats.lock:
                 stats.dashboard.append(elapsed)
                 stats.requests += 1
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             stats.error(f"{type(exc).__name__}: {exc}")
 
 
@@ -211,7 +219,7 @@ def main() -> int:
         print(f"prepared {args.conventions} conventions and {args.events} events in {time.perf_counter() - t0:.1f} s")
         ledger = Ledger(ledger_path)
         accounts = Accounts(web_database_path(ledger_path), ledger)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         users = []
         for index in range(structures):
             _, once = accounts.add_user(f"s{index}@load.test", "structure", sirets[index], now=now, actor="bench")
@@ -222,8 +230,9 @@ def main() -> int:
             dpo_users.append((f"dpo{index}@load.test", once))
         before = len(ledger.events(kind_prefix="breach.declared"))
         port = free_port()
-        server = subprocess.Popen([sys.executable, "-c", SERVER, str(folder), str(ledger_path), str(port)],
-                                  env={**os.environ})
+        server = subprocess.Popen(
+            [sys.executable, "-c", SERVER, str(folder), str(ledger_path), str(port)], env={**os.environ}
+        )
         try:
             deadline = time.monotonic() + 60
             while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
@@ -235,8 +244,9 @@ def main() -> int:
             # Logins (Argon2id at its production cost) happen before the measured window.
             stop_box: list[float] = []
             # The load window starts when every session has logged in.
-            ready = threading.Barrier(len(users) + len(dpo_users) + 1,
-                                      action=lambda: stop_box.append(time.monotonic() + args.seconds))
+            ready = threading.Barrier(
+                len(users) + len(dpo_users) + 1, action=lambda: stop_box.append(time.monotonic() + args.seconds)
+            )
 
             def run(email: str, password: str, conventions: list[str] | None) -> None:
                 import httpx2
@@ -244,7 +254,7 @@ def main() -> int:
                 with httpx2.Client(base_url=base, follow_redirects=False, timeout=120) as client:
                     try:
                         login(client, email, password, [])
-                    except Exception as exc:  # noqa: BLE001
+                    except Exception as exc:
                         stats.error(f"login: {type(exc).__name__}: {exc}")
                         ready.wait()
                         return
@@ -260,8 +270,10 @@ def main() -> int:
                 thread.start()
             t1 = time.perf_counter()
             ready.wait()
-            print(f"{len(threads)} sessions logged in (Argon2id, TOTP) in {time.perf_counter() - t1:.1f} s; "
-                  f"{args.seconds:.0f} s of load")
+            print(
+                f"{len(threads)} sessions logged in (Argon2id, TOTP) in {time.perf_counter() - t1:.1f} s; "
+                f"{args.seconds:.0f} s of load"
+            )
             for thread in threads:
                 thread.join()
         finally:
@@ -272,13 +284,17 @@ def main() -> int:
         dash = sorted(stats.dashboard)
         print(f"sessions: {len(users)} structure users, {len(dpo_users)} DPO; requests: {stats.requests}")
         print(f"errors: {len(stats.errors)}" + (f" (first: {stats.errors[:3]})" if stats.errors else ""))
-        print(f"declarations accepted by the server: {len(stats.accepted)}; recorded in the ledger: {declared}; "
-              f"lost: {len(stats.accepted) - declared}")
+        print(
+            f"declarations accepted by the server: {len(stats.accepted)}; recorded in the ledger: {declared}; "
+            f"lost: {len(stats.accepted) - declared}"
+        )
         print(f"ledger verify: {'ok' if verification.ok else verification.reason} ({verification.checked} events)")
         if dash:
             p95 = dash[min(len(dash) - 1, int(len(dash) * 0.95))]
-            print(f"dashboard ({args.conventions} conventions, {verification.checked} events): "
-                  f"{len(dash)} requests, p50 {statistics.median(dash) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
+            print(
+                f"dashboard ({args.conventions} conventions, {verification.checked} events): "
+                f"{len(dash)} requests, p50 {statistics.median(dash) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
+            )
         return 0 if not stats.errors and len(stats.accepted) == declared and verification.ok else 1
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from dpa_kit.ledger import Ledger
 from dpa_kit.web import WebConfig, create_app
 
 # Saturday 28 March 2026, 23:00 in Paris; the breach was discovered at 18:00.
-T23 = datetime(2026, 3, 28, 22, 0, tzinfo=timezone.utc)
+T23 = datetime(2026, 3, 28, 22, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -77,13 +77,21 @@ def declare(c: TestClient, **overrides: str) -> TestClient:
     """Fill every step of the declaration and send it."""
     answers = {
         "quand": {"convention": BETHUNE, "aware_at": "28/03/2026 18:00", "over": "oui", "ended_at": "28/03/2026 18:30"},
-        "quoi": {"natures": "confidentiality", "description": "liste des bénéficiaires envoyée au mauvais destinataire"},
+        "quoi": {
+            "natures": "confidentiality",
+            "description": "liste des bénéficiaires envoyée au mauvais destinataire",
+        },
         "qui": {"people": "40", "data_categories": "noms, adresses"},
         "mesures": {"measures": "demande de suppression au destinataire", "contact": "Mme Martin 03 21 00 00 00"},
     }
     for step, values in answers.items():
         page = c.get(f"/violations/nouvelle?etape={step}")
-        data = {"csrf": csrf_of(page.text), "etape": step, **values, **{k: v for k, v in overrides.items() if k in values}}
+        data = {
+            "csrf": csrf_of(page.text),
+            "etape": step,
+            **values,
+            **{k: v for k, v in overrides.items() if k in values},
+        }
         response = c.post("/violations/nouvelle", data=data)
         assert response.status_code == 303, response.text
     page = c.get("/violations/nouvelle?etape=verifier")
@@ -112,21 +120,33 @@ def test_pages_have_no_inline_script_and_no_outside_asset(site: tuple[Any, Peopl
     for path in ("/connexion", "/structure", "/violations/nouvelle"):
         html = c.get(path).text
         assert not re.search(r"<script(?![^>]*\ssrc=\"/static/)", html), path
-        assert " style=" not in html and "http://" not in html.replace("http://testserver", "") and "https://" not in html
+        assert (
+            " style=" not in html and "http://" not in html.replace("http://testserver", "") and "https://" not in html
+        )
 
 
-def test_cookies_are_httponly_samesite_strict_and_secure_when_asked(site: tuple[Any, People], registers: Path,
-                                                                      tmp_path: Path) -> None:
+def test_cookies_are_httponly_samesite_strict_and_secure_when_asked(
+    site: tuple[Any, People], registers: Path, tmp_path: Path
+) -> None:
     app, people = site
     c = client(app)
     page = c.get("/connexion")
     assert "HttpOnly" in page.headers["set-cookie"] and "SameSite=strict" in page.headers["set-cookie"]
-    response = c.post("/connexion", data={"csrf": csrf_of(page.text), "email": people.bethune, "password": people.bethune_once})
+    response = c.post(
+        "/connexion", data={"csrf": csrf_of(page.text), "email": people.bethune, "password": people.bethune_once}
+    )
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("dpa_session=") and "HttpOnly" in cookie and "SameSite=strict" in cookie
     assert "Max-Age=43200" in cookie and "Secure" not in cookie
-    secure = create_app(WebConfig(registers=registers, ledger_path=tmp_path / "ledger.sqlite", secure_cookies=True,
-                                  now=Clock(T23), policy=FAST))
+    secure = create_app(
+        WebConfig(
+            registers=registers,
+            ledger_path=tmp_path / "ledger.sqlite",
+            secure_cookies=True,
+            now=Clock(T23),
+            policy=FAST,
+        )
+    )
     response = TestClient(secure, base_url="https://testserver").get("/connexion")
     assert "Secure" in response.headers["set-cookie"]
     assert response.headers["strict-transport-security"] == "max-age=31536000"
@@ -209,7 +229,9 @@ def test_dpo_must_enrol_totp_then_give_a_code(site: tuple[Any, People], clock: C
     assert response.status_code == 401
     assert "code incorrect ou déjà utilisé" in response.text
     assert 'aria-describedby="e-code"' in response.text
-    response = c2.post("/connexion/code", data={"csrf": csrf_of(page.text), "code": code_at(secret[0], T23 + timedelta(seconds=30))})
+    response = c2.post(
+        "/connexion/code", data={"csrf": csrf_of(page.text), "code": code_at(secret[0], T23 + timedelta(seconds=30))}
+    )
     assert (response.status_code, response.headers["location"]) == (303, "/dpo")
 
 
@@ -264,24 +286,46 @@ def test_forms_without_their_csrf_token_are_refused(site: tuple[Any, People]) ->
 # --- the declaration --------------------------------------------------------------------------------
 
 
-def test_declaration_errors_next_to_their_fields_values_kept_draft_resumed(site: tuple[Any, People],
-                                                                            tmp_path: Path) -> None:
+def test_declaration_errors_next_to_their_fields_values_kept_draft_resumed(
+    site: tuple[Any, People], tmp_path: Path
+) -> None:
     app, people = site
     c = login(app, people.bethune, people.bethune_once)
     page = c.get("/violations/nouvelle")
     assert page.status_code == 200
     assert '<option value="2026-DPID-CCAS-BETHUNE-1.2" selected>' in page.text  # its only convention
     assert ADIL not in page.text
-    response = c.post("/violations/nouvelle", data={
-        "csrf": csrf_of(page.text), "etape": "quand", "convention": BETHUNE, "aware_at": "29/03/2026 18:00", "over": "non"})
+    response = c.post(
+        "/violations/nouvelle",
+        data={
+            "csrf": csrf_of(page.text),
+            "etape": "quand",
+            "convention": BETHUNE,
+            "aware_at": "29/03/2026 18:00",
+            "over": "non",
+        },
+    )
     assert response.status_code == 400
-    assert ('<p class="error" id="e-aware_at"><strong>Erreur :</strong> cet instant est dans le futur '
-            "(il est maintenant 28 mars 2026 à 23 h 00)</p>") in response.text
-    assert 'name="aware_at" type="text" value="29/03/2026 18:00" aria-describedby="h-aware_at e-aware_at" aria-invalid="true"' \
+    assert (
+        '<p class="error" id="e-aware_at"><strong>Erreur :</strong> cet instant est dans le futur '
+        "(il est maintenant 28 mars 2026 à 23 h 00)</p>"
+    ) in response.text
+    assert (
+        'name="aware_at" type="text" value="29/03/2026 18:00" '
+        'aria-describedby="h-aware_at e-aware_at" aria-invalid="true"'
         in response.text
+    )
     assert 'value="non" checked' in response.text
-    response = c.post("/violations/nouvelle", data={
-        "csrf": csrf_of(page.text), "etape": "quand", "convention": BETHUNE, "aware_at": "28/03/2026 18:00", "over": "non"})
+    response = c.post(
+        "/violations/nouvelle",
+        data={
+            "csrf": csrf_of(page.text),
+            "etape": "quand",
+            "convention": BETHUNE,
+            "aware_at": "28/03/2026 18:00",
+            "over": "non",
+        },
+    )
     assert (response.status_code, response.headers["location"]) == (303, "/violations/nouvelle?etape=quoi")
     # Another browser of the same person finds the draft where it stopped, with the deadline.
     again = login(app, people.bethune, NEW_PASSWORD)
@@ -294,7 +338,9 @@ def test_declaration_errors_next_to_their_fields_values_kept_draft_resumed(site:
     assert response.status_code == 400
     assert "cochez au moins une nature (confidentialité, intégrité ou disponibilité)" in response.text
     assert "décrivez en quelques mots ce qui s&#39;est passé" in response.text
-    response = again.post("/violations/nouvelle", data={"csrf": csrf_of(page.text), "etape": "quoi", "action": "precedent"})
+    response = again.post(
+        "/violations/nouvelle", data={"csrf": csrf_of(page.text), "etape": "quoi", "action": "precedent"}
+    )
     assert response.headers["location"] == "/violations/nouvelle?etape=quand"
     assert 'value="28/03/2026 18:00"' in again.get("/violations/nouvelle?etape=quand").text
 
@@ -309,15 +355,16 @@ def test_people_count_must_be_a_number(site: tuple[Any, People]) -> None:
     assert 'value="beaucoup"' in response.text
 
 
-def test_submitted_declaration_is_notified_and_received_on_the_server_clock(site: tuple[Any, People],
-                                                                            tmp_path: Path) -> None:
+def test_submitted_declaration_is_notified_and_received_on_the_server_clock(
+    site: tuple[Any, People], tmp_path: Path
+) -> None:
     app, people = site
     c = declare(login(app, people.bethune, people.bethune_once))
     ledger = Ledger(tmp_path / "ledger.sqlite")
     found = breaches.all_breaches(ledger)
     declared, received = found["V-2026-0001"], found["V-2026-0002"]
     assert declared.side == "structure" and declared.notified_at == T23
-    assert declared.notify_deadline == datetime(2026, 3, 29, 17, 0, tzinfo=timezone.utc)
+    assert declared.notify_deadline == datetime(2026, 3, 29, 17, 0, tzinfo=UTC)
     assert received.side == "departement" and received.received_at == T23
     assert received.cnil_deadline == T23 + timedelta(hours=72)
     assert received.details["structure_reference"] == "V-2026-0001"
@@ -336,11 +383,21 @@ def test_late_declaration_needs_its_delay_reason(site: tuple[Any, People], clock
     clock.instant = T23 + timedelta(hours=20)
     c = login(app, people.bethune, people.bethune_once, now=clock.instant)
     page = c.get("/violations/nouvelle?etape=mesures")
-    c.post("/violations/nouvelle", data={"csrf": csrf_of(page.text), "etape": "quand", "convention": BETHUNE,
-                                         "aware_at": "28/03/2026 18:00", "over": "non"})
+    c.post(
+        "/violations/nouvelle",
+        data={
+            "csrf": csrf_of(page.text),
+            "etape": "quand",
+            "convention": BETHUNE,
+            "aware_at": "28/03/2026 18:00",
+            "over": "non",
+        },
+    )
     response = c.post("/violations/nouvelle", data={"csrf": csrf_of(page.text), "etape": "mesures"})
     assert response.status_code == 400
-    assert "l&#39;échéance de notification est dépassée : indiquez les motifs du retard (art. 33(1) RGPD)" in response.text
+    assert (
+        "l&#39;échéance de notification est dépassée : indiquez les motifs du retard (art. 33(1) RGPD)" in response.text
+    )
 
 
 # --- the DPO ------------------------------------------------------------------------------------------
@@ -363,21 +420,33 @@ def test_dpo_dashboard_inbox_and_cnil_decision(site: tuple[Any, People], clock: 
     assert "réponse obligatoire : la date et l&#39;heure, même approximatives" in response.text
     response = c.post("/dpo/violations/V-2026-0002/cnil", data={"csrf": csrf_of(page.text), "notified": "non"})
     assert "sans notification à la CNIL, documentez la raison" in response.text
-    response = c.post("/dpo/violations/V-2026-0002/cnil", data={
-        "csrf": csrf_of(page.text), "notified": "oui", "at": "31/03/2026 18:30", "reference": "CNIL-2026-123"})
+    response = c.post(
+        "/dpo/violations/V-2026-0002/cnil",
+        data={"csrf": csrf_of(page.text), "notified": "oui", "at": "31/03/2026 18:30", "reference": "CNIL-2026-123"},
+    )
     assert (response.status_code, response.headers["location"]) == (303, "/dpo/violations/V-2026-0002")
-    assert "Notifiée à la CNIL le 31 mars 2026 à 18 h 30 (heure de Paris) (référence CNIL-2026-123)." in c.get(response.headers["location"]).text
+    assert (
+        "Notifiée à la CNIL le 31 mars 2026 à 18 h 30 (heure de Paris) (référence CNIL-2026-123)."
+        in c.get(response.headers["location"]).text
+    )
     row = re.search(r'<tr class="(\w+)">\s*<td><a href="/dpo/violations/V-2026-0002">', c.get("/dpo").text)
     assert row and row.group(1) == "done"
     # The Art. 34 decision.
     page = c.get("/dpo/violations/V-2026-0002")
-    response = c.post("/dpo/violations/V-2026-0002/personnes", data={"csrf": csrf_of(page.text), "decision": "not_informed"})
+    response = c.post(
+        "/dpo/violations/V-2026-0002/personnes", data={"csrf": csrf_of(page.text), "decision": "not_informed"}
+    )
     assert response.status_code == 400
     assert "sans information des personnes, choisissez le motif (art. 34(1) ou 34(3))" in response.text
-    response = c.post("/dpo/violations/V-2026-0002/personnes", data={
-        "csrf": csrf_of(page.text), "decision": "informed", "date": "30/03/2026", "channel": "courrier"})
+    response = c.post(
+        "/dpo/violations/V-2026-0002/personnes",
+        data={"csrf": csrf_of(page.text), "decision": "informed", "date": "30/03/2026", "channel": "courrier"},
+    )
     assert response.status_code == 303
-    assert "Les personnes concernées ont été informées (2026-03-30, courrier)." in c.get("/dpo/violations/V-2026-0002").text
+    assert (
+        "Les personnes concernées ont été informées (2026-03-30, courrier)."
+        in c.get("/dpo/violations/V-2026-0002").text
+    )
 
 
 # --- isolation: every route naming another structure's object is a 404 --------------------------------
@@ -395,8 +464,12 @@ ROLE_ROUTES = [("get", "/dpo")]
 def test_the_isolation_list_covers_every_route(site: tuple[Any, People]) -> None:
     app, _ = site
     with_objects = {route.path for route in app.routes if "{" in getattr(route, "path", "")}
-    listed = {path.replace("{convention}", "{convention_id}").replace("{declared}", "{breach_id}")
-              .replace("{received}", "{breach_id}") for _, path in OBJECT_ROUTES}
+    listed = {
+        path.replace("{convention}", "{convention_id}")
+        .replace("{declared}", "{breach_id}")
+        .replace("{received}", "{breach_id}")
+        for _, path in OBJECT_ROUTES
+    }
     assert with_objects == listed
 
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from dpa_kit.accounts import Accounts, web_database_path
 from dpa_kit.ledger import Ledger
 
 NOW = "2026-03-28T23:00"  # Paris time, a Saturday night
-NOW_UTC = datetime(2026, 3, 28, 22, 0, tzinfo=timezone.utc)
+NOW_UTC = datetime(2026, 3, 28, 22, 0, tzinfo=UTC)
 DPO_ADDRESS = "Delegue.Protection.Donnees@pasdecalais.fr"
 # Read at import: the autouse fixture of conftest.py hides every DPA_KIT_* variable from the tests.
 SCREENSHOTS = os.environ.get("DPA_KIT_SCREENSHOTS")
@@ -46,7 +46,7 @@ class _Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], bytes]] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 OK"
 
@@ -87,13 +87,33 @@ def server(registers: Path, tmp_path: Path, smtp: tuple[_Inbox, int]) -> Iterato
     ledger = tmp_path / "ledger.sqlite"
     accounts = Accounts(web_database_path(ledger), Ledger(ledger))
     _, dpo = accounts.add_user("dpo@pasdecalais.fr", "dpo", None, now=NOW_UTC, actor="test")
-    _, bethune = accounts.add_user("secretariat@ccas-bethune.fr", "structure", "26620011900011", now=NOW_UTC, actor="test")
+    _, bethune = accounts.add_user(
+        "secretariat@ccas-bethune.fr", "structure", "26620011900011", now=NOW_UTC, actor="test"
+    )
     port = _free_port()
-    env = {**os.environ, "DPA_KIT_NOW": NOW, "DPA_KIT_SMTP": f"smtp://127.0.0.1:{smtp[1]}",
-           "DPA_KIT_WEB_SENDER": "rgpd-web@pasdecalais.fr"}
+    env = {
+        **os.environ,
+        "DPA_KIT_NOW": NOW,
+        "DPA_KIT_SMTP": f"smtp://127.0.0.1:{smtp[1]}",
+        "DPA_KIT_WEB_SENDER": "rgpd-web@pasdecalais.fr",
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "dpa_kit", "--registers", str(registers), "--ledger", str(ledger), "serve",
-         "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "dpa_kit",
+            "--registers",
+            str(registers),
+            "--ledger",
+            str(ledger),
+            "serve",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -133,8 +153,9 @@ def _new_password(page: Any) -> None:
     page.get_by_role("button", name="Enregistrer").click()
 
 
-def test_structure_declares_dpo_decides(server: tuple[str, dict[str, str]], smtp: tuple[_Inbox, int],
-                                        shots: Any, tmp_path: Path) -> None:
+def test_structure_declares_dpo_decides(
+    server: tuple[str, dict[str, str]], smtp: tuple[_Inbox, int], shots: Any, tmp_path: Path
+) -> None:
     chromium_path = require_program("chromium")
     from playwright.sync_api import expect, sync_playwright
 
@@ -173,7 +194,9 @@ def test_structure_declares_dpo_decides(server: tuple[str, dict[str, str]], smtp
             _accessible(structure, "déclaration, étape 2")
             # Step 2.
             structure.get_by_label("perte de confidentialité").check()
-            structure.get_by_label("Que s'est-il passé ?").fill("liste des bénéficiaires envoyée au mauvais destinataire")
+            structure.get_by_label("Que s'est-il passé ?").fill(
+                "liste des bénéficiaires envoyée au mauvais destinataire"
+            )
             structure.get_by_role("button", name="Enregistrer et continuer").click()
             # Step 3, with one mistake.
             people = structure.get_by_label("Nombre approximatif de personnes")
@@ -182,12 +205,14 @@ def test_structure_declares_dpo_decides(server: tuple[str, dict[str, str]], smtp
             structure.get_by_role("button", name="Enregistrer et continuer").click()
             error = structure.locator("#e-people")
             expect(error).to_have_text(
-                "Erreur : indiquez un nombre (par exemple 40), ou laissez vide si vous ne savez pas encore")
+                "Erreur : indiquez un nombre (par exemple 40), ou laissez vide si vous ne savez pas encore"
+            )
             expect(people).to_have_attribute("aria-describedby", "h-people e-people")
             expect(people).to_have_attribute("aria-invalid", "true")
             expect(people).to_have_value("beaucoup")
             expect(structure.get_by_label("Catégories de données concernées")).to_have_value(
-                "noms, adresses, situation budgétaire")
+                "noms, adresses, situation budgétaire"
+            )
             shots(structure, "declaration-erreur")
             _accessible(structure, "déclaration avec une erreur")
             # Leave mid-way, reload, come back from the home page: the draft is there.
@@ -196,7 +221,8 @@ def test_structure_declares_dpo_decides(server: tuple[str, dict[str, str]], smtp
             expect(structure.get_by_text("Une déclaration commencée n'a pas été envoyée")).to_be_visible()
             structure.get_by_role("link", name="la reprendre").click()
             expect(structure.get_by_label("Catégories de données concernées")).to_have_value(
-                "noms, adresses, situation budgétaire")
+                "noms, adresses, situation budgétaire"
+            )
             shots(structure, "declaration-reprise")
             structure.get_by_label("Nombre approximatif de personnes").fill("40")
             structure.get_by_role("button", name="Enregistrer et continuer").click()
@@ -210,7 +236,8 @@ def test_structure_declares_dpo_decides(server: tuple[str, dict[str, str]], smtp
             structure.get_by_role("button", name="Envoyer la déclaration au Département").click()
             expect(structure.get_by_role("heading", level=1)).to_have_text("Violation V-2026-0001")
             expect(structure.locator("p.success")).to_have_text(
-                "Déclaration transmise au Département le 28 mars 2026 à 23 h 00 (heure de Paris).")
+                "Déclaration transmise au Département le 28 mars 2026 à 23 h 00 (heure de Paris)."
+            )
             shots(structure, "declaration-envoyee")
 
             # --- the DPO, with JavaScript --------------------------------------------------------------
@@ -223,7 +250,8 @@ def test_structure_declares_dpo_decides(server: tuple[str, dict[str, str]], smtp
             dpo.get_by_role("button", name="Confirmer").click()
             _new_password(dpo)
             expect(dpo.get_by_role("heading", level=1)).to_have_text(
-                "Tableau de bord du délégué à la protection des données")
+                "Tableau de bord du délégué à la protection des données"
+            )
             row = dpo.locator("table.inbox tbody tr").first
             expect(row).to_contain_text("V-2026-0002")
             expect(row).to_contain_text("(structure : V-2026-0001)")
@@ -239,21 +267,27 @@ def test_structure_declares_dpo_decides(server: tuple[str, dict[str, str]], smtp
             expect(dpo.locator("#e-reason")).to_have_text("Erreur : sans notification à la CNIL, documentez la raison")
             _accessible(dpo, "décision CNIL avec une erreur")
             dpo.get_by_label("Raison de l'absence de notification").fill(
-                "liste supprimée par le destinataire, un service social tenu au secret : risque improbable")
+                "liste supprimée par le destinataire, un service social tenu au secret : risque improbable"
+            )
             dpo.get_by_role("button", name="Enregistrer la décision CNIL").click()
             expect(dpo.locator("p.success")).to_have_text(
                 "Non notifiée à la CNIL : liste supprimée par le destinataire, un service social tenu au secret : "
-                "risque improbable")
+                "risque improbable"
+            )
             shots(dpo, "dpo-decision-cnil")
         finally:
             browser.close()
 
     ledger = Ledger(tmp_path / "ledger.sqlite")
     found = breaches.all_breaches(ledger)
-    assert found["V-2026-0002"].cnil == {"notified": False, "at": None, "reference": None, "late": False,
-                                         "delay_reason": None,
-                                         "reason": "liste supprimée par le destinataire, un service social tenu au "
-                                                   "secret : risque improbable"}
+    assert found["V-2026-0002"].cnil == {
+        "notified": False,
+        "at": None,
+        "reference": None,
+        "late": False,
+        "delay_reason": None,
+        "reason": "liste supprimée par le destinataire, un service social tenu au secret : risque improbable",
+    }
     assert found["V-2026-0001"].details["people"] == 40
     assert ledger.verify().ok
     assert len(inbox.messages) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyotp
@@ -64,4 +64,4 @@ def totp_secret_of(html: str) -> str:
 
 
 def code_at(secret: str, instant: datetime) -> str:
-    return pyotp.TOTP(secret).at(instant.astimezone(timezone.utc))
+    return pyotp.TOTP(secret).at(instant.astimezone(UTC))

@@ -110,8 +110,11 @@ def _all_breaches(ledger: Ledger) -> dict[str, Breach]:
 def breaches_for(user: User, folder: Path, ledger: Ledger, side: str | None = None) -> list[Breach]:
     """The breaches of the user's conventions (all of them for the DPO), optionally of one side."""
     visible = None if user.is_dpo else {c.convention.id for c in conventions_for(user, folder)}
-    return [b for b in _all_breaches(ledger).values()
-            if (visible is None or b.convention in visible) and (side is None or b.side == side)]
+    return [
+        b
+        for b in _all_breaches(ledger).values()
+        if (visible is None or b.convention in visible) and (side is None or b.side == side)
+    ]
 
 
 def get_breach(user: User, folder: Path, ledger: Ledger, breach_id: str) -> Breach:

@@ -23,7 +23,7 @@ import secrets
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,12 @@ from dpa_kit.ledger import Ledger
 from dpa_kit.model import siret_is_valid
 
 __all__ = [
-    "ROLES", "Accounts", "Policy", "Session", "User", "web_database_path",
+    "ROLES",
+    "Accounts",
+    "Policy",
+    "Session",
+    "User",
+    "web_database_path",
 ]
 
 SCHEMA_VERSION = 1
@@ -100,7 +105,7 @@ def web_database_path(ledger_path: Path) -> Path:
 
 
 def _iso(instant: datetime) -> str:
-    return instant.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return instant.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _instant(text: str) -> datetime:
@@ -177,10 +182,21 @@ class Session:
 _USER_COLUMNS = "id, email, role, siret, active, totp_secret, must_change_password, locked_until, created_at"
 
 
+_SESSION_USER_COLUMNS = ", ".join("u." + c.strip() for c in _USER_COLUMNS.split(","))
+
+
 def _user(row: tuple[Any, ...]) -> User:
-    return User(id=row[0], email=row[1], role=row[2], siret=row[3], active=bool(row[4]), totp_enabled=row[5] is not None,
-                must_change_password=bool(row[6]), locked_until=_instant(row[7]) if row[7] else None,
-                created_at=_instant(row[8]))
+    return User(
+        id=row[0],
+        email=row[1],
+        role=row[2],
+        siret=row[3],
+        active=bool(row[4]),
+        totp_enabled=row[5] is not None,
+        must_change_password=bool(row[6]),
+        locked_until=_instant(row[7]) if row[7] else None,
+        created_at=_instant(row[8]),
+    )
 
 
 class Accounts:
@@ -192,8 +208,12 @@ class Accounts:
         self.path = Path(path)
         self.ledger = ledger
         self.policy = policy or Policy()
-        self.hasher = PasswordHasher(time_cost=self.policy.argon2_time_cost, memory_cost=self.policy.argon2_memory_kib,
-                                     parallelism=ARGON2_PARALLELISM, type=Type.ID)
+        self.hasher = PasswordHasher(
+            time_cost=self.policy.argon2_time_cost,
+            memory_cost=self.policy.argon2_memory_kib,
+            parallelism=ARGON2_PARALLELISM,
+            type=Type.ID,
+        )
         if not self.path.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # Created private before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
@@ -323,8 +343,9 @@ class Accounts:
         if not siret:
             return []
         with self._connect() as conn:
-            rows = conn.execute("SELECT email FROM users WHERE role = 'structure' AND siret = ? AND active = 1 ORDER BY id",
-                                (siret,))
+            rows = conn.execute(
+                "SELECT email FROM users WHERE role = 'structure' AND siret = ? AND active = 1 ORDER BY id", (siret,)
+            )
             return [str(r[0]) for r in rows]
 
     def disable(self, email: str, *, now: datetime, actor: str) -> User:
@@ -355,8 +376,9 @@ class Accounts:
 
         self._throttle(client, now)
         with self._connect() as conn:
-            row = conn.execute(f"SELECT {_USER_COLUMNS}, password_hash, failures FROM users WHERE email = ?",
-                               (email.strip(),)).fetchone()
+            row = conn.execute(
+                f"SELECT {_USER_COLUMNS}, password_hash, failures FROM users WHERE email = ?", (email.strip(),)
+            ).fetchone()
         if row is None:
             with contextlib.suppress(VerificationError, InvalidHashError):
                 self.hasher.verify(self._dummy_hash, password)
@@ -365,7 +387,9 @@ class Accounts:
         if user.locked_until and user.locked_until > now:
             raise LoginRefused(
                 "compte temporairement verrouillé après plusieurs échecs : réessayez dans "
-                f"{max(1, -int(-(user.locked_until - now).total_seconds() // 60))} minute(s)", locked=True)
+                f"{max(1, -int(-(user.locked_until - now).total_seconds() // 60))} minute(s)",
+                locked=True,
+            )
         try:
             self.hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):
@@ -380,8 +404,10 @@ class Accounts:
                 conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (rehashed, user.id))
         token = secrets.token_urlsafe(32)
         with self._transaction() as conn:
-            conn.execute("INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen) VALUES (?, ?, ?, ?, ?)",
-                         (_digest(token), user.id, secrets.token_urlsafe(32), _iso(now), _iso(now)))
+            conn.execute(
+                "INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen) VALUES (?, ?, ?, ?, ?)",
+                (_digest(token), user.id, secrets.token_urlsafe(32), _iso(now), _iso(now)),
+            )
         self._record("account.login", user, now, step="password")
         session = self.session(token, now=now)
         assert session is not None
@@ -391,18 +417,22 @@ class Accounts:
         since = _iso(now - self.policy.rate_window)
         with self._transaction() as conn:
             conn.execute("DELETE FROM login_attempts WHERE at < ?", (since,))
-            count = conn.execute("SELECT COUNT(*) FROM login_attempts WHERE client = ? AND at >= ?",
-                                 (client, since)).fetchone()[0]
+            count = conn.execute(
+                "SELECT COUNT(*) FROM login_attempts WHERE client = ? AND at >= ?", (client, since)
+            ).fetchone()[0]
             if count >= self.policy.rate_max:
-                raise LoginRefused("trop de tentatives de connexion depuis ce poste : patientez quelques minutes",
-                                   throttled=True)
+                raise LoginRefused(
+                    "trop de tentatives de connexion depuis ce poste : patientez quelques minutes", throttled=True
+                )
             conn.execute("INSERT INTO login_attempts (client, at) VALUES (?, ?)", (client, _iso(now)))
 
     def _failure(self, user: User, failures: int, now: datetime, step: str) -> None:
         locked = failures >= self.policy.max_failures
         with self._transaction() as conn:
-            conn.execute("UPDATE users SET failures = ?, locked_until = ? WHERE id = ?",
-                         (0 if locked else failures, _iso(now + self.policy.lockout) if locked else None, user.id))
+            conn.execute(
+                "UPDATE users SET failures = ?, locked_until = ? WHERE id = ?",
+                (0 if locked else failures, _iso(now + self.policy.lockout) if locked else None, user.id),
+            )
         self._record("account.login_failed", user, now, step=step, locked=locked)
 
     def session(self, token: str, *, now: datetime) -> Session | None:
@@ -410,14 +440,17 @@ class Accounts:
         digest = _digest(token)
         with self._connect() as conn:
             row = conn.execute(
-                f"SELECT s.csrf, s.mfa_ok, s.created_at, s.last_seen, {', '.join('u.' + c.strip() for c in _USER_COLUMNS.split(','))} "
-                "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?", (digest,)).fetchone()
+                f"SELECT s.csrf, s.mfa_ok, s.created_at, s.last_seen, {_SESSION_USER_COLUMNS} "
+                "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
+                (digest,),
+            ).fetchone()
         if row is None:
             return None
         created, last_seen = _instant(row[2]), _instant(row[3])
         user = _user(row[4:])
-        expired = (now - last_seen >= self.policy.idle_timeout or now - created >= self.policy.max_lifetime
-                   or not user.active)
+        expired = (
+            now - last_seen >= self.policy.idle_timeout or now - created >= self.policy.max_lifetime or not user.active
+        )
         if expired:
             with self._transaction() as conn:
                 conn.execute("DELETE FROM sessions WHERE token_hash = ?", (digest,))
@@ -427,8 +460,9 @@ class Accounts:
             with self._transaction() as conn:
                 conn.execute("UPDATE sessions SET last_seen = ? WHERE token_hash = ?", (_iso(now), digest))
             last_seen = now
-        return Session(user=user, csrf=row[0], mfa_ok=bool(row[1]), created_at=created, last_seen=last_seen,
-                       token_hash=digest)
+        return Session(
+            user=user, csrf=row[0], mfa_ok=bool(row[1]), created_at=created, last_seen=last_seen, token_hash=digest
+        )
 
     def logout(self, session: Session, *, now: datetime) -> None:
         with self._transaction() as conn:
@@ -445,7 +479,9 @@ class Accounts:
         import pyotp
 
         with self._transaction() as conn:
-            row = conn.execute("SELECT pending_secret FROM sessions WHERE token_hash = ?", (session.token_hash,)).fetchone()
+            row = conn.execute(
+                "SELECT pending_secret FROM sessions WHERE token_hash = ?", (session.token_hash,)
+            ).fetchone()
             secret = row[0] if row and row[0] else pyotp.random_base32()
             conn.execute("UPDATE sessions SET pending_secret = ? WHERE token_hash = ?", (secret, session.token_hash))
         uri = pyotp.TOTP(secret).provisioning_uri(name=session.user.email, issuer_name=TOTP_ISSUER)
@@ -453,7 +489,9 @@ class Accounts:
 
     def confirm_totp_enrolment(self, session: Session, code: str, *, now: datetime) -> None:
         with self._connect() as conn:
-            row = conn.execute("SELECT pending_secret FROM sessions WHERE token_hash = ?", (session.token_hash,)).fetchone()
+            row = conn.execute(
+                "SELECT pending_secret FROM sessions WHERE token_hash = ?", (session.token_hash,)
+            ).fetchone()
         if not row or not row[0]:
             raise LoginRefused("l'enrôlement du second facteur a expiré : recommencez")
         step = _totp_step(row[0], code, now, last_step=0)
@@ -461,20 +499,27 @@ class Accounts:
             self._failure(session.user, self._failures(session.user) + 1, now, "totp_enrol")
             raise LoginRefused("code incorrect : tapez les 6 chiffres affichés par l'application")
         with self._transaction() as conn:
-            conn.execute("UPDATE users SET totp_secret = ?, totp_last_step = ?, failures = 0 WHERE id = ?",
-                         (row[0], step, session.user.id))
-            conn.execute("UPDATE sessions SET pending_secret = NULL, mfa_ok = 1 WHERE token_hash = ?", (session.token_hash,))
+            conn.execute(
+                "UPDATE users SET totp_secret = ?, totp_last_step = ?, failures = 0 WHERE id = ?",
+                (row[0], step, session.user.id),
+            )
+            conn.execute(
+                "UPDATE sessions SET pending_secret = NULL, mfa_ok = 1 WHERE token_hash = ?", (session.token_hash,)
+            )
         self._record("account.totp_enrolled", session.user, now)
 
     def verify_totp(self, session: Session, code: str, *, now: datetime) -> None:
         """Check the second factor of a session; a code is accepted once, within 30 s either side."""
         with self._connect() as conn:
-            row = conn.execute("SELECT totp_secret, totp_last_step, locked_until FROM users WHERE id = ?",
-                               (session.user.id,)).fetchone()
+            row = conn.execute(
+                "SELECT totp_secret, totp_last_step, locked_until FROM users WHERE id = ?", (session.user.id,)
+            ).fetchone()
         if row is None or row[0] is None:
             raise LoginRefused("aucun second facteur enregistré pour ce compte")
         if row[2] and _instant(row[2]) > now:
-            raise LoginRefused("compte temporairement verrouillé après plusieurs échecs : réessayez plus tard", locked=True)
+            raise LoginRefused(
+                "compte temporairement verrouillé après plusieurs échecs : réessayez plus tard", locked=True
+            )
         step = _totp_step(row[0], code, now, last_step=row[1])
         if step is None:
             self._failure(session.user, self._failures(session.user) + 1, now, "totp")
@@ -498,13 +543,18 @@ class Accounts:
             raise UsageError("les deux mots de passe ne sont pas identiques")
         strength = estimate(new)
         if len(new) < 12 or strength.bits < MIN_PASSWORD_BITS:
-            raise UsageError("mot de passe trop faible : au moins 12 caractères, par exemple une phrase de plusieurs mots")
+            raise UsageError(
+                "mot de passe trop faible : au moins 12 caractères, par exemple une phrase de plusieurs mots"
+            )
         digest = self.hasher.hash(new)
         with self._transaction() as conn:
-            conn.execute("UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?",
-                         (digest, session.user.id))
+            conn.execute(
+                "UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?", (digest, session.user.id)
+            )
             # Other browsers of this user are signed out.
-            conn.execute("DELETE FROM sessions WHERE user_id = ? AND token_hash != ?", (session.user.id, session.token_hash))
+            conn.execute(
+                "DELETE FROM sessions WHERE user_id = ? AND token_hash != ?", (session.user.id, session.token_hash)
+            )
         self._record("account.password_changed", session.user, now)
 
     # --- drafts ----------------------------------------------------------------------------------
@@ -515,7 +565,8 @@ class Accounts:
             conn.execute(
                 "INSERT INTO drafts (user_id, kind, data, updated_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (user_id, kind) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
-                (user.id, kind, json.dumps(data, ensure_ascii=False), _iso(now)))
+                (user.id, kind, json.dumps(data, ensure_ascii=False), _iso(now)),
+            )
 
     def draft(self, user: User, kind: str) -> dict[str, Any] | None:
         with self._connect() as conn:

@@ -20,8 +20,20 @@ from dpa_kit.exceptions import InputError, UsageError
 from dpa_kit.ledger import Ledger
 from dpa_kit.model import Convention
 
-__all__ = ["DECLARATION_STEPS", "LABELS", "UNKNOWN", "CnilDecision", "FormErrors", "Step", "check_cnil",
-           "check_declaration", "check_step", "deadline_of", "parse_french_instant", "time_left"]
+__all__ = [
+    "DECLARATION_STEPS",
+    "LABELS",
+    "UNKNOWN",
+    "CnilDecision",
+    "FormErrors",
+    "Step",
+    "check_cnil",
+    "check_declaration",
+    "check_step",
+    "deadline_of",
+    "parse_french_instant",
+    "time_left",
+]
 
 #: The events of a breach's timeline, in French.
 EVENT_LABELS = {
@@ -73,15 +85,18 @@ class Step:
 DECLARATION_STEPS = (
     Step("quand", "Quand ?", ("convention", "aware_at", "started_at", "over", "ended_at")),
     Step("quoi", "Que s'est-il passé ?", ("natures", "description", "discovery", "cause")),
-    Step("qui", "Quelles données, quelles personnes ?",
-         ("data_categories", "records", "people_categories", "people", "vulnerable", "consequences")),
+    Step(
+        "qui",
+        "Quelles données, quelles personnes ?",
+        ("data_categories", "records", "people_categories", "people", "vulnerable", "consequences"),
+    ),
     Step("mesures", "Quelles mesures ?", ("measures_before", "measures", "contact", "delay_reason")),
 )
 STEP_NAMES = tuple(s.name for s in DECLARATION_STEPS)
 
 
 class FormErrors(InputError):
-    """Raised when a form has wrong fields; ``errors`` maps each field to its French message."""  # noqa: D401
+    """Raised when a form has wrong fields; ``errors`` maps each field to its French message."""
 
     def __init__(self, errors: dict[str, str], step: str | None = None):
         self.errors = dict(errors)
@@ -111,8 +126,9 @@ def parse_french_instant(text: str, now: datetime) -> datetime:
         raise ValueError("date et heure illisibles : écrivez par exemple 28/03/2026 18:00") from None
 
 
-def _instant_field(values: dict[str, Any], name: str, now: datetime, errors: dict[str, str],
-                   required: bool) -> datetime | None:
+def _instant_field(
+    values: dict[str, Any], name: str, now: datetime, errors: dict[str, str], required: bool
+) -> datetime | None:
     text = str(values.get(name) or "").strip()
     if not text:
         if required:
@@ -170,8 +186,9 @@ def time_left(deadline: datetime, now: datetime) -> str:
     return f"il reste {hours} h {minutes:02d}" if seconds >= 0 else f"dépassée de {hours} h {minutes:02d}"
 
 
-def check_step(step: str, values: dict[str, Any], *, conventions: dict[str, Convention],
-               now: datetime) -> dict[str, str]:
+def check_step(
+    step: str, values: dict[str, Any], *, conventions: dict[str, Convention], now: datetime
+) -> dict[str, str]:
     """Every error of one step's fields (an empty mapping when the step is right)."""
     errors: dict[str, str] = {}
     if step == "quand":
@@ -212,15 +229,17 @@ def check_step(step: str, values: dict[str, Any], *, conventions: dict[str, Conv
             except ValueError:
                 aware = None
             if aware and now > deadline_of(convention, aware) and not str(values.get("delay_reason") or "").strip():
-                errors["delay_reason"] = ("l'échéance de notification est dépassée : indiquez les motifs du retard "
-                                          "(art. 33(1) RGPD)")
+                errors["delay_reason"] = (
+                    "l'échéance de notification est dépassée : indiquez les motifs du retard (art. 33(1) RGPD)"
+                )
     else:
         raise UsageError(f"étape inconnue « {step} »")
     return errors
 
 
-def check_declaration(values: dict[str, Any], *, conventions: dict[str, Convention], now: datetime
-                      ) -> tuple[Convention, datetime, dict[str, Any]]:
+def check_declaration(
+    values: dict[str, Any], *, conventions: dict[str, Convention], now: datetime
+) -> tuple[Convention, datetime, dict[str, Any]]:
     """Check every step; return the convention, the awareness instant and the details to record."""
     for step in STEP_NAMES:
         errors = check_step(step, values, conventions=conventions, now=now)
@@ -236,8 +255,17 @@ def check_declaration(values: dict[str, Any], *, conventions: dict[str, Conventi
         details["ended_at"] = parse_french_instant(str(values["ended_at"]), now).isoformat()
     elif values.get("over") == "non":
         details["ongoing"] = True
-    for name in ("description", "discovery", "cause", "data_categories", "people_categories", "consequences",
-                 "measures_before", "measures", "contact"):
+    for name in (
+        "description",
+        "discovery",
+        "cause",
+        "data_categories",
+        "people_categories",
+        "consequences",
+        "measures_before",
+        "measures",
+        "contact",
+    ):
         text = str(values.get(name) or "").strip()
         details[name] = text or UNKNOWN
     for name in ("records", "people"):
@@ -259,8 +287,16 @@ class Submitted:
     warnings: list[str] = field(default_factory=list)
 
 
-def submit_declaration(ledger: Ledger, values: dict[str, Any], *, conventions: dict[str, Convention], now: datetime,
-                       actor: str, sender: str, smtp_url: str | None) -> Submitted:
+def submit_declaration(
+    ledger: Ledger,
+    values: dict[str, Any],
+    *,
+    conventions: dict[str, Convention],
+    now: datetime,
+    actor: str,
+    sender: str,
+    smtp_url: str | None,
+) -> Submitted:
     """Record a structure's declaration and its notification to the Département, at ``now``.
 
     The web application is the Département's own server: submitting *is* the notification, so it is
@@ -276,17 +312,35 @@ def submit_declaration(ledger: Ledger, values: dict[str, Any], *, conventions: d
     delay_reason = str(values.get("delay_reason") or "").strip() or None
     structure = convention.processor.display_name
     delay = convention.notifications.breach_delay_hours
-    declared = breaches.declare(ledger, convention_id=convention.id, structure=structure, delay_hours=delay,
-                                aware_at=aware, details=details)
+    declared = breaches.declare(
+        ledger, convention_id=convention.id, structure=structure, delay_hours=delay, aware_at=aware, details=details
+    )
     to = convention.notifications.breach_address or sender
     message = build_notification(declared, to=to, sender=sender, delay_reason=delay_reason, now=now)
-    breaches.record_notification(ledger, declared, sent_at=now, message_id=str(message["Message-ID"]), to=to,
-                                 complementary=False, delay_reason=delay_reason)
-    received = breaches.receive(ledger, convention_id=convention.id, structure=structure, delay_hours=delay,
-                                aware_at=aware, received_at=now,
-                                details={**details, "structure_reference": declared.id})
-    ledger.append("account.action", actor, {"action": "breach.declared", "object": declared.id,
-                                            "received_as": received.id}, at=now)
+    breaches.record_notification(
+        ledger,
+        declared,
+        sent_at=now,
+        message_id=str(message["Message-ID"]),
+        to=to,
+        complementary=False,
+        delay_reason=delay_reason,
+    )
+    received = breaches.receive(
+        ledger,
+        convention_id=convention.id,
+        structure=structure,
+        delay_hours=delay,
+        aware_at=aware,
+        received_at=now,
+        details={**details, "structure_reference": declared.id},
+    )
+    ledger.append(
+        "account.action",
+        actor,
+        {"action": "breach.declared", "object": declared.id, "received_as": received.id},
+        at=now,
+    )
     mail_error = None
     if smtp_url:
         try:
@@ -372,8 +426,15 @@ def check_subjects(breach: Breach, values: dict[str, Any]) -> SubjectsDecision:
     if date_text:
         match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", date_text)
         try:
-            day = (datetime(int(match.group(3)), int(match.group(2)), int(match.group(1))) if match
-                   else datetime.fromisoformat(date_text)).date().isoformat()
+            day = (
+                (
+                    datetime(int(match.group(3)), int(match.group(2)), int(match.group(1)))
+                    if match
+                    else datetime.fromisoformat(date_text)
+                )
+                .date()
+                .isoformat()
+            )
         except ValueError:
             errors["date"] = "date illisible : écrivez par exemple 30/03/2026"
     channel = str(values.get("channel") or "").strip() or None

@@ -7,7 +7,7 @@ live in ``web.sqlite`` next to the ledger.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -25,7 +25,7 @@ def _now() -> datetime:
     from dpa_kit.clock import parse_instant
 
     forced = os.environ.get(NOW_ENV)
-    return parse_instant(forced, NOW_ENV) if forced else datetime.now(timezone.utc)
+    return parse_instant(forced, NOW_ENV) if forced else datetime.now(UTC)
 
 
 def _accounts(settings: Settings) -> Any:
@@ -38,18 +38,38 @@ def _accounts(settings: Settings) -> Any:
 @click.command("serve", cls=DpaCommand)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port d'écoute.")
-@click.option("--smtp", "smtp_url", envvar="DPA_KIT_SMTP",
-              help="Serveur qui envoie la copie des déclarations au DPO : smtp://hôte:port, smtp+starttls://hôte:587 "
-                   "ou smtps://hôte:465 (variable DPA_KIT_SMTP).")
-@click.option("--from", "sender", envvar="DPA_KIT_WEB_SENDER", default="dpa-kit@localhost", show_default=True,
-              help="Expéditeur des courriels de l'application (variable DPA_KIT_WEB_SENDER).")
-@click.option("--secure-cookies", is_flag=True, envvar="DPA_KIT_SECURE_COOKIES",
-              help="Derrière un mandataire TLS (https) : cookies « Secure » et en-tête HSTS.")
-@click.option("--proxy", "proxy", default=None, metavar="IP",
-              help="Adresse du mandataire inverse dont on croit les en-têtes X-Forwarded-For (par exemple 127.0.0.1).")
+@click.option(
+    "--smtp",
+    "smtp_url",
+    envvar="DPA_KIT_SMTP",
+    help="Serveur qui envoie la copie des déclarations au DPO : smtp://hôte:port, smtp+starttls://hôte:587 "
+    "ou smtps://hôte:465 (variable DPA_KIT_SMTP).",
+)
+@click.option(
+    "--from",
+    "sender",
+    envvar="DPA_KIT_WEB_SENDER",
+    default="dpa-kit@localhost",
+    show_default=True,
+    help="Expéditeur des courriels de l'application (variable DPA_KIT_WEB_SENDER).",
+)
+@click.option(
+    "--secure-cookies",
+    is_flag=True,
+    envvar="DPA_KIT_SECURE_COOKIES",
+    help="Derrière un mandataire TLS (https) : cookies « Secure » et en-tête HSTS.",
+)
+@click.option(
+    "--proxy",
+    "proxy",
+    default=None,
+    metavar="IP",
+    help="Adresse du mandataire inverse dont on croit les en-têtes X-Forwarded-For (par exemple 127.0.0.1).",
+)
 @pass_settings
-def serve(settings: Settings, host: str, port: int, smtp_url: str | None, sender: str, secure_cookies: bool,
-          proxy: str | None) -> int:
+def serve(
+    settings: Settings, host: str, port: int, smtp_url: str | None, sender: str, secure_cookies: bool, proxy: str | None
+) -> int:
     """Lance l'application web (structures et DPO) sur le dossier des conventions et le journal.
 
     Les comptes se créent avec « dpa-kit users add ». En production, placez l'application derrière un
@@ -63,11 +83,27 @@ def serve(settings: Settings, host: str, port: int, smtp_url: str | None, sender
 
     from dpa_kit.web import WebConfig, create_app
 
-    app = create_app(WebConfig(registers=settings.registers, ledger_path=settings.ledger, smtp_url=smtp_url,
-                               sender=sender, secure_cookies=secure_cookies, now=_now))
+    app = create_app(
+        WebConfig(
+            registers=settings.registers,
+            ledger_path=settings.ledger,
+            smtp_url=smtp_url,
+            sender=sender,
+            secure_cookies=secure_cookies,
+            now=_now,
+        )
+    )
     click.echo(f"Application web : http://{host}:{port}/ (Ctrl-C pour arrêter)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False,
-                proxy_headers=proxy is not None, forwarded_allow_ips=proxy or "")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        proxy_headers=proxy is not None,
+        forwarded_allow_ips=proxy or "",
+    )
     return EXIT_OK
 
 
@@ -83,8 +119,12 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice(["dpo", "structure"]),
-              help="dpo (voit tout, second facteur obligatoire) ou structure (voit les conventions de son SIRET).")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["dpo", "structure"]),
+    help="dpo (voit tout, second facteur obligatoire) ou structure (voit les conventions de son SIRET).",
+)
 @click.option("--siret", help="SIRET de la structure (obligatoire pour le rôle structure).")
 @pass_settings
 def users_add(settings: Settings, email: str, role: str, siret: str | None) -> int:
@@ -98,9 +138,11 @@ def users_add(settings: Settings, email: str, role: str, siret: str | None) -> i
     where = f", SIRET {user.siret}" if user.siret else ""
     click.echo(f"Compte créé : n° {user.id}, {user.email}, rôle {user.role}{where}.")
     click.secho(f"Mot de passe à usage unique : {password}", bold=True)
-    click.echo("Il n'est affiché qu'ici : transmettez-le par un autre canal que le courriel (téléphone, SMS). "
-               "À la première connexion, la personne choisit son propre mot de passe"
-               + (" et enregistre son second facteur (application d'authentification)." if user.is_dpo else "."))
+    click.echo(
+        "Il n'est affiché qu'ici : transmettez-le par un autre canal que le courriel (téléphone, SMS). "
+        "À la première connexion, la personne choisit son propre mot de passe"
+        + (" et enregistre son second facteur (application d'authentification)." if user.is_dpo else ".")
+    )
     return EXIT_OK
 
 
@@ -119,10 +161,15 @@ def users_list(settings: Settings) -> int:
         return EXIT_OK
     now = _now()
     for user in accounts:
-        state = "désactivé" if not user.active else (
-            "verrouillé" if user.locked_until and user.locked_until > now else "actif")
-        click.echo(f"{user.id:>4}  {user.email}  {user.role}  {user.siret or '-'}  {state}  "
-                   f"second facteur : {'oui' if user.totp_enabled else 'non'}")
+        state = (
+            "désactivé"
+            if not user.active
+            else ("verrouillé" if user.locked_until and user.locked_until > now else "actif")
+        )
+        click.echo(
+            f"{user.id:>4}  {user.email}  {user.role}  {user.siret or '-'}  {state}  "
+            f"second facteur : {'oui' if user.totp_enabled else 'non'}"
+        )
     return EXIT_OK
 
 
@@ -143,8 +190,14 @@ def users_disable(settings: Settings, email: str) -> int:
 
 @click.command("remind", cls=DpaCommand)
 @click.option("--smtp", "smtp_url", envvar="DPA_KIT_SMTP", help="Serveur SMTP (variable DPA_KIT_SMTP).")
-@click.option("--from", "sender", envvar="DPA_KIT_WEB_SENDER", default="dpa-kit@localhost", show_default=True,
-              help="Expéditeur des rappels (variable DPA_KIT_WEB_SENDER).")
+@click.option(
+    "--from",
+    "sender",
+    envvar="DPA_KIT_WEB_SENDER",
+    default="dpa-kit@localhost",
+    show_default=True,
+    help="Expéditeur des rappels (variable DPA_KIT_WEB_SENDER).",
+)
 @click.option("--dry-run", is_flag=True, help="Affiche les rappels dus sans rien envoyer ni enregistrer.")
 @pass_settings
 def remind(settings: Settings, smtp_url: str | None, sender: str, dry_run: bool) -> int:
@@ -168,18 +221,26 @@ def remind(settings: Settings, smtp_url: str | None, sender: str, dry_run: bool)
     ledger = Ledger(settings.ledger, create=False)
     accounts = _accounts(settings) if web_database_path(settings.ledger).exists() else None
     now = _now()
-    reminders = due(ledger, settings.registers, now=now,
-                    structure_addresses=(lambda c: accounts.structure_addresses(c.processor.siret)) if accounts else None)
+    reminders = due(
+        ledger,
+        settings.registers,
+        now=now,
+        structure_addresses=(lambda c: accounts.structure_addresses(c.processor.siret)) if accounts else None,
+    )
     if dry_run:
         for reminder in reminders:
-            click.echo(f"{reminder.breach.id} : rappel à {min(reminder.thresholds)} h de l'échéance, "
-                       f"{len(reminder.recipients)} destinataire(s)")
+            click.echo(
+                f"{reminder.breach.id} : rappel à {min(reminder.thresholds)} h de l'échéance, "
+                f"{len(reminder.recipients)} destinataire(s)"
+            )
         click.echo(f"{len(reminders)} rappel(s) dû(s), rien envoyé.")
         return EXIT_OK
     sent = send_due(ledger, reminders, now=now, sender=sender, send=lambda message: send(message, smtp_url or ""))
     for reminder in sent:
-        click.echo(f"{reminder.breach.id} : rappel à {min(reminder.thresholds)} h de l'échéance envoyé à "
-                   f"{len(reminder.recipients)} destinataire(s)")
+        click.echo(
+            f"{reminder.breach.id} : rappel à {min(reminder.thresholds)} h de l'échéance envoyé à "
+            f"{len(reminder.recipients)} destinataire(s)"
+        )
     click.echo(f"{len(sent)} rappel(s) envoyé(s).")
     return EXIT_OK
 

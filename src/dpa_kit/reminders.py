@@ -40,7 +40,9 @@ class Reminder:
 
     def message(self, sender: str, now: datetime) -> EmailMessage:
         hours = min(self.thresholds)
-        what = ("à notifier au Département" if self.kind == "structure" else "décision de notification à la CNIL à prendre")
+        what = (
+            "à notifier au Département" if self.kind == "structure" else "décision de notification à la CNIL à prendre"
+        )
         left = self.deadline - now
         minutes = max(0, int(left.total_seconds() // 60))
         message = EmailMessage()
@@ -48,26 +50,40 @@ class Reminder:
         message["From"] = sender
         message["To"] = ", ".join(self.recipients)
         message["Date"] = format_datetime(now.astimezone(clock.PARIS))
-        message["Message-ID"] = make_msgid(idstring=f"{self.breach.id}-{hours}h", domain=sender.rsplit("@", 1)[-1] or "dpa-kit.invalid")
+        message["Message-ID"] = make_msgid(
+            idstring=f"{self.breach.id}-{hours}h", domain=sender.rsplit("@", 1)[-1] or "dpa-kit.invalid"
+        )
         message.set_content(
             f"Violation {self.breach.id} (convention {self.breach.convention}) : {what} avant le "
-            f"{clock.french_datetime(self.deadline)} (heure de Paris), il reste {minutes // 60} h {minutes % 60:02d}.\n\n"
-            + ("Déclarez-la dans l'application du Département ou avec « dpa-kit breach notify ». "
-               "Même incomplète, une notification dans le délai vaut mieux qu'une notification complète en retard.\n"
-               if self.kind == "structure" else
-               "Enregistrez la décision (notification à la CNIL, ou raison documentée de ne pas notifier), "
-               "art. 33 RGPD.\n")
-            + "\n-- \nMessage automatique de dpa-kit.\n", charset="utf-8")
+            f"{clock.french_datetime(self.deadline)} (heure de Paris), "
+            f"il reste {minutes // 60} h {minutes % 60:02d}.\n\n"
+            + (
+                "Déclarez-la dans l'application du Département ou avec « dpa-kit breach notify ». "
+                "Même incomplète, une notification dans le délai vaut mieux qu'une notification complète en retard.\n"
+                if self.kind == "structure"
+                else "Enregistrez la décision (notification à la CNIL, ou raison documentée de ne pas notifier), "
+                "art. 33 RGPD.\n"
+            )
+            + "\n-- \nMessage automatique de dpa-kit.\n",
+            charset="utf-8",
+        )
         return message
 
 
-def due(ledger: Ledger, folder: Path, *, now: datetime, dpo_address: str | None = None,
-        structure_addresses: Callable[[Convention], list[str]] | None = None) -> list[Reminder]:
+def due(
+    ledger: Ledger,
+    folder: Path,
+    *,
+    now: datetime,
+    dpo_address: str | None = None,
+    structure_addresses: Callable[[Convention], list[str]] | None = None,
+) -> list[Reminder]:
     """The reminders to send now (none twice). ``structure_addresses`` adds, for instance, the web accounts."""
     conventions = {r.loaded.convention.id: r.loaded.convention for r in iter_folder(folder) if r.loaded is not None}
     reminders = []
-    sent_events = {(e.subject, e.payload["kind"], int(e.payload["threshold"]))
-                   for e in ledger.events(kind_prefix="reminder.")}
+    sent_events = {
+        (e.subject, e.payload["kind"], int(e.payload["threshold"])) for e in ledger.events(kind_prefix="reminder.")
+    }
     for breach in all_breaches(ledger).values():
         if not breach.is_open or not breach.pending():
             continue
@@ -75,8 +91,11 @@ def due(ledger: Ledger, folder: Path, *, now: datetime, dpo_address: str | None 
         kind = "cnil" if breach.side == "departement" else "structure"
         deadline = breach.deadline()
         thresholds = CNIL_THRESHOLDS if kind == "cnil" else STRUCTURE_THRESHOLDS
-        passed = tuple(h for h in thresholds if deadline - timedelta(hours=h) <= now < deadline
-                       and (breach.id, kind, h) not in sent_events)
+        passed = tuple(
+            h
+            for h in thresholds
+            if deadline - timedelta(hours=h) <= now < deadline and (breach.id, kind, h) not in sent_events
+        )
         if not passed:
             continue
         recipients: list[str] = []
@@ -94,15 +113,20 @@ def due(ledger: Ledger, folder: Path, *, now: datetime, dpo_address: str | None 
     return sorted(reminders, key=lambda r: r.deadline)
 
 
-def send_due(ledger: Ledger, reminders: list[Reminder], *, now: datetime, sender: str,
-             send: Callable[[EmailMessage], None]) -> list[Reminder]:
+def send_due(
+    ledger: Ledger, reminders: list[Reminder], *, now: datetime, sender: str, send: Callable[[EmailMessage], None]
+) -> list[Reminder]:
     """Send each reminder, then record it; return those sent. A refused message raises, unrecorded."""
     done = []
     for reminder in reminders:
         send(reminder.message(sender, now))
         with ledger.unit_of_work() as writer:
             for threshold in reminder.thresholds:
-                writer.append("reminder.sent", reminder.breach.id,
-                              {"kind": reminder.kind, "threshold": threshold, "recipients": len(reminder.recipients)}, now)
+                writer.append(
+                    "reminder.sent",
+                    reminder.breach.id,
+                    {"kind": reminder.kind, "threshold": threshold, "recipients": len(reminder.recipients)},
+                    now,
+                )
         done.append(reminder)
     return done

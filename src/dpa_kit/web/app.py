@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,25 +40,31 @@ DRAFT_KIND = "breach-declaration"
 #: Seconds a dashboard overview may be reused while the ledger keeps changing.
 OVERVIEW_MAX_AGE = 5.0
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; "
-       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 ERROR_TEXTS = {
     400: ("Requête incorrecte", "La demande envoyée n'est pas complète ou pas lisible."),
-    403: ("Action refusée", "Le formulaire a expiré ou ne vient pas de cette application. Rechargez la page "
-          "puis recommencez."),
+    403: (
+        "Action refusée",
+        "Le formulaire a expiré ou ne vient pas de cette application. Rechargez la page puis recommencez.",
+    ),
     404: ("Page introuvable", "Cette page n'existe pas, ou vous n'y avez pas accès."),
     405: ("Action impossible", "Cette adresse ne s'utilise pas ainsi."),
     429: ("Trop de tentatives", "Trop de tentatives de connexion depuis ce poste : patientez quelques minutes."),
-    500: ("Erreur interne", "Une erreur inattendue s'est produite ; rien de ce que vous avez saisi n'est perdu "
-          "si la page précédente l'avait enregistré. Prévenez le délégué à la protection des données."),
+    500: (
+        "Erreur interne",
+        "Une erreur inattendue s'est produite ; rien de ce que vous avez saisi n'est perdu "
+        "si la page précédente l'avait enregistré. Prévenez le délégué à la protection des données.",
+    ),
 }
 
 
 def _real_now() -> datetime:
-    from datetime import timezone
 
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -94,14 +100,24 @@ class Web:
         self.signer = URLSafeTimedSerializer(self.accounts.secret_key(), salt="dpa-kit-web")
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(HERE / "templates")),
-            autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
         )
         self.templates.filters["paris"] = lambda d: f"{clock.french_datetime(d)} (heure de Paris)" if d else ""
         self.templates.filters["instant"] = lambda t: datetime.fromisoformat(t) if t else None
         self.templates.filters["iso"] = lambda d: d.isoformat() if d else ""
-        self.templates.globals.update(labels=breach_forms.LABELS, cnil_labels=breach_forms.CNIL_LABELS, subjects_labels=breach_forms.SUBJECTS_LABELS,
-                                      art34_grounds=ART34_GROUNDS, event_labels=breach_forms.EVENT_LABELS, natures=NATURES,
-                                      subject_decisions=SUBJECT_DECISIONS, unknown=breach_forms.UNKNOWN)
+        self.templates.globals.update(
+            labels=breach_forms.LABELS,
+            cnil_labels=breach_forms.CNIL_LABELS,
+            subjects_labels=breach_forms.SUBJECTS_LABELS,
+            art34_grounds=ART34_GROUNDS,
+            event_labels=breach_forms.EVENT_LABELS,
+            natures=NATURES,
+            subject_decisions=SUBJECT_DECISIONS,
+            unknown=breach_forms.UNKNOWN,
+        )
 
     def now(self) -> datetime:
         return self.config.now()
@@ -142,8 +158,15 @@ class Web:
         return self.accounts.session(str(token), now=self.now())
 
     def set_cookie(self, response: Response, name: str, value: str, max_age: timedelta | None) -> None:
-        response.set_cookie(name, self.signer.dumps(value), max_age=int(max_age.total_seconds()) if max_age else None,
-                            httponly=True, samesite="strict", secure=self.config.secure_cookies, path="/")
+        response.set_cookie(
+            name,
+            self.signer.dumps(value),
+            max_age=int(max_age.total_seconds()) if max_age else None,
+            httponly=True,
+            samesite="strict",
+            secure=self.config.secure_cookies,
+            path="/",
+        )
 
     def anon_token(self, request: Request) -> str | None:
         raw = request.cookies.get(ANON_COOKIE)
@@ -154,13 +177,19 @@ class Web:
         except BadSignature:
             return None
 
-    def render(self, request: Request, name: str, status: int = 200, session: Session | None = None,
-               **context: Any) -> HTMLResponse:
+    def render(
+        self, request: Request, name: str, status: int = 200, session: Session | None = None, **context: Any
+    ) -> HTMLResponse:
         now = self.now()
         csrf = session.csrf if session else context.pop("csrf", None)
         page = self.templates.get_template(name).render(
-            request=request, session=session, user=session.user if session else None, csrf=csrf or "",
-            now=now, **context)
+            request=request,
+            session=session,
+            user=session.user if session else None,
+            csrf=csrf or "",
+            now=now,
+            **context,
+        )
         return HTMLResponse(page, status_code=status)
 
 
@@ -183,8 +212,12 @@ def current(request: Request, *, role: str | None = None, stage: str = "ok") -> 
 
 
 def _stage_url(session: Session) -> str:
-    return {"totp": "/connexion/code", "totp_enrol": "/connexion/second-facteur", "password": "/connexion/mot-de-passe",
-            "ok": "/dpo" if session.user.is_dpo else "/structure"}[session.stage]
+    return {
+        "totp": "/connexion/code",
+        "totp_enrol": "/connexion/second-facteur",
+        "password": "/connexion/mot-de-passe",
+        "ok": "/dpo" if session.user.is_dpo else "/structure",
+    }[session.stage]
 
 
 def posted(func: Callable[..., Response]) -> Callable[..., Any]:
@@ -197,7 +230,8 @@ def posted(func: Callable[..., Response]) -> Callable[..., Any]:
 
     signature = inspect.signature(func)
     endpoint.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[p for name, p in signature.parameters.items() if name != "form"])
+        parameters=[p for name, p in signature.parameters.items() if name != "form"]
+    )
     endpoint.__name__ = func.__name__
     return endpoint
 
@@ -335,7 +369,9 @@ def create_app(config: WebConfig) -> FastAPI:
             app_.accounts.confirm_totp_enrolment(session, str(form.get("code") or ""), now=app_.now())
         except LoginRefused as exc:
             secret, uri = app_.accounts.start_totp_enrolment(session)
-            return app_.render(request, "enrol.html", status=400, session=session, secret=secret, uri=uri, error=str(exc))
+            return app_.render(
+                request, "enrol.html", status=400, session=session, secret=secret, uri=uri, error=str(exc)
+            )
         refreshed = app_.session(request)
         return RedirectResponse(_stage_url(refreshed) if refreshed else "/connexion", status_code=303)
 
@@ -351,8 +387,9 @@ def create_app(config: WebConfig) -> FastAPI:
         check_csrf(request, session, form)
         app_ = web(request)
         try:
-            app_.accounts.change_password(session, str(form.get("password") or ""), str(form.get("confirmation") or ""),
-                                          now=app_.now())
+            app_.accounts.change_password(
+                session, str(form.get("password") or ""), str(form.get("confirmation") or ""), now=app_.now()
+            )
         except UsageError as exc:
             return app_.render(request, "password.html", status=400, session=session, error=str(exc))
         refreshed = app_.session(request)
@@ -377,31 +414,50 @@ def create_app(config: WebConfig) -> FastAPI:
         session = current(request, role="structure")
         app_ = web(request)
         conventions = access.conventions_for(session.user, config.registers)
-        breaches = sorted(access.breaches_for(session.user, config.registers, app_.ledger, side="structure"),
-                          key=lambda b: b.notify_deadline, reverse=True)
+        breaches = sorted(
+            access.breaches_for(session.user, config.registers, app_.ledger, side="structure"),
+            key=lambda b: b.notify_deadline,
+            reverse=True,
+        )
         draft = app_.accounts.draft(session.user, DRAFT_KIND)
-        return app_.render(request, "structure_home.html", session=session, conventions=conventions,
-                           breaches=breaches, draft=draft, urgency=breach_forms.urgency, time_left=breach_forms.time_left)
+        return app_.render(
+            request,
+            "structure_home.html",
+            session=session,
+            conventions=conventions,
+            breaches=breaches,
+            draft=draft,
+            urgency=breach_forms.urgency,
+            time_left=breach_forms.time_left,
+        )
 
     @app.get("/conventions/{convention_id}")
     def convention_page(request: Request, convention_id: str) -> Response:
         session = current(request)
         app_ = web(request)
         loaded = access.get_convention(session.user, config.registers, convention_id)
-        breaches = [b for b in access.breaches_for(session.user, config.registers, app_.ledger)
-                    if b.convention == convention_id]
+        breaches = [
+            b for b in access.breaches_for(session.user, config.registers, app_.ledger) if b.convention == convention_id
+        ]
         return app_.render(request, "convention.html", session=session, c=loaded.convention, breaches=breaches)
 
-    def declaration_page(request: Request, session: Session, step: str, values: dict[str, Any],
-                         errors: dict[str, str], status: int = 200) -> Response:
+    def declaration_page(
+        request: Request, session: Session, step: str, values: dict[str, Any], errors: dict[str, str], status: int = 200
+    ) -> Response:
         app_ = web(request)
         conventions = _conventions(app_, session)
         now = app_.now()
         deadline = breach_forms.draft_deadline(values, conventions, now)
-        context = dict(step=step, steps=breach_forms.DECLARATION_STEPS, values=values, errors=errors,
-                       conventions=conventions, deadline=deadline,
-                       left=breach_forms.time_left(deadline, now) if deadline else None,
-                       late=bool(deadline and now > deadline))
+        context = dict(
+            step=step,
+            steps=breach_forms.DECLARATION_STEPS,
+            values=values,
+            errors=errors,
+            conventions=conventions,
+            deadline=deadline,
+            left=breach_forms.time_left(deadline, now) if deadline else None,
+            late=bool(deadline and now > deadline),
+        )
         template = "review.html" if step == "verifier" else "declare.html"
         return app_.render(request, template, status=status, session=session, **context)
 
@@ -434,9 +490,17 @@ def create_app(config: WebConfig) -> FastAPI:
         errors = breach_forms.check_step(step, values, conventions=_conventions(app_, session), now=now)
         index = breach_forms.STEP_NAMES.index(step)
         going_back = form.get("action") == "precedent"
-        next_step = step if errors and not going_back else (
-            breach_forms.STEP_NAMES[index - 1] if going_back and index > 0 else
-            breach_forms.STEP_NAMES[index + 1] if index + 1 < len(breach_forms.STEP_NAMES) else "verifier")
+        next_step = (
+            step
+            if errors and not going_back
+            else (
+                breach_forms.STEP_NAMES[index - 1]
+                if going_back and index > 0
+                else breach_forms.STEP_NAMES[index + 1]
+                if index + 1 < len(breach_forms.STEP_NAMES)
+                else "verifier"
+            )
+        )
         app_.accounts.save_draft(session.user, DRAFT_KIND, {"step": next_step, "values": values}, now=now)
         if errors and not going_back:
             return declaration_page(request, session, step, values, errors, status=400)
@@ -461,8 +525,14 @@ def create_app(config: WebConfig) -> FastAPI:
             raise Redirect("/violations/nouvelle")
         try:
             submitted = breach_forms.submit_declaration(
-                app_.ledger, draft["values"], conventions=_conventions(app_, session), now=app_.now(),
-                actor=session.user.subject, sender=config.sender, smtp_url=config.smtp_url)
+                app_.ledger,
+                draft["values"],
+                conventions=_conventions(app_, session),
+                now=app_.now(),
+                actor=session.user.subject,
+                sender=config.sender,
+                smtp_url=config.smtp_url,
+            )
         except breach_forms.FormErrors as exc:
             return declaration_page(request, session, exc.step or "quand", draft["values"], exc.errors, status=400)
         app_.accounts.drop_draft(session.user, DRAFT_KIND)
@@ -474,8 +544,15 @@ def create_app(config: WebConfig) -> FastAPI:
         session = current(request)
         app_ = web(request)
         breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
-        return app_.render(request, "breach.html", session=session, b=breach, mail_failed=courriel == "non",
-                           urgency=breach_forms.urgency, time_left=breach_forms.time_left)
+        return app_.render(
+            request,
+            "breach.html",
+            session=session,
+            b=breach,
+            mail_failed=courriel == "non",
+            urgency=breach_forms.urgency,
+            time_left=breach_forms.time_left,
+        )
 
     # --- DPO side ---------------------------------------------------------------------------------
 
@@ -484,19 +561,35 @@ def create_app(config: WebConfig) -> FastAPI:
         session = current(request, role="dpo")
         app_ = web(request)
         data = app_.overview()
-        inbox = sorted(access.breaches_for(session.user, config.registers, app_.ledger, side="departement"),
-                       key=lambda b: b.deadline())
-        return app_.render(request, "dpo_dashboard.html", session=session, data=data,
-                           inbox=[b for b in inbox if b.is_open], urgency=breach_forms.urgency,
-                           time_left=breach_forms.time_left)
+        inbox = sorted(
+            access.breaches_for(session.user, config.registers, app_.ledger, side="departement"),
+            key=lambda b: b.deadline(),
+        )
+        return app_.render(
+            request,
+            "dpo_dashboard.html",
+            session=session,
+            data=data,
+            inbox=[b for b in inbox if b.is_open],
+            urgency=breach_forms.urgency,
+            time_left=breach_forms.time_left,
+        )
 
     @app.get("/dpo/violations/{breach_id}")
     def dpo_breach(request: Request, breach_id: str) -> Response:
         session = current(request, role="dpo")
         app_ = web(request)
         breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
-        return app_.render(request, "dpo_breach.html", session=session, b=breach, values={}, errors={},
-                           urgency=breach_forms.urgency, time_left=breach_forms.time_left)
+        return app_.render(
+            request,
+            "dpo_breach.html",
+            session=session,
+            b=breach,
+            values={},
+            errors={},
+            urgency=breach_forms.urgency,
+            time_left=breach_forms.time_left,
+        )
 
     @app.post("/dpo/violations/{breach_id}/cnil")
     @posted
@@ -514,11 +607,29 @@ def create_app(config: WebConfig) -> FastAPI:
         try:
             decision = breach_forms.check_cnil(breach, values, now=now)
         except breach_forms.FormErrors as exc:
-            return app_.render(request, "dpo_breach.html", status=400, session=session, b=breach, values=values,
-                               errors=exc.errors, urgency=breach_forms.urgency, time_left=breach_forms.time_left)
-        record_cnil(app_.ledger, breach, notified=decision.notified, at=decision.at, reference=decision.reference,
-                    reason=decision.reason, delay_reason=decision.delay_reason)
-        app_.ledger.append("account.action", session.user.subject, {"action": "breach.cnil", "object": breach.id}, at=now)
+            return app_.render(
+                request,
+                "dpo_breach.html",
+                status=400,
+                session=session,
+                b=breach,
+                values=values,
+                errors=exc.errors,
+                urgency=breach_forms.urgency,
+                time_left=breach_forms.time_left,
+            )
+        record_cnil(
+            app_.ledger,
+            breach,
+            notified=decision.notified,
+            at=decision.at,
+            reference=decision.reference,
+            reason=decision.reason,
+            delay_reason=decision.delay_reason,
+        )
+        app_.ledger.append(
+            "account.action", session.user.subject, {"action": "breach.cnil", "object": breach.id}, at=now
+        )
         raise Redirect(f"/dpo/violations/{breach.id}")
 
     @app.post("/dpo/violations/{breach_id}/personnes")
@@ -536,12 +647,28 @@ def create_app(config: WebConfig) -> FastAPI:
         try:
             decision = breach_forms.check_subjects(breach, values)
         except breach_forms.FormErrors as exc:
-            return app_.render(request, "dpo_breach.html", status=400, session=session, b=breach, values=values,
-                               errors=exc.errors, urgency=breach_forms.urgency, time_left=breach_forms.time_left)
-        record_subjects(app_.ledger, breach, decision=decision.decision, date=decision.date, channel=decision.channel,
-                        ground=decision.ground)
-        app_.ledger.append("account.action", session.user.subject, {"action": "breach.subjects", "object": breach.id},
-                           at=app_.now())
+            return app_.render(
+                request,
+                "dpo_breach.html",
+                status=400,
+                session=session,
+                b=breach,
+                values=values,
+                errors=exc.errors,
+                urgency=breach_forms.urgency,
+                time_left=breach_forms.time_left,
+            )
+        record_subjects(
+            app_.ledger,
+            breach,
+            decision=decision.decision,
+            date=decision.date,
+            channel=decision.channel,
+            ground=decision.ground,
+        )
+        app_.ledger.append(
+            "account.action", session.user.subject, {"action": "breach.subjects", "object": breach.id}, at=app_.now()
+        )
         raise Redirect(f"/dpo/violations/{breach.id}")
 
     @app.exception_handler(DpaKitError)
