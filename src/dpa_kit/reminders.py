@@ -50,9 +50,9 @@ class Reminder:
         message["From"] = sender
         message["To"] = ", ".join(self.recipients)
         message["Date"] = format_datetime(now.astimezone(clock.PARIS))
-        message["Message-ID"] = make_msgid(
-            idstring=f"{self.breach.id}-{hours}h", domain=sender.rsplit("@", 1)[-1] or "dpa-kit.invalid"
-        )
+        # No idstring: a long breach reference would fold the header, which some mail clients misread.
+        message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1] or "dpa-kit.invalid")
+        message["X-DPA-Kit-Breach"] = self.breach.id
         message.set_content(
             f"Violation {self.breach.id} (convention {self.breach.convention}) : {what} avant le "
             f"{clock.french_datetime(self.deadline)} (heure de Paris), "
