@@ -447,6 +447,11 @@ def test_dpo_dashboard_inbox_and_cnil_decision(site: tuple[Any, People], clock: 
         "Les personnes concernées ont été informées (2026-03-30, courrier)."
         in c.get("/dpo/violations/V-2026-0002").text
     )
+    page = c.get("/dpo/violations/V-2026-0002")
+    response = c.post("/dpo/violations/V-2026-0002/cloture", data={"csrf": csrf_of(page.text), "reason": "traitée"})
+    assert response.status_code == 303
+    assert "Violation clôturée : traitée." in c.get("/dpo/violations/V-2026-0002").text
+    assert "/dpo/violations/V-2026-0002" not in c.get("/dpo").text  # no longer among the open ones
 
 
 # --- isolation: every route naming another structure's object is a 404 --------------------------------
@@ -457,6 +462,7 @@ OBJECT_ROUTES = [
     ("get", "/dpo/violations/{received}"),
     ("post", "/dpo/violations/{received}/cnil"),
     ("post", "/dpo/violations/{received}/personnes"),
+    ("post", "/dpo/violations/{received}/cloture"),
 ]
 ROLE_ROUTES = [("get", "/dpo")]
 

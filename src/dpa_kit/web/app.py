@@ -632,6 +632,23 @@ def create_app(config: WebConfig) -> FastAPI:
         )
         raise Redirect(f"/dpo/violations/{breach.id}")
 
+    @app.post("/dpo/violations/{breach_id}/cloture")
+    @posted
+    def dpo_close(request: Request, form: Any, breach_id: str) -> Response:
+        from dpa_kit.breach import close
+
+        session = current(request, role="dpo")
+        check_csrf(request, session, form)
+        app_ = web(request)
+        breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
+        if breach.side != "departement" or breach.closed:
+            raise HTTPException(404)
+        close(app_.ledger, breach, str(form.get("reason") or "").strip() or None)
+        app_.ledger.append(
+            "account.action", session.user.subject, {"action": "breach.closed", "object": breach.id}, at=app_.now()
+        )
+        raise Redirect(f"/dpo/violations/{breach.id}")
+
     @app.post("/dpo/violations/{breach_id}/personnes")
     @posted
     def dpo_subjects(request: Request, form: Any, breach_id: str) -> Response:
