@@ -95,6 +95,8 @@ def declare(c: TestClient, **overrides: str) -> TestClient:
         response = c.post("/violations/nouvelle", data=data)
         assert response.status_code == 303, response.text
     page = c.get("/violations/nouvelle?etape=verifier")
+    assert "<dd>28 mars 2026 à 18 h 00 (heure de Paris)</dd>" in page.text
+    assert "<dd><em>je ne sais pas encore</em></dd>" in page.text  # the cause, not given
     response = c.post("/violations/envoyer", data={"csrf": csrf_of(page.text)})
     assert response.status_code == 303, response.text
     return c

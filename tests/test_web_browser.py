@@ -230,7 +230,7 @@ def test_structure_declares_dpo_decides(
             structure.get_by_label("Personne à joindre").fill("Mme Martin, 03 21 00 00 00")
             structure.get_by_role("button", name="Enregistrer et continuer").click()
             expect(structure.get_by_role("heading", level=1)).to_have_text("Vérifier et envoyer la déclaration")
-            expect(structure.locator("dl.facts").first).to_contain_text("28/03/2026 18:00")
+            expect(structure.locator("dl.facts").first).to_contain_text("28 mars 2026 à 18 h 00 (heure de Paris)")
             shots(structure, "declaration-verification")
             _accessible(structure, "vérification")
             structure.get_by_role("button", name="Envoyer la déclaration au Département").click()

@@ -186,6 +186,42 @@ def time_left(deadline: datetime, now: datetime) -> str:
     return f"il reste {hours} h {minutes:02d}" if seconds >= 0 else f"dépassée de {hours} h {minutes:02d}"
 
 
+_CHOICES = {"over": {"oui": "oui", "non": "non, elle dure encore", "inconnu": UNKNOWN},
+            "vulnerable": {"oui": "oui", "non": "non", "inconnu": UNKNOWN}}
+
+
+def review(values: dict[str, Any], *, conventions: dict[str, Convention], now: datetime
+           ) -> list[tuple[Step, list[tuple[str, str, bool]]]]:
+    """What the person answered, step by step, in words: (label, text, unknown yet) for every field."""
+    steps = []
+    for step in DECLARATION_STEPS:
+        rows = []
+        for name in step.fields:
+            value = values.get(name)
+            text: str | None = None
+            if name == "delay_reason" and not value:
+                continue
+            if name == "convention" and value in conventions:
+                title = conventions[str(value)].title
+                text = f"{value} – {title}" if title else str(value)
+            elif name == "natures":
+                text = " ; ".join(NATURES.get(n, n) for n in (value or [])) or None
+            elif name in _CHOICES:
+                text = _CHOICES[name].get(str(value or ""))
+            elif name == "ended_at" and values.get("over") == "non":
+                text = "en cours"
+            elif name in {"aware_at", "started_at", "ended_at"} and value:
+                try:
+                    text = f"{clock.french_datetime(parse_french_instant(str(value), now))} (heure de Paris)"
+                except ValueError:
+                    text = str(value)
+            elif value:
+                text = str(value)
+            rows.append((LABELS[name], text or UNKNOWN, text is None or text == UNKNOWN))
+        steps.append((step, rows))
+    return steps
+
+
 def check_step(
     step: str, values: dict[str, Any], *, conventions: dict[str, Convention], now: datetime
 ) -> dict[str, str]:

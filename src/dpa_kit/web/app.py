@@ -458,6 +458,8 @@ def create_app(config: WebConfig) -> FastAPI:
             left=breach_forms.time_left(deadline, now) if deadline else None,
             late=bool(deadline and now > deadline),
         )
+        if step == "verifier":
+            context["review"] = breach_forms.review(values, conventions=conventions, now=now)
         template = "review.html" if step == "verifier" else "declare.html"
         return app_.render(request, template, status=status, session=session, **context)
 
