@@ -10,8 +10,10 @@ server's clock, which is the proof of the notification instant.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 from dpa_kit import clock
@@ -331,18 +333,18 @@ def submit_declaration(
     now: datetime,
     actor: str,
     sender: str,
-    smtp_url: str | None,
+    send: Callable[[EmailMessage], None] | None,
 ) -> Submitted:
     """Record a structure's declaration and its notification to the Département, at ``now``.
 
     The web application is the Département's own server: submitting *is* the notification, so it is
     recorded at once (structure side) and received (Département side, the 72-hour CNIL clock starts now).
-    A copy is e-mailed to the convention's breach address through ``smtp_url``; if the mail server fails,
-    the declaration stays recorded and ``mail_error`` says so.
+    A copy is e-mailed to the convention's breach address by ``send`` (the edge's SMTP settings); if the
+    mail server fails, the declaration stays recorded and ``mail_error`` says so.
     """
     from dpa_kit import breach as breaches
     from dpa_kit.exceptions import NotificationError
-    from dpa_kit.mail import build_notification, send
+    from dpa_kit.mail import build_notification
 
     convention, aware, details = check_declaration(values, conventions=conventions, now=now)
     delay_reason = str(values.get("delay_reason") or "").strip() or None
@@ -378,9 +380,9 @@ def submit_declaration(
         at=now,
     )
     mail_error = None
-    if smtp_url:
+    if send is not None:
         try:
-            send(message, smtp_url)
+            send(message)
         except (NotificationError, UsageError) as exc:
             mail_error = str(exc)
     else:

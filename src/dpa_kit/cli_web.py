@@ -81,13 +81,16 @@ def serve(
     """
     import uvicorn
 
+    from dpa_kit.mail import send
     from dpa_kit.web import WebConfig, create_app
+
+    url = smtp_url or ""
 
     app = create_app(
         WebConfig(
             registers=settings.registers,
             ledger_path=settings.ledger,
-            smtp_url=smtp_url,
+            send_mail=(lambda message: send(message, url)) if smtp_url else None,
             sender=sender,
             secure_cookies=secure_cookies,
             now=_now,

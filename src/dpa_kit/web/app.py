@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,8 @@ class WebConfig:
 
     registers: Path
     ledger_path: Path
-    smtp_url: str | None = None
+    #: Sends a message through the configured SMTP server (None: no e-mail copy).
+    send_mail: Callable[[EmailMessage], None] | None = None
     sender: str = "dpa-kit@localhost"
     secure_cookies: bool = False
     now: Callable[[], datetime] = _real_now
@@ -448,7 +450,7 @@ def create_app(config: WebConfig) -> FastAPI:
         conventions = _conventions(app_, session)
         now = app_.now()
         deadline = breach_forms.draft_deadline(values, conventions, now)
-        context = dict(
+        context: dict[str, Any] = dict(
             step=step,
             steps=breach_forms.DECLARATION_STEPS,
             values=values,
@@ -533,7 +535,7 @@ def create_app(config: WebConfig) -> FastAPI:
                 now=app_.now(),
                 actor=session.user.subject,
                 sender=config.sender,
-                smtp_url=config.smtp_url,
+                send=config.send_mail,
             )
         except breach_forms.FormErrors as exc:
             return declaration_page(request, session, exc.step or "quand", draft["values"], exc.errors, status=400)
