@@ -1,7 +1,7 @@
 """dpa-kit benchmarks: one command, ratios measured side by side in the same run.
 
     .venv/bin/python benchmarks/run.py            # every benchmark
-    .venv/bin/python benchmarks/run.py annex      # only some: annex, check, ledger, exchange, memory
+    .venv/bin/python benchmarks/run.py annex      # only some: annex, check, ledger, exchange, memory, age
 
 The machine is shared and noisy: read the ratios, not the absolute times. Nothing here is a test.
 """
@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
+from dpa_kit import yamlio
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTERS = ROOT / "registers"
@@ -29,12 +29,10 @@ def make_folder(target: Path, count: int) -> Path:
     shutil.copy(REGISTERS / "defaults.yaml", target / "defaults.yaml")
     sources = [p for p in sorted(REGISTERS.glob("*.yaml")) if p.name != "defaults.yaml"]
     for index in range(count):
-        data = yaml.safe_load(sources[index % len(sources)].read_text(encoding="utf-8"))
+        data = yamlio.read(sources[index % len(sources)]).data
         data["id"] = f"BENCH-{index:04d}"
         data["processor"]["short_name"] = f"Structure {index}"
-        (target / f"BENCH-{index:04d}.yaml").write_text(
-            yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
-        )
+        yamlio.write(target / f"BENCH-{index:04d}.yaml", data)
     return target
 
 
@@ -45,9 +43,10 @@ def timed(func, *args, **kwargs) -> tuple[float, object]:
 
 
 def bench_annex(work: Path, count: int) -> None:
-    from dpa_kit.annex import parse_blocks, render_markdown
-    from dpa_kit.build import build_folder, meta_for
-    from dpa_kit.documents import FORMATS, write
+    from dpa_kit.documents.annex import meta_for, render_markdown
+    from dpa_kit.documents.build import build_folder
+    from dpa_kit.documents.markdown import parse_blocks
+    from dpa_kit.documents.writers import FORMATS, write
     from dpa_kit.loader import load_folder
 
     folder = make_folder(work / "conventions", count)
@@ -95,9 +94,9 @@ def bench_check(work: Path, count: int) -> None:
     one = next(folder.glob("BENCH-*.yaml"))
     runs = 5
     seconds, _ = timed(lambda: [subprocess.run([str(exe), "check", str(one)], capture_output=True) for _ in range(runs)])
-    baseline, _ = timed(lambda: [subprocess.run([sys.executable, "-c", "import pydantic, yaml, click"],
+    baseline, _ = timed(lambda: [subprocess.run([sys.executable, "-c", "import pydantic, ruamel.yaml, click"],
                                                 capture_output=True) for _ in range(runs)])
-    print(f"one file: {seconds / runs * 1000:.0f} ms; python importing pydantic+PyYAML+click: "
+    print(f"one file: {seconds / runs * 1000:.0f} ms; python importing pydantic+ruamel.yaml+click: "
           f"{baseline / runs * 1000:.0f} ms; ratio {seconds / baseline:.2f}")
 
 
@@ -180,6 +179,8 @@ def _csv_like(path: Path, size: int) -> None:
 
 
 def bench_exchange(work: Path, size_mb: int) -> None:
+    """dpa-kit pack against 7-Zip -mx=1 in the same run (speed ratio >= 1 and size ratio <= 1 wanted on CSV),
+    peak memory of pack and open (< 100 MiB wanted), the encrypted spool's cost, verify on 10,000 entries."""
     print(f"\n== exchange: ~{size_mb} MB of CSV-like personal data and {size_mb} MB of random bytes ==")
     work.mkdir(parents=True, exist_ok=True)
     size = size_mb * 1_000_000
@@ -196,30 +197,88 @@ def bench_exchange(work: Path, size_mb: int) -> None:
     seven = shutil.which("7zz")
     for kind, folder in datasets.items():
         total = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
-        rows = []
         archive = work / f"{kind}.zip"
-        seconds, rss = _measure([exe, "exchange", "pack", str(folder), "-o", str(archive)], env)
-        rows.append(("dpa-kit pack", seconds, rss, archive.stat().st_size))
+        pack_s, pack_rss = _measure([exe, "exchange", "pack", str(folder), "-o", str(archive)], env)
+        ours = archive.stat().st_size
         out = work / f"{kind}-out"
-        seconds, rss = _measure([exe, "exchange", "open", str(archive), "-o", str(out)], env)
-        rows.append(("dpa-kit open (verifies SHA-256)", seconds, rss, None))
+        open_s, open_rss = _measure([exe, "exchange", "open", str(archive), "-o", str(out)], env)
         shutil.rmtree(out)
-        if seven:
-            for label, extra in (("7zz a -tzip -mem=AES256 (default level)", []), ("7zz a -tzip -mem=AES256 -mx=1", ["-mx=1"])):
-                target = work / f"{kind}-7z{len(extra)}.zip"
-                seconds, rss = _measure([seven, "a", "-tzip", "-mem=AES256", f"-p{password}", *extra, str(target), str(folder)])
-                rows.append((label, seconds, rss, target.stat().st_size))
-            seconds, rss = _measure([seven, "x", f"-p{password}", f"-o{work / 'x7'}", str(archive)])
-            rows.append(("7zz x of our archive (outer layer)", seconds, rss, None))
-            shutil.rmtree(work / "x7")
+        verify_s, verify_rss = _measure([exe, "exchange", "verify", str(archive)], env)
         print(f"-- {kind}: {total:.0f} MB")
-        reference = rows[0][1]
-        for label, seconds, rss, out_size in rows:
-            out_text = f"{out_size / 1e6:7.1f} MB" if out_size else "          "
-            print(f"  {label:42s} {total / seconds:7.1f} MB/s  peak {rss:6.1f} MiB  {out_text}  "
-                  f"time x{seconds / reference:.2f} of dpa-kit pack")
-        for path in work.glob(f"{kind}*.zip"):
-            path.unlink()
+        print(f"  dpa-kit pack     {total / pack_s:7.1f} MB/s  peak {pack_rss:6.1f} MiB  {ours / 1e6:7.1f} MB")
+        print(f"  dpa-kit open     {total / open_s:7.1f} MB/s  peak {open_rss:6.1f} MiB  (all-or-nothing, SHA-256 checked)")
+        print(f"  dpa-kit verify   {total / verify_s:7.1f} MB/s  peak {verify_rss:6.1f} MiB")
+        if seven:
+            target = work / f"{kind}-7z.zip"
+            seven_s, seven_rss = _measure([seven, "a", "-tzip", "-mem=AES256", f"-p{password}", "-mx=1", str(target),
+                                           str(folder)])
+            theirs = target.stat().st_size
+            print(f"  7zz a -mx=1      {total / seven_s:7.1f} MB/s  peak {seven_rss:6.1f} MiB  {theirs / 1e6:7.1f} MB")
+            print(f"  => speed ratio (7-Zip time / dpa-kit time): {seven_s / pack_s:.2f} (>= 1 wanted); "
+                  f"size ratio (dpa-kit / 7-Zip): {ours / theirs:.3f} (<= 1 wanted); "
+                  f"peak memory pack/open: {pack_rss:.0f}/{open_rss:.0f} MiB (< 100 wanted)")
+            target.unlink()
+        archive.unlink()
+        shutil.rmtree(folder)
+    _bench_spool(work)
+    _bench_verify_many(work)
+
+
+def _bench_spool(work: Path) -> None:
+    from dpa_kit.spool import EncryptedSpool
+
+    block = os.urandom(1 << 20)
+    spool = EncryptedSpool(work)
+    start = time.perf_counter()
+    for _ in range(256):
+        spool.write(block)
+    reader = spool.seal()
+    written = time.perf_counter() - start
+    start = time.perf_counter()
+    while reader.read(1 << 20):
+        pass
+    read = time.perf_counter() - start
+    reader.close()
+    print(f"-- encrypted spool (AES-256-CTR, one-time key), 268 MB: write {268 / written:6.0f} MB/s, "
+          f"read {268 / read:6.0f} MB/s")
+
+
+def _bench_verify_many(work: Path, count: int = 10_000) -> None:
+    """verify of an archive whose inner table of contents is in reverse order (was quadratic)."""
+    import hashlib
+    import io
+    import json
+    import struct
+    import zipfile
+
+    import pyzipper
+
+    from dpa_kit.exchange import open_archive
+
+    files = [(f"dossier/f{i:05d}.txt", f"ligne {i};DUPONT;Jean\n".encode() * 10) for i in range(count)]
+    manifest = {"format": "dpa-kit-exchange/1", "created_at": "x", "tool": "bench",
+                "files": [{"path": n, "size": len(d), "sha256": hashlib.sha256(d).hexdigest()} for n, d in files]}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as inner:
+        for name, data in [*files, ("MANIFEST.dpa-kit.json", json.dumps(manifest).encode())]:
+            inner.writestr(name, data)
+    data = buffer.getvalue()
+    end = data.rindex(b"PK\x05\x06")
+    size, offset = struct.unpack("<LL", data[end + 12 : end + 20])
+    records, at = [], offset
+    while at < offset + size:
+        n, m, k = struct.unpack("<3H", data[at + 28 : at + 34])
+        records.append(data[at : at + 46 + n + m + k])
+        at += 46 + n + m + k
+    reversed_zip = data[:offset] + b"".join(reversed(records)) + data[offset + size :]
+    archive = work / "many.zip"
+    password = "k7mq-3xw9-hp2t-va8e-n4rd-zc6u"
+    with pyzipper.AESZipFile(archive, "w", encryption=pyzipper.WZ_AES) as outer:
+        outer.setpassword(password.encode())
+        outer.writestr("contenu.zip", reversed_zip)
+    seconds, result = timed(open_archive, archive, password, None)
+    print(f"-- verify of {count} entries listed in reverse order: {seconds:.2f} s ({len(result.files)} files, "
+          f"verified={result.verified})")
 
 
 def bench_memory(work: Path, size_mb: int) -> None:
@@ -237,8 +296,60 @@ def bench_memory(work: Path, size_mb: int) -> None:
     print(f"  open: {size_mb / seconds:6.1f} MB/s, peak {rss:6.1f} MiB")
 
 
+_AGE_CHILD = {
+    "pyrage encrypt_io": "import pyrage,sys; r=pyrage.x25519.Recipient.from_str(sys.argv[3])\n"
+                         "with open(sys.argv[1],'rb') as i, open(sys.argv[2],'wb') as o: pyrage.encrypt_io(i,o,[r])",
+    "pyrage decrypt_io": "import pyrage,sys; k=pyrage.x25519.Identity.from_str(sys.argv[3])\n"
+                         "with open(sys.argv[1],'rb') as i, open(sys.argv[2],'wb') as o: pyrage.decrypt_io(i,o,[k])",
+    "agecrypt encrypt_stream": "import sys; from dpa_kit import agecrypt\n"
+                               "with open(sys.argv[1],'rb') as i, open(sys.argv[2],'wb') as o: "
+                               "agecrypt.encrypt_stream(i,o,[sys.argv[3]])",
+    "agecrypt decrypt_stream": "import sys; from dpa_kit import agecrypt\n"
+                               "with open(sys.argv[1],'rb') as i, open(sys.argv[2],'wb') as o: "
+                               "agecrypt.decrypt_stream(i,o,sys.argv[3])",
+}
+
+
+def bench_age(work: Path, size_mb: int) -> None:
+    """Peak memory of age encryption and decryption of one big file: pyrage's streaming API and ours."""
+    print(f"\n== age: encrypt and decrypt one {size_mb} MB file (random 1 MB blocks, repeated) ==")
+    from dpa_kit.agecrypt import generate_identity
+
+    work.mkdir(parents=True, exist_ok=True)
+    plain = work / "big.bin"
+    block = os.urandom(1_000_000)
+    with plain.open("wb") as handle:
+        for index in range(size_mb):
+            handle.write(block if index % 2 else os.urandom(1_000_000))
+    identity, recipient = generate_identity()
+    for label, code in _AGE_CHILD.items():
+        encrypting = "encrypt" in label
+        source, target = (plain, work / "big.age") if encrypting else (work / "big.age", work / "big.out")
+        key = recipient if encrypting else identity
+        seconds, rss = _measure([sys.executable, "-c", code, str(source), str(target), key])
+        print(f"  {label:26s} {size_mb / seconds:7.1f} MB/s  peak {rss:7.1f} MiB")
+        if not encrypting:
+            same = target.stat().st_size == plain.stat().st_size
+            print(f"  {'':26s} round trip size {'ok' if same else 'WRONG'}")
+            target.unlink()
+    # The whole path: a zip written into AgeWriter (worker thread and pipe), then opened through decrypt_chunks.
+    exe = str(Path(sys.executable).parent / "dpa-kit")
+    env = {**os.environ, "DPA_KIT_LEDGER": str(work / "none.sqlite")}
+    (work / "in").mkdir()
+    plain.rename(work / "in" / "big.bin")
+    (work / "key.txt").write_text(f"{identity}\n", encoding="utf-8")
+    archive = work / "big.zip.age"
+    seconds, rss = _measure([exe, "exchange", "pack", str(work / "in"), "-o", str(archive), "--recipient", recipient],
+                            env)
+    print(f"  {'dpa-kit exchange pack -r':26s} {size_mb / seconds:7.1f} MB/s  peak {rss:7.1f} MiB")
+    seconds, rss = _measure([exe, "exchange", "open", str(archive), "-o", str(work / "out"), "--identity",
+                             str(work / "key.txt")], env)
+    print(f"  {'dpa-kit exchange open -i':26s} {size_mb / seconds:7.1f} MB/s  peak {rss:7.1f} MiB")
+
+
 BENCHES = {"annex": (bench_annex, 200), "check": (bench_check, 1000), "ledger": (bench_ledger, 100_000),
-           "exchange": (bench_exchange, 300), "memory": (bench_memory, 2000)}
+           "exchange": (bench_exchange, 300), "memory": (bench_memory, 2000),
+           "age": (bench_age, 2048)}
 
 
 def main() -> None:

@@ -33,6 +33,12 @@ def registers(tmp_path: Path) -> Path:
     return target
 
 
+@pytest.fixture
+def env(registers: Path, tmp_path: Path) -> dict[str, str]:
+    """CLI environment variables pointing at the temporary registers folder and a fresh ledger."""
+    return {"DPA_KIT_REGISTERS": str(registers), "DPA_KIT_LEDGER": str(tmp_path / "ledger.sqlite")}
+
+
 def require_program(*names: str) -> str:
     """The first of ``names`` found on PATH; skip (or fail in CI) when none is installed."""
     for name in names:

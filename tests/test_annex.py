@@ -12,17 +12,11 @@ import jinja2.meta
 import pytest
 from conftest import ADIL, BETHUNE, REPO
 
-from dpa_kit.annex import (
-    CONTEXT_FIELDS,
-    NotReady,
-    missing_answers,
-    packaged_templates,
-    parse_blocks,
-    plain_text,
-    render_markdown,
-)
-from dpa_kit.exceptions import RenderError
+from dpa_kit.documents.annex import CONTEXT_FIELDS, missing_answers, render, render_markdown
+from dpa_kit.documents.markdown import packaged_templates, parse_blocks, plain_text
+from dpa_kit.exceptions import NotReady, RenderError
 from dpa_kit.loader import load_convention
+from dpa_kit.words import DRAFT_BANNER
 from dpa_kit.model import Convention
 
 GOLDEN = REPO / "tests" / "golden"
@@ -38,8 +32,9 @@ def adil() -> Convention:
 
 
 def variant(base: Convention, **changes: dict) -> Convention:
-    """A copy of ``base`` with some blocks replaced, validated again."""
+    """A copy of ``base`` with some blocks replaced, validated again: a new convention (current template)."""
     data = base.model_dump(mode="json", exclude_unset=False)
+    data["signed_annex"] = None
     for key, value in changes.items():
         if isinstance(value, dict) and isinstance(data.get(key), dict):
             data[key] = {**data[key], **value}
@@ -133,16 +128,37 @@ def test_security_option_2_with_annex_certification_and_responsibilities() -> No
                                      "responsibilities": "le Département gère les habilitations"})
     text = text_of(conv)
     assert "L'utilisation de plateformes informatiques présentant les mesures de sécurité à l'état de l'art" in text
-    assert "Le respect de l'annexe Sécurité et Confidentialité jointe à la présente convention (Annexe 4)." in text
-    assert "L'organisme s'engage à mettre en œuvre les mesures de sécurité prévues par la certification HDS." in text
+    assert ("Le respect de l'annexe Sécurité et Confidentialité jointe à la présente convention : Annexe 4, "
+            "version du 1er janvier 2026.") in text
+    assert ("L'organisme s'engage à mettre en œuvre les mesures de sécurité prévues par le référentiel suivant : "
+            "la certification HDS.") in text
     assert "les responsabilités de chacune des parties sont réparties comme suit : le Département gère les habilitations." in text
+    assert "Selon l'annexe Sécurité et Confidentialité, relèvent de l'organisme les mesures « Sensibiliser" in text
     assert "7-zip" not in text
 
 
-def test_security_option_2_without_responsibilities_keeps_the_template_advice() -> None:
-    conv = variant(adil(), security={"option": 2, "annex": "Annexe 4"})
+def test_security_option_2_without_responsibilities_fills_them_from_the_matrix() -> None:
+    conv = variant(adil(), security={"option": 2, "annex": "Annexe 4", "annex_measures": {"version_date": "2026-03-02"}})
     text = text_of(conv)
-    assert "il est recommandé de déterminer précisément les responsabilités" in text
+    assert "il est recommandé de déterminer précisément les responsabilités" not in text
+    assert "[A ANNEXER ET PERSONNALISER]" not in text
+    assert "jointe à la présente convention : Annexe 4, version du 2 mars 2026." in text
+    assert ("réparties comme suit, selon l'annexe Sécurité et Confidentialité : relèvent de l'organisme les mesures "
+            "« Sensibiliser et former les intervenants » (CNIL-03)") in text
+    assert "du Département et de l'organisme, chacun pour les systèmes qu'il administre, les mesures « Piloter" in text
+    assert "mesures de sécurité prévues par" not in text
+
+
+def test_security_option_2_without_responsibilities_is_a_blank_never_the_drafting_advice() -> None:
+    from dpa_kit.security import load_catalogue
+
+    # Every measure of the security annex excluded: no matrix to take the split from.
+    excluded = {m.id: {"exclude": True, "reason": "sans objet"} for m in load_catalogue().measures}
+    conv = variant(adil(), security={"option": 2, "annex": "Annexe 4", "annex_measures": {"measures": excluded}})
+    assert "la répartition des responsabilités de sécurité entre les parties (article 32)" in missing_answers(conv)
+    text = text_of(conv, draft=True)
+    assert "il est recommandé" not in text
+    assert "[À COMPLÉTER : la répartition des responsabilités de sécurité entre les parties (article 32)]" in text
     assert "mesures de sécurité prévues par" not in text
 
 
@@ -185,7 +201,97 @@ def test_transfers_add_the_register_item_and_the_list() -> None:
     conv = variant(base, transfers=[{"country": "US", "recipient": "Éditeur SaaS", "safeguards": "clauses contractuelles types"}])
     text = text_of(conv)
     assert "le cas échéant, les transferts de données à caractère personnel vers un pays tiers" in text
-    assert "États-Unis, Éditeur SaaS, garanties : clauses contractuelles types." in text
+    # Transfers are documented instructions (Art. 28(3)(a)): listed under clause b), not in the register clause.
+    instructions = text.split("garantir la confidentialité")[0]
+    assert ("transfert autorisé par le Département hors de l'Union européenne et de l'Espace économique européen : "
+            "États-Unis, destinataire Éditeur SaaS, garanties appropriées : clauses contractuelles types ;") in instructions
+    assert "Les transferts de données hors de l'Union européenne prévus" not in text
+
+
+def test_register_transfers_item_is_kept_for_new_conventions_without_transfers() -> None:
+    # It is conditional already ("le cas échéant") and covers transfers that start later (option A).
+    text = text_of(variant(adil(), transfers=[]))
+    assert "le cas échéant, les transferts de données à caractère personnel vers un pays tiers" in text
+
+
+def test_adil_renders_its_signed_edition() -> None:
+    text = text_of(adil())
+    assert "si le titulaire est tenu de procéder à un transfert" in text
+    assert "si le pouvoir adjudicateur n'a pas émis d'objection" in text
+    assert "justifier par écrit" not in text
+    assert "les transferts de données à caractère personnel vers un pays tiers" not in text
+    assert not adil().written_attestation_owed
+
+
+def test_new_conventions_name_the_parties_of_the_convention() -> None:
+    text = text_of(variant(adil(), security={"option": 1}))
+    assert "titulaire" not in text
+    assert "pouvoir adjudicateur" not in text
+    assert "si l'organisme est tenu de procéder à un transfert" in text
+    assert "si le Département n'a pas émis d'objection pendant le délai convenu" in text
+    assert "justifier par écrit de la destruction" in text
+
+
+def test_subprocessor_outside_the_eea_shows_its_transfer_safeguards() -> None:
+    conv = variant(adil(), subprocessing={"option": "B", "authorised_activities": ["visioconférence"],
+                                          "subprocessors": [{"name": "VisioConnect Inc.", "country": "US",
+                                                             "activities": ["visioconférence"],
+                                                             "safeguards": "clauses contractuelles types 2021/914"}]})
+    text = text_of(conv)
+    assert ("VisioConnect Inc. (États-Unis) : visioconférence ; sous-traitant établi hors de l'Union européenne et "
+            "de l'Espace économique européen, transfert encadré par les garanties suivantes : clauses contractuelles "
+            "types 2021/914.") in text
+
+
+def test_subprocessor_outside_the_eea_without_safeguards_is_a_missing_answer() -> None:
+    conv = variant(adil(), subprocessing={"option": "A", "objection_period": "3 mois",
+                                          "subprocessors": [{"name": "VisioConnect Inc.", "country": "US",
+                                                             "activities": ["visioconférence"]}]})
+    assert "les garanties du transfert vers le sous-traitant VisioConnect Inc." in missing_answers(conv)
+
+
+def test_subprocessor_safeguards_inside_the_eea_are_rendered_too() -> None:
+    conv = variant(adil(), subprocessing={"option": "A", "objection_period": "3 mois",
+                                          "subprocessors": [{"name": "Hébergeur Nord", "country": "FR",
+                                                             "activities": ["hébergement"],
+                                                             "safeguards": "hébergement certifié HDS"}]})
+    assert "Hébergeur Nord (France) : hébergement ; garanties : hébergement certifié HDS." in text_of(conv)
+
+
+def test_certification_held_by_a_host_is_attributed_to_it() -> None:
+    conv = variant(adil(), security={"option": 2, "annex": "Annexe 4", "certification": "certification HDS",
+                                     "certification_holder": "l'hébergeur Hébergeur Santé Nord",
+                                     "responsibilities": "le Département gère les habilitations"})
+    text = text_of(conv)
+    assert ("L'hébergeur Hébergeur Santé Nord, qui intervient pour le compte de l'organisme, met en œuvre les "
+            "mesures de sécurité prévues par le référentiel suivant : certification HDS. L'organisme s'assure du "
+            "maintien de cette conformité pendant toute la durée de la convention.") in text
+
+
+def test_breach_delay_of_one_hour_is_singular() -> None:
+    conv = variant(adil(), notifications={"breach_delay_hours": 1})
+    assert "dans un délai maximum de 1 heure après en avoir pris connaissance" in text_of(conv)
+
+
+def test_third_party_information_starts_a_sentence_with_a_capital() -> None:
+    conv = variant(adil(), data_fate={"action": "return_to_third_party",
+                                      "third_party_information": "le Département le désignera par écrit"})
+    assert "désigné par le Département. Le Département le désignera par écrit." in text_of(conv)
+
+
+def test_identification_line_names_the_legal_parties_and_siret() -> None:
+    first = text_of(adil()).splitlines()[0]
+    assert first == ("Convention « Mission prévention des expulsions par l'intermédiaire d'un numéro vert ». Parties : "
+                     "Département du Pas-de-Calais (responsable de traitement) et Association interdépartementale "
+                     "d'Information sur le Logement du Nord et du Pas-de-Calais (SIRET 343 097 333 00078, "
+                     "sous-traitant).")
+
+
+def test_french_spacing_before_semicolons_in_new_conventions() -> None:
+    text = text_of(variant(adil(), security={"option": 1}))
+    assert "pour le compte du Département ;" in text
+    assert "par l'organisme ;" in text
+    assert "de la part de l'organisme ;" in text
 
 
 def test_data_provided_by_the_departement() -> None:
@@ -237,21 +343,26 @@ def test_incomplete_convention_is_refused_with_what_is_missing() -> None:
     assert info.value.missing == [
         "le service", "les finalités", "le délai d'objection du Département", "l'option de sécurité (1 ou 2)",
     ]
-    assert "--draft" in str(info.value)
+    # The library names the fact; the command line adds how to ask for a draft (--draft).
+    assert "--draft" not in str(info.value) and "projet" in str(info.value)
     assert missing_answers(conv) == info.value.missing
 
 
 def test_draft_shows_highlighted_blanks_and_projet() -> None:
     conv = variant(adil(), processing={"service": None})
-    markdown = render_markdown(conv, draft=True)
-    assert markdown.startswith("**PROJET")
-    blocks = parse_blocks(markdown)
-    blanks = [run.text for block in blocks for run in block.runs if run.blank]
+    rendered = render(conv, draft=True)
+    assert rendered.is_draft and rendered.meta.draft
+    assert rendered.markdown.startswith(f"**{DRAFT_BANNER}**\n\n")
+    blanks = [run.text for block in rendered.blocks for run in block.runs if run.blank]
     assert blanks == ["[À COMPLÉTER : le service]"]
+    # The banner is laid out by each writer (page header, top of page), never as a body block.
+    assert all(DRAFT_BANNER not in block.text for block in rendered.blocks)
 
 
 def test_complete_convention_rendered_as_draft_is_not_marked_projet() -> None:
-    assert not render_markdown(adil(), draft=True).startswith("**PROJET")
+    rendered = render(adil(), draft=True)
+    assert not rendered.is_draft
+    assert DRAFT_BANNER not in rendered.markdown
 
 
 # --- templates ------------------------------------------------------------------------------------
@@ -292,6 +403,6 @@ def test_template_fields_exist_in_the_model() -> None:
         prefix = () if match.group(1) == "c" else tuple(item_models[match.group(1)].split("."))
         path = (*prefix, *match.group(2).split("."))
         parent, last = path[:-1], path[-1]
-        if last in {"value"}:  # enum .value
+        if last in {"value", "omits", "transfer_for"}:  # enum .value, documented Convention methods
             continue
         assert last in _fields_at(Convention, parent), f"template uses unknown field {'.'.join(path)}"

@@ -33,9 +33,11 @@ def test_due_date(end: date, grace: int, expected: date) -> None:
     assert due_date(end, grace) == expected
 
 
-@pytest.fixture
-def env(registers: Path, tmp_path: Path) -> dict[str, str]:
-    return {"DPA_KIT_REGISTERS": str(registers), "DPA_KIT_LEDGER": str(tmp_path / "ledger.sqlite")}
+def as_new_convention(registers: Path) -> None:
+    """Drop the ADIL example's signed edition: it then owes a written attestation like any new convention."""
+    path = registers / f"{ADIL_ID}.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: text.index("# L'annexe signée")], encoding="utf-8")
 
 
 def due(env: dict[str, str], now: str, *args: str) -> tuple[int, list[dict]]:
@@ -44,6 +46,7 @@ def due(env: dict[str, str], now: str, *args: str) -> tuple[int, list[dict]]:
 
 
 def test_grace_period_from_defaults(env: dict[str, str], registers: Path) -> None:
+    as_new_convention(registers)
     # defaults.yaml gives 30 days: the 2026 conventions are due on 30 January 2027.
     code, items = due(env, "2027-01-30T12:00")
     assert code == 0 and {i["due_date"] for i in items} == {"2027-01-30"} and not any(i["overdue"] for i in items)
@@ -55,7 +58,8 @@ def test_grace_period_from_defaults(env: dict[str, str], registers: Path) -> Non
     assert code == 1 and items[0]["due_date"] == "2026-12-31" and items[0]["days_overdue"] == 2
 
 
-def test_end_to_end_due_overdue_drafted_recorded_verified(env: dict[str, str], tmp_path: Path) -> None:
+def test_end_to_end_due_overdue_drafted_recorded_verified(env: dict[str, str], registers: Path, tmp_path: Path) -> None:
+    as_new_convention(registers)
     # Before the end: nothing is owed.
     code, items = due(env, "2026-12-31T12:00")
     assert code == 0 and items == []
@@ -118,10 +122,12 @@ def test_draft_lists_the_exchanges_of_the_convention(env: dict[str, str], tmp_pa
     assert "Archives chiffrées échangées pour cette convention" in text and "ab" * 32 in text
 
 
-def test_remind_writes_one_eml_per_structure_with_an_address(env: dict[str, str], tmp_path: Path) -> None:
+def test_remind_writes_one_eml_per_structure_with_an_address(env: dict[str, str], registers: Path,
+                                                           tmp_path: Path) -> None:
     import email
     from email import policy
 
+    as_new_convention(registers)
     folder = tmp_path / "relances"
     result = run("attest", "due", "--overdue", "--remind", folder, env={**env, "DPA_KIT_NOW": "2027-03-01T10:00"})
     assert result.exit_code == 1
@@ -133,6 +139,17 @@ def test_remind_writes_one_eml_per_structure_with_an_address(env: dict[str, str]
     assert "30 jour(s) de retard" in message.get_content()
 
 
+def test_signed_annex_without_written_justification_owes_no_attestation(env: dict[str, str]) -> None:
+    # The ADIL annex as signed lacks « justifier par écrit de la destruction »: nothing is chased.
+    code, items = due(env, "2027-03-01T10:00", "--overdue")
+    assert code == 1 and ADIL_ID not in {i["convention"] for i in items}
+    code, items = due(env, "2027-03-01T10:00")
+    adil = next(i for i in items if i["convention"] == ADIL_ID)
+    assert adil["end"] == "2026-12-31" and adil["owed_in_writing"] is False and adil["overdue"] is False
+    result = run("attest", "due", env={**env, "DPA_KIT_NOW": "2027-03-01T10:00"})
+    assert "aucune attestation écrite n'est due (l'annexe signée ne l'exige pas)" in result.stdout
+
+
 def test_status_overview_text_json_html(env: dict[str, str], tmp_path: Path) -> None:
     run("breach", "declare", "--convention", ADIL_ID, "--nature", "c", "--description", "x",
         env={**env, "DPA_KIT_NOW": "2027-02-27T10:00"})
@@ -140,10 +157,10 @@ def test_status_overview_text_json_html(env: dict[str, str], tmp_path: Path) -> 
     result = run("status", "--html", page, env={**env, "DPA_KIT_NOW": "2027-03-01T10:00"})
     assert result.exit_code == 1
     assert "Conventions : 2 (2 prête(s) à signer)" in result.stdout
-    assert "V-2027-0001" in result.stdout and "EN RETARD" in result.stdout
+    assert "V-2027-343097333-0001" in result.stdout and "EN RETARD" in result.stdout
     data = json.loads(run("status", "--format", "json", env={**env, "DPA_KIT_NOW": "2027-03-01T10:00"}).stdout)
     assert {"conventions", "open_breaches", "attestations_due", "last_exchanges", "late"} <= set(data)
-    assert "V-2027-0001" in data["late"]
+    assert "V-2027-343097333-0001" in data["late"]
     assert "<h2>Violations ouvertes</h2>" in page.read_text(encoding="utf-8")
 
 

@@ -28,7 +28,7 @@ def test_annex_refuses_an_incomplete_convention_and_lists_what_is_missing(tmp_pa
     result = run("annex", path, "-o", tmp_path / "out", "--format", "md")
     assert result.exit_code == 1
     assert "la convention INCOMPLETE n'est pas prête à signer" in result.stderr
-    assert "  - le service" in result.stderr
+    assert "  - C101 processing.service : réponse manquante : indiquez le service fourni" in result.stderr
     assert "--draft" in result.stderr
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
     drafted = run("annex", path, "-o", tmp_path / "out", "--format", "md", "--draft")

@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dpa_kit import clock
-from dpa_kit.exceptions import UsageError
 
 
 @pytest.mark.parametrize(
@@ -31,12 +30,21 @@ def test_french_amount(amount: object, text: str) -> None:
     assert clock.french_amount(amount) == text
 
 
-def test_now_follows_dpa_kit_now(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DPA_KIT_NOW", "2026-03-28T10:00")
-    assert clock.now() == datetime(2026, 3, 28, 9, 0, tzinfo=timezone.utc)
-    monkeypatch.setenv("DPA_KIT_NOW", "hier")
-    with pytest.raises(UsageError, match="DPA_KIT_NOW"):
-        clock.now()
+def test_a_fixed_clock_is_used_only_inside_its_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    instant = datetime(2026, 3, 28, 9, 0, tzinfo=timezone.utc)
+    with clock.fixed(instant):
+        assert clock.now() == instant
+        assert clock.today().isoformat() == "2026-03-28"
+    assert clock.now() != instant
+    monkeypatch.setenv("DPA_KIT_NOW", "2020-01-01T00:00")
+    assert clock.now().year != 2020  # the library never reads the environment
+
+
+def test_cli_reads_dpa_kit_now_and_refuses_a_bad_one() -> None:
+    from helpers import run
+
+    result = run("schema", env={"DPA_KIT_NOW": "hier"})
+    assert result.exit_code == 2 and "DPA_KIT_NOW « hier » illisible" in result.stderr
 
 
 def test_instant_without_offset_is_paris_time_across_dst() -> None:

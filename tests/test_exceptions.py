@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import smtplib
 from pathlib import Path
 
 import pytest
@@ -11,15 +10,12 @@ from conftest import ADIL
 
 from dpa_kit import exceptions
 from dpa_kit.exceptions import (
-    AgeError,
     ConventionError,
     DpaKitError,
     ExchangeError,
     InputError,
     LedgerError,
-    NotificationError,
     RenderError,
-    UsageError,
 )
 
 
@@ -56,7 +52,7 @@ def test_pydantic_error_becomes_convention_error(tmp_path: Path) -> None:
 def test_jinja_error_becomes_render_error(tmp_path: Path) -> None:
     import jinja2
 
-    from dpa_kit.annex import render_markdown
+    from dpa_kit.documents.annex import render_markdown
     from dpa_kit.loader import load_convention
 
     (tmp_path / "annex1.md.j2").write_text("{% for %}")
@@ -68,7 +64,7 @@ def test_jinja_error_becomes_render_error(tmp_path: Path) -> None:
 def test_typst_error_becomes_render_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import typst
 
-    from dpa_kit.documents import DocumentMeta, to_pdf
+    from dpa_kit.documents.writers import DocumentMeta, to_pdf
 
     def broken(*args: object, **kwargs: object) -> bytes:
         raise RuntimeError("font not found")
@@ -98,39 +94,6 @@ def test_pyzipper_error_becomes_exchange_error(tmp_path: Path) -> None:
     (tmp_path / "a.zip").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(ExchangeError):
         open_archive(tmp_path / "a.zip", "k7mq-3xw9-hp2t-va8e-n4rd-zc6u", tmp_path / "out")
-
-
-def test_cryptography_error_becomes_age_error(tmp_path: Path) -> None:
-    import io
-
-    from dpa_kit.agecrypt import AgeWriter, decrypt_stream, generate_identity, parse_identities, parse_recipient
-
-    identity, recipient = generate_identity()
-    buffer = io.BytesIO()
-    writer = AgeWriter(buffer, [parse_recipient(recipient)])
-    writer.write(b"donnees")
-    writer.close()
-    data = bytearray(buffer.getvalue())
-    data[-5] ^= 1
-    with pytest.raises(AgeError):
-        list(decrypt_stream(io.BytesIO(bytes(data)), parse_identities(identity)))
-
-
-def test_smtp_errors_become_notification_errors(monkeypatch: pytest.MonkeyPatch) -> None:
-    from email.message import EmailMessage
-
-    from dpa_kit import mail
-
-    class Refusing:
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            raise smtplib.SMTPConnectError(421, b"busy")
-
-    monkeypatch.setattr(smtplib, "SMTP", Refusing)
-    with pytest.raises(NotificationError) as info:
-        mail.send(EmailMessage(), "smtp://localhost:2525")
-    assert isinstance(info.value.__cause__, smtplib.SMTPException)
-    with pytest.raises(UsageError):
-        mail.send(EmailMessage(), "http://example.org")
 
 
 def test_spreadsheet_errors_become_usage_errors(tmp_path: Path) -> None:

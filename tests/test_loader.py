@@ -265,7 +265,7 @@ def test_settings_in_defaults(tmp_path: Path) -> None:
     write(tmp_path / "defaults.yaml", "settings:\n  attestation_grace_days: 15\n")
     assert load_defaults(tmp_path).settings.attestation_grace_days == 15
     write(tmp_path / "defaults.yaml", "settings:\n  grace: 15\n")
-    with pytest.raises(ConventionError, match="settings.grace"):
+    with pytest.raises(ConventionError, match=r"settings\.grace"):
         load_defaults(tmp_path)
 
 
@@ -282,3 +282,11 @@ def test_a_bad_defaults_file_is_reported_once_for_the_folder(tmp_path: Path) -> 
     write(tmp_path / "b.yaml", MINIMAL.replace("T-1", "T-2"))
     loaded, problems = load_paths([tmp_path])
     assert loaded == [] and len(problems) == 1 and problems[0].file == tmp_path / "defaults.yaml"
+
+
+def test_norway_and_yes_no_words_are_text_under_yaml_1_2(tmp_path: Path) -> None:
+    # YAML 1.1 read `NO` as false (and refused Norway); YAML 1.2 reads it, and yes/no/on/off, as text.
+    text = MINIMAL + "title: yes\ntransfers:\n  - country: NO\n    recipient: off\n"
+    conv = load_convention(write(tmp_path / "c.yaml", text)).convention
+    assert conv.title == "yes"
+    assert (conv.transfers[0].country, conv.transfers[0].recipient) == ("NO", "off")

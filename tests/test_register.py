@@ -32,8 +32,15 @@ def test_init_is_complete_except_what_only_the_structure_knows(tmp_path: Path) -
     assert category.convention == "2026-DPID-CCAS-BETHUNE-1.2"
     assert category.purposes and category.data_categories and category.data_subjects
     assert [s.name for s in category.subprocessors] == ["Hébergeur des dossiers sociaux (exemple)"]
-    problems = check_register(register, REGISTERS)
-    assert sorted(p.field for p in problems) == sorted(f"controllers[0].processings[0].security.{k}" for k in SECURITY)
+    # Option 2: the four security headings come from the measures of the security annex the CCAS answers for.
+    assert check_register(register, REGISTERS) == []
+    security = category.security
+    assert "Sauvegarder les données (CNIL-16) : sauvegarde quotidienne chiffrée" in security.restore_access
+    assert "Chiffrer les données et garantir leur intégrité (CNIL-21)" in security.pseudonymisation_encryption
+    assert "Sécuriser les serveurs (CNIL-09) (par son sous-traitant)" in security.confidentiality_integrity_availability
+    assert security.regular_testing.endswith("(selon Annexe 4 - Sécurité et Confidentialité du 1er janvier 2026).")
+    # Measures of the Département alone, and excluded ones, are not the structure's to describe.
+    assert "CNIL-07" not in yaml.safe_dump(category.model_dump(mode="json"), allow_unicode=True)
 
 
 def test_init_for_a_structure_without_dpo_also_asks_for_its_contact(tmp_path: Path) -> None:
@@ -74,7 +81,8 @@ def test_xlsx_has_frozen_header_notes_dropdown_protection_and_yellow_cells(tmp_p
     from openpyxl import load_workbook
 
     sheet = tmp_path / "r.xlsx"
-    sheet.write_bytes(export(load_register(init(tmp_path)), "xlsx"))
+    # ADIL (security option 1): its security headings are left to the structure, hence yellow.
+    sheet.write_bytes(export(load_register(init(tmp_path, ADIL_SIRET)), "xlsx"))
     book = load_workbook(sheet)
     processings = book["Traitements"]
     assert processings.freeze_panes == "A2"
@@ -168,6 +176,25 @@ def test_consolidate(tmp_path: Path) -> None:
     assert by_structure["ADIL du Nord et du Pas-de-Calais"][2] == "aucun"
 
 
+def test_registers_of_a_folder_are_found_beside_conventions_and_a_bad_one_is_reported(tmp_path: Path) -> None:
+    import shutil
+
+    from dpa_kit.register import load_registers
+
+    folder = tmp_path / "mixte"
+    shutil.copytree(REGISTERS, folder)
+    init(tmp_path / "a").rename(folder / "bethune.registre.yaml")
+    broken = folder / "casse.registre.yaml"
+    broken.write_text((folder / "bethune.registre.yaml").read_text(encoding="utf-8").replace("siret:", "sirette:", 1),
+                      encoding="utf-8")
+    registers, problems = load_registers([folder])
+    assert [r.processor.name for r in registers] == ["Centre Communal d'Action Sociale de Béthune"]
+    assert problems and all(p.file == broken for p in problems)
+    result = run("register", "consolidate", folder, "-o", tmp_path / "conso.csv", "--format", "csv")
+    assert result.exit_code == 1 and "casse.registre.yaml" in result.stderr
+    assert "1 registre(s)" in result.stdout
+
+
 @pytest.mark.interop
 def test_libreoffice_opens_both_spreadsheets(tmp_path: Path) -> None:
     soffice = require_program("soffice", "libreoffice")
@@ -190,7 +217,7 @@ def test_libreoffice_reads_the_ods_protection_unlocked_cells_and_list(tmp_path: 
 
     soffice = require_program("soffice", "libreoffice")
     ods = tmp_path / "registre.ods"
-    ods.write_bytes(export(load_register(init(tmp_path)), "ods"))
+    ods.write_bytes(export(load_register(init(tmp_path, ADIL_SIRET)), "ods"))  # option 1: security left to fill
     subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--convert-to", "xlsx",
                     "--outdir", str(tmp_path / "x"), str(ods)], check=True, capture_output=True, timeout=300)
     sheet = load_workbook(tmp_path / "x" / "registre.xlsx")["Traitements"]

@@ -1,89 +1,49 @@
-"""Public-key encryption in the age v1 format (age-encryption.org/v1), X25519 recipients only.
+"""Public-key encryption in the age v1 format (age-encryption.org/v1), X25519 recipients, with pyrage.
 
 For structures that exchange often: no password to dictate, the sender encrypts to the Département's
 public key (``age1...``) and only the holder of the identity (``AGE-SECRET-KEY-1...``) can decrypt.
-Written with the ``cryptography`` package alone: X25519, HKDF-SHA-256, ChaCha20-Poly1305 in 64 KiB
-chunks (the STREAM construction), HMAC-SHA-256 over the header. Files are readable by the reference
-``age`` tool and by rage, and we read theirs (tested against the Debian ``age`` package).
+The format is implemented by ``pyrage`` (bindings to rage, the Rust implementation); files are read
+and written as streams (peak memory about 11 MiB on a 2 GB file, see ``benchmarks/run.py age``) and
+are interchangeable with the reference ``age`` tool. pyrage's errors become :class:`AgeError` in French.
+
+Two shapes of streaming: :func:`encrypt_stream` / :func:`decrypt_stream` copy from a readable file to a
+writable one; :class:`AgeWriter` (a writable stream, for a zip written into it) and
+:func:`decrypt_chunks` (an iterator of plaintext, for a consumer that checks sizes as it goes) run
+pyrage in a worker thread joined to the caller by a pipe.
 """
 
 from __future__ import annotations
 
-import base64
-import hmac
+import contextlib
 import io
 import os
-from collections.abc import Iterator
-from hashlib import sha256
-from typing import IO
+import threading
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+import pyrage
+from pyrage import x25519
 
 from dpa_kit.exceptions import AgeError
 
+__all__ = [
+    "MAGIC",
+    "AgeError",
+    "AgeWriter",
+    "decrypt_chunks",
+    "decrypt_stream",
+    "encrypt_stream",
+    "generate_identity",
+    "is_age",
+    "parse_identities",
+    "parse_recipient",
+]
+
 MAGIC = b"age-encryption.org/v1"
-CHUNK = 64 * 1024
-TAG = 16
+_CHUNK = 1 << 20
 
-
-
-# --- bech32 (BIP 173), for age1... recipients and AGE-SECRET-KEY-1... identities ---------------------
-
-_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
-
-
-def _polymod(values: list[int]) -> int:
-    generator = [0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3]
-    check = 1
-    for value in values:
-        top = check >> 25
-        check = (check & 0x1FFFFFF) << 5 ^ value
-        for i in range(5):
-            check ^= generator[i] if (top >> i) & 1 else 0
-    return check
-
-
-def _expand(hrp: str) -> list[int]:
-    return [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
-
-
-def _convert(data: bytes | list[int], from_bits: int, to_bits: int, pad: bool) -> list[int]:
-    acc = bits = 0
-    out = []
-    maxv = (1 << to_bits) - 1
-    for value in data:
-        acc = (acc << from_bits) | value
-        bits += from_bits
-        while bits >= to_bits:
-            bits -= to_bits
-            out.append((acc >> bits) & maxv)
-    if pad and bits:
-        out.append((acc << (to_bits - bits)) & maxv)
-    elif not pad and (bits >= from_bits or (acc << (to_bits - bits)) & maxv):
-        raise AgeError("clé mal formée (bech32)")
-    return out
-
-
-def bech32_encode(hrp: str, data: bytes) -> str:
-    values = _convert(data, 8, 5, True)
-    polymod = _polymod(_expand(hrp) + values + [0] * 6) ^ 1
-    checksum = [(polymod >> 5 * (5 - i)) & 31 for i in range(6)]
-    return hrp + "1" + "".join(_CHARSET[v] for v in values + checksum)
-
-
-def bech32_decode(text: str) -> tuple[str, bytes]:
-    lowered = text.strip().lower()
-    position = lowered.rfind("1")
-    if position < 1 or any(c not in _CHARSET for c in lowered[position + 1 :]):
-        raise AgeError("clé mal formée : ce n'est pas une clé age (age1... ou AGE-SECRET-KEY-1...)")
-    hrp, values = lowered[:position], [_CHARSET.index(c) for c in lowered[position + 1 :]]
-    if _polymod(_expand(hrp) + values) != 1:
-        raise AgeError("clé mal formée : somme de contrôle fausse (faute de frappe ?)")
-    return hrp, bytes(_convert(values[:-6], 5, 8, False))
+Recipient = x25519.Recipient
+Identity = x25519.Identity
 
 
 # --- keys ----------------------------------------------------------------------------------------------
@@ -91,188 +51,184 @@ def bech32_decode(text: str) -> tuple[str, bytes]:
 
 def generate_identity() -> tuple[str, str]:
     """A new identity (``AGE-SECRET-KEY-1...``) and its recipient (``age1...``)."""
-    private = X25519PrivateKey.generate()
-    raw = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
-    return bech32_encode("age-secret-key-", raw).upper(), recipient_of(private)
+    identity = x25519.Identity.generate()
+    return str(identity), str(identity.to_public())
 
 
-def recipient_of(private: X25519PrivateKey) -> str:
-    public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return bech32_encode("age", public)
+def parse_recipient(text: str) -> Any:
+    """The X25519 recipient of a public key ``age1...``; AgeError in French if it is not one."""
+    text = text.strip()
+    try:
+        return x25519.Recipient.from_str(text)
+    except pyrage.RecipientError as exc:
+        if text.lower().startswith("age1") and "Bech32" in str(exc):
+            message = ("clé publique mal recopiée : la somme de contrôle ne correspond pas "
+                       "(faute de frappe, caractère en trop ou manquant ?)")
+        else:
+            message = "destinataire invalide : une clé publique age commence par « age1 »"
+        raise AgeError(message) from exc
 
 
-def parse_recipient(text: str) -> X25519PublicKey:
-    hrp, data = bech32_decode(text)
-    if hrp != "age" or len(data) != 32:
-        raise AgeError("destinataire invalide : une clé publique age commence par « age1 »")
-    return X25519PublicKey.from_public_bytes(data)
-
-
-def parse_identities(text: str) -> list[X25519PrivateKey]:
+def parse_identities(text: str) -> list[Any]:
     """Identities of an identity file (comments and blank lines ignored)."""
     keys = []
     for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        hrp, data = bech32_decode(line)
-        if hrp != "age-secret-key-" or len(data) != 32:
-            raise AgeError("fichier d'identité invalide : une clé privée age commence par « AGE-SECRET-KEY-1 »")
-        keys.append(X25519PrivateKey.from_private_bytes(data))
+        try:
+            keys.append(x25519.Identity.from_str(line))
+        except pyrage.IdentityError as exc:
+            raise AgeError(
+                "fichier d'identité invalide : une clé privée age commence par « AGE-SECRET-KEY-1 »"
+            ) from exc
     if not keys:
         raise AgeError("fichier d'identité vide")
     return keys
 
 
-# --- format ------------------------------------------------------------------------------------------
+def _recipients(recipients: Iterable[Any]) -> list[Any]:
+    return [parse_recipient(r) if isinstance(r, str) else r for r in recipients]
 
 
-def _hkdf(ikm: bytes, salt: bytes, info: bytes, length: int = 32) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(ikm)
+def _identities(identities: str | Iterable[Any]) -> list[Any]:
+    return parse_identities(identities) if isinstance(identities, str) else list(identities)
 
 
-def _b64(data: bytes) -> bytes:
-    return base64.b64encode(data).rstrip(b"=")
+# --- streams -------------------------------------------------------------------------------------------
 
 
-def _unb64(data: bytes) -> bytes:
-    if data.endswith(b"=") or b"\r" in data:
-        raise AgeError("en-tête age mal formé (base64)")
-    return base64.b64decode(data + b"=" * (-len(data) % 4), validate=True)
+def _decrypt_error(exc: BaseException) -> AgeError:
+    text = str(exc)
+    if "No matching keys" in text:
+        return AgeError(
+            "aucune de vos clés ne peut déchiffrer ce fichier : il a été chiffré pour un autre destinataire"
+        )
+    if "Header MAC" in text:
+        return AgeError("en-tête age altéré (contrôle d'intégrité en échec)")
+    if isinstance(exc, OSError) or "truncated" in text:
+        return AgeError("contenu altéré ou tronqué (contrôle d'intégrité en échec) : demandez un nouvel envoi")
+    return AgeError("en-tête age mal formé ou tronqué : ce fichier n'est pas un fichier age lisible")
 
 
-def _wrap(data: bytes) -> bytes:
-    encoded = _b64(data)
-    lines = [encoded[i : i + 64] for i in range(0, len(encoded), 64)] or [b""]
-    if len(lines[-1]) == 64:
-        lines.append(b"")
-    return b"\n".join(lines)
+def encrypt_stream(source: IO[bytes], target: IO[bytes], recipients: Iterable[Any]) -> None:
+    """Encrypt everything readable from ``source`` into ``target`` (recipients: ``age1...`` or parsed)."""
+    keys = _recipients(recipients)
+    if not keys:
+        raise AgeError("aucun destinataire : indiquez au moins une clé publique age1...")
+    try:
+        pyrage.encrypt_io(source, target, keys)
+    except pyrage.EncryptError as exc:
+        raise AgeError("chiffrement age impossible") from exc
 
 
-def _nonce(counter: int, last: bool) -> bytes:
-    return counter.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
+def decrypt_stream(source: IO[bytes], target: IO[bytes], identities: str | Iterable[Any]) -> None:
+    """Decrypt an age file from ``source`` into ``target``; each 64 KiB chunk is authenticated before written.
+
+    ``identities``: the text of an identity file, or parsed identities. A truncated or altered file raises
+    AgeError after the chunks before the damage were written: the caller discards ``target`` then.
+    """
+    keys = _identities(identities)
+    try:
+        pyrage.decrypt_io(source, target, keys)
+    except OSError as exc:
+        if exc.errno is not None:
+            raise  # reading or writing a file failed (disk full...): not a problem of the age file
+        raise _decrypt_error(exc) from exc
+    except pyrage.DecryptError as exc:
+        raise _decrypt_error(exc) from exc
+
+
+class _Worker(threading.Thread):
+    """Runs one pyrage call, keeping the exception it raised for the caller's thread."""
+
+    def __init__(self, job: Any, *args: Any):
+        super().__init__(daemon=True)
+        self.job, self.args = job, args
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.job(*self.args)
+        except BaseException as exc:  # handed to the caller's thread, which raises it
+            self.error = exc
+        finally:
+            for stream in self.args:
+                if isinstance(stream, io.IOBase) and getattr(stream, "_dpa_pipe", False):
+                    try:
+                        stream.close()  # flushes what is left for the reading side
+                    except OSError as exc:  # the reading side stopped early: nothing is waiting for it
+                        self.error = self.error or exc
+
+
+def _pipe() -> tuple[IO[bytes], IO[bytes]]:
+    read_fd, write_fd = os.pipe()
+    reader, writer = os.fdopen(read_fd, "rb"), os.fdopen(write_fd, "wb", buffering=_CHUNK)
+    reader._dpa_pipe = writer._dpa_pipe = True  # type: ignore[attr-defined]  # closed by the worker
+    return reader, writer
 
 
 class AgeWriter(io.RawIOBase):
-    """A write-only stream that encrypts to X25519 recipients, in 64 KiB authenticated chunks."""
+    """A write-only stream that encrypts to recipients into ``target``; ``close()`` finishes the file."""
 
-    def __init__(self, target: IO[bytes], recipients: list[X25519PublicKey]):
+    def __init__(self, target: IO[bytes], recipients: Iterable[Any]):
         super().__init__()
-        self.target = target
-        file_key = os.urandom(16)
-        header = MAGIC + b"\n"
-        for recipient in recipients:
-            ephemeral = X25519PrivateKey.generate()
-            share = ephemeral.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-            theirs = recipient.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-            secret = ephemeral.exchange(recipient)
-            wrap_key = _hkdf(secret, share + theirs, b"age-encryption.org/v1/X25519")
-            body = ChaCha20Poly1305(wrap_key).encrypt(b"\x00" * 12, file_key, None)
-            header += b"-> X25519 " + _b64(share) + b"\n" + _wrap(body) + b"\n"
-        header += b"---"
-        mac = hmac.new(_hkdf(file_key, b"", b"header"), header, sha256).digest()
-        target.write(header + b" " + _b64(mac) + b"\n")
-        nonce = os.urandom(16)
-        target.write(nonce)
-        self.aead = ChaCha20Poly1305(_hkdf(file_key, nonce, b"payload"))
-        self.buffer = bytearray()
-        self.counter = 0
+        keys = _recipients(recipients)
+        if not keys:
+            raise AgeError("aucun destinataire : indiquez au moins une clé publique age1...")
+        reader, self._pipe = _pipe()
+        self._worker = _Worker(encrypt_stream, reader, target, keys)
+        self._worker.start()
 
     def writable(self) -> bool:
         return True
 
-    def write(self, data: bytes) -> int:  # type: ignore[override]
-        self.buffer += data
-        # Keep at least one full chunk back: only at close do we know which chunk is the last.
-        while len(self.buffer) > CHUNK:
-            self._emit(bytes(self.buffer[:CHUNK]), last=False)
-            del self.buffer[:CHUNK]
+    def write(self, data: Any) -> int:
+        try:
+            self._pipe.write(data)
+        except BrokenPipeError as exc:
+            self._worker.join()
+            raise self._failure() from exc
         return len(data)
 
-    def _emit(self, chunk: bytes, last: bool) -> None:
-        self.target.write(self.aead.encrypt(_nonce(self.counter, last), chunk, None))
-        self.counter += 1
+    def _failure(self) -> BaseException:
+        error = self._worker.error
+        if isinstance(error, AgeError):
+            return error
+        if isinstance(error, OSError):
+            return error  # the target could not be written: a disk error, not a key problem
+        return AgeError("chiffrement age interrompu")
 
     def close(self) -> None:
         if not self.closed:
-            self._emit(bytes(self.buffer), last=True)
-            self.buffer.clear()
+            with contextlib.suppress(BrokenPipeError):  # the worker failed: its error is raised below
+                self._pipe.close()
+            self._worker.join()
+            if self._worker.error is not None:
+                super().close()
+                raise self._failure() from self._worker.error
         super().close()
 
 
-def _read_header(source: IO[bytes]) -> tuple[list[tuple[list[bytes], bytes]], bytes, bytes]:
-    """Stanzas (arguments, body), the header bytes covered by the MAC, and the MAC."""
-    first = source.readline()
-    if first.rstrip(b"\n") != MAGIC:
-        raise AgeError("ce fichier n'est pas chiffré au format age")
-    covered = first
-    stanzas: list[tuple[list[bytes], bytes]] = []
-    line = source.readline()
-    while line.startswith(b"-> "):
-        covered += line
-        args = line[3:].rstrip(b"\n").split(b" ")
-        body = b""
-        while True:
-            body_line = source.readline()
-            if not body_line.endswith(b"\n"):
-                raise AgeError("en-tête age tronqué")
-            covered += body_line
-            chunk = body_line.rstrip(b"\n")
-            body += chunk
-            if len(chunk) < 64:
-                break
-        stanzas.append((args, _unb64(body)))
-        line = source.readline()
-    if not line.startswith(b"--- "):
-        raise AgeError("en-tête age mal formé ou tronqué")
-    covered += b"---"
-    return stanzas, covered, _unb64(line[4:].rstrip(b"\n"))
+def decrypt_chunks(source: IO[bytes], identities: str | Iterable[Any]) -> Iterator[bytes]:
+    """The plaintext of an age file, in chunks; AgeError at the end if the file is altered or truncated.
 
-
-def decrypt_stream(source: IO[bytes], identities: list[X25519PrivateKey]) -> Iterator[bytes]:
-    """The plaintext chunks of an age file; every chunk is authenticated before it is returned."""
-    stanzas, covered, mac = _read_header(source)
-    file_key = None
-    for args, body in stanzas:
-        if len(args) != 2 or args[0] != b"X25519":
-            continue
-        share = _unb64(args[1])
-        for identity in identities:
-            ours = identity.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-            try:
-                secret = identity.exchange(X25519PublicKey.from_public_bytes(share))
-                wrap_key = _hkdf(secret, share + ours, b"age-encryption.org/v1/X25519")
-                file_key = ChaCha20Poly1305(wrap_key).decrypt(b"\x00" * 12, body, None)
-                break
-            except (InvalidTag, ValueError):
-                continue
-        if file_key is not None:
-            break
-    if file_key is None:
-        raise AgeError("aucune de vos clés ne peut déchiffrer ce fichier : il a été chiffré pour un autre destinataire")
-    expected = hmac.new(_hkdf(file_key, b"", b"header"), covered, sha256).digest()
-    if not hmac.compare_digest(expected, mac):
-        raise AgeError("en-tête age altéré (contrôle d'intégrité en échec)")
-    nonce = source.read(16)
-    if len(nonce) != 16:
-        raise AgeError("fichier age tronqué")
-    aead = ChaCha20Poly1305(_hkdf(file_key, nonce, b"payload"))
-    counter = 0
-    chunk = source.read(CHUNK + TAG)
-    while True:
-        following = source.read(CHUNK + TAG)
-        last = not following
-        try:
-            plain = aead.decrypt(_nonce(counter, last), chunk, None)
-        except InvalidTag as exc:
-            raise AgeError("contenu altéré ou tronqué (contrôle d'intégrité en échec) : demandez un nouvel envoi") from exc
-        if plain == b"" and counter > 0:
-            raise AgeError("fichier age mal formé (dernier bloc vide)")
-        yield plain
-        if last:
-            return
-        chunk = following
-        counter += 1
+    Stopping early (closing the iterator) stops the decryption.
+    """
+    keys = _identities(identities)
+    reader, writer = _pipe()
+    worker = _Worker(decrypt_stream, source, writer, keys)
+    worker.start()
+    try:
+        while chunk := reader.read(_CHUNK):
+            yield chunk
+    finally:
+        reader.close()
+        worker.join()
+    if worker.error is not None:
+        if isinstance(worker.error, AgeError):
+            raise worker.error
+        raise AgeError("déchiffrement age interrompu") from worker.error
 
 
 def is_age(path: os.PathLike[str] | str) -> bool:

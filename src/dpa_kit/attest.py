@@ -17,18 +17,29 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from dpa_kit import clock
-from dpa_kit.annex import BLANK_PREFIX, Blank, environment, parse_blocks
-from dpa_kit.documents import DocumentMeta, write
-from dpa_kit.exceptions import RenderError, UsageError
+from dpa_kit.documents.attestation import render_attestation
+from dpa_kit.documents.writers import write_rendered
+from dpa_kit.exceptions import UsageError
 from dpa_kit.fsutil import atomic_write, sha256_and_size
 from dpa_kit.ledger import Ledger
 from dpa_kit.loader import LoadedConvention, iter_folder, load_defaults
 from dpa_kit.model import Convention
+from dpa_kit.words import OVERDUE
 
-ATTESTATION_TEMPLATE = "attestation.md.j2"
+__all__ = [
+    "DIRECTIONS_FR",
+    "Due",
+    "draft",
+    "due_date",
+    "exchanges_for",
+    "owed",
+    "record",
+    "recorded_attestations",
+    "reminder",
+    "verify",
+]
+
 DIRECTIONS_FR = {"packed": "envoi", "opened": "réception"}
 
 
@@ -43,10 +54,25 @@ class Due:
     days_overdue: int  # negative: days left before the due date
     recorded: dict[str, Any] | None
     contact: str | None
+    #: False when the signed annex does not oblige the structure to justify the destruction in writing.
+    owed_in_writing: bool = True
 
     @property
     def overdue(self) -> bool:
-        return self.recorded is None and self.days_overdue > 0
+        return self.owed_in_writing and self.recorded is None and self.days_overdue > 0
+
+    @property
+    def state(self) -> str:
+        """Where this attestation stands, in French."""
+        if self.recorded:
+            return "reçue"
+        if not self.owed_in_writing:
+            return "aucune attestation écrite n'est due (l'annexe signée ne l'exige pas)"
+        if self.overdue:
+            return f"{OVERDUE} de {self.days_overdue} jour(s)"
+        if self.days_overdue < 0:
+            return f"attendue dans {-self.days_overdue} jour(s)"
+        return "attendue aujourd'hui"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +80,7 @@ class Due:
             "due_date": self.due_date.isoformat(), "days_overdue": max(0, self.days_overdue),
             "days_left": max(0, -self.days_overdue), "overdue": self.overdue,
             "recorded": self.recorded is not None, "contact": self.contact,
+            "owed_in_writing": self.owed_in_writing,
         }
 
 
@@ -85,7 +112,8 @@ def owed(folder: Path, ledger: Ledger | None, today: date | None = None) -> list
         due = due_date(end, grace)
         dpo = convention.processor.dpo
         items.append(Due(convention.id, convention.processor.display_name, end, due, (today - due).days,
-                         recorded.get(convention.id), dpo.email if dpo and dpo.email else None))
+                         recorded.get(convention.id), dpo.email if dpo and dpo.email else None,
+                         convention.written_attestation_owed))
     items.sort(key=lambda d: (d.due_date, d.convention))
     return items
 
@@ -101,29 +129,10 @@ def exchanges_for(ledger: Ledger | None, convention_id: str) -> list[dict[str, A
     ]
 
 
-def attestation_markdown(convention: Convention, exchanges: list[dict[str, Any]], templates: Path | None = None) -> str:
-    def blank(label: str) -> Blank:
-        return Blank(f"[{BLANK_PREFIX}{label}]")
-
-    fate = convention.data_fate.action.value if convention.data_fate.action else None
-    try:
-        return environment(templates).get_template(ATTESTATION_TEMPLATE).render(
-            c=convention, blank=blank, fate=fate, exchanges=exchanges, date_fr=clock.french_date)
-    except jinja2.TemplateError as exc:
-        raise RenderError(f"modèle {ATTESTATION_TEMPLATE} : {exc}") from exc
-
-
 def draft(convention: Convention, fmt: str, target: Path, ledger: Ledger | None, templates: Path | None = None) -> Path:
     """Write the pre-filled attestation; the fields the structure must fill are visibly marked."""
-
-    markdown = attestation_markdown(convention, exchanges_for(ledger, convention.id), templates)
-    meta = DocumentMeta(
-        title=f"Attestation de destruction - {convention.id}",
-        author=convention.processor.name or "Organisme",
-        subject=f"Convention {convention.id} : attestation de destruction des données",
-        day=convention.period.end or date(2000, 1, 1),
-    )
-    data = write(fmt, markdown, parse_blocks(markdown), meta, templates)
+    rendered = render_attestation(convention, exchanges_for(ledger, convention.id), templates)
+    data = write_rendered(fmt, rendered, templates)
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(target, data)
     return target
@@ -188,3 +197,25 @@ def reminder(due: Due, sender: str, now: datetime | None = None) -> EmailMessage
         charset="utf-8",
     )
     return message
+
+
+def write_reminders(items: list[Due], folder: Path, sender: str) -> tuple[list[Path], list[Due]]:
+    """Write one reminder (``relance-ID.eml``) per overdue attestation into ``folder``.
+
+    Returns the files written and the items left without a reminder because the convention gives no address
+    for the structure (``processor.dpo.email``).
+    """
+    from dpa_kit.mail import write_eml
+
+    written: list[Path] = []
+    without_address: list[Due] = []
+    for item in items:
+        if not item.overdue:
+            continue
+        if not item.contact:
+            without_address.append(item)
+            continue
+        target = folder / f"relance-{item.convention}.eml"
+        write_eml(reminder(item, sender), target)
+        written.append(target)
+    return written, without_address

@@ -11,13 +11,15 @@ clock to notify the CNIL (GDPR Art. 33(1)), and documents the Art. 34 decision o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from dpa_kit import clock
-from dpa_kit.exceptions import UsageError
+from dpa_kit import clock, frenchtime
+from dpa_kit.exceptions import InvalidValue, UsageError
 from dpa_kit.ledger import Event, Ledger
+from dpa_kit.words import OVERDUE
 
 CNIL_DELAY = timedelta(hours=72)
 NATURES = {
@@ -60,6 +62,54 @@ def parse_natures(values: list[str]) -> list[str]:
     return natures
 
 
+#: The free-text details of a breach a user may give (CNIL form), besides natures and instants.
+DETAIL_FIELDS = ("description", "discovery", "cause", "data_categories", "people", "people_categories", "records",
+                 "vulnerable", "consequences", "measures_before", "measures", "contact")
+_DETAIL_INSTANTS = {"started_at": "début de la violation", "ended_at": "fin de la violation"}
+
+
+def breach_details(given: dict[str, Any]) -> dict[str, Any]:
+    """Check and normalise the details of a breach (natures, description, instants) for the ledger.
+
+    ``given`` holds ``natures`` (a list of words, English or French), the :data:`DETAIL_FIELDS`,
+    ``started_at``/``ended_at`` (ISO 8601 text) and ``ongoing``; empty values are dropped. A breach
+    without an end is recorded as ongoing.
+    """
+    natures = parse_natures([str(n) for n in given.get("natures") or []])
+    if not natures:
+        raise InvalidValue("nature de la violation manquante (confidentialité, intégrité ou disponibilité)",
+                           "natures")
+    if not str(given.get("description") or "").strip():
+        raise InvalidValue("description de la violation manquante", "description")
+    details = {key: value for key, value in given.items()
+               if key != "natures" and value not in (None, "", False)}
+    for key, label in _DETAIL_INSTANTS.items():
+        if key in details:
+            try:
+                details[key] = frenchtime.parse(str(details[key]), now=clock.now(), what=label).isoformat()
+            except UsageError as exc:
+                raise InvalidValue(str(exc), key) from exc
+    details["natures"] = natures
+    if not details.get("ongoing") and "ended_at" not in details:
+        details["ongoing"] = True
+    return details
+
+
+def require_delay_reason(breach: "Breach", at: datetime, *, complementary: bool, delay_reason: str | None) -> None:
+    """A notification to the Département after the deadline must give the reasons for the delay.
+
+    The one place of this rule: the message (``mail``) and the record (:func:`record_notification`) both ask it.
+    A complementary notification follows an initial one and is never late.
+    """
+    late = at > breach.notify_deadline and not complementary
+    if late and not (delay_reason and delay_reason.strip()):
+        raise InvalidValue(
+            "motif du retard manquant : l'échéance de notification "
+            f"({clock.french_datetime(breach.notify_deadline)}) est dépassée ; les motifs du retard sont joints à la notification et enregistrés",
+            "delay_reason",
+        )
+
+
 @dataclass
 class Breach:
     """The current state of one breach, folded from its events."""
@@ -79,6 +129,7 @@ class Breach:
     severity: dict[str, Any] | None = None
     closed: dict[str, Any] | None = None
     timeline: list[Event] = field(default_factory=list)
+    structure_reference: str | None = None
 
     @property
     def notified_at(self) -> datetime | None:
@@ -110,7 +161,7 @@ class Breach:
         if self.closed:
             return "clôturée"
         if self.overdue(now):
-            return "EN RETARD"
+            return OVERDUE
         if self.side == "departement":
             if self.cnil is None:
                 return "décision CNIL à prendre"
@@ -137,6 +188,7 @@ class Breach:
             "overdue": self.overdue(now),
             "details": self.details,
             "notifications": self.notifications,
+            "structure_reference": self.structure_reference,
         }
 
 
@@ -160,6 +212,7 @@ def fold(events: list[Event]) -> dict[str, Breach]:
                 details=data.get("details", {}),
             )
             if event.kind == "breach.received":
+                opened.structure_reference = data.get("structure_reference")
                 opened.received_at = _instant(data["received_at"])
                 opened.cnil_deadline = _instant(data["cnil_deadline"])
             breaches[event.subject] = opened
@@ -184,6 +237,8 @@ def _apply(breach: Breach, event: Event) -> None:
         breach.severity = data
     elif event.kind == "breach.closed":
         breach.closed = data
+    elif event.kind == "breach.completed":
+        breach.details = {**breach.details, **data["details"]}
 
 
 def all_breaches(ledger: Ledger) -> dict[str, Breach]:
@@ -193,12 +248,21 @@ def all_breaches(ledger: Ledger) -> dict[str, Breach]:
 def get(ledger: Ledger, breach_id: str) -> Breach:
     breach = fold(ledger.events(subject=breach_id)).get(breach_id)
     if breach is None:
-        raise UsageError(f"aucune violation d'identifiant « {breach_id} » dans le journal (dpa-kit breach list)")
+        raise UsageError(f"aucune violation d'identifiant « {breach_id} » dans le journal")
     return breach
 
 
-def _next_id(writer: Any, year: int) -> str:
+def _next_id(writer: Any, year: int, code: str | None = None) -> str:
+    """``V-2026-<code>-0001`` (unique across structures) or, without a code, the older ``V-2026-0001``."""
     prefix = f"V-{year}-"
+    if code is not None:
+        from dpa_kit.breach_ids import next_reference
+
+        rows = writer.conn.execute(
+            "SELECT DISTINCT subject FROM events WHERE kind IN ('breach.declared', 'breach.received') AND subject LIKE ?",
+            (f"{prefix}{code}-%",),
+        )
+        return next_reference((row[0] for row in rows), year, code)
     count = writer.count("breach.declared", prefix) + writer.count("breach.received", prefix)
     return f"{prefix}{count + 1:04d}"
 
@@ -224,11 +288,20 @@ def declare(
     delay_hours: int,
     aware_at: datetime,
     details: dict[str, Any],
+    code: str | None = None,
+    then: Callable[[Any], None] | None = None,
 ) -> Breach:
-    """Record a breach discovered by a structure; its deadline is awareness + the convention's delay."""
+    """Record a breach discovered by a structure; its deadline is awareness + the convention's delay.
+
+    ``code`` (the structure's SIREN or short-name code, :mod:`dpa_kit.breach_ids`) makes the reference
+    unique across structures. ``then(connection)`` runs in the same transaction (the draft is deleted
+    exactly when the declaration is recorded).
+    """
     with ledger.unit_of_work() as writer:
-        breach_id = _next_id(writer, aware_at.astimezone(clock.PARIS).year)
+        breach_id = _next_id(writer, aware_at.astimezone(clock.PARIS).year, code)
         writer.append("breach.declared", breach_id, _opening(convention_id, structure, delay_hours, aware_at, details))
+        if then is not None:
+            then(writer.conn)
     return get(ledger, breach_id)
 
 
@@ -241,20 +314,45 @@ def receive(
     aware_at: datetime,
     received_at: datetime,
     details: dict[str, Any],
+    code: str | None = None,
+    structure_reference: str | None = None,
+    source: dict[str, Any] | None = None,
 ) -> Breach:
-    """The Département records a notification received from a structure: the 72-hour CNIL clock starts."""
+    """The Département records a notification received from a structure: the 72-hour CNIL clock starts.
+
+    ``received_at`` is the Département's own awareness. The structure's reference (unique across
+    structures) becomes the breach's id when it is free in this ledger; otherwise an id is made from
+    ``code``. ``source`` keeps where the notification came from (message id, sender).
+    """
     payload = _opening(convention_id, structure, delay_hours, aware_at, details)
     payload["received_at"] = received_at.isoformat()
     payload["cnil_deadline"] = (received_at + CNIL_DELAY).isoformat()
+    if structure_reference:
+        payload["structure_reference"] = structure_reference
+    if source:
+        payload["source"] = source
+    from dpa_kit.breach_ids import REFERENCE_PATTERN
+
+    match = REFERENCE_PATTERN.match(structure_reference or "")
+    # Only a reference carrying the structure's code is unique across structures (not an older V-2026-0001).
+    own_id = structure_reference if match and match["code"] else None
     with ledger.unit_of_work() as writer:
-        breach_id = _next_id(writer, received_at.astimezone(clock.PARIS).year)
+        if own_id and writer.conn.execute("SELECT 1 FROM events WHERE subject = ? LIMIT 1", (own_id,)).fetchone():
+            raise UsageError(f"la violation {own_id} de cette structure est déjà enregistrée : "
+                             "pour des informations nouvelles, elle envoie une notification complémentaire")
+        breach_id = own_id or _next_id(writer, received_at.astimezone(clock.PARIS).year, code)
         writer.append("breach.received", breach_id, payload)
     return get(ledger, breach_id)
 
 
 def record_notification(ledger: Ledger, breach: Breach, *, sent_at: datetime, message_id: str, to: str,
-                        complementary: bool, delay_reason: str | None) -> None:
-    """Record a notification *after* the mail server accepted it."""
+                        complementary: bool, delay_reason: str | None, prepared_at: datetime | None = None) -> None:
+    """Record a notification *after* the mail server accepted it.
+
+    ``prepared_at`` is when the message was written (its lateness was checked then): a message written on
+    time and accepted by the server a few seconds after the deadline is still recorded.
+    """
+    require_delay_reason(breach, prepared_at or sent_at, complementary=complementary, delay_reason=delay_reason)
     payload: dict[str, Any] = {
         "sent_at": sent_at.isoformat(), "message_id": message_id, "to": to,
         "type": "complementary" if complementary else "initial",
@@ -270,14 +368,17 @@ def record_notification(ledger: Ledger, breach: Breach, *, sent_at: datetime, me
 def record_cnil(ledger: Ledger, breach: Breach, *, notified: bool, at: datetime | None, reference: str | None,
                 reason: str | None, delay_reason: str | None) -> None:
     if breach.side != "departement":
-        raise UsageError(f"{breach.id} est une déclaration de structure : la décision CNIL se prend côté Département (dpa-kit breach receive)")
+        raise UsageError(f"{breach.id} est une déclaration de structure : "
+                         "la décision CNIL se prend côté Département, sur une notification reçue")
     if notified and at is None:
-        raise UsageError("indiquez l'instant de la notification à la CNIL (--at)")
+        raise InvalidValue("instant de la notification à la CNIL manquant", "cnil_at")
     if not notified and not (reason and reason.strip()):
-        raise UsageError("sans notification à la CNIL, documentez la raison (--reason), art. 33(5) RGPD")
+        raise InvalidValue("raison de ne pas notifier la CNIL manquante : documentez-la (art. 33(5) RGPD)",
+                           "cnil_reason")
     late = bool(notified and at and breach.cnil_deadline and at > breach.cnil_deadline)
     if late and not (delay_reason and delay_reason.strip()):
-        raise UsageError("notification à la CNIL après 72 heures : indiquez les motifs du retard (--delay-reason), art. 33(1) RGPD")
+        raise InvalidValue("motif du retard manquant : notification à la CNIL après 72 heures (art. 33(1) RGPD)",
+                           "delay_reason")
     ledger.append("breach.cnil", breach.id, {
         "notified": notified, "at": at.isoformat() if at else None, "reference": reference,
         "reason": reason, "late": late, "delay_reason": delay_reason,
@@ -289,10 +390,21 @@ def record_subjects(ledger: Ledger, breach: Breach, *, decision: str, date: str 
     if decision not in SUBJECT_DECISIONS:
         raise UsageError(f"décision inconnue « {decision} » : {', '.join(SUBJECT_DECISIONS)}")
     if decision in {"informed", "to_inform"} and not (date and channel):
-        raise UsageError("indiquez la date (--date) et le moyen (--channel) de l'information des personnes")
+        raise InvalidValue("date ou moyen de l'information des personnes manquant", "subjects_date_channel")
     if decision == "not_informed" and ground not in ART34_GROUNDS:
-        raise UsageError(f"sans information des personnes, donnez le motif (--ground) : {', '.join(ART34_GROUNDS)}")
+        raise InvalidValue(f"motif de ne pas informer les personnes manquant : {', '.join(ART34_GROUNDS)}",
+                           "subjects_ground")
     ledger.append("breach.subjects", breach.id, {"decision": decision, "date": date, "channel": channel, "ground": ground})
+
+
+def record_completion(ledger: Ledger, breach: Breach, details: dict[str, Any],
+                      source: dict[str, Any] | None = None) -> Breach:
+    """Record items learnt after the first notification (GDPR Art. 33(4)): they replace the earlier ones."""
+    payload: dict[str, Any] = {"details": details}
+    if source:
+        payload["source"] = source
+    ledger.append("breach.completed", breach.id, payload)
+    return get(ledger, breach.id)
 
 
 def close(ledger: Ledger, breach: Breach, reason: str | None) -> None:

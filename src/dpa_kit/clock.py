@@ -1,4 +1,4 @@
-"""Time: the clock (replaceable by ``DPA_KIT_NOW`` for tests and audits), Paris time, French dates.
+"""Time: the clock (an edge may fix it, for tests and audits), Paris time, French dates.
 
 Instants are stored in UTC and shown in Europe/Paris. A 24-hour delay is 24 hours of elapsed time,
 so deadlines are computed on UTC instants and only converted for display.
@@ -6,15 +6,32 @@ so deadlines are computed on UTC instants and only converted for display.
 
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from dpa_kit.exceptions import UsageError
+from dpa_kit.words import PARIS_TIME
+
+__all__ = [
+    "MONTHS_FR",
+    "NBSP",
+    "PARIS",
+    "french_amount",
+    "french_date",
+    "fixed",
+    "french_datetime",
+    "french_instant",
+    "now",
+    "parse_instant",
+    "today",
+]
 
 PARIS = ZoneInfo("Europe/Paris")
-NOW_ENV = "DPA_KIT_NOW"
+_FIXED: ContextVar[datetime | None] = ContextVar("dpa_kit_fixed_now", default=None)
 
 MONTHS_FR = (
     "janvier", "février", "mars", "avril", "mai", "juin",
@@ -38,11 +55,21 @@ def parse_instant(text: str, what: str = "instant") -> datetime:
 
 
 def now() -> datetime:
-    """The current instant in UTC, or the one given by ``DPA_KIT_NOW``."""
-    forced = os.environ.get(NOW_ENV)
-    if forced:
-        return parse_instant(forced, NOW_ENV)
-    return datetime.now(timezone.utc)
+    """The current instant in UTC, or the one an edge fixed with :func:`fixed`."""
+    forced = _FIXED.get()
+    return forced if forced is not None else datetime.now(timezone.utc)
+
+
+@contextmanager
+def fixed(instant: datetime) -> Iterator[None]:
+    """Within the block, :func:`now` returns ``instant`` (the CLI reads it from ``DPA_KIT_NOW``)."""
+    if instant.tzinfo is None:
+        raise ValueError("fixed() needs an aware datetime")
+    token = _FIXED.set(instant.astimezone(timezone.utc))
+    try:
+        yield
+    finally:
+        _FIXED.reset(token)
 
 
 def today() -> date:
@@ -60,6 +87,11 @@ def french_datetime(instant: datetime) -> str:
     """« samedi 28 mars 2026 à 10 h 00 (heure de Paris) » style, without the weekday."""
     local = instant.astimezone(PARIS)
     return f"{french_date(local.date())} à {local.hour:02d} h {local.minute:02d}"
+
+
+def french_instant(instant: datetime) -> str:
+    """« 28 mars 2026 à 10 h 00 (heure de Paris) »: an instant as shown to a user."""
+    return f"{french_datetime(instant)} ({PARIS_TIME})"
 
 
 def french_amount(amount: Decimal | int | float) -> str:

@@ -1,6 +1,6 @@
 """The exceptions dpa-kit raises, all rooted at :class:`DpaKitError`.
 
-Every error from a dependency (PyYAML, pydantic, Jinja2, sqlite3, pyzipper...) is wrapped into one of
+Every error from a dependency (ruamel.yaml, pydantic, Jinja2, sqlite3, pyzipper...) is wrapped into one of
 these with ``raise ... from exc``, so that the CLI catches one base class and prints one French message.
 
     DpaKitError                     exit code 3 unless a subclass says otherwise
@@ -8,6 +8,7 @@ these with ``raise ... from exc``, so that the CLI catches one base class and pr
     │   ├── ConventionError         a convention, defaults or register file is malformed; carries Problems
     │   ├── UsageError              a command was called with values that cannot work together
     │   │   ├── LedgerMissing       a command needs a ledger that does not exist
+    │   │   ├── InvalidValue        one fact is missing or wrong; ``field`` names it for the edges
     │   │   └── NotFound            an object does not exist, or belongs to another structure
     │   ├── ExchangeError           an archive cannot be made, read or trusted
     │   │   └── WrongPassword       the password does not open the archive
@@ -16,34 +17,36 @@ these with ``raise ... from exc``, so that the CLI catches one base class and pr
     │   └── NotReady                a convention lacks answers the annex needs: exit code 1
     ├── LedgerError                 the ledger cannot be opened, read or written: exit code 2
     ├── NotificationError           the mail server did not take the message: exit code 1
+    │   └── SmtpLoginRefused        the mail server refused the account
     └── AccountError                the accounts database cannot be used: exit code 2
         └── LoginRefused            a login or second-factor code was refused
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from dpa_kit.rules import Finding
 
+__all__ = [
+    "AgeError",
+    "ConventionError",
+    "DpaKitError",
+    "ExchangeError",
+    "InputError",
+    "InvalidValue",
+    "LedgerError",
+    "LedgerMissing",
+    "NotReady",
+    "NotificationError",
+    "Problem",
+    "RenderError",
+    "SmtpLoginRefused",
+    "UsageError",
+    "WrongPassword",
+]
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in one file, located as precisely as we can."""
-
-    file: Path | None
-    line: int | None
-    field: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = []
-        if self.file is not None:
-            where.append(str(self.file))
-        if self.line is not None:
-            where.append(f"ligne {self.line}")
-        prefix = ", ".join(where)
-        field = f"champ « {self.field} » : " if self.field else ""
-        return f"{prefix} : {field}{self.message}" if prefix else f"{field}{self.message}"
+#: One thing wrong in one file, located as precisely as we can: a finding of rule L001, built as
+#: ``Problem(file, line, field, message)``. There is one finding type, :class:`dpa_kit.rules.Finding`.
+Problem = Finding
 
 
 class DpaKitError(Exception):
@@ -86,8 +89,8 @@ class NotReady(RenderError):
         self.missing = list(dict.fromkeys(missing))
         lines = "\n".join(f"  - {m}" for m in self.missing)
         super().__init__(
-            f"la convention {convention_id} n'est pas prête à signer ; il manque :\n{lines}\n"
-            "Complétez le fichier, ou utilisez --draft pour produire un projet avec les blancs visibles."
+            f"la convention {convention_id} n'est pas prête à signer :\n{lines}\n"
+            "Complétez le fichier, ou produisez un projet où les blancs sont visibles."
         )
 
 
@@ -117,6 +120,22 @@ class NotificationError(DpaKitError):
     """Raised when the message could not be handed to the mail server (nothing is recorded as sent)."""
 
     exit_code = 1
+
+
+class InvalidValue(UsageError):
+    """Raised when one fact the user supplies is missing or wrong (« motif du retard manquant »).
+
+    The message names the fact, never a CLI option or a form field; ``field`` identifies it so that each
+    edge can say how to supply it (the CLI adds its option, the web marks its form field).
+    """
+
+    def __init__(self, message: str, field: str):
+        self.field = field
+        super().__init__(message)
+
+
+class SmtpLoginRefused(NotificationError):
+    """Raised when the mail server refuses the account given to it (each edge says where the account is set)."""
 
 
 class NotFound(UsageError):

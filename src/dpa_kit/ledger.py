@@ -26,6 +26,17 @@ from typing import Any, TextIO
 from dpa_kit import clock
 from dpa_kit.exceptions import LedgerError, LedgerMissing
 
+__all__ = [
+    "GENESIS",
+    "SCHEMA_VERSION",
+    "Event",
+    "Ledger",
+    "LedgerError",
+    "Verification",
+    "Writer",
+    "event_hash",
+]
+
 GENESIS = "0" * 64
 SCHEMA_VERSION = 1
 
@@ -191,6 +202,10 @@ class Ledger:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+
+    def connection(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """A configured connection (WAL, foreign keys, busy timeout) for tables kept beside the chain."""
+        return self._connect()
 
     @contextlib.contextmanager
     def unit_of_work(self) -> Iterator[Writer]:

@@ -16,18 +16,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dpa_kit import yamlio
 from dpa_kit.exceptions import ConventionError, Problem, UsageError
 from dpa_kit.model import Convention
 
+__all__ = [
+    "CONVENTION_SUFFIXES",
+    "DEFAULTS_NAME",
+    "Defaults",
+    "FieldPath",
+    "FolderSettings",
+    "LoadResult",
+    "LoadedConvention",
+    "SourceMap",
+    "convention_files",
+    "find_convention",
+    "iter_folder",
+    "load_convention",
+    "load_defaults",
+    "load_folder",
+    "load_paths",
+    "read_yaml",
+    "validate",
+]
+
 DEFAULTS_NAME = "defaults.yaml"
 CONVENTION_SUFFIXES = (".yaml", ".yml")
-# Bounds the work a hostile file (nested aliases: "billion laughs") can cause.
-MAX_NODES = 200_000
-
-FieldPath = tuple[str | int, ...]
+FieldPath = yamlio.FieldPath
 
 # French (or older) key names people are likely to type, and the key the format expects.
 _KEY_HINTS = {
@@ -103,153 +120,10 @@ class LoadResult:
 # --- YAML with line numbers ----------------------------------------------------------------------
 
 
-def _yaml_loader() -> type[yaml.SafeLoader]:
-    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return loader
-
-
-class _Builder:
-    """Builds Python values from a composed YAML node tree, recording each value's line."""
-
-    def __init__(self, file: Path):
-        self.file = file
-        self.lines: dict[FieldPath, tuple[Path, int]] = {}
-        self.problems: list[Problem] = []
-        self.nodes = 0
-        self._constructor = yaml.constructor.SafeConstructor()
-
-    def build(self, node: yaml.Node, path: FieldPath) -> Any:
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise _TooComplex()
-        line = node.start_mark.line + 1
-        self.lines[path] = (self.file, line)
-        if isinstance(node, yaml.MappingNode):
-            result: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                key = self._key(key_node, path)
-                if key is None:
-                    continue
-                if key == "<<":
-                    self._problem(key_node, path, "les clés de fusion YAML « << » ne sont pas acceptées")
-                    continue
-                if key in result:
-                    self._problem(
-                        key_node,
-                        (*path, key),
-                        "cette clé apparaît deux fois dans le même bloc ; gardez-en une seule",
-                    )
-                    continue
-                result[key] = self.build(value_node, (*path, key))
-                self.lines[(*path, key)] = (self.file, key_node.start_mark.line + 1)
-            return result
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
-        try:
-            return self._constructor.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
-            if node.tag.endswith(":timestamp"):
-                message = f"date impossible « {node.value} » (attendu : une date réelle au format AAAA-MM-JJ)"
-            else:
-                message = f"valeur illisible « {str(node.value)[:40]} » ({type(exc).__name__})"
-            self._problem(node, path, message)
-            return None
-
-    def _key(self, node: yaml.Node, path: FieldPath) -> str | None:
-        if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":str"):
-            return str(node.value)
-        if isinstance(node, yaml.ScalarNode):
-            # A key like `2026:` or `yes:` is parsed as a number or a boolean by YAML.
-            return str(node.value)
-        self._problem(node, path, "une clé doit être un simple mot (pas une liste ni un bloc)")
-        return None
-
-    def _problem(self, node: yaml.Node, path: FieldPath, message: str) -> None:
-        self.problems.append(
-            Problem(self.file, node.start_mark.line + 1, _dotted(path) or None, message)
-        )
-
-
-class _TooComplex(Exception):
-    pass
-
-
 def read_yaml(path: Path) -> tuple[Any, dict[FieldPath, tuple[Path, int]]]:
     """Read one YAML document into plain values and a line map; raise ConventionError if unreadable."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise UsageError(f"{path} : fichier introuvable") from exc
-    except IsADirectoryError as exc:
-        raise UsageError(f"{path} : c'est un dossier, un fichier était attendu") from exc
-    except OSError as exc:
-        raise UsageError(f"{path} : lecture impossible ({exc.strerror})") from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ConventionError(
-            [Problem(path, line, None, "le fichier n'est pas encodé en UTF-8 ; enregistrez-le en UTF-8")]
-        ) from exc
-    try:
-        nodes = list(yaml.compose_all(text, Loader=_yaml_loader()))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = mark.line + 1 if mark else None
-        detail = _yaml_problem_fr(exc.problem or "")
-        if mark is not None and _starts_with_tab(text, mark.line):
-            detail = "tabulation interdite, indentez avec des espaces"
-        raise ConventionError([Problem(path, where, None, f"erreur de syntaxe YAML : {detail}")]) from exc
-    except yaml.YAMLError as exc:
-        raise ConventionError([Problem(path, None, None, "erreur de syntaxe YAML")]) from exc
-    nodes = [n for n in nodes if n is not None]
-    if not nodes:
-        raise ConventionError([Problem(path, None, None, "le fichier est vide")])
-    if len(nodes) > 1:
-        raise ConventionError(
-            [Problem(path, nodes[1].start_mark.line + 1, None, "un seul document YAML par fichier (« --- » en trop)")]
-        )
-    builder = _Builder(path)
-    try:
-        data = builder.build(nodes[0], ())
-    except (_TooComplex, RecursionError) as exc:
-        raise ConventionError(
-            [Problem(path, None, None, "fichier trop complexe (alias ou imbrication excessifs)")]
-        ) from exc
-    if builder.problems:
-        raise ConventionError(builder.problems)
-    if not isinstance(data, dict):
-        raise ConventionError(
-            [Problem(path, nodes[0].start_mark.line + 1, None, "le fichier doit contenir des clés (« format: dpa-kit/1 », « id: ... »)")]
-        )
-    return data, builder.lines
-
-
-_YAML_PHRASES = {
-    "mapping values are not allowed": "deux-points inattendu (indentation incohérente, ou valeur à mettre entre guillemets)",
-    "mapping values are not allowed here": "deux-points inattendu (mettez la valeur entre guillemets ?)",
-    "could not find expected ':'": "deux-points « : » manquant après une clé",
-    "did not find expected key": "indentation incohérente",
-    "expected <block end>, but found '-'": "tiret de liste mal indenté",
-    "found character that cannot start any token": "caractère inattendu en début de valeur (mettez la valeur entre guillemets)",
-    "found unexpected end of stream": "fin de fichier inattendue (guillemet non fermé ?)",
-    "found undefined alias": "alias « * » non défini",
-}
-
-
-def _starts_with_tab(text: str, line_index: int) -> bool:
-    lines = text.splitlines()
-    if not 0 <= line_index < len(lines):
-        return False
-    line = lines[line_index]
-    return "\t" in line[: len(line) - len(line.lstrip())]
-
-
-def _yaml_problem_fr(problem: str) -> str:
-    for english, french in _YAML_PHRASES.items():
-        if problem.startswith(english):
-            return french
-    return f"structure invalide ({problem})"
+    document = yamlio.read(path)
+    return document.data, document.lines
 
 
 # --- merging and validation ----------------------------------------------------------------------
@@ -334,11 +208,28 @@ def convention_files(folder: Path) -> list[Path]:
 def _is_convention_file(path: Path) -> bool:
     # Register files (format dpa-kit-register/...) may share the folder; anything else is a convention,
     # so that a convention whose `format:` line is missing is reported, not silently skipped.
+    return not is_register_file(path)
+
+
+def is_register_file(path: Path) -> bool:
+    """True for a processing-register file (``format: dpa-kit-register/...`` near its top)."""
     try:
         head = path.read_text(encoding="utf-8", errors="replace")[:4096]
     except OSError:
-        return True
-    return "format: dpa-kit-register" not in head
+        return False
+    return "format: dpa-kit-register" in head or "dpa-kit-register/" in head
+
+
+def register_files(paths: list[Path]) -> list[Path]:
+    """The register files among ``paths``: a file as given, a folder's YAML files that are registers."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(p for p in sorted(path.iterdir())
+                         if p.is_file() and p.suffix in CONVENTION_SUFFIXES and is_register_file(p))
+        else:
+            files.append(path)
+    return files
 
 
 def iter_folder(folder: Path | str) -> Iterator[LoadResult]:

@@ -9,6 +9,7 @@ these validated models, never from raw dictionaries.
 from __future__ import annotations
 
 import re
+import datetime as _dt
 from datetime import date
 from decimal import Decimal
 from enum import Enum
@@ -24,6 +25,37 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+__all__ = [
+    "FORMAT",
+    "SENSITIVE_LABELS",
+    "AddedMeasure",
+    "Contact",
+    "Controller",
+    "Convention",
+    "ConventionId",
+    "CountryCode",
+    "DataFate",
+    "FateAction",
+    "MeasureChoice",
+    "MeasureId",
+    "Notifications",
+    "Parties",
+    "Party",
+    "Period",
+    "Person",
+    "Processing",
+    "Processor",
+    "Security",
+    "SecurityAnnexChoices",
+    "SensitiveData",
+    "Siret",
+    "Subprocessing",
+    "Subprocessor",
+    "Transfer",
+    "json_schema",
+    "siret_is_valid",
+]
 
 FORMAT = "dpa-kit/1"
 
@@ -54,6 +86,14 @@ def siret_is_valid(siret: str) -> bool:
                 digit -= 9
         total += digit
     return total % 10 == 0
+
+
+def format_siret(siret: str) -> str:
+    """A SIRET as people write it: ``343 097 333 00078`` (SIREN in threes, then the NIC)."""
+    digits = siret.replace(" ", "")
+    if len(digits) != 14:
+        return siret
+    return f"{digits[0:3]} {digits[3:6]} {digits[6:9]} {digits[9:]}"
 
 
 def _normalise_siret(value: Any) -> Any:
@@ -213,6 +253,13 @@ class Period(_Model):
         return end
 
 
+class Dpia(_Model):
+    """The data protection impact assessment (AIPD) carried out for this processing."""
+
+    date: _dt.date | None = Field(None, description="Date de l'analyse d'impact (AIPD).")
+    reference: str | None = Field(None, description="Référence du document d'analyse d'impact.")
+
+
 class Processing(_Model):
     """Section 1 of the annex: what is processed, why, and about whom."""
 
@@ -232,6 +279,9 @@ class Processing(_Model):
     provided_by_controller: list[str] = Field(
         default_factory=list,
         description="Les informations que le Département met à la disposition de la structure.",
+    )
+    dpia: Dpia | None = Field(
+        None, description="Analyse d'impact (AIPD) réalisée : date et référence (art. 35 RGPD)."
     )
 
 
@@ -291,6 +341,74 @@ class Transfer(_Model):
     )
 
 
+class Party(str, Enum):
+    """A party that can be responsible for a security measure (the responsibility matrix's columns)."""
+
+    departement = "departement"
+    structure = "structure"
+    subprocessor = "subprocessor"
+
+
+def _parties(value: Any) -> Any:
+    """``both`` means the Département and the structure; a single party may be written without a list."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list):
+        return value
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, str) and item.strip().lower() == "both":
+            out.extend(["departement", "structure"])
+        elif isinstance(item, str):
+            out.append(item.strip().lower())
+        else:
+            out.append(item)
+    return list(dict.fromkeys(out))
+
+
+Parties = Annotated[list[Party], BeforeValidator(_parties)]
+MeasureId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$", examples=["CNIL-05"])]
+
+
+class MeasureChoice(_Model):
+    """How this convention personalises one measure of the security catalogue."""
+
+    exclude: bool = Field(False, description="Écarter la mesure de l'annexe de sécurité (motif obligatoire).")
+    reason: str | None = Field(None, description="Motif de l'exclusion.")
+    responsible: Parties | None = Field(
+        None,
+        description="Parties responsables à la place de celles du catalogue : departement, structure, "
+        "subprocessor, ou both (Département et structure).",
+    )
+    note: str | None = Field(
+        None,
+        description="Mise en œuvre convenue : l'outil, le produit, la fréquence.",
+        examples=["sauvegarde quotidienne"],
+    )
+
+
+class AddedMeasure(_Model):
+    """A measure added to the security annex: a catalogue measure not applicable by default, or a new one."""
+
+    id: MeasureId
+    theme: str | None = Field(None, description="Thème du catalogue (par défaut : mesures propres à la convention).")
+    title: str | None = Field(None, description="Titre (inutile pour une mesure du catalogue).")
+    text: str | None = Field(None, description="Texte de la mesure (inutile pour une mesure du catalogue).")
+    responsible: Parties | None = Field(None, description="Parties responsables de la mesure.")
+    note: str | None = Field(None, description="Mise en œuvre convenue : l'outil, le produit, la fréquence.")
+
+
+class SecurityAnnexChoices(_Model):
+    """Option 2: the personalisation of the generated « annexe Sécurité et Confidentialité »."""
+
+    version_date: date | None = Field(
+        None, description="Date de la version de l'annexe (par défaut : début de la convention)."
+    )
+    measures: dict[MeasureId, MeasureChoice] = Field(
+        default_factory=dict, description="Mesures du catalogue personnalisées, par identifiant (CNIL-05...)."
+    )
+    added: list[AddedMeasure] = Field(default_factory=list, description="Mesures ajoutées.")
+
+
 class Security(_Model):
     """Clause "Mesures de sécurité": option 1 (very limited exchanges, no platform) or 2 (other cases)."""
 
@@ -303,11 +421,21 @@ class Security(_Model):
     certification: str | None = Field(
         None, description="Option 2 : code de conduite ou certification appliqué, le cas échéant."
     )
+    certification_holder: str | None = Field(
+        None,
+        description="Qui détient la certification ou adhère au code de conduite, si ce n'est pas la "
+        "structure elle-même (par exemple l'hébergeur).",
+        examples=["l'hébergeur Hébergeur Santé Nord"],
+    )
     measures: list[str] = Field(
         default_factory=list, description="Mesures supplémentaires convenues entre les parties."
     )
     responsibilities: str | None = Field(
         None, description="Répartition des responsabilités au titre de l'article 32 RGPD."
+    )
+    annex_measures: SecurityAnnexChoices = Field(
+        default_factory=SecurityAnnexChoices,
+        description="Option 2 : personnalisation de l'annexe Sécurité et Confidentialité produite par dpa-kit.",
     )
 
     @model_validator(mode="before")
@@ -346,6 +474,28 @@ class Notifications(_Model):
     )
 
 
+AnnexOmission = Literal["destruction_written_justification", "register_transfers_item"]
+
+
+class SignedAnnex(_Model):
+    """How the annex signed for this convention differs from the current template.
+
+    A convention signed before a template change renders the text that was signed, not today's one:
+    ``edition`` keeps that edition's literal wording, ``omitted`` lists the clauses its signed text lacks.
+    """
+
+    edition: Literal["2026-05"] | None = Field(
+        None,
+        description="Édition du modèle signée : « 2026-05 » reprend la rédaction de la délibération du "
+        "26 mai 2026 (« titulaire », « pouvoir adjudicateur »).",
+    )
+    omitted: list[AnnexOmission] = Field(
+        default_factory=list,
+        description="Clauses du modèle absentes du texte signé : destruction_written_justification "
+        "(justifier par écrit de la destruction), register_transfers_item (transferts au registre).",
+    )
+
+
 class Convention(_Model):
     """One funding convention and the content of its Annexe 1 (format ``dpa-kit/1``)."""
 
@@ -373,6 +523,9 @@ class Convention(_Model):
     security: Security = Field(default_factory=Security)
     data_fate: DataFate = Field(default_factory=DataFate)
     notifications: Notifications = Field(default_factory=Notifications)
+    signed_annex: SignedAnnex | None = Field(
+        None, description="Différences entre l'annexe signée et le modèle actuel (conventions déjà signées)."
+    )
     waivers: dict[str, str] = Field(
         default_factory=dict,
         description="Règles de contrôle levées, avec leur justification écrite : {CODE: raison}.",
@@ -383,6 +536,32 @@ class Convention(_Model):
     def processor_dpo_declared(self) -> bool:
         """True when the file says something about the structure's DPO, even ``dpo: null``."""
         return "dpo" in self.processor.model_fields_set
+
+    def transfer_for(self, subprocessor: Subprocessor) -> Transfer | None:
+        """The entry of ``transfers`` that covers a sub-processor established outside the EU/EEA.
+
+        A sub-processor outside the EU/EEA *is* a transfer: it matches the transfer to the same country
+        whose recipient names it (case and spacing ignored).
+        """
+
+        def key(text: str | None) -> str:
+            return " ".join((text or "").lower().split())
+
+        for transfer in self.transfers:
+            if transfer.country == subprocessor.country and key(subprocessor.name) and (
+                key(subprocessor.name) in key(transfer.recipient)
+            ):
+                return transfer
+        return None
+
+    def omits(self, clause: str) -> bool:
+        """True when the signed annex of this convention lacks ``clause`` of the current template."""
+        return self.signed_annex is not None and clause in self.signed_annex.omitted
+
+    @property
+    def written_attestation_owed(self) -> bool:
+        """Whether the annex obliges the structure to justify the destruction in writing."""
+        return not self.omits("destruction_written_justification")
 
 
 def json_schema() -> dict[str, Any]:

@@ -12,12 +12,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dpa_kit import clock
+from dpa_kit import clock, yamlio
 from dpa_kit.exceptions import ConventionError, Problem, UsageError
-from dpa_kit.loader import SourceMap, _problems, iter_folder, read_yaml
+from dpa_kit.loader import SourceMap, _problems, iter_folder, read_yaml, register_files
 from dpa_kit.model import Contact, Convention, CountryCode, FateAction, Person, SensitiveData, Siret, Transfer
 
 REGISTER_FORMAT = "dpa-kit-register/1"
@@ -105,7 +104,7 @@ class Register(_Model):
 
 
 def category_from(convention: Convention) -> ProcessingCategory:
-    """The register entry that a convention implies (security measures left for the structure)."""
+    """The register entry that a convention implies (security measures pre-filled from an option-2 annex)."""
     return ProcessingCategory(
         convention=convention.id,
         name=convention.title or convention.processing.service,
@@ -119,7 +118,15 @@ def category_from(convention: Convention) -> ProcessingCategory:
                        for s in convention.subprocessing.subprocessors],
         transfers=list(convention.transfers),
         data_fate=convention.data_fate.action,
+        security=_security_from(convention),
     )
+
+
+def _security_from(convention: Convention) -> SecurityMeasures:
+    """Option 2: the headings described by the security annex's measures the structure answers for."""
+    from dpa_kit.security import register_security
+
+    return SecurityMeasures(**register_security(convention))
 
 
 def init_register(folder: Path, siret: str) -> Register:
@@ -153,8 +160,7 @@ def dump(register: Register) -> str:
     data = register.model_dump(mode="json", exclude_none=False)
     header = ("# Registre des catégories d'activités de traitement (article 30.2 du RGPD), tenu par la structure.\n"
               "# Pré-rempli par dpa-kit à partir des conventions ; complétez les mesures de sécurité (security).\n")
-    body: str = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110)
-    return header + body
+    return yamlio.dumps(data, header)
 
 
 def load_register(path: Path) -> Register:
@@ -164,6 +170,19 @@ def load_register(path: Path) -> Register:
         return Register.model_validate(data)
     except ValidationError as exc:
         raise ConventionError(_problems(exc, SourceMap(path, lines), model=Register)) from exc
+
+
+def load_registers(paths: list[Path]) -> tuple[list[Register], list[Problem]]:
+    """Load the registers among ``paths`` (files, or folders whose register files are taken); never stops
+    at a bad file: its problems are returned beside the registers that loaded."""
+    registers: list[Register] = []
+    problems: list[Problem] = []
+    for path in register_files(paths):
+        try:
+            registers.append(load_register(path))
+        except ConventionError as exc:
+            problems.extend(exc.problems)
+    return registers, problems
 
 
 # --- checking -------------------------------------------------------------------------------------

@@ -490,15 +490,6 @@ def csv_rows(register: Register) -> tuple[list[str], list[list[Any]]]:
     return header, rows
 
 
-def printable_markdown(register: Register, templates: Path | None = None) -> str:
-    from dpa_kit.annex import BLANK_PREFIX, Blank, environment
-    from dpa_kit.clock import french_date
-
-    template = environment(templates).get_template("register.md.j2")
-    return template.render(r=register, date_fr=french_date, fate_fr={k.value: v for k, v in FATE_FR.items()},
-                           headings=SECURITY_HEADINGS, blank=lambda label: Blank(f"[{BLANK_PREFIX}{label}]"))
-
-
 def export(register: Register, fmt: str, templates: Path | None = None) -> bytes:
     """The register in ``fmt``: xlsx, ods, csv, html, md or pdf."""
     if fmt in EXPORTERS:
@@ -508,13 +499,7 @@ def export(register: Register, fmt: str, templates: Path | None = None) -> bytes
 
         return table_bytes("csv", "Registre", *csv_rows(register))
     if fmt in {"html", "md", "pdf"}:
-        from dpa_kit.annex import parse_blocks
-        from dpa_kit.documents import DocumentMeta, write
+        from dpa_kit.documents.register_doc import register_document
 
-        markdown = printable_markdown(register, templates)
-        name = register.processor.short_name or register.processor.name or "structure"
-        meta = DocumentMeta(title=f"Registre des traitements (art. 30.2) - {name}", author=register.processor.name or name,
-                            subject=f"Registre art. 30.2 - {name} - version {register.version}",
-                            day=register.updated or date(2000, 1, 1))
-        return write(fmt, markdown, parse_blocks(markdown), meta, templates)
+        return register_document(register, fmt, templates)
     raise UsageError(f"format inconnu « {fmt} » : xlsx, ods, csv, html, md ou pdf")

@@ -8,11 +8,12 @@ from typing import Any
 
 from dpa_kit import clock
 from dpa_kit.ledger import Ledger
+from dpa_kit.words import OVERDUE
 
 
 def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
     """Everything the overview shows, as plain data (the JSON output)."""
-    from dpa_kit.annex import missing_answers
+    from dpa_kit.checks import verdict
     from dpa_kit.attest import owed
     from dpa_kit.breach import all_breaches
     from dpa_kit.loader import iter_folder
@@ -24,9 +25,9 @@ def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
             conventions.append({"file": result.path.name, "id": None, "ready": False, "missing": ["fichier invalide"]})
             continue
         convention = result.loaded.convention
-        missing = missing_answers(convention)
+        judged = verdict(result.loaded)
         conventions.append({"file": result.path.name, "id": convention.id, "structure": convention.processor.display_name,
-                            "ready": not missing, "missing": missing})
+                            "ready": judged.ready, "missing": judged.reasons()})
     breaches = []
     exchanges = []
     if ledger is not None:
@@ -62,12 +63,12 @@ def render_text(data: dict[str, Any]) -> str:
         lines.append(f"  - {b['id']} ({b['convention']}) : {b['status']}, échéance {deadline}")
     lines.append(f"Attestations de destruction attendues : {len(data['attestations_due'])}")
     for a in data["attestations_due"]:
-        state = f"EN RETARD de {a['days_overdue']} j" if a["overdue"] else f"échéance {a['due_date']}"
+        state = f"{OVERDUE} de {a['days_overdue']} j" if a["overdue"] else f"échéance {a['due_date']}"
         lines.append(f"  - {a['convention']} ({a['structure'] or ''}) : {state}")
     lines.append(f"Derniers échanges chiffrés : {len(data['last_exchanges'])}")
     for e in data["last_exchanges"][:5]:
         lines.append(f"  - {e['at']} {e['direction']} {e['convention'] or ''} {e['counterpart'] or ''} ({e['files']} fichier(s))")
-    lines.append("Rien en retard." if not data["late"] else f"EN RETARD : {', '.join(data['late'])}")
+    lines.append("Rien en retard." if not data["late"] else f"{OVERDUE} : {', '.join(data['late'])}")
     return "\n".join(lines)
 
 

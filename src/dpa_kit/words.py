@@ -6,9 +6,25 @@ web page say the same thing. Messages specific to one error stay next to the cod
 
 from __future__ import annotations
 
-__all__ = ["DRAFT_BANNER", "DRAFT_WORD"]
+__all__ = ["BREACH_EVENTS", "DRAFT_BANNER", "DRAFT_WORD", "OVERDUE", "PARIS_TIME"]
 
 #: The word that marks a document that must not be signed.
 DRAFT_WORD = "PROJET"
 #: The banner shown on every page of a draft document, in every format.
 DRAFT_BANNER = f"{DRAFT_WORD} : document incomplet, à ne pas signer"
+
+#: The state of anything whose deadline has passed (breach, attestation), in lists, status and pages.
+OVERDUE = "EN RETARD"
+#: Said after every instant shown to a user: instants are stored in UTC and shown in Europe/Paris.
+PARIS_TIME = "heure de Paris"
+#: What each event of a breach's timeline is called (ledger event kind -> French label).
+BREACH_EVENTS = {
+    "breach.declared": "déclarée",
+    "breach.received": "notification reçue par le Département",
+    "breach.notified": "notifiée",
+    "breach.cnil": "décision CNIL",
+    "breach.subjects": "décision sur l'information des personnes",
+    "breach.severity": "gravité évaluée",
+    "breach.closed": "clôturée",
+    "breach.completed": "complétée (art. 33(4))",
+}

@@ -1,100 +1,40 @@
-"""Commands of the ledger and of breaches (``dpa-kit ledger ...``, ``dpa-kit breach ...``)."""
+"""Commands of breaches (``dpa-kit breach ...``)."""
 
 from __future__ import annotations
 
 import json
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from dpa_kit import clock
-from dpa_kit import cli as cli_module
-from dpa_kit.cli import EXIT_OK, EXIT_PROBLEMS, Settings, cli, echo_err, pass_settings
+from dpa_kit import clock, frenchtime
+from dpa_kit.cli import common
+from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, CommandGroup, Settings, echo_err, open_ledger, pass_settings
 from dpa_kit.exceptions import UsageError
-
-
-def open_ledger(settings: Settings, create: bool = True) -> Any:
-    from dpa_kit.ledger import Ledger
-
-    return Ledger(settings.ledger, create=create)
-
-
-def _instant(value: str | None, what: str) -> datetime | None:
-    return clock.parse_instant(value, what) if value else None
+from dpa_kit.words import BREACH_EVENTS
 
 
 def _paris(instant: datetime) -> str:
-    return f"{clock.french_datetime(instant)} (heure de Paris)"
+    return f"{frenchtime.french_instant(instant)} (heure de Paris)"
 
 
 def _left(deadline: datetime, now: datetime) -> str:
-    seconds = int((deadline - now).total_seconds())
-    sign = "" if seconds >= 0 else "-"
-    seconds = abs(seconds)
-    hours, minutes = divmod(seconds // 60, 60)
-    text = f"{hours} h {minutes:02d}"
-    return f"il reste {text}" if not sign else f"dépassée de {text}"
+    return frenchtime.until(deadline, now)
 
 
-# --- ledger ----------------------------------------------------------------------------------------
+def _conventions(settings: Settings) -> tuple[Any, ...]:
+    """The conventions one may choose from (a malformed file is skipped here: `dpa-kit check` reports it)."""
+    from dpa_kit.loader import iter_folder
 
-
-@cli.group("ledger")
-def ledger_group() -> None:
-    """Journal des événements (violations, échanges, attestations), chaîné par SHA-256.
-
-    \b
-    Exemple :
-      dpa-kit ledger verify
-    """
-
-
-@ledger_group.command("verify")
-@click.option("--expect-head", help="Empreinte de tête de chaîne relevée auparavant (détecte les derniers événements retirés).")
-@pass_settings
-def ledger_verify(settings: Settings, expect_head: str | None) -> int:
-    """Vérifie qu'aucun événement du journal n'a été modifié, supprimé ou déplacé.
-
-    \b
-    Exemple :
-      dpa-kit --ledger registers/ledger.sqlite ledger verify
-    """
-    result = open_ledger(settings, create=False).verify(expect_head)
-    if result.ok:
-        click.echo(f"Journal intègre : {result.checked} événement(s). Tête de chaîne : {result.head}")
-        click.echo("Conservez cette empreinte ailleurs pour détecter plus tard le retrait des derniers événements.")
-        return EXIT_OK
-    echo_err(f"Journal ALTÉRÉ : {result.reason}.")
-    echo_err("Ne modifiez plus ce fichier, conservez-en une copie et prévenez le DPO.")
-    return EXIT_PROBLEMS
-
-
-@ledger_group.command("export")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Fichier JSON lines (par défaut : sortie standard).")
-@pass_settings
-def ledger_export(settings: Settings, output: Path | None) -> None:
-    """Exporte tous les événements du journal en JSON lines (un événement par ligne).
-
-    \b
-    Exemple :
-      dpa-kit ledger export -o journal.jsonl
-    """
-    ledger = open_ledger(settings, create=False)
-    if output is None:
-        ledger.export_jsonl(sys.stdout)
-        return
-    with output.open("w", encoding="utf-8") as handle:
-        count = ledger.export_jsonl(handle)
-    echo_err(f"{count} événement(s) exporté(s) dans {output}")
+    return tuple(r.loaded.convention for r in iter_folder(settings.registers) if r.loaded is not None)
 
 
 # --- breach ----------------------------------------------------------------------------------------
 
 
-@cli.group("breach")
+@click.group("breach", cls=CommandGroup)
 def breach_group() -> None:
     """Violations de données : déclaration, échéances 24 h / 72 h, notification, registre.
 
@@ -111,7 +51,8 @@ def _convention(settings: Settings, convention_id: str) -> Any:
 
 
 _DETAIL_OPTIONS = [
-    click.option("--started-at", help="Début de la violation (ISO 8601, heure de Paris si sans décalage)."),
+    click.option("--started-at",
+                 help="Début de la violation : « hier 18h », « 27/03/2026 16:00 »... (heure de Paris)."),
     click.option("--ended-at", help="Fin de la violation ; omettre avec --ongoing si elle dure encore."),
     click.option("--ongoing", is_flag=True, help="La violation est toujours en cours."),
     click.option("--nature", "natures", multiple=True, help="confidentialité, intégrité, disponibilité (plusieurs possibles)."),
@@ -136,35 +77,25 @@ def detail_options(func: Any) -> Any:
     return func
 
 
-def _details(options: dict[str, Any], interactive: bool) -> dict[str, Any]:
-    from dpa_kit.breach import NATURES, parse_natures
+def _details(options: dict[str, Any]) -> dict[str, Any]:
+    """The details given as options (for scripts), checked by the library; instants read the French way."""
+    from dpa_kit.breach import breach_details
 
-    if interactive:
-        if not options["natures"]:
-            click.echo("Nature : c = confidentialité, i = intégrité, d = disponibilité (plusieurs : c,i)")
-            options["natures"] = (click.prompt("Nature de la violation", default="c"),)
-        if not options["description"]:
-            options["description"] = click.prompt("Que s'est-il passé ? (sans nom de personne)")
-        for key, question in (("data_categories", "Quelles catégories de données ?"),
-                              ("people", "Combien de personnes environ ?"),
-                              ("consequences", "Conséquences probables pour les personnes ?"),
-                              ("measures", "Mesures déjà prises ?"),
-                              ("contact", "Qui peut-on joindre (nom, téléphone) ?")):
-            if options.get(key) in (None, ""):
-                answer = click.prompt(question, default="", show_default=False)
-                options[key] = (int(answer) if key == "people" and answer.strip().isdigit() else answer) or None
-    natures = parse_natures(list(options["natures"]))
-    if not natures:
-        raise UsageError("indiquez la nature de la violation : --nature confidentialité|intégrité|disponibilité")
-    if not options.get("description"):
-        raise UsageError("décrivez la violation : --description \"...\"")
-    details = {key: value for key, value in options.items() if key != "natures" and value not in (None, "", False)}
-    for key in ("started_at", "ended_at"):
-        if key in details:
-            details[key] = clock.parse_instant(details[key], key.replace("_", "-")).isoformat()
-    details["natures"] = natures
-    assert all(n in NATURES for n in natures)
-    return details
+    given = dict(options)
+    for key, fact, option in (("started_at", "début de la violation", "--started-at"),
+                              ("ended_at", "fin de la violation", "--ended-at")):
+        instant = common.option_instant(given.get(key), fact, option)
+        given[key] = instant.isoformat() if instant else None
+    return breach_details({**given, "natures": list(given["natures"])})
+
+
+def _get(ledger: Any, breach_id: str) -> Any:
+    from dpa_kit import breach as breaches
+
+    try:
+        return breaches.get(ledger, breach_id)
+    except UsageError as exc:
+        raise UsageError(f"{exc} (dpa-kit breach list les affiche)") from exc
 
 
 def _print_breach_json(breach: Any, now: datetime) -> None:
@@ -172,83 +103,224 @@ def _print_breach_json(breach: Any, now: datetime) -> None:
 
 
 @breach_group.command("declare")
-@click.option("--convention", "convention_id", help="Identifiant de la convention concernée.")
-@click.option("--aware-at", help="Instant de la prise de connaissance (par défaut : maintenant).")
+@click.option("--convention", "convention_id",
+              help="Convention concernée : identifiant, nom de la structure ou SIRET (sinon choisie dans une liste).")
+@click.option("--aware-at", help="Prise de connaissance : « maintenant », « hier 18h », « 29/11/2026 01:47 »...")
+@click.option("--resume", is_flag=True, help="Reprendre la déclaration commencée (gardée après chaque réponse).")
 @detail_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_settings
-def breach_declare(settings: Settings, /, convention_id: str | None, aware_at: str | None, fmt: str, **options: Any) -> None:
+def breach_declare(settings: Settings, /, convention_id: str | None, aware_at: str | None, resume: bool, fmt: str,
+                   **options: Any) -> int:
     """Déclare une violation découverte par la structure et affiche l'échéance de notification.
 
-    Dans un terminal, les réponses manquantes sont demandées une à une.
+    Dans un terminal, les questions sont posées une à une, à commencer par le moment où vous avez appris
+    la violation : le délai de 24 heures court à partir de ce moment. Chaque réponse est gardée aussitôt
+    (Ctrl-C ne perd rien, --resume reprend) ; rien n'est enregistré comme déclaré avant votre confirmation.
 
     \b
-    Exemple :
-      dpa-kit breach declare --convention 2026-FSL-ADIL-NUMERO-VERT --nature confidentialité \\
-        --description "liste envoyée au mauvais destinataire" --people 40
+    Exemples :
+      dpa-kit breach declare
+      dpa-kit breach declare --resume
+      dpa-kit breach declare --convention 2026-FSL-ADIL-NUMERO-VERT --aware-at "hier 18h" \\
+        --nature confidentialité --description "liste envoyée au mauvais destinataire" --people 40
     """
-    from dpa_kit.breach import declare
-
-    interactive = cli_module.interactive() and fmt == "text"
-    if not convention_id:
+    interactive = common.interactive() and fmt == "text"
+    if interactive or resume:
         if not interactive:
-            raise UsageError("indiquez la convention concernée : --convention ID (dpa-kit list les affiche)")
-        convention_id = click.prompt("Identifiant de la convention")
+            raise UsageError("--resume pose les questions restantes : lancez la commande dans un terminal")
+        return _declare_in_terminal(settings, convention_id, aware_at, resume, options)
+    from dpa_kit.breach import declare
+    from dpa_kit.breach_ids import structure_code
+
+    if not convention_id:
+        raise UsageError("indiquez la convention concernée : --convention ID (dpa-kit list les affiche)")
     convention = _convention(settings, convention_id)
     now = clock.now()
-    aware = _instant(aware_at, "--aware-at") or now
-    details = _details(options, interactive)
-    if not details.get("ongoing") and "ended_at" not in details:
-        details["ongoing"] = True
+    aware = common.option_instant(aware_at, "heure de prise de connaissance", "--aware-at") or now
+    details = _details(options)
     breach = declare(open_ledger(settings), convention_id=convention.id, structure=convention.processor.display_name,
-                     delay_hours=convention.notifications.breach_delay_hours, aware_at=aware, details=details)
+                     delay_hours=convention.notifications.breach_delay_hours, aware_at=aware, details=details,
+                     code=structure_code(convention.processor.siret, convention.processor.short_name))
     if fmt == "json":
         _print_breach_json(breach, now)
-        return
-    click.echo(f"Violation enregistrée : {breach.id}")
-    click.secho(f"À notifier au Département avant le {_paris(breach.notify_deadline)} ({_left(breach.notify_deadline, now)}).", bold=True)
-    click.echo(f"Adresse : {convention.notifications.breach_address or 'non renseignée dans la convention'}")
-    click.echo(f"Étape suivante : dpa-kit breach notify {breach.id} --eml notification.eml (ou --send --smtp ...)")
+        return EXIT_OK
+    from dpa_kit.cli.questionnaire import print_declared
+
+    print_declared(breach, convention.notifications.breach_address, now)
+    return EXIT_OK
+
+
+def _declare_in_terminal(settings: Settings, convention_id: str | None, aware_at: str | None, resume: bool,
+                         options: dict[str, Any]) -> int:
+    """The questionnaire, one answer at a time, with the draft saved after each."""
+    import getpass
+
+    from dpa_kit import breach_questions as bq
+    from dpa_kit.breach_drafts import DraftStore, confirm
+    from dpa_kit.cli.questionnaire import Interrupted, answers_from_options, ask, print_declared, review
+
+    now = clock.now()
+    context = bq.Context(now=now, conventions=_conventions(settings))
+    if not context.conventions:
+        raise UsageError(f"aucune convention lisible dans {settings.registers} : la déclaration se rattache à une "
+                         "convention (dpa-kit list, dpa-kit check)")
+    store = DraftStore(open_ledger(settings))
+    owner = getpass.getuser()
+    if resume:
+        wanted = None
+        if convention_id:
+            wanted = bq.validate(bq.question("convention", {}, context), convention_id, answers={}, context=context)
+        draft = store.latest(owner, convention=wanted)
+        if draft is None:
+            raise UsageError("aucune déclaration commencée à reprendre : lancez dpa-kit breach declare")
+        click.echo(f"Reprise de la déclaration commencée le {_paris(draft.created_at)} "
+                   f"({len(draft.answers)} réponse(s) gardée(s)).")
+    else:
+        earlier = store.latest(owner)
+        if earlier is not None:
+            click.echo(f"Une déclaration commencée le {_paris(earlier.created_at)} n'est pas terminée ; "
+                       "pour la reprendre : dpa-kit breach declare --resume. Nouvelle déclaration :")
+        given = answers_from_options(
+            options, convention_id,
+            common.option_instant(aware_at, "heure de prise de connaissance", "--aware-at"), context)
+        draft = store.create(owner, now=now, answers=given, convention=given.get("convention"))
+    answers = dict(draft.answers)
+
+    def save(current: dict[str, Any]) -> None:
+        store.save(draft.id, current, now=clock.now(), convention=current.get("convention"))
+
+    try:
+        ask(answers, context, save)
+        confirmed = review(answers, context, save)
+    except Interrupted:
+        click.echo("")
+        echo_err("Interrompu : vos réponses sont gardées (rien n'est encore déclaré). "
+                 "Pour continuer : dpa-kit breach declare --resume")
+        return common.EXIT_USAGE
+    if not confirmed:
+        click.echo("Déclaration non enregistrée ; vos réponses sont gardées. "
+                   "Pour continuer : dpa-kit breach declare --resume")
+        return EXIT_OK
+    breach = confirm(store, draft.id, answers, context)
+    convention = context.convention(answers)
+    print_declared(breach, convention.notifications.breach_address if convention else None, clock.now())
+    return EXIT_OK
 
 
 @breach_group.command("receive")
-@click.option("--convention", "convention_id", required=True, help="Identifiant de la convention concernée.")
-@click.option("--aware-at", required=True, help="Prise de connaissance par la structure (dans sa notification).")
-@click.option("--received-at", help="Réception de la notification par le Département (par défaut : maintenant).")
+@click.option("--eml", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Le courriel de notification reçu (.eml) : tout est repris de sa pièce jointe dpa-kit.")
+@click.option("--convention", "convention_id",
+              help="Convention concernée (sans --eml, ou si le message ne la donne pas).")
+@click.option("--aware-at", help="Prise de connaissance par la structure (sans --eml : obligatoire).")
+@click.option("--received-at", help="Prise de connaissance par le Département : réception du message "
+              "(par défaut : l'heure de réception du serveur de messagerie, sinon maintenant).")
 @detail_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_settings
-def breach_receive(settings: Settings, /, convention_id: str, aware_at: str, received_at: str | None, fmt: str,
-                   **options: Any) -> None:
+def breach_receive(settings: Settings, /, eml: Path | None, convention_id: str | None, aware_at: str | None,
+                   received_at: str | None, fmt: str, **options: Any) -> int:
     """Côté Département : enregistre une notification reçue d'une structure (démarre le délai CNIL de 72 h).
 
+    Avec --eml, tout est repris du message (sa pièce jointe dpa-kit), sans ressaisie ; un message écrit à la
+    main donne ce qu'il contient, le reste est demandé dans un terminal.
+
     \b
-    Exemple :
-      dpa-kit breach receive --convention 2026-FSL-ADIL-NUMERO-VERT --aware-at 2026-03-28T10:00 \\
+    Exemples :
+      dpa-kit breach receive --eml notification.eml
+      dpa-kit breach receive --convention 2026-FSL-ADIL-NUMERO-VERT --aware-at "28/03/2026 10:00" \\
         --nature confidentialité --description "courriel mal adressé"
     """
-    from dpa_kit.breach import receive
-
-    convention = _convention(settings, convention_id)
     now = clock.now()
-    details = _details(options, False)
+    received = common.option_instant(received_at, "heure de réception de la notification", "--received-at")
+    if eml is not None:
+        return _receive_eml(settings, eml, convention_id, aware_at, received, fmt)
+    from dpa_kit.breach import receive
+    from dpa_kit.breach_ids import structure_code
+
+    if not convention_id or not aware_at:
+        raise UsageError("indiquez le message reçu (--eml FICHIER), ou --convention et --aware-at")
+    convention = _convention(settings, convention_id)
+    details = _details(options)
+    aware = common.option_instant(aware_at, "heure de prise de connaissance", "--aware-at")
+    assert aware is not None
     breach = receive(open_ledger(settings), convention_id=convention.id, structure=convention.processor.display_name,
-                     delay_hours=convention.notifications.breach_delay_hours,
-                     aware_at=clock.parse_instant(aware_at, "--aware-at"),
-                     received_at=_instant(received_at, "--received-at") or now, details=details)
+                     delay_hours=convention.notifications.breach_delay_hours, aware_at=aware,
+                     received_at=received or now, details=details,
+                     code=structure_code(convention.processor.siret, convention.processor.short_name))
+    _print_received(breach, now, fmt)
+    return EXIT_OK
+
+
+def _receive_eml(settings: Settings, eml: Path, convention_id: str | None, aware_at: str | None,
+                 received: datetime | None, fmt: str) -> int:
+    from dpa_kit import breach_inbox
+    from dpa_kit import breach_questions as bq
+    from dpa_kit.cli.questionnaire import Interrupted, ask
+
+    now = clock.now()
+    context = bq.Context(now=now, conventions=_conventions(settings))
+    incoming = breach_inbox.read_eml_file(eml, context.conventions, now=now)
+    for warning in incoming.warnings:
+        echo_err(f"Attention : {warning}.")
+    if convention_id and "convention" not in incoming.answers:
+        incoming.answers["convention"] = bq.validate(bq.question("convention", {}, context), convention_id,
+                                                     answers={}, context=context)
+    given_aware = common.option_instant(aware_at, "heure de prise de connaissance", "--aware-at")
+    if given_aware is not None and "aware_at" not in incoming.answers:
+        incoming.answers["aware_at"] = given_aware.isoformat()
+    missing = incoming.missing(context)
+    if missing and common.interactive() and fmt == "text":
+        click.echo("Le message ne donne pas : " + " ; ".join(bq.QUESTIONS_BY_KEY[k].label for k in missing))
+        try:
+            ask(incoming.answers, context, lambda _: None)
+        except Interrupted:
+            echo_err("Interrompu : rien n'a été enregistré.")
+            return common.EXIT_USAGE
+    elif missing:
+        required = breach_inbox.complete_without_asking(incoming, context)
+        if required:
+            raise UsageError("le message ne donne pas : " + " ; ".join(bq.QUESTIONS_BY_KEY[k].label for k in required)
+                             + " ; relancez la commande dans un terminal pour les saisir (ou --convention, --aware-at)")
+    when = received or incoming.received_at or now
+    breach = breach_inbox.record(open_ledger(settings), incoming, context, received_at=when)
+    if fmt == "json":
+        _print_breach_json(breach, now)
+        return EXIT_OK
+    origin = ("l'heure de réception du serveur de messagerie" if received is None and incoming.received_at
+              else "l'heure indiquée" if received is not None else "maintenant")
+    _print_received(breach, now, fmt)
+    click.echo(f"Prise de connaissance par le Département : {_paris(when)} "
+               f"({origin} ; --received-at pour la corriger).")
+    if incoming.structure_reference:
+        click.echo(f"Référence de la structure : {incoming.structure_reference}")
+    click.echo(f"Structure : {breach.structure or 'non renseignée'} ; prise de connaissance par la structure : "
+               f"{_paris(breach.aware_at)} ; son échéance : {_paris(breach.notify_deadline)}.")
+    if breach.details.get("delay_reason"):
+        click.echo(f"Motifs du retard donnés par la structure : {breach.details['delay_reason']}")
+    click.echo("Éléments de la notification :")
+    from dpa_kit.cli.questionnaire import print_items
+
+    print_items(breach.details)
+    return EXIT_OK
+
+
+def _print_received(breach: Any, now: datetime, fmt: str) -> None:
     if fmt == "json":
         _print_breach_json(breach, now)
         return
     click.echo(f"Notification enregistrée : {breach.id}")
     assert breach.cnil_deadline is not None
-    click.secho(f"Décision CNIL à prendre avant le {_paris(breach.cnil_deadline)} ({_left(breach.cnil_deadline, now)}).", bold=True)
+    click.secho(f"Décision CNIL à prendre avant le {_paris(breach.cnil_deadline)} "
+                f"({_left(breach.cnil_deadline, now)}).", bold=True)
     if breach.received_at and breach.received_at > breach.notify_deadline:
         click.echo(f"La structure a notifié après son échéance contractuelle ({_paris(breach.notify_deadline)}).")
     click.echo(f"Étapes suivantes : dpa-kit breach severity {breach.id} ; dpa-kit breach cnil {breach.id} ...")
 
 
 @breach_group.command("notify")
-@click.argument("breach_id")
+@click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--eml", type=click.Path(dir_okay=False, path_type=Path), help="Écrire le message dans ce fichier .eml.")
 @click.option("--send", is_flag=True, help="Envoyer le message par SMTP (avec --smtp).")
 @click.option("--smtp", "smtp_url", envvar="DPA_KIT_SMTP", help="smtp://hôte:port, smtp+starttls://hôte:587 ou smtps://hôte:465 (variable DPA_KIT_SMTP).")
@@ -271,32 +343,41 @@ def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bo
       dpa-kit breach notify V-2026-0001 --send --smtp smtp+starttls://smtp.example.fr:587 --from rgpd@ccas.fr
     """
     from dpa_kit import breach as breaches
-    from dpa_kit.mail import build_notification, send as send_message, write_eml
+    from dpa_kit.breach_notice import notice_from_breach, notice_json
+    from dpa_kit.exceptions import NotificationError, SmtpLoginRefused
+    from dpa_kit.mail import attach_notice, mark_unsent, prepare_notification, write_eml
+    from dpa_kit.mail import send as send_message
 
     if not eml and not send:
         raise UsageError("choisissez --eml FICHIER (écrire le message) et/ou --send --smtp URL (l'envoyer)")
     if send and not smtp_url:
         raise UsageError("--send demande un serveur : --smtp smtp://hôte:port (ou la variable DPA_KIT_SMTP)")
     ledger = open_ledger(settings, create=False)
-    breach = breaches.get(ledger, breach_id)
-    convention = _convention(settings, breach.convention)
-    to = recipient or convention.notifications.breach_address
-    if not to:
-        raise UsageError("la convention n'indique pas d'adresse de notification : --to ADRESSE")
-    dpo = convention.processor.dpo
-    sender = sender or (dpo.email if dpo and dpo.email else None)
-    if not sender:
-        raise UsageError("indiquez l'adresse de l'expéditeur : --from ADRESSE")
+    breach = _get(ledger, breach_id)
     now = clock.now()
-    message = build_notification(breach, to=to, sender=sender, complementary=complement, delay_reason=delay_reason, now=now)
-    password = _attach_encrypted(message, list(attachments), breach, to, sender) if attachments else None
+    prepared = prepare_notification(breach, _convention(settings, breach.convention), to=recipient, sender=sender,
+                                    complementary=complement, delay_reason=delay_reason,
+                                    attachments=list(attachments), now=now, sender_required=send)
+    message, to, password = prepared.message, prepared.to, prepared.password
+    convention = _convention(settings, breach.convention)
+    notice = notice_from_breach(breach, siret=convention.processor.siret, prepared_at=now, complementary=complement,
+                                delay_reason=delay_reason)
+    attach_notice(message, notice_json(notice), breach.id)
     if eml:
+        if not send:
+            mark_unsent(message)  # opened by a mail client as a draft to send, not as a received message
         write_eml(message, eml)
-        click.echo(f"Message écrit : {eml}")
+        click.echo(f"Message écrit : {eml}" + ("" if send else " (brouillon à envoyer depuis votre messagerie)"))
     if send:
-        send_message(message, smtp_url or "")
+        try:
+            send_message(message, common.smtp_config(smtp_url or ""))
+        except SmtpLoginRefused as exc:
+            raise SmtpLoginRefused(f"{exc} (variables {common.SMTP_USER_ENV} et {common.SMTP_PASSWORD_ENV})") from exc
+        except NotificationError as exc:
+            raise NotificationError(f"{exc} ; écrivez le message avec --eml et envoyez-le depuis votre messagerie, "
+                                    "puis réessayez --send plus tard") from exc
         breaches.record_notification(ledger, breach, sent_at=clock.now(), message_id=message["Message-ID"], to=to,
-                                     complementary=complement, delay_reason=delay_reason)
+                                     complementary=complement, delay_reason=delay_reason, prepared_at=now)
         click.echo(f"Notification envoyée à {to} et enregistrée ({message['Message-ID']}).")
     else:
         click.echo("Le message n'est pas encore envoyé : après l'avoir envoyé vous-même, enregistrez-le avec "
@@ -306,23 +387,43 @@ def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bo
         click.echo("Communiquez-le au destinataire par un autre canal (téléphone, SMS), jamais par courriel.")
 
 
-def _attach_encrypted(message: Any, paths: list[Path], breach: Any, to: str, sender: str) -> str:
-    """Pack the attachments with the exchange tool (never in clear) and attach the archive; return the password."""
-    import tempfile
+@breach_group.command("complete")
+@click.argument("breach_id")
+@pass_settings
+def breach_complete(settings: Settings, breach_id: str) -> int:
+    """Complète une déclaration : pose les questions restées « je ne sais pas encore » (art. 33(4) RGPD).
 
-    from dpa_kit import passwords
-    from dpa_kit.exchange import pack
+    \b
+    Exemple :
+      dpa-kit breach complete V-2026-343097333-0001
+    """
+    from dpa_kit import breach as breaches
+    from dpa_kit import breach_questions as bq
+    from dpa_kit.cli.questionnaire import Interrupted, ask
 
-    password = passwords.generate()
-    with tempfile.TemporaryDirectory(prefix="dpa-kit-") as folder:
-        archive = Path(folder) / f"{breach.id}-pieces.zip"
-        pack(paths, archive, password, sender=sender, recipient=to, convention=breach.convention)
-        message.add_attachment(archive.read_bytes(), maintype="application", subtype="zip", filename=archive.name)
-    return password
+    if not common.interactive():
+        raise UsageError("cette commande pose des questions : lancez-la dans un terminal")
+    ledger = open_ledger(settings, create=False)
+    breach = _get(ledger, breach_id)
+    now = clock.now()
+    context = bq.Context(now=now, conventions=_conventions(settings))
+    answers = bq.reopen(breach.convention, breach.aware_at, breach.details)
+    if bq.next_question(answers, context) is None:
+        click.echo(f"La déclaration {breach.id} est complète : rien à ajouter.")
+        return EXIT_OK
+    try:
+        ask(answers, context, lambda _: None)
+    except Interrupted:
+        echo_err("Interrompu : rien n'a été enregistré.")
+        return common.EXIT_USAGE
+    breaches.record_completion(ledger, breach, bq.to_declaration(answers, context).details)
+    click.echo(f"Déclaration {breach.id} complétée.")
+    click.echo(f"Étape suivante : dpa-kit breach notify {breach.id} --complement --eml complement.eml")
+    return EXIT_OK
 
 
 @breach_group.command("mark-notified")
-@click.argument("breach_id")
+@click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--at", "sent_at", help="Instant de l'envoi (par défaut : maintenant).")
 @click.option("--message-id", help="Message-ID du courriel envoyé, s'il est connu.")
 @click.option("--to", "recipient", help="Destinataire (par défaut : l'adresse de notification de la convention).")
@@ -339,10 +440,8 @@ def breach_mark_notified(settings: Settings, breach_id: str, sent_at: str | None
     from dpa_kit import breach as breaches
 
     ledger = open_ledger(settings, create=False)
-    breach = breaches.get(ledger, breach_id)
-    at = _instant(sent_at, "--at") or clock.now()
-    if at > breach.notify_deadline and not breach.notifications and not delay_reason:
-        raise UsageError("notification après l'échéance : indiquez les motifs du retard (--delay-reason)")
+    breach = _get(ledger, breach_id)
+    at = common.option_instant(sent_at, "heure d'envoi de la notification", "--at") or clock.now()
     to = recipient or _convention(settings, breach.convention).notifications.breach_address or "non renseigné"
     breaches.record_notification(ledger, breach, sent_at=at, message_id=message_id or "(envoi manuel)", to=to,
                                  complementary=bool(breach.notifications), delay_reason=delay_reason)
@@ -384,7 +483,7 @@ def breach_list(settings: Settings, only_open: bool, overdue: bool, fmt: str) ->
 
 
 @breach_group.command("show")
-@click.argument("breach_id")
+@click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_settings
 def breach_show(settings: Settings, breach_id: str, fmt: str) -> None:
@@ -394,10 +493,8 @@ def breach_show(settings: Settings, breach_id: str, fmt: str) -> None:
     Exemple :
       dpa-kit breach show V-2026-0001
     """
-    from dpa_kit.breach import get
-
     now = clock.now()
-    b = get(open_ledger(settings, create=False), breach_id)
+    b = _get(open_ledger(settings, create=False), breach_id)
     if fmt == "json":
         data = b.as_json(now)
         data["timeline"] = [{"at": e.at.astimezone(clock.PARIS).isoformat(timespec="seconds"), "kind": e.kind,
@@ -405,13 +502,16 @@ def breach_show(settings: Settings, breach_id: str, fmt: str) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     click.secho(f"{b.id} ({b.status_fr(now)}) - convention {b.convention} - {b.structure or ''}", bold=True)
+    if b.structure_reference and b.structure_reference != b.id:
+        click.echo(f"Référence de la structure : {b.structure_reference}")
     click.echo(f"Prise de connaissance : {_paris(b.aware_at)}")
     click.echo(f"Échéance de notification au Département : {_paris(b.notify_deadline)}")
     if b.cnil_deadline:
         click.echo(f"Échéance de décision CNIL (72 h) : {_paris(b.cnil_deadline)}")
-    labels = {"breach.declared": "déclarée", "breach.received": "notification reçue par le Département",
-              "breach.notified": "notifiée", "breach.cnil": "décision CNIL", "breach.subjects": "décision sur l'information des personnes",
-              "breach.severity": "gravité évaluée", "breach.closed": "clôturée"}
+    from dpa_kit.cli.questionnaire import print_items
+
+    click.echo("Éléments :")
+    print_items(b.details)
     click.echo("Chronologie :")
     for event in b.timeline:
         extra = ""
@@ -419,11 +519,11 @@ def breach_show(settings: Settings, breach_id: str, fmt: str) -> None:
             extra = f" : {event.payload['band']} ({event.payload['score']})"
         elif event.kind == "breach.notified":
             extra = f" : {event.payload['type']} à {event.payload['to']}"
-        click.echo(f"  {_paris(event.at)}  {labels.get(event.kind, event.kind)}{extra}")
+        click.echo(f"  {_paris(event.at)}  {BREACH_EVENTS.get(event.kind, event.kind)}{extra}")
 
 
 @breach_group.command("close")
-@click.argument("breach_id")
+@click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--reason", help="Motif de clôture.")
 @pass_settings
 def breach_close(settings: Settings, breach_id: str, reason: str | None) -> None:
@@ -436,7 +536,7 @@ def breach_close(settings: Settings, breach_id: str, reason: str | None) -> None
     from dpa_kit import breach as breaches
 
     ledger = open_ledger(settings, create=False)
-    b = breaches.get(ledger, breach_id)
+    b = _get(ledger, breach_id)
     if b.pending():
         echo_err("Attention : l'étape attendue (notification ou décision CNIL) n'a pas été enregistrée.")
     breaches.close(ledger, b, reason)
@@ -444,7 +544,7 @@ def breach_close(settings: Settings, breach_id: str, reason: str | None) -> None
 
 
 @breach_group.command("cnil")
-@click.argument("breach_id")
+@click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--notified/--not-notified", required=True, help="La violation a-t-elle été notifiée à la CNIL ?")
 @click.option("--at", "at_text", help="Instant de la notification à la CNIL.")
 @click.option("--reference", help="Référence de la notification CNIL.")
@@ -462,14 +562,15 @@ def breach_cnil(settings: Settings, breach_id: str, notified: bool, at_text: str
     from dpa_kit import breach as breaches
 
     ledger = open_ledger(settings, create=False)
-    b = breaches.get(ledger, breach_id)
-    breaches.record_cnil(ledger, b, notified=notified, at=_instant(at_text, "--at"), reference=reference,
+    b = _get(ledger, breach_id)
+    at = common.option_instant(at_text, "heure de la notification à la CNIL", "--at")
+    breaches.record_cnil(ledger, b, notified=notified, at=at, reference=reference,
                          reason=reason, delay_reason=delay_reason)
     click.echo(f"Décision CNIL enregistrée pour {breach_id}.")
 
 
 @breach_group.command("inform")
-@click.argument("breach_id")
+@click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--decision", type=click.Choice(["informed", "to_inform", "not_informed"]), required=True,
               help="informed : informées ; to_inform : à informer ; not_informed : ne seront pas informées.")
 @click.option("--date", "when", help="Date (faite ou prévue) de l'information.")
@@ -488,13 +589,13 @@ def breach_inform(settings: Settings, breach_id: str, decision: str, when: str |
     from dpa_kit import breach as breaches
 
     ledger = open_ledger(settings, create=False)
-    b = breaches.get(ledger, breach_id)
+    b = _get(ledger, breach_id)
     breaches.record_subjects(ledger, b, decision=decision, date=when, channel=channel, ground=ground)
     click.echo(f"Décision enregistrée pour {breach_id}.")
 
 
 @breach_group.command("severity")
-@click.argument("breach_id")
+@click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--dpc", type=click.IntRange(1, 4), help="Contexte : 1 simple, 2 comportemental, 3 financier, 4 sensible.")
 @click.option("--dpc-adjust", type=float, default=0.0, show_default=True, help="Ajustement du contexte (-1 à +1).")
 @click.option("--ei", type=click.Choice(["negligible", "limited", "significant", "maximum"]), help="Facilité d'identification.")
@@ -517,7 +618,7 @@ def breach_severity(settings: Settings, breach_id: str, dpc: int | None, dpc_adj
     """
     from dpa_kit import breach as breaches
 
-    interactive = cli_module.interactive()
+    interactive = common.interactive()
 
     def ask(value: Any, question: str, choices: list[str] | None = None, kind: Any = str) -> Any:
         if value is not None:
@@ -527,7 +628,7 @@ def breach_severity(settings: Settings, breach_id: str, dpc: int | None, dpc_adj
         return click.prompt(question, type=click.Choice(choices) if choices else kind)
 
     ledger = open_ledger(settings, create=False)
-    b = breaches.get(ledger, breach_id)
+    b = _get(ledger, breach_id)
     dpc = ask(dpc, "Contexte du traitement (1 simple, 2 comportemental, 3 financier, 4 sensible)", kind=click.IntRange(1, 4))
     ei = ask(ei, "Facilité d'identification des personnes", list(breaches.EI_VALUES))
     confidentiality = ask(confidentiality, "Perte de confidentialité (none, known : destinataires connus, unknown)", ["none", "known", "unknown"])
@@ -536,7 +637,7 @@ def breach_severity(settings: Settings, breach_id: str, dpc: int | None, dpc_adj
     if malicious is None:
         if not interactive:
             raise UsageError("réponse manquante : --malicious ou --not-malicious")
-        malicious = click.confirm("Intention malveillante ?", default=False)
+        malicious = common.confirm("Intention malveillante ?", default=False)
     severity = breaches.assess(dpc, dpc_adjust, ei, confidentiality, integrity, availability, malicious)
     breaches.record_severity(ledger, b, severity, {
         "dpc": dpc, "dpc_adjust": dpc_adjust, "ei": ei, "confidentiality": confidentiality,

@@ -14,12 +14,22 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dpa_kit.annex import parse_blocks, render_markdown, document_date
-from dpa_kit.documents import FORMATS, DocumentMeta, write
-from dpa_kit.exceptions import DpaKitError, UsageError
+from dpa_kit.documents.annex import render
+from dpa_kit.documents.writers import FORMATS, write_rendered
+from dpa_kit.exceptions import DpaKitError, NotReady, UsageError
 from dpa_kit.fsutil import atomic_write
 from dpa_kit.loader import LoadedConvention, iter_folder
 from dpa_kit.model import Convention
+
+__all__ = [
+    "BuildItem",
+    "BuildReport",
+    "annex_name",
+    "build_folder",
+    "parse_formats",
+    "render_annex",
+    "write_index",
+]
 
 
 def parse_formats(text: str) -> list[str]:
@@ -37,43 +47,41 @@ def parse_formats(text: str) -> list[str]:
 
 
 def annex_name(convention_id: str, fmt: str) -> str:
+    """The file name of the annex of a convention in format ``fmt``."""
     return f"{convention_id}.annexe1.{fmt}"
 
 
-def meta_for(convention: Convention, draft: bool) -> DocumentMeta:
-    processor = convention.processor.display_name or "structure"
-    title = f"Annexe 1 - Protection des données - {convention.id}"
-    operation = f" : {convention.title}" if convention.title else ""
-    subject = f"Convention {convention.id}{operation} ({processor})"
-    return DocumentMeta(
-        title=title,
-        author=convention.controller.name or "Département du Pas-de-Calais",
-        subject=subject,
-        day=document_date(convention),
-        draft=draft,
-    )
-
-
 def render_annex(
-    convention: Convention,
+    convention: Convention | LoadedConvention,
     formats: Sequence[str],
     out_dir: Path,
     *,
     draft: bool = False,
     templates: Path | None = None,
 ) -> list[Path]:
-    """Write the annex of one convention in each format into ``out_dir``; return the files written."""
-    markdown = render_markdown(convention, draft=draft, templates=templates)
-    is_draft = markdown.startswith("**PROJET")
-    blocks = parse_blocks(markdown)
-    meta = meta_for(convention, is_draft)
+    """Write the annex of one convention in each format into ``out_dir``; return the files written.
+
+    A final annex is written only for a convention that is ready to sign (:func:`dpa_kit.checks.verdict`);
+    otherwise :class:`NotReady` lists what stands in the way, and ``draft`` writes a draft instead.
+    """
+    from dpa_kit.checks import verdict
+
+    judged = verdict(convention)
+    if isinstance(convention, LoadedConvention):
+        convention = convention.convention
+    if not judged.ready and not draft:
+        raise NotReady(convention.id, judged.reasons())
+    rendered = render(convention, draft=draft, templates=templates, not_ready=not judged.ready)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in formats:
-        data = write(fmt, markdown, blocks, meta, templates)
+        data = write_rendered(fmt, rendered, templates)
         target = out_dir / annex_name(convention.id, fmt)
         atomic_write(target, data)
         written.append(target)
+    from dpa_kit.security import write_security_annex  # option 2 only: the « annexe Sécurité et Confidentialité »
+
+    written.extend(write_security_annex(convention, formats, out_dir, draft=draft, templates=templates))
     return written
 
 
@@ -110,7 +118,7 @@ def _render_job(
     convention = loaded.convention
     item = BuildItem(loaded.path, convention.id, convention.processor.display_name)
     try:
-        item.files = render_annex(convention, formats, out_dir, draft=draft, templates=templates)
+        item.files = render_annex(loaded, formats, out_dir, draft=draft, templates=templates)
     except DpaKitError as exc:
         item.error = str(exc)
     return item
@@ -162,6 +170,13 @@ def build_folder(
     return report
 
 
+def _link_label(path: Path) -> str:
+    from dpa_kit.security import ANNEX_NAME_PART
+
+    label = path.suffix[1:].upper()
+    return f"{label} (sécurité)" if f".{ANNEX_NAME_PART}." in path.name else label
+
+
 def write_index(report: BuildReport, out_dir: Path) -> Path:
     """An ``index.html`` linking every annex of the batch, and listing the failures."""
     rows = []
@@ -169,7 +184,7 @@ def write_index(report: BuildReport, out_dir: Path) -> Path:
         if item.error:
             continue
         links = " ".join(
-            f'<a href="{html.escape(p.name)}">{html.escape(p.suffix[1:].upper())}</a>' for p in item.files
+            f'<a href="{html.escape(p.name)}">{html.escape(_link_label(p))}</a>' for p in item.files
         )
         rows.append(
             f"<tr><td>{html.escape(item.convention_id or '')}</td>"

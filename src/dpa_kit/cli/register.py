@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from dpa_kit.cli import EXIT_OK, EXIT_PROBLEMS, Settings, cli, echo_err, pass_settings
+from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, CommandGroup, Settings, echo_err, pass_settings
 from dpa_kit.exceptions import UsageError
 
 
-@cli.group("register")
+@click.group("register", cls=CommandGroup)
 def register_group() -> None:
     """Registre des traitements de la structure (article 30.2 du RGPD).
 
@@ -21,7 +21,7 @@ def register_group() -> None:
 
 
 @register_group.command("init")
-@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", required=False, metavar="[DOSSIER]", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--siret", required=True, help="SIRET de la structure.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Registre YAML à écrire.")
 @click.option("--force", is_flag=True, help="Remplacer le fichier s'il existe.")
@@ -47,7 +47,7 @@ def register_init(settings: Settings, folder: Path | None, siret: str, output: P
 
 
 @register_group.command("export")
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("file", metavar="FICHIER", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "ods", "csv", "html", "md", "pdf"]), default="xlsx", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Fichier à écrire.")
 def register_export(file: Path, fmt: str, output: Path | None) -> None:
@@ -69,7 +69,7 @@ def register_export(file: Path, fmt: str, output: Path | None) -> None:
 
 
 @register_group.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("file", metavar="FICHIER", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Registre YAML à écrire.")
 def register_import(file: Path, output: Path) -> None:
     """Relit le tableur complété par la structure et écrit le registre YAML.
@@ -88,7 +88,7 @@ def register_import(file: Path, output: Path) -> None:
 
 
 @register_group.command("check")
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("file", metavar="FICHIER", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--conventions", "folder", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Dossier des conventions à comparer (par défaut : --registers).")
 @pass_settings
@@ -114,7 +114,7 @@ def register_check(settings: Settings, file: Path, folder: Path | None) -> int:
 
 
 @register_group.command("consolidate")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="CHEMINS...", type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "ods", "csv", "html"]), default="xlsx", show_default=True)
 def register_consolidate(paths: tuple[Path, ...], output: Path, fmt: str) -> int:
@@ -125,25 +125,13 @@ def register_consolidate(paths: tuple[Path, ...], output: Path, fmt: str) -> int
     Exemple :
       dpa-kit register consolidate registres/ -o consolidation.xlsx
     """
-    from dpa_kit.exceptions import ConventionError
-    from dpa_kit.register import consolidated_rows, load_register
+    from dpa_kit.register import consolidated_rows, load_registers
     from dpa_kit.tables import write_table
 
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(p for p in sorted(path.glob("*.y*ml")) if "dpa-kit-register/" in p.read_text(encoding="utf-8", errors="replace")[:4096])
-        else:
-            files.append(path)
-    registers, failed = [], 0
-    for path in files:
-        try:
-            registers.append(load_register(path))
-        except ConventionError as exc:
-            failed += 1
-            for problem in exc.problems:
-                echo_err(f"  - {problem}")
+    registers, problems = load_registers(list(paths))
+    for problem in problems:
+        echo_err(f"  - {problem}")
     headers, rows = consolidated_rows(registers)
     write_table(output, fmt, "Registres consolidés", headers, rows)
     click.echo(f"{len(registers)} registre(s), {len(rows)} traitement(s) : {output}")
-    return EXIT_PROBLEMS if failed else EXIT_OK
+    return EXIT_PROBLEMS if problems else EXIT_OK

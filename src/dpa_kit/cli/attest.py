@@ -1,24 +1,26 @@
-"""Commands of deletion attestations and of the DPO's overview (``dpa-kit attest ...``, ``dpa-kit status``)."""
+"""Commands of deletion attestations (``dpa-kit attest ...``)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
 from dpa_kit import clock
-from dpa_kit.cli import EXIT_OK, EXIT_PROBLEMS, Settings, cli, echo_err, pass_settings
+from dpa_kit.cli.common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    CommandGroup,
+    Settings,
+    echo_err,
+    ledger_if_any,
+    option_instant,
+    pass_settings,
+)
 
 
-def _ledger_if_any(settings: Settings) -> Any:
-    from dpa_kit.ledger import Ledger
-
-    return Ledger(settings.ledger) if settings.ledger.exists() else None
-
-
-@cli.group("attest")
+@click.group("attest", cls=CommandGroup)
 def attest_group() -> None:
     """Attestations de destruction des données en fin de convention.
 
@@ -29,7 +31,7 @@ def attest_group() -> None:
 
 
 @attest_group.command("draft")
-@click.argument("convention_id")
+@click.argument("convention_id", metavar="ID_CONVENTION")
 @click.option("--format", "fmt", type=click.Choice(["docx", "odt", "pdf", "md"]), default="docx", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Fichier à écrire.")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -50,14 +52,14 @@ def attest_draft(settings: Settings, convention_id: str, fmt: str, output: Path 
 
     convention = find_convention(settings.registers, convention_id).convention
     target = output or Path(f"{convention.id}.attestation.{fmt}")
-    draft(convention, fmt, target, _ledger_if_any(settings), templates)
+    draft(convention, fmt, target, ledger_if_any(settings), templates)
     click.echo(f"Attestation pré-remplie : {target}")
     click.echo("À compléter par la structure, signer, puis enregistrer : "
                f"dpa-kit attest record {convention.id} --file FICHIER_SIGNÉ")
 
 
 @attest_group.command("record")
-@click.argument("convention_id")
+@click.argument("convention_id", metavar="ID_CONVENTION")
 @click.option("--file", "file", type=click.Path(dir_okay=False, exists=True, path_type=Path), required=True,
               help="L'attestation signée reçue (PDF, DOCX...).")
 @click.option("--received-at", help="Date de réception (par défaut : maintenant).")
@@ -74,14 +76,14 @@ def attest_record(settings: Settings, convention_id: str, file: Path, received_a
     from dpa_kit.loader import find_convention
 
     loaded = find_convention(settings.registers, convention_id)
-    at = clock.parse_instant(received_at, "--received-at") if received_at else None
+    at = option_instant(received_at, "heure de réception de l'attestation", "--received-at")
     payload = record(Ledger(settings.ledger), settings.registers, loaded, file, at)
     click.echo(f"Attestation enregistrée pour {convention_id} : sha256 {payload['sha256']}, {payload['size']} octets.")
     click.echo(f"Copie conservée : {settings.registers / payload['stored']}")
 
 
 @attest_group.command("verify")
-@click.argument("convention_id")
+@click.argument("convention_id", metavar="ID_CONVENTION")
 @click.option("--file", "file", type=click.Path(dir_okay=False, exists=True, path_type=Path), required=True)
 @pass_settings
 def attest_verify(settings: Settings, convention_id: str, file: Path) -> int:
@@ -118,10 +120,9 @@ def attest_due(settings: Settings, overdue: bool, show_all: bool, remind: Path |
     Exemple :
       dpa-kit attest due --overdue --remind relances/
     """
-    from dpa_kit.attest import owed, reminder
-    from dpa_kit.mail import write_eml
+    from dpa_kit.attest import owed, write_reminders
 
-    items = owed(settings.registers, _ledger_if_any(settings))
+    items = owed(settings.registers, ledger_if_any(settings))
     if not show_all:
         items = [d for d in items if d.recorded is None]
     late = [d for d in items if d.overdue]
@@ -133,46 +134,12 @@ def attest_due(settings: Settings, overdue: bool, show_all: bool, remind: Path |
         click.echo("Aucune attestation en retard." if overdue else "Aucune attestation attendue.")
     else:
         for d in items:
-            state = ("reçue" if d.recorded else f"EN RETARD de {d.days_overdue} jour(s)" if d.overdue
-                     else f"attendue dans {-d.days_overdue} jour(s)" if d.days_overdue < 0 else "attendue aujourd'hui")
+            state = d.state
             click.echo(f"{d.convention}  {d.structure or ''}  fin {clock.french_date(d.end)}, "
                        f"échéance {clock.french_date(d.due_date)} : {state}")
     if remind is not None:
-        written = 0
-        for d in late:
-            if not d.contact:
-                echo_err(f"{d.convention} : pas d'adresse de la structure (processor.dpo.email), relance non écrite")
-                continue
-            write_eml(reminder(d, sender), remind / f"relance-{d.convention}.eml")
-            written += 1
-        click.echo(f"{written} relance(s) écrite(s) dans {remind}.")
+        written, without_address = write_reminders(late, remind, sender)
+        for d in without_address:
+            echo_err(f"{d.convention} : pas d'adresse de la structure (processor.dpo.email), relance non écrite")
+        click.echo(f"{len(written)} relance(s) écrite(s) dans {remind}.")
     return EXIT_PROBLEMS if overdue and late else EXIT_OK
-
-
-@cli.command("status")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), help="Écrire aussi une page HTML.")
-@pass_settings
-def status_command(settings: Settings, fmt: str, html_file: Path | None) -> int:
-    """Vue d'ensemble du DPO : conventions, violations ouvertes, attestations dues, derniers échanges.
-
-    Code de sortie 1 si quelque chose est en retard.
-
-    \b
-    Exemple :
-      dpa-kit status --html tableau-de-bord.html
-    """
-    from dpa_kit.status import overview, render_html, render_text
-
-    data = overview(settings.registers, _ledger_if_any(settings))
-    if fmt == "json":
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-    else:
-        click.echo(render_text(data))
-    if html_file is not None:
-        from dpa_kit.fsutil import atomic_write
-
-        html_file.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(html_file, render_html(data).encode("utf-8"))
-        click.echo(f"Page écrite : {html_file}")
-    return EXIT_PROBLEMS if data["late"] else EXIT_OK

@@ -1,0 +1,214 @@
+"""The shared Markdown pipeline: the Jinja2 environment, template rendering, and Markdown to blocks.
+
+Every document (annex, attestation, register) is a Jinja2 template rendered to a small Markdown
+subset, then parsed into :class:`Block` objects that every writer (HTML, DOCX, ODT, PDF) consumes, so
+that all formats carry exactly the same text. A user's ``--templates DIR`` is searched before the
+templates shipped with dpa-kit.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from dpa_kit.exceptions import RenderError
+from dpa_kit.words import DRAFT_BANNER
+
+__all__ = [
+    "BLANK_PREFIX",
+    "BLANK_RE",
+    "Blank",
+    "Block",
+    "Run",
+    "Safe",
+    "banner_markdown",
+    "blank",
+    "environment",
+    "md_escape",
+    "packaged_templates",
+    "parse_blocks",
+    "plain_text",
+    "render_template",
+    "tidy",
+]
+
+BLANK_PREFIX = "À COMPLÉTER : "
+BLANK_RE = re.compile(r"\[À COMPLÉTER : [^\]]*\]")
+
+
+class Safe(str):
+    """Text already in Markdown form: not escaped again."""
+
+
+class Blank(Safe):
+    """A visible blank left in a document for a missing answer."""
+
+
+def blank(label: str) -> Blank:
+    """The visible blank « [À COMPLÉTER : label] »."""
+    return Blank(f"[{BLANK_PREFIX}{label}]")
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
+
+
+def md_escape(value: Any) -> str:
+    """Escape a value inserted into the Markdown template (Jinja ``finalize``)."""
+    if isinstance(value, Safe):
+        return value
+    if value is None:
+        raise RenderError("valeur vide insérée dans le modèle sans passer par need()")
+    text = " ".join(str(value).split())
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    # A value at the start of a list item must not open a nested list or an ordered list.
+    text = re.sub(r"^(\d+)([.)])(\s)", r"\1\\\2\3", text)
+    return re.sub(r"^([-+])(\s)", r"\\\1\2", text)
+
+
+def banner_markdown() -> str:
+    """The draft banner as the first paragraph of a Markdown document."""
+    return f"**{DRAFT_BANNER}**\n\n"
+
+
+def tidy(text: str) -> str:
+    """Trailing spaces removed, at most one empty line in a row, one final newline."""
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip() + "\n"
+
+
+# --- the template environment -------------------------------------------------------------------
+
+
+def packaged_templates() -> Path:
+    """The folder of the templates shipped with dpa-kit (inside the installed package)."""
+    packaged = Path(str(resources.files("dpa_kit") / "templates"))
+    if packaged.is_dir():
+        return packaged
+    # An editable install or a source tree: the templates sit at the top of the checkout.
+    return Path(__file__).resolve().parents[3] / "templates"
+
+
+@functools.lru_cache(maxsize=16)
+def environment(templates: Path | None = None, *, autoescape: bool = False) -> jinja2.Environment:
+    """A strict Jinja2 environment that looks in the user's folder first, then the packaged one.
+
+    Cached: compiling the annex template costs more than rendering it. Jinja2 still reloads a template
+    whose file changed on disk.
+    """
+    search = [str(templates)] if templates else []
+    search.append(str(packaged_templates()))
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(search),
+        undefined=jinja2.StrictUndefined,
+        autoescape=autoescape,
+        keep_trailing_newline=True,
+        finalize=None if autoescape else md_escape,
+    )
+
+
+def render_template(name: str, context: dict[str, Any], templates: Path | None = None) -> str:
+    """Render the Markdown template ``name``; any template error becomes a RenderError naming it."""
+    try:
+        return environment(templates).get_template(name).render(context)
+    except jinja2.TemplateError as exc:
+        raise RenderError(f"modèle {name} : {exc}") from exc
+
+
+# --- Markdown to blocks -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    """A piece of text with its emphasis."""
+
+    text: str
+    bold: bool = False
+    italic: bool = False
+    blank: bool = False
+
+
+@dataclass(frozen=True)
+class Block:
+    """A heading (level 1-2), a paragraph (level 0) or a list item (``bullet`` depth 1-2)."""
+
+    kind: str  # "heading" | "paragraph" | "item"
+    runs: tuple[Run, ...]
+    level: int = 0
+
+    @property
+    def text(self) -> str:
+        return "".join(run.text for run in self.runs)
+
+
+@functools.cache
+def _markdown_parser() -> Any:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
+
+
+def parse_blocks(markdown: str) -> list[Block]:
+    """Parse the Markdown subset of the templates into blocks (CommonMark, by markdown-it-py)."""
+    tokens = _markdown_parser().parse(markdown)
+    blocks: list[Block] = []
+    depth = 0
+    heading = 0
+    for token in tokens:
+        if token.type == "bullet_list_open":
+            depth += 1
+        elif token.type == "bullet_list_close":
+            depth -= 1
+        elif token.type == "heading_open":
+            heading = int(token.tag[1])
+        elif token.type == "heading_close":
+            heading = 0
+        elif token.type == "inline":
+            runs = tuple(_runs(token.children or []))
+            if heading:
+                blocks.append(Block("heading", runs, heading))
+            elif depth:
+                blocks.append(Block("item", runs, depth))
+            else:
+                blocks.append(Block("paragraph", runs))
+    return blocks
+
+
+def _runs(children: list[Any]) -> Iterable[Run]:
+    bold = italic = False
+    for child in children:
+        if child.type == "strong_open":
+            bold = True
+        elif child.type == "strong_close":
+            bold = False
+        elif child.type == "em_open":
+            italic = True
+        elif child.type == "em_close":
+            italic = False
+        elif child.type in {"softbreak", "hardbreak"}:
+            yield Run(" ", bold, italic)
+        elif child.type in {"text", "code_inline"}:
+            yield from _split_blanks(child.content, bold, italic)
+
+
+def _split_blanks(text: str, bold: bool, italic: bool) -> Iterable[Run]:
+    position = 0
+    for match in BLANK_RE.finditer(text):
+        if match.start() > position:
+            yield Run(text[position : match.start()], bold, italic)
+        yield Run(match.group(0), bold, italic, blank=True)
+        position = match.end()
+    if position < len(text):
+        yield Run(text[position:], bold, italic)
+
+
+def plain_text(blocks: list[Block]) -> str:
+    """The blocks as plain text, one per line (for comparisons and checks)."""
+    return "\n".join(block.text for block in blocks)
