@@ -52,7 +52,7 @@ def test_every_command_group_is_registered_by_the_root() -> None:
     from dpa_kit.cli import cli
 
     assert sorted(cli.commands) == ["annex", "attest", "breach", "build", "check", "exchange", "ledger", "list",
-                                    "register", "rules", "schema", "status"]
+                                    "register", "remind", "rules", "schema", "serve", "status", "users"]
 
 
 def test_the_library_reads_no_environment_and_imports_no_cli_toolkit() -> None:

@@ -309,13 +309,13 @@ def test_declaration_errors_next_to_their_fields_values_kept_draft_resumed(
     )
     assert response.status_code == 400
     assert (
-        '<p class="error" id="e-aware_at"><strong>Erreur :</strong> cet instant est dans le futur '
-        "(il est maintenant 28 mars 2026 à 23 h 00)</p>"
+        '<p class="error" id="e-aware_at"><strong>Erreur :</strong> prise de connaissance « 29/03/2026 18:00 » : '
+        "dimanche 29 mars 2026 à 18 h 00 est dans le futur (il est samedi 28 mars 2026 à 23 h 00) ; "
+        "vouliez-vous dire « hier » ?</p>"
     ) in response.text
     assert (
         'name="aware_at" type="text" value="29/03/2026 18:00" '
-        'aria-describedby="h-aware_at e-aware_at" aria-invalid="true"'
-        in response.text
+        'aria-describedby="h-aware_at e-aware_at" aria-invalid="true"' in response.text
     )
     assert 'value="non" checked' in response.text
     response = c.post(
@@ -364,20 +364,22 @@ def test_submitted_declaration_is_notified_and_received_on_the_server_clock(
     c = declare(login(app, people.bethune, people.bethune_once))
     ledger = Ledger(tmp_path / "ledger.sqlite")
     found = breaches.all_breaches(ledger)
-    declared, received = found["V-2026-0001"], found["V-2026-0002"]
+    declared, received = found["V-2026-266200119-0001"], found["V-2026-266200119-0002"]
     assert declared.side == "structure" and declared.notified_at == T23
     assert declared.notify_deadline == datetime(2026, 3, 29, 17, 0, tzinfo=UTC)
     assert received.side == "departement" and received.received_at == T23
     assert received.cnil_deadline == T23 + timedelta(hours=72)
-    assert received.details["structure_reference"] == "V-2026-0001"
-    assert received.details["cause"] == "je ne sais pas encore"
-    page = c.get("/violations/V-2026-0001?courriel=non")
+    assert received.details["structure_reference"] == "V-2026-266200119-0001"
+    assert "cause" in received.details["pending"] and "cause" not in received.details
+    page = c.get("/violations/V-2026-266200119-0001?courriel=non")
     assert "Déclaration transmise au Département le 28 mars 2026 à 23 h 00 (heure de Paris)." in page.text
     assert "Le courriel de copie n'a pas pu partir" in page.text
-    assert "<li>Origine et cause</li>" in page.text
+    assert "<li>Cause</li>" in page.text
     assert c.get("/violations/nouvelle").text.count('name="etape" value="quand"') == 1  # draft gone
     actions = [e.payload for e in ledger.events(kind_prefix="account.action")]
-    assert actions == [{"action": "breach.declared", "object": "V-2026-0001", "received_as": "V-2026-0002"}]
+    assert actions == [
+        {"action": "breach.declared", "object": "V-2026-266200119-0001", "received_as": "V-2026-266200119-0002"}
+    ]
 
 
 def test_late_declaration_needs_its_delay_reason(site: tuple[Any, People], clock: Clock) -> None:
@@ -412,48 +414,55 @@ def test_dpo_dashboard_inbox_and_cnil_decision(site: tuple[Any, People], clock: 
     c = login(app, people.dpo, people.dpo_once, secret=[], now=clock.instant)
     page = c.get("/dpo")
     assert page.status_code == 200
-    row = re.search(r'<tr class="(\w+)">\s*<td><a href="/dpo/violations/V-2026-0002">', page.text)
+    row = re.search(r'<tr class="(\w+)">\s*<td><a href="/dpo/violations/V-2026-266200119-0002">', page.text)
     assert row and row.group(1) == "near"
+    assert "Vue d'ensemble établie le 31 mars 2026 à 19 h 00 (heure de Paris)" in page.text  # the app's clock
     assert "1er avril 2026 à 00 h 00 (heure de Paris)" in page.text and "(il reste 5 h 00)" in page.text
-    page = c.get("/dpo/violations/V-2026-0002")
-    assert "Référence de la structure</dt><dd>V-2026-0001" in page.text
-    response = c.post("/dpo/violations/V-2026-0002/cnil", data={"csrf": csrf_of(page.text), "notified": "oui"})
+    page = c.get("/dpo/violations/V-2026-266200119-0002")
+    assert "Référence de la structure</dt><dd>V-2026-266200119-0001" in page.text
+    response = c.post(
+        "/dpo/violations/V-2026-266200119-0002/cnil", data={"csrf": csrf_of(page.text), "notified": "oui"}
+    )
     assert response.status_code == 400
     assert "réponse obligatoire : la date et l&#39;heure, même approximatives" in response.text
-    response = c.post("/dpo/violations/V-2026-0002/cnil", data={"csrf": csrf_of(page.text), "notified": "non"})
+    response = c.post(
+        "/dpo/violations/V-2026-266200119-0002/cnil", data={"csrf": csrf_of(page.text), "notified": "non"}
+    )
     assert "sans notification à la CNIL, documentez la raison" in response.text
     response = c.post(
-        "/dpo/violations/V-2026-0002/cnil",
+        "/dpo/violations/V-2026-266200119-0002/cnil",
         data={"csrf": csrf_of(page.text), "notified": "oui", "at": "31/03/2026 18:30", "reference": "CNIL-2026-123"},
     )
-    assert (response.status_code, response.headers["location"]) == (303, "/dpo/violations/V-2026-0002")
+    assert (response.status_code, response.headers["location"]) == (303, "/dpo/violations/V-2026-266200119-0002")
     assert (
         "Notifiée à la CNIL le 31 mars 2026 à 18 h 30 (heure de Paris) (référence CNIL-2026-123)."
         in c.get(response.headers["location"]).text
     )
-    row = re.search(r'<tr class="(\w+)">\s*<td><a href="/dpo/violations/V-2026-0002">', c.get("/dpo").text)
+    row = re.search(r'<tr class="(\w+)">\s*<td><a href="/dpo/violations/V-2026-266200119-0002">', c.get("/dpo").text)
     assert row and row.group(1) == "done"
     # The Art. 34 decision.
-    page = c.get("/dpo/violations/V-2026-0002")
+    page = c.get("/dpo/violations/V-2026-266200119-0002")
     response = c.post(
-        "/dpo/violations/V-2026-0002/personnes", data={"csrf": csrf_of(page.text), "decision": "not_informed"}
+        "/dpo/violations/V-2026-266200119-0002/personnes", data={"csrf": csrf_of(page.text), "decision": "not_informed"}
     )
     assert response.status_code == 400
     assert "sans information des personnes, choisissez le motif (art. 34(1) ou 34(3))" in response.text
     response = c.post(
-        "/dpo/violations/V-2026-0002/personnes",
+        "/dpo/violations/V-2026-266200119-0002/personnes",
         data={"csrf": csrf_of(page.text), "decision": "informed", "date": "30/03/2026", "channel": "courrier"},
     )
     assert response.status_code == 303
     assert (
         "Les personnes concernées ont été informées (2026-03-30, courrier)."
-        in c.get("/dpo/violations/V-2026-0002").text
+        in c.get("/dpo/violations/V-2026-266200119-0002").text
     )
-    page = c.get("/dpo/violations/V-2026-0002")
-    response = c.post("/dpo/violations/V-2026-0002/cloture", data={"csrf": csrf_of(page.text), "reason": "traitée"})
+    page = c.get("/dpo/violations/V-2026-266200119-0002")
+    response = c.post(
+        "/dpo/violations/V-2026-266200119-0002/cloture", data={"csrf": csrf_of(page.text), "reason": "traitée"}
+    )
     assert response.status_code == 303
-    assert "Violation clôturée : traitée." in c.get("/dpo/violations/V-2026-0002").text
-    assert "/dpo/violations/V-2026-0002" not in c.get("/dpo").text  # no longer among the open ones
+    assert "Violation clôturée : traitée." in c.get("/dpo/violations/V-2026-266200119-0002").text
+    assert "/dpo/violations/V-2026-266200119-0002" not in c.get("/dpo").text  # no longer among the open ones
 
 
 # --- isolation: every route naming another structure's object is a 404 --------------------------------
@@ -485,7 +494,7 @@ def test_the_isolation_list_covers_every_route(site: tuple[Any, People]) -> None
 def test_another_structure_gets_404(site: tuple[Any, People], method: str, path: str) -> None:
     app, people = site
     owner = declare(login(app, people.bethune, people.bethune_once))
-    url = path.format(convention=BETHUNE, declared="V-2026-0001", received="V-2026-0002")
+    url = path.format(convention=BETHUNE, declared="V-2026-266200119-0001", received="V-2026-266200119-0002")
     if not url.startswith("/dpo"):
         assert owner.get(url).status_code == 200  # the owner reaches it
     intruder = login(app, people.adil, people.adil_once)
@@ -496,4 +505,4 @@ def test_another_structure_gets_404(site: tuple[Any, People], method: str, path:
         response = intruder.post(url, data={"csrf": token, "notified": "non", "reason": "intrusion"})
     assert response.status_code == 404
     assert "<h1>Page introuvable</h1>" in response.text
-    assert "V-2026-0001" not in response.text and "Béthune" not in response.text
+    assert "V-2026-266200119-0001" not in response.text and "Béthune" not in response.text

@@ -234,7 +234,7 @@ def test_structure_declares_dpo_decides(
             shots(structure, "declaration-verification")
             _accessible(structure, "vérification")
             structure.get_by_role("button", name="Envoyer la déclaration au Département").click()
-            expect(structure.get_by_role("heading", level=1)).to_have_text("Violation V-2026-0001")
+            expect(structure.get_by_role("heading", level=1)).to_have_text("Violation V-2026-266200119-0001")
             expect(structure.locator("p.success")).to_have_text(
                 "Déclaration transmise au Département le 28 mars 2026 à 23 h 00 (heure de Paris)."
             )
@@ -253,13 +253,13 @@ def test_structure_declares_dpo_decides(
                 "Tableau de bord du délégué à la protection des données"
             )
             row = dpo.locator("table.inbox tbody tr").first
-            expect(row).to_contain_text("V-2026-0002")
-            expect(row).to_contain_text("(structure : V-2026-0001)")
+            expect(row).to_contain_text("V-2026-266200119-0002")
+            expect(row).to_contain_text("(structure : V-2026-266200119-0001)")
             expect(row).to_contain_text("1er avril 2026 à 00 h 00 (heure de Paris)")
             expect(row).to_contain_text("(il reste 72 h 00)")
             shots(dpo, "dpo-tableau-de-bord")
             _accessible(dpo, "tableau de bord")
-            row.get_by_role("link", name="V-2026-0002").click()
+            row.get_by_role("link", name="V-2026-266200119-0002").click()
             expect(dpo.locator("dl.facts").first).to_contain_text("28 mars 2026 à 18 h 00 (heure de Paris)")
             expect(dpo.locator("dl.facts").first).to_contain_text("29 mars 2026 à 19 h 00 (heure de Paris)")
             dpo.get_by_label("non (décision motivée, art. 33(5))").check()
@@ -280,7 +280,7 @@ def test_structure_declares_dpo_decides(
 
     ledger = Ledger(tmp_path / "ledger.sqlite")
     found = breaches.all_breaches(ledger)
-    assert found["V-2026-0002"].cnil == {
+    assert found["V-2026-266200119-0002"].cnil == {
         "notified": False,
         "at": None,
         "reference": None,
@@ -288,14 +288,17 @@ def test_structure_declares_dpo_decides(
         "delay_reason": None,
         "reason": "liste supprimée par le destinataire, un service social tenu au secret : risque improbable",
     }
-    assert found["V-2026-0001"].details["people"] == 40
+    assert found["V-2026-266200119-0001"].details["people"] == 40
     assert ledger.verify().ok
     assert len(inbox.messages) == 1
     sender, recipients, raw = inbox.messages[0]
     assert (sender, recipients) == ("rgpd-web@pasdecalais.fr", [DPO_ADDRESS])
     message = email.message_from_bytes(raw, policy=policy.default)
-    assert message["Subject"] == f"[Violation de données] Convention {BETHUNE} - V-2026-0001 - notification initiale"
+    assert (
+        message["Subject"]
+        == f"[Violation de données] Convention {BETHUNE} - V-2026-266200119-0001 - notification initiale"
+    )
     body = message.get_content()  # type: ignore[attr-defined]
-    assert "- Prise de connaissance par l'organisme : 28 mars 2026 à 18 h 00 (heure de Paris)" in body
+    assert "- Prise de connaissance par l'organisme : samedi 28 mars 2026 à 18 h 00" in body
     assert "- Nombre approximatif de personnes : 40" in body
-    assert "- Origine et cause : je ne sais pas encore" in body
+    assert "- Cause : je ne sais pas encore (sera précisé dans une notification complémentaire)" in body

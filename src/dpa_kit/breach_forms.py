@@ -106,26 +106,23 @@ class FormErrors(InputError):
         super().__init__("; ".join(f"{LABELS.get(k, k)} : {v}" for k, v in self.errors.items()))
 
 
-_FR_INSTANT = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(?:à\s+)?(\d{1,2})\s*[h:]\s*(\d{2})?)?\s*$")
+def parse_french_instant(text: str, now: datetime, what: str = "date et heure") -> datetime:
+    """« maintenant », « hier 18h », « 28/03/2026 18:00 », ISO 8601 (a browser's date-time field), read as
+    Paris time by :func:`dpa_kit.frenchtime.parse`. Raises ValueError with the French reason."""
+    from dpa_kit import frenchtime
 
-
-def parse_french_instant(text: str, now: datetime) -> datetime:
-    """« maintenant », « 28/03/2026 18:00 », « 28/03/2026 18h », ISO 8601 (a browser's date-time field).
-
-    Without an offset the time is Paris time. Raises ValueError with a French reason.
-    """
-    value = text.strip()
-    if value.lower() == "maintenant":
-        return now
-    match = _FR_INSTANT.match(value)
     try:
-        if match:
-            day, month, year, hour, minute = match.groups()
-            local = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), tzinfo=clock.PARIS)
-            return local.astimezone(now.tzinfo)
-        return clock.parse_instant(value)
-    except (ValueError, UsageError):
-        raise ValueError("date et heure illisibles : écrivez par exemple 28/03/2026 18:00") from None
+        return frenchtime.parse(text, now=now, what=what)
+    except UsageError as exc:
+        raise ValueError(str(exc)) from None
+
+
+_WHAT = {
+    "aware_at": "prise de connaissance",
+    "started_at": "début de la violation",
+    "ended_at": "fin de la violation",
+    "at": "notification à la CNIL",
+}
 
 
 def _instant_field(
@@ -137,7 +134,7 @@ def _instant_field(
             errors[name] = "réponse obligatoire : la date et l'heure, même approximatives"
         return None
     try:
-        instant = parse_french_instant(text, now)
+        instant = parse_french_instant(text, now, _WHAT.get(name, "date et heure"))
     except ValueError as exc:
         errors[name] = str(exc)
         return None
@@ -188,12 +185,15 @@ def time_left(deadline: datetime, now: datetime) -> str:
     return f"il reste {hours} h {minutes:02d}" if seconds >= 0 else f"dépassée de {hours} h {minutes:02d}"
 
 
-_CHOICES = {"over": {"oui": "oui", "non": "non, elle dure encore", "inconnu": UNKNOWN},
-            "vulnerable": {"oui": "oui", "non": "non", "inconnu": UNKNOWN}}
+_CHOICES = {
+    "over": {"oui": "oui", "non": "non, elle dure encore", "inconnu": UNKNOWN},
+    "vulnerable": {"oui": "oui", "non": "non", "inconnu": UNKNOWN},
+}
 
 
-def review(values: dict[str, Any], *, conventions: dict[str, Convention], now: datetime
-           ) -> list[tuple[Step, list[tuple[str, str, bool]]]]:
+def review(
+    values: dict[str, Any], *, conventions: dict[str, Convention], now: datetime
+) -> list[tuple[Step, list[tuple[str, str, bool]]]]:
     """What the person answered, step by step, in words: (label, text, unknown yet) for every field."""
     steps = []
     for step in DECLARATION_STEPS:
@@ -222,6 +222,14 @@ def review(values: dict[str, Any], *, conventions: dict[str, Convention], now: d
             rows.append((LABELS[name], text or UNKNOWN, text is None or text == UNKNOWN))
         steps.append((step, rows))
     return steps
+
+
+def declaration_items(breach: Breach) -> list[tuple[str, str]]:
+    """Every Art. 33(3) item of a breach as (French label, French value), as the notification states them."""
+    from dpa_kit.breach_notice import normalise_details
+    from dpa_kit.breach_questions import items
+
+    return items(normalise_details(breach.details), absent="non renseigné")
 
 
 def check_step(
@@ -287,12 +295,17 @@ def check_declaration(
     aware = parse_french_instant(str(values["aware_at"]), now)
     natures = values.get("natures") or []
     details: dict[str, Any] = {"natures": [natures] if isinstance(natures, str) else list(natures)}
+    pending: list[str] = []
     if values.get("started_at"):
         details["started_at"] = parse_french_instant(str(values["started_at"]), now).isoformat()
+    else:
+        pending.append("started_at")
     if values.get("over") == "oui":
         details["ended_at"] = parse_french_instant(str(values["ended_at"]), now).isoformat()
     elif values.get("over") == "non":
         details["ongoing"] = True
+    else:
+        details["ongoing_unknown"] = True
     for name in (
         "description",
         "discovery",
@@ -305,13 +318,22 @@ def check_declaration(
         "contact",
     ):
         text = str(values.get(name) or "").strip()
-        details[name] = text or UNKNOWN
+        if text:
+            details[name] = text
+        else:
+            pending.append(name)
     for name in ("records", "people"):
         text = str(values.get(name) or "").strip().replace(" ", "")
-        details[name] = int(text) if text else UNKNOWN
-    if values.get("vulnerable") == "oui":
-        details["vulnerable"] = True
-    details["unknown"] = [k for k, v in details.items() if v == UNKNOWN]
+        if text:
+            details[name] = int(text)
+        else:
+            pending.append(name)
+    if values.get("vulnerable") in {"oui", "non"}:
+        details["vulnerable"] = values.get("vulnerable") == "oui"
+    else:
+        pending.append("vulnerable")
+    # The questionnaire's convention (dpa_kit.breach_questions): an item not known yet is listed, not stored.
+    details["pending"] = pending
     return convention, aware, details
 
 
@@ -343,6 +365,7 @@ def submit_declaration(
     mail server fails, the declaration stays recorded and ``mail_error`` says so.
     """
     from dpa_kit import breach as breaches
+    from dpa_kit.breach_ids import structure_code
     from dpa_kit.exceptions import NotificationError
     from dpa_kit.mail import build_notification
 
@@ -350,8 +373,15 @@ def submit_declaration(
     delay_reason = str(values.get("delay_reason") or "").strip() or None
     structure = convention.processor.display_name
     delay = convention.notifications.breach_delay_hours
+    code = structure_code(convention.processor.siret, convention.processor.short_name)
     declared = breaches.declare(
-        ledger, convention_id=convention.id, structure=structure, delay_hours=delay, aware_at=aware, details=details
+        ledger,
+        convention_id=convention.id,
+        structure=structure,
+        delay_hours=delay,
+        aware_at=aware,
+        details=details,
+        code=code,
     )
     to = convention.notifications.breach_address or sender
     message = build_notification(declared, to=to, sender=sender, delay_reason=delay_reason, now=now)
@@ -372,6 +402,7 @@ def submit_declaration(
         aware_at=aware,
         received_at=now,
         details={**details, "structure_reference": declared.id},
+        code=code,
     )
     ledger.append(
         "account.action",

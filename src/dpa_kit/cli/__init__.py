@@ -25,6 +25,7 @@ from dpa_kit.cli import exchange as exchange_commands  # noqa: E402
 from dpa_kit.cli import ledger as ledger_commands  # noqa: E402
 from dpa_kit.cli import register as register_commands  # noqa: E402
 from dpa_kit.cli import status as status_commands  # noqa: E402
+from dpa_kit.cli import web as web_commands  # noqa: E402
 
 __all__ = ["cli", "main"]
 
@@ -70,6 +71,9 @@ cli.add_command(exchange_commands.exchange_group)
 cli.add_command(attest_commands.attest_group)
 cli.add_command(status_commands.status_command)
 cli.add_command(register_commands.register_group)
+cli.add_command(web_commands.serve)
+cli.add_command(web_commands.users)
+cli.add_command(web_commands.remind)
 
 
 def main() -> None:

@@ -6,26 +6,17 @@ live in ``web.sqlite`` next to the ledger.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from typing import Any
 
 import click
 
-from dpa_kit.cli import EXIT_OK, DpaCommand, DpaGroup, Settings
-
-# The root group's Settings, found by type (the same object the other commands receive).
-pass_settings = click.make_pass_decorator(Settings)
-
-NOW_ENV = "DPA_KIT_NOW"
+from dpa_kit.cli.common import EXIT_OK, CommandGroup, Settings, forced_now, pass_settings, smtp_config
 
 
 def _now() -> datetime:
     """The edge's clock: ``DPA_KIT_NOW`` when set (tests, audits), else the system clock."""
-    from dpa_kit.clock import parse_instant
-
-    forced = os.environ.get(NOW_ENV)
-    return parse_instant(forced, NOW_ENV) if forced else datetime.now(UTC)
+    return forced_now() or datetime.now(UTC)
 
 
 def _accounts(settings: Settings) -> Any:
@@ -35,7 +26,7 @@ def _accounts(settings: Settings) -> Any:
     return Accounts(web_database_path(settings.ledger), Ledger(settings.ledger))
 
 
-@click.command("serve", cls=DpaCommand)
+@click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port d'écoute.")
 @click.option(
@@ -84,13 +75,13 @@ def serve(
     from dpa_kit.mail import send
     from dpa_kit.web import WebConfig, create_app
 
-    url = smtp_url or ""
+    smtp = smtp_config(smtp_url) if smtp_url else None
 
     app = create_app(
         WebConfig(
             registers=settings.registers,
             ledger_path=settings.ledger,
-            send_mail=(lambda message: send(message, url)) if smtp_url else None,
+            send_mail=(lambda message: send(message, smtp)) if smtp else None,
             sender=sender,
             secure_cookies=secure_cookies,
             now=_now,
@@ -110,7 +101,7 @@ def serve(
     return EXIT_OK
 
 
-@click.group("users", cls=DpaGroup)
+@click.group("users", cls=CommandGroup)
 def users() -> None:
     """Comptes de l'application web : DPO et utilisateurs des structures.
 
@@ -191,7 +182,7 @@ def users_disable(settings: Settings, email: str) -> int:
     return EXIT_OK
 
 
-@click.command("remind", cls=DpaCommand)
+@click.command("remind")
 @click.option("--smtp", "smtp_url", envvar="DPA_KIT_SMTP", help="Serveur SMTP (variable DPA_KIT_SMTP).")
 @click.option(
     "--from",
@@ -238,7 +229,9 @@ def remind(settings: Settings, smtp_url: str | None, sender: str, dry_run: bool)
             )
         click.echo(f"{len(reminders)} rappel(s) dû(s), rien envoyé.")
         return EXIT_OK
-    sent = send_due(ledger, reminders, now=now, sender=sender, send=lambda message: send(message, smtp_url or ""))
+    sent = send_due(
+        ledger, reminders, now=now, sender=sender, send=lambda message: send(message, smtp_config(smtp_url or ""))
+    )
     for reminder in sent:
         click.echo(
             f"{reminder.breach.id} : rappel à {min(reminder.thresholds)} h de l'échéance envoyé à "

@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException
 from dpa_kit import access, breach_forms, clock
 from dpa_kit.accounts import Accounts, Policy, Session, web_database_path
 from dpa_kit.breach import ART34_GROUNDS, NATURES, SUBJECT_DECISIONS
+from dpa_kit.breach_questions import ITEM_LABELS
 from dpa_kit.exceptions import DpaKitError, LoginRefused, NotFound, UsageError
 from dpa_kit.ledger import Ledger
 
@@ -116,6 +117,8 @@ class Web:
             subjects_labels=breach_forms.SUBJECTS_LABELS,
             art34_grounds=ART34_GROUNDS,
             event_labels=breach_forms.EVENT_LABELS,
+            declaration_items=breach_forms.declaration_items,
+            item_labels=ITEM_LABELS,
             natures=NATURES,
             subject_decisions=SUBJECT_DECISIONS,
             unknown=breach_forms.UNKNOWN,
@@ -268,7 +271,9 @@ def create_app(config: WebConfig) -> FastAPI:
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
+        # The library's own clock reads (overview, French dates) agree with the application's clock.
+        with clock.fixed(config.now()):
+            response: Response = await call_next(request)
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
