@@ -382,6 +382,30 @@ def test_submitted_declaration_is_notified_and_received_on_the_server_clock(
     ]
 
 
+def test_complement_after_the_notification(site: tuple[Any, People], tmp_path: Path) -> None:
+    app, people = site
+    c = declare(login(app, people.bethune, people.bethune_once))
+    page = c.get("/violations/V-2026-266200119-0001")
+    assert '<form method="post" action="/violations/V-2026-266200119-0001/complement"' in page.text
+    url = "/violations/V-2026-266200119-0001/complement"
+    response = c.post(url, data={"csrf": csrf_of(page.text), "people": "", "cause": ""})
+    assert response.status_code == 400
+    assert "complétez au moins un des points encore inconnus" in response.text
+    response = c.post(url, data={"csrf": csrf_of(page.text), "cause": "erreur de destinataire", "records": "beaucoup"})
+    assert response.status_code == 400
+    assert "indiquez un nombre (par exemple 40)" in response.text
+    assert "erreur de destinataire" in response.text  # kept
+    response = c.post(url, data={"csrf": csrf_of(page.text), "cause": "erreur de destinataire", "records": "120"})
+    assert response.status_code == 303
+    found = breaches.all_breaches(Ledger(tmp_path / "ledger.sqlite"))
+    for side in ("V-2026-266200119-0001", "V-2026-266200119-0002"):
+        assert found[side].details["cause"] == "erreur de destinataire" and found[side].details["records"] == 120
+        assert "cause" not in found[side].details["pending"]
+    assert [n["type"] for n in found["V-2026-266200119-0001"].notifications] == ["initial", "complementary"]
+    page = c.get("/violations/V-2026-266200119-0001")
+    assert "<li>Cause</li>" not in page.text and "<li>Circonstances de la découverte</li>" in page.text
+
+
 def test_late_declaration_needs_its_delay_reason(site: tuple[Any, People], clock: Clock) -> None:
     app, people = site
     clock.instant = T23 + timedelta(hours=20)
@@ -474,6 +498,7 @@ OBJECT_ROUTES = [
     ("post", "/dpo/violations/{received}/cnil"),
     ("post", "/dpo/violations/{received}/personnes"),
     ("post", "/dpo/violations/{received}/cloture"),
+    ("post", "/violations/{declared}/complement"),
 ]
 ROLE_ROUTES = [("get", "/dpo")]
 
@@ -495,7 +520,7 @@ def test_another_structure_gets_404(site: tuple[Any, People], method: str, path:
     app, people = site
     owner = declare(login(app, people.bethune, people.bethune_once))
     url = path.format(convention=BETHUNE, declared="V-2026-266200119-0001", received="V-2026-266200119-0002")
-    if not url.startswith("/dpo"):
+    if method == "get" and not url.startswith("/dpo"):
         assert owner.get(url).status_code == 200  # the owner reaches it
     intruder = login(app, people.adil, people.adil_once)
     token = csrf_of(intruder.get("/structure").text)

@@ -520,3 +520,91 @@ def check_subjects(breach: Breach, values: dict[str, Any]) -> SubjectsDecision:
     if errors:
         raise FormErrors(errors)
     return SubjectsDecision(decision, day, channel, ground if decision == "not_informed" else None)
+
+
+# --- the complement (Art. 33(4)): what was not known at first -----------------------------------------
+
+COMPLEMENT_FIELDS = (
+    "started_at",
+    "discovery",
+    "cause",
+    "data_categories",
+    "records",
+    "people_categories",
+    "people",
+    "vulnerable",
+    "consequences",
+    "measures_before",
+    "measures",
+    "contact",
+)
+
+
+def submit_complement(
+    ledger: Ledger,
+    declared: Breach,
+    received: Breach | None,
+    values: dict[str, Any],
+    *,
+    now: datetime,
+    actor: str,
+    to: str,
+    sender: str,
+    send: Callable[[EmailMessage], None] | None,
+) -> Submitted:
+    """Record the items a structure learnt after its notification (GDPR Art. 33(4)) on both sides of the
+    breach, with a complementary notification at ``now``; raises FormErrors naming each wrong field."""
+    from dpa_kit import breach as breaches
+    from dpa_kit.exceptions import NotificationError
+    from dpa_kit.mail import build_notification
+
+    pending = [name for name in declared.details.get("pending", []) if name in COMPLEMENT_FIELDS]
+    errors: dict[str, str] = {}
+    update: dict[str, Any] = {}
+    for name in pending:
+        text = str(values.get(name) or "").strip()
+        if not text:
+            continue
+        if name == "started_at":
+            instant = _instant_field(values, name, now, errors, required=False)
+            if instant is not None:
+                update[name] = instant.isoformat()
+        elif name in {"records", "people"}:
+            count = _count_field(values, name, errors)
+            if count is not None:
+                update[name] = count
+        elif name == "vulnerable":
+            if text not in {"oui", "non"}:
+                errors[name] = "répondez oui ou non"
+            else:
+                update[name] = text == "oui"
+        else:
+            update[name] = text
+    if not errors and not update:
+        errors[pending[0] if pending else "description"] = "complétez au moins un des points encore inconnus"
+    if errors:
+        raise FormErrors(errors)
+    update["pending"] = [name for name in declared.details.get("pending", []) if name not in update]
+    completed = breaches.record_completion(ledger, declared, update)
+    if received is not None:
+        breaches.record_completion(ledger, received, update)
+    message = build_notification(completed, to=to, sender=sender, complementary=True, now=now)
+    breaches.record_notification(
+        ledger,
+        completed,
+        sent_at=now,
+        message_id=str(message["Message-ID"]),
+        to=to,
+        complementary=True,
+        delay_reason=None,
+    )
+    ledger.append("account.action", actor, {"action": "breach.completed", "object": declared.id}, at=now)
+    mail_error = None
+    if send is not None:
+        try:
+            send(message)
+        except (NotificationError, UsageError) as exc:
+            mail_error = str(exc)
+    else:
+        mail_error = "aucun serveur SMTP configuré"
+    return Submitted(declared=breaches.get(ledger, declared.id), received=received or completed, mail_error=mail_error)

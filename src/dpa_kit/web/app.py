@@ -561,7 +561,55 @@ def create_app(config: WebConfig) -> FastAPI:
             mail_failed=courriel == "non",
             urgency=breach_forms.urgency,
             time_left=breach_forms.time_left,
+            values={},
+            errors={},
+            complement_fields=breach_forms.COMPLEMENT_FIELDS,
         )
+
+    @app.post("/violations/{breach_id}/complement")
+    @posted
+    def breach_complement(request: Request, form: Any, breach_id: str) -> Response:
+        session = current(request, role="structure")
+        check_csrf(request, session, form)
+        app_ = web(request)
+        visible = access.breaches_for(session.user, config.registers, app_.ledger)
+        declared = next((b for b in visible if b.id == breach_id and b.side == "structure"), None)
+        if declared is None:
+            raise HTTPException(404)
+        received = next(
+            (b for b in visible if b.side == "departement" and b.details.get("structure_reference") == declared.id),
+            None,
+        )
+        values = _values(form, breach_forms.COMPLEMENT_FIELDS)
+        convention = access.get_convention(session.user, config.registers, declared.convention).convention
+        try:
+            submitted = breach_forms.submit_complement(
+                app_.ledger,
+                declared,
+                received,
+                values,
+                now=app_.now(),
+                actor=session.user.subject,
+                to=convention.notifications.breach_address or config.sender,
+                sender=config.sender,
+                send=config.send_mail,
+            )
+        except breach_forms.FormErrors as exc:
+            return app_.render(
+                request,
+                "breach.html",
+                status=400,
+                session=session,
+                b=declared,
+                mail_failed=False,
+                urgency=breach_forms.urgency,
+                time_left=breach_forms.time_left,
+                values=values,
+                errors=exc.errors,
+                complement_fields=breach_forms.COMPLEMENT_FIELDS,
+            )
+        suffix = "?courriel=non" if submitted.mail_error else ""
+        raise Redirect(f"/violations/{declared.id}{suffix}")
 
     # --- DPO side ---------------------------------------------------------------------------------
 
