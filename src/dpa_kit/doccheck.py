@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from lxml.etree import LxmlError
+
 from dpa_kit.checks import Report
 from dpa_kit.exceptions import InputError, UsageError
 from dpa_kit.placeholders import empty_answer_lines, find_placeholders
@@ -23,6 +25,7 @@ from dpa_kit.words import DRAFT_BANNER
 __all__ = ["DOCUMENT_RULES", "DOCUMENT_SUFFIXES", "EDITED_SHARE", "Piece", "check_document", "read_paragraphs", "read_pieces"]
 
 DOCUMENT_SUFFIXES = {".docx", ".odt", ".pdf", ".md", ".txt"}
+MAX_DOCUMENT_BYTES = 32 * 1024 * 1024  # a document given to check; refused above, before reading
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,13 @@ def read_pieces(path: Path) -> list[Piece]:
     suffix = path.suffix.lower()
     if not path.is_file():
         raise UsageError(f"{path} : fichier introuvable")
+    if path.stat().st_size > MAX_DOCUMENT_BYTES:
+        raise InputError(f"{path} : document trop volumineux (plus de {MAX_DOCUMENT_BYTES // (1024 * 1024)} Mo) : "
+                         "une annexe en fait quelques centaines de Ko")
+    if suffix in {".docx", ".odt"}:
+        from dpa_kit.safexml import check_office_zip
+
+        check_office_zip(path)  # a sound archive within bounds, no DTD and no entity in any XML part
     try:
         if suffix == ".docx":
             from docx import Document
@@ -55,17 +65,20 @@ def read_pieces(path: Path) -> list[Piece]:
 
             try:
                 document = Document(str(path))
-            except OpcError as exc:
+                paragraphs = [p.text for p in document.paragraphs]
+                for table in document.tables:
+                    paragraphs.extend(cell.text for row in table.rows for cell in row.cells)
+            except (OpcError, LxmlError, TypeError, AttributeError, IndexError) as exc:  # python-docx on a broken part
                 raise InputError(f"{path} : document Word illisible ou endommagé") from exc
-            paragraphs = [p.text for p in document.paragraphs]
-            for table in document.tables:
-                paragraphs.extend(cell.text for row in table.rows for cell in row.cells)
             return _numbered(paragraphs)
         if suffix == ".odt":
             from odfdo import Document as OdfDocument
 
-            body = OdfDocument(str(path)).body
-            return _numbered([element.text_recursive for element in body.get_elements("//text:p | //text:h")])
+            try:
+                body = OdfDocument(str(path)).body
+                return _numbered([element.text_recursive for element in body.get_elements("//text:p | //text:h")])
+            except (LxmlError, TypeError, AttributeError, IndexError) as exc:  # odfdo on a broken content.xml
+                raise InputError(f"{path} : document OpenDocument illisible ou endommagé") from exc
         if suffix == ".pdf":
             from pypdf import PdfReader
             from pypdf.errors import PyPdfError
@@ -81,7 +94,7 @@ def read_pieces(path: Path) -> list[Piece]:
                 raise InputError(f"{path} : PDF illisible ({exc})") from exc
         if suffix in {".md", ".txt"}:
             return _numbered(path.read_text(encoding="utf-8").splitlines())
-    except (zipfile.BadZipFile, KeyError, ValueError, UnicodeDecodeError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, UnicodeDecodeError, LxmlError) as exc:
         raise InputError(f"{path} : document illisible ou endommagé ({type(exc).__name__})") from exc
     raise UsageError(f"{path} : format non pris en charge (formats lus : {', '.join(sorted(DOCUMENT_SUFFIXES))})")
 

@@ -54,14 +54,44 @@ __all__ = [
     "Subprocessor",
     "Transfer",
     "json_schema",
+    "refuse_control_characters",
     "siret_is_valid",
 ]
 
 FORMAT = "dpa-kit/1"
 
 
+# Characters no text field may hold: C0 controls but tab and line breaks, DEL, C1 controls, lone surrogates and
+# the two non-characters U+FFFE/U+FFFF. Documents (DOCX, ODT, XLSX, ODS are XML) cannot carry them.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def refuse_control_characters(value: Any) -> Any:
+    """``value`` unchanged; ValueError (French) if a text in it holds a control character."""
+    if isinstance(value, str):
+        found = _CONTROL_CHARACTERS.search(value)
+        if found:
+            raise ValueError(
+                f"caractère de contrôle interdit (U+{ord(found.group()):04X}) en position {found.start() + 1} : "
+                "supprimez-le (souvent un copier-coller depuis un autre logiciel)"
+            )
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            refuse_control_characters(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_control_characters(key)
+            refuse_control_characters(item)
+    return value
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        return refuse_control_characters(value)
 
 
 # --- identifiers -------------------------------------------------------------------------------
@@ -206,6 +236,14 @@ class Contact(_Model):
     email: str | None = None
     phone: str | None = None
     address: str | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _one_line_email(cls, value: str | None) -> str | None:
+        # An address goes into mail headers (From, To): a line break there would add headers.
+        if value is not None and any(c in value for c in "\r\n\t"):
+            raise ValueError("une adresse électronique tient sur une seule ligne, sans tabulation")
+        return value
 
 
 class Controller(_Model):

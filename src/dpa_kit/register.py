@@ -12,12 +12,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dpa_kit import clock, yamlio
 from dpa_kit.exceptions import ConventionError, Problem, UsageError
 from dpa_kit.loader import SourceMap, _problems, iter_folder, read_yaml, register_files
-from dpa_kit.model import Contact, Convention, CountryCode, FateAction, Person, SensitiveData, Siret, Transfer
+from dpa_kit.model import (Contact, Convention, CountryCode, FateAction, Person, SensitiveData, Siret, Transfer,
+                           refuse_control_characters)
 
 REGISTER_FORMAT = "dpa-kit-register/1"
 SECURITY_HEADINGS = {
@@ -32,6 +33,11 @@ SECURITY_HEADINGS = {
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        return refuse_control_characters(value)
 
 
 class RegisterSubprocessor(_Model):

@@ -29,6 +29,8 @@ from dpa_kit import clock
 from dpa_kit.exceptions import ConventionError, DpaKitError, InvalidValue, NotReady, UsageError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+#: Stopped by Ctrl-C (the shell convention, 128 + SIGINT); what was typed is kept where the command says.
+EXIT_INTERRUPTED = 130
 
 NOW_ENV = "DPA_KIT_NOW"
 SMTP_USER_ENV = "DPA_KIT_SMTP_USER"
@@ -48,6 +50,7 @@ HOW_TO_SUPPLY = {
     "notify_to": "option --to ADRESSE",
     "notify_from": "option --from ADRESSE",
     "smtp_credentials": f"variables {SMTP_USER_ENV} et {SMTP_PASSWORD_ENV}",
+    "smtp_insecure": "option --insecure",
 }
 
 
@@ -160,12 +163,12 @@ def forced_now() -> datetime | None:
     return clock.parse_instant(text, NOW_ENV) if text else None
 
 
-def smtp_config(url: str) -> Any:
+def smtp_config(url: str, *, insecure: bool = False) -> Any:
     """The SMTP settings: the server's URL (option) and the account (environment, never the command line)."""
     from dpa_kit.mail import SmtpConfig
 
     return SmtpConfig(url=url, user=os.environ.get(SMTP_USER_ENV) or None,
-                      password=os.environ.get(SMTP_PASSWORD_ENV) or None)
+                      password=os.environ.get(SMTP_PASSWORD_ENV) or None, insecure=insecure)
 
 
 def crash_report(exc: BaseException) -> Path:
@@ -244,7 +247,7 @@ class DpaGroup(CommandGroup):
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             echo_err("Interrompu.")
-            sys.exit(130)
+            sys.exit(EXIT_INTERRUPTED)
         except Exception as exc:  # noqa: BLE001 - last resort: never show a traceback
             report = crash_report(exc)
             echo_err(
@@ -282,6 +285,11 @@ def open_ledger(settings: Settings, create: bool = True) -> Any:
 
 
 def ledger_if_any(settings: Settings) -> Any:
+    """The ledger, or None when none was ever created here (a removed ledger is still reported as such)."""
+    from dpa_kit.exceptions import LedgerMissing
     from dpa_kit.ledger import Ledger
 
-    return Ledger(settings.ledger) if settings.ledger.exists() else None
+    try:
+        return Ledger(settings.ledger, create=False)
+    except LedgerMissing:
+        return None

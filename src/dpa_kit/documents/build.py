@@ -121,6 +121,9 @@ def _render_job(
         item.files = render_annex(loaded, formats, out_dir, draft=draft, templates=templates)
     except DpaKitError as exc:
         item.error = str(exc)
+    except Exception as exc:  # one document's failure never stops the batch nor loses the index
+        item.error = (f"erreur interne lors de la production des documents ({type(exc).__name__}) ; "
+                      "les autres sont produits")
     return item
 
 
