@@ -57,7 +57,7 @@ def test_every_command_group_is_registered_by_the_root() -> None:
     for name in names:  # each one resolves to a command of its module
         assert isinstance(cli.get_command(click.Context(cli), name), click.Command), name
     assert sorted(names) == ["annex", "attest", "breach", "build", "check", "exchange", "ledger", "list",
-                                    "register", "rules", "schema", "status"]
+                             "register", "remind", "rules", "schema", "serve", "status", "users"]
 
 
 def test_the_library_reads_no_environment_and_imports_no_cli_toolkit() -> None:

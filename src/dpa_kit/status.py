@@ -32,7 +32,7 @@ def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
     exchanges = []
     if ledger is not None:
         breaches = [b.as_json(now) for b in all_breaches(ledger).values() if b.is_open]
-        for event in ledger.events(kind_prefix="exchange.")[-10:]:
+        for event in ledger.last("exchange.", 10):
             exchanges.append({"at": event.at.astimezone(clock.PARIS).isoformat(timespec="minutes"),
                               "direction": event.payload.get("direction"), "convention": event.payload.get("convention"),
                               "counterpart": event.payload.get("counterpart"), "files": event.payload.get("files")})
