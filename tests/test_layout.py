@@ -101,7 +101,7 @@ def test_edges_never_import_each_other(module: str, path: Path) -> None:
 def test_the_rules_catch_a_violation(tmp_path: Path) -> None:
     # The checks above must be able to fail: a library module importing click and reading the environment.
     bad = tmp_path / "bad.py"
-    bad.write_text("import os\nimport click\nfrom ..cli import common\nX = os.environ.get('A')\n", encoding="utf-8")
+    bad.write_text("import os\nimport click\nfrom .cli import common\nX = os.environ.get('A')\n", encoding="utf-8")
     names = imported(bad, "dpa_kit.bad")
     assert "click" in names and "dpa_kit.cli" in names
     assert reads_environment(bad) == [4]
