@@ -122,3 +122,13 @@ def test_internal_error_writes_a_crash_report_without_traceback(monkeypatch, tmp
     reports = list(tmp_path.glob("dpa-kit-crash-*.txt"))
     assert len(reports) == 1 and "RuntimeError" in reports[0].read_text()
     assert "secret detail" not in reports[0].read_text()  # messages may quote personal data: never written
+
+
+def test_an_empty_folder_is_a_mistake_for_list_check_and_build(tmp_path: Path) -> None:
+    empty = tmp_path / "vide"
+    empty.mkdir()
+    for args in (("list", empty), ("check", empty), ("build", empty, "-o", tmp_path / "out")):
+        result = run(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "aucune convention (fichier .yaml) dans ce dossier" in result.stderr
+    assert not (tmp_path / "out" / "index.html").exists()

@@ -170,7 +170,7 @@ def build_folder(
 
     items: list[BuildItem] = []
     todo: list[LoadedConvention] = []
-    for result in iter_folder(folder):
+    for result in iter_folder(folder, required=True):
         if result.loaded is not None:
             todo.append(result.loaded)
         else:
