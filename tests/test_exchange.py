@@ -98,6 +98,9 @@ def test_cli_pack_generates_password_shown_once_and_weak_one_is_refused(tmp_path
     line = next(l for l in result.stdout.splitlines() if l.startswith("Mot de passe : "))
     password = line.removeprefix("Mot de passe : ")
     assert "autre canal" in result.stdout
+    # Said exactly how to type it (the dashes count, for 7-Zip too) and what the recipient does.
+    assert "en minuscules, tirets compris, sans espace (29 caractères)" in result.stdout
+    assert "contenu.zip" in result.stdout and "dpa-kit exchange open" in result.stdout
     assert open_archive(tmp_path / "a.zip", password, None).verified
     weak = run("exchange", "pack", source, "-o", tmp_path / "b.zip", env={"DPA_KIT_PASSWORD": "soleil2026"})
     assert weak.exit_code == 2 and "trop faible" in weak.stderr and "soleil2026" not in weak.output

@@ -134,7 +134,11 @@ def exchange_pack(settings: Settings, paths: tuple[Path, ...], output: Path, con
         click.secho(f"Mot de passe : {password}", bold=True)
         click.echo(f"(environ {passwords.generated_bits():.0f} bits ; il n'est enregistré nulle part et ne sera plus "
                    "affiché)")
+        click.echo("Il se tape exactement ainsi : en minuscules, tirets compris, sans espace "
+                   f"({len(password)} caractères). Au téléphone, épelez-le groupe par groupe.")
         click.echo("Transmettez-le par un autre canal que l'archive : téléphone ou SMS, jamais dans le même courriel.")
+        click.echo("Pour le destinataire : 7-Zip demande ce mot de passe, puis ouvrez le fichier contenu.zip extrait ; "
+                   "ou bien : dpa-kit exchange open ARCHIVE -o DOSSIER.")
     if record(settings.ledger, "packed", convention=convention, counterpart=recipient,
               archive_sha256=result.sha256, files=result.files, total_size=result.total_size):
         click.echo("Envoi inscrit au journal (sans noms de fichiers).")
