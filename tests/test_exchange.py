@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import require_program
+from conftest import REGISTERS, require_program
 from helpers import run
 
 from dpa_kit.exceptions import UsageError
@@ -946,3 +946,10 @@ def test_layout_check_refuses_entries_sharing_a_header_or_running_into_the_next(
     infos[0].compress_size += 50
     with pytest.raises(ZipLimitError, match="chevauchent"):
         check_layout(io.BytesIO(data), infos, honest.start_dir, len(data))
+
+
+def test_pack_refuses_an_unknown_convention(tmp_path: Path, source: Path) -> None:
+    result = run("--registers", REGISTERS, "--ledger", tmp_path / "l.sqlite", "exchange", "pack", source,
+                 "-o", tmp_path / "a.zip", "--convention", "BETHUNE", env={"DPA_KIT_PASSWORD": PASSWORD})
+    assert result.exit_code == 2 and "aucune convention d'identifiant « BETHUNE »" in result.stderr
+    assert not (tmp_path / "a.zip").exists()

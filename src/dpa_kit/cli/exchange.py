@@ -110,7 +110,10 @@ def exchange_pack(settings: Settings, paths: tuple[Path, ...], output: Path, con
     """
     from dpa_kit import passwords
     from dpa_kit.exchange import pack, record
+    from dpa_kit.loader import find_convention
 
+    if convention is not None:  # noted in the manifest and the ledger: it must be a real convention
+        convention = find_convention(settings.registers, convention).convention.id
     if public_keys:
         keys = [_read_key(k) for k in public_keys]
         with _progress(paths) as advance:
