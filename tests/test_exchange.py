@@ -128,13 +128,14 @@ def test_exchanges_are_recorded_in_the_ledger_without_names(tmp_path: Path, sour
 
     ledger_path = tmp_path / "ledger.sqlite"
     Ledger(ledger_path)
-    env = {"DPA_KIT_PASSWORD": PASSWORD, "DPA_KIT_LEDGER": str(ledger_path)}
-    assert run("exchange", "pack", source, "-o", tmp_path / "a.zip", "--convention", "C1", "--to", "dpo@x.fr", env=env).exit_code == 0
+    env = {"DPA_KIT_PASSWORD": PASSWORD, "DPA_KIT_LEDGER": str(ledger_path), "DPA_KIT_REGISTERS": str(REGISTERS)}
+    assert run("exchange", "pack", source, "-o", tmp_path / "a.zip", "--convention", "2026-FSL-ADIL-NUMERO-VERT",
+               "--to", "dpo@x.fr", env=env).exit_code == 0
     assert run("exchange", "open", tmp_path / "a.zip", "-o", tmp_path / "out", env=env).exit_code == 0
     events = Ledger(ledger_path).events(kind_prefix="exchange.")
     assert [e.kind for e in events] == ["exchange.packed", "exchange.opened"]
     assert events[0].payload["files"] == 3 and events[0].payload["counterpart"] == "dpo@x.fr"
-    assert events[1].payload["convention"] == "C1"
+    assert events[1].payload["convention"] == "2026-FSL-ADIL-NUMERO-VERT"
     assert "DUPONT" not in ledger_path.read_bytes().decode("latin-1")
 
 
