@@ -16,8 +16,8 @@ from dpa_kit.documents.annex import CONTEXT_FIELDS, missing_answers, render, ren
 from dpa_kit.documents.markdown import packaged_templates, parse_blocks, plain_text
 from dpa_kit.exceptions import NotReady, RenderError
 from dpa_kit.loader import load_convention
-from dpa_kit.words import DRAFT_BANNER
 from dpa_kit.model import Convention
+from dpa_kit.words import DRAFT_BANNER
 
 GOLDEN = REPO / "tests" / "golden"
 PLACEHOLDERS = [

@@ -12,8 +12,8 @@ from conftest import ADIL, BETHUNE, REGISTERS, REPO
 from helpers import run, write
 
 from dpa_kit.checks import CHECKS, check_conventions
-from dpa_kit.rules import CONVENTION, FINDINGS_JSON_SCHEMA, RULES, rule_table_markdown, rules
 from dpa_kit.loader import load_convention
+from dpa_kit.rules import CONVENTION, FINDINGS_JSON_SCHEMA, RULES, rule_table_markdown, rules
 
 BASE = yaml.safe_load(ADIL.read_text(encoding="utf-8"))
 DELETE = object()

@@ -71,7 +71,7 @@ def test_every_message_of_the_catalogue_is_translated_with_the_same_placeholders
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         assert all(strings), ids
-        for source, translation in zip(ids, strings):
+        for source, translation in zip(ids, strings, strict=True):
             assert names(translation) == names(source), (source, translation)
 
 

@@ -340,7 +340,7 @@ def test_a_draft_says_projet_once_on_every_page(printed: dict, fmt: str) -> None
 def test_no_double_markers_and_no_title_alone_at_a_page_bottom(printed: dict, example: str, fmt: str) -> None:
     path = BETHUNE if example == "bethune" else ADIL  # the draft has the titles of the ADIL annex
     blocks = parse_blocks(render_markdown(load_convention(path).convention))
-    titles = [alnum(b.text) for b in blocks if b.kind == "heading" or b.kind == "paragraph" and re.match(r"[a-z]\) ", b.text)]
+    titles = [alnum(b.text) for b in blocks if b.kind == "heading" or (b.kind == "paragraph" and re.match(r"[a-z]\) ", b.text))]
     pages = pdf_pages(printed[example, fmt])
     text = "\n".join(pages)
     assert re.findall(r"a\)\s+traiter les données", text), "the lettered clauses are missing"

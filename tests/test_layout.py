@@ -61,9 +61,9 @@ def reads_environment(path: Path) -> list[int]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     lines = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr in {"environ", "getenv", "putenv"}:
-            if isinstance(node.value, ast.Name) and node.value.id == "os":
-                lines.append(node.lineno)
+        if (isinstance(node, ast.Attribute) and node.attr in {"environ", "getenv", "putenv"}
+                and isinstance(node.value, ast.Name) and node.value.id == "os"):
+            lines.append(node.lineno)
     return lines
 
 

@@ -95,7 +95,7 @@ def breach_details(given: dict[str, Any]) -> dict[str, Any]:
     return details
 
 
-def require_delay_reason(breach: "Breach", at: datetime, *, complementary: bool, delay_reason: str | None) -> None:
+def require_delay_reason(breach: Breach, at: datetime, *, complementary: bool, delay_reason: str | None) -> None:
     """A notification to the Département after the deadline must give the reasons for the delay.
 
     The one place of this rule: the message (``mail``) and the record (:func:`record_notification`) both ask it.

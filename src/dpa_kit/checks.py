@@ -22,7 +22,6 @@ from dpa_kit.model import Convention, FateAction, SensitiveData
 from dpa_kit.placeholders import find_placeholders
 from dpa_kit.rules import (
     CONVENTION,
-    DOCUMENT,
     EMAIL_ADDRESSES,
     FINDINGS_JSON_SCHEMA,
     FOLDER,

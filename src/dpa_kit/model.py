@@ -8,8 +8,8 @@ these validated models, never from raw dictionaries.
 
 from __future__ import annotations
 
-import re
 import datetime as _dt
+import re
 from datetime import date
 from decimal import Decimal
 from enum import Enum

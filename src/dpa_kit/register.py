@@ -17,8 +17,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from dpa_kit import clock, yamlio
 from dpa_kit.exceptions import ConventionError, Problem, UsageError
 from dpa_kit.loader import SourceMap, _problems, iter_folder, read_yaml, register_files
-from dpa_kit.model import (Contact, Convention, CountryCode, FateAction, Person, SensitiveData, Siret, Transfer,
-                           refuse_control_characters)
+from dpa_kit.model import (
+    Contact,
+    Convention,
+    CountryCode,
+    FateAction,
+    Person,
+    SensitiveData,
+    Siret,
+    Transfer,
+    refuse_control_characters,
+)
 
 REGISTER_FORMAT = "dpa-kit-register/1"
 SECURITY_HEADINGS = {

@@ -94,8 +94,9 @@ REQUIRED_ANSWERS: dict[str, tuple[str, str]] = {
              "l'option de sous-traitance : A (autorisation générale) ou B (autorisation spécifique)"),
     "C109": ("option de sécurité",
              "l'option de sécurité : 1 (échanges très limités, pas de plateforme) ou 2 (autres cas)"),
-    "C111": ("sort des données", "le sort des données (data_fate.action) : destroy pour détruire, return_to_controller pour renvoyer "
-             "au Département, return_to_third_party pour renvoyer à un tiers"),
+    "C111": ("sort des données",
+             "le sort des données (data_fate.action) : destroy pour détruire, return_to_controller pour "
+             "renvoyer au Département, return_to_third_party pour renvoyer à un tiers"),
     "C116": ("nom de la structure", "le nom de la structure (processor.name)"),
     "C117": ("SIRET de la structure", "le SIRET de la structure (processor.siret)"),
     "C118": ("début de la période", "la date de début de la convention (period.start)"),

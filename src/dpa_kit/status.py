@@ -13,9 +13,9 @@ from dpa_kit.words import OVERDUE
 
 def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
     """Everything the overview shows, as plain data (the JSON output)."""
-    from dpa_kit.checks import verdict
     from dpa_kit.attest import owed
     from dpa_kit.breach import all_breaches
+    from dpa_kit.checks import verdict
     from dpa_kit.loader import iter_folder
 
     now = clock.now()

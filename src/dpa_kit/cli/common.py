@@ -109,7 +109,7 @@ def install_french() -> None:
         return
     _installed = True
     for class_name, word in _TYPE_NAMES.items():
-        setattr(getattr(click.types, class_name), "name", word)
+        getattr(click.types, class_name).name = word
     click.types._NumberRangeBase._describe_range = _range_fr  # type: ignore[method-assign]
     for name in _CLICK_MODULES:
         try:
@@ -362,7 +362,7 @@ class DpaGroup(CommandGroup):
         except KeyboardInterrupt:
             echo_err("Interrompu.")
             sys.exit(EXIT_INTERRUPTED)
-        except Exception as exc:  # noqa: BLE001 - last resort: never show a traceback
+        except Exception as exc:
             report = crash_report(exc)
             echo_err(
                 "Erreur interne de dpa-kit (ce n'est pas de votre fait). "

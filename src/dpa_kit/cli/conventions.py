@@ -202,7 +202,7 @@ def rules_command(fmt: str) -> None:
     rows = [(r.code, r.severity.value, r.title, r.explanation) for r in all_rules()] + list(DOCUMENT_RULES)
     rows.sort()
     if fmt == "json":
-        click.echo(json.dumps([dict(zip(("code", "severity", "title", "explanation"), r)) for r in rows],
+        click.echo(json.dumps([dict(zip(("code", "severity", "title", "explanation"), r, strict=True)) for r in rows],
                               ensure_ascii=False, indent=2))
         return
     for code, severity, title, explanation in rows:

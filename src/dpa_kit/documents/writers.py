@@ -15,7 +15,7 @@ import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from dpa_kit.documents.markdown import Block, Run, environment
@@ -71,7 +71,7 @@ class DocumentMeta:
 
     @property
     def instant(self) -> datetime:
-        return datetime(self.day.year, self.day.month, self.day.day, tzinfo=timezone.utc)
+        return datetime(self.day.year, self.day.month, self.day.day, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -265,8 +265,18 @@ def to_odt(blocks: list[Block], meta: DocumentMeta, templates: Path | None = Non
 
     Every page has a header (the draft banner, then the convention line) and a footer « Page n / N ».
     """
-    from odfdo import Document, Header, List, ListItem, Paragraph, Span, Style, StyleMasterPage
-    from odfdo import VarPageCount, VarPageNumber
+    from odfdo import (
+        Document,
+        Header,
+        List,
+        ListItem,
+        Paragraph,
+        Span,
+        Style,
+        StyleMasterPage,
+        VarPageCount,
+        VarPageNumber,
+    )
 
     from dpa_kit.documents.styles import ODT_STYLES, REFERENCE_ODT, reference_file
 
