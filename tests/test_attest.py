@@ -161,7 +161,12 @@ def test_status_overview_text_json_html(env: dict[str, str], tmp_path: Path) -> 
     data = json.loads(run("status", "--format", "json", env={**env, "DPA_KIT_NOW": "2027-03-01T10:00"}).stdout)
     assert {"conventions", "open_breaches", "attestations_due", "last_exchanges", "late"} <= set(data)
     assert "V-2027-343097333-0001" in data["late"]
-    assert "<h2>Violations ouvertes</h2>" in page.read_text(encoding="utf-8")
+    page_text = page.read_text(encoding="utf-8")
+    assert "<h2>Violations ouvertes (par échéance)</h2>" in page_text
+    # A summary first, and the late breach marked as such (red), sorted by deadline.
+    assert "violations ouvertes</p>" in page_text and "1 en retard" in page_text and "<tr class=\"late\">" in page_text
+    # The ADIL annex as signed owes no written attestation: it is not counted as due.
+    assert "2026-FSL-ADIL-NUMERO-VERT</td><td>ADIL" not in page_text.split("Attestations de destruction")[1]
 
 
 @pytest.mark.interop

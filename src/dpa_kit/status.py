@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import html
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from dpa_kit import clock
 from dpa_kit.ledger import Ledger
 from dpa_kit.words import OVERDUE
+
+
+#: A deadline this close is shown as near (amber): 6 hours, the first reminder before the 24-hour one.
+NEAR = timedelta(hours=6)
 
 
 def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
@@ -31,12 +36,22 @@ def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
     breaches = []
     exchanges = []
     if ledger is not None:
-        breaches = [b.as_json(now) for b in all_breaches(ledger).values() if b.is_open]
+        for breach in all_breaches(ledger).values():
+            if not breach.is_open:
+                continue
+            shown = breach.as_json(now)
+            deadline = breach.cnil_deadline if breach.side == "departement" and breach.cnil_deadline else (
+                breach.notify_deadline)
+            shown["deadline"] = deadline.astimezone(clock.PARIS).isoformat(timespec="seconds")
+            shown["near"] = not shown["overdue"] and deadline - now <= NEAR
+            breaches.append(shown)
+        breaches.sort(key=lambda b: b["deadline"])
         for event in ledger.last("exchange.", 10):
             exchanges.append({"at": event.at.astimezone(clock.PARIS).isoformat(timespec="minutes"),
                               "direction": event.payload.get("direction"), "convention": event.payload.get("convention"),
                               "counterpart": event.payload.get("counterpart"), "files": event.payload.get("files")})
-    attestations = [d.as_json() for d in owed(folder, ledger) if d.recorded is None]
+    # Only what is owed: a signed annex without the written-justification clause owes no attestation.
+    attestations = [d.as_json() for d in owed(folder, ledger) if d.recorded is None and d.owed_in_writing]
     late = [b["id"] for b in breaches if b["overdue"]] + [a["convention"] for a in attestations if a["overdue"]]
     return {
         "generated_at": now.astimezone(clock.PARIS).isoformat(timespec="minutes"),
@@ -72,8 +87,7 @@ def render_text(data: dict[str, Any]) -> str:
                          + (" ..." if len(c["missing"]) > 4 else ""))
     lines.append(f"Violations ouvertes : {len(data['open_breaches'])}")
     for b in data["open_breaches"]:
-        deadline = b["cnil_deadline"] if b["side"] == "departement" else b["notify_deadline"]
-        lines.append(f"  - {b['id']} ({b['convention']}) : {b['status']}, échéance le {_when(deadline)}")
+        lines.append(f"  - {b['id']} ({b['convention']}) : {b['status']}, échéance le {_when(b['deadline'])}")
     lines.append(f"Attestations de destruction attendues : {len(data['attestations_due'])}")
     for a in data["attestations_due"]:
         state = f"{OVERDUE} de {a['days_overdue']} j" if a["overdue"] else f"échéance le {_when(a['due_date'])}"
@@ -88,36 +102,72 @@ def render_text(data: dict[str, Any]) -> str:
 
 
 def render_html(data: dict[str, Any]) -> str:
+    from dpa_kit.attest import DIRECTIONS_FR
+
     def esc(value: Any) -> str:
         return html.escape("" if value is None else str(value))
 
-    def table(headers: list[str], rows: list[list[Any]]) -> str:
+    def table(headers: list[str], rows: list[list[Any]], classes: list[str] | None = None) -> str:
         if not rows:
             return "<p>Aucun.</p>"
-        head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-        body = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>" for row in rows)
+        head = "".join(f"<th scope=\"col\">{esc(h)}</th>" for h in headers)
+        marks = classes or [""] * len(rows)
+        body = "".join(
+            (f"<tr class=\"{mark}\">" if mark else "<tr>") + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>"
+            for row, mark in zip(rows, marks, strict=True)
+        )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
+    conventions = data["conventions"]
+    breaches = data["open_breaches"]
+    attestations = data["attestations_due"]
+    ready = sum(1 for c in conventions if c["ready"])
+    late_breaches = sum(1 for b in breaches if b["overdue"])
+    late_attestations = sum(1 for a in attestations if a["overdue"])
+
+    def card(title: str, value: str, detail: str, mark: str) -> str:
+        return (f"<div class=\"card {mark}\"><p class=\"value\">{esc(value)}</p><p>{esc(title)}</p>"
+                f"<p class=\"detail\">{esc(detail)}</p></div>")
+
+    summary = "".join([
+        card("conventions prêtes à signer", f"{ready} / {len(conventions)}",
+             f"{len(conventions) - ready} à compléter" if ready < len(conventions) else "toutes prêtes",
+             "near" if ready < len(conventions) else "ok"),
+        card("violations ouvertes", str(len(breaches)),
+             f"{late_breaches} en retard" if late_breaches else "aucune en retard", "late" if late_breaches else "ok"),
+        card("attestations attendues", str(len(attestations)),
+             f"{late_attestations} en retard" if late_attestations else "aucune en retard",
+             "late" if late_attestations else "ok"),
+    ])
     parts = [
         "<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>dpa-kit : vue d'ensemble</title>",
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}"
-        "th,td{border:1px solid #bbb;padding:.3em .6em}th{background:#eee}.late{color:#b00;font-weight:bold}</style>",
+        "<style>body{font-family:sans-serif;margin:2em;color:#1a1a1a}table{border-collapse:collapse;margin-bottom:1.5em}"
+        "th,td{border:1px solid #bbb;padding:.3em .6em;text-align:left}th{background:#eee}"
+        ".summary{display:flex;gap:1em;margin:1em 0 2em}.card{border:1px solid #bbb;border-left:.5em solid #2e7d32;"
+        "padding:.5em 1em;min-width:12em}.card p{margin:.2em 0}.card .value{font-size:1.8em;font-weight:bold}"
+        ".card.late{border-left-color:#b00020}.card.near{border-left-color:#b26a00}.detail{color:#444}"
+        "tr.late td{background:#fde7e9}tr.near td{background:#fff4e0}p.late{color:#b00020;font-weight:bold}"
+        "</style>",
         f"</head><body><h1>Vue d'ensemble RGPD</h1><p>Établie le {esc(_when(data['generated_at']))} (heure de Paris).</p>",
+        f"<div class=\"summary\">{summary}</div>",
         f"<p class=\"{'late' if data['late'] else ''}\">{'En retard : ' + esc(', '.join(data['late'])) if data['late'] else 'Rien en retard.'}</p>",
         "<h2>Conventions</h2>",
-        table(["Convention", "Structure", "Prête à signer", "Manque"],
+        table(["Convention", "Structure", "Prête à signer", "Ce qui l'empêche"],
               [[c["id"] or c["file"], c.get("structure"), "oui" if c["ready"] else "non", ", ".join(c["missing"])]
-               for c in data["conventions"]]),
-        "<h2>Violations ouvertes</h2>",
+               for c in conventions],
+              ["" if c["ready"] else "near" for c in conventions]),
+        "<h2>Violations ouvertes (par échéance)</h2>",
         table(["Violation", "Convention", "État", "Échéance"],
-              [[b["id"], b["convention"], b["status"], _when(b["cnil_deadline"] if b["side"] == "departement" else b["notify_deadline"])]
-               for b in data["open_breaches"]]),
+              [[b["id"], b["convention"], b["status"], _when(b["deadline"])] for b in breaches],
+              ["late" if b["overdue"] else "near" if b["near"] else "" for b in breaches]),
         "<h2>Attestations de destruction attendues</h2>",
         table(["Convention", "Structure", "Échéance", "Jours de retard"],
-              [[a["convention"], a["structure"], _when(a["due_date"]), a["days_overdue"]] for a in data["attestations_due"]]),
+              [[a["convention"], a["structure"], _when(a["due_date"]), a["days_overdue"]] for a in attestations],
+              ["late" if a["overdue"] else "" for a in attestations]),
         "<h2>Derniers échanges chiffrés</h2>",
         table(["Instant", "Sens", "Convention", "Correspondant", "Fichiers"],
-              [[_when(e["at"]), e["direction"], e["convention"], e["counterpart"], e["files"]] for e in data["last_exchanges"]]),
+              [[_when(e["at"]), DIRECTIONS_FR.get(e["direction"] or "", e["direction"]), e["convention"],
+                e["counterpart"], e["files"]] for e in data["last_exchanges"]]),
         "</body></html>\n",
     ]
     return "".join(parts)
