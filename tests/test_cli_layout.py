@@ -48,7 +48,7 @@ def test_command_modules_import_only_the_shared_helpers_of_the_cli() -> None:
 def test_every_command_group_is_registered_by_the_root() -> None:
     from dpa_kit.cli import cli
 
-    assert sorted(cli.commands) == ["annex", "attest", "breach", "build", "check", "exchange", "ledger", "list",
+    assert sorted(cli.commands) == ["annex", "attest", "breach", "build", "check", "exchange", "ledger", "list", "new",
                                     "register", "rules", "schema", "status"]
 
 

@@ -23,6 +23,7 @@ from dpa_kit.cli import breach as breach_commands  # noqa: E402
 from dpa_kit.cli import conventions as convention_commands  # noqa: E402
 from dpa_kit.cli import exchange as exchange_commands  # noqa: E402
 from dpa_kit.cli import ledger as ledger_commands  # noqa: E402
+from dpa_kit.cli import new as new_commands  # noqa: E402
 from dpa_kit.cli import register as register_commands  # noqa: E402
 from dpa_kit.cli import status as status_commands  # noqa: E402
 
@@ -70,6 +71,7 @@ cli.add_command(exchange_commands.exchange_group)
 cli.add_command(attest_commands.attest_group)
 cli.add_command(status_commands.status_command)
 cli.add_command(register_commands.register_group)
+cli.add_command(new_commands.new_command)
 
 
 def main() -> None:
