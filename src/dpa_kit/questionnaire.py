@@ -340,7 +340,7 @@ def validate(question: Question, text: str, answers: Mapping[str, Any] | None = 
             if country in _EEA:
                 raise InvalidValue(f"{COUNTRY_NAMES_FR[country]} est dans l'Union européenne ou l'EEE : ce n'est "
                                    "pas un transfert", question.key)
-            item = {"country": country, "recipient": pieces[1]}
+            item: dict[str, Any] = {"country": country, "recipient": pieces[1]}
             if len(pieces) == 3 and pieces[2]:
                 item["safeguards"] = pieces[2]
             found.append(item)
