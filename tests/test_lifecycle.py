@@ -127,3 +127,18 @@ def test_an_empty_or_too_big_drop_leaves_nothing(tmp_path: Path) -> None:
         filedrop.drop_file(ledger, store, io.BytesIO(SECRET), "a.txt", recipient, siret="../x", by="user:7")
     assert _all_files(store) == []
     assert filedrop.drops(ledger) == []
+
+
+def test_a_drop_pushed_in_pieces_then_stopped_leaves_nothing(tmp_path: Path) -> None:
+    identity, recipient = agecrypt.generate_identity()
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    store = tmp_path / "drops"
+    writer = filedrop.DropWriter(ledger, store, "a.txt", recipient, siret=SIRET, by="user:7")
+    writer.write(SECRET[:1000])
+    writer.abort()
+    assert _all_files(store) == [] and filedrop.drops(ledger) == []
+    writer = filedrop.DropWriter(ledger, store, "b.txt", recipient, siret=SIRET, by="user:7")
+    for start in range(0, len(SECRET), 7000):
+        writer.write(SECRET[start:start + 7000])
+    drop = writer.close()
+    assert [d.id for d in filedrop.drops(ledger, SIRET)] == [drop.id] and drop.size == len(SECRET)

@@ -26,10 +26,11 @@ from dpa_kit.exceptions import InvalidValue
 from dpa_kit.fsutil import sha256_file
 from dpa_kit.ledger import Ledger
 
-__all__ = ["MAX_DROP_BYTES", "Drop", "drop_file", "drops", "find_drop", "stored_path"]
+__all__ = ["MAX_DROP_BYTES", "Drop", "DropWriter", "drop_file", "drops", "find_drop", "stored_path"]
 
 MAX_DROP_BYTES = 200_000_000
 _CHUNK = 1 << 20
+_FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # as in exchange packages: no clock in the archive
 _ID = re.compile(r"^D-\d{8}-[0-9a-f]{12}$")
 
 
@@ -52,34 +53,99 @@ def _safe_name(name: str) -> str:
     return base[:200] or "fichier"
 
 
-def _write_package(writer: IO[bytes], source: IO[bytes], name: str, siret: str, convention: str | None,
-                   instant: datetime, max_bytes: int, digest: Any) -> int:
-    """Write the inner zip (the file, then its manifest) into ``writer``; return the clear size."""
-    import dpa_kit
-    from dpa_kit.exchange import FIXED_DATE, MANIFEST_NAME, FileEntry, Manifest
+class DropWriter:
+    """A drop in progress: push the file's bytes with :meth:`write` as they arrive, then :meth:`close`.
 
-    size = 0
-    with zipfile.ZipFile(writer, "w") as inner:
-        info = zipfile.ZipInfo(name, date_time=FIXED_DATE)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        with inner.open(info, "w", force_zip64=True) as entry:
-            while chunk := source.read(_CHUNK):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise InvalidValue(f"fichier trop gros ({max_bytes // 1_000_000} Mo au plus)", "file")
-                digest.update(chunk)
-                entry.write(chunk)
-        if size == 0:
+    For an edge that receives the file in pieces (a streamed HTTP upload): nothing but ciphertext is written,
+    to a hidden ``.part`` file renamed into place only by :meth:`close`; :meth:`abort` (or any error) removes
+    it and records nothing.
+    """
+
+    def __init__(self, ledger: Ledger, store: Path, filename: str, recipient: str, *, siret: str, by: str,
+                 convention: str | None = None, now: datetime | None = None, max_bytes: int = MAX_DROP_BYTES):
+        from dpa_kit.agecrypt import AgeWriter, parse_recipient
+
+        if not re.fullmatch(r"\d{14}", siret):
+            raise InvalidValue(f"SIRET « {siret} » invalide : 14 chiffres attendus", "siret")
+        key = parse_recipient(recipient)
+        self.ledger, self.siret, self.by, self.convention, self.max_bytes = ledger, siret, by, convention, max_bytes
+        self.instant = now or clock.now()
+        self.id = f"D-{self.instant.astimezone(clock.PARIS):%Y%m%d}-{secrets.token_hex(6)}"
+        self.target = stored_path(store, siret, self.id)
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.temp = self.target.with_name(f".{self.target.name}.part")
+        self.name = _safe_name(filename)
+        self.size = 0
+        self._digest = hashlib.sha256()
+        self._handle = self.temp.open("wb")
+        self._done = False
+        try:
+            self._age: Any = AgeWriter(self._handle, [key])
+            self._zip = zipfile.ZipFile(self._age, "w")
+            info = zipfile.ZipInfo(self.name, date_time=_FIXED_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            self._entry = self._zip.open(info, "w", force_zip64=True)
+        except BaseException:
+            self.abort()
+            raise
+
+    def write(self, chunk: bytes) -> None:
+        """Encrypt the next bytes of the file; InvalidValue (and nothing kept) past the size limit."""
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            self.abort()
+            raise InvalidValue(f"fichier trop gros ({self.max_bytes // 1_000_000} Mo au plus)", "file")
+        try:
+            self._digest.update(chunk)
+            self._entry.write(chunk)
+        except BaseException:
+            self.abort()
+            raise
+
+    def close(self) -> Drop:
+        """Finish the ciphertext, put it in place and record the drop in the ledger."""
+        import dpa_kit
+        from dpa_kit.exchange import MANIFEST_NAME, FileEntry, Manifest
+
+        if self.size == 0:
+            self.abort()
             raise InvalidValue("le fichier déposé est vide", "file")
-        manifest = Manifest(
-            created_at=instant.astimezone(clock.PARIS).isoformat(timespec="seconds"),
-            files=[FileEntry(name, size, digest.hexdigest())], sender=siret, recipient="DPO",
-            convention=convention, tool=f"dpa-kit {dpa_kit.__version__}",
-        )
-        inner.writestr(zipfile.ZipInfo(MANIFEST_NAME, date_time=FIXED_DATE),
-                       json.dumps(manifest.as_json(), ensure_ascii=False, indent=2),
-                       compress_type=zipfile.ZIP_DEFLATED)
-    return size
+        try:
+            self._entry.close()
+            manifest = Manifest(
+                created_at=self.instant.astimezone(clock.PARIS).isoformat(timespec="seconds"),
+                files=[FileEntry(self.name, self.size, self._digest.hexdigest())], sender=self.siret,
+                recipient="DPO", convention=self.convention, tool=f"dpa-kit {dpa_kit.__version__}",
+            )
+            self._zip.writestr(zipfile.ZipInfo(MANIFEST_NAME, date_time=_FIXED_DATE),
+                               json.dumps(manifest.as_json(), ensure_ascii=False, indent=2),
+                               compress_type=zipfile.ZIP_DEFLATED)
+            self._zip.close()
+            self._age.close()
+            self._handle.close()
+            os.replace(self.temp, self.target)
+        except BaseException:
+            self.abort()
+            raise
+        self._done = True
+        payload: dict[str, Any] = {"siret": self.siret, "convention": self.convention, "size": self.size,
+                                   "sha256": sha256_file(self.target), "by": self.by}
+        event = self.ledger.append("drop.received", self.id, payload, at=self.instant)
+        return Drop(self.id, self.siret, self.convention, self.size, payload["sha256"], event.at, self.by)
+
+    def abort(self) -> None:
+        """Stop the drop: the partial ciphertext is removed, nothing is recorded."""
+        if self._done:
+            return
+        self._done = True
+        for closing in ("_entry", "_zip", "_age"):
+            part = getattr(self, closing, None)
+            if part is not None:
+                with contextlib.suppress(Exception):  # the first error is the one to report
+                    part.close()
+        with contextlib.suppress(Exception):
+            self._handle.close()
+        self.temp.unlink(missing_ok=True)
 
 
 def stored_path(store: Path, siret: str, drop_id: str) -> Path:
@@ -91,36 +157,15 @@ def drop_file(ledger: Ledger, store: Path, source: IO[bytes], filename: str, rec
               by: str, convention: str | None = None, now: datetime | None = None,
               max_bytes: int = MAX_DROP_BYTES) -> Drop:
     """Encrypt what ``source`` holds to ``recipient`` (``age1...``) into the store and record the drop."""
-    from dpa_kit.agecrypt import AgeWriter, parse_recipient
-
-    if not re.fullmatch(r"\d{14}", siret):
-        raise InvalidValue(f"SIRET « {siret} » invalide : 14 chiffres attendus", "siret")
-    key = parse_recipient(recipient)
-    instant = now or clock.now()
-    drop_id = f"D-{instant.astimezone(clock.PARIS):%Y%m%d}-{secrets.token_hex(6)}"
-    target = stored_path(store, siret, drop_id)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.part")
-    name = _safe_name(filename)
-    digest = hashlib.sha256()
+    writer = DropWriter(ledger, store, filename, recipient, siret=siret, by=by, convention=convention, now=now,
+                        max_bytes=max_bytes)
     try:
-        with temp.open("wb") as handle:
-            writer: Any = AgeWriter(handle, [key])
-            try:
-                size = _write_package(writer, source, name, siret, convention, instant, max_bytes, digest)
-            except BaseException:
-                with contextlib.suppress(Exception):  # the first error is the one to report
-                    writer.close()
-                raise
-            writer.close()
-        os.replace(temp, target)
+        while chunk := source.read(_CHUNK):
+            writer.write(chunk)
     except BaseException:
-        temp.unlink(missing_ok=True)
+        writer.abort()
         raise
-    payload: dict[str, Any] = {"siret": siret, "convention": convention, "size": size,
-                               "sha256": sha256_file(target), "by": by}
-    event = ledger.append("drop.received", drop_id, payload, at=instant)
-    return Drop(drop_id, siret, convention, size, payload["sha256"], event.at, by)
+    return writer.close()
 
 
 def drops(ledger: Ledger | None, siret: str | None = None) -> list[Drop]:
