@@ -157,10 +157,10 @@ def test_status_overview_text_json_html(env: dict[str, str], tmp_path: Path) -> 
     result = run("status", "--html", page, env={**env, "DPA_KIT_NOW": "2027-03-01T10:00"})
     assert result.exit_code == 1
     assert "Conventions : 2 (2 prête(s) à signer)" in result.stdout
-    assert "V-2027-0001" in result.stdout and "EN RETARD" in result.stdout
+    assert "V-2027-343097333-0001" in result.stdout and "EN RETARD" in result.stdout
     data = json.loads(run("status", "--format", "json", env={**env, "DPA_KIT_NOW": "2027-03-01T10:00"}).stdout)
     assert {"conventions", "open_breaches", "attestations_due", "last_exchanges", "late"} <= set(data)
-    assert "V-2027-0001" in data["late"]
+    assert "V-2027-343097333-0001" in data["late"]
     assert "<h2>Violations ouvertes</h2>" in page.read_text(encoding="utf-8")
 
 

@@ -51,16 +51,16 @@ def test_deadline_is_24_hours_of_elapsed_time(env: dict[str, str], aware: str, d
 def test_aware_at_defaults_to_now_in_paris(env: dict[str, str]) -> None:
     data = declare(env, "2026-03-28T10:00")
     assert data["aware_at"] == "2026-03-28T10:00:00+01:00"
-    assert data["id"] == "V-2026-0001"
-    assert declare(env, "2026-03-28T10:05")["id"] == "V-2026-0002"
+    assert data["id"] == "V-2026-343097333-0001"
+    assert declare(env, "2026-03-28T10:05")["id"] == "V-2026-343097333-0002"
 
 
 def test_text_output_gives_deadline_and_time_left(env: dict[str, str]) -> None:
     result = run("breach", "declare", "--convention", CID, "--nature", "c", "--description", "vol d'un ordinateur",
                  env={**env, "DPA_KIT_NOW": "2026-10-24T10:00"})
     assert result.exit_code == 0, result.output
-    assert "À notifier au Département avant le 25 octobre 2026 à 09 h 00 (heure de Paris) (il reste 24 h 00)." in result.stdout
-    assert "dpa-kit breach notify V-2026-0001" in result.stdout
+    assert "À notifier au Département avant le dimanche 25 octobre 2026 à 09 h 00 (heure de Paris) (24 h 00 min restantes)." in result.stdout
+    assert "dpa-kit breach notify V-2026-343097333-0001" in result.stdout
 
 
 def test_convention_delay_is_used(env: dict[str, str], registers: Path) -> None:
@@ -85,8 +85,8 @@ def test_list_overdue_exits_1_and_show_has_the_timeline(env: dict[str, str]) -> 
     assert ok.exit_code == 0 and "Aucune violation en retard" in ok.stdout
     late = run("breach", "list", "--overdue", "--format", "json", env={**env, "DPA_KIT_NOW": "2026-03-29T11:01"})
     assert late.exit_code == 1
-    assert [b["id"] for b in json.loads(late.stdout)] == ["V-2026-0001"]
-    shown = run("breach", "show", "V-2026-0001", env={**env, "DPA_KIT_NOW": "2026-03-29T11:01"})
+    assert [b["id"] for b in json.loads(late.stdout)] == ["V-2026-343097333-0001"]
+    shown = run("breach", "show", "V-2026-343097333-0001", env={**env, "DPA_KIT_NOW": "2026-03-29T11:01"})
     assert "EN RETARD" in shown.stdout and "déclarée" in shown.stdout
 
 
@@ -97,16 +97,16 @@ def test_eml_has_every_article_33_item(env: dict[str, str], tmp_path: Path) -> N
     declare(env, "2026-03-28T10:00", "--started-at", "2026-03-27T16:00", "--discovery", "appel du destinataire",
             "--cause", "erreur d'adresse", "--records", "40", "--measures-before", "chiffrement des échanges")
     eml = tmp_path / "n.eml"
-    result = run("breach", "notify", "V-2026-0001", "--eml", eml, "--from", "rgpd@adil.example",
+    result = run("breach", "notify", "V-2026-343097333-0001", "--eml", eml, "--from", "rgpd@adil.example",
                  env={**env, "DPA_KIT_NOW": "2026-03-28T12:00"})
     assert result.exit_code == 0, result.output
     message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
     assert message["To"] == "Delegue.Protection.Donnees@pasdecalais.fr"
-    assert CID in message["Subject"] and "V-2026-0001" in message["Subject"]
+    assert CID in message["Subject"] and "V-2026-343097333-0001" in message["Subject"]
     assert message["Message-ID"] and message["Date"]
-    body = message.get_content()
-    for item in ("Type de notification : initiale", "Début de la violation : 27 mars 2026 à 16 h 00",
-                 "Prise de connaissance par l'organisme : 28 mars 2026 à 10 h 00", "appel du destinataire",
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    for item in ("Type de notification : initiale", "Début de la violation : vendredi 27 mars 2026 à 16 h 00",
+                 "Prise de connaissance par l'organisme : samedi 28 mars 2026 à 10 h 00", "appel du destinataire",
                  "perte de confidentialité", "erreur d'adresse", "Catégories de données : noms, adresses",
                  "Nombre approximatif d'enregistrements : 40", "Nombre approximatif de personnes : 40",
                  "Conséquences probables", "atteinte à la vie privée", "chiffrement des échanges",
@@ -114,18 +114,18 @@ def test_eml_has_every_article_33_item(env: dict[str, str], tmp_path: Path) -> N
                  "M. Martin 03 21 00 00 00"):
         assert item in body, item
     # Writing an .eml does not record a notification.
-    assert json.loads(run("breach", "show", "V-2026-0001", "--format", "json", env=env).stdout)["notified_at"] is None
+    assert json.loads(run("breach", "show", "V-2026-343097333-0001", "--format", "json", env=env).stdout)["notified_at"] is None
 
 
 def test_late_notification_requires_a_reason(env: dict[str, str], tmp_path: Path) -> None:
     declare(env, "2026-03-28T10:00")
     late_env = {**env, "DPA_KIT_NOW": "2026-03-30T10:00"}
-    result = run("breach", "notify", "V-2026-0001", "--eml", tmp_path / "n.eml", "--from", "a@b.fr", env=late_env)
+    result = run("breach", "notify", "V-2026-343097333-0001", "--eml", tmp_path / "n.eml", "--from", "a@b.fr", env=late_env)
     assert result.exit_code == 2 and "--delay-reason" in result.stderr
-    result = run("breach", "notify", "V-2026-0001", "--eml", tmp_path / "n.eml", "--from", "a@b.fr",
+    result = run("breach", "notify", "V-2026-343097333-0001", "--eml", tmp_path / "n.eml", "--from", "a@b.fr",
                  "--delay-reason", "découverte un vendredi soir, DPO absent", env=late_env)
     assert result.exit_code == 0
-    assert "découverte un vendredi soir" in email.message_from_bytes((tmp_path / "n.eml").read_bytes(), policy=policy.default).get_content()
+    assert "découverte un vendredi soir" in email.message_from_bytes((tmp_path / "n.eml").read_bytes(), policy=policy.default).get_body(preferencelist=("plain",)).get_content()
 
 
 def _free_port() -> int:
@@ -168,19 +168,19 @@ def smtp_server():
 def test_notification_through_a_real_smtp_server(env: dict[str, str], smtp_server) -> None:
     inbox, port = smtp_server
     declare(env, "2026-03-28T10:00")
-    result = run("breach", "notify", "V-2026-0001", "--send", "--smtp", f"smtp://127.0.0.1:{port}",
+    result = run("breach", "notify", "V-2026-343097333-0001", "--send", "--smtp", f"smtp://127.0.0.1:{port}",
                  "--from", "rgpd@adil.example", env={**env, "DPA_KIT_NOW": "2026-03-28T15:00",
                                                      "DPA_KIT_SMTP_USER": "ccas", "DPA_KIT_SMTP_PASSWORD": "bon-mot-de-passe"})
     assert result.exit_code == 0, result.output
     assert len(inbox.messages) == 1
     received = email.message_from_bytes(inbox.messages[0], policy=policy.default)
-    assert "Type de notification : initiale" in received.get_content()
-    shown = json.loads(run("breach", "show", "V-2026-0001", "--format", "json", env=env).stdout)
+    assert "Type de notification : initiale" in received.get_body(preferencelist=("plain",)).get_content()
+    shown = json.loads(run("breach", "show", "V-2026-343097333-0001", "--format", "json", env=env).stdout)
     assert shown["notified_at"] == "2026-03-28T15:00:00+01:00"
     assert shown["notifications"][0]["message_id"] == received["Message-ID"]
     assert run("breach", "list", "--overdue", env={**env, "DPA_KIT_NOW": "2026-04-30T10:00"}).exit_code == 0
     # A complementary notification links to the first one.
-    result = run("breach", "notify", "V-2026-0001", "--send", "--complement", "--smtp", f"smtp://127.0.0.1:{port}",
+    result = run("breach", "notify", "V-2026-343097333-0001", "--send", "--complement", "--smtp", f"smtp://127.0.0.1:{port}",
                  "--from", "rgpd@adil.example", env={**env, "DPA_KIT_NOW": "2026-04-01T09:00"})
     assert result.exit_code == 0, result.output
     second = email.message_from_bytes(inbox.messages[1], policy=policy.default)
@@ -192,25 +192,25 @@ def test_notification_through_a_real_smtp_server(env: dict[str, str], smtp_serve
 def test_failed_login_records_nothing(env: dict[str, str], smtp_server) -> None:
     inbox, port = smtp_server
     declare(env, "2026-03-28T10:00")
-    result = run("breach", "notify", "V-2026-0001", "--send", "--smtp", f"smtp://127.0.0.1:{port}", "--from", "a@b.fr",
+    result = run("breach", "notify", "V-2026-343097333-0001", "--send", "--smtp", f"smtp://127.0.0.1:{port}", "--from", "a@b.fr",
                  env={**env, "DPA_KIT_NOW": "2026-03-28T12:00", "DPA_KIT_SMTP_USER": "ccas", "DPA_KIT_SMTP_PASSWORD": "faux"})
     assert result.exit_code == 1 and "refusé l'identification" in result.stderr
     assert "faux" not in result.output
     assert inbox.messages == []
-    assert json.loads(run("breach", "show", "V-2026-0001", "--format", "json", env=env).stdout)["notifications"] == []
+    assert json.loads(run("breach", "show", "V-2026-343097333-0001", "--format", "json", env=env).stdout)["notifications"] == []
 
 
 def test_refused_connection_records_nothing(env: dict[str, str]) -> None:
     declare(env, "2026-03-28T10:00")
-    result = run("breach", "notify", "V-2026-0001", "--send", "--smtp", f"smtp://127.0.0.1:{_free_port()}",
+    result = run("breach", "notify", "V-2026-343097333-0001", "--send", "--smtp", f"smtp://127.0.0.1:{_free_port()}",
                  "--from", "a@b.fr", env={**env, "DPA_KIT_NOW": "2026-03-28T12:00"})
     assert result.exit_code == 1 and "rien n'a été enregistré comme notifié" in result.stderr
-    assert json.loads(run("breach", "show", "V-2026-0001", "--format", "json", env=env).stdout)["notifications"] == []
+    assert json.loads(run("breach", "show", "V-2026-343097333-0001", "--format", "json", env=env).stdout)["notifications"] == []
 
 
 def test_mark_notified_after_a_manual_send(env: dict[str, str]) -> None:
     declare(env, "2026-03-28T10:00")
-    result = run("breach", "mark-notified", "V-2026-0001", "--at", "2026-03-28T18:30", env=env)
+    result = run("breach", "mark-notified", "V-2026-343097333-0001", "--at", "2026-03-28T18:30", env=env)
     assert result.exit_code == 0
     assert run("breach", "list", "--overdue", env={**env, "DPA_KIT_NOW": "2026-04-30T10:00"}).exit_code == 0
 
@@ -227,8 +227,11 @@ def test_departement_side_72_hour_clock_cnil_and_article_34(env: dict[str, str])
     bid = data["id"]
     late = {**env, "DPA_KIT_NOW": "2026-03-31T14:01"}
     assert run("breach", "list", "--overdue", env=late).exit_code == 1
-    result = run("breach", "cnil", bid, "--notified", "--at", "2026-04-01T09:00", "--reference", "DN-1", env=late)
+    later = {**env, "DPA_KIT_NOW": "2026-04-01T10:00"}
+    result = run("breach", "cnil", bid, "--notified", "--at", "2026-04-01T09:00", "--reference", "DN-1", env=later)
     assert result.exit_code == 2 and "--delay-reason" in result.stderr
+    result = run("breach", "cnil", bid, "--notified", "--at", "02/04/2026 09:00", "--reference", "DN-1", env=later)
+    assert result.exit_code == 2 and "est dans le futur" in result.stderr
     result = run("breach", "cnil", bid, "--not-notified", env=late)
     assert result.exit_code == 2 and "--reason" in result.stderr
     result = run("breach", "cnil", bid, "--notified", "--at", "2026-03-30T09:00", "--reference", "DN-1", env=late)
@@ -263,11 +266,11 @@ def test_enisa_scores_and_bands(args: tuple, score: float, band: str) -> None:
 
 def test_severity_command_records_and_advises(env: dict[str, str]) -> None:
     declare(env, "2026-03-28T10:00")
-    result = run("breach", "severity", "V-2026-0001", "--dpc", "4", "--ei", "significant", "--confidentiality", "unknown",
+    result = run("breach", "severity", "V-2026-343097333-0001", "--dpc", "4", "--ei", "significant", "--confidentiality", "unknown",
                  "--integrity", "none", "--availability", "none", "--not-malicious", env=env)
     assert result.exit_code == 0, result.output
     assert "Gravité : élevé (score 3.5" in result.stdout and "art. 34" in result.stdout
-    result = run("breach", "severity", "V-2026-0001", "--dpc", "4", env=env)
+    result = run("breach", "severity", "V-2026-343097333-0001", "--dpc", "4", env=env)
     assert result.exit_code == 2 and "réponse manquante" in result.stderr
 
 
@@ -279,15 +282,15 @@ def test_breach_register_export(env: dict[str, str], tmp_path: Path, fmt: str) -
     from dpa_kit.tables import read_rows
 
     declare(env, "2026-03-28T10:00")
-    run("breach", "close", "V-2026-0001", "--reason", "traité", env=env)
+    run("breach", "close", "V-2026-343097333-0001", "--reason", "traité", env=env)
     out = tmp_path / f"registre.{fmt}"
     result = run("breach", "register", "export", "--format", fmt, "-o", out, env=env)
     assert result.exit_code == 0, result.output
     if fmt == "html":
-        assert "V-2026-0001" in out.read_text(encoding="utf-8")
+        assert "V-2026-343097333-0001" in out.read_text(encoding="utf-8")
         return
     rows = read_rows(out)
-    assert rows[0][0] == "Identifiant" and rows[1][0] == "V-2026-0001"
+    assert rows[0][0] == "Identifiant" and rows[1][0] == "V-2026-343097333-0001"
     assert "liste envoyée au mauvais destinataire" in rows[1]
 
 
@@ -307,7 +310,7 @@ def test_attachments_are_encrypted_with_the_exchange_tool(env: dict[str, str], t
     evidence = tmp_path / "capture_DUPONT.png"
     evidence.write_bytes(b"\x89PNG fake screenshot")
     eml = tmp_path / "n.eml"
-    result = run("breach", "notify", "V-2026-0001", "--eml", eml, "--from", "a@b.fr", "--attach", evidence,
+    result = run("breach", "notify", "V-2026-343097333-0001", "--eml", eml, "--from", "a@b.fr", "--attach", evidence,
                  env={**env, "DPA_KIT_NOW": "2026-03-28T12:00"})
     assert result.exit_code == 0, result.output
     password = next(l for l in result.stdout.splitlines() if "Mot de passe" in l).split(" : ", 1)[1]
@@ -315,7 +318,7 @@ def test_attachments_are_encrypted_with_the_exchange_tool(env: dict[str, str], t
     assert b"DUPONT" not in raw
     message = email.message_from_bytes(raw, policy=policy.default)
     attachment = next(message.iter_attachments())
-    assert attachment.get_filename() == "V-2026-0001-pieces.zip"
+    assert attachment.get_filename() == "V-2026-343097333-0001-pieces.zip"
     archive = tmp_path / "p.zip"
     archive.write_bytes(attachment.get_content())
     opened = open_archive(archive, password, tmp_path / "out")
@@ -364,7 +367,7 @@ def test_tls_schemes_verify_the_server_certificate(env: dict[str, str], tmp_path
     controller.start()
     try:
         declare(env, "2026-03-28T10:00")
-        args = ("breach", "notify", "V-2026-0001", "--send", "--smtp", f"{scheme}://localhost:{port}", "--from", "a@b.fr")
+        args = ("breach", "notify", "V-2026-343097333-0001", "--send", "--smtp", f"{scheme}://localhost:{port}", "--from", "a@b.fr")
         untrusted = run(*args, env={**env, "DPA_KIT_NOW": "2026-03-28T12:00"})
         assert untrusted.exit_code == 1 and inbox.messages == []  # an unknown certificate is refused
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust our test authority, as a real CA would be trusted
@@ -375,19 +378,27 @@ def test_tls_schemes_verify_the_server_certificate(env: dict[str, str], tmp_path
         controller.stop()
 
 
-def test_questionnaire_in_a_terminal_asks_the_missing_answers(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_questionnaire_in_a_terminal_asks_every_item(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     from dpa_kit.cli import common
 
     monkeypatch.setattr(common, "interactive", lambda: True)
-    answers = "\n".join([CID, "c,i", "clé USB perdue dans le bus", "noms, adresses", "120",
-                         "usurpation possible", "plainte déposée", "Mme Durand 06 00 00 00 00"]) + "\n"
-    result = run("breach", "declare", input=answers, env={**env, "DPA_KIT_NOW": "2026-10-23T23:00"})
+    answers = "\n".join(["hier 18h", "", "adil", "oui", "hier 19h", "", "hier 17h", "", "appel du destinataire",
+                         "c,i", "4", "2", "clé USB perdue dans le bus", "noms, adresses", "", "120", "", "120",
+                         "1", "aucune", "usurpation possible", "plainte déposée", "4", "police nationale",
+                         "Mme Durand 06 00 00 00 00", "o"]) + "\n"
+    result = run("breach", "declare", input=answers, env={**env, "DPA_KIT_NOW": "2026-10-24T23:00"})
     assert result.exit_code == 0, result.output
-    assert "Identifiant de la convention" in result.output and "Que s'est-il passé" in result.output
-    assert "À notifier au Département avant le 24 octobre 2026 à 23 h 00" in result.output
-    shown = json.loads(run("breach", "show", "V-2026-0001", "--format", "json", env=env).stdout)
-    assert shown["details"]["natures"] == ["confidentiality", "integrity"]
-    assert shown["details"]["people"] == 120 and shown["details"]["contact"] == "Mme Durand 06 00 00 00 00"
+    assert "Quand avez-vous eu connaissance de la violation ?" in result.output
+    assert "Compris : vendredi 23 octobre 2026 à 18 h 00 (heure de Paris)." in result.output
+    assert "À notifier au Département avant le samedi 24 octobre 2026 à 18 h 00 (heure de Paris) (en retard de 5 h 00)." in result.output
+    assert ('Étape suivante : dpa-kit breach notify V-2026-343097333-0001 --eml notification.eml '
+            '--delay-reason "déclaration tardive, motifs à préciser"') in result.output
+    shown = json.loads(run("breach", "show", "V-2026-343097333-0001", "--format", "json", env=env).stdout)
+    details = shown["details"]
+    assert details["natures"] == ["confidentiality", "integrity"] and details["ongoing"] is False
+    assert details["people"] == {"min": 120, "max": 120, "approximate": False}
+    assert details["vulnerable"] == ["minors"] and details["contact"] == "Mme Durand 06 00 00 00 00"
+    assert details["pending"] == []
 
 
 def test_severity_assistant_asks_in_a_terminal(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -395,7 +406,7 @@ def test_severity_assistant_asks_in_a_terminal(env: dict[str, str], monkeypatch:
 
     declare(env, "2026-03-28T10:00")
     monkeypatch.setattr(common, "interactive", lambda: True)
-    result = run("breach", "severity", "V-2026-0001", input="4\nsignificant\nunknown\nnone\nnone\nn\n", env=env)
+    result = run("breach", "severity", "V-2026-343097333-0001", input="4\nsignificant\nunknown\nnone\nnone\nn\n", env=env)
     assert result.exit_code == 0, result.output
     assert "Gravité : élevé" in result.output
 
@@ -442,7 +453,7 @@ def test_a_message_written_on_time_and_accepted_after_the_deadline_is_recorded(t
     ("given", "field", "fact"),
     [({"natures": [], "description": "x"}, "natures", "nature de la violation manquante"),
      ({"natures": ["i"], "description": "  "}, "description", "description de la violation manquante"),
-     ({"natures": ["c"], "description": "x", "started_at": "hier"}, "started_at", "début de la violation « hier » illisible")],
+     ({"natures": ["c"], "description": "x", "started_at": "hier"}, "started_at", "début de la violation « hier » : précisez aussi l'heure")],
 )
 def test_breach_details_are_checked_by_the_library(given: dict, field: str, fact: str) -> None:
     from dpa_kit.exceptions import InvalidValue
@@ -462,12 +473,12 @@ def test_breach_details_are_normalised() -> None:
 def test_the_cli_says_which_option_supplies_the_missing_fact(env: dict[str, str], tmp_path: Path) -> None:
     declare(env, "2026-03-28T10:00")
     late_env = {**env, "DPA_KIT_NOW": "2026-03-30T10:00"}
-    result = run("breach", "mark-notified", "V-2026-0001", env=late_env)
+    result = run("breach", "mark-notified", "V-2026-343097333-0001", env=late_env)
     assert result.exit_code == 2
     assert "motif du retard manquant" in result.stderr and "(option --delay-reason)" in result.stderr
     result = run("breach", "declare", "--convention", CID, "--nature", "c", "--description", "x",
                  "--started-at", "hier", env=env)
-    assert result.exit_code == 2 and "début de la violation « hier » illisible" in result.stderr
+    assert result.exit_code == 2 and "début de la violation « hier » : précisez aussi l'heure" in result.stderr
     assert "(option --started-at)" in result.stderr
     assert "V-2026-0009" in run("breach", "show", "V-2026-0009", env=env).stderr
 
@@ -489,10 +500,10 @@ def test_severity_questions_accept_oui_and_non(env: dict[str, str], monkeypatch:
 
     declare(env, "2026-03-28T10:00")
     monkeypatch.setattr(common, "interactive", lambda: True)
-    result = run("breach", "severity", "V-2026-0001", input="4\nsignificant\nunknown\nnone\nnone\npeut-être\noui\n", env=env)
+    result = run("breach", "severity", "V-2026-343097333-0001", input="4\nsignificant\nunknown\nnone\nnone\npeut-être\noui\n", env=env)
     assert result.exit_code == 0, result.output
     assert "Intention malveillante ? [o/N]" in result.output and "Répondez par oui (o) ou non (n)." in result.output
-    shown = json.loads(run("breach", "show", "V-2026-0001", "--format", "json", env=env).stdout)
+    shown = json.loads(run("breach", "show", "V-2026-343097333-0001", "--format", "json", env=env).stdout)
     assert shown["severity"]["inputs"]["malicious"] is True
 
 
@@ -500,7 +511,7 @@ def test_a_bad_instant_names_the_fact_then_the_option(env: dict[str, str]) -> No
     result = run("breach", "declare", "--convention", CID, "--nature", "c", "--description", "x", "--aware-at", "hier",
                  env=env)
     assert result.exit_code == 2
-    assert "Erreur : heure de prise de connaissance « hier » illisible" in result.stderr
+    assert "Erreur : heure de prise de connaissance « hier » : précisez aussi l'heure" in result.stderr
     assert result.stderr.rstrip().endswith("(option --aware-at)")
 
 
@@ -509,5 +520,89 @@ def test_end_of_input_during_the_questions_interrupts_in_french(env: dict[str, s
 
     monkeypatch.setattr(common, "interactive", lambda: True)
     result = run("breach", "declare", input="", env=env)
-    assert result.exit_code == 2 and result.stderr.strip().endswith("Interrompu.")
+    assert result.exit_code == 2 and result.stderr.strip().startswith("Interrompu")
+    assert "dpa-kit breach declare --resume" in result.stderr
     assert "Aborted" not in result.output
+
+
+def test_schema_of_the_notification_attachment() -> None:
+    result = run("schema", "--breach")
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert schema["properties"]["format"]["const"] == "dpa-kit-breach/1"
+    assert schema["additionalProperties"] is False
+
+
+def test_a_hand_written_message_is_received_and_the_rest_asked(env: dict[str, str], tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from email.message import EmailMessage
+
+    from dpa_kit.cli import common
+
+    message = EmailMessage()
+    message["From"], message["Subject"] = "directrice@adil.example", "Violation de données"
+    message["Date"] = "Sat, 28 Nov 2026 23:05:00 +0100"
+    message.set_content("Bonjour, convention 2026-FSL-ADIL-NUMERO-VERT.\nDate de découverte : 28/11/2026 18h\n"
+                        "Description : un classeur de dossiers oublié dans le train\n")
+    eml = tmp_path / "main.eml"
+    eml.write_bytes(bytes(message))
+    departement = {**env, "DPA_KIT_NOW": "2026-11-29T09:00"}
+    scripted = run("breach", "receive", "--eml", eml, env=departement)
+    assert scripted.exit_code == 2
+    assert "le message ne donne pas : Qui le Département peut-il joindre" in scripted.stderr
+    monkeypatch.setattr(common, "interactive", lambda: True)
+    answers = ["oui", "hier 20h", "", "je ne sais pas encore", "je ne sais pas encore", "3", "1", "2", "", "",
+               "environ 30", "", "30", "3", "aucune", "je ne sais pas encore", "aucune", "1", "lundi par courrier", "",
+               "Mme Durand 06 00 00 00 00"]
+    result = run("breach", "receive", "--eml", eml, input="\n".join(answers) + "\n", env=departement)
+    assert result.exit_code == 0, result.output
+    assert "Le message ne donne pas : La violation est-elle terminée ?" in result.output
+    assert "Attention : pas de pièce jointe dpa-kit-breach" in result.stderr
+    assert "Notification enregistrée : V-2026-343097333-0001" in result.output
+    assert "Description : un classeur de dossiers oublié dans le train" in result.output
+    shown = json.loads(run("breach", "show", "V-2026-343097333-0001", "--format", "json", env=departement).stdout)
+    assert shown["aware_at"] == "2026-11-28T18:00:00+01:00"
+    assert shown["received_at"] == "2026-11-29T09:00:00+01:00"
+    assert shown["details"]["pending"] == ["started_at", "discovery", "consequences"]
+    assert shown["details"]["natures"] == ["availability"] and shown["details"]["ongoing"] is False
+
+
+def test_instant_options_read_french_dates(env: dict[str, str]) -> None:
+    data = declare(env, "2026-11-29T10:00", "--aware-at", "hier 18h", "--started-at", "avant-hier à 9 h 30")
+    assert data["aware_at"] == "2026-11-28T18:00:00+01:00"
+    shown = run("breach", "show", data["id"], env={**env, "DPA_KIT_NOW": "2026-11-29T10:00"})
+    assert "Début de la violation : vendredi 27 novembre 2026 à 09 h 30" in shown.stdout
+    assert "Prise de connaissance : samedi 28 novembre 2026 à 18 h 00 (heure de Paris)" in shown.stdout
+    result = run("breach", "mark-notified", data["id"], "--at", "29/11/2026 09:15",
+                 env={**env, "DPA_KIT_NOW": "2026-11-29T10:00"})
+    assert result.exit_code == 0 and "dimanche 29 novembre 2026 à 09 h 15" in result.stdout
+
+
+def test_complete_asks_what_was_not_known_yet(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from dpa_kit.cli import common
+
+    ledger = Ledger(Path(env["DPA_KIT_LEDGER"]))
+    details = {"natures": ["confidentiality"], "description": "liste envoyée", "ongoing": True, "pending": ["people"],
+               "contact": "M. Martin"}
+    breach = breaches.declare(ledger, convention_id=CID, structure="ADIL", delay_hours=24,
+                              aware_at=parse_instant("2026-11-28T18:00"), details=details, code="343097333")
+    monkeypatch.setattr(common, "interactive", lambda: True)
+    answers = "\n".join(["je ne sais pas encore"] * 8 + ["environ 40"] + ["je ne sais pas encore"] * 6) + "\n"
+    result = run("breach", "complete", breach.id, input=answers, env={**env, "DPA_KIT_NOW": "2026-11-29T10:00"})
+    assert result.exit_code == 0, result.output
+    assert "Combien de personnes environ ?" in result.output
+    assert f"Étape suivante : dpa-kit breach notify {breach.id} --complement --eml complement.eml" in result.output
+    shown = json.loads(run("breach", "show", breach.id, "--format", "json", env=env).stdout)
+    assert shown["details"]["people"] == {"min": 40, "max": 40, "approximate": True}
+    assert shown["details"]["description"] == "liste envoyée"
+
+
+def test_declaring_without_any_convention_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dpa_kit.cli import common
+
+    monkeypatch.setattr(common, "interactive", lambda: True)
+    empty = tmp_path / "vide"
+    empty.mkdir()
+    result = run("breach", "declare",
+                 env={"DPA_KIT_REGISTERS": str(empty), "DPA_KIT_LEDGER": str(tmp_path / "l.sqlite")})
+    assert result.exit_code == 2 and "aucune convention lisible" in result.stderr

@@ -52,7 +52,7 @@ def test_help_is_in_french() -> None:
     assert "Commandes :" in run("--help").output
     usage = run("breach", "register", "--help").output.splitlines()[0]
     assert usage == "Utilisation : cli breach register [OPTIONS] COMMANDE [ARGUMENTS]..."
-    assert "[obligatoire]" in run("breach", "receive", "--help").output
+    assert "[obligatoire]" in run("breach", "inform", "--help").output
     for english in ("Usage:", "Show this message", "default:", "required]", "INTEGER", "DIRECTORY"):
         assert english not in text + run("breach", "receive", "--help").output, english
 

@@ -96,4 +96,13 @@ class Terminal:
         raise AssertionError(f"the command did not end\n--- screen ---\n{self.screen()}")
 
     def close(self) -> None:
+        """Kill this session's tmux server and remove its socket file (the machine is shared)."""
+        found = subprocess.run(
+            [self.tmux, "-L", self.socket, "display-message", "-p", "#{socket_path}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         subprocess.run([self.tmux, "-L", self.socket, "kill-server"], capture_output=True, check=False)
+        if found.returncode == 0 and found.stdout.strip():
+            Path(found.stdout.strip()).unlink(missing_ok=True)

@@ -11,11 +11,12 @@ clock to notify the CNIL (GDPR Art. 33(1)), and documents the Art. 34 decision o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from dpa_kit import clock
+from dpa_kit import clock, frenchtime
 from dpa_kit.exceptions import InvalidValue, UsageError
 from dpa_kit.ledger import Event, Ledger
 from dpa_kit.words import OVERDUE
@@ -85,7 +86,7 @@ def breach_details(given: dict[str, Any]) -> dict[str, Any]:
     for key, label in _DETAIL_INSTANTS.items():
         if key in details:
             try:
-                details[key] = clock.parse_instant(str(details[key]), label).isoformat()
+                details[key] = frenchtime.parse(str(details[key]), now=clock.now(), what=label).isoformat()
             except UsageError as exc:
                 raise InvalidValue(str(exc), key) from exc
     details["natures"] = natures
@@ -128,6 +129,7 @@ class Breach:
     severity: dict[str, Any] | None = None
     closed: dict[str, Any] | None = None
     timeline: list[Event] = field(default_factory=list)
+    structure_reference: str | None = None
 
     @property
     def notified_at(self) -> datetime | None:
@@ -186,6 +188,7 @@ class Breach:
             "overdue": self.overdue(now),
             "details": self.details,
             "notifications": self.notifications,
+            "structure_reference": self.structure_reference,
         }
 
 
@@ -209,6 +212,7 @@ def fold(events: list[Event]) -> dict[str, Breach]:
                 details=data.get("details", {}),
             )
             if event.kind == "breach.received":
+                opened.structure_reference = data.get("structure_reference")
                 opened.received_at = _instant(data["received_at"])
                 opened.cnil_deadline = _instant(data["cnil_deadline"])
             breaches[event.subject] = opened
@@ -233,6 +237,8 @@ def _apply(breach: Breach, event: Event) -> None:
         breach.severity = data
     elif event.kind == "breach.closed":
         breach.closed = data
+    elif event.kind == "breach.completed":
+        breach.details = {**breach.details, **data["details"]}
 
 
 def all_breaches(ledger: Ledger) -> dict[str, Breach]:
@@ -246,8 +252,17 @@ def get(ledger: Ledger, breach_id: str) -> Breach:
     return breach
 
 
-def _next_id(writer: Any, year: int) -> str:
+def _next_id(writer: Any, year: int, code: str | None = None) -> str:
+    """``V-2026-<code>-0001`` (unique across structures) or, without a code, the older ``V-2026-0001``."""
     prefix = f"V-{year}-"
+    if code is not None:
+        from dpa_kit.breach_ids import next_reference
+
+        rows = writer.conn.execute(
+            "SELECT DISTINCT subject FROM events WHERE kind IN ('breach.declared', 'breach.received') AND subject LIKE ?",
+            (f"{prefix}{code}-%",),
+        )
+        return next_reference((row[0] for row in rows), year, code)
     count = writer.count("breach.declared", prefix) + writer.count("breach.received", prefix)
     return f"{prefix}{count + 1:04d}"
 
@@ -273,11 +288,20 @@ def declare(
     delay_hours: int,
     aware_at: datetime,
     details: dict[str, Any],
+    code: str | None = None,
+    then: Callable[[Any], None] | None = None,
 ) -> Breach:
-    """Record a breach discovered by a structure; its deadline is awareness + the convention's delay."""
+    """Record a breach discovered by a structure; its deadline is awareness + the convention's delay.
+
+    ``code`` (the structure's SIREN or short-name code, :mod:`dpa_kit.breach_ids`) makes the reference
+    unique across structures. ``then(connection)`` runs in the same transaction (the draft is deleted
+    exactly when the declaration is recorded).
+    """
     with ledger.unit_of_work() as writer:
-        breach_id = _next_id(writer, aware_at.astimezone(clock.PARIS).year)
+        breach_id = _next_id(writer, aware_at.astimezone(clock.PARIS).year, code)
         writer.append("breach.declared", breach_id, _opening(convention_id, structure, delay_hours, aware_at, details))
+        if then is not None:
+            then(writer.conn)
     return get(ledger, breach_id)
 
 
@@ -290,13 +314,33 @@ def receive(
     aware_at: datetime,
     received_at: datetime,
     details: dict[str, Any],
+    code: str | None = None,
+    structure_reference: str | None = None,
+    source: dict[str, Any] | None = None,
 ) -> Breach:
-    """The Département records a notification received from a structure: the 72-hour CNIL clock starts."""
+    """The Département records a notification received from a structure: the 72-hour CNIL clock starts.
+
+    ``received_at`` is the Département's own awareness. The structure's reference (unique across
+    structures) becomes the breach's id when it is free in this ledger; otherwise an id is made from
+    ``code``. ``source`` keeps where the notification came from (message id, sender).
+    """
     payload = _opening(convention_id, structure, delay_hours, aware_at, details)
     payload["received_at"] = received_at.isoformat()
     payload["cnil_deadline"] = (received_at + CNIL_DELAY).isoformat()
+    if structure_reference:
+        payload["structure_reference"] = structure_reference
+    if source:
+        payload["source"] = source
+    from dpa_kit.breach_ids import REFERENCE_PATTERN
+
+    match = REFERENCE_PATTERN.match(structure_reference or "")
+    # Only a reference carrying the structure's code is unique across structures (not an older V-2026-0001).
+    own_id = structure_reference if match and match["code"] else None
     with ledger.unit_of_work() as writer:
-        breach_id = _next_id(writer, received_at.astimezone(clock.PARIS).year)
+        if own_id and writer.conn.execute("SELECT 1 FROM events WHERE subject = ? LIMIT 1", (own_id,)).fetchone():
+            raise UsageError(f"la violation {own_id} de cette structure est déjà enregistrée : "
+                             "pour des informations nouvelles, elle envoie une notification complémentaire")
+        breach_id = own_id or _next_id(writer, received_at.astimezone(clock.PARIS).year, code)
         writer.append("breach.received", breach_id, payload)
     return get(ledger, breach_id)
 
@@ -351,6 +395,16 @@ def record_subjects(ledger: Ledger, breach: Breach, *, decision: str, date: str 
         raise InvalidValue(f"motif de ne pas informer les personnes manquant : {', '.join(ART34_GROUNDS)}",
                            "subjects_ground")
     ledger.append("breach.subjects", breach.id, {"decision": decision, "date": date, "channel": channel, "ground": ground})
+
+
+def record_completion(ledger: Ledger, breach: Breach, details: dict[str, Any],
+                      source: dict[str, Any] | None = None) -> Breach:
+    """Record items learnt after the first notification (GDPR Art. 33(4)): they replace the earlier ones."""
+    payload: dict[str, Any] = {"details": details}
+    if source:
+        payload["source"] = source
+    ledger.append("breach.completed", breach.id, payload)
+    return get(ledger, breach.id)
 
 
 def close(ledger: Ledger, breach: Breach, reason: str | None) -> None:

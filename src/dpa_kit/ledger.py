@@ -203,6 +203,10 @@ class Ledger:
                 conn.execute("ROLLBACK")
                 raise
 
+    def connection(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """A configured connection (WAL, foreign keys, busy timeout) for tables kept beside the chain."""
+        return self._connect()
+
     @contextlib.contextmanager
     def unit_of_work(self) -> Iterator[Writer]:
         """One write transaction: everything appended inside is committed together, or nothing."""

@@ -15,11 +15,10 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from dpa_kit import clock
-from dpa_kit.breach import NATURES, Breach, require_delay_reason
+from dpa_kit.breach import Breach, require_delay_reason
 from dpa_kit.exceptions import InvalidValue, NotificationError, SmtpLoginRefused, UsageError
 from dpa_kit.model import Convention
 
@@ -36,26 +35,16 @@ class SmtpConfig:
         return f"SmtpConfig(url={self.url!r}, user={self.user!r}, password={'***' if self.password else None})"
 
 
-def _when(text: str | None) -> str:
-    if not text:
-        return "non renseigné"
-    return clock.french_instant(datetime.fromisoformat(text))
-
-
-def _value(details: dict[str, Any], key: str, default: str = "non renseigné") -> str:
-    value = details.get(key)
-    if value in (None, "", []):
-        return default
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
-
-
 def notification_body(breach: Breach, *, complementary: bool, delay_reason: str | None, now: datetime) -> str:
     """The French text of a notification: every item of GDPR Art. 33(3) and of the CNIL form."""
-    d = breach.details
-    natures = [NATURES.get(n, n) for n in d.get("natures", [])]
+    from dpa_kit import breach_questions, frenchtime
+    from dpa_kit.breach_notice import normalise_details
+
+    d = normalise_details(breach.details)
     late = now > breach.notify_deadline and not complementary
+    items = breach_questions.items(d, absent="non renseigné")
+    contact = next((value for label, value in items if label == breach_questions.ITEM_LABELS["contact"]), "non renseigné")
+    pending = [breach_questions.ITEM_LABELS.get(key, key) for key in d.get("pending", [])]
     lines = [
         "Madame, Monsieur le Délégué à la protection des données,",
         "",
@@ -68,49 +57,32 @@ def notification_body(breach: Breach, *, complementary: bool, delay_reason: str 
         f"Référence de la violation : {breach.id}",
         f"Convention : {breach.convention}",
         f"Organisme : {breach.structure or 'non renseigné'}",
-        f"Contact (délégué ou personne à joindre) : {_value(d, 'contact')}",
+        f"Contact (délégué ou personne à joindre) : {contact}",
         "",
-        "1. Chronologie",
-        f"- Début de la violation : {_when(d.get('started_at'))}",
-        f"- Fin de la violation : {'en cours' if d.get('ongoing') else _when(d.get('ended_at'))}",
-        f"- Prise de connaissance par l'organisme : {_when(breach.aware_at.isoformat())}",
-        f"- Circonstances de la découverte : {_value(d, 'discovery')}",
-        f"- Échéance contractuelle de notification : {_when(breach.notify_deadline.isoformat())}",
+        "1. Prise de connaissance et échéance (heure de Paris)",
+        f"- Prise de connaissance par l'organisme : {frenchtime.french_instant(breach.aware_at)}",
+        f"- Échéance contractuelle de notification : {frenchtime.french_instant(breach.notify_deadline)}",
     ]
     if late:
         lines.append(f"- Motifs du retard de notification : {delay_reason}")
+    lines += ["", "2. La violation (article 33(3) RGPD)"]
+    lines += [f"- {label} : {value}" for label, value in items]
+    if pending:
+        lines += ["", "Éléments encore inconnus, précisés dès que possible par une notification complémentaire "
+                      f"(art. 33(4) RGPD) : {' ; '.join(pending)}."]
     lines += [
-        "",
-        "2. Nature de la violation",
-        f"- {('; '.join(natures)) or 'non renseignée'}",
-        f"- Description : {_value(d, 'description')}",
-        f"- Origine et cause : {_value(d, 'cause')}",
-        "",
-        "3. Données et personnes concernées",
-        f"- Catégories de données : {_value(d, 'data_categories')}",
-        f"- Nombre approximatif d'enregistrements : {_value(d, 'records')}",
-        f"- Catégories de personnes : {_value(d, 'people_categories')}",
-        f"- Nombre approximatif de personnes : {_value(d, 'people')}",
-        f"- Mineurs ou personnes vulnérables concernés : {'oui' if d.get('vulnerable') else 'non signalé'}",
-        "",
-        "4. Conséquences probables",
-        f"- {_value(d, 'consequences')}",
-        "",
-        "5. Mesures",
-        f"- Mesures de sécurité en place avant la violation : {_value(d, 'measures_before')}",
-        f"- Mesures prises ou envisagées pour remédier à la violation et en limiter les effets : {_value(d, 'measures')}",
-        f"- Information des personnes concernées : {_value(d, 'subjects_information', 'à décider par le Département')}",
-        f"- Autres autorités ou organismes informés : {_value(d, 'other_authorities', 'aucun')}",
         "",
         "Nous restons à votre disposition pour toute information utile à votre éventuelle notification à la CNIL.",
         "",
         "-- ",
         "Message préparé avec dpa-kit. Ne joignez jamais de données personnelles en clair : utilisez « dpa-kit exchange pack ».",
+        "Une copie lisible par machine (fichier .dpa-kit-breach.json) est jointe : le Département l'importe dans "
+        "dpa-kit sans ressaisie.",
     ]
     return "\n".join(lines) + "\n"
 
 
-def build_notification(breach: Breach, *, to: str, sender: str, complementary: bool = False,
+def build_notification(breach: Breach, *, to: str, sender: str | None, complementary: bool = False,
                        delay_reason: str | None = None, now: datetime | None = None) -> EmailMessage:
     """The notification message, ready to write as .eml or to send."""
     now = now or clock.now()
@@ -120,11 +92,13 @@ def build_notification(breach: Breach, *, to: str, sender: str, complementary: b
     message = EmailMessage()
     kind = "complémentaire" if complementary else "initiale"
     message["Subject"] = f"[Violation de données] Convention {breach.convention} - {breach.id} - notification {kind}"
-    message["From"] = sender
+    if sender:  # a draft without sender gets the account of the mail client that sends it
+        message["From"] = sender
     message["To"] = to
     message["Date"] = format_datetime(now.astimezone(clock.PARIS))
-    domain = sender.rsplit("@", 1)[-1].strip("> ") or "dpa-kit.invalid"
-    message["Message-ID"] = make_msgid(idstring=breach.id, domain=domain)
+    domain = (sender or to).rsplit("@", 1)[-1].strip("> ") or "dpa-kit.invalid"
+    # No idstring: with a long reference the header would be folded, which some mail clients misread.
+    message["Message-ID"] = make_msgid(domain=domain)
     if complementary:
         first = breach.notifications[0]["message_id"]
         message["In-Reply-To"] = first
@@ -141,13 +115,14 @@ class PreparedNotification:
 
     message: EmailMessage
     to: str
-    sender: str
+    sender: str | None
     password: str | None = None
 
 
 def prepare_notification(breach: Breach, convention: Convention, *, to: str | None = None, sender: str | None = None,
                          complementary: bool = False, delay_reason: str | None = None,
-                         attachments: list[Path] | None = None, now: datetime | None = None) -> PreparedNotification:
+                         attachments: list[Path] | None = None, now: datetime | None = None,
+                         sender_required: bool = True) -> PreparedNotification:
     """The notification of ``breach`` to the Département, to the convention's address from its processor's DPO
     unless told otherwise; attachments go in an encrypted archive (never in clear), whose password is returned."""
     to = to or convention.notifications.breach_address
@@ -155,7 +130,7 @@ def prepare_notification(breach: Breach, convention: Convention, *, to: str | No
         raise InvalidValue("adresse de notification manquante : la convention n'en indique pas", "notify_to")
     dpo = convention.processor.dpo
     sender = sender or (dpo.email if dpo and dpo.email else None)
-    if not sender:
+    if not sender and sender_required:
         raise InvalidValue("adresse de l'expéditeur manquante : la convention n'indique pas de DPO", "notify_from")
     message = build_notification(breach, to=to, sender=sender, complementary=complementary,
                                  delay_reason=delay_reason, now=now)
@@ -163,7 +138,7 @@ def prepare_notification(breach: Breach, convention: Convention, *, to: str | No
     return PreparedNotification(message, to, sender, password)
 
 
-def _attach_encrypted(message: EmailMessage, paths: list[Path], breach: Breach, to: str, sender: str) -> str:
+def _attach_encrypted(message: EmailMessage, paths: list[Path], breach: Breach, to: str, sender: str | None) -> str:
     """Pack the attachments with the exchange tool (never in clear) and attach the archive; return the password."""
     import tempfile
 
@@ -219,3 +194,27 @@ def send(message: EmailMessage, config: SmtpConfig, timeout: float = 30) -> None
         raise NotificationError(
             f"impossible d'envoyer le message par {where} ({type(exc).__name__}) : rien n'a été enregistré comme notifié"
         ) from exc
+
+
+# --- the machine-readable copy and drafts (dpa-kit-breach/1) -----------------------------------------
+
+#: Mail clients (Outlook, Thunderbird) open a message with this header as a draft to send, not as received.
+UNSENT_HEADER = "X-Unsent"
+
+
+def notice_filename(breach_id: str) -> str:
+    """The attachment's name: the Département's ``breach receive --eml`` looks for this suffix."""
+    return f"{breach_id}.dpa-kit-breach.json"
+
+
+def attach_notice(message: EmailMessage, notice_bytes: bytes, breach_id: str) -> None:
+    """Attach the ``dpa-kit-breach/1`` JSON copy of the notification (sent and draft messages alike)."""
+    message.add_attachment(notice_bytes, maintype="application", subtype="json",
+                           filename=notice_filename(breach_id))
+
+
+def mark_unsent(message: EmailMessage) -> None:
+    """Make the message a draft to send (``X-Unsent: 1``); only for a written .eml, never for --send."""
+    if UNSENT_HEADER in message:
+        del message[UNSENT_HEADER]
+    message[UNSENT_HEADER] = "1"

@@ -26,4 +26,5 @@ BREACH_EVENTS = {
     "breach.subjects": "décision sur l'information des personnes",
     "breach.severity": "gravité évaluée",
     "breach.closed": "clôturée",
+    "breach.completed": "complétée (art. 33(4))",
 }

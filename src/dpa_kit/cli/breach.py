@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from dpa_kit import clock
+from dpa_kit import clock, frenchtime
 from dpa_kit.cli import common
 from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, CommandGroup, Settings, echo_err, open_ledger, pass_settings
 from dpa_kit.exceptions import UsageError
@@ -17,16 +17,18 @@ from dpa_kit.words import BREACH_EVENTS
 
 
 def _paris(instant: datetime) -> str:
-    return clock.french_instant(instant)
+    return f"{frenchtime.french_instant(instant)} (heure de Paris)"
 
 
 def _left(deadline: datetime, now: datetime) -> str:
-    seconds = int((deadline - now).total_seconds())
-    sign = "" if seconds >= 0 else "-"
-    seconds = abs(seconds)
-    hours, minutes = divmod(seconds // 60, 60)
-    text = f"{hours} h {minutes:02d}"
-    return f"il reste {text}" if not sign else f"dépassée de {text}"
+    return frenchtime.until(deadline, now)
+
+
+def _conventions(settings: Settings) -> tuple[Any, ...]:
+    """The conventions one may choose from (a malformed file is skipped here: `dpa-kit check` reports it)."""
+    from dpa_kit.loader import iter_folder
+
+    return tuple(r.loaded.convention for r in iter_folder(settings.registers) if r.loaded is not None)
 
 
 # --- breach ----------------------------------------------------------------------------------------
@@ -49,7 +51,8 @@ def _convention(settings: Settings, convention_id: str) -> Any:
 
 
 _DETAIL_OPTIONS = [
-    click.option("--started-at", help="Début de la violation (ISO 8601, heure de Paris si sans décalage)."),
+    click.option("--started-at",
+                 help="Début de la violation : « hier 18h », « 27/03/2026 16:00 »... (heure de Paris)."),
     click.option("--ended-at", help="Fin de la violation ; omettre avec --ongoing si elle dure encore."),
     click.option("--ongoing", is_flag=True, help="La violation est toujours en cours."),
     click.option("--nature", "natures", multiple=True, help="confidentialité, intégrité, disponibilité (plusieurs possibles)."),
@@ -74,25 +77,16 @@ def detail_options(func: Any) -> Any:
     return func
 
 
-def _details(options: dict[str, Any], interactive: bool) -> dict[str, Any]:
-    """Ask the missing answers in a terminal, then let the library check the details."""
+def _details(options: dict[str, Any]) -> dict[str, Any]:
+    """The details given as options (for scripts), checked by the library; instants read the French way."""
     from dpa_kit.breach import breach_details
 
-    if interactive:
-        if not options["natures"]:
-            click.echo("Nature : c = confidentialité, i = intégrité, d = disponibilité (plusieurs : c,i)")
-            options["natures"] = (click.prompt("Nature de la violation", default="c"),)
-        if not options["description"]:
-            options["description"] = click.prompt("Que s'est-il passé ? (sans nom de personne)")
-        for key, question in (("data_categories", "Quelles catégories de données ?"),
-                              ("people", "Combien de personnes environ ?"),
-                              ("consequences", "Conséquences probables pour les personnes ?"),
-                              ("measures", "Mesures déjà prises ?"),
-                              ("contact", "Qui peut-on joindre (nom, téléphone) ?")):
-            if options.get(key) in (None, ""):
-                answer = click.prompt(question, default="", show_default=False)
-                options[key] = (int(answer) if key == "people" and answer.strip().isdigit() else answer) or None
-    return breach_details({**options, "natures": list(options["natures"])})
+    given = dict(options)
+    for key, fact, option in (("started_at", "début de la violation", "--started-at"),
+                              ("ended_at", "fin de la violation", "--ended-at")):
+        instant = common.option_instant(given.get(key), fact, option)
+        given[key] = instant.isoformat() if instant else None
+    return breach_details({**given, "natures": list(given["natures"])})
 
 
 def _get(ledger: Any, breach_id: str) -> Any:
@@ -109,76 +103,217 @@ def _print_breach_json(breach: Any, now: datetime) -> None:
 
 
 @breach_group.command("declare")
-@click.option("--convention", "convention_id", help="Identifiant de la convention concernée.")
-@click.option("--aware-at", help="Instant de la prise de connaissance (par défaut : maintenant).")
+@click.option("--convention", "convention_id",
+              help="Convention concernée : identifiant, nom de la structure ou SIRET (sinon choisie dans une liste).")
+@click.option("--aware-at", help="Prise de connaissance : « maintenant », « hier 18h », « 29/11/2026 01:47 »...")
+@click.option("--resume", is_flag=True, help="Reprendre la déclaration commencée (gardée après chaque réponse).")
 @detail_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_settings
-def breach_declare(settings: Settings, /, convention_id: str | None, aware_at: str | None, fmt: str, **options: Any) -> None:
+def breach_declare(settings: Settings, /, convention_id: str | None, aware_at: str | None, resume: bool, fmt: str,
+                   **options: Any) -> int:
     """Déclare une violation découverte par la structure et affiche l'échéance de notification.
 
-    Dans un terminal, les réponses manquantes sont demandées une à une.
+    Dans un terminal, les questions sont posées une à une, à commencer par le moment où vous avez appris
+    la violation : le délai de 24 heures court à partir de ce moment. Chaque réponse est gardée aussitôt
+    (Ctrl-C ne perd rien, --resume reprend) ; rien n'est enregistré comme déclaré avant votre confirmation.
 
     \b
-    Exemple :
-      dpa-kit breach declare --convention 2026-FSL-ADIL-NUMERO-VERT --nature confidentialité \\
-        --description "liste envoyée au mauvais destinataire" --people 40
+    Exemples :
+      dpa-kit breach declare
+      dpa-kit breach declare --resume
+      dpa-kit breach declare --convention 2026-FSL-ADIL-NUMERO-VERT --aware-at "hier 18h" \\
+        --nature confidentialité --description "liste envoyée au mauvais destinataire" --people 40
     """
-    from dpa_kit.breach import declare
-
     interactive = common.interactive() and fmt == "text"
-    if not convention_id:
+    if interactive or resume:
         if not interactive:
-            raise UsageError("indiquez la convention concernée : --convention ID (dpa-kit list les affiche)")
-        convention_id = click.prompt("Identifiant de la convention")
+            raise UsageError("--resume pose les questions restantes : lancez la commande dans un terminal")
+        return _declare_in_terminal(settings, convention_id, aware_at, resume, options)
+    from dpa_kit.breach import declare
+    from dpa_kit.breach_ids import structure_code
+
+    if not convention_id:
+        raise UsageError("indiquez la convention concernée : --convention ID (dpa-kit list les affiche)")
     convention = _convention(settings, convention_id)
     now = clock.now()
     aware = common.option_instant(aware_at, "heure de prise de connaissance", "--aware-at") or now
-    details = _details(options, interactive)
+    details = _details(options)
     breach = declare(open_ledger(settings), convention_id=convention.id, structure=convention.processor.display_name,
-                     delay_hours=convention.notifications.breach_delay_hours, aware_at=aware, details=details)
+                     delay_hours=convention.notifications.breach_delay_hours, aware_at=aware, details=details,
+                     code=structure_code(convention.processor.siret, convention.processor.short_name))
     if fmt == "json":
         _print_breach_json(breach, now)
-        return
-    click.echo(f"Violation enregistrée : {breach.id}")
-    click.secho(f"À notifier au Département avant le {_paris(breach.notify_deadline)} ({_left(breach.notify_deadline, now)}).", bold=True)
-    click.echo(f"Adresse : {convention.notifications.breach_address or 'non renseignée dans la convention'}")
-    click.echo(f"Étape suivante : dpa-kit breach notify {breach.id} --eml notification.eml (ou --send --smtp ...)")
+        return EXIT_OK
+    from dpa_kit.cli.questionnaire import print_declared
+
+    print_declared(breach, convention.notifications.breach_address, now)
+    return EXIT_OK
+
+
+def _declare_in_terminal(settings: Settings, convention_id: str | None, aware_at: str | None, resume: bool,
+                         options: dict[str, Any]) -> int:
+    """The questionnaire, one answer at a time, with the draft saved after each."""
+    import getpass
+
+    from dpa_kit import breach_questions as bq
+    from dpa_kit.breach_drafts import DraftStore, confirm
+    from dpa_kit.cli.questionnaire import Interrupted, answers_from_options, ask, print_declared, review
+
+    now = clock.now()
+    context = bq.Context(now=now, conventions=_conventions(settings))
+    if not context.conventions:
+        raise UsageError(f"aucune convention lisible dans {settings.registers} : la déclaration se rattache à une "
+                         "convention (dpa-kit list, dpa-kit check)")
+    store = DraftStore(open_ledger(settings))
+    owner = getpass.getuser()
+    if resume:
+        wanted = None
+        if convention_id:
+            wanted = bq.validate(bq.question("convention", {}, context), convention_id, answers={}, context=context)
+        draft = store.latest(owner, convention=wanted)
+        if draft is None:
+            raise UsageError("aucune déclaration commencée à reprendre : lancez dpa-kit breach declare")
+        click.echo(f"Reprise de la déclaration commencée le {_paris(draft.created_at)} "
+                   f"({len(draft.answers)} réponse(s) gardée(s)).")
+    else:
+        earlier = store.latest(owner)
+        if earlier is not None:
+            click.echo(f"Une déclaration commencée le {_paris(earlier.created_at)} n'est pas terminée ; "
+                       "pour la reprendre : dpa-kit breach declare --resume. Nouvelle déclaration :")
+        given = answers_from_options(
+            options, convention_id,
+            common.option_instant(aware_at, "heure de prise de connaissance", "--aware-at"), context)
+        draft = store.create(owner, now=now, answers=given, convention=given.get("convention"))
+    answers = dict(draft.answers)
+
+    def save(current: dict[str, Any]) -> None:
+        store.save(draft.id, current, now=clock.now(), convention=current.get("convention"))
+
+    try:
+        ask(answers, context, save)
+        confirmed = review(answers, context, save)
+    except Interrupted:
+        click.echo("")
+        echo_err("Interrompu : vos réponses sont gardées (rien n'est encore déclaré). "
+                 "Pour continuer : dpa-kit breach declare --resume")
+        return common.EXIT_USAGE
+    if not confirmed:
+        click.echo("Déclaration non enregistrée ; vos réponses sont gardées. "
+                   "Pour continuer : dpa-kit breach declare --resume")
+        return EXIT_OK
+    breach = confirm(store, draft.id, answers, context)
+    convention = context.convention(answers)
+    print_declared(breach, convention.notifications.breach_address if convention else None, clock.now())
+    return EXIT_OK
 
 
 @breach_group.command("receive")
-@click.option("--convention", "convention_id", required=True, help="Identifiant de la convention concernée.")
-@click.option("--aware-at", required=True, help="Prise de connaissance par la structure (dans sa notification).")
-@click.option("--received-at", help="Réception de la notification par le Département (par défaut : maintenant).")
+@click.option("--eml", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Le courriel de notification reçu (.eml) : tout est repris de sa pièce jointe dpa-kit.")
+@click.option("--convention", "convention_id",
+              help="Convention concernée (sans --eml, ou si le message ne la donne pas).")
+@click.option("--aware-at", help="Prise de connaissance par la structure (sans --eml : obligatoire).")
+@click.option("--received-at", help="Prise de connaissance par le Département : réception du message "
+              "(par défaut : l'heure de réception du serveur de messagerie, sinon maintenant).")
 @detail_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_settings
-def breach_receive(settings: Settings, /, convention_id: str, aware_at: str, received_at: str | None, fmt: str,
-                   **options: Any) -> None:
+def breach_receive(settings: Settings, /, eml: Path | None, convention_id: str | None, aware_at: str | None,
+                   received_at: str | None, fmt: str, **options: Any) -> int:
     """Côté Département : enregistre une notification reçue d'une structure (démarre le délai CNIL de 72 h).
 
+    Avec --eml, tout est repris du message (sa pièce jointe dpa-kit), sans ressaisie ; un message écrit à la
+    main donne ce qu'il contient, le reste est demandé dans un terminal.
+
     \b
-    Exemple :
-      dpa-kit breach receive --convention 2026-FSL-ADIL-NUMERO-VERT --aware-at 2026-03-28T10:00 \\
+    Exemples :
+      dpa-kit breach receive --eml notification.eml
+      dpa-kit breach receive --convention 2026-FSL-ADIL-NUMERO-VERT --aware-at "28/03/2026 10:00" \\
         --nature confidentialité --description "courriel mal adressé"
     """
-    from dpa_kit.breach import receive
-
-    convention = _convention(settings, convention_id)
     now = clock.now()
-    details = _details(options, False)
+    received = common.option_instant(received_at, "heure de réception de la notification", "--received-at")
+    if eml is not None:
+        return _receive_eml(settings, eml, convention_id, aware_at, received, fmt)
+    from dpa_kit.breach import receive
+    from dpa_kit.breach_ids import structure_code
+
+    if not convention_id or not aware_at:
+        raise UsageError("indiquez le message reçu (--eml FICHIER), ou --convention et --aware-at")
+    convention = _convention(settings, convention_id)
+    details = _details(options)
     aware = common.option_instant(aware_at, "heure de prise de connaissance", "--aware-at")
-    received = common.option_instant(received_at, "heure de réception de la notification", "--received-at") or now
-    assert aware is not None  # a required option
+    assert aware is not None
     breach = receive(open_ledger(settings), convention_id=convention.id, structure=convention.processor.display_name,
-                     delay_hours=convention.notifications.breach_delay_hours, aware_at=aware, received_at=received,
-                     details=details)
+                     delay_hours=convention.notifications.breach_delay_hours, aware_at=aware,
+                     received_at=received or now, details=details,
+                     code=structure_code(convention.processor.siret, convention.processor.short_name))
+    _print_received(breach, now, fmt)
+    return EXIT_OK
+
+
+def _receive_eml(settings: Settings, eml: Path, convention_id: str | None, aware_at: str | None,
+                 received: datetime | None, fmt: str) -> int:
+    from dpa_kit import breach_inbox
+    from dpa_kit import breach_questions as bq
+    from dpa_kit.cli.questionnaire import Interrupted, ask
+
+    now = clock.now()
+    context = bq.Context(now=now, conventions=_conventions(settings))
+    incoming = breach_inbox.read_eml_file(eml, context.conventions, now=now)
+    for warning in incoming.warnings:
+        echo_err(f"Attention : {warning}.")
+    if convention_id and "convention" not in incoming.answers:
+        incoming.answers["convention"] = bq.validate(bq.question("convention", {}, context), convention_id,
+                                                     answers={}, context=context)
+    given_aware = common.option_instant(aware_at, "heure de prise de connaissance", "--aware-at")
+    if given_aware is not None and "aware_at" not in incoming.answers:
+        incoming.answers["aware_at"] = given_aware.isoformat()
+    missing = incoming.missing(context)
+    if missing and common.interactive() and fmt == "text":
+        click.echo("Le message ne donne pas : " + " ; ".join(bq.QUESTIONS_BY_KEY[k].label for k in missing))
+        try:
+            ask(incoming.answers, context, lambda _: None)
+        except Interrupted:
+            echo_err("Interrompu : rien n'a été enregistré.")
+            return common.EXIT_USAGE
+    elif missing:
+        required = breach_inbox.complete_without_asking(incoming, context)
+        if required:
+            raise UsageError("le message ne donne pas : " + " ; ".join(bq.QUESTIONS_BY_KEY[k].label for k in required)
+                             + " ; relancez la commande dans un terminal pour les saisir (ou --convention, --aware-at)")
+    when = received or incoming.received_at or now
+    breach = breach_inbox.record(open_ledger(settings), incoming, context, received_at=when)
+    if fmt == "json":
+        _print_breach_json(breach, now)
+        return EXIT_OK
+    origin = ("l'heure de réception du serveur de messagerie" if received is None and incoming.received_at
+              else "l'heure indiquée" if received is not None else "maintenant")
+    _print_received(breach, now, fmt)
+    click.echo(f"Prise de connaissance par le Département : {_paris(when)} "
+               f"({origin} ; --received-at pour la corriger).")
+    if incoming.structure_reference:
+        click.echo(f"Référence de la structure : {incoming.structure_reference}")
+    click.echo(f"Structure : {breach.structure or 'non renseignée'} ; prise de connaissance par la structure : "
+               f"{_paris(breach.aware_at)} ; son échéance : {_paris(breach.notify_deadline)}.")
+    if breach.details.get("delay_reason"):
+        click.echo(f"Motifs du retard donnés par la structure : {breach.details['delay_reason']}")
+    click.echo("Éléments de la notification :")
+    from dpa_kit.cli.questionnaire import print_items
+
+    print_items(breach.details)
+    return EXIT_OK
+
+
+def _print_received(breach: Any, now: datetime, fmt: str) -> None:
     if fmt == "json":
         _print_breach_json(breach, now)
         return
     click.echo(f"Notification enregistrée : {breach.id}")
     assert breach.cnil_deadline is not None
-    click.secho(f"Décision CNIL à prendre avant le {_paris(breach.cnil_deadline)} ({_left(breach.cnil_deadline, now)}).", bold=True)
+    click.secho(f"Décision CNIL à prendre avant le {_paris(breach.cnil_deadline)} "
+                f"({_left(breach.cnil_deadline, now)}).", bold=True)
     if breach.received_at and breach.received_at > breach.notify_deadline:
         click.echo(f"La structure a notifié après son échéance contractuelle ({_paris(breach.notify_deadline)}).")
     click.echo(f"Étapes suivantes : dpa-kit breach severity {breach.id} ; dpa-kit breach cnil {breach.id} ...")
@@ -208,8 +343,10 @@ def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bo
       dpa-kit breach notify V-2026-0001 --send --smtp smtp+starttls://smtp.example.fr:587 --from rgpd@ccas.fr
     """
     from dpa_kit import breach as breaches
+    from dpa_kit.breach_notice import notice_from_breach, notice_json
     from dpa_kit.exceptions import NotificationError, SmtpLoginRefused
-    from dpa_kit.mail import prepare_notification, send as send_message, write_eml
+    from dpa_kit.mail import attach_notice, mark_unsent, prepare_notification, write_eml
+    from dpa_kit.mail import send as send_message
 
     if not eml and not send:
         raise UsageError("choisissez --eml FICHIER (écrire le message) et/ou --send --smtp URL (l'envoyer)")
@@ -220,11 +357,17 @@ def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bo
     now = clock.now()
     prepared = prepare_notification(breach, _convention(settings, breach.convention), to=recipient, sender=sender,
                                     complementary=complement, delay_reason=delay_reason,
-                                    attachments=list(attachments), now=now)
+                                    attachments=list(attachments), now=now, sender_required=send)
     message, to, password = prepared.message, prepared.to, prepared.password
+    convention = _convention(settings, breach.convention)
+    notice = notice_from_breach(breach, siret=convention.processor.siret, prepared_at=now, complementary=complement,
+                                delay_reason=delay_reason)
+    attach_notice(message, notice_json(notice), breach.id)
     if eml:
+        if not send:
+            mark_unsent(message)  # opened by a mail client as a draft to send, not as a received message
         write_eml(message, eml)
-        click.echo(f"Message écrit : {eml}")
+        click.echo(f"Message écrit : {eml}" + ("" if send else " (brouillon à envoyer depuis votre messagerie)"))
     if send:
         try:
             send_message(message, common.smtp_config(smtp_url or ""))
@@ -242,6 +385,41 @@ def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bo
     if password:
         click.secho(f"Mot de passe de la pièce jointe chiffrée : {password}", bold=True)
         click.echo("Communiquez-le au destinataire par un autre canal (téléphone, SMS), jamais par courriel.")
+
+
+@breach_group.command("complete")
+@click.argument("breach_id")
+@pass_settings
+def breach_complete(settings: Settings, breach_id: str) -> int:
+    """Complète une déclaration : pose les questions restées « je ne sais pas encore » (art. 33(4) RGPD).
+
+    \b
+    Exemple :
+      dpa-kit breach complete V-2026-343097333-0001
+    """
+    from dpa_kit import breach as breaches
+    from dpa_kit import breach_questions as bq
+    from dpa_kit.cli.questionnaire import Interrupted, ask
+
+    if not common.interactive():
+        raise UsageError("cette commande pose des questions : lancez-la dans un terminal")
+    ledger = open_ledger(settings, create=False)
+    breach = _get(ledger, breach_id)
+    now = clock.now()
+    context = bq.Context(now=now, conventions=_conventions(settings))
+    answers = bq.reopen(breach.convention, breach.aware_at, breach.details)
+    if bq.next_question(answers, context) is None:
+        click.echo(f"La déclaration {breach.id} est complète : rien à ajouter.")
+        return EXIT_OK
+    try:
+        ask(answers, context, lambda _: None)
+    except Interrupted:
+        echo_err("Interrompu : rien n'a été enregistré.")
+        return common.EXIT_USAGE
+    breaches.record_completion(ledger, breach, bq.to_declaration(answers, context).details)
+    click.echo(f"Déclaration {breach.id} complétée.")
+    click.echo(f"Étape suivante : dpa-kit breach notify {breach.id} --complement --eml complement.eml")
+    return EXIT_OK
 
 
 @breach_group.command("mark-notified")
@@ -324,10 +502,16 @@ def breach_show(settings: Settings, breach_id: str, fmt: str) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     click.secho(f"{b.id} ({b.status_fr(now)}) - convention {b.convention} - {b.structure or ''}", bold=True)
+    if b.structure_reference and b.structure_reference != b.id:
+        click.echo(f"Référence de la structure : {b.structure_reference}")
     click.echo(f"Prise de connaissance : {_paris(b.aware_at)}")
     click.echo(f"Échéance de notification au Département : {_paris(b.notify_deadline)}")
     if b.cnil_deadline:
         click.echo(f"Échéance de décision CNIL (72 h) : {_paris(b.cnil_deadline)}")
+    from dpa_kit.cli.questionnaire import print_items
+
+    click.echo("Éléments :")
+    print_items(b.details)
     click.echo("Chronologie :")
     for event in b.timeline:
         extra = ""

@@ -140,11 +140,16 @@ def supplied(exc: InvalidValue) -> str:
 
 
 def option_instant(value: str | None, fact: str, option: str) -> datetime | None:
-    """Parse an instant given with ``option``; the error names the fact, then the option."""
+    """Parse an instant given with ``option`` (French as typed, or ISO 8601).
+
+    The error names the fact, then the option.
+    """
     if not value:
         return None
+    from dpa_kit import frenchtime
+
     try:
-        return clock.parse_instant(value, fact)
+        return frenchtime.parse(value, now=clock.now(), what=fact)
     except UsageError as exc:
         raise UsageError(f"{exc} (option {option})") from exc
 

@@ -65,16 +65,25 @@ def _print_table(rows: list[Any]) -> None:
 
 
 @click.command("schema")
-def schema_command() -> None:
+@click.option("--breach", is_flag=True,
+              help="Le schéma de la pièce jointe des notifications de violation (dpa-kit-breach/1).")
+def schema_command(breach: bool) -> None:
     """Affiche le schéma JSON du format de convention dpa-kit/1.
 
     Les éditeurs (VS Code avec l'extension YAML...) s'en servent pour valider et compléter les
-    fichiers de convention.
+    fichiers de convention. Avec --breach : le schéma de la copie lisible par machine jointe à chaque
+    notification de violation, que le Département importe avec « dpa-kit breach receive --eml ».
 
     \b
-    Exemple :
+    Exemples :
       dpa-kit schema > dpa-kit-1.schema.json
+      dpa-kit schema --breach > dpa-kit-breach-1.schema.json
     """
+    if breach:
+        from dpa_kit.breach_notice import notice_schema
+
+        click.echo(json.dumps(notice_schema(), ensure_ascii=False, indent=2))
+        return
     from dpa_kit.model import json_schema
 
     click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))

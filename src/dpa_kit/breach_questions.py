@@ -1,0 +1,794 @@
+"""The breach declaration questionnaire, as data: both edges (terminal and web) ask the same questions.
+
+An edge loops ``question = next_question(answers, context)``; shows ``question.label`` (with its numbered
+``choices``, its ``help`` and its proposed ``default``); calls ``validate(question, text, answers=...,
+context=...)``, which returns the value to store or raises :class:`AnswerError` with a French reason to
+show before asking again; stores the value under ``question.key`` (and saves the draft). When
+``next_question`` returns None, ``to_declaration(answers, context)`` gives what to record.
+
+Answers are JSON values. ``None`` means « je ne sais pas encore »: recorded as such, listed in
+``pending`` and reminded in the next step (a complementary notification, Art. 33(4) GDPR). The first
+question is the moment the structure became aware of the breach: the 24-hour clock runs from it, not
+from the moment the command is typed. Then every item of GDPR Art. 33(3) and of the CNIL form.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from dpa_kit import frenchtime
+from dpa_kit.breach import NATURES
+from dpa_kit.exceptions import UsageError
+from dpa_kit.model import SENSITIVE_LABELS, Convention, SensitiveData
+
+__all__ = [
+    "NOT_YET",
+    "QUESTIONS",
+    "QUESTIONS_BY_KEY",
+    "AnswerError",
+    "Choice",
+    "Context",
+    "Declaration",
+    "Question",
+    "answer_text",
+    "count_text",
+    "deadline",
+    "fold",
+    "items",
+    "next_question",
+    "parse_count",
+    "reopen",
+    "to_declaration",
+    "validate",
+]
+
+#: What a person types (or clicks) when an item is not known yet.
+NOT_YET = "je ne sais pas encore"
+_NOT_YET_WORDS = {
+    "je ne sais pas encore",
+    "je ne sais pas",
+    "ne sais pas",
+    "nsp",
+    "?",
+    "inconnu",
+    "inconnue",
+    "pas encore",
+    "on ne sait pas",
+    "je sais pas",
+}
+DEFAULT_DELAY_HOURS = 24
+
+
+class AnswerError(UsageError):
+    """Raised when an answer cannot be accepted; the message says why and what is expected."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One numbered choice: the stored ``value`` and its French ``label``."""
+
+    value: str
+    label: str
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the questions depend on: the current instant and the conventions one may choose from."""
+
+    now: datetime
+    conventions: tuple[Convention, ...] = ()
+
+    def convention(self, answers: dict[str, Any]) -> Convention | None:
+        wanted = answers.get("convention")
+        return next((c for c in self.conventions if c.id == wanted), None)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question. ``kind``: instant, convention, choice, choices (several), text or count."""
+
+    key: str
+    label: str
+    help: str
+    kind: str
+    choices: tuple[Choice, ...] = ()
+    #: « je ne sais pas encore » accepted (stored as None).
+    allow_not_yet: bool = False
+    #: For choice questions: a typed text that is not a choice number is kept as is.
+    free_text: bool = False
+    #: The value proposed (accepted by an empty answer), and how to show it.
+    default: Any = None
+    default_text: str | None = None
+    when: Callable[[dict[str, Any]], bool] | None = field(default=None, compare=False, repr=False)
+    dynamic: Callable[[Question, dict[str, Any], Context], Question] | None = field(
+        default=None, compare=False, repr=False
+    )
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, one kind of apostrophe, single spaces: how typed answers are compared."""
+    text = text.replace("\u2019", "'").replace("\u00a0", " ").strip().lower()
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"\s+", " ", text)
+
+
+# --- choice lists ---------------------------------------------------------------------------------
+
+OVER_CHOICES = (
+    Choice("over", "oui, elle est terminée", ("oui", "o", "terminee", "finie")),
+    Choice("ongoing", "non, elle est toujours en cours", ("non", "n", "en cours")),
+)
+NATURE_CHOICES = (
+    Choice("confidentiality", f"confidentialité : {NATURES['confidentiality']}", ("c", "confidentialite")),
+    Choice("integrity", f"intégrité : {NATURES['integrity']}", ("i", "integrite")),
+    Choice("availability", f"disponibilité : {NATURES['availability']}", ("d", "a", "disponibilite")),
+)
+ORIGIN_CHOICES = (
+    Choice("internal_accidental", "interne, accidentelle (erreur d'un salarié, d'un bénévole)"),
+    Choice("internal_malicious", "interne, malveillante (une personne de la structure)"),
+    Choice("external_accidental", "externe, accidentelle (un prestataire, un partenaire)"),
+    Choice("external_malicious", "externe, malveillante (piratage, vol, escroquerie)"),
+)
+CAUSE_CHOICES = (
+    Choice("misdirected", "envoi au mauvais destinataire (courriel, courrier, fax)"),
+    Choice("lost_or_stolen", "perte ou vol d'un ordinateur, téléphone, clé USB ou de documents papier"),
+    Choice("hacking", "piratage, rançongiciel, logiciel malveillant ou hameçonnage"),
+    Choice("unauthorised_access", "consultation ou usage non autorisé des données"),
+    Choice("published", "publication ou affichage par erreur (site, réseau social, panneau)"),
+    Choice("technical", "panne, erreur technique ou suppression accidentelle"),
+)
+STANDARD_DATA = (
+    "état civil, identité (nom, prénom, date de naissance)",
+    "NIR (numéro de sécurité sociale)",
+    "coordonnées (adresse, téléphone, courriel)",
+    "identifiants de connexion",
+    "données bancaires ou financières",
+    "copies de documents officiels (pièce d'identité, avis d'imposition)",
+    "situation sociale, familiale ou budgétaire",
+    "données de localisation",
+    "infractions et condamnations",
+)
+STANDARD_PEOPLE = (
+    "bénéficiaires accompagnés par la structure",
+    "enfants ou jeunes suivis",
+    "salariés ou bénévoles de la structure",
+)
+VULNERABLE_CHOICES = (
+    Choice("minors", "des mineurs", ("mineurs", "enfants")),
+    Choice("vulnerable", "des personnes vulnérables (majeurs protégés, grande précarité, malades)", ("vulnerables",)),
+    Choice("none", "ni mineurs ni personnes vulnérables", ("non", "aucun", "aucune", "personne")),
+)
+SUBJECTS_CHOICES = tuple(
+    Choice(key, label, ())
+    for key, label in (
+        ("informed", "oui, elles ont été informées"),
+        ("to_inform", "elles vont être informées"),
+        ("not_informed", "non, elles ne seront pas informées"),
+        ("undecided", "pas encore décidé (le Département en décidera avec vous)"),
+    )
+)
+SENSITIVE_CHOICES = (
+    *(Choice(s.value, label) for s, label in SENSITIVE_LABELS.items()),
+    Choice("none", "aucune donnée sensible", ("aucune", "non", "rien")),
+)
+
+
+# --- dynamic parts: what the convention already says ---------------------------------------------------
+
+
+def _convention_question(question: Question, answers: dict[str, Any], context: Context) -> Question:
+    choices = tuple(
+        Choice(
+            c.id,
+            f"{c.processor.display_name or 'structure sans nom'} : {c.id}"
+            + (f" (SIRET {c.processor.siret})" if c.processor.siret else ""),
+            tuple(filter(None, (c.processor.name, c.processor.short_name, c.processor.siret))),
+        )
+        for c in context.conventions
+    )
+    single = choices[0].value if len(choices) == 1 else None
+    return replace(question, choices=choices, default=single, default_text=choices[0].label if single else None)
+
+
+def _from_convention(
+    attribute: str, standard: Sequence[str]
+) -> Callable[[Question, dict[str, Any], Context], Question]:
+    def build(question: Question, answers: dict[str, Any], context: Context) -> Question:
+        convention = context.convention(answers)
+        known = list(getattr(convention.processing, attribute)) if convention else []
+        labels = list(dict.fromkeys([*known, *standard]))
+        choices = tuple(Choice(label, label) for label in labels)
+        if not known:
+            return replace(question, choices=choices)
+        shown = "ce que dit la convention : " + " ; ".join(known)
+        return replace(question, choices=choices, default=known, default_text=shown)
+
+    return build
+
+
+def _sensitive_question(question: Question, answers: dict[str, Any], context: Context) -> Question:
+    convention = context.convention(answers)
+    if convention is None:
+        return question
+    known = [s.value for s in convention.processing.sensitive_data]
+    shown = " ; ".join(SensitiveData(s).label for s in known) if known else "aucune donnée sensible"
+    return replace(question, default=known, default_text=f"ce que dit la convention : {shown}")
+
+
+def _measures_before_question(question: Question, answers: dict[str, Any], context: Context) -> Question:
+    convention = context.convention(answers)
+    if convention is None or not convention.security.measures:
+        return question
+    text = " ; ".join(convention.security.measures)
+    return replace(question, default=text, default_text=f"ce que dit la convention : {text}")
+
+
+def _contact_question(question: Question, answers: dict[str, Any], context: Context) -> Question:
+    convention = context.convention(answers)
+    dpo = convention.processor.dpo if convention else None
+    if dpo is None:
+        return question
+    text = ", ".join(filter(None, (dpo.name, dpo.phone, dpo.email)))
+    return replace(question, default=text or None, default_text=text or None) if text else question
+
+
+def _is(key: str, *values: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda answers: answers.get(key) in values
+
+
+# --- the questions, in the order they are asked ------------------------------------------------------
+
+QUESTIONS: tuple[Question, ...] = (
+    Question(
+        "aware_at",
+        "Quand avez-vous eu connaissance de la violation ?",
+        "Le délai de notification au Département court à partir de ce moment, pas de maintenant. "
+        f"Tapez par exemple {frenchtime.EXPECTED}.",
+        "instant",
+    ),
+    Question(
+        "convention",
+        "Quelle convention est concernée ?",
+        "Tapez le numéro dans la liste, ou le nom de la structure, ou son SIRET.",
+        "convention",
+        dynamic=_convention_question,
+    ),
+    Question(
+        "over",
+        "La violation est-elle terminée ?",
+        "Par exemple : le courriel a été supprimé par le destinataire, l'accès a été coupé.",
+        "choice",
+        OVER_CHOICES,
+        allow_not_yet=True,
+    ),
+    Question(
+        "ended_at",
+        "Quand s'est-elle terminée ?",
+        f"Tapez par exemple {frenchtime.EXPECTED}.",
+        "instant",
+        allow_not_yet=True,
+        when=_is("over", "over"),
+    ),
+    Question(
+        "started_at",
+        "Quand a-t-elle commencé ?",
+        f"Au plus tard au moment où vous l'avez apprise. Tapez par exemple {frenchtime.EXPECTED}.",
+        "instant",
+        allow_not_yet=True,
+    ),
+    Question(
+        "discovery",
+        "Comment avez-vous découvert la violation ? (circonstances)",
+        "Par exemple : appel du destinataire, alerte de l'antivirus, constat du vol.",
+        "text",
+        allow_not_yet=True,
+    ),
+    Question(
+        "natures",
+        "Quelle est la nature de la violation ?",
+        "Plusieurs réponses possibles : tapez les numéros séparés par des virgules (1,2).",
+        "choices",
+        NATURE_CHOICES,
+        allow_not_yet=True,
+    ),
+    Question("origin", "Quelle est son origine ?", "", "choice", ORIGIN_CHOICES, allow_not_yet=True),
+    Question(
+        "cause",
+        "Quelle en est la cause ?",
+        "Tapez un numéro, ou décrivez la cause en quelques mots.",
+        "choice",
+        CAUSE_CHOICES,
+        allow_not_yet=True,
+        free_text=True,
+    ),
+    Question("description", "Que s'est-il passé ?", "Quelques phrases, sans nom de personne concernée.", "text"),
+    Question(
+        "data_categories",
+        "Quelles catégories de données sont concernées ?",
+        "Plusieurs réponses possibles (1,3), ou un texte libre ; Entrée accepte la proposition.",
+        "choices",
+        allow_not_yet=True,
+        free_text=True,
+        dynamic=_from_convention("data_categories", STANDARD_DATA),
+    ),
+    Question(
+        "sensitive_data",
+        "Des données sensibles sont-elles concernées ?",
+        "Plusieurs réponses possibles (1,3) ; Entrée accepte la proposition.",
+        "choices",
+        SENSITIVE_CHOICES,
+        allow_not_yet=True,
+        dynamic=_sensitive_question,
+    ),
+    Question(
+        "records",
+        "Combien d'enregistrements (fiches, dossiers, lignes) environ ?",
+        "Un nombre (40), une fourchette (40 à 50), « environ 40 » ou « inconnu ».",
+        "count",
+        allow_not_yet=True,
+    ),
+    Question(
+        "people_categories",
+        "Quelles catégories de personnes sont concernées ?",
+        "Plusieurs réponses possibles (1,3), ou un texte libre ; Entrée accepte la proposition.",
+        "choices",
+        allow_not_yet=True,
+        free_text=True,
+        dynamic=_from_convention("data_subjects", STANDARD_PEOPLE),
+    ),
+    Question(
+        "people",
+        "Combien de personnes environ ?",
+        "Un nombre (40), une fourchette (40 à 50), « environ 40 » ou « inconnu ».",
+        "count",
+        allow_not_yet=True,
+    ),
+    Question(
+        "vulnerable",
+        "Des mineurs ou des personnes vulnérables sont-ils concernés ?",
+        "Plusieurs réponses possibles (1,2).",
+        "choices",
+        VULNERABLE_CHOICES,
+        allow_not_yet=True,
+    ),
+    Question(
+        "measures_before",
+        "Quelles mesures de sécurité étaient en place avant la violation ?",
+        "Par exemple : chiffrement, mot de passe, accès restreint, sauvegardes.",
+        "text",
+        allow_not_yet=True,
+        dynamic=_measures_before_question,
+    ),
+    Question(
+        "consequences",
+        "Quelles conséquences probables pour les personnes ?",
+        "Par exemple : atteinte à la vie privée, usurpation d'identité, hameçonnage, perte d'accès à un droit.",
+        "text",
+        allow_not_yet=True,
+    ),
+    Question(
+        "measures",
+        "Quelles mesures avez-vous prises ou prévoyez-vous ?",
+        "Pour mettre fin à la violation et en limiter les effets.",
+        "text",
+        allow_not_yet=True,
+    ),
+    Question(
+        "subjects_informed",
+        "Les personnes concernées ont-elles été informées ?",
+        "",
+        "choice",
+        SUBJECTS_CHOICES,
+        allow_not_yet=True,
+    ),
+    Question(
+        "subjects_detail",
+        "Quand et comment (date, courrier, courriel, SMS, appel) ?",
+        "",
+        "text",
+        allow_not_yet=True,
+        when=_is("subjects_informed", "informed", "to_inform"),
+    ),
+    Question(
+        "other_authorities",
+        "Avez-vous prévenu d'autres autorités ou organismes ?",
+        "Par exemple : plainte à la police ou à la gendarmerie, ANSSI, banque, hébergeur.",
+        "text",
+        allow_not_yet=True,
+        default="aucun",
+        default_text="aucun",
+    ),
+    Question(
+        "contact",
+        "Qui le Département peut-il joindre (nom, téléphone, courriel) ?",
+        "",
+        "text",
+        dynamic=_contact_question,
+    ),
+)
+QUESTIONS_BY_KEY = {q.key: q for q in QUESTIONS}
+_BY_KEY = QUESTIONS_BY_KEY
+
+
+def question(key: str, answers: dict[str, Any], context: Context) -> Question:
+    """The question ``key`` with its choices and default resolved for these answers."""
+    base = _BY_KEY[key]
+    return base.dynamic(base, answers, context) if base.dynamic else base
+
+
+def next_question(answers: dict[str, Any], context: Context) -> Question | None:
+    """The first question that applies and is not answered yet, or None when the questionnaire is done."""
+    for base in QUESTIONS:
+        if base.key in answers or (base.when is not None and not base.when(answers)):
+            continue
+        return question(base.key, answers, context)
+    return None
+
+
+def remaining(answers: dict[str, Any]) -> int:
+    """How many questions are still to answer (for a « question 3 sur 22 » line)."""
+    return sum(1 for q in QUESTIONS if q.key not in answers and (q.when is None or q.when(answers)))
+
+
+# --- validation ---------------------------------------------------------------------------------------
+
+
+def validate(question: Question, text: str, *, answers: dict[str, Any], context: Context) -> Any:
+    """The value to store for ``text``; raise :class:`AnswerError` saying why it cannot be accepted."""
+    raw = text.strip()
+    if not raw:
+        if question.default is not None:
+            return question.default
+        if question.allow_not_yet:
+            raise AnswerError(f"réponse vide : répondez, ou tapez « {NOT_YET} »")
+        raise AnswerError("réponse obligatoire")
+    if question.allow_not_yet and fold(raw) in _NOT_YET_WORDS:
+        return None
+    validator = _VALIDATORS[question.kind]
+    return validator(question, raw, answers, context)
+
+
+def _instant(question: Question, raw: str, answers: dict[str, Any], context: Context) -> str:
+    if fold(raw) in _NOT_YET_WORDS:
+        raise AnswerError(
+            "ce moment est obligatoire : le délai court à partir de lui ; au plus tard, c'est "
+            "maintenant (tapez « maintenant ») ou une heure approchée (« hier 18h »)"
+        )
+    try:
+        value = frenchtime.parse(raw, now=context.now, what="date et heure")
+    except frenchtime.InstantError as exc:
+        raise AnswerError(str(exc)) from exc
+    aware = _when(answers.get("aware_at"))
+    started = _when(answers.get("started_at"))
+    if question.key == "started_at" and aware and value > aware:
+        raise AnswerError(
+            f"le début ({frenchtime.french_instant(value)}) ne peut pas suivre le moment où vous "
+            f"l'avez apprise ({frenchtime.french_instant(aware)})"
+        )
+    if question.key == "ended_at" and started and value < started:
+        raise AnswerError(
+            f"la fin ({frenchtime.french_instant(value)}) précède le début ({frenchtime.french_instant(started)})"
+        )
+    ended = _when(answers.get("ended_at")) if answers.get("over") == "over" else None
+    if question.key == "started_at" and ended and value > ended:
+        raise AnswerError(
+            f"le début ({frenchtime.french_instant(value)}) suit la fin ({frenchtime.french_instant(ended)})"
+        )
+    return value.isoformat()
+
+
+def _when(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _choice_index(question: Question, token: str) -> Choice | None:
+    folded = fold(token)
+    if folded.isdigit():
+        number = int(folded)
+        if not 1 <= number <= len(question.choices):
+            raise AnswerError(f"« {token} » n'est pas dans la liste : tapez un numéro de 1 à {len(question.choices)}")
+        return question.choices[number - 1]
+    for choice in question.choices:
+        if folded in {fold(choice.value), fold(choice.label), *(fold(k) for k in choice.keywords)}:
+            return choice
+    return None
+
+
+def _expected(question: Question) -> str:
+    extra = " ou décrivez en quelques mots" if question.free_text else ""
+    not_yet = f", ou « {NOT_YET} »" if question.allow_not_yet else ""
+    return f"tapez un numéro de 1 à {len(question.choices)}{extra}{not_yet}"
+
+
+def _choice(question: Question, raw: str, answers: dict[str, Any], context: Context) -> str:
+    chosen = _choice_index(question, raw)
+    if chosen is not None:
+        return chosen.value
+    if question.free_text and len(raw) >= 3:
+        return raw
+    raise AnswerError(f"réponse « {raw} » non comprise : {_expected(question)}")
+
+
+def _choices(question: Question, raw: str, answers: dict[str, Any], context: Context) -> list[str]:
+    tokens = [t for t in re.split(r"\s*(?:,|;|\bet\b|\s)\s*", raw) if t]
+    if (tokens and all(fold(t).isdigit() for t in tokens)) or all(_choice_index(question, t) for t in tokens):
+        values = list(dict.fromkeys(c.value for t in tokens if (c := _choice_index(question, t)) is not None))
+    elif question.free_text and len(raw) >= 3:
+        return [part.strip() for part in raw.split(";") if part.strip()]
+    else:
+        raise AnswerError(f"réponse « {raw} » non comprise : {_expected(question)}")
+    if "none" in values:
+        if len(values) > 1:
+            raise AnswerError("« aucun » ne va pas avec un autre choix : choisissez l'un ou les autres")
+        return []
+    return values
+
+
+def _text(question: Question, raw: str, answers: dict[str, Any], context: Context) -> str:
+    if len(raw) < 2:
+        raise AnswerError("réponse trop courte : quelques mots suffisent")
+    if len(raw) > 4000:
+        raise AnswerError(
+            "réponse trop longue (4 000 caractères au plus) : joignez les détails en pièce jointe chiffrée"
+        )
+    return raw
+
+
+def _convention(question: Question, raw: str, answers: dict[str, Any], context: Context) -> str:
+    if not question.choices:
+        raise AnswerError("aucune convention dans le dossier des conventions : ajoutez-y le fichier de la convention")
+    folded = fold(raw)
+    if folded.isdigit() and len(folded) <= 3:
+        chosen = _choice_index(question, raw)
+        assert chosen is not None
+        return chosen.value
+    digits = re.sub(r"\D", "", raw)
+    candidates = [c for c in context.conventions if fold(c.id) == folded]
+    if not candidates and len(digits) in (9, 14) and len(digits) >= len(raw.replace(" ", "")) - 1:
+        candidates = [c for c in context.conventions if c.processor.siret and c.processor.siret.startswith(digits)]
+    if not candidates:
+        candidates = [
+            c
+            for c in context.conventions
+            if folded in fold(" ".join(filter(None, (c.id, c.processor.name, c.processor.short_name))))
+        ]
+    if len(candidates) == 1:
+        return candidates[0].id
+    if not candidates:
+        raise AnswerError(
+            f"aucune convention ne correspond à « {raw} » : tapez un numéro de la liste "
+            "(ou le nom de la structure, ou son SIRET)"
+        )
+    names = " ; ".join(c.id for c in candidates[:6])
+    raise AnswerError(f"plusieurs conventions correspondent à « {raw} » ({names}) : tapez le numéro dans la liste")
+
+
+def parse_count(raw: str) -> dict[str, Any] | None:
+    """« 40 », « 40 à 50 », « entre 40 et 50 », « environ 40 », « ~40 », « 1 200 » or « inconnu » (None)."""
+    folded = fold(raw).replace("\u202f", " ")
+    if folded in _NOT_YET_WORDS:
+        return None
+    folded = re.sub(r"(?<=\d)[ .](?=\d{3}\b)", "", folded)
+    approximate = False
+    match = re.fullmatch(
+        r"(?:environ|a peu pres|~|env\.?|pres de|au moins|plus de)\s*(\d+)(?:\s*environ)?", folded
+    ) or re.fullmatch(r"(\d+)\s*(?:environ|a peu pres)", folded)
+    if match:
+        low = high = int(match[1])
+        approximate = True
+    else:
+        match = re.fullmatch(r"(?:entre|de)?\s*(\d+)\s*(?:a|-|et)\s*(\d+)", folded)
+        if match:
+            low, high = int(match[1]), int(match[2])
+            approximate = True
+        else:
+            match = re.fullmatch(r"(\d+)", folded)
+            if not match:
+                raise AnswerError(
+                    f"« {raw} » n'est pas un nombre : tapez un nombre (40), une fourchette (40 à 50), "
+                    "« environ 40 » ou « inconnu »"
+                )
+            low = high = int(match[1])
+    if low > high:
+        raise AnswerError(f"fourchette « {raw} » à l'envers : le plus petit nombre d'abord (40 à 50)")
+    if high > 100_000_000:
+        raise AnswerError(f"« {raw} » : nombre invraisemblable (plus de 100 millions)")
+    return {"min": low, "max": high, "approximate": approximate}
+
+
+def _count(question: Question, raw: str, answers: dict[str, Any], context: Context) -> dict[str, Any] | None:
+    return parse_count(raw)
+
+
+_VALIDATORS: dict[str, Callable[[Question, str, dict[str, Any], Context], Any]] = {
+    "instant": _instant,
+    "convention": _convention,
+    "choice": _choice,
+    "choices": _choices,
+    "text": _text,
+    "count": _count,
+}
+
+
+# --- the result ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What to record once the person confirms: the convention, the awareness instant and every item."""
+
+    convention_id: str
+    aware_at: datetime
+    details: dict[str, Any]
+
+    @property
+    def pending(self) -> list[str]:
+        return list(self.details.get("pending", []))
+
+
+def deadline(answers: dict[str, Any], context: Context) -> datetime | None:
+    """The deadline for notifying the Département, as soon as the awareness instant is known."""
+    aware = _when(answers.get("aware_at"))
+    if aware is None:
+        return None
+    convention = context.convention(answers)
+    hours = convention.notifications.breach_delay_hours if convention else DEFAULT_DELAY_HOURS
+    return aware + timedelta(hours=hours)
+
+
+_DETAIL_KEYS = (
+    "started_at",
+    "ended_at",
+    "discovery",
+    "natures",
+    "origin",
+    "cause",
+    "description",
+    "data_categories",
+    "sensitive_data",
+    "records",
+    "people_categories",
+    "people",
+    "vulnerable",
+    "measures_before",
+    "consequences",
+    "measures",
+    "subjects_informed",
+    "subjects_detail",
+    "other_authorities",
+    "contact",
+)
+
+
+def to_declaration(answers: dict[str, Any], context: Context) -> Declaration:
+    """The declaration of a finished questionnaire; raise AnswerError if a question is still open."""
+    missing = next_question(answers, context)
+    if missing is not None:
+        raise AnswerError(f"questionnaire incomplet : « {missing.label} » n'a pas de réponse")
+    applies = {q.key for q in QUESTIONS if q.when is None or q.when(answers)}
+    details: dict[str, Any] = {
+        k: answers[k] for k in _DETAIL_KEYS if k in answers and answers[k] is not None and k in applies
+    }
+    details["ongoing"] = answers.get("over") == "ongoing"
+    if answers.get("over") is None:
+        details["ongoing_unknown"] = True
+    details["pending"] = [q.key for q in QUESTIONS if q.key in answers and answers[q.key] is None and q.key in applies]
+    return Declaration(
+        convention_id=answers["convention"], aware_at=datetime.fromisoformat(answers["aware_at"]), details=details
+    )
+
+
+def reopen(convention_id: str, aware_at: datetime, details: dict[str, Any]) -> dict[str, Any]:
+    """The answers of a recorded declaration, without the « je ne sais pas encore » ones (to be asked now)."""
+    from dpa_kit.breach_notice import normalise_details
+
+    details = normalise_details(details)
+    answers: dict[str, Any] = {"aware_at": aware_at.astimezone(UTC).isoformat(), "convention": convention_id}
+    if not details.get("ongoing_unknown"):
+        answers["over"] = "ongoing" if details.get("ongoing") else "over"
+    pending = set(details.get("pending", []))
+    for key in _DETAIL_KEYS:
+        if key in details and key not in pending:
+            answers[key] = details[key]
+    return answers
+
+
+def count_text(value: Any) -> str:
+    """« 40 », « 40 à 50 », « environ 40 »."""
+    if isinstance(value, int):
+        return str(value)
+    if not isinstance(value, dict):
+        return str(value)
+    low, high = value["min"], value["max"]
+    if low != high:
+        return f"{low} à {high}"
+    return f"environ {low}" if value.get("approximate") else str(low)
+
+
+def _label(choices: Sequence[Choice], value: str) -> str:
+    return next((c.label for c in choices if c.value == value), value)
+
+
+#: Every item of the notification, in order: (key, French label, how to show its value).
+_ITEMS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
+    ("started_at", "Début de la violation", lambda v: frenchtime.french_instant(datetime.fromisoformat(v))),
+    ("ended_at", "Fin de la violation", lambda v: frenchtime.french_instant(datetime.fromisoformat(v))),
+    ("discovery", "Circonstances de la découverte", str),
+    ("natures", "Nature", lambda v: " ; ".join(NATURES.get(x, x) for x in v) or "aucune"),
+    ("origin", "Origine", lambda v: _label(ORIGIN_CHOICES, v)),
+    ("cause", "Cause", lambda v: _label(CAUSE_CHOICES, v)),
+    ("description", "Description", str),
+    ("data_categories", "Catégories de données", lambda v: " ; ".join(v) if isinstance(v, list) else str(v)),
+    (
+        "sensitive_data",
+        "Données sensibles",
+        lambda v: " ; ".join(_label(SENSITIVE_CHOICES, x) for x in v) if v else "aucune",
+    ),
+    ("records", "Nombre approximatif d'enregistrements", count_text),
+    ("people_categories", "Catégories de personnes", lambda v: " ; ".join(v) if isinstance(v, list) else str(v)),
+    ("people", "Nombre approximatif de personnes", count_text),
+    (
+        "vulnerable",
+        "Mineurs ou personnes vulnérables",
+        lambda v: " ; ".join(_label(VULNERABLE_CHOICES, x) for x in v) if v else "ni mineurs ni personnes vulnérables",
+    ),
+    ("measures_before", "Mesures de sécurité en place avant la violation", str),
+    ("consequences", "Conséquences probables", str),
+    ("measures", "Mesures prises ou envisagées", str),
+    (
+        "subjects_informed",
+        "Information des personnes concernées",
+        lambda v: _label(SUBJECTS_CHOICES, v) if v != "undecided" else SUBJECTS_CHOICES[-1].label,
+    ),
+    ("subjects_detail", "Date et moyen de l'information", str),
+    ("other_authorities", "Autres autorités ou organismes informés", str),
+    ("contact", "Contact (délégué ou personne à joindre)", str),
+)
+ITEM_LABELS = {key: label for key, label, _ in _ITEMS}
+
+
+_ABSENT = {"subjects_informed": "à décider avec le Département", "other_authorities": "aucun"}
+_CONDITIONAL = {"subjects_detail"}
+
+
+def items(details: dict[str, Any], *, absent: str | None = None) -> list[tuple[str, str]]:
+    """Every item of a declaration as (French label, French value): « je ne sais pas encore » shown as such.
+
+    With ``absent`` (« non renseigné »), an item that was never given is listed with that text, so that a
+    notification shows every Art. 33(3) item; without it, only the items given are listed.
+    """
+    pending = set(details.get("pending", []))
+    later = f"{NOT_YET} (sera précisé dans une notification complémentaire)"
+    lines: list[tuple[str, str]] = []
+    for key, label, show in _ITEMS:
+        if key == "ended_at" and details.get("ongoing"):
+            lines.append((label, "en cours"))
+        elif key in pending or (key == "ended_at" and details.get("ongoing_unknown")):
+            lines.append((label, later))
+        elif key in details and details[key] not in (None, ""):
+            lines.append((label, show(details[key])))
+        elif absent is not None and key not in _CONDITIONAL:
+            lines.append((label, _ABSENT.get(key, absent)))
+    return lines
+
+
+def answer_text(key: str, value: Any, context: Context) -> str:
+    """One stored answer in French, for a summary (« je ne sais pas encore » said as such)."""
+    if value is None:
+        return NOT_YET
+    if key == "aware_at":
+        return frenchtime.french_instant(datetime.fromisoformat(value))
+    if key == "convention":
+        convention = next((c for c in context.conventions if c.id == value), None)
+        name = convention.processor.display_name if convention else None
+        return f"{name} : {value}" if name else str(value)
+    if key == "over":
+        return _label(OVER_CHOICES, value)
+    show = next((s for k, _, s in _ITEMS if k == key), str)
+    return show(value)
