@@ -79,6 +79,8 @@ def test_form_errors_are_french_and_tied_to_their_question() -> None:
         ("processing.purposes", "aucune", "au moins une réponse est attendue"),
         ("title", "  ", "réponse obligatoire"),
         ("id", "ma convention", "identifiant invalide"),
+        ("processing.service", "x" * 5001, "réponse trop longue \\(5001 caractères, 5000 au plus\\)"),
+        ("processing.service", "suivi\x1b[31m", "caractère de contrôle interdit"),
     ],
 )
 def test_each_kind_of_answer_is_refused_with_a_reason(key: str, text: str, message: str) -> None:

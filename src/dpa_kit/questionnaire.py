@@ -34,6 +34,7 @@ from dpa_kit.loader import validate as validate_model
 from dpa_kit.model import FORMAT, SENSITIVE_LABELS, SensitiveData, siret_is_valid
 
 __all__ = [
+    "MAX_ANSWER",
     "NONE_WORDS",
     "QUESTIONS",
     "QUESTIONS_BY_KEY",
@@ -54,6 +55,9 @@ __all__ = [
 #: What a person types for an empty list or « pas de DPO ».
 NONE_WORDS = {"aucun", "aucune", "néant", "neant", "non", "pas de dpo", "rien", "-"}
 
+#: A convention's answer is a sentence or a short list; a whole document pasted by mistake is refused.
+MAX_ANSWER = 5000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 # Countries of the EU/EEA: a sub-processor elsewhere is a transfer (the checks then ask for its safeguards).
@@ -264,6 +268,11 @@ def validate(question: Question, text: str, answers: Mapping[str, Any] | None = 
     answers = answers or {}
     context = context or Context()
     text = (text or "").strip()
+    if len(text) > MAX_ANSWER:
+        raise InvalidValue(f"réponse trop longue ({len(text)} caractères, {MAX_ANSWER} au plus)", question.key)
+    if _CONTROL.search(text):
+        raise InvalidValue("caractère de contrôle interdit dans la réponse (copié-collé d'un autre logiciel ?)",
+                           question.key)
     if not text and question.default is not None:
         text = question.default
     if not text:
