@@ -130,7 +130,7 @@ def test_an_empty_or_too_big_drop_leaves_nothing(tmp_path: Path) -> None:
 
 
 def test_a_drop_pushed_in_pieces_then_stopped_leaves_nothing(tmp_path: Path) -> None:
-    identity, recipient = agecrypt.generate_identity()
+    _, recipient = agecrypt.generate_identity()
     ledger = Ledger(tmp_path / "ledger.sqlite")
     store = tmp_path / "drops"
     writer = filedrop.DropWriter(ledger, store, "a.txt", recipient, siret=SIRET, by="user:7")

@@ -2,7 +2,7 @@
 
 Each function is one call for a page or an API route: the list (:func:`rows`), a convention's annex in a
 format (:func:`annex_document`: the final document only when :func:`dpa_kit.checks.verdict` says ready, a
-PROJET otherwise), creating a convention from the posted form (:func:`create_from_form`) and editing one
+a draft otherwise), creating a convention from the posted form (:func:`create_from_form`) and editing one
 (:func:`edit_from_form`), both through :mod:`dpa_kit.questionnaire`. Who may see which convention is decided
 before (the web's access rules hand in only the conventions the user may see).
 """
@@ -19,6 +19,7 @@ from dpa_kit.checks import Verdict, verdict
 from dpa_kit.exceptions import ConventionError, InvalidValue
 from dpa_kit.ledger import Ledger
 from dpa_kit.loader import LoadedConvention, convention_files, load_defaults
+from dpa_kit.words import DRAFT_WORD
 
 __all__ = [
     "ANNEX_FORMATS",
@@ -68,7 +69,7 @@ def rows(conventions: Iterable[LoadedConvention], ledger: Ledger | None) -> list
 
 
 def annex_document(loaded: LoadedConvention, fmt: str, templates: Path | None = None) -> tuple[bytes, str, bool]:
-    """The annex in ``fmt``: its bytes, its file name and whether it is final (else a PROJET on every page)."""
+    """The annex in ``fmt``: its bytes, its file name and whether it is final (else a draft, marked on every page)."""
     from dpa_kit.documents.annex import render
     from dpa_kit.documents.writers import write_rendered
 
@@ -76,7 +77,7 @@ def annex_document(loaded: LoadedConvention, fmt: str, templates: Path | None = 
         raise InvalidValue(f"format « {fmt} » inconnu ({', '.join(ANNEX_FORMATS)})", "format")
     ready = verdict(loaded).ready
     rendered = render(loaded.convention, draft=True, templates=templates, not_ready=not ready)
-    suffix = "annexe1" if ready else "annexe1.PROJET"
+    suffix = "annexe1" if ready else f"annexe1.{DRAFT_WORD}"
     return write_rendered(fmt, rendered, templates), f"{loaded.convention.id}.{suffix}.{fmt}", ready
 
 
