@@ -128,15 +128,33 @@ def test_security_option_2_with_annex_certification_and_responsibilities() -> No
                                      "responsibilities": "le Département gère les habilitations"})
     text = text_of(conv)
     assert "L'utilisation de plateformes informatiques présentant les mesures de sécurité à l'état de l'art" in text
-    assert "Le respect de l'annexe Sécurité et Confidentialité jointe à la présente convention (Annexe 4)." in text
+    assert ("Le respect de l'annexe Sécurité et Confidentialité jointe à la présente convention : Annexe 4, "
+            "version du 1er janvier 2026.") in text
     assert ("L'organisme s'engage à mettre en œuvre les mesures de sécurité prévues par le référentiel suivant : "
             "la certification HDS.") in text
     assert "les responsabilités de chacune des parties sont réparties comme suit : le Département gère les habilitations." in text
+    assert "Selon l'annexe Sécurité et Confidentialité, relèvent de l'organisme les mesures « Sensibiliser" in text
     assert "7-zip" not in text
 
 
+def test_security_option_2_without_responsibilities_fills_them_from_the_matrix() -> None:
+    conv = variant(adil(), security={"option": 2, "annex": "Annexe 4", "annex_measures": {"version_date": "2026-03-02"}})
+    text = text_of(conv)
+    assert "il est recommandé de déterminer précisément les responsabilités" not in text
+    assert "[A ANNEXER ET PERSONNALISER]" not in text
+    assert "jointe à la présente convention : Annexe 4, version du 2 mars 2026." in text
+    assert ("réparties comme suit, selon l'annexe Sécurité et Confidentialité : relèvent de l'organisme les mesures "
+            "« Sensibiliser et former les intervenants » (CNIL-03)") in text
+    assert "du Département et de l'organisme, chacun pour les systèmes qu'il administre, les mesures « Piloter" in text
+    assert "mesures de sécurité prévues par" not in text
+
+
 def test_security_option_2_without_responsibilities_is_a_blank_never_the_drafting_advice() -> None:
-    conv = variant(adil(), security={"option": 2, "annex": "Annexe 4"})
+    from dpa_kit.security import load_catalogue
+
+    # Every measure of the security annex excluded: no matrix to take the split from.
+    excluded = {m.id: {"exclude": True, "reason": "sans objet"} for m in load_catalogue().measures}
+    conv = variant(adil(), security={"option": 2, "annex": "Annexe 4", "annex_measures": {"measures": excluded}})
     assert "la répartition des responsabilités de sécurité entre les parties (article 32)" in missing_answers(conv)
     text = text_of(conv, draft=True)
     assert "il est recommandé" not in text

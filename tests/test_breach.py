@@ -168,7 +168,7 @@ def smtp_server():
 def test_notification_through_a_real_smtp_server(env: dict[str, str], smtp_server) -> None:
     inbox, port = smtp_server
     declare(env, "2026-03-28T10:00")
-    result = run("breach", "notify", "V-2026-343097333-0001", "--send", "--smtp", f"smtp://127.0.0.1:{port}",
+    result = run("breach", "notify", "V-2026-343097333-0001", "--send", "--smtp", f"smtp://127.0.0.1:{port}", "--insecure",
                  "--from", "rgpd@adil.example", env={**env, "DPA_KIT_NOW": "2026-03-28T15:00",
                                                      "DPA_KIT_SMTP_USER": "ccas", "DPA_KIT_SMTP_PASSWORD": "bon-mot-de-passe"})
     assert result.exit_code == 0, result.output
@@ -193,6 +193,7 @@ def test_failed_login_records_nothing(env: dict[str, str], smtp_server) -> None:
     inbox, port = smtp_server
     declare(env, "2026-03-28T10:00")
     result = run("breach", "notify", "V-2026-343097333-0001", "--send", "--smtp", f"smtp://127.0.0.1:{port}", "--from", "a@b.fr",
+                 "--insecure",
                  env={**env, "DPA_KIT_NOW": "2026-03-28T12:00", "DPA_KIT_SMTP_USER": "ccas", "DPA_KIT_SMTP_PASSWORD": "faux"})
     assert result.exit_code == 1 and "refusé l'identification" in result.stderr
     assert "faux" not in result.output
@@ -606,3 +607,25 @@ def test_declaring_without_any_convention_says_so(tmp_path: Path, monkeypatch: p
     result = run("breach", "declare",
                  env={"DPA_KIT_REGISTERS": str(empty), "DPA_KIT_LEDGER": str(tmp_path / "l.sqlite")})
     assert result.exit_code == 2 and "aucune convention lisible" in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "ods"])
+def test_breach_register_shows_counts_and_lists_as_text(tmp_path: Path, fmt: str) -> None:
+    # Counts typed as ranges (« 40 à 50 ») reach the register through a received notification.
+    from dpa_kit import breach as breaches
+    from dpa_kit.breach_register import register_rows
+    from dpa_kit.tables import read_rows, write_table
+
+    ledger = Ledger(tmp_path / "l.sqlite")
+    breaches.declare(ledger, convention_id=CID, structure="ADIL", delay_hours=24,
+                     aware_at=parse_instant("2026-10-24T10:00"),
+                     details={"natures": ["confidentiality"], "description": "liste envoyée",
+                              "people": {"min": 40, "max": 50, "approximate": False},
+                              "records": {"min": 45, "max": 45, "approximate": True},
+                              "data_categories": ["noms", "adresses"]})
+    headers, rows = register_rows(list(breaches.all_breaches(ledger).values()))
+    out = tmp_path / f"registre.{fmt}"
+    write_table(out, fmt, "Registre des violations", headers, rows)
+    read = read_rows(out)
+    assert "40 à 50" in read[1] and "environ 45" in read[1] and "noms, adresses" in read[1]
+    assert not [cell for cell in read[1] if cell and "{" in str(cell)]

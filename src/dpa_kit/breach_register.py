@@ -23,6 +23,21 @@ def _fmt(value: str | datetime | None) -> str | None:
     return instant.astimezone(clock.PARIS).strftime("%d/%m/%Y %H:%M")
 
 
+def _cell(value: Any) -> str | None:
+    """A detail as the text of one cell: counts as « 40 à 50 », lists joined, never a Python repr."""
+    from dpa_kit.breach_questions import count_text
+
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "min" in value and "max" in value:
+        return count_text(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(text for item in value if (text := _cell(item)))
+    if isinstance(value, dict):
+        return " ; ".join(f"{key} : {_cell(item)}" for key, item in value.items() if item is not None)
+    return str(value)
+
+
 def register_rows(breaches: list[Breach]) -> tuple[list[str], list[list[Any]]]:
     rows = []
     for b in breaches:
@@ -43,8 +58,9 @@ def register_rows(breaches: list[Breach]) -> tuple[list[str], list[list[Any]]]:
         rows.append([
             b.id, "Département" if b.side == "departement" else "structure", b.convention, b.structure,
             _fmt(b.aware_at), _fmt(d.get("started_at")), "en cours" if d.get("ongoing") else _fmt(d.get("ended_at")),
-            ", ".join(NATURES.get(n, n).split(" (")[0] for n in d.get("natures", [])), d.get("description"), d.get("cause"),
-            d.get("data_categories"), d.get("people"), d.get("records"), d.get("consequences"), d.get("measures"),
+            ", ".join(NATURES.get(n, n).split(" (")[0] for n in d.get("natures") or []), _cell(d.get("description")),
+            _cell(d.get("cause")), _cell(d.get("data_categories")), _cell(d.get("people")), _cell(d.get("records")),
+            _cell(d.get("consequences")), _cell(d.get("measures")),
             f"{b.severity['band']} ({b.severity['score']})" if b.severity else None,
             _fmt(b.notify_deadline), _fmt(first.get("sent_at")), first.get("delay_reason"),
             _fmt(b.received_at), _fmt(b.cnil_deadline), cnil, subjects,

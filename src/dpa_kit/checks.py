@@ -142,10 +142,17 @@ def _representatives(c: Convention) -> Iterator[tuple[FieldPath, str]]:
 
 @check("C121")
 def _responsibilities(c: Convention) -> Iterator[tuple[FieldPath, str]]:
-    if c.security.option == 2 and _empty(c.security.responsibilities):
+    # The matrix of the security annex states the split whenever one of its measures has a party in charge.
+    if c.security.option == 2 and _empty(c.security.responsibilities) and not _matrix_has_parties(c):
         yield (("security", "responsibilities"),
                "option de sécurité 2 : écrivez la répartition des responsabilités de chaque partie (article 32), "
                "une recommandation de rédaction ne se signe pas")
+
+
+def _matrix_has_parties(c: Convention) -> bool:
+    from dpa_kit.security import select
+
+    return any(measure.parties for measure in select(c).measures)
 
 
 @check("C112")
@@ -199,6 +206,15 @@ _TEMPLATE_LABELS_COVERED = (
     "la répartition des responsabilités de sécurité",  # C121
     "les garanties appropriées du transfert",  # K302
     "les garanties du transfert vers le sous-traitant",  # K301
+    # the security annex of option 2 (dpa_kit.security.missing_answers)
+    "le motif de l'exclusion de la mesure",  # S701
+    "la partie responsable de la mesure",  # S702
+    "le titre de la mesure",  # S706
+    "le texte de la mesure",  # S706
+    "le nom de la structure",  # C116
+    "le SIRET de la structure",  # C117
+    "la date de l'annexe Sécurité et Confidentialité",  # C118 (the annex is dated from the start by default)
+    "la période de la convention",  # C118, C119
 )
 
 
@@ -416,6 +432,106 @@ def _dpo_with_sensitive_data(c: Convention) -> Iterator[tuple[FieldPath, str]]:
         yield (("processor", "dpo"),
                "la structure n'a pas de DPO alors qu'elle traite des données sensibles : si c'est son activité de "
                "base, à grande échelle, la désignation est obligatoire (art. 37-1-c RGPD)")
+
+
+# --- security annex of option 2 (issue 17): self-contained block, to move into the rule catalogue -----
+# The packaged catalogue is used: a catalogue overridden with --templates is not seen by these rules.
+
+
+def _security_selection(c: Convention) -> Any:
+    from dpa_kit.security import load_catalogue, select
+
+    catalogue = load_catalogue()
+    return catalogue, select(c, catalogue)
+
+
+_ANNEX_MEASURES: FieldPath = ("security", "annex_measures")
+
+
+@check("S701")
+def _excluded_without_reason(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    if c.security.option != 2:
+        return
+    _, selection = _security_selection(c)
+    for excluded in selection.excluded:
+        if _empty(excluded.reason):
+            yield ((*_ANNEX_MEASURES, "measures", excluded.id, "exclude"),
+                   f"la mesure {excluded.id} « {excluded.title} » est écartée sans motif : indiquez-le (reason) "
+                   "ou gardez la mesure")
+
+
+@check("S702")
+def _measure_without_party(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    if c.security.option != 2:
+        return
+    _, selection = _security_selection(c)
+    for measure in selection.measures:
+        if not measure.parties:
+            added = c.security.annex_measures.added
+            where = next((("added", i) for i, a in enumerate(added) if a.id == measure.id), ("measures", measure.id))
+            yield ((*_ANNEX_MEASURES, *where, "responsible"),
+                   f"la mesure {measure.id} n'a pas de partie responsable : indiquez departement, structure, both "
+                   "ou subprocessor")
+
+
+@check("S703")
+def _empty_security_annex(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    if c.security.option == 2 and not _security_selection(c)[1].measures:
+        yield _ANNEX_MEASURES, ("toutes les mesures de l'annexe Sécurité et Confidentialité sont écartées : gardez "
+                                "ou ajoutez les mesures convenues")
+
+
+@check("S704")
+def _health_without_hds(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    from dpa_kit.security import conditions_of, hds_mentioned
+
+    if conditions_of(c).health_hosting and not hds_mentioned(c):
+        yield (("security", "certification"),
+               "des données de santé sont hébergées par un sous-traitant : mentionnez sa certification HDS "
+               "(security.certification, les garanties du sous-traitant ou la note de la mesure HDS-01)")
+
+
+@check("S705")
+def _unknown_measure(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    if c.security.option != 2:
+        return
+    _, selection = _security_selection(c)
+    for key in selection.unknown:
+        yield (*_ANNEX_MEASURES, "measures", key), f"la mesure « {key} » n'existe pas dans le catalogue des mesures"
+
+
+@check("S706")
+def _added_without_text(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    if c.security.option != 2:
+        return
+    catalogue, _ = _security_selection(c)
+    known = catalogue.by_id()
+    for index, added in enumerate(c.security.annex_measures.added):
+        if added.id in known:
+            continue
+        for name in ("title", "text"):
+            if _empty(getattr(added, name)):
+                label = "le titre" if name == "title" else "le texte"
+                yield (*_ANNEX_MEASURES, "added", index, name), f"la mesure ajoutée {added.id} n'a pas {label}"
+
+
+@check("S707")
+def _annex_measures_without_option_2(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    choices = c.security.annex_measures
+    if c.security.option != 2 and (choices.measures or choices.added):
+        yield _ANNEX_MEASURES, ("l'annexe Sécurité et Confidentialité n'est produite qu'en option 2 : choisissez "
+                                "l'option 2 ou retirez ce bloc")
+
+
+@check("S708")
+def _inapplicable_measure(c: Convention) -> Iterator[tuple[FieldPath, str]]:
+    if c.security.option != 2:
+        return
+    _, selection = _security_selection(c)
+    for key in selection.inapplicable:
+        yield ((*_ANNEX_MEASURES, "measures", key),
+               f"la mesure {key} ne s'applique pas à cette convention : ajoutez-la (added) pour la retenir, ou "
+               "retirez sa personnalisation")
 
 
 # --- waivers ---------------------------------------------------------------------------------------

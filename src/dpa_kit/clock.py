@@ -49,9 +49,14 @@ def parse_instant(text: str, what: str = "instant") -> datetime:
             f"{what} « {text} » illisible : attendu une date et heure ISO 8601, "
             "par exemple 2026-03-28T10:00 ou 2026-03-28T10:00+01:00"
         ) from exc
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:  # also keeps deadlines (instant + hours) computable
+        raise UsageError(f"{what} « {text.strip()[:40]} » hors des dates admises (années {FIRST_YEAR} à {LAST_YEAR})")
     if value.tzinfo is None:
         value = value.replace(tzinfo=PARIS)
     return value.astimezone(timezone.utc)
+
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the instants a ledger or a deadline may hold
 
 
 def now() -> datetime:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from lxml.etree import LxmlError
+
 from dpa_kit.checks import Report
 from dpa_kit.exceptions import InputError, UsageError
 from dpa_kit.placeholders import empty_answer_lines, find_placeholders
@@ -23,6 +25,7 @@ from dpa_kit.words import DRAFT_BANNER
 __all__ = ["DOCUMENT_RULES", "DOCUMENT_SUFFIXES", "EDITED_SHARE", "Piece", "check_document", "read_paragraphs", "read_pieces"]
 
 DOCUMENT_SUFFIXES = {".docx", ".odt", ".pdf", ".md", ".txt"}
+MAX_DOCUMENT_BYTES = 32 * 1024 * 1024  # a document given to check; refused above, before reading
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,13 @@ def read_pieces(path: Path) -> list[Piece]:
     suffix = path.suffix.lower()
     if not path.is_file():
         raise UsageError(f"{path} : fichier introuvable")
+    if path.stat().st_size > MAX_DOCUMENT_BYTES:
+        raise InputError(f"{path} : document trop volumineux (plus de {MAX_DOCUMENT_BYTES // (1024 * 1024)} Mo) : "
+                         "une annexe en fait quelques centaines de Ko")
+    if suffix in {".docx", ".odt"}:
+        from dpa_kit.safexml import check_office_zip
+
+        check_office_zip(path)  # a sound archive within bounds, no DTD and no entity in any XML part
     try:
         if suffix == ".docx":
             from docx import Document
@@ -55,17 +65,20 @@ def read_pieces(path: Path) -> list[Piece]:
 
             try:
                 document = Document(str(path))
-            except OpcError as exc:
+                paragraphs = [p.text for p in document.paragraphs]
+                for table in document.tables:
+                    paragraphs.extend(cell.text for row in table.rows for cell in row.cells)
+            except (OpcError, LxmlError, TypeError, AttributeError, IndexError) as exc:  # python-docx on a broken part
                 raise InputError(f"{path} : document Word illisible ou endommagé") from exc
-            paragraphs = [p.text for p in document.paragraphs]
-            for table in document.tables:
-                paragraphs.extend(cell.text for row in table.rows for cell in row.cells)
             return _numbered(paragraphs)
         if suffix == ".odt":
             from odfdo import Document as OdfDocument
 
-            body = OdfDocument(str(path)).body
-            return _numbered([element.text_recursive for element in body.get_elements("//text:p | //text:h")])
+            try:
+                body = OdfDocument(str(path)).body
+                return _numbered([element.text_recursive for element in body.get_elements("//text:p | //text:h")])
+            except (LxmlError, TypeError, AttributeError, IndexError) as exc:  # odfdo on a broken content.xml
+                raise InputError(f"{path} : document OpenDocument illisible ou endommagé") from exc
         if suffix == ".pdf":
             from pypdf import PdfReader
             from pypdf.errors import PyPdfError
@@ -81,7 +94,7 @@ def read_pieces(path: Path) -> list[Piece]:
                 raise InputError(f"{path} : PDF illisible ({exc})") from exc
         if suffix in {".md", ".txt"}:
             return _numbered(path.read_text(encoding="utf-8").splitlines())
-    except (zipfile.BadZipFile, KeyError, ValueError, UnicodeDecodeError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, UnicodeDecodeError, LxmlError) as exc:
         raise InputError(f"{path} : document illisible ou endommagé ({type(exc).__name__})") from exc
     raise UsageError(f"{path} : format non pris en charge (formats lus : {', '.join(sorted(DOCUMENT_SUFFIXES))})")
 
@@ -163,6 +176,8 @@ def _running_lines(meta_header: str) -> Callable[[str], bool]:
 _PAGE_LINE = re.compile(r"^Page \d+ / \d+$")
 #: How much of a clause must still be there, word for word, for it to count as edited rather than removed.
 EDITED_SHARE = 0.5
+#: A clause that still opens with this many of its words, in order, is an edited clause.
+OPENING_WORDS = 4
 
 
 def _diff_words(expected: list[str], found: list[_Word]) -> str:
@@ -202,35 +217,46 @@ def _compare(path: Path, pieces: list[Piece], convention_file: Path) -> list[Fin
     findings = []
     edited: set[int] = set()  # paragraphs already reported as an edited clause
     position = 0
-    for clause in expected:
+    clause_keys_list = [[k for k in (_alnum(w) for w in clause.split()) if k] for clause in expected]
+    for number, clause in enumerate(expected):
         clause_words = clause.split()
-        clause_keys = [k for k in (_alnum(w) for w in clause_words) if k]
+        clause_keys = clause_keys_list[number]
         if not clause_keys:
             continue
         found = _find(keys, clause_keys, position)
         if found is not None:
             position = found + len(clause_keys)
             continue
-        # Not there word for word: the closest stretch of the rest of the document, if enough of it is left.
-        window = keys[position : position + len(clause_keys) * 2 + 40]
+        # Not there word for word: the closest stretch of the rest of the document, if enough of it is left,
+        # never reaching into the next clauses that are still there word for word.
+        limit = position + len(clause_keys) * 2 + 40
+        for following in clause_keys_list[number + 1 : number + 4]:
+            ahead = _find(keys, following, position) if following else None
+            if ahead is not None:
+                limit = min(limit, ahead)
+                break
+        window = keys[position:limit]
         matcher = difflib.SequenceMatcher(None, clause_keys, window, autojunk=False)
         blocks = [b for b in matcher.get_matching_blocks() if b.size]
         same = sum(b.size for b in blocks)
         excerpt = clause if len(clause) <= 160 else clause[:157] + "..."
-        if blocks and same >= EDITED_SHARE * len(clause_keys):
+        # Edited rather than removed: enough of it is left, or it still opens with its first words (an answer
+        # emptied after « ... sont : »).
+        opens = bool(blocks) and blocks[0].a == 0 and blocks[0].size >= min(OPENING_WORDS, len(clause_keys))
+        if blocks and (same >= EDITED_SHARE * len(clause_keys) or opens):
             first, last = blocks[0].b, blocks[-1].b + blocks[-1].size
-            region = words[position + first : position + last]
             # Extend to the ends of the clause that were changed (a first or last word replaced).
             lead, tail = blocks[0].a, len(clause_keys) - (blocks[-1].a + blocks[-1].size)
             start = max(position, position + first - lead)
-            region = words[start : position + last + tail]
+            end = min(position + last + tail, limit)
+            region = words[start:end]
             where = region[0].piece if region else pieces[0]
             changes = _diff_words([w for w in clause_words if _alnum(w)], region)
             edited.update(w.piece.number for w in region)
             findings.append(_finding("D603", str(path), where.number,
                                      f"{where.where} : clause modifiée par rapport à la convention {convention.id} : "
                                      f"{changes} (clause attendue : « {excerpt} »)", convention.id))
-            position = position + last + tail
+            position = end
         else:
             resume = words[position].piece if position < len(words) else None
             place = f"{resume.where} : " if resume else ""

@@ -15,6 +15,7 @@ these with ``raise ... from exc``, so that the CLI catches one base class and pr
     ├── RenderError                 a document could not be rendered (template, engine): exit code 1
     │   └── NotReady                a convention lacks answers the annex needs: exit code 1
     ├── LedgerError                 the ledger cannot be opened, read or written: exit code 2
+    │   └── LedgerTampered          the ledger was emptied, removed or replaced behind dpa-kit: exit code 1
     └── NotificationError           the mail server did not take the message: exit code 1
         └── SmtpLoginRefused        the mail server refused the account
 """
@@ -133,3 +134,9 @@ class InvalidValue(UsageError):
 
 class SmtpLoginRefused(NotificationError):
     """Raised when the mail server refuses the account given to it (each edge says where the account is set)."""
+
+
+class LedgerTampered(LedgerError):
+    """Raised when the ledger was emptied, truncated, removed or replaced behind dpa-kit's back: exit code 1."""
+
+    exit_code = 1

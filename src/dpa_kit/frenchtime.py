@@ -114,6 +114,9 @@ def _iso(raw: str, what: str) -> datetime:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError as exc:
         raise InstantError(f"{what} « {raw} » illisible : attendu {EXPECTED}, ou ISO 8601 (2026-11-29T01:47)") from exc
+    # Checked before any time-zone arithmetic: year 1 or 9999 would overflow it.
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise InstantError(f"{what} « {raw} » : l'année doit être comprise entre {MIN_YEAR} et {MAX_YEAR}")
     if value.tzinfo is None:
         return _paris_wall(value, None, raw, what)
     return value.astimezone(UTC)

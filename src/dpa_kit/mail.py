@@ -30,6 +30,8 @@ class SmtpConfig:
     url: str
     user: str | None = None
     password: str | None = None
+    #: Allow a login without TLS (``smtp://``): only for a relay on the same machine.
+    insecure: bool = False
 
     def __repr__(self) -> str:  # never show the password
         return f"SmtpConfig(url={self.url!r}, user={self.user!r}, password={'***' if self.password else None})"
@@ -82,6 +84,12 @@ def notification_body(breach: Breach, *, complementary: bool, delay_reason: str 
     return "\n".join(lines) + "\n"
 
 
+def _header_address(value: str, whose: str) -> None:
+    """Refuse an address that would break out of its mail header (CR, LF or any control character)."""
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value) or "@" not in value:
+        raise UsageError(f"adresse {whose} invalide : une seule adresse électronique, sur une ligne, sans caractère de contrôle")
+
+
 def build_notification(breach: Breach, *, to: str, sender: str | None, complementary: bool = False,
                        delay_reason: str | None = None, now: datetime | None = None) -> EmailMessage:
     """The notification message, ready to write as .eml or to send."""
@@ -89,6 +97,9 @@ def build_notification(breach: Breach, *, to: str, sender: str | None, complemen
     require_delay_reason(breach, now, complementary=complementary, delay_reason=delay_reason)
     if complementary and not breach.notifications:
         raise UsageError(f"{breach.id} n'a pas encore été notifiée : envoyez d'abord la notification initiale")
+    if sender is not None:
+        _header_address(sender, "de l'expéditeur")
+    _header_address(to, "du destinataire")
     message = EmailMessage()
     kind = "complémentaire" if complementary else "initiale"
     message["Subject"] = f"[Violation de données] Convention {breach.convention} - {breach.id} - notification {kind}"
@@ -158,24 +169,50 @@ def write_eml(message: EmailMessage, path: Path) -> None:
     path.write_bytes(bytes(message))
 
 
+_SMTP_FORMS = "smtp://hôte:port, smtp+starttls://hôte:587 ou smtps://hôte:465"
+
+
+def _smtp_endpoint(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of an SMTP URL. The URL is never quoted back: it may hold a password."""
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        host = parts.hostname
+        port = parts.port
+        has_credentials = bool(parts.username or parts.password)
+    except ValueError as exc:  # "[::1", a port out of 0-65535 or not a number
+        raise UsageError(f"adresse SMTP invalide (hôte ou port illisible) : {_SMTP_FORMS}") from exc
+    if has_credentials or "@" in url:
+        raise InvalidValue("identifiant ou mot de passe dans l'adresse SMTP : ils se donnent à part, jamais dans "
+                           "l'adresse", "smtp_credentials")
+    if scheme not in {"smtp", "smtps", "smtp+starttls"} or not host:
+        shown = f" (schéma « {scheme} »)" if scheme.replace("+", "").isalnum() else ""
+        raise UsageError(f"adresse SMTP invalide{shown} : {_SMTP_FORMS}")
+    if port == 0:
+        raise UsageError(f"adresse SMTP invalide (port 0) : {_SMTP_FORMS}")
+    return scheme, host, port or {"smtp": 25, "smtps": 465, "smtp+starttls": 587}[scheme]
+
+
 def send(message: EmailMessage, config: SmtpConfig, timeout: float = 30) -> None:
-    """Hand the message to the SMTP server of ``config``; raise NotificationError (in French) on failure."""
-    url = config.url
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in {"smtp", "smtps", "smtp+starttls"} or not parts.hostname:
-        raise UsageError(f"adresse SMTP « {url} » invalide : smtp://hôte:port, smtp+starttls://hôte:587 ou smtps://hôte:465")
-    if parts.username or parts.password:
-        raise InvalidValue("identifiant ou mot de passe dans l'adresse SMTP : "
-                           "ils se donnent à part, jamais dans l'adresse", "smtp_credentials")
-    port = parts.port or {"smtp": 25, "smtps": 465, "smtp+starttls": 587}[scheme]
+    """Hand the message to the SMTP server of ``config``; raise NotificationError (in French) on failure.
+
+    With an account, the password is sent only over TLS (``smtps://`` or ``smtp+starttls://``) unless
+    ``config.insecure`` says that a clear-text login on ``smtp://`` is wanted (a relay on the same machine).
+    """
+    scheme, host, port = _smtp_endpoint(config.url)
     user, password = config.user, config.password
-    where = f"{parts.hostname}:{port}"
+    if (user or password) and scheme == "smtp" and not config.insecure:
+        raise InvalidValue(
+            "identification SMTP refusée sans chiffrement : le mot de passe circulerait en clair ; utilisez "
+            "smtp+starttls://hôte:587 ou smtps://hôte:465, ou autorisez explicitement l'envoi non chiffré",
+            "smtp_insecure",
+        )
+    where = f"{host}:{port}"
     try:
         if scheme == "smtps":
-            server: smtplib.SMTP = smtplib.SMTP_SSL(parts.hostname, port, timeout=timeout, context=ssl.create_default_context())
+            server: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
         else:
-            server = smtplib.SMTP(parts.hostname, port, timeout=timeout)
+            server = smtplib.SMTP(host, port, timeout=timeout)
         with server:
             if scheme == "smtp+starttls":
                 server.starttls(context=ssl.create_default_context())

@@ -29,6 +29,7 @@ from pydantic import (
 __all__ = [
     "FORMAT",
     "SENSITIVE_LABELS",
+    "AddedMeasure",
     "Contact",
     "Controller",
     "Convention",
@@ -36,12 +37,17 @@ __all__ = [
     "CountryCode",
     "DataFate",
     "FateAction",
+    "MeasureChoice",
+    "MeasureId",
     "Notifications",
+    "Parties",
+    "Party",
     "Period",
     "Person",
     "Processing",
     "Processor",
     "Security",
+    "SecurityAnnexChoices",
     "SensitiveData",
     "Siret",
     "Subprocessing",
@@ -54,8 +60,37 @@ __all__ = [
 FORMAT = "dpa-kit/1"
 
 
+# Characters no text field may hold: C0 controls but tab and line breaks, DEL, C1 controls, lone surrogates and
+# the two non-characters U+FFFE/U+FFFF. Documents (DOCX, ODT, XLSX, ODS are XML) cannot carry them.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def refuse_control_characters(value: Any) -> Any:
+    """``value`` unchanged; ValueError (French) if a text in it holds a control character."""
+    if isinstance(value, str):
+        found = _CONTROL_CHARACTERS.search(value)
+        if found:
+            raise ValueError(
+                f"caractère de contrôle interdit (U+{ord(found.group()):04X}) en position {found.start() + 1} : "
+                "supprimez-le (souvent un copier-coller depuis un autre logiciel)"
+            )
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            refuse_control_characters(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_control_characters(key)
+            refuse_control_characters(item)
+    return value
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        return refuse_control_characters(value)
 
 
 # --- identifiers -------------------------------------------------------------------------------
@@ -201,6 +236,14 @@ class Contact(_Model):
     phone: str | None = None
     address: str | None = None
 
+    @field_validator("email")
+    @classmethod
+    def _one_line_email(cls, value: str | None) -> str | None:
+        # An address goes into mail headers (From, To): a line break there would add headers.
+        if value is not None and any(c in value for c in "\r\n\t"):
+            raise ValueError("une adresse électronique tient sur une seule ligne, sans tabulation")
+        return value
+
 
 class Controller(_Model):
     """The Département, controller (responsable de traitement)."""
@@ -335,6 +378,74 @@ class Transfer(_Model):
     )
 
 
+class Party(str, Enum):
+    """A party that can be responsible for a security measure (the responsibility matrix's columns)."""
+
+    departement = "departement"
+    structure = "structure"
+    subprocessor = "subprocessor"
+
+
+def _parties(value: Any) -> Any:
+    """``both`` means the Département and the structure; a single party may be written without a list."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list):
+        return value
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, str) and item.strip().lower() == "both":
+            out.extend(["departement", "structure"])
+        elif isinstance(item, str):
+            out.append(item.strip().lower())
+        else:
+            out.append(item)
+    return list(dict.fromkeys(out))
+
+
+Parties = Annotated[list[Party], BeforeValidator(_parties)]
+MeasureId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$", examples=["CNIL-05"])]
+
+
+class MeasureChoice(_Model):
+    """How this convention personalises one measure of the security catalogue."""
+
+    exclude: bool = Field(False, description="Écarter la mesure de l'annexe de sécurité (motif obligatoire).")
+    reason: str | None = Field(None, description="Motif de l'exclusion.")
+    responsible: Parties | None = Field(
+        None,
+        description="Parties responsables à la place de celles du catalogue : departement, structure, "
+        "subprocessor, ou both (Département et structure).",
+    )
+    note: str | None = Field(
+        None,
+        description="Mise en œuvre convenue : l'outil, le produit, la fréquence.",
+        examples=["sauvegarde quotidienne"],
+    )
+
+
+class AddedMeasure(_Model):
+    """A measure added to the security annex: a catalogue measure not applicable by default, or a new one."""
+
+    id: MeasureId
+    theme: str | None = Field(None, description="Thème du catalogue (par défaut : mesures propres à la convention).")
+    title: str | None = Field(None, description="Titre (inutile pour une mesure du catalogue).")
+    text: str | None = Field(None, description="Texte de la mesure (inutile pour une mesure du catalogue).")
+    responsible: Parties | None = Field(None, description="Parties responsables de la mesure.")
+    note: str | None = Field(None, description="Mise en œuvre convenue : l'outil, le produit, la fréquence.")
+
+
+class SecurityAnnexChoices(_Model):
+    """Option 2: the personalisation of the generated « annexe Sécurité et Confidentialité »."""
+
+    version_date: date | None = Field(
+        None, description="Date de la version de l'annexe (par défaut : début de la convention)."
+    )
+    measures: dict[MeasureId, MeasureChoice] = Field(
+        default_factory=dict, description="Mesures du catalogue personnalisées, par identifiant (CNIL-05...)."
+    )
+    added: list[AddedMeasure] = Field(default_factory=list, description="Mesures ajoutées.")
+
+
 class Security(_Model):
     """Clause "Mesures de sécurité": option 1 (very limited exchanges, no platform) or 2 (other cases)."""
 
@@ -358,6 +469,10 @@ class Security(_Model):
     )
     responsibilities: str | None = Field(
         None, description="Répartition des responsabilités au titre de l'article 32 RGPD."
+    )
+    annex_measures: SecurityAnnexChoices = Field(
+        default_factory=SecurityAnnexChoices,
+        description="Option 2 : personnalisation de l'annexe Sécurité et Confidentialité produite par dpa-kit.",
     )
 
     @model_validator(mode="before")

@@ -12,12 +12,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dpa_kit import clock, yamlio
 from dpa_kit.exceptions import ConventionError, Problem, UsageError
 from dpa_kit.loader import SourceMap, _problems, iter_folder, read_yaml, register_files
-from dpa_kit.model import Contact, Convention, CountryCode, FateAction, Person, SensitiveData, Siret, Transfer
+from dpa_kit.model import (Contact, Convention, CountryCode, FateAction, Person, SensitiveData, Siret, Transfer,
+                           refuse_control_characters)
 
 REGISTER_FORMAT = "dpa-kit-register/1"
 SECURITY_HEADINGS = {
@@ -32,6 +33,11 @@ SECURITY_HEADINGS = {
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        return refuse_control_characters(value)
 
 
 class RegisterSubprocessor(_Model):
@@ -104,7 +110,7 @@ class Register(_Model):
 
 
 def category_from(convention: Convention) -> ProcessingCategory:
-    """The register entry that a convention implies (security measures left for the structure)."""
+    """The register entry that a convention implies (security measures pre-filled from an option-2 annex)."""
     return ProcessingCategory(
         convention=convention.id,
         name=convention.title or convention.processing.service,
@@ -118,7 +124,15 @@ def category_from(convention: Convention) -> ProcessingCategory:
                        for s in convention.subprocessing.subprocessors],
         transfers=list(convention.transfers),
         data_fate=convention.data_fate.action,
+        security=_security_from(convention),
     )
+
+
+def _security_from(convention: Convention) -> SecurityMeasures:
+    """Option 2: the headings described by the security annex's measures the structure answers for."""
+    from dpa_kit.security import register_security
+
+    return SecurityMeasures(**register_security(convention))
 
 
 def init_register(folder: Path, siret: str) -> Register:

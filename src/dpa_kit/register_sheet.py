@@ -10,7 +10,7 @@ import, export gives the same register.
 from __future__ import annotations
 
 import io
-import zipfile
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,9 +19,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dpa_kit.exceptions import ConventionError, Problem, UsageError
+from dpa_kit.exceptions import ConventionError, InputError, Problem, UsageError
 from dpa_kit.model import FateAction, SensitiveData
 from dpa_kit.register import SECURITY_HEADINGS, Register
+from dpa_kit.tables import ods_cell, xlsx_cells_as_data
 
 FATE_FR = {
     FateAction.destroy: "destruction",
@@ -190,6 +191,7 @@ def export_xlsx(register: Register) -> bytes:
         columns = SHEETS.get(name)
         for row in rows:
             sheet.append(row)
+        xlsx_cells_as_data(sheet)
         for index, cell in enumerate(sheet[1]):
             cell.font = Font(bold=True)
             if columns:
@@ -222,6 +224,7 @@ def export_xlsx(register: Register) -> bytes:
     notice = book.create_sheet("Notice")
     for row in notice_rows():
         notice.append(row)
+    xlsx_cells_as_data(notice)
     notice.column_dimensions["C"].width = 100
     buffer = io.BytesIO()
     book.save(buffer)
@@ -254,7 +257,7 @@ def export_ods(register: Register) -> bytes:
         spare = 50 if columns else 0
         width = len(rows[0])
         table = Table(name)
-        table.set_values([["" if v is None else v for v in row] for row in rows] + [[""] * width] * spare)
+        table.set_values([[ods_cell(v) for v in row] for row in rows] + [[""] * width] * spare)
         for row_index in range(1, len(rows) + spare):
             if name == "Notice":
                 break
@@ -302,24 +305,20 @@ def _column_letter(index: int) -> str:
 
 
 def read_workbook(path: Path) -> dict[str, list[list[Any]]]:
-    """Every sheet of an XLSX or ODS file as rows of values."""
+    """Every sheet of an XLSX or ODS file as rows of values (within the bounds of :mod:`dpa_kit.safexml`)."""
+    from dpa_kit.safexml import read_ods, read_xlsx
+
     suffix = path.suffix.lower()
     if not path.is_file():
         raise UsageError(f"{path} : fichier introuvable")
+    if suffix not in {".xlsx", ".ods"}:
+        raise UsageError(f"{path} : format non pris en charge (xlsx ou ods)")
     try:
-        if suffix == ".xlsx":
-            from openpyxl import load_workbook
-
-            book = load_workbook(path, data_only=True)
-            return {sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets}
-        if suffix == ".ods":
-            from odfdo import Document
-
-            tables = Document(str(path)).body.get_tables()
-            return {str(table.name): table.get_values() for table in tables}
-    except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
+        return read_xlsx(path) if suffix == ".xlsx" else read_ods(path)
+    except InputError:
+        raise
+    except Exception as exc:  # any failure of the spreadsheet libraries on a hostile file
         raise UsageError(f"{path} : classeur illisible ou endommagé ({type(exc).__name__})") from exc
-    raise UsageError(f"{path} : format non pris en charge (xlsx ou ods)")
 
 
 class _Reader:
@@ -340,10 +339,13 @@ class _Reader:
             return [line.strip() for line in str(raw).splitlines() if line.strip()]
         if column.kind == "int":
             try:
-                return int(float(text))
+                number = float(text)
             except ValueError:
-                self.error(sheet, row, col, f"nombre entier attendu, trouvé « {text} »")
+                number = math.nan
+            if not math.isfinite(number) or number != int(number) or abs(number) > 1_000_000_000:
+                self.error(sheet, row, col, f"nombre entier attendu, trouvé « {text[:40]} »")
                 return None
+            return int(number)
         if column.kind == "date":
             return self.date(sheet, row, col, raw)
         if column.kind == "fate":

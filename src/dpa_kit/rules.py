@@ -159,7 +159,8 @@ _OTHERS = [
         "C121", ERROR, CONVENTION,
         "Option de sécurité 2 sans répartition des responsabilités",
         "Avec l'option 2, l'article 32 RGPD fait porter la sécurité sur les deux parties : l'annexe dit qui fait "
-        "quoi (security.responsibilities) au lieu de la recommandation de rédaction du modèle.",
+        "quoi (la matrice de l'annexe Sécurité et Confidentialité, ou security.responsibilities) au lieu de la "
+        "recommandation de rédaction du modèle.",
     ),
     Rule(
         "C122", ERROR, CONVENTION,
@@ -258,6 +259,52 @@ _OTHERS = [
         "Pas de DPO alors que des données sensibles sont traitées",
         "Une structure dont l'activité de base traite à grande échelle des catégories particulières de données "
         "doit désigner un délégué à la protection des données (art. 37-1-c RGPD).",
+    ),
+    # security annex of option 2 (issue 17)
+    Rule(
+        "S701", ERROR, CONVENTION,
+        "Mesure de sécurité applicable écartée sans motif",
+        "Une mesure de l'annexe Sécurité et Confidentialité qui s'applique à la convention ne peut être écartée "
+        "qu'avec un motif écrit.",
+    ),
+    Rule(
+        "S702", ERROR, CONVENTION,
+        "Mesure de sécurité sans partie responsable",
+        "Chaque mesure de l'annexe Sécurité et Confidentialité dit qui la met en œuvre : le Département, la "
+        "structure, les deux ou le sous-traitant.",
+    ),
+    Rule(
+        "S703", ERROR, CONVENTION,
+        "Option de sécurité 2 sans aucune mesure",
+        "En option 2, l'annexe Sécurité et Confidentialité liste les mesures convenues ; elle ne peut pas être vide.",
+    ),
+    Rule(
+        "S704", WARNING, CONVENTION,
+        "Données de santé hébergées par un tiers sans certification HDS",
+        "Un hébergeur de données de santé pour le compte d'un tiers doit être certifié HDS (code de la santé "
+        "publique, art. L. 1111-8).",
+    ),
+    Rule(
+        "S705", ERROR, CONVENTION,
+        "Personnalisation d'une mesure de sécurité inconnue",
+        "La personnalisation vise une mesure absente du catalogue et des mesures ajoutées : une faute de frappe la "
+        "rendrait sans effet.",
+    ),
+    Rule(
+        "S706", ERROR, CONVENTION,
+        "Mesure de sécurité ajoutée sans titre ou sans texte",
+        "Une mesure ajoutée qui n'est pas dans le catalogue doit avoir un titre et un texte.",
+    ),
+    Rule(
+        "S707", WARNING, CONVENTION,
+        "Annexe de sécurité personnalisée hors option 2",
+        "La personnalisation de l'annexe Sécurité et Confidentialité n'a d'effet qu'avec l'option de sécurité 2.",
+    ),
+    Rule(
+        "S708", WARNING, CONVENTION,
+        "Personnalisation d'une mesure de sécurité qui ne s'applique pas",
+        "Une mesure du catalogue personnalisée (note, responsable) ne s'applique pas à la convention et n'est pas "
+        "ajoutée : elle n'apparaît pas dans l'annexe.",
     ),
     Rule(
         "W001", WARNING, CONVENTION,

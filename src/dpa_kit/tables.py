@@ -17,14 +17,56 @@ from dpa_kit.exceptions import UsageError
 
 Cell = str | int | float | None
 
+# OWASP "CSV injection": a cell starting with one of these may be run as a formula by a spreadsheet.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# The apostrophe that neutralises a trigger; a value that starts with one gets one more, so that
+# reading back (:func:`csv_value`) gives exactly what was written.
+_QUOTE = "'"
+
+
+def csv_cell(value: Cell) -> Cell:
+    """``value`` as a CSV cell a spreadsheet shows as text, never runs: a leading trigger gets an apostrophe."""
+    if isinstance(value, str) and value.startswith((*FORMULA_TRIGGERS, _QUOTE)):
+        return _QUOTE + value
+    return value
+
+
+def csv_value(text: str) -> str:
+    """The value :func:`csv_cell` neutralised."""
+    if text.startswith(_QUOTE) and text[1:].startswith((*FORMULA_TRIGGERS, _QUOTE)):
+        return text[1:]
+    return text
+
+
+def printable(text: str) -> str:
+    """``text`` without the control characters XML (hence XLSX and ODS) cannot hold: each becomes U+FFFD."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return str(ILLEGAL_CHARACTERS_RE.sub("\ufffd", text))
+
+
+def xlsx_cells_as_data(sheet: Any) -> None:
+    """Make every text cell of an openpyxl sheet a string cell: never a formula, shown as typed.
+
+    openpyxl turns a value starting with ``=`` into a formula; this puts such cells back to the string type
+    and sets the « quote prefix » that keeps Excel and LibreOffice from reading them as formulas after an edit.
+    """
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.value = printable(cell.value)
+                cell.data_type = "s"
+                if cell.value.startswith(FORMULA_TRIGGERS):
+                    cell.quotePrefix = True
+
 
 def table_bytes(fmt: str, title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
     """The table in ``fmt`` (csv, xlsx, ods, html) as bytes."""
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-        writer.writerow(headers)
-        writer.writerows([["" if v is None else v for v in row] for row in rows])
+        writer.writerow([csv_cell(h) for h in headers])
+        writer.writerows([["" if v is None else csv_cell(v) for v in row] for row in rows])
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
     if fmt == "xlsx":
         return _xlsx(title, headers, rows)
@@ -65,6 +107,7 @@ def _xlsx(title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) ->
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append(list(row))
+    xlsx_cells_as_data(sheet)
     sheet.freeze_panes = "A2"
     for column in sheet.columns:
         width = max(len(str(c.value or "")) for c in column)
@@ -76,14 +119,21 @@ def _xlsx(title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) ->
     return buffer.getvalue()
 
 
+def ods_cell(value: Any) -> Any:
+    """A value for an odfdo cell: strings are string cells (never formulas) without illegal XML characters."""
+    if value is None:
+        return ""
+    return printable(value) if isinstance(value, str) else value
+
+
 def _ods(title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
     from odfdo import Document, Table
 
     document = Document("spreadsheet")
     body = document.body
     body.clear()
-    table = Table(title[:31])
-    table.set_values([list(headers)] + [["" if v is None else v for v in row] for row in rows])
+    table = Table(printable(title[:31]))
+    table.set_values([[ods_cell(h) for h in headers]] + [[ods_cell(v) for v in row] for row in rows])
     body.append(table)
     buffer = io.BytesIO()
     document.save(buffer)
@@ -94,16 +144,13 @@ def read_rows(path: Path) -> list[list[Any]]:
     """Read back the first sheet of an XLSX/ODS/CSV written by :func:`write_table` (used by tests)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return [row for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")), delimiter=";")]
-    if suffix == ".xlsx":
-        from openpyxl import load_workbook
+        text = path.read_bytes().decode("utf-8-sig")  # not read_text: a CR inside a cell is data
+        return [[csv_value(v) for v in row] for row in csv.reader(io.StringIO(text), delimiter=";")]
+    if suffix in {".xlsx", ".ods"}:
+        from dpa_kit.safexml import read_ods, read_xlsx
 
-        return [list(r) for r in load_workbook(path).active.iter_rows(values_only=True)]
-    if suffix == ".ods":
-        from odfdo import Document
-
-        table = Document(str(path)).body.get_table(0)
-        if table is None:
+        sheets = read_xlsx(path) if suffix == ".xlsx" else read_ods(path)
+        if not sheets:
             raise UsageError(f"{path} : aucune feuille")
-        return table.get_values()
+        return next(iter(sheets.values()))
     raise UsageError(f"{path} : format non lu")

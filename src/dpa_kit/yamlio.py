@@ -32,6 +32,7 @@ from dpa_kit.fsutil import atomic_write
 
 __all__ = [
     "MAX_BYTES",
+    "MAX_DEPTH",
     "MAX_NODES",
     "Document",
     "FieldPath",
@@ -43,7 +44,11 @@ __all__ = [
 ]
 
 # A convention is a few kilobytes; a register of a big structure a few hundred.
-MAX_BYTES = 5_000_000
+MAX_BYTES = 1_000_000
+#: Deepest nesting of flow collections (``[`` ``{``) and widest indentation accepted, checked before parsing:
+#: the C parser recurses without bound and a 100 KB file of brackets would crash the process.
+MAX_DEPTH = 64
+MAX_INDENT = 400
 # Bounds the work a hostile file (nested aliases: "billion laughs") can cause.
 MAX_NODES = 200_000
 
@@ -135,7 +140,7 @@ def read(path: Path) -> Document:
         if size > MAX_BYTES:
             raise ConventionError(
                 [Problem(path, None, None,
-                         f"fichier trop gros ({size // 1_000_000} Mo ; {MAX_BYTES // 1_000_000} Mo au plus)")]
+                         f"fichier trop gros ({size / 1_000_000:.1f} Mo ; {MAX_BYTES / 1_000_000:g} Mo au plus)")]
             )
         raw = path.read_bytes()
     except FileNotFoundError as exc:
@@ -154,8 +159,32 @@ def read(path: Path) -> Document:
     return parse(text, path)
 
 
+def _too_deep(text: str) -> bool:
+    """True when flow collections nest deeper than MAX_DEPTH or a line is indented past MAX_INDENT."""
+    if any(len(line) - len(line.lstrip(" ")) > MAX_INDENT for line in text.splitlines()):
+        return True
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    depth, quote = 0, ""
+    for char in text:
+        if quote:
+            if char == quote or char == "\n":
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif char in "]}" and depth:
+            depth -= 1
+    return False
+
+
 def parse(text: str, path: Path) -> Document:
     """Parse YAML text read from ``path`` (named in errors) into a :class:`Document`."""
+    if _too_deep(text):
+        raise ConventionError([Problem(path, None, None, _TOO_COMPLEX)])
     try:
         nodes = list(_safe().compose_all(text))
     except _TooComplex as exc:

@@ -330,10 +330,12 @@ def _print_received(breach: Any, now: datetime, fmt: str) -> None:
 @click.option("--delay-reason", help="Motifs du retard, obligatoires après l'échéance.")
 @click.option("--attach", "attachments", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Pièce jointe (fichier ou dossier), chiffrée dans une archive AES-256 ; le mot de passe est affiché.")
+@click.option("--insecure", is_flag=True,
+              help="Autoriser l'identification sur smtp:// sans chiffrement (le mot de passe circule en clair).")
 @pass_settings
 def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bool, smtp_url: str | None,
                   sender: str | None, recipient: str | None, complement: bool, delay_reason: str | None,
-                  attachments: tuple[Path, ...]) -> None:
+                  attachments: tuple[Path, ...], insecure: bool = False) -> None:
     """Prépare (--eml) ou envoie (--send) la notification au Département.
 
     L'instant et le Message-ID ne sont enregistrés qu'une fois le message accepté par le serveur.
@@ -370,7 +372,7 @@ def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bo
         click.echo(f"Message écrit : {eml}" + ("" if send else " (brouillon à envoyer depuis votre messagerie)"))
     if send:
         try:
-            send_message(message, common.smtp_config(smtp_url or ""))
+            send_message(message, common.smtp_config(smtp_url or "", insecure=insecure))
         except SmtpLoginRefused as exc:
             raise SmtpLoginRefused(f"{exc} (variables {common.SMTP_USER_ENV} et {common.SMTP_PASSWORD_ENV})") from exc
         except NotificationError as exc:

@@ -48,6 +48,7 @@ HOW_TO_SUPPLY = {
     "notify_to": "option --to ADRESSE",
     "notify_from": "option --from ADRESSE",
     "smtp_credentials": f"variables {SMTP_USER_ENV} et {SMTP_PASSWORD_ENV}",
+    "smtp_insecure": "option --insecure",
 }
 
 
@@ -160,12 +161,12 @@ def forced_now() -> datetime | None:
     return clock.parse_instant(text, NOW_ENV) if text else None
 
 
-def smtp_config(url: str) -> Any:
+def smtp_config(url: str, *, insecure: bool = False) -> Any:
     """The SMTP settings: the server's URL (option) and the account (environment, never the command line)."""
     from dpa_kit.mail import SmtpConfig
 
     return SmtpConfig(url=url, user=os.environ.get(SMTP_USER_ENV) or None,
-                      password=os.environ.get(SMTP_PASSWORD_ENV) or None)
+                      password=os.environ.get(SMTP_PASSWORD_ENV) or None, insecure=insecure)
 
 
 def crash_report(exc: BaseException) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,11 +28,59 @@ def exchange_group() -> None:
 _PASSWORD_FILE = click.option(
     "--password-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Fichier dont la première ligne est le mot de passe (sinon : variable DPA_KIT_PASSWORD).")
+PASSWORD_ENV = "DPA_KIT_PASSWORD"
+
+
+def _supplied(password_file: Path | None) -> str | None:
+    from dpa_kit import passwords
+
+    return passwords.supplied(password_file, os.environ.get(PASSWORD_ENV))
+
+
+def _size(text: str) -> int:
+    """A size such as 60G, 500M, 2T or a number of bytes (G = Gio)."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    value = text.strip().upper().removesuffix("O").removesuffix("I")
+    factor = units.get(value[-1:], 1)
+    number = value[:-1] if value[-1:] in units else value
+    try:
+        size = int(float(number.replace(",", ".")) * factor)
+    except ValueError:
+        raise click.BadParameter(f"« {text} » n'est pas une taille (exemples : 60G, 500M)") from None
+    if size < 1:
+        raise click.BadParameter("la taille doit être positive")
+    return size
+
+
+def _limit_options(func: Callable[..., object]) -> Callable[..., object]:
+    """Bomb limits a recipient may raise for a real, very large exchange (see the README)."""
+    func = click.option("--max-depth", type=click.IntRange(min=1), default=None,
+                        help="Niveaux de dossiers au plus dans un nom (défaut : 32).")(func)
+    func = click.option("--max-files", type=click.IntRange(min=1), default=None,
+                        help="Nombre de fichiers au plus (défaut : 100000).")(func)
+    func = click.option("--max-ratio", type=click.IntRange(min=1), default=None,
+                        help="Taux de compression au plus, par fichier et pour l'ensemble (défaut : 500).")(func)
+    func = click.option("--max-size", default=None,
+                        help="Taille au plus une fois extraite, par exemple 60G pour un envoi de 50 Go "
+                        "(défaut : 20G).")(func)
+    return func
+
+
+def _limits(max_size: str | None, max_ratio: int | None, max_files: int | None, max_depth: int | None) -> object:
+    import dataclasses
+
+    from dpa_kit.ziplimits import DEFAULT_LIMITS
+
+    changes = {key: value for key, value in (("max_total", _size(max_size) if max_size else None),
+                                             ("max_ratio", max_ratio), ("max_entries", max_files),
+                                             ("max_depth", max_depth)) if value is not None}
+    return dataclasses.replace(DEFAULT_LIMITS, **changes)
 
 
 @exchange_group.command("pack")
 @click.argument("paths", nargs=-1, required=True, metavar="CHEMINS...", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Archive à créer (.zip).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Archive à créer (.zip).")
 @click.option("--convention", help="Identifiant de la convention concernée (noté dans le manifeste et le journal).")
 @click.option("--to", "recipient", help="Destinataire (noté dans le manifeste chiffré).")
 @click.option("--from", "sender", help="Expéditeur (noté dans le manifeste chiffré).")
@@ -49,6 +98,13 @@ def exchange_pack(settings: Settings, paths: tuple[Path, ...], output: Path, con
     transmettez-le par un autre canal (téléphone, SMS) que l'archive.
 
     \b
+    Un mot de passe fourni doit valoir 80 bits (CNIL, délibération 2022-100), par exemple :
+      - 12 caractères tirés au hasard parmi majuscules, minuscules, chiffres, caractères spéciaux ;
+      - 14 caractères tirés au hasard parmi trois de ces types ;
+      - une phrase de passe d'au moins 7 mots tirés au hasard.
+    Mots, prénoms, années et suites de touches (azerty) ne comptent presque pas.
+
+    \b
     Exemple :
       dpa-kit exchange pack beneficiaires.csv justificatifs/ -o envoi.zip --to dpo@pasdecalais.fr
     """
@@ -61,20 +117,23 @@ def exchange_pack(settings: Settings, paths: tuple[Path, ...], output: Path, con
             result = pack(list(paths), output, "", sender=sender, recipient=recipient, convention=convention,
                           overwrite=force, recipients=keys, progress=advance)
         click.echo(f"Fichier chiffré pour {len(keys)} clé(s) publique(s) : {output} ({result.files} fichier(s)).")
-        click.echo("Seul le détenteur de la clé privée correspondante peut l'ouvrir (dpa-kit exchange open --identity, ou age -d).")
+        click.echo("Seul le détenteur de la clé privée correspondante peut l'ouvrir "
+                   "(dpa-kit exchange open --identity, ou age -d).")
         given: str | None = "(clé publique)"
     else:
-        given = passwords.supplied(password_file)
+        given = _supplied(password_file)
         password = passwords.check_supplied(given) if given is not None else passwords.generate()
         with _progress(paths) as advance:
             result = pack(list(paths), output, password, sender=sender, recipient=recipient, convention=convention,
                           overwrite=force, progress=advance)
-        click.echo(f"Archive chiffrée : {output} ({result.files} fichier(s), {result.total_size} octets avant compression).")
+        click.echo(f"Archive chiffrée : {output} ({result.files} fichier(s), {result.total_size} octets avant "
+                   "compression).")
         click.echo("Les noms des fichiers sont cachés : une liste sans mot de passe ne montre que « contenu.zip ».")
     if given is None:
         click.echo("")
         click.secho(f"Mot de passe : {password}", bold=True)
-        click.echo(f"(environ {passwords.generated_bits():.0f} bits ; il n'est enregistré nulle part et ne sera plus affiché)")
+        click.echo(f"(environ {passwords.generated_bits():.0f} bits ; il n'est enregistré nulle part et ne sera plus "
+                   "affiché)")
         click.echo("Transmettez-le par un autre canal que l'archive : téléphone ou SMS, jamais dans le même courriel.")
     if record(settings.ledger, "packed", convention=convention, counterpart=recipient,
               archive_sha256=result.sha256, files=result.files, total_size=result.total_size):
@@ -121,15 +180,14 @@ def _secret(archive: Path, password_file: Path | None, identity: Path | None) ->
 
     if archive.is_file() and is_age(archive):
         if identity is None:
-            raise UsageError(f"{archive} est chiffré pour une clé publique : indiquez votre clé privée avec --identity FICHIER")
+            raise UsageError(f"{archive} est chiffré pour une clé publique : indiquez votre clé privée avec "
+                             "--identity FICHIER")
         return None, identity.read_text(encoding="utf-8")
     return _password(password_file), None
 
 
 def _password(password_file: Path | None) -> str:
-    from dpa_kit import passwords
-
-    given = passwords.supplied(password_file)
+    given = _supplied(password_file)
     if given is not None:
         return given
     if not common.interactive():
@@ -139,18 +197,24 @@ def _password(password_file: Path | None) -> str:
 
 @exchange_group.command("open")
 @click.argument("archive", metavar="ARCHIVE", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True, help="Dossier où extraire.")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Dossier où extraire.")
 @_PASSWORD_FILE
 @_IDENTITY
 @click.option("--force", is_flag=True, help="Remplacer les fichiers qui existent déjà dans le dossier.")
 @click.option("--from", "sender", help="Expéditeur (noté au journal).")
+@_limit_options
 @pass_settings
 def exchange_open(settings: Settings, archive: Path, output: Path, password_file: Path | None, identity: Path | None,
-                  force: bool, sender: str | None) -> int:
+                  force: bool, sender: str | None, max_size: str | None, max_ratio: int | None,
+                  max_files: int | None, max_depth: int | None) -> int:
     """Déchiffre une archive et vérifie chaque fichier (SHA-256) avant de lui donner son nom.
 
-    Refuse les chemins dangereux, les liens, les doublons et les bombes de décompression.
-    Ouvre aussi les archives faites avec 7-Zip (sans manifeste : intégrité non vérifiable).
+    Tout ou rien : les fichiers sont écrits dans un dossier privé puis mis en place seulement si
+    tout est vérifié. Refuse une archive modifiée (entrée ajoutée, non chiffrée, ZipCrypto), les
+    chemins dangereux, les noms interdits sous Windows ou macOS, les liens et les bombes de
+    décompression. Ouvre aussi les archives 7-Zip entièrement chiffrées en AES (sans manifeste :
+    l'ensemble des fichiers n'est pas authentifié).
 
     \b
     Exemple :
@@ -159,7 +223,11 @@ def exchange_open(settings: Settings, archive: Path, output: Path, password_file
     from dpa_kit.exchange import open_archive, record
 
     password, identities = _secret(archive, password_file, identity)
-    result = open_archive(archive, password, output, overwrite=force, identities=identities)
+    result = open_archive(archive, password, output, overwrite=force, identities=identities,
+                          limits=_limits(max_size, max_ratio, max_files, max_depth))  # type: ignore[arg-type]
+    if result.leftovers_removed:
+        echo_err(f"Nettoyage : {result.leftovers_removed} dossier(s) temporaire(s) laissé(s) par une ouverture "
+                 f"interrompue ont été supprimé(s) de {output}.")
     click.echo(f"{len(result.files)} fichier(s) extrait(s) dans {output} ({result.total_size} octets).")
     _report_integrity(result)
     convention = result.manifest.convention if result.manifest else None
@@ -176,15 +244,19 @@ def _report_integrity(result: object) -> None:
         click.echo(f"Intégrité vérifiée : chaque fichier correspond au manifeste (créé le {manifest.created_at}"
                    + (f", convention {manifest.convention}" if manifest.convention else "") + ").")
     else:
-        echo_err("Attention : archive sans manifeste dpa-kit (faite avec 7-Zip ?) : l'intégrité des fichiers "
-                 "n'a pas pu être vérifiée au-delà du contrôle du chiffrement.")
+        echo_err("Attention : archive sans manifeste dpa-kit (faite avec 7-Zip ?) : chaque fichier est authentifié "
+                 "par son chiffrement AES, mais l'ensemble des fichiers ne l'est pas (un fichier a pu être retiré, "
+                 "ou ajouté par quelqu'un qui connaît le mot de passe) ; l'intégrité des fichiers n'a pas pu être "
+                 "vérifiée au-delà du contrôle du chiffrement.")
 
 
 @exchange_group.command("verify")
 @click.argument("archive", metavar="ARCHIVE", type=click.Path(dir_okay=False, path_type=Path))
 @_PASSWORD_FILE
 @_IDENTITY
-def exchange_verify(archive: Path, password_file: Path | None, identity: Path | None) -> int:
+@_limit_options
+def exchange_verify(archive: Path, password_file: Path | None, identity: Path | None, max_size: str | None,
+                    max_ratio: int | None, max_files: int | None, max_depth: int | None) -> int:
     """Vérifie une archive (mot de passe, intégrité, manifeste) sans rien extraire.
 
     \b
@@ -194,10 +266,13 @@ def exchange_verify(archive: Path, password_file: Path | None, identity: Path | 
     from dpa_kit.exchange import open_archive
 
     password, identities = _secret(archive, password_file, identity)
-    result = open_archive(archive, password, None, identities=identities)
+    from dpa_kit.safenames import shown
+
+    result = open_archive(archive, password, None, identities=identities,
+                          limits=_limits(max_size, max_ratio, max_files, max_depth))  # type: ignore[arg-type]
     click.echo(f"Archive lisible : {len(result.files)} fichier(s), {result.total_size} octets.")
     for entry in result.files:
-        click.echo(f"  {entry.path}  {entry.size} octets  sha256 {entry.sha256}")
+        click.echo(f"  {shown(entry.path)}  {entry.size} octets  sha256 {entry.sha256}")
     _report_integrity(result)
     return EXIT_OK
 

@@ -51,6 +51,7 @@ CONTEXT_FIELDS = {
     "draft": "True when rendering a draft (the document then carries the draft banner)",
     "in_eea": "in_eea(code): True when the country is in the EU/EEA",
     "cap": "cap(text): the text with its first letter in capitals",
+    "security_annex": "option 2: the security annex (reference, date_text, responsibilities from its matrix), or None",
 }
 
 
@@ -135,6 +136,7 @@ def _body(convention: Convention, *, draft: bool, templates: Path | None) -> tup
         "draft": draft,
         "in_eea": _in_eea,
         "cap": _cap,
+        "security_annex": _security_annex(convention, templates),
     }
     env = environment(templates)
     try:
@@ -165,14 +167,23 @@ def render(
     return Rendered(markdown, parse_blocks(text), meta_for(convention, is_draft))
 
 
+def _security_annex(convention: Convention, templates: Path | None) -> Any:
+    from dpa_kit.security import annex1_context  # security imports this module
+
+    return annex1_context(convention, templates)
+
+
 def render_markdown(convention: Convention, *, draft: bool = False, templates: Path | None = None) -> str:
     """The filled Annexe 1 as Markdown (the ``md`` output); see :func:`render`."""
     return render(convention, draft=draft, templates=templates).markdown
 
 
 def missing_answers(convention: Convention, templates: Path | None = None) -> list[str]:
-    """What the annex still needs from this convention (empty when it is ready to sign)."""
-    return list(dict.fromkeys(_body(convention, draft=True, templates=templates)[1]))
+    """What the annex (and, for security option 2, its security annex) still needs (empty when ready to sign)."""
+    from dpa_kit.security import missing_answers as security_missing  # security imports this module
+
+    missing = _body(convention, draft=True, templates=templates)[1]
+    return list(dict.fromkeys([*missing, *security_missing(convention, templates)]))
 
 
 def _title_line(convention: Convention) -> str:

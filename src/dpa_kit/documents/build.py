@@ -79,6 +79,9 @@ def render_annex(
         target = out_dir / annex_name(convention.id, fmt)
         atomic_write(target, data)
         written.append(target)
+    from dpa_kit.security import write_security_annex  # option 2 only: the « annexe Sécurité et Confidentialité »
+
+    written.extend(write_security_annex(convention, formats, out_dir, draft=draft, templates=templates))
     return written
 
 
@@ -118,6 +121,9 @@ def _render_job(
         item.files = render_annex(loaded, formats, out_dir, draft=draft, templates=templates)
     except DpaKitError as exc:
         item.error = str(exc)
+    except Exception as exc:  # one document's failure never stops the batch nor loses the index
+        item.error = (f"erreur interne lors de la production des documents ({type(exc).__name__}) ; "
+                      "les autres sont produits")
     return item
 
 
@@ -167,6 +173,13 @@ def build_folder(
     return report
 
 
+def _link_label(path: Path) -> str:
+    from dpa_kit.security import ANNEX_NAME_PART
+
+    label = path.suffix[1:].upper()
+    return f"{label} (sécurité)" if f".{ANNEX_NAME_PART}." in path.name else label
+
+
 def write_index(report: BuildReport, out_dir: Path) -> Path:
     """An ``index.html`` linking every annex of the batch, and listing the failures."""
     rows = []
@@ -174,7 +187,7 @@ def write_index(report: BuildReport, out_dir: Path) -> Path:
         if item.error:
             continue
         links = " ".join(
-            f'<a href="{html.escape(p.name)}">{html.escape(p.suffix[1:].upper())}</a>' for p in item.files
+            f'<a href="{html.escape(p.name)}">{html.escape(_link_label(p))}</a>' for p in item.files
         )
         rows.append(
             f"<tr><td>{html.escape(item.convention_id or '')}</td>"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -237,14 +238,23 @@ def to_docx(blocks: list[Block], meta: DocumentMeta, templates: Path | None = No
             if run.blank:
                 piece.font.highlight_color = WD_COLOR_INDEX.YELLOW
     props = document.core_properties
-    props.title, props.author, props.subject = meta.title, meta.author, meta.subject
+    props.title, props.author, props.subject = _core(meta.title), _core(meta.author), _core(meta.subject)
     props.language = meta.lang
-    props.last_modified_by = meta.author
+    props.last_modified_by = _core(meta.author)
     props.created = props.modified = props.last_printed = meta.instant.replace(tzinfo=None)
     props.revision = 1
     buffer = io.BytesIO()
     document.save(buffer)
     return normalise_zip(buffer.getvalue())
+
+
+CORE_PROPERTY_MAX = 255  # what the DOCX core properties (OPC) allow in a text field
+
+
+def _core(text: str) -> str:
+    """``text`` fit for a DOCX core property: no control character, at most 255 characters (cut with « … »)."""
+    clean = "".join(" " if unicodedata.category(c) in {"Cc", "Cs"} else c for c in text)
+    return clean if len(clean) <= CORE_PROPERTY_MAX else clean[: CORE_PROPERTY_MAX - 1].rstrip() + "…"
 
 
 # --- ODT ------------------------------------------------------------------------------------------
