@@ -14,9 +14,16 @@ from dpa_kit.register import SECURITY_HEADINGS
 from dpa_kit.register_sheet import export
 from dpa_kit.register_workspace import ReviewStatus
 
-SIRET = "26620011900011"
-CID = "2026-DPID-CCAS-BETHUNE-1.2"
+# The ADIL's convention has security option 1: its register's security headings start empty. (The CCAS de
+# Béthune's, option 2, arrive filled from its « annexe Sécurité et Confidentialité ».)
+SIRET = "34309733300078"
+CID = "2026-FSL-ADIL-NUMERO-VERT"
+OTHER_SIRET = "26620011900011"
 FILLED = {key: f"mesure {n}" for n, key in enumerate(SECURITY_HEADINGS)}
+
+
+def test_an_option_2_register_arrives_with_its_security_headings_filled(registers: Path) -> None:
+    assert rw.completeness(rw.structure_register(registers, OTHER_SIRET)) == (4, 4)
 
 
 def test_the_register_is_prefilled_then_its_security_headings_saved(registers: Path) -> None:
@@ -55,8 +62,8 @@ def test_an_uploaded_sheet_with_a_wrong_cell_is_refused_cell_by_cell(registers: 
 
 def test_an_uploaded_register_of_another_structure_is_refused(registers: Path) -> None:
     data = export(rw.structure_register(registers, SIRET), "xlsx")
-    with pytest.raises(InvalidValue, match="SIRET 26620011900011, pas le vôtre"):
-        rw.import_upload(registers, "34309733300078", io.BytesIO(data), "r.xlsx")
+    with pytest.raises(InvalidValue, match=f"SIRET {SIRET}, pas le vôtre"):
+        rw.import_upload(registers, OTHER_SIRET, io.BytesIO(data), "r.xlsx")
 
 
 def test_review_finished_sent_back_finished_checked(registers: Path, tmp_path: Path) -> None:

@@ -55,32 +55,34 @@ __all__ = [
 FOLDER = "registres"
 MAX_UPLOAD_BYTES = 20_000_000
 
-#: Examples drawn from the CNIL's « Guide de la sécurité des données personnelles » (2024 edition), one list
-#: per heading of Art. 30.2(d) / 32.1, shown beside each field so that a structure knows what to write.
+#: Examples drawn from the CNIL's « Guide de la sécurité des données personnelles » (2024 edition; fiche numbers
+#: as the ids of ``templates/security_measures.yaml``), one list per heading of Art. 30.2(d) / 32.1, shown beside
+#: each field so that a structure knows what to write. Option-2 conventions arrive pre-filled from the catalogue.
 CNIL_EXAMPLES: dict[str, tuple[str, ...]] = {
     "pseudonymisation_encryption": (
-        "chiffrement des postes nomades et des supports amovibles (fiche 9)",
-        "chiffrement des pièces envoyées par messagerie, mot de passe transmis par un autre canal (fiche 20)",
-        "connexions en HTTPS (TLS) pour tout logiciel en ligne (fiche 11)",
-        "pseudonymisation des données utilisées pour les statistiques et les bilans (fiche 24)",
+        "chiffrement des ordinateurs portables, téléphones et clés USB (fiche CNIL-07)",
+        "pièces jointes chiffrées, mot de passe transmis par un autre canal (fiche CNIL-12)",
+        "logiciel en ligne accessible seulement en HTTPS (fiche CNIL-10)",
+        "données chiffrées chez l'hébergeur, bilans statistiques sans nom (fiche CNIL-21)",
     ),
     "confidentiality_integrity_availability": (
-        "un identifiant et un mot de passe robuste par personne, double authentification pour l'accès à distance "
-        "(fiche 4)",
-        "habilitations : chacun n'accède qu'aux dossiers qu'il suit, revue annuelle des droits (fiche 5)",
-        "traçabilité des accès et des modifications, journaux conservés six mois à un an (fiche 6)",
-        "postes verrouillés automatiquement, antivirus et mises à jour de sécurité (fiche 8)",
-        "armoires fermées à clé pour les dossiers papier, locaux à accès contrôlé (fiche 16)",
+        "un identifiant et un mot de passe robuste par personne, double authentification à distance "
+        "(fiche CNIL-04)",
+        "habilitations : chacun n'accède qu'aux dossiers qu'il suit, droits revus chaque année (fiche CNIL-05)",
+        "postes verrouillés automatiquement, antivirus, mises à jour de sécurité (fiche CNIL-06)",
+        "traçabilité des accès et des modifications (fiche CNIL-14)",
+        "dossiers papier dans des armoires fermées à clé, locaux à accès contrôlé (fiche CNIL-13)",
     ),
     "restore_access": (
-        "sauvegardes régulières, dont une copie hors ligne ou hors site, chiffrée (fiche 14)",
-        "test de restauration d'une sauvegarde au moins une fois par an (fiche 14)",
-        "plan de continuité : qui fait quoi si le logiciel ou les locaux sont indisponibles (fiche 15)",
+        "sauvegardes régulières, dont une copie chiffrée hors ligne ou hors site, restauration testée "
+        "(fiche CNIL-16)",
+        "plan de continuité : qui fait quoi si le logiciel ou les locaux sont indisponibles (fiche CNIL-17)",
+        "procédure de gestion des incidents et des violations de données (fiche CNIL-15)",
     ),
     "regular_testing": (
-        "revue annuelle des mesures avec le référent RGPD, mise à jour de ce registre (fiche 25)",
-        "audit ou test d'intrusion du logiciel métier par l'éditeur, rapport demandé chaque année (fiche 12)",
-        "procédure de gestion des violations de données testée par un exercice (fiche 7)",
+        "revue annuelle des mesures avec le référent RGPD, mise à jour de ce registre (fiche CNIL-01)",
+        "audit ou test d'intrusion du logiciel métier demandé à l'éditeur chaque année (fiche CNIL-20)",
+        "exercice de violation de données pour vérifier la procédure (fiche CNIL-15)",
     ),
 }
 
