@@ -105,7 +105,9 @@ def test_structure_register_security_upload_and_review(site: tuple[Any, People],
     app, people = site
     me = login(app, people.bethune, people.bethune_once, now=NOW)
     page = me.get("/registre")
-    assert "Exemples du guide de la CNIL" in shown(page) and "0 sur 4" in shown(page)
+    # Security option 2: the headings arrive filled from the convention's « annexe Sécurité et Confidentialité ».
+    assert "Exemples du guide de la CNIL" in shown(page) and "4 sur 4" in shown(page)
+    assert "Sauvegarder les données (CNIL-16)" in shown(page)
     token = csrf_of(page.text)
     values = {"csrf": token, "convention": BETHUNE, "pseudonymisation_encryption": "postes chiffrés",
               "confidentiality_integrity_availability": "mots de passe individuels",
