@@ -220,3 +220,17 @@ def test_new_without_a_terminal_says_so(env: dict[str, str]) -> None:
     result = run("new", env=env, input="")
     assert result.exit_code == 2
     assert "dpa-kit new pose des questions : lancez-la dans un terminal." in result.output
+
+
+def test_new_stopped_with_ctrl_c_writes_nothing(registers: Path, env: dict[str, str], tmp_path: Path,
+                                                terminals: list[Terminal]) -> None:
+    before = sorted(p.name for p in registers.iterdir())
+    terminal = Terminal(["new"], env, tmp_path)
+    terminals.append(terminal)
+    terminal.reply("2027-INTERROMPUE")
+    terminal.reply("Accompagnement")
+    terminal.wait_for("Question 3")
+    terminal.ctrl_c()
+    assert terminal.exit_code() == 130
+    assert "Interrompu : aucune convention n'a été écrite." in terminal.screen()
+    assert sorted(p.name for p in registers.iterdir()) == before

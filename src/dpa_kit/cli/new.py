@@ -8,6 +8,8 @@ import click
 
 from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Settings, echo_err, interactive, pass_settings
 
+EXIT_INTERRUPTED = 130  # as for Ctrl-C anywhere else in dpa-kit
+
 
 def _show(question: Any, number: int) -> None:
     click.echo("")
@@ -56,15 +58,19 @@ def new_command(settings: Settings) -> int:
     context = q.Context(frozenset(path.stem for path in convention_files(folder)) if folder.is_dir() else frozenset())
     answers: dict[str, Any] = {}
     number = 0
-    while (question := q.next_question(answers)) is not None:
-        number += 1
-        _show(question, number)
-        while True:
-            try:
-                answers[question.key] = q.validate(question, _read(), answers, context)
-                break
-            except InvalidValue as exc:
-                click.secho(f"  Réponse refusée : {exc}. Recommencez.", fg="red")
+    try:
+        while (question := q.next_question(answers)) is not None:
+            number += 1
+            _show(question, number)
+            while True:
+                try:
+                    answers[question.key] = q.validate(question, _read(), answers, context)
+                    break
+                except InvalidValue as exc:
+                    click.secho(f"  Réponse refusée : {exc}. Recommencez.", fg="red")
+    except (click.Abort, EOFError, KeyboardInterrupt):
+        echo_err("\nInterrompu : aucune convention n'a été écrite.")
+        return EXIT_INTERRUPTED
     path = q.write_convention(folder, answers, defaults)
     click.echo("")
     click.echo(f"Convention écrite : {path}")
