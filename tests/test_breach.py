@@ -10,6 +10,7 @@ from email import policy
 from pathlib import Path
 
 import pytest
+from conftest import REGISTERS
 from helpers import run
 
 from dpa_kit import breach as breaches
@@ -393,7 +394,11 @@ def test_questionnaire_in_a_terminal_asks_every_item(env: dict[str, str], monkey
     assert "Compris : vendredi 23 octobre 2026 à 18 h 00 (heure de Paris)." in result.output
     assert "À notifier au Département avant le samedi 24 octobre 2026 à 18 h 00 (heure de Paris) (en retard de 5 h 00)." in result.output
     assert ('Étape suivante : dpa-kit breach notify V-2026-343097333-0001 --eml notification.eml '
-            '--delay-reason "déclaration tardive, motifs à préciser"') in result.output
+            '--delay-reason "écrivez ici les motifs du retard"') in result.output
+    # As shown, the placeholder is refused: the reasons of a late notification are never made up.
+    refused = run("breach", "notify", "V-2026-343097333-0001", "--eml", "n.eml", "--delay-reason",
+                  "écrivez ici les motifs du retard", env={**env, "DPA_KIT_NOW": "2026-10-24T23:10"})
+    assert refused.exit_code == 2 and "remplacez « écrivez ici les motifs du retard »" in refused.stderr
     shown = json.loads(run("breach", "show", "V-2026-343097333-0001", "--format", "json", env=env).stdout)
     details = shown["details"]
     assert details["natures"] == ["confidentiality", "integrity"] and details["ongoing"] is False
@@ -521,9 +526,29 @@ def test_end_of_input_during_the_questions_interrupts_in_french(env: dict[str, s
 
     monkeypatch.setattr(common, "interactive", lambda: True)
     result = run("breach", "declare", input="", env=env)
-    assert result.exit_code == 2 and result.stderr.strip().startswith("Interrompu")
-    assert "dpa-kit breach declare --resume" in result.stderr
+    assert result.exit_code == 130 and result.stderr.strip().startswith("Interrompu")
+    assert "aucune réponse n'avait été donnée" in result.stderr
     assert "Aborted" not in result.output
+
+
+def test_starting_again_offers_the_unfinished_declaration_first(env: dict[str, str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # Typed 6 answers, Ctrl-C, then `declare` again without --resume: the answers must not be hidden.
+    import getpass
+
+    from dpa_kit.breach_drafts import DraftStore
+    from dpa_kit.cli import common
+
+    monkeypatch.setattr(common, "interactive", lambda: True)
+    store = DraftStore(Ledger(Path(env["DPA_KIT_LEDGER"])))
+    typed = {"aware_at": "2026-11-28T17:00:00+00:00", "convention": CID, "over": "ongoing"}
+    kept = store.create(getpass.getuser(), now=parse_instant("2026-11-28T23:00"), answers=typed, convention=CID)
+    result = run("breach", "declare", input="\n", env={**env, "DPA_KIT_NOW": "2026-11-28T23:30"})
+    assert "n'est pas terminée (3 réponse(s), convention " in result.stdout and "La reprendre ?" in result.stdout
+    assert "Reprise de la déclaration commencée" in result.stdout
+    assert result.exit_code == 130
+    assert store.get(kept.id).answers == typed
+    assert [d.id for d in store.all(getpass.getuser())] == [kept.id]  # no empty second draft hides it
 
 
 def test_schema_of_the_notification_attachment() -> None:
@@ -629,3 +654,10 @@ def test_breach_register_shows_counts_and_lists_as_text(tmp_path: Path, fmt: str
     read = read_rows(out)
     assert "40 à 50" in read[1] and "environ 45" in read[1] and "noms, adresses" in read[1]
     assert not [cell for cell in read[1] if cell and "{" in str(cell)]
+
+
+def test_listing_breaches_before_any_ledger_exists_is_not_an_error(tmp_path: Path) -> None:
+    env = {"DPA_KIT_REGISTERS": str(REGISTERS), "DPA_KIT_LEDGER": str(tmp_path / "absent.sqlite")}
+    result = run("breach", "list", "--overdue", env=env)
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "absent.sqlite").exists()

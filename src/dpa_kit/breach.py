@@ -19,7 +19,7 @@ from typing import Any
 from dpa_kit import clock, frenchtime
 from dpa_kit.exceptions import InvalidValue, UsageError
 from dpa_kit.ledger import Event, Ledger
-from dpa_kit.words import OVERDUE
+from dpa_kit.words import DELAY_REASON_PLACEHOLDER, OVERDUE
 
 CNIL_DELAY = timedelta(hours=72)
 NATURES = {
@@ -102,6 +102,12 @@ def require_delay_reason(breach: "Breach", at: datetime, *, complementary: bool,
     A complementary notification follows an initial one and is never late.
     """
     late = at > breach.notify_deadline and not complementary
+    if late and delay_reason and DELAY_REASON_PLACEHOLDER in delay_reason:
+        raise InvalidValue(
+            f"motif du retard à écrire : remplacez « {DELAY_REASON_PLACEHOLDER} » par les motifs réels du retard, "
+            "qui sont joints à la notification et enregistrés",
+            "delay_reason",
+        )
     if late and not (delay_reason and delay_reason.strip()):
         raise InvalidValue(
             "motif du retard manquant : l'échéance de notification "

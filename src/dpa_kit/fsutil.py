@@ -11,9 +11,21 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["CHUNK", "atomic_write", "sha256_file", "sha256_and_size"]
+__all__ = ["CHUNK", "PRIVATE", "atomic_write", "sha256_and_size", "sha256_file"]
 
 CHUNK = 1 << 20
+#: Personal data (registers, breach exports, notification drafts) is written readable by its owner only.
+PRIVATE = 0o600
+
+
+def _process_umask() -> int:
+    # Read once, at import (single-threaded): setting the umask later would race with other threads.
+    current = os.umask(0o077)
+    os.umask(current)
+    return current
+
+
+_UMASK = _process_umask()
 
 
 def atomic_write(target: Path, data: bytes, *, mode: int | None = None) -> None:
@@ -27,9 +39,7 @@ def atomic_write(target: Path, data: bytes, *, mode: int | None = None) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         if mode is None:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
+            mode = 0o666 & ~_UMASK
         os.chmod(temp, mode)
         os.replace(temp, target)
     except BaseException:

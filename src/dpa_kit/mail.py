@@ -165,8 +165,11 @@ def _attach_encrypted(message: EmailMessage, paths: list[Path], breach: Breach, 
 
 
 def write_eml(message: EmailMessage, path: Path) -> None:
+    """Write the message as ``.eml``, readable by its owner only (it holds personal data)."""
+    from dpa_kit.fsutil import PRIVATE, atomic_write
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(bytes(message))
+    atomic_write(path, bytes(message), mode=PRIVATE)
 
 
 _SMTP_FORMS = "smtp://hôte:port, smtp+starttls://hôte:587 ou smtps://hôte:465"

@@ -89,10 +89,11 @@ def table_bytes(fmt: str, title: str, headers: Sequence[str], rows: Sequence[Seq
 
 
 def write_table(path: Path, fmt: str, title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> None:
-    from dpa_kit.fsutil import atomic_write
+    """Write a table of personal data (registers, breaches): readable by its owner only."""
+    from dpa_kit.fsutil import PRIVATE, atomic_write
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, table_bytes(fmt, title, headers, rows))
+    atomic_write(path, table_bytes(fmt, title, headers, rows), mode=PRIVATE)
 
 
 def _xlsx(title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:

@@ -6,8 +6,10 @@ web page say the same thing. Messages specific to one error stay next to the cod
 
 from __future__ import annotations
 
-__all__ = ["BREACH_EVENTS", "DRAFT_BANNER", "DRAFT_WORD", "OVERDUE", "PARIS_TIME"]
+__all__ = ["BREACH_EVENTS", "DELAY_REASON_PLACEHOLDER", "DRAFT_BANNER", "DRAFT_WORD", "OVERDUE", "PARIS_TIME"]
 
+#: Shown in the next command once a notification is late, for the person to replace; never recorded as a reason.
+DELAY_REASON_PLACEHOLDER = "écrivez ici les motifs du retard"
 #: The word that marks a document that must not be signed.
 DRAFT_WORD = "PROJET"
 #: The banner shown on every page of a draft document, in every format.

@@ -171,20 +171,18 @@ def _declare_in_terminal(settings: Settings, convention_id: str | None, aware_at
         wanted = None
         if convention_id:
             wanted = bq.validate(bq.question("convention", {}, context), convention_id, answers={}, context=context)
-        draft = store.latest(owner, convention=wanted)
+        draft = _choose_draft(store, owner, wanted)
         if draft is None:
             raise UsageError("aucune déclaration commencée à reprendre : lancez dpa-kit breach declare")
-        click.echo(f"Reprise de la déclaration commencée le {_paris(draft.created_at)} "
-                   f"({len(draft.answers)} réponse(s) gardée(s)).")
     else:
-        earlier = store.latest(owner)
+        earlier = _choose_draft(store, owner, None, offer=True)
         if earlier is not None:
-            click.echo(f"Une déclaration commencée le {_paris(earlier.created_at)} n'est pas terminée ; "
-                       "pour la reprendre : dpa-kit breach declare --resume. Nouvelle déclaration :")
-        given = answers_from_options(
-            options, convention_id,
-            common.option_instant(aware_at, "heure de prise de connaissance", "--aware-at"), context)
-        draft = store.create(owner, now=now, answers=given, convention=given.get("convention"))
+            draft = earlier
+        else:
+            given = answers_from_options(
+                options, convention_id,
+                common.option_instant(aware_at, "heure de prise de connaissance", "--aware-at"), context)
+            draft = store.create(owner, now=now, answers=given, convention=given.get("convention"))
     answers = dict(draft.answers)
 
     def save(current: dict[str, Any]) -> None:
@@ -195,9 +193,13 @@ def _declare_in_terminal(settings: Settings, convention_id: str | None, aware_at
         confirmed = review(answers, context, save)
     except Interrupted:
         click.echo("")
-        echo_err("Interrompu : vos réponses sont gardées (rien n'est encore déclaré). "
-                 "Pour continuer : dpa-kit breach declare --resume")
-        return common.EXIT_USAGE
+        if not answers:  # nothing typed yet: no draft to keep, none to hide an earlier one behind
+            store.discard(draft.id)
+            echo_err("Interrompu : aucune réponse n'avait été donnée, rien n'est gardé.")
+        else:
+            echo_err("Interrompu : vos réponses sont gardées (rien n'est encore déclaré). "
+                     "Pour continuer : dpa-kit breach declare --resume")
+        return common.EXIT_INTERRUPTED
     if not confirmed:
         click.echo("Déclaration non enregistrée ; vos réponses sont gardées. "
                    "Pour continuer : dpa-kit breach declare --resume")
@@ -206,6 +208,44 @@ def _declare_in_terminal(settings: Settings, convention_id: str | None, aware_at
     convention = context.convention(answers)
     print_declared(breach, convention.notifications.breach_address if convention else None, clock.now())
     return EXIT_OK
+
+
+def _choose_draft(store: Any, owner: str, convention: str | None, *, offer: bool = False) -> Any:
+    """The unfinished declaration to continue: the only one, or the one the person picks from a list.
+
+    With ``offer`` (a declaration started without --resume), the person is asked first whether to continue
+    it, so that starting again never hides the answers already typed.
+    """
+    drafts = [d for d in store.all(owner) if d.kind == "declare" and d.answers
+              and (convention is None or d.convention == convention)]
+    if not drafts:
+        return None
+    drafts.sort(key=lambda d: d.updated_at, reverse=True)
+    if offer:
+        latest = drafts[0]
+        what = f"{len(latest.answers)} réponse(s)" + (f", convention {latest.convention}" if latest.convention else "")
+        question = (f"Une déclaration commencée le {_paris(latest.created_at)} n'est pas terminée ({what}). "
+                    "La reprendre ?")
+        if not common.confirm(question, default=True):
+            click.echo("Nouvelle déclaration (l'autre reste gardée : dpa-kit breach declare --resume).")
+            return None
+        chosen = latest
+    elif len(drafts) == 1:
+        chosen = drafts[0]
+    else:
+        click.echo("Plusieurs déclarations sont commencées :")
+        for number, candidate in enumerate(drafts, start=1):
+            click.echo(f"  {number}. commencée le {_paris(candidate.created_at)}, {len(candidate.answers)} réponse(s)"
+                       + (f", convention {candidate.convention}" if candidate.convention else ""))
+        while True:
+            text = click.prompt("Laquelle reprendre (numéro)", default="1", prompt_suffix=" > ").strip()
+            if text.isdigit() and 1 <= int(text) <= len(drafts):
+                chosen = drafts[int(text) - 1]
+                break
+            echo_err(f"Répondez par un numéro de 1 à {len(drafts)}.")
+    click.echo(f"Reprise de la déclaration commencée le {_paris(chosen.created_at)} "
+               f"({len(chosen.answers)} réponse(s) gardée(s)).")
+    return chosen
 
 
 @breach_group.command("receive")
@@ -316,7 +356,8 @@ def _print_received(breach: Any, now: datetime, fmt: str) -> None:
                 f"({_left(breach.cnil_deadline, now)}).", bold=True)
     if breach.received_at and breach.received_at > breach.notify_deadline:
         click.echo(f"La structure a notifié après son échéance contractuelle ({_paris(breach.notify_deadline)}).")
-    click.echo(f"Étapes suivantes : dpa-kit breach severity {breach.id} ; dpa-kit breach cnil {breach.id} ...")
+    click.echo(f"Étapes suivantes : dpa-kit breach severity {breach.id} (gravité), puis dpa-kit breach cnil {breach.id} "
+               "--notified --at DATE --reference RÉF, ou --not-notified --reason MOTIF (décision CNIL sous 72 h).")
 
 
 @breach_group.command("notify")
@@ -467,7 +508,8 @@ def breach_list(settings: Settings, only_open: bool, overdue: bool, fmt: str) ->
     from dpa_kit.breach import all_breaches
 
     now = clock.now()
-    items = list(all_breaches(open_ledger(settings, create=False)).values())
+    ledger = common.ledger_if_any(settings)  # no ledger yet: no breach (a daily cron job must not fail)
+    items = list(all_breaches(ledger).values()) if ledger is not None else []
     if only_open:
         items = [b for b in items if b.is_open]
     late = [b for b in items if b.overdue(now)]

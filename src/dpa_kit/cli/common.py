@@ -29,6 +29,8 @@ from dpa_kit import clock
 from dpa_kit.exceptions import ConventionError, DpaKitError, InvalidValue, NotReady, UsageError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+#: Stopped by Ctrl-C (the shell convention, 128 + SIGINT); what was typed is kept where the command says.
+EXIT_INTERRUPTED = 130
 
 NOW_ENV = "DPA_KIT_NOW"
 SMTP_USER_ENV = "DPA_KIT_SMTP_USER"
@@ -245,7 +247,7 @@ class DpaGroup(CommandGroup):
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             echo_err("Interrompu.")
-            sys.exit(130)
+            sys.exit(EXIT_INTERRUPTED)
         except Exception as exc:  # noqa: BLE001 - last resort: never show a traceback
             report = crash_report(exc)
             echo_err(
@@ -283,6 +285,11 @@ def open_ledger(settings: Settings, create: bool = True) -> Any:
 
 
 def ledger_if_any(settings: Settings) -> Any:
+    """The ledger, or None when none was ever created here (a removed ledger is still reported as such)."""
+    from dpa_kit.exceptions import LedgerMissing
     from dpa_kit.ledger import Ledger
 
-    return Ledger(settings.ledger) if settings.ledger.exists() else None
+    try:
+        return Ledger(settings.ledger, create=False)
+    except LedgerMissing:
+        return None

@@ -15,6 +15,7 @@ import click
 
 from dpa_kit import breach_questions as bq
 from dpa_kit import frenchtime
+from dpa_kit.words import DELAY_REASON_PLACEHOLDER
 
 
 class Interrupted(Exception):
@@ -175,7 +176,7 @@ def next_step(breach_id: str, deadline: datetime, now: datetime) -> str:
     """The command to run next, runnable exactly as shown (with the delay reason once the deadline is past)."""
     command = f"dpa-kit breach notify {breach_id} --eml notification.eml"
     if now > deadline:
-        command += ' --delay-reason "déclaration tardive, motifs à préciser"'
+        command += f' --delay-reason "{DELAY_REASON_PLACEHOLDER}"'
     return command
 
 
