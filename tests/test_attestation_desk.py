@@ -17,7 +17,7 @@ from dpa_kit import attest, attestation_desk
 from dpa_kit.exceptions import InvalidValue
 from dpa_kit.ledger import Ledger
 from dpa_kit.loader import find_convention
-from dpa_kit.mail import SmtpConfig
+from dpa_kit.mail import SmtpConfig, send
 
 CID = "2026-DPID-CCAS-BETHUNE-1.2"
 SIGNED = b"%PDF-1.4\nattestation signee\n%%EOF\n"
@@ -77,12 +77,13 @@ def test_the_dpo_sends_the_reminder_of_an_overdue_attestation(registers: Path, t
     ledger = Ledger(tmp_path / "ledger.sqlite")
     due = {d.convention: d for d in attest.owed(registers, ledger, date(2027, 3, 1))}[CID]
     assert due.overdue
+    server = SmtpConfig(f"smtp://127.0.0.1:{port}")
     message_id = attestation_desk.send_reminder(ledger, due, sender="dpo@pasdecalais.example",
-                                                smtp=SmtpConfig(f"smtp://127.0.0.1:{port}"), by="user:1")
+                                                send=lambda m: send(m, server), by="user:1")
     assert len(inbox.messages) == 1 and message_id.encode() in inbox.messages[0]
     assert b"To: dpd@ccas-bethune.example" in inbox.messages[0]
     assert list(attestation_desk.last_reminders(ledger)) == [CID]
     not_late = {d.convention: d for d in attest.owed(registers, ledger, date(2027, 1, 5))}[CID]
     with pytest.raises(InvalidValue, match="n'est pas en retard"):
         attestation_desk.send_reminder(ledger, not_late, sender="dpo@pasdecalais.example",
-                                       smtp=SmtpConfig(f"smtp://127.0.0.1:{port}"), by="user:1")
+                                       send=lambda m: send(m, server), by="user:1")

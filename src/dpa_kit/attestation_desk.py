@@ -2,15 +2,17 @@
 
 The upload goes through :func:`dpa_kit.attest.record` (read-only copy, SHA-256 in the ledger), the same call
 as ``dpa-kit attest record``; only a PDF or a scanned image is accepted. A reminder is the e-mail of
-:func:`dpa_kit.attest.reminder`, handed to the SMTP server and recorded (``attestation.reminded``) so the
-DPO's page shows when the last one went out.
+:func:`dpa_kit.attest.reminder`, handed to the mail server through the edge's ``send`` and recorded
+(``attestation.reminded``) so the DPO's page shows when the last one went out.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
+from email.message import EmailMessage
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,7 +21,6 @@ from dpa_kit.attest import Due, record, reminder
 from dpa_kit.exceptions import InvalidValue
 from dpa_kit.ledger import Ledger
 from dpa_kit.loader import LoadedConvention
-from dpa_kit.mail import SmtpConfig, send
 
 __all__ = ["ACCEPTED", "MAX_ATTESTATION_BYTES", "last_reminders", "record_upload", "send_reminder"]
 
@@ -68,14 +69,18 @@ def record_upload(ledger: Ledger, registers: Path, loaded: LoadedConvention, sou
             named.parent.rmdir()
 
 
-def send_reminder(ledger: Ledger, due: Due, *, sender: str, smtp: SmtpConfig, by: str,
+def send_reminder(ledger: Ledger, due: Due, *, sender: str, send: Callable[[EmailMessage], None], by: str,
                   now: datetime | None = None) -> str:
-    """E-mail the reminder of an overdue attestation and record it; return its Message-ID."""
+    """E-mail the reminder of an overdue attestation and record it; return its Message-ID.
+
+    ``send`` hands a message to the mail server the edge configured (for example
+    ``lambda m: dpa_kit.mail.send(m, SmtpConfig(url))``); nothing is recorded if it raises.
+    """
     if not due.overdue:
         raise InvalidValue(f"l'attestation de la convention {due.convention} n'est pas en retard", "convention")
     now = now or clock.now()
     message = reminder(due, sender, now)
-    send(message, smtp)
+    send(message)
     message_id = str(message["Message-ID"])
     ledger.append("attestation.reminded", due.convention, {"by": by, "message_id": message_id}, at=now)
     return message_id
