@@ -153,7 +153,7 @@ def create_api(web: Any) -> FastAPI:
         values = {k: v for k, v in values.items() if v not in (None, [])} | {"natures": body.natures}
         submitted = breach_forms.submit_declaration(
             web.ledger, values, conventions=conventions, now=web.now(), actor=user.subject,
-            sender=web.config.sender, smtp_url=web.config.smtp_url)
+            sender=web.config.sender, send=web.config.send_mail)
         return DeclaredOut(declared=submitted.declared.id, received=submitted.received.id,
                            mail_error=submitted.mail_error)
 

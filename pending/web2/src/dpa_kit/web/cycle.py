@@ -423,8 +423,6 @@ def add_routes(app: FastAPI) -> None:
     @app.post("/dpo/attestations/{convention_id}/relance")
     @posted
     def attestation_reminder(request: Request, form: Any, convention_id: str) -> Response:
-        from dpa_kit.mail import SmtpConfig
-
         session = current(request, role="dpo")
         check_csrf(request, session, form)
         app_ = web(request)
@@ -432,12 +430,12 @@ def add_routes(app: FastAPI) -> None:
         due = {d.convention: d for d in attest.owed(app_.config.registers, app_.ledger, app_.now().date())}
         if convention_id not in due:
             raise HTTPException(404)
-        if not app_.config.smtp_url:
+        if app_.config.send_mail is None:
             return attestations_page(request, session, error="aucun serveur SMTP configuré : relance impossible",
                                      status=400)
         try:
             attestation_desk.send_reminder(app_.ledger, due[convention_id], sender=app_.config.sender,
-                                           smtp=SmtpConfig(app_.config.smtp_url), by=session.user.subject,
+                                           send=app_.config.send_mail, by=session.user.subject,
                                            now=app_.now())
         except InvalidValue as exc:
             return attestations_page(request, session, error=str(exc), status=400)
