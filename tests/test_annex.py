@@ -406,3 +406,17 @@ def test_template_fields_exist_in_the_model() -> None:
         if last in {"value", "omits", "transfer_for"}:  # enum .value, documented Convention methods
             continue
         assert last in _fields_at(Convention, parent), f"template uses unknown field {'.'.join(path)}"
+
+
+def test_items_of_a_list_end_with_a_spaced_semicolon() -> None:
+    from conftest import REGISTERS
+
+    from dpa_kit.documents.annex import render_markdown
+    from dpa_kit.loader import load_convention
+    from dpa_kit.model import Convention
+
+    data = load_convention(REGISTERS / "2026-DPID-CCAS-BETHUNE-1.2.yaml").convention.model_dump(mode="json")
+    first = data["subprocessing"]["subprocessors"][0]
+    data["subprocessing"]["subprocessors"].append({**first, "name": "Second hébergeur"})
+    text = render_markdown(Convention.model_validate(data), draft=True)
+    assert "31 août 2027 ;\n- Second hébergeur" in text  # French typography: a space before « ; »

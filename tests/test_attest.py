@@ -179,3 +179,43 @@ def test_libreoffice_opens_the_docx_and_odt_drafts(env: dict[str, str], tmp_path
         pdf = tmp_path / "pdf" / f"{target.stem}.pdf"
         text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert "ATTESTATION DE DESTRUCTION" in text and "À COMPLÉTER" in text and BETHUNE_ID in text
+
+
+def test_status_takes_a_folder_and_prints_french_dates(env: dict[str, str]) -> None:
+    run("breach", "declare", "--convention", ADIL_ID, "--nature", "c", "--description", "x",
+        env={**env, "DPA_KIT_NOW": "2027-02-27T10:00"})
+    folder = env["DPA_KIT_REGISTERS"]
+    others = {k: v for k, v in env.items() if k != "DPA_KIT_REGISTERS"}
+    result = run("status", folder, env={**others, "DPA_KIT_NOW": "2027-03-01T10:00"})
+    assert result.exit_code == 1, result.output
+    assert "Conventions : 2" in result.stdout
+    assert "établie le 1er mars 2027 à 10 h 00" in result.stdout
+    assert "échéance le 28 février 2027 à 10 h 00" in result.stdout
+    assert "T10:00" not in result.stdout
+    page = Path(folder).parent / "vue.html"
+    run("status", folder, "--html", page, env={**others, "DPA_KIT_NOW": "2027-03-01T10:00"})
+    html = page.read_text(encoding="utf-8")
+    assert "Établie le 1er mars 2027 à 10 h 00" in html and "28 février 2027 à 10 h 00" in html
+    assert "T10:00" not in html
+
+
+def test_remind_a_structure_without_dpo_at_its_contact_with_the_fate_of_its_data(
+        env: dict[str, str], registers: Path, tmp_path: Path) -> None:
+    import email
+    from email import policy
+
+    as_new_convention(registers)
+    path = registers / f"{ADIL_ID}.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("  dpo: null\n", "  dpo: null\n  contact_email: accueil@adil.example\n")
+    text = text.replace("  action: destroy\n", "  action: return_to_controller\n")
+    path.write_text(text, encoding="utf-8")
+    folder = tmp_path / "relances"
+    result = run("attest", "due", "--overdue", "--remind", folder, env={**env, "DPA_KIT_NOW": "2027-03-01T10:00"})
+    assert "relance non écrite" not in result.stderr
+    message = email.message_from_bytes((folder / f"relance-{ADIL_ID}.eml").read_bytes(), policy=policy.default)
+    assert message["To"] == "accueil@adil.example"
+    body = " ".join(message.get_content().split())
+    assert body.startswith("À l'attention de Jean-Noël VERFAILLIE, Président")
+    assert "l'organisme doit renvoyer au Département les données" in body
+    assert "puis détruire toutes les copies" in body and "doit détruire" not in body

@@ -271,7 +271,7 @@ def test_severity_command_records_and_advises(env: dict[str, str]) -> None:
     result = run("breach", "severity", "V-2026-343097333-0001", "--dpc", "4", "--ei", "significant", "--confidentiality", "unknown",
                  "--integrity", "none", "--availability", "none", "--not-malicious", env=env)
     assert result.exit_code == 0, result.output
-    assert "Gravité : élevé (score 3.5" in result.stdout and "art. 34" in result.stdout
+    assert "Gravité : élevée (score 3.5" in result.stdout and "art. 34" in result.stdout
     result = run("breach", "severity", "V-2026-343097333-0001", "--dpc", "4", env=env)
     assert result.exit_code == 2 and "réponse manquante" in result.stderr
 
@@ -414,7 +414,7 @@ def test_severity_assistant_asks_in_a_terminal(env: dict[str, str], monkeypatch:
     monkeypatch.setattr(common, "interactive", lambda: True)
     result = run("breach", "severity", "V-2026-343097333-0001", input="4\nsignificant\nunknown\nnone\nnone\nn\n", env=env)
     assert result.exit_code == 0, result.output
-    assert "Gravité : élevé" in result.output
+    assert "Gravité : élevée" in result.output
 
 
 # --- rules in the library, the option in the CLI ------------------------------------------------------
@@ -634,6 +634,38 @@ def test_declaring_without_any_convention_says_so(tmp_path: Path, monkeypatch: p
     assert result.exit_code == 2 and "aucune convention lisible" in result.stderr
 
 
+def test_severity_answers_in_french_and_agreed_band(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from dpa_kit.cli import common
+
+    declare(env, "2026-03-28T10:00")
+    result = run("breach", "severity", "V-2026-343097333-0001", "--dpc", "4", "--ei", "maximale", "--confidentiality",
+                 "inconnus", "--integrity", "irrécupérable", "--availability", "Définitive", "--malicious", env=env)
+    assert result.exit_code == 0, result.output
+    assert "Gravité : très élevée (score" in result.stdout
+    result = run("breach", "severity", "V-2026-343097333-0001", "--dpc", "4", "--ei", "énorme", env=env)
+    assert result.exit_code == 2
+    assert "« énorme » n'est pas une réponse possible : « négligeable », « limitée »" in result.stderr
+    assert "is not" not in result.stderr
+    monkeypatch.setattr(common, "interactive", lambda: True)
+    result = run("breach", "severity", "V-2026-343097333-0001", input="4\nnégligeable\naucune\naucune\ntemporaire\nnon\n", env=env)
+    assert result.exit_code == 0, result.output
+    assert "Gravité : faible" in result.output
+    assert "(négligeable, limitée, importante, maximale)" in result.output
+
+
+def test_inform_accepts_french_decisions(env: dict[str, str]) -> None:
+    declare(env, "2026-03-28T10:00")
+    result = run("breach", "inform", "V-2026-343097333-0001", "--decision", "à informer", "--date", "2026-04-02",
+                 "--channel", "courrier", env=env)
+    assert result.exit_code == 0, result.output
+    result = run("breach", "inform", "V-2026-343097333-0001", "--decision", "non-informees", "--ground", "incompréhensibles",
+                 env=env)
+    assert result.exit_code == 0, result.output
+    shown = json.loads(run("breach", "show", "V-2026-343097333-0001", "--format", "json", env=env).stdout)
+    assert shown["subjects"]["decision"] == "not_informed"
+    assert shown["subjects"]["ground"] == "unintelligible"
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "ods"])
 def test_breach_register_shows_counts_and_lists_as_text(tmp_path: Path, fmt: str) -> None:
     # Counts typed as ranges (« 40 à 50 ») reach the register through a received notification.
@@ -661,3 +693,15 @@ def test_listing_breaches_before_any_ledger_exists_is_not_an_error(tmp_path: Pat
     result = run("breach", "list", "--overdue", env=env)
     assert result.exit_code == 0, result.output
     assert not (tmp_path / "absent.sqlite").exists()
+
+
+def test_breach_register_export_is_private_and_never_replaces_an_edited_copy(env: dict[str, str],
+                                                                            tmp_path: Path) -> None:
+    declare(env, "2026-03-28T10:00")
+    out = tmp_path / "registre.csv"
+    assert run("breach", "register", "export", "-o", out, env=env).exit_code in (0, 1)
+    assert out.stat().st_mode & 0o777 == 0o600
+    out.write_text("modifié\n", encoding="utf-8")
+    result = run("breach", "register", "export", "-o", out, env=env)
+    assert result.exit_code == 2 and "--force" in result.stderr
+    assert out.read_text(encoding="utf-8") == "modifié\n"

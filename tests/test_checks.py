@@ -286,7 +286,7 @@ def test_one_catalogue_and_one_finding_type_for_every_scope(tmp_path: Path) -> N
     found = info.value.problems[0]
     assert Problem is Finding and isinstance(found, Finding)
     assert (found.code, found.severity.value, found.line, found.field) == ("L001", "error", 3, "period.start")
-    assert str(found).startswith(f"{bad}, ligne 3 : champ « period.start » : date impossible")
+    assert str(found).startswith(f"{bad}, ligne 3 : Période d'application › début (period.start) : date impossible")
 
 
 def test_option_1_with_a_hosting_subprocessor_is_a_risk(tmp_path: Path) -> None:

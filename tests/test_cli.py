@@ -49,7 +49,8 @@ def test_list_with_a_bad_file_names_it_and_exits_2(tmp_path: Path) -> None:
     result = run("list", tmp_path)
     assert result.exit_code == 2
     assert "OK" in result.stdout
-    assert f"{tmp_path / 'mauvais.yaml'}, ligne 4 : champ « period.start » : date impossible" in result.stderr
+    assert (f"{tmp_path / 'mauvais.yaml'}, ligne 4 : Période d'application › début (period.start) : "
+            "date impossible") in result.stderr
     assert "Traceback" not in result.output
 
 
@@ -121,3 +122,13 @@ def test_internal_error_writes_a_crash_report_without_traceback(monkeypatch, tmp
     reports = list(tmp_path.glob("dpa-kit-crash-*.txt"))
     assert len(reports) == 1 and "RuntimeError" in reports[0].read_text()
     assert "secret detail" not in reports[0].read_text()  # messages may quote personal data: never written
+
+
+def test_an_empty_folder_is_a_mistake_for_list_check_and_build(tmp_path: Path) -> None:
+    empty = tmp_path / "vide"
+    empty.mkdir()
+    for args in (("list", empty), ("check", empty), ("build", empty, "-o", tmp_path / "out")):
+        result = run(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "aucune convention (fichier .yaml) dans ce dossier" in result.stderr
+    assert not (tmp_path / "out" / "index.html").exists()

@@ -16,17 +16,17 @@ PO = Path(__file__).parent.parent / "src" / "dpa_kit" / "cli" / "locale" / "fr" 
     ("args", "message"),
     [
         (["build", "-j", "0"],
-         "Erreur : valeur invalide pour '-j' / '--jobs' : 0 n'est pas dans l'intervalle 1<=x<=64."),
+         "Erreur : valeur invalide pour '-j' / '--jobs' : 0 : valeur hors limites (de 1 à 64)."),
         (["bild"], "Erreur : commande inconnue « bild ». Vouliez-vous dire 'build' ?"),
         (["regster"],
          "Erreur : commande inconnue « regster ». (Vouliez-vous dire l'une de : 'ledger', 'register' ?)"),
         (["list", "--formt", "json"], "Erreur : option inconnue « --formt ». Vouliez-vous dire '--format' ?"),
         (["list", "--format", "xml"],
-         "Erreur : valeur invalide pour '--format' : « xml » ne fait pas partie de 'table', 'json'."),
+         "Erreur : valeur invalide pour '--format' : « xml » n'est pas une réponse possible : « tableau », « json »"),
         (["breach", "declare", "--people", "beaucoup"],
          "Erreur : valeur invalide pour '--people' : « beaucoup » n'est pas un entier valide."),
         (["breach", "declare", "--people", "-1"],
-         "Erreur : valeur invalide pour '--people' : -1 n'est pas dans l'intervalle x>=0."),
+         "Erreur : valeur invalide pour '--people' : -1 : valeur hors limites (0 ou plus)."),
         (["annex"], "Erreur : argument manquant 'FICHIER'."),
         (["list", "a", "b"], "Erreur : argument en trop (b)"),
         (["annex", "x.yaml", "--templates", "/nulle/part"],
@@ -47,7 +47,7 @@ def test_help_is_in_french() -> None:
     flat = " ".join(text.split())
     assert text.startswith("Utilisation : cli build [OPTIONS] [DOSSIER]")
     assert "Options :" in text and "Affiche cette aide et quitte." in text
-    assert "-j, --jobs ENTIER RANGE" not in text and "[1<=x<=64]" in text
+    assert "-j, --jobs ENTIER RANGE" not in text and "[de 1" in text and "<=" not in text
     assert "[par défaut : annexes]" in flat
     assert "Commandes :" in run("--help").output
     usage = run("breach", "register", "--help").output.splitlines()[0]
@@ -80,3 +80,10 @@ def test_a_group_called_alone_shows_its_help_not_an_error() -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith("Utilisation : cli breach [OPTIONS] COMMANDE [ARGUMENTS]...")
     assert "Erreur" not in result.stderr
+
+
+def test_the_shipped_compiled_catalogue_is_the_po_file() -> None:
+    from dpa_kit.cli.common import compile_catalogue
+
+    shipped = PO.with_suffix(".mo").read_bytes()
+    assert shipped == compile_catalogue(), "click.po changed: regenerate click.mo with compile_catalogue()"

@@ -4,13 +4,15 @@ Conventions (YAML), registers (XLSX, ODS), documents given to ``check`` (DOCX, O
 ledger files are mutated at random, as raw bytes and, for the ZIP-based formats, inside their XML parts.
 Whatever the input, the command ends with exit code 0, 1 or 2 and a French message: never 3 (« Erreur
 interne »), never a traceback, and nothing already stored (the other files of the folder) changes.
-Examples are bounded so that the whole file runs in well under a minute.
+Received notifications (.eml) go through `breach receive`. Examples are bounded so that the whole file runs in
+well under a minute.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import shutil
 import tempfile
 import zipfile
@@ -200,3 +202,47 @@ def test_fuzz_ledger_files(edits: list[tuple[int, int]], cut: int | None, state:
             assert target.read_bytes() == before  # a file that is not a ledger is never written to
 
     _in_folder("l.sqlite", data, action, {"l.sqlite-state", "l.sqlite-wal", "l.sqlite-shm"})
+
+
+# --- received notifications (.eml) ----------------------------------------------------------------
+
+
+def _eml() -> bytes:
+    if "eml" not in _FILES:
+        with tempfile.TemporaryDirectory() as folder:
+            work = Path(folder)
+            env = {"DPA_KIT_REGISTERS": str(REGISTERS), "DPA_KIT_LEDGER": str(work / "structure.sqlite"),
+                   "DPA_KIT_NOW": "2026-03-28T10:00"}
+            declared = run("breach", "declare", "--convention", ADIL.stem, "--nature", "confidentialité",
+                           "--description", "liste envoyée au mauvais destinataire", "--people", "40",
+                           "--data-categories", "noms", "--consequences", "vie privée", "--measures", "rappel",
+                           "--contact", "M. Martin", "--format", "json", env=env)
+            assert declared.exit_code == 0, declared.output
+            breach_id = json.loads(declared.stdout)["id"]
+            notified = run("breach", "notify", breach_id, "--eml", work / "n.eml", env=env)
+            assert notified.exit_code == 0, notified.output
+            _FILES["eml"] = (work / "n.eml").read_bytes()
+    return _FILES["eml"]
+
+
+@FUZZ
+@given(line=st.integers(0, 400), text=st.text(max_size=60), edits=st.lists(st.tuples(st.integers(0, 1 << 16),
+                                                                                      st.integers(0, 255)), max_size=4),
+       cut=st.none() | st.integers(0, 20000))
+def test_fuzz_received_notifications(line: int, text: str, edits: list[tuple[int, int]], cut: int | None) -> None:
+    lines = _eml().split(b"\n")
+    lines[line % len(lines)] = text.encode("utf-8", "surrogatepass")
+    data = _flip(b"\n".join(lines), edits, cut)
+
+    def action(work: Path, target: Path) -> None:
+        from dpa_kit.ledger import Ledger
+
+        ledger = work / "departement.sqlite"
+        Ledger(ledger).append("fuzz.before", "X", {"n": 1})
+        env = {"DPA_KIT_REGISTERS": str(REGISTERS), "DPA_KIT_LEDGER": str(ledger), "DPA_KIT_NOW": "2026-03-28T12:00"}
+        _assert_clean(run("breach", "receive", "--eml", target, env=env))
+        assert run("--ledger", ledger, "ledger", "verify").exit_code == 0
+        assert Ledger(ledger).events()[0].kind == "fuzz.before"
+
+    _in_folder("n.eml", data, action, {"departement.sqlite", "departement.sqlite-state", "departement.sqlite-wal",
+                                       "departement.sqlite-shm"})

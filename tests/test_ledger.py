@@ -420,3 +420,14 @@ def test_a_tampered_ledger_cannot_be_sealed(tmp_path: Path) -> None:
     result = run("--ledger", path, "ledger", "seal", "--key", key)
     assert result.exit_code == 1 and "ne peut pas être scellé" in result.stderr
     assert Ledger(path).seals() == []
+
+
+def test_last_returns_the_tail_of_a_kind_in_chain_order(tmp_path: Path) -> None:
+    from dpa_kit.ledger import Ledger
+
+    ledger = Ledger(tmp_path / "tail.sqlite")
+    for index in range(5):
+        ledger.append("exchange.packed", f"c{index}", {"n": index})
+        ledger.append("breach.declared", f"V-{index}", {"n": index})
+    assert [e.payload["n"] for e in ledger.last("exchange.", 3)] == [2, 3, 4]
+    assert ledger.last("attest.", 3) == []

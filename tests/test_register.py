@@ -60,7 +60,7 @@ def test_export_import_export_loses_nothing(tmp_path: Path, fmt: str) -> None:
     data["controllers"][0]["processings"][0]["security"] = {k: f"mesure {k} ; détail « é »" for k in SECURITY}
     data["controllers"][0]["processings"][0]["transfers"] = [{"country": "US", "recipient": "Éditeur", "safeguards": "CCT 2021"}]
     data["controllers"].append({"name": "Commune de Béthune", "address": "Place", "dpo": {"email": "dpo@bethune.example"},
-                                "processings": [{"name": "Portage de repas", "purposes": ["livrer", "facturer"],
+                                "processings": [{"name": "Portage de repas", "convention": "CONTRAT-REPAS-2026", "purposes": ["livrer", "facturer"],
                                                  "data_categories": ["adresse"], "data_subjects": ["bénéficiaires"],
                                                  "data_fate": "destroy", "sensitive_data": ["health"],
                                                  "security": {k: "décrit" for k in SECURITY}}]})
@@ -226,6 +226,116 @@ def test_libreoffice_reads_the_ods_protection_unlocked_cells_and_list(tmp_path: 
     assert not sheet["L2"].protection.locked and sheet["L2"].fill.fgColor.rgb.endswith("FFF2CC")  # to fill
     formulas = [v.formula1 for v in sheet.data_validations.dataValidation]
     assert any("destruction" in f for f in formulas)
+
+
+def test_import_accepts_sante_and_country_names_and_says_tableur(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    sheet = tmp_path / "r.xlsx"
+    sheet.write_bytes(export(load_register(init(tmp_path)), "xlsx"))
+    book = load_workbook(sheet)
+    assert book["Sous-traitants"]["D2"].value == "France"  # countries by their French name
+    book["Traitements"]["I2"] = "Santé\nNIR"
+    book["Sous-traitants"]["D2"] = "états-unis"
+    book.save(sheet)
+    out = tmp_path / "back.yaml"
+    result = run("register", "import", sheet, "-o", out)
+    assert result.exit_code == 0, result.output
+    category = load_register(out).categories()[0][1]
+    assert [s.value for s in category.sensitive_data] == ["health", "nir"]
+    assert category.subprocessors[0].country == "US"
+    # one round of errors, each tied to its cell; no internal path, no pydantic wording
+    book = load_workbook(sheet)
+    book["Structure"]["B4"] = "12345678901234"
+    book["Sous-traitants"]["D2"] = "Atlantide"
+    book["Traitements"]["K2"] = "brûler"
+    book.save(sheet)
+    result = run("register", "import", sheet, "-o", tmp_path / "other.yaml")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Erreur dans le tableur :")
+    assert "feuille Structure, cellule B4 : le SIRET « 12345678901234 » est invalide" in result.stderr
+    assert "feuille Sous-traitants, cellule D2 : pays « Atlantide » non reconnu" in result.stderr
+    assert "feuille Traitements, cellule K2" in result.stderr
+    assert "Value error" not in result.stderr and "processor.siret" not in result.stderr
+
+
+def test_import_never_replaces_a_register_edited_since_without_force(tmp_path: Path) -> None:
+    sheet = tmp_path / "r.xlsx"
+    sheet.write_bytes(export(load_register(init(tmp_path)), "xlsx"))
+    out = tmp_path / "back.yaml"
+    assert run("register", "import", sheet, "-o", out).exit_code == 0
+    assert run("register", "import", sheet, "-o", out).exit_code == 0  # unchanged since written: replaced
+    out.write_text(out.read_text(encoding="utf-8") + "# relu\n", encoding="utf-8")
+    result = run("register", "import", sheet, "-o", out)
+    assert result.exit_code == 2 and "--force" in result.stderr
+    assert out.read_text(encoding="utf-8").endswith("# relu\n")
+    assert run("register", "import", sheet, "-o", out, "--force").exit_code == 0
+
+
+def test_xlsx_prints_landscape_fit_to_width_with_repeated_headers_and_a_sensitive_dropdown(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    sheet = tmp_path / "r.xlsx"
+    sheet.write_bytes(export(load_register(init(tmp_path)), "xlsx"))
+    book = load_workbook(sheet)
+    processings = book["Traitements"]
+    assert processings.page_setup.orientation == "landscape"
+    assert processings.page_setup.fitToWidth == 1 and processings.sheet_properties.pageSetUpPr.fitToPage
+    assert processings.print_title_rows == "$1:$1"
+    formulas = [v.formula1 for v in processings.data_validations.dataValidation]
+    assert any("Listes!" in f for f in formulas)
+    assert next(row[0].value for row in book["Listes"].iter_rows()) == "données de santé"
+
+
+def test_check_refuses_placeholder_measures_and_a_processing_without_convention(tmp_path: Path) -> None:
+    path = init(tmp_path)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    processing = data["controllers"][0]["processings"][0]
+    processing["security"] = {"pseudonymisation_encryption": "aucun", "confidentiality_integrity_availability": "Non.",
+                              "restore_access": "néant", "regular_testing": "tests annuels de restauration"}
+    processing["convention"] = None
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = run("register", "check", path)
+    assert result.exit_code == 1
+    assert "complet et cohérent" not in result.stdout
+    assert "« aucun » ne décrit aucune mesure" in result.stdout and "« néant »" in result.stdout
+    assert "« Non. »" in result.stdout
+    assert "aucune convention ni contrat indiqué" in result.stdout
+
+
+def test_ods_offers_the_sensitive_categories_as_a_list_and_reads_back(tmp_path: Path) -> None:
+    import zipfile
+
+    register = load_register(init(tmp_path))
+    sheet = tmp_path / "r.ods"
+    sheet.write_bytes(export(register, "ods"))
+    content = zipfile.ZipFile(sheet).read("content.xml").decode("utf-8")
+    assert 'table:name="dpa_sensitive"' in content and "données de santé" in content
+    assert 'table:content-validation-name="dpa_sensitive"' in content
+    assert import_sheets(sheet) == register
+
+
+def test_flat_exports_name_subprocessors_and_countries_in_french(tmp_path: Path) -> None:
+    from dpa_kit.register import Register, consolidated_rows
+    from dpa_kit.register_sheet import csv_rows
+
+    data = load_register(init(tmp_path)).model_dump(mode="json")
+    processing = data["controllers"][0]["processings"][0]
+    processing["subprocessors"] = [{"name": "Hébergeur Santé Nord", "country": "FR"},
+                                   {"name": "VisioConnect Inc.", "country": "US"}]
+    processing["transfers"] = [{"country": "US", "recipient": "VisioConnect Inc.", "safeguards": "CCT 2021"}]
+    register = Register.model_validate(data)
+    header, rows = csv_rows(register)
+    row = dict(zip(header, rows[0], strict=True))
+    assert row["Sous-traitants"] == "Hébergeur Santé Nord (France) ; VisioConnect Inc. (États-Unis)"
+    assert row["Transferts hors UE"] == "VisioConnect Inc. (États-Unis), garanties : CCT 2021"
+    header, rows = consolidated_rows([register])
+    row = dict(zip(header, rows[0], strict=True))
+    assert row["Sous-traitants"] == "Hébergeur Santé Nord (France) ; VisioConnect Inc. (États-Unis)"
+    assert row["Transferts hors UE"] == "VisioConnect Inc. (États-Unis)"
+    text = export(register, "md").decode("utf-8")
+    assert "Hébergeur Santé Nord (France) ; VisioConnect Inc. (États-Unis)" in text
+    assert "États-Unis, VisioConnect Inc." in text
 
 
 # --- cells are data, never formulas (issue 13, point 1) -------------------------------------------

@@ -285,7 +285,7 @@ def test_annex_and_build_write_the_security_annex_for_option_2_only(registers: P
     out = tmp_path / "all"
     result = run("build", registers, "-o", out, "--format", "md")
     assert result.exit_code == 0, result.output
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(p.name for p in out.iterdir() if p.name != ".dpa-kit-ecrits.json")  # dpa_kit.written
     assert names == ["2026-DPID-CCAS-BETHUNE-1.2.annexe-securite.md", "2026-DPID-CCAS-BETHUNE-1.2.annexe1.md",
                      "2026-FSL-ADIL-NUMERO-VERT.annexe1.md", "index.html"]
     index = (out / "index.html").read_text(encoding="utf-8")
@@ -300,7 +300,8 @@ def test_a_final_build_refuses_an_incomplete_security_annex(registers: Path, tmp
     result = run("annex", path, "--format", "md", "-o", tmp_path)
     assert result.exit_code == 1
     assert "n'est pas prête à signer" in result.stderr
-    assert "S701 security.annex_measures.measures.CNIL-07.exclude : la mesure CNIL-07" in result.stderr
+    assert ("S701 Annexe de sécurité › mesure CNIL-07 › écartée (security.annex_measures.measures.CNIL-07.exclude) : "
+            "la mesure CNIL-07") in result.stderr
     assert not list(tmp_path.glob("*.annexe-securite.md"))
 
 

@@ -21,7 +21,7 @@ from dpa_kit import clock
 from dpa_kit.documents.attestation import render_attestation
 from dpa_kit.documents.writers import write_rendered
 from dpa_kit.exceptions import UsageError
-from dpa_kit.fsutil import atomic_write, sha256_and_size
+from dpa_kit.fsutil import sha256_and_size
 from dpa_kit.ledger import Ledger
 from dpa_kit.loader import LoadedConvention, iter_folder, load_defaults
 from dpa_kit.model import Convention
@@ -56,6 +56,10 @@ class Due:
     contact: str | None
     #: False when the signed annex does not oblige the structure to justify the destruction in writing.
     owed_in_writing: bool = True
+    #: What the convention's clause « Sort des données » asks (a FateAction value), None when not said.
+    fate: str | None = None
+    #: To whom the reminder is addressed when the structure has no DPO: its representative (« M. X, Président »).
+    addressee: str | None = None
 
     @property
     def overdue(self) -> bool:
@@ -84,6 +88,33 @@ class Due:
         }
 
 
+def reminder_address(convention: Convention) -> tuple[str | None, str | None]:
+    """Where a reminder to the structure goes: its DPO's address, else its contact address for its representative.
+
+    Returns (address, addressee): the addressee is named only when the letter does not go to the DPO.
+    """
+    processor = convention.processor
+    if processor.dpo is not None and processor.dpo.email:
+        return processor.dpo.email, None
+    if processor.contact_email:
+        person = processor.representative
+        who = ", ".join(part for part in (person.name, person.role) if part) if person else ""
+        return processor.contact_email, who or None
+    return None, None
+
+
+#: What the structure must do with the data, by the clause « Sort des données » (a FateAction value).
+FATE_DUTY = {
+    "destroy": "détruire les données à caractère personnel traitées pour le compte du Département",
+    "return_to_controller": "renvoyer au Département les données à caractère personnel traitées pour son compte, "
+    "puis détruire toutes les copies qu'il en détient",
+    "return_to_third_party": "remettre au tiers désigné par le Département les données à caractère personnel "
+    "traitées pour son compte, puis détruire toutes les copies qu'il en détient",
+}
+NO_ADDRESS = ("pas d'adresse de la structure : ni courriel du délégué (processor.dpo.email), ni courriel de "
+              "contact (processor.contact_email)")
+
+
 def due_date(end: date, grace_days: int) -> date:
     """The day the attestation is due: the end of the period plus the grace period (calendar days)."""
     return end + timedelta(days=grace_days)
@@ -110,10 +141,10 @@ def owed(folder: Path, ledger: Ledger | None, today: date | None = None) -> list
         if end is None or end >= today:
             continue
         due = due_date(end, grace)
-        dpo = convention.processor.dpo
+        contact, addressee = reminder_address(convention)
+        fate = convention.data_fate.action.value if convention.data_fate.action else None
         items.append(Due(convention.id, convention.processor.display_name, end, due, (today - due).days,
-                         recorded.get(convention.id), dpo.email if dpo and dpo.email else None,
-                         convention.written_attestation_owed))
+                         recorded.get(convention.id), contact, convention.written_attestation_owed, fate, addressee))
     items.sort(key=lambda d: (d.due_date, d.convention))
     return items
 
@@ -129,12 +160,17 @@ def exchanges_for(ledger: Ledger | None, convention_id: str) -> list[dict[str, A
     ]
 
 
-def draft(convention: Convention, fmt: str, target: Path, ledger: Ledger | None, templates: Path | None = None) -> Path:
-    """Write the pre-filled attestation; the fields the structure must fill are visibly marked."""
+def draft(convention: Convention, fmt: str, target: Path, ledger: Ledger | None, templates: Path | None = None,
+          *, force: bool = False) -> Path:
+    """Write the pre-filled attestation; the fields the structure must fill are visibly marked.
+
+    A file changed since dpa-kit wrote it is not replaced unless ``force`` (:mod:`dpa_kit.written`).
+    """
+    from dpa_kit import written
+
+    written.guard([target], force=force)
     rendered = render_attestation(convention, exchanges_for(ledger, convention.id), templates)
-    data = write_rendered(fmt, rendered, templates)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(target, data)
+    written.write_file(target, write_rendered(fmt, rendered, templates), force=force)
     return target
 
 
@@ -176,7 +212,7 @@ def verify(ledger: Ledger, convention_id: str, file: Path) -> tuple[bool, dict[s
 def reminder(due: Due, sender: str, now: datetime | None = None) -> EmailMessage:
     """The reminder e-mail to a structure whose attestation is late."""
     if not due.contact:
-        raise UsageError(f"{due.convention} : pas d'adresse de la structure (processor.dpo.email) pour la relance")
+        raise UsageError(f"{due.convention} : {NO_ADDRESS}")
     now = now or clock.now()
     message = EmailMessage()
     message["Subject"] = f"Relance : attestation de destruction des données - convention {due.convention}"
@@ -184,11 +220,12 @@ def reminder(due: Due, sender: str, now: datetime | None = None) -> EmailMessage
     message["To"] = due.contact
     message["Date"] = format_datetime(now.astimezone(clock.PARIS))
     message["Message-ID"] = make_msgid(idstring=due.convention, domain=sender.rsplit("@", 1)[-1] or "dpa-kit.invalid")
+    duty = FATE_DUTY.get(due.fate or "destroy", FATE_DUTY["destroy"])
+    attention = f"À l'attention de {due.addressee}\n\n" if due.addressee else ""
     message.set_content(
-        "Madame, Monsieur,\n\n"
+        f"{attention}Madame, Monsieur,\n\n"
         f"La convention {due.convention} a pris fin le {clock.french_date(due.end)}. Conformément à son annexe 1 "
-        "(« Sort des données »), l'organisme doit détruire les données à caractère personnel traitées pour le compte "
-        "du Département et justifier par écrit de cette destruction.\n\n"
+        f"(« Sort des données »), l'organisme doit {duty}, et justifier par écrit de cette destruction.\n\n"
         f"L'attestation était attendue pour le {clock.french_date(due.due_date)} ; nous ne l'avons pas reçue "
         f"({due.days_overdue} jour(s) de retard).\n\n"
         "Merci de nous la transmettre signée dans les meilleurs délais. Un modèle pré-rempli peut vous être fourni "
@@ -203,7 +240,7 @@ def write_reminders(items: list[Due], folder: Path, sender: str) -> tuple[list[P
     """Write one reminder (``relance-ID.eml``) per overdue attestation into ``folder``.
 
     Returns the files written and the items left without a reminder because the convention gives no address
-    for the structure (``processor.dpo.email``).
+    for the structure (neither ``processor.dpo.email`` nor ``processor.contact_email``).
     """
     from dpa_kit.mail import write_eml
 

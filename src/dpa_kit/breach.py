@@ -428,6 +428,24 @@ CB_VALUES = {
     "availability": {"none": 0.0, "temporary": 0.25, "permanent": 0.5},
 }
 
+#: French names of the answers (the CLI and the web accept and show them; the ledger keeps the English keys).
+EI_NAMES_FR = {"negligible": "négligeable", "limited": "limitée", "significant": "importante", "maximum": "maximale"}
+CB_NAMES_FR = {
+    "confidentiality": {"none": "aucune", "known": "destinataires connus", "unknown": "destinataires inconnus"},
+    "integrity": {"none": "aucune", "recoverable": "récupérable", "unrecoverable": "irrécupérable"},
+    "availability": {"none": "aucune", "temporary": "temporaire", "permanent": "définitive"},
+}
+SUBJECT_DECISION_NAMES_FR = {"informed": "informées", "to_inform": "à informer", "not_informed": "non informées"}
+ART34_GROUND_NAMES_FR = {"unintelligible": "incompréhensibles", "risk_removed": "risque écarté",
+                         "disproportionate": "effort disproportionné", "no_high_risk": "pas de risque élevé"}
+#: The band agreed with « gravité » (feminine): « Gravité : très élevée ».
+BAND_FEMININE = {"faible": "faible", "moyen": "moyenne", "élevé": "élevée", "très élevé": "très élevée"}
+
+
+def severity_label(band: str) -> str:
+    """« Gravité : élevée » for a recorded band."""
+    return f"Gravité : {BAND_FEMININE.get(band, band)}"
+
 
 @dataclass(frozen=True)
 class Severity:

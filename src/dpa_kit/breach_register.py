@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from dpa_kit import clock
-from dpa_kit.breach import NATURES, SUBJECT_DECISIONS, Breach
+from dpa_kit.breach import BAND_FEMININE, NATURES, SUBJECT_DECISIONS, Breach
 
 HEADERS = [
     "Identifiant", "Côté", "Convention", "Structure", "Prise de connaissance", "Début", "Fin",
@@ -61,7 +61,7 @@ def register_rows(breaches: list[Breach]) -> tuple[list[str], list[list[Any]]]:
             ", ".join(NATURES.get(n, n).split(" (")[0] for n in d.get("natures") or []), _cell(d.get("description")),
             _cell(d.get("cause")), _cell(d.get("data_categories")), _cell(d.get("people")), _cell(d.get("records")),
             _cell(d.get("consequences")), _cell(d.get("measures")),
-            f"{b.severity['band']} ({b.severity['score']})" if b.severity else None,
+            f"{BAND_FEMININE.get(b.severity['band'], b.severity['band'])} ({b.severity['score']})" if b.severity else None,
             _fmt(b.notify_deadline), _fmt(first.get("sent_at")), first.get("delay_reason"),
             _fmt(b.received_at), _fmt(b.cnil_deadline), cnil, subjects,
             _fmt(b.timeline[-1].at) if b.closed else None,

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from dpa_kit.labels import located
 from dpa_kit.loader import FieldPath, LoadedConvention
 from dpa_kit.model import Convention, FateAction, SensitiveData
 from dpa_kit.placeholders import find_placeholders
@@ -672,7 +673,7 @@ class Verdict:
 
     def reasons(self) -> list[str]:
         """What stands in the way, one French line per blocking finding."""
-        return [f"{f.code} {f.field + ' : ' if f.field else ''}{f.message}" for f in self.blocking]
+        return [f"{f.code} {located(f.field) + ' : ' if f.field else ''}{f.message}" for f in self.blocking]
 
 
 def verdict(subject: LoadedConvention | Convention) -> Verdict:

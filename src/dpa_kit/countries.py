@@ -27,6 +27,19 @@ EU_EEA = frozenset(
 # needs its own safeguards unless the recipient is certified.
 ADEQUATE = frozenset("AD AR CA FO GG IL IM JP JE NZ KR CH GB UY".split())
 
+#: Every ISO 3166-1 alpha-2 code CLDR names (what ``COUNTRY_NAMES_FR`` holds), written out so that checking a
+#: code does not load Babel (~35 ms at start-up); ``tests/test_labels.py`` checks it against Babel's list.
+ISO_CODES = frozenset((
+    "AC AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS "
+    "BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CP CQ CR CU CV CW CX CY CZ DE DG DJ DK DM DO DZ "
+    "EA EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY "
+    "HK HM HN HR HT HU IC ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA "
+    "LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ "
+    "NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW "
+    "SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TA TC TD TF TG TH TJ TK TL TM TN TO "
+    "TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW "
+).split())
+
 # CLDR lists a few two-letter codes that are not countries.
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"})
 
@@ -47,7 +60,7 @@ class _LazyNames:
     """A read-only mapping view that loads the names on first use."""
 
     def __contains__(self, code: object) -> bool:
-        return code in _names()
+        return code in ISO_CODES
 
     def __getitem__(self, code: str) -> str:
         return _names()[code]

@@ -8,7 +8,9 @@ these with ``raise ... from exc``, so that the CLI catches one base class and pr
     │   ├── ConventionError         a convention, defaults or register file is malformed; carries Problems
     │   ├── UsageError              a command was called with values that cannot work together
     │   │   ├── LedgerMissing       a command needs a ledger that does not exist
-    │   │   └── InvalidValue        one fact is missing or wrong; ``field`` names it for the edges
+    │   │   ├── InvalidValue        one fact is missing or wrong; ``field`` names it for the edges
+    │   │   ├── WouldOverwrite      files changed since dpa-kit wrote them would be replaced
+    │   │   └── NotFound            an object does not exist, or belongs to another structure
     │   ├── ExchangeError           an archive cannot be made, read or trusted
     │   │   └── WrongPassword       the password does not open the archive
     │   └── AgeError                an age file or key is malformed or not for us
@@ -16,11 +18,15 @@ these with ``raise ... from exc``, so that the CLI catches one base class and pr
     │   └── NotReady                a convention lacks answers the annex needs: exit code 1
     ├── LedgerError                 the ledger cannot be opened, read or written: exit code 2
     │   └── LedgerTampered          the ledger was emptied, removed or replaced behind dpa-kit: exit code 1
-    └── NotificationError           the mail server did not take the message: exit code 1
-        └── SmtpLoginRefused        the mail server refused the account
+    ├── NotificationError           the mail server did not take the message: exit code 1
+    │   └── SmtpLoginRefused        the mail server refused the account
+    └── AccountError                the accounts database cannot be used: exit code 2
+        └── LoginRefused            a login or second-factor code was refused
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from dpa_kit.rules import Finding
 
@@ -33,12 +39,14 @@ __all__ = [
     "InvalidValue",
     "LedgerError",
     "LedgerMissing",
+    "LedgerTampered",
     "NotReady",
     "NotificationError",
     "Problem",
     "RenderError",
     "SmtpLoginRefused",
     "UsageError",
+    "WouldOverwrite",
     "WrongPassword",
 ]
 
@@ -136,7 +144,38 @@ class SmtpLoginRefused(NotificationError):
     """Raised when the mail server refuses the account given to it (each edge says where the account is set)."""
 
 
+class WouldOverwrite(UsageError):
+    """Raised when writing would replace files changed since dpa-kit wrote them (or that it did not write)."""
+
+    def __init__(self, files: list[Path]) -> None:
+        self.files = files
+        names = ", ".join(str(f) for f in files)
+        super().__init__(
+            f"{len(files)} fichier(s) déjà présent(s) et modifié(s) depuis que dpa-kit les a écrits "
+            f"(ou écrits par quelqu'un d'autre), non remplacé(s) : {names}"
+        )
+
+
 class LedgerTampered(LedgerError):
     """Raised when the ledger was emptied, truncated, removed or replaced behind dpa-kit's back: exit code 1."""
 
     exit_code = 1
+
+
+class NotFound(UsageError):
+    """Raised when an object does not exist or is not the user's to see (both look the same from outside)."""
+
+
+class AccountError(DpaKitError):
+    """Raised when the accounts database of the web application cannot be opened, read or written."""
+
+    exit_code = 2
+
+
+class LoginRefused(AccountError):
+    """Raised when a password or a second-factor code is refused, or logins are blocked for a while."""
+
+    def __init__(self, message: str, *, locked: bool = False, throttled: bool = False):
+        super().__init__(message)
+        self.locked = locked
+        self.throttled = throttled

@@ -46,9 +46,16 @@ __all__ = [
     "Event",
     "Ledger",
     "LedgerError",
+    "LedgerTampered",
+    "Seal",
     "Verification",
     "Writer",
     "event_hash",
+    "generate_key",
+    "key_fingerprint",
+    "load_private_key",
+    "parse_public_key",
+    "state_path",
 ]
 
 GENESIS = "0" * 64
@@ -512,6 +519,24 @@ class Ledger:
         """Events in chain order, optionally for one subject and/or kinds starting with a prefix."""
         with self._connect() as conn:
             return list(_select(conn, subject, kind_prefix))
+
+    def last(self, kind_prefix: str, limit: int) -> list[Event]:
+        """The last ``limit`` events whose kind starts with a prefix, in chain order (a dashboard's tail)."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT seq, at, kind, subject, payload, prev_hash, hash FROM events WHERE kind >= ? AND kind < ? "
+                "ORDER BY seq DESC LIMIT ?", (kind_prefix, kind_prefix + "\uffff", limit)).fetchall()
+        return [Event(seq, datetime.fromisoformat(at.replace("Z", "+00:00")), kind, subj, json.loads(payload), prev, digest)
+                for seq, at, kind, subj, payload, prev, digest in reversed(rows)]
+
+    def since(self, seq: int, kind_prefix: str) -> list[Event]:
+        """The events after event number ``seq`` whose kind starts with a prefix, in chain order."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT seq, at, kind, subject, payload, prev_hash, hash FROM events WHERE seq > ? AND kind >= ? "
+                "AND kind < ? ORDER BY seq", (seq, kind_prefix, kind_prefix + "\uffff")).fetchall()
+        return [Event(seq, datetime.fromisoformat(at.replace("Z", "+00:00")), kind, subj, json.loads(payload), prev, digest)
+                for seq, at, kind, subj, payload, prev, digest in rows]
 
     def seals(self) -> list[Seal]:
         """The seals recorded in the ledger, oldest first."""

@@ -79,7 +79,7 @@ def row_for(path: Path, convention: Convention) -> Row:
 def summarise(folder: Path) -> list[Row]:
     """Every convention file of ``folder`` as a row; unreadable files become rows with ``error``."""
     rows = []
-    for result in iter_folder(folder):
+    for result in iter_folder(folder, required=True):
         if result.loaded is not None:
             rows.append(row_for(result.path, result.loaded.convention))
         else:

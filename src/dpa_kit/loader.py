@@ -76,7 +76,7 @@ _KEY_HINTS = {
 class FolderSettings(BaseModel):
     """Settings of a registers folder, from the ``settings:`` block of its ``defaults.yaml``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     attestation_grace_days: int = Field(
         0, ge=0, description="Jours laissés après la fin d'une convention pour l'attestation."
@@ -190,11 +190,14 @@ def load_convention(path: Path | str, defaults: Defaults | None = None) -> Loade
     return LoadedConvention(path, validate(data, source), source)
 
 
-def convention_files(folder: Path) -> list[Path]:
-    """The convention files of a folder: every YAML file but ``defaults.yaml`` and hidden files."""
+def convention_files(folder: Path, *, required: bool = False) -> list[Path]:
+    """The convention files of a folder: every YAML file but ``defaults.yaml`` and hidden files.
+
+    ``required``: a folder without any is an error (listing, checking or building nothing is a mistake).
+    """
     if not folder.is_dir():
         raise UsageError(f"{folder} : dossier introuvable")
-    return sorted(
+    files = sorted(
         p
         for p in folder.iterdir()
         if p.is_file()
@@ -203,6 +206,12 @@ def convention_files(folder: Path) -> list[Path]:
         and not p.name.startswith(".")
         and _is_convention_file(p)
     )
+    if required and not files:
+        raise UsageError(
+            f"{folder} : aucune convention (fichier .yaml) dans ce dossier ; vérifiez le chemin, ou préparez "
+            "une convention (guide, « Préparer une convention »)"
+        )
+    return files
 
 
 def _is_convention_file(path: Path) -> bool:
@@ -232,10 +241,10 @@ def register_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def iter_folder(folder: Path | str) -> Iterator[LoadResult]:
+def iter_folder(folder: Path | str, *, required: bool = False) -> Iterator[LoadResult]:
     """Load every convention of a folder, yielding each success or failure (never stopping early)."""
     folder = Path(folder)
-    files = convention_files(folder)
+    files = convention_files(folder, required=required)
     try:
         defaults = load_defaults(folder)
     except ConventionError as exc:
@@ -257,7 +266,7 @@ def load_paths(paths: list[Path]) -> tuple[list[LoadedConvention], list[Problem]
     loaded: list[LoadedConvention] = []
     problems: list[Problem] = []
     for path in paths:
-        results = iter_folder(path) if path.is_dir() else [_load_one(path)]
+        results = iter_folder(path, required=True) if path.is_dir() else [_load_one(path)]
         for result in results:
             if result.loaded is not None:
                 loaded.append(result.loaded)

@@ -54,6 +54,7 @@ __all__ = [
     "Subprocessor",
     "Transfer",
     "json_schema",
+    "refuse_control_characters",
     "siret_is_valid",
 ]
 
@@ -85,7 +86,7 @@ def refuse_control_characters(value: Any) -> Any:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, defer_build=True)
 
     @field_validator("*", mode="after")
     @classmethod
@@ -262,6 +263,12 @@ class Processor(_Model):
     siret: Siret | None = Field(None, description="SIRET à 14 chiffres, entre guillemets.")
     address: str | None = None
     representative: Person | None = None
+    contact_email: str | None = Field(
+        None,
+        description="Adresse électronique de la structure (accueil, direction) : les relances lui sont "
+        "écrites quand la structure n'a pas de délégué à la protection des données.",
+        examples=["contact@association.fr"],
+    )
     dpo: Contact | None = Field(
         None,
         description="Délégué à la protection des données de la structure, ou null si elle n'en a "
@@ -603,6 +610,8 @@ class Convention(_Model):
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of the convention format, for editors (YAML language servers) and tests."""
-    schema = Convention.model_json_schema()
+    from dpa_kit.labels import add_to_schema
+
+    schema = add_to_schema(Convention.model_json_schema())
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema

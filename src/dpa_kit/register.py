@@ -194,6 +194,18 @@ def load_registers(paths: list[Path]) -> tuple[list[Register], list[Problem]]:
 # --- checking -------------------------------------------------------------------------------------
 
 
+#: Answers that describe no security measure (compared in lower case, without accents or final dot).
+_NOTHING = {"aucun", "aucune", "aucunes", "aucuns", "non", "neant", "rien", "sans objet", "so", "n/a", "na", "nc",
+            "ras", "-", "--", "/", "?", "x", "a completer", "a voir", "nsp", "pas de mesure", "pas de mesures", "0"}
+
+
+def _says_nothing(text: str) -> bool:
+    import unicodedata
+
+    plain = "".join(c for c in unicodedata.normalize("NFD", text.strip().lower()) if not unicodedata.combining(c))
+    return " ".join(plain.rstrip(".! ").split()) in _NOTHING
+
+
 def check_register(register: Register, conventions_folder: Path | None = None, today: date | None = None) -> list[Problem]:
     """What the register lacks against Art. 30.2, and where it disagrees with the conventions."""
     today = today or clock.today()
@@ -232,9 +244,17 @@ def check_register(register: Register, conventions_folder: Path | None = None, t
             for ti, transfer in enumerate(category.transfers):
                 if not transfer.safeguards:
                     missing(f"{at}.transfers[{ti}].safeguards", f"les garanties du transfert hors UE ({label})")
+            if not category.convention:
+                problems.append(Problem(None, None, f"{at}.convention",
+                                        f"traitement {label} : aucune convention ni contrat indiqué ; un sous-traitant "
+                                        "agit sur la base d'un contrat (art. 28.3 RGPD) : indiquez son identifiant"))
             for key, heading in SECURITY_HEADINGS.items():
-                if not getattr(category.security, key):
+                value = getattr(category.security, key)
+                if not value:
                     missing(f"{at}.security.{key}", f"{heading} ({label})")
+                elif _says_nothing(value):
+                    problems.append(Problem(None, None, f"{at}.security.{key}",
+                                            f"« {value.strip()} » ne décrit aucune mesure : décrivez {heading} ({label})"))
     if conventions_folder is not None:
         problems.extend(_against_conventions(register, conventions_folder, today))
     return problems
@@ -267,6 +287,14 @@ def _against_conventions(register: Register, folder: Path, today: date) -> list[
     return problems
 
 
+def _named(name: str | None, country: str | None) -> str:
+    """« VisioConnect Inc. (États-Unis) »: a sub-processor or recipient with its country's French name."""
+    from dpa_kit.countries import country_name
+
+    where = f" ({country_name(country)})" if country else ""
+    return f"{name or 'sans nom'}{where}"
+
+
 def consolidated_rows(registers: list[Register]) -> tuple[list[str], list[list[Any]]]:
     """All structures' registers in one table: who processes what, sensitive data, sub-processors, transfers."""
     headers = ["Structure", "SIRET", "DPO de la structure", "Responsable", "Convention", "Traitement", "Période",
@@ -281,8 +309,8 @@ def consolidated_rows(registers: list[Register]) -> tuple[list[str], list[list[A
                 category.convention, category.name,
                 f"{category.start.isoformat() if category.start else '?'} - {category.end.isoformat() if category.end else '?'}",
                 ", ".join(s.label for s in category.sensitive_data) or "non",
-                "; ".join(filter(None, (s.name for s in category.subprocessors))) or "non",
-                "; ".join(f"{t.country} ({t.recipient})" for t in category.transfers) or "non",
+                " ; ".join(_named(s.name, s.country) for s in category.subprocessors) or "non",
+                " ; ".join(_named(t.recipient, t.country) for t in category.transfers) or "non",
                 category.data_fate.value if category.data_fate else None,
                 f"{described}/4",
             ])

@@ -30,6 +30,19 @@ FATE_FR = {
     FateAction.return_to_third_party: "renvoi à un tiers",
 }
 SENSITIVE_FR = {s: s.label for s in SensitiveData}
+#: Other words people write for a sensitive category (compared without accents or case).
+SENSITIVE_SYNONYMS = {
+    "santé": SensitiveData.health, "sante": SensitiveData.health, "médical": SensitiveData.health,
+    "données médicales": SensitiveData.health, "handicap": SensitiveData.health,
+    "origine": SensitiveData.racial_or_ethnic_origin, "origine ethnique": SensitiveData.racial_or_ethnic_origin,
+    "opinions": SensitiveData.political_opinions, "religion": SensitiveData.religious_beliefs,
+    "convictions religieuses": SensitiveData.religious_beliefs, "syndicat": SensitiveData.trade_union_membership,
+    "génétique": SensitiveData.genetic, "biométrie": SensitiveData.biometric, "biométrique": SensitiveData.biometric,
+    "orientation sexuelle": SensitiveData.sex_life, "vie sexuelle": SensitiveData.sex_life,
+    "infractions": SensitiveData.offences_and_convictions, "condamnations": SensitiveData.offences_and_convictions,
+    "casier judiciaire": SensitiveData.offences_and_convictions, "nir": SensitiveData.nir,
+    "numéro de sécurité sociale": SensitiveData.nir, "sécurité sociale": SensitiveData.nir,
+}
 TO_FILL = "FFF2CC"  # pale yellow: a cell the structure must fill
 
 
@@ -85,12 +98,13 @@ SUBPROCESSOR_COLUMNS = [
     Column("Réf. traitement", "@ref", "Réf. de la ligne de la feuille Traitements.", "int", True),
     Column("Sous-traitant", "name", "Nom du sous-traitant.", required=True),
     Column("Adresse", "address", "Adresse du sous-traitant."),
-    Column("Pays", "country", "Code pays ISO à deux lettres (FR, DE...)."),
+    Column("Pays", "country", "Pays, en toutes lettres (France, Allemagne...) ou code ISO à deux lettres (FR, DE...).",
+           "country"),
     Column("Activités", "activities", "Une activité sous-traitée par ligne.", "list"),
 ]
 TRANSFER_COLUMNS = [
     Column("Réf. traitement", "@ref", "Réf. de la ligne de la feuille Traitements.", "int", True),
-    Column("Pays", "country", "Code pays ISO à deux lettres, hors UE/EEE.", required=True),
+    Column("Pays", "country", "Pays hors UE/EEE, en toutes lettres (États-Unis) ou code ISO (US).", "country", True),
     Column("Destinataire", "recipient", "Destinataire du transfert.", required=True),
     Column("Garanties", "safeguards", "Garanties appropriées, ou documents qui les attestent (art. 49).", required=True),
 ]
@@ -121,6 +135,10 @@ def _cell_out(column: Column, value: Any) -> Any:
         return "\n".join(SENSITIVE_FR[SensitiveData(v)] for v in value)
     if column.kind == "fate":
         return FATE_FR[FateAction(value)]
+    if column.kind == "country":
+        from dpa_kit.countries import country_name
+
+        return country_name(value)
     if column.kind == "date":
         return date.fromisoformat(value) if isinstance(value, str) else value
     return value
@@ -218,6 +236,25 @@ def export_xlsx(register: Register) -> bytes:
                                         errorTitle="Sort des données", error="Choisissez une valeur de la liste.")
             validation.add(f"{letter}2:{letter}{len(rows) + spare_rows}")
             sheet.add_data_validation(validation)
+            # sensitive data: a drop-down of the categories (the list is too long to be written inline, so it
+            # lives in a hidden sheet); several values stay possible, one per line, hence no error alert
+            sensitive_column = next(i for i, c in enumerate(PROCESSING_COLUMNS, start=1) if c.kind == "sensitive")
+            letter = sheet.cell(row=1, column=sensitive_column).column_letter
+            lists = book.create_sheet("Listes")
+            for label in SENSITIVE_FR.values():
+                lists.append([label])
+            lists.sheet_state = "hidden"
+            choices = DataValidation(type="list", formula1=f"=Listes!$A$1:$A${len(SENSITIVE_FR)}", allow_blank=True,
+                                     showErrorMessage=False, promptTitle="Données sensibles",
+                                     prompt="Choisissez dans la liste ; plusieurs : une par ligne (Alt+Entrée).")
+            choices.add(f"{letter}2:{letter}{len(rows) + spare_rows}")
+            sheet.add_data_validation(choices)
+        # print: landscape, as wide as the page, the header row repeated on every page
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        sheet.print_title_rows = "1:1"
         sheet.protection.sheet = True
         sheet.protection.formatColumns = False
         sheet.protection.formatRows = False
@@ -246,11 +283,17 @@ def export_ods(register: Register) -> bytes:
             f'<style:style style:name="{name}" style:family="table-cell">'
             f'<style:table-cell-properties style:cell-protect="none"{colour}/></style:style>', automatic=True)
     choices = ";".join(f"&quot;{label}&quot;" for label in FATE_FR.values())
+    sensitive = ";".join(f"&quot;{label}&quot;" for label in SENSITIVE_FR.values())
     body.append(Element.from_tag(
         '<table:content-validations><table:content-validation table:name="dpa_fate" '
         f'table:condition="of:cell-content-is-in-list({choices})" table:allow-empty-cell="true" '
         'table:display-list="unsorted"><table:error-message table:display="true" table:message-type="stop">'
         f'<text:p>{quoteattr("Choisissez une valeur de la liste.")[1:-1]}</text:p></table:error-message>'
+        '</table:content-validation>'
+        # sensitive data: a list to choose from, several values still possible (one per line): no error
+        '<table:content-validation table:name="dpa_sensitive" '
+        f'table:condition="of:cell-content-is-in-list({sensitive})" table:allow-empty-cell="true" '
+        'table:display-list="unsorted"><table:error-message table:display="false"/>'
         '</table:content-validation></table:content-validations>'))
     for name, rows in {**sheet_rows(register), "Notice": notice_rows()}.items():
         columns = SHEETS.get(name)
@@ -277,6 +320,8 @@ def export_ods(register: Register) -> bytes:
                 cell.style = "dpa_to_fill" if to_fill else "dpa_free"
                 if column is not None and column.kind == "fate":
                     cell.set_attribute("table:content-validation-name", "dpa_fate")
+                if column is not None and column.kind == "sensitive":
+                    cell.set_attribute("table:content-validation-name", "dpa_sensitive")
                 table.set_cell((col_index, row_index), cell)
         if name == "Traitements":
             fate_index = next(i for i, c in enumerate(PROCESSING_COLUMNS) if c.kind == "fate")
@@ -293,6 +338,30 @@ def export_ods(register: Register) -> bytes:
 
 
 # --- import ---------------------------------------------------------------------------------------
+
+
+def _plain(text: str) -> str:
+    """Lower case, no accents, single spaces: how words typed in a cell are compared."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", text.strip().lower().replace("_", " "))
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def _country_code(text: str) -> str | None:
+    """The ISO code of a country written as a code (« us ») or by its French name (« États-Unis »)."""
+    from dpa_kit.countries import COUNTRY_NAMES_FR, country_name
+
+    if text.upper() in COUNTRY_NAMES_FR:
+        return text.upper()
+    wanted = _plain(text)
+    for code in _ALL_CODES:
+        if _plain(country_name(code)) == wanted:
+            return code
+    return None
+
+
+_ALL_CODES = [a + b for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
 
 
 def _column_letter(index: int) -> str:
@@ -354,14 +423,22 @@ class _Reader:
                     return fate.value
             self.error(sheet, row, col, f"valeur « {text} » non reconnue ; valeurs possibles : {', '.join(FATE_FR.values())}")
             return None
+        if column.kind == "country":
+            code = _country_code(text)
+            if code is None:
+                self.error(sheet, row, col, f"pays « {text} » non reconnu : écrivez son nom (Allemagne, États-Unis) "
+                                            "ou son code ISO à deux lettres (DE, US)")
+            return code
         if column.kind == "sensitive":
             values = []
-            by_label = {label.lower(): code.value for code, label in SENSITIVE_FR.items()}
+            by_label = {_plain(label): code.value for code, label in SENSITIVE_FR.items()}
+            by_label.update({_plain(word): code.value for word, code in SENSITIVE_SYNONYMS.items()})
+            by_label.update({_plain(code.value): code.value for code in SensitiveData})
             for line in str(raw).splitlines():
-                key = line.strip().lower()
+                key = _plain(line)
                 if not key:
                     continue
-                code = by_label.get(key) or (key if key in {s.value for s in SensitiveData} else None)
+                code = by_label.get(key)
                 if code is None:
                     self.error(sheet, row, col, f"donnée sensible « {line.strip()} » non reconnue ; valeurs possibles : "
                                                 f"{', '.join(SENSITIVE_FR.values())}")
@@ -369,6 +446,18 @@ class _Reader:
                     values.append(code)
             return values
         return text
+
+    def siret(self, row: int, raw: Any) -> None:
+        """Check the structure's SIRET where it is written (cell B of its row)."""
+        from pydantic import TypeAdapter
+
+        from dpa_kit.model import Siret
+
+        try:
+            TypeAdapter(Siret).validate_python(str(raw))
+        except ValidationError as exc:
+            message = str(exc.errors()[0].get("ctx", {}).get("error") or exc.errors()[0]["msg"])
+            self.error("Structure", row, 1, message)
 
     def date(self, sheet: str, row: int, col: int, raw: Any) -> str | None:
         if isinstance(raw, datetime):
@@ -429,8 +518,13 @@ def import_sheets(path: Path) -> Register:
             continue
         if value in (None, ""):
             continue
+        if key == "siret":
+            reader.siret(row_number, value)
         if key == "@version":
-            register["version"] = reader.cell("Structure", row_number, 1, Column("Version", "version", "", "int"), value)
+            version = reader.cell("Structure", row_number, 1, Column("Version", "version", "", "int"), value)
+            if isinstance(version, int) and version < 1:
+                reader.error("Structure", row_number, 1, f"numéro de version à partir de 1, trouvé « {version} »")
+            register["version"] = version
         elif key == "@updated":
             register["updated"] = reader.date("Structure", row_number, 1, value)
         else:
@@ -468,8 +562,15 @@ def import_sheets(path: Path) -> Register:
         raise ConventionError(reader.problems)
     try:
         return Register.model_validate(register)
-    except ValidationError as exc:
-        raise ConventionError([Problem(path, None, ".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()]) from exc
+    except ValidationError as exc:  # what the cells could not tell: said in French, by sheet
+        from dpa_kit.loader import _message_fr
+
+        sheets_of = {"processor": "Structure", "controllers": "Responsables", "version": "Structure",
+                     "updated": "Structure"}
+        raise ConventionError([
+            Problem(path, None, None, f"feuille {sheets_of.get(str(e['loc'][0]), 'Traitements')} : "
+                                      f"{_message_fr(dict(e), tuple(e['loc']), Register)}")
+            for e in exc.errors(include_url=False)]) from exc
 
 
 EXPORTERS: dict[str, Callable[[Register], bytes]] = {"xlsx": export_xlsx, "ods": export_ods}
@@ -480,15 +581,18 @@ def csv_rows(register: Register) -> tuple[list[str], list[list[Any]]]:
     sheets = sheet_rows(register)
     header = sheets["Traitements"][0] + ["Sous-traitants", "Transferts hors UE"]
     subs: dict[int, list[str]] = {}
-    for row in sheets["Sous-traitants"][1:]:
-        subs.setdefault(row[0], []).append(" / ".join(str(v) for v in row[1:4] if v))
+    for row in sheets["Sous-traitants"][1:]:  # « Nom (Pays) », the country by its French name
+        name, country = row[1] or "sans nom", row[3]
+        subs.setdefault(row[0], []).append(f"{name} ({country})" if country else str(name))
     transfers: dict[int, list[str]] = {}
-    for row in sheets["Transferts"][1:]:
-        transfers.setdefault(row[0], []).append(" / ".join(str(v) for v in row[1:] if v))
+    for row in sheets["Transferts"][1:]:  # « Destinataire (Pays), garanties : ... »
+        country, recipient, safeguards = row[1], row[2] or "destinataire non précisé", row[3]
+        text = f"{recipient} ({country})" if country else str(recipient)
+        transfers.setdefault(row[0], []).append(f"{text}, garanties : {safeguards}" if safeguards else text)
     rows = []
     for row in sheets["Traitements"][1:]:
         rows.append([v.isoformat() if isinstance(v, date) else v for v in row]
-                    + ["\n".join(subs.get(row[0], [])), "\n".join(transfers.get(row[0], []))])
+                    + [" ; ".join(subs.get(row[0], [])), " ; ".join(transfers.get(row[0], []))])
     return header, rows
 
 

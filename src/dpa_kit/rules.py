@@ -17,6 +17,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
+from dpa_kit.labels import label, located
+
 __all__ = [
     "CONVENTION",
     "DOCUMENT",
@@ -412,7 +414,7 @@ class Finding:
         if self.line is not None:
             where.append(f"ligne {self.line}")
         prefix = ", ".join(where)
-        field = f"champ « {self.field} » : " if self.field else ""
+        field = f"{located(self.field)} : " if self.field else ""
         return f"{prefix} : {field}{self.message}" if prefix else f"{field}{self.message}"
 
     def as_json(self) -> dict[str, Any]:
@@ -423,6 +425,7 @@ class Finding:
             "file": None if self.file is None else str(self.file),
             "line": self.line,
             "field": self.field,
+            "label": label(self.field) if self.field else None,
             "message": self.message,
             "convention": self.convention,
             "waived": self.waived,
@@ -447,6 +450,7 @@ FINDINGS_JSON_SCHEMA: dict[str, Any] = {
             "file": {"type": ["string", "null"]},
             "line": {"type": ["integer", "null"], "minimum": 1},
             "field": {"type": ["string", "null"]},
+            "label": {"type": ["string", "null"], "description": "the field's French label (dpa_kit.labels)"},
             "message": {"type": "string", "minLength": 1},
             "convention": {"type": ["string", "null"]},
             "waived": {"type": ["string", "null"], "description": "the written justification when the rule is waived"},

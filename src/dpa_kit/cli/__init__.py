@@ -4,13 +4,14 @@ The root group catches :class:`~dpa_kit.exceptions.DpaKitError` once and turns i
 stderr and a documented exit code (0 fine, 1 problems found or overdue, 2 bad usage or input,
 3 internal error with a crash report). No Python traceback reaches the user.
 
-Every command group lives in its own module and is registered here, explicitly; no module of this package
-imports this one.
+Every command group lives in its own module and is registered here, explicitly, in :data:`COMMANDS` (imported
+when first used); no module of this package imports this one.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,20 +19,69 @@ from dpa_kit.cli.common import DpaGroup, Settings, install_french
 
 install_french()  # before the commands are declared: click.Path names itself in French when created
 
-from dpa_kit.cli import attest as attest_commands  # noqa: E402
-from dpa_kit.cli import breach as breach_commands  # noqa: E402
-from dpa_kit.cli import conventions as convention_commands  # noqa: E402
-from dpa_kit.cli import exchange as exchange_commands  # noqa: E402
-from dpa_kit.cli import ledger as ledger_commands  # noqa: E402
-from dpa_kit.cli import new as new_commands  # noqa: E402
-from dpa_kit.cli import register as register_commands  # noqa: E402
-from dpa_kit.cli import status as status_commands  # noqa: E402
+__all__ = ["COMMANDS", "cli", "main"]
 
-__all__ = ["cli", "main"]
+#: Every command of the root, by name: the module of ``dpa_kit.cli`` that defines it and its attribute there.
+#: A module is imported only when one of its commands runs (or when the help lists them all), so that
+#: ``dpa-kit check`` does not pay for the ledger, the mail or the spreadsheets.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "list": ("conventions", "list_command"),
+    "schema": ("conventions", "schema_command"),
+    "check": ("conventions", "check_command"),
+    "rules": ("conventions", "rules_command"),
+    "annex": ("conventions", "annex_command"),
+    "build": ("conventions", "build_command"),
+    "ledger": ("ledger", "ledger_group"),
+    "breach": ("breach", "breach_group"),
+    "exchange": ("exchange", "exchange_group"),
+    "attest": ("attest", "attest_group"),
+    "status": ("status", "status_command"),
+    "register": ("register", "register_group"),
+    "new": ("new", "new_command"),
+    "serve": ("web", "serve"),
+    "users": ("web", "users"),
+    "remind": ("web", "remind"),
+}
 
 
-@click.group(cls=DpaGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(None, "--version", "-V", package_name="dpa-kit", message="dpa-kit %(version)s")
+class LazyGroup(DpaGroup):
+    """The root group: its commands are the entries of :data:`COMMANDS`, imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        if cmd_name not in self.commands:
+            import importlib
+
+            module_name, attribute = COMMANDS[cmd_name]
+            module = importlib.import_module(f"dpa_kit.cli.{module_name}")
+            self.add_command(getattr(module, attribute), cmd_name)
+        return self.commands[cmd_name]
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:  # suggest among every command, loaded or not
+            raise click.exceptions.NoSuchCommand(args[0], possibilities=list(COMMANDS), ctx=ctx) from exc
+
+
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    # click.version_option would build its English help through gettext at import time: the French catalogue
+    # would then be compiled for every command, even those that never show a click message
+    if not value or ctx.resilient_parsing:
+        return
+    import dpa_kit
+
+    click.echo(f"dpa-kit {dpa_kit.__version__}")
+    ctx.exit()
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", "-V", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Affiche la version et quitte.")
 @click.option(
     "--registers",
     type=click.Path(file_okay=False, path_type=Path),
@@ -61,17 +111,6 @@ def cli(ctx: click.Context, registers: Path, ledger: Path | None) -> None:
     La variable DPA_KIT_NOW (instant ISO 8601) remplace l'horloge, pour les tests et les audits.
     """
     ctx.obj = Settings(registers=registers, ledger_path=ledger)
-
-
-for command in convention_commands.COMMANDS:
-    cli.add_command(command)
-cli.add_command(ledger_commands.ledger_group)
-cli.add_command(breach_commands.breach_group)
-cli.add_command(exchange_commands.exchange_group)
-cli.add_command(attest_commands.attest_group)
-cli.add_command(status_commands.status_command)
-cli.add_command(register_commands.register_group)
-cli.add_command(new_commands.new_command)
 
 
 def main() -> None:

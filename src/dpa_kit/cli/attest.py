@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from dpa_kit import clock
+from dpa_kit.cli import common
 from dpa_kit.cli.common import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -36,8 +37,10 @@ def attest_group() -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Fichier à écrire.")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Dossier de modèles qui remplacent ceux de dpa-kit.")
+@click.option("--force", is_flag=True, help=common.FORCE_HELP)
 @pass_settings
-def attest_draft(settings: Settings, convention_id: str, fmt: str, output: Path | None, templates: Path | None) -> None:
+def attest_draft(settings: Settings, convention_id: str, fmt: str, output: Path | None, templates: Path | None,
+                 force: bool) -> None:
     """Prépare l'attestation de destruction pré-remplie d'une convention, à compléter et signer.
 
     Les champs à remplir sont surlignés « [À COMPLÉTER : ...] » ; dpa-kit check sur le document
@@ -52,7 +55,7 @@ def attest_draft(settings: Settings, convention_id: str, fmt: str, output: Path 
 
     convention = find_convention(settings.registers, convention_id).convention
     target = output or Path(f"{convention.id}.attestation.{fmt}")
-    draft(convention, fmt, target, ledger_if_any(settings), templates)
+    draft(convention, fmt, target, ledger_if_any(settings), templates, force=force)
     click.echo(f"Attestation pré-remplie : {target}")
     click.echo("À compléter par la structure, signer, puis enregistrer : "
                f"dpa-kit attest record {convention.id} --file FICHIER_SIGNÉ")
@@ -111,7 +114,7 @@ def attest_verify(settings: Settings, convention_id: str, file: Path) -> int:
               help="Écrire dans ce dossier un courriel de relance (.eml) par structure en retard.")
 @click.option("--from", "sender", default="Delegue.Protection.Donnees@pasdecalais.fr", show_default=True,
               help="Expéditeur des relances.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=common.TEXT_OR_JSON, default="texte", show_default=True)
 @pass_settings
 def attest_due(settings: Settings, overdue: bool, show_all: bool, remind: Path | None, sender: str, fmt: str) -> int:
     """Liste les conventions terminées sans attestation enregistrée, avec l'échéance et le retard.
@@ -120,7 +123,7 @@ def attest_due(settings: Settings, overdue: bool, show_all: bool, remind: Path |
     Exemple :
       dpa-kit attest due --overdue --remind relances/
     """
-    from dpa_kit.attest import owed, write_reminders
+    from dpa_kit.attest import NO_ADDRESS, owed, write_reminders
 
     items = owed(settings.registers, ledger_if_any(settings))
     if not show_all:
@@ -140,6 +143,6 @@ def attest_due(settings: Settings, overdue: bool, show_all: bool, remind: Path |
     if remind is not None:
         written, without_address = write_reminders(late, remind, sender)
         for d in without_address:
-            echo_err(f"{d.convention} : pas d'adresse de la structure (processor.dpo.email), relance non écrite")
+            echo_err(f"{d.convention} : {NO_ADDRESS} ; relance non écrite : ajoutez l'une des deux à la convention")
         click.echo(f"{len(written)} relance(s) écrite(s) dans {remind}.")
     return EXIT_PROBLEMS if overdue and late else EXIT_OK

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from dpa_kit import clock, frenchtime
+from dpa_kit.breach import ART34_GROUND_NAMES_FR, BAND_FEMININE, CB_NAMES_FR, EI_NAMES_FR, SUBJECT_DECISION_NAMES_FR
 from dpa_kit.cli import common
 from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, CommandGroup, Settings, echo_err, open_ledger, pass_settings
 from dpa_kit.exceptions import UsageError
@@ -108,7 +109,7 @@ def _print_breach_json(breach: Any, now: datetime) -> None:
 @click.option("--aware-at", help="Prise de connaissance : « maintenant », « hier 18h », « 29/11/2026 01:47 »...")
 @click.option("--resume", is_flag=True, help="Reprendre la déclaration commencée (gardée après chaque réponse).")
 @detail_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=common.TEXT_OR_JSON, default="texte", show_default=True)
 @pass_settings
 def breach_declare(settings: Settings, /, convention_id: str | None, aware_at: str | None, resume: bool, fmt: str,
                    **options: Any) -> int:
@@ -257,7 +258,7 @@ def _choose_draft(store: Any, owner: str, convention: str | None, *, offer: bool
 @click.option("--received-at", help="Prise de connaissance par le Département : réception du message "
               "(par défaut : l'heure de réception du serveur de messagerie, sinon maintenant).")
 @detail_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=common.TEXT_OR_JSON, default="texte", show_default=True)
 @pass_settings
 def breach_receive(settings: Settings, /, eml: Path | None, convention_id: str | None, aware_at: str | None,
                    received_at: str | None, fmt: str, **options: Any) -> int:
@@ -494,7 +495,7 @@ def breach_mark_notified(settings: Settings, breach_id: str, sent_at: str | None
 @breach_group.command("list")
 @click.option("--open", "only_open", is_flag=True, help="Seulement les violations non clôturées.")
 @click.option("--overdue", is_flag=True, help="Seulement les violations en retard (code de sortie 1 s'il y en a).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=common.TEXT_OR_JSON, default="texte", show_default=True)
 @pass_settings
 def breach_list(settings: Settings, only_open: bool, overdue: bool, fmt: str) -> int:
     """Liste les violations, avec leur échéance et leur état.
@@ -528,7 +529,7 @@ def breach_list(settings: Settings, only_open: bool, overdue: bool, fmt: str) ->
 
 @breach_group.command("show")
 @click.argument("breach_id", metavar="ID_VIOLATION")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=common.TEXT_OR_JSON, default="texte", show_default=True)
 @pass_settings
 def breach_show(settings: Settings, breach_id: str, fmt: str) -> None:
     """Affiche une violation et sa chronologie.
@@ -560,7 +561,7 @@ def breach_show(settings: Settings, breach_id: str, fmt: str) -> None:
     for event in b.timeline:
         extra = ""
         if event.kind == "breach.severity":
-            extra = f" : {event.payload['band']} ({event.payload['score']})"
+            extra = f" : {BAND_FEMININE.get(event.payload['band'], event.payload['band'])} ({event.payload['score']})"
         elif event.kind == "breach.notified":
             extra = f" : {event.payload['type']} à {event.payload['to']}"
         click.echo(f"  {_paris(event.at)}  {BREACH_EVENTS.get(event.kind, event.kind)}{extra}")
@@ -615,11 +616,11 @@ def breach_cnil(settings: Settings, breach_id: str, notified: bool, at_text: str
 
 @breach_group.command("inform")
 @click.argument("breach_id", metavar="ID_VIOLATION")
-@click.option("--decision", type=click.Choice(["informed", "to_inform", "not_informed"]), required=True,
-              help="informed : informées ; to_inform : à informer ; not_informed : ne seront pas informées.")
+@click.option("--decision", type=common.FrenchChoice(SUBJECT_DECISION_NAMES_FR), required=True,
+              help="informées, « à informer » ou « non informées » (ne seront pas informées).")
 @click.option("--date", "when", help="Date (faite ou prévue) de l'information.")
 @click.option("--channel", help="Moyen : courrier, courriel, SMS, appel...")
-@click.option("--ground", type=click.Choice(["unintelligible", "risk_removed", "disproportionate", "no_high_risk"]),
+@click.option("--ground", type=common.FrenchChoice(ART34_GROUND_NAMES_FR),
               help="Motif de ne pas informer (art. 34(3)).")
 @pass_settings
 def breach_inform(settings: Settings, breach_id: str, decision: str, when: str | None, channel: str | None,
@@ -628,7 +629,7 @@ def breach_inform(settings: Settings, breach_id: str, decision: str, when: str |
 
     \b
     Exemple :
-      dpa-kit breach inform V-2026-0001 --decision to_inform --date 2026-04-02 --channel courrier
+      dpa-kit breach inform V-2026-0001 --decision "à informer" --date 2026-04-02 --channel courrier
     """
     from dpa_kit import breach as breaches
 
@@ -638,14 +639,20 @@ def breach_inform(settings: Settings, breach_id: str, decision: str, when: str |
     click.echo(f"Décision enregistrée pour {breach_id}.")
 
 
+_EI = common.FrenchChoice(EI_NAMES_FR, {"faible": "limited", "maximum": "maximum", "elevee": "significant"})
+_CB = {name: common.FrenchChoice(names, {"connus": "known", "inconnus": "unknown", "permanente": "permanent",
+                                          "non": "none", "aucun": "none"})
+       for name, names in CB_NAMES_FR.items()}
+
+
 @breach_group.command("severity")
 @click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--dpc", type=click.IntRange(1, 4), help="Contexte : 1 simple, 2 comportemental, 3 financier, 4 sensible.")
 @click.option("--dpc-adjust", type=float, default=0.0, show_default=True, help="Ajustement du contexte (-1 à +1).")
-@click.option("--ei", type=click.Choice(["negligible", "limited", "significant", "maximum"]), help="Facilité d'identification.")
-@click.option("--confidentiality", type=click.Choice(["none", "known", "unknown"]), help="Perte de confidentialité : destinataires connus ou inconnus.")
-@click.option("--integrity", type=click.Choice(["none", "recoverable", "unrecoverable"]))
-@click.option("--availability", type=click.Choice(["none", "temporary", "permanent"]))
+@click.option("--ei", type=_EI, help="Facilité d'identification des personnes.")
+@click.option("--confidentiality", type=_CB["confidentiality"], help="Perte de confidentialité.")
+@click.option("--integrity", type=_CB["integrity"], help="Perte d'intégrité.")
+@click.option("--availability", type=_CB["availability"], help="Perte de disponibilité.")
 @click.option("--malicious/--not-malicious", default=None, help="Intention malveillante.")
 @pass_settings
 def breach_severity(settings: Settings, breach_id: str, dpc: int | None, dpc_adjust: float, ei: str | None,
@@ -657,27 +664,27 @@ def breach_severity(settings: Settings, breach_id: str, dpc: int | None, dpc_adj
 
     \b
     Exemple :
-      dpa-kit breach severity V-2026-0001 --dpc 4 --ei significant --confidentiality unknown \\
-        --integrity none --availability none --not-malicious
+      dpa-kit breach severity V-2026-0001 --dpc 4 --ei importante \\
+        --confidentiality "destinataires inconnus" --integrity aucune --availability aucune --not-malicious
     """
     from dpa_kit import breach as breaches
 
     interactive = common.interactive()
 
-    def ask(value: Any, question: str, choices: list[str] | None = None, kind: Any = str) -> Any:
+    def ask(value: Any, question: str, kind: Any) -> Any:
         if value is not None:
             return value
         if not interactive:
             raise UsageError(f"réponse manquante : {question}")
-        return click.prompt(question, type=click.Choice(choices) if choices else kind)
+        return click.prompt(question, type=kind)
 
     ledger = open_ledger(settings, create=False)
     b = _get(ledger, breach_id)
     dpc = ask(dpc, "Contexte du traitement (1 simple, 2 comportemental, 3 financier, 4 sensible)", kind=click.IntRange(1, 4))
-    ei = ask(ei, "Facilité d'identification des personnes", list(breaches.EI_VALUES))
-    confidentiality = ask(confidentiality, "Perte de confidentialité (none, known : destinataires connus, unknown)", ["none", "known", "unknown"])
-    integrity = ask(integrity, "Perte d'intégrité", ["none", "recoverable", "unrecoverable"])
-    availability = ask(availability, "Perte de disponibilité", ["none", "temporary", "permanent"])
+    ei = ask(ei, "Facilité d'identification des personnes", _EI)
+    confidentiality = ask(confidentiality, "Perte de confidentialité", _CB["confidentiality"])
+    integrity = ask(integrity, "Perte d'intégrité", _CB["integrity"])
+    availability = ask(availability, "Perte de disponibilité", _CB["availability"])
     if malicious is None:
         if not interactive:
             raise UsageError("réponse manquante : --malicious ou --not-malicious")
@@ -686,7 +693,7 @@ def breach_severity(settings: Settings, breach_id: str, dpc: int | None, dpc_adj
     breaches.record_severity(ledger, b, severity, {
         "dpc": dpc, "dpc_adjust": dpc_adjust, "ei": ei, "confidentiality": confidentiality,
         "integrity": integrity, "availability": availability, "malicious": malicious})
-    click.secho(f"Gravité : {severity.band} (score {severity.score} = {severity.dpc} x {severity.ei} + {severity.cb})", bold=True)
+    click.secho(f"{breaches.severity_label(severity.band)} (score {severity.score} = {severity.dpc} x {severity.ei} + {severity.cb})", bold=True)
     for line in severity.advice():
         click.echo(f"- {line}")
     click.echo("Ce calcul est une aide : la décision reste celle du responsable de traitement.")
@@ -705,19 +712,24 @@ def breach_register() -> None:
 @breach_register.command("export")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "ods", "html"]), default="csv", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Fichier à écrire.")
+@click.option("--force", is_flag=True, help=common.FORCE_HELP)
 @pass_settings
-def breach_register_export(settings: Settings, fmt: str, output: Path) -> None:
+def breach_register_export(settings: Settings, fmt: str, output: Path, force: bool) -> None:
     """Exporte le registre des violations (toutes, notifiées ou non).
 
     \b
     Exemple :
       dpa-kit breach register export --format ods -o registre.ods
     """
+    from dpa_kit import written
     from dpa_kit.breach import all_breaches
     from dpa_kit.breach_register import register_rows
-    from dpa_kit.tables import write_table
+    from dpa_kit.fsutil import PRIVATE
+    from dpa_kit.tables import table_bytes
 
+    written.guard([output], force=force)
     breaches = list(all_breaches(open_ledger(settings, create=False)).values())
     headers, rows = register_rows(breaches)
-    write_table(output, fmt, "Registre des violations", headers, rows)
+    written.write_file(output, table_bytes(fmt, "Registre des violations", headers, rows), force=force,
+                       mode=PRIVATE)  # personal data: readable by its owner only, as tables.write_table
     click.echo(f"Registre des violations ({len(rows)} ligne(s)) écrit : {output}")

@@ -12,13 +12,10 @@ import gettext
 import io
 import os
 import sys
-import tempfile
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
-from importlib import resources
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +23,7 @@ import click
 
 import dpa_kit
 from dpa_kit import clock
-from dpa_kit.exceptions import ConventionError, DpaKitError, InvalidValue, NotReady, UsageError
+from dpa_kit.exceptions import ConventionError, DpaKitError, InvalidValue, NotReady, UsageError, WouldOverwrite
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 #: Stopped by Ctrl-C (the shell convention, 128 + SIGINT); what was typed is kept where the command says.
@@ -60,18 +57,37 @@ _CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "t
                   "shell_completion", "utils")
 
 
-def french_catalogue() -> gettext.GNUTranslations:
-    """The French translation of click's strings, compiled from the ``.po`` file shipped in the package."""
+def compile_catalogue() -> bytes:
+    """The ``.mo`` form of ``click.po`` (babel): what :data:`CATALOGUE` must contain (a test checks it)."""
+    from importlib import resources
+
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
     source = resources.files("dpa_kit.cli").joinpath("locale/fr/LC_MESSAGES/click.po")
     with source.open("rb") as handle:
         catalog = read_po(handle, locale="fr")
+    # reproducible: babel stamps the compile time when the .po has no creation date
+    catalog.creation_date = datetime(2026, 1, 1, tzinfo=UTC)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    return buffer.getvalue()
+
+
+#: The compiled catalogue shipped next to ``click.po`` (regenerate it with ``compile_catalogue`` after editing
+#: the ``.po``): reading it takes the standard library only, not babel.
+CATALOGUE = "locale/fr/LC_MESSAGES/click.mo"
+
+
+def french_catalogue() -> gettext.GNUTranslations:
+    """The French translation of click's strings, from the compiled catalogue shipped in the package."""
+    from importlib import resources
+
+    compiled = resources.files("dpa_kit.cli").joinpath(CATALOGUE)
+    if not compiled.is_file():  # a source tree where it was not generated yet
+        return gettext.GNUTranslations(io.BytesIO(compile_catalogue()))
+    with compiled.open("rb") as handle:
+        return gettext.GNUTranslations(handle)
 
 
 #: Names click gives its value types, shown in help (``ENTIER``) and in errors (« n'est pas un entier valide »).
@@ -92,19 +108,53 @@ def install_french() -> None:
     if _installed:
         return
     _installed = True
-    translations = french_catalogue()
     for class_name, word in _TYPE_NAMES.items():
         setattr(getattr(click.types, class_name), "name", word)
+    click.types._NumberRangeBase._describe_range = _range_fr  # type: ignore[method-assign]
     for name in _CLICK_MODULES:
         try:
             module = importlib.import_module(f"click.{name}")
         except ImportError:  # pragma: no cover - a module missing from another click version
             continue
         if hasattr(module, "_"):
-            module._ = translations.gettext  # type: ignore[attr-defined]
+            module._ = _gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
-            module.ngettext = translations.ngettext  # type: ignore[attr-defined]
+            module.ngettext = _ngettext  # type: ignore[attr-defined]
 
+
+def _range_fr(self: Any) -> str:
+    """A number range as help and errors say it: « de 1 à 64 », « 0 ou plus » (click writes ``1<=x<=64``)."""
+    low, high = self.min, self.max
+    if low is None:
+        return f"moins de {high}" if self.max_open else f"{high} au plus"
+    if high is None:
+        return f"plus de {low}" if self.min_open else f"{low} ou plus"
+    if self.min_open or self.max_open:
+        return f"entre {low} et {high}, bornes {'exclues' if self.min_open and self.max_open else 'en partie exclues'}"
+    return f"de {low} à {high}"
+
+
+_translations: gettext.GNUTranslations | None = None
+
+
+def _catalogue() -> gettext.GNUTranslations:
+    # compiled on the first message click builds: a command that runs without help or error never pays for it
+    global _translations
+    if _translations is None:
+        _translations = french_catalogue()
+    return _translations
+
+
+def _gettext(message: str) -> str:
+    return _catalogue().gettext(message)
+
+
+def _ngettext(singular: str, plural: str, count: int) -> str:
+    return _catalogue().ngettext(singular, plural, count)
+
+
+#: The one help text of ``--force`` (see :mod:`dpa_kit.written`).
+FORCE_HELP = "Remplacer aussi un fichier modifié depuis que dpa-kit l'a écrit (ou écrit par quelqu'un d'autre)."
 
 YES = ("o", "oui", "y", "yes")
 NO = ("n", "non", "no")
@@ -122,6 +172,52 @@ def confirm(question: str, default: bool = False) -> bool:
         if answer in NO:
             return False
         echo_err("Répondez par oui (o) ou non (n).")
+
+
+def _plain(text: str) -> str:
+    """Lower case, no accent, words separated by one space: how answers are compared."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", text.strip().lower())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.replace("-", " ").replace("_", " ").replace("'", " ").split())
+
+
+class FrenchChoice(click.Choice):  # type: ignore[type-arg]
+    """A choice shown and answered in French, recorded under its stable (English) name.
+
+    ``names`` maps each stored value to its French name; ``synonyms`` adds other French words for a value.
+    Accents, case, dashes and underscores do not matter (« a-informer », « À informer »); the stored English
+    names keep working for scripts.
+    """
+
+    def __init__(self, names: dict[str, str], synonyms: dict[str, str] | None = None) -> None:
+        super().__init__(list(names.values()), case_sensitive=False)
+        self.names = names
+        self.lookup: dict[str, str] = {}
+        for value, french in names.items():
+            self.lookup[_plain(value)] = value
+            self.lookup[_plain(french)] = value
+        for word, value in (synonyms or {}).items():
+            self.lookup[_plain(word)] = value
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and _plain(value) in self.lookup:
+            return self.lookup[_plain(value)]
+        if value in self.names:
+            return value
+        shown = ", ".join(f"« {name} »" for name in self.names.values())
+        self.fail(f"« {value} » n'est pas une réponse possible : {shown}", param, ctx)
+
+    def french(self, value: str | None) -> str | None:
+        """The French name of a stored value."""
+        return None if value is None else self.names.get(value, value)
+
+
+#: The ``--format`` choices of the commands, named in French (the English names still work for scripts).
+TEXT_OR_JSON = FrenchChoice({"text": "texte", "json": "json"})
+TABLE_OR_JSON = FrenchChoice({"table": "tableau", "json": "json"})
+TEXT_MARKDOWN_OR_JSON = FrenchChoice({"text": "texte", "markdown": "markdown", "json": "json"})
 
 
 # --- settings and helpers --------------------------------------------------------------------------
@@ -177,6 +273,9 @@ def crash_report(exc: BaseException) -> Path:
     Only the exception types and the code locations are written: no message (it may quote a value from a
     file), no local variables, no environment, so no personal data and no secret can leak into it.
     """
+    import tempfile
+    import traceback
+
     fd, name = tempfile.mkstemp(prefix="dpa-kit-crash-", suffix=".txt")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(f"dpa-kit {dpa_kit.__version__}\n")
@@ -208,6 +307,17 @@ class CommandGroup(click.Group):
         super().__init__(*args, **kwargs)
 
 
+def _what_files(exc: ConventionError) -> str:
+    """« le tableur », « le registre » or « les fichiers de convention »: what the problems are about."""
+    suffixes = {Path(str(p.file)).suffix.lower() for p in exc.problems if p.file is not None}
+    if suffixes and suffixes <= {".xlsx", ".ods"}:
+        return "le tableur"
+    names = [Path(str(p.file)).name for p in exc.problems if p.file is not None]
+    if names and all(".registre." in n or "register" in n for n in names):
+        return "le registre"
+    return "les fichiers de convention"
+
+
 class DpaGroup(CommandGroup):
     """The root group: maps every error to a French message and an exit code."""
 
@@ -232,10 +342,14 @@ class DpaGroup(CommandGroup):
             echo_err(f"Erreur : {exc.format_message()}{hint}")
             sys.exit(EXIT_USAGE)
         except ConventionError as exc:
-            echo_err("Erreur dans les fichiers de convention :")
+            echo_err(f"Erreur dans {_what_files(exc)} :")
             for problem in exc.problems:
                 echo_err(f"  - {problem}")
             echo_err("Corrigez ces points puis relancez la commande.")
+            sys.exit(exc.exit_code)
+        except WouldOverwrite as exc:
+            echo_err(f"Erreur : {exc}")
+            echo_err("Gardez vos modifications ailleurs, ou ajoutez --force pour remplacer ces fichiers.")
             sys.exit(exc.exit_code)
         except InvalidValue as exc:
             echo_err(f"Erreur : {supplied(exc)}")

@@ -9,13 +9,23 @@ from typing import Any
 
 import click
 
-from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Settings, echo_err, folder_arg, pass_settings
+from dpa_kit.cli import common
+from dpa_kit.cli.common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    FORCE_HELP,
+    Settings,
+    echo_err,
+    folder_arg,
+    pass_settings,
+)
 from dpa_kit.exceptions import UsageError
 
 
 @click.command("list")
 @click.argument("folder", required=False, metavar="[DOSSIER]", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+@click.option("--format", "fmt", type=common.TABLE_OR_JSON, default="tableau", show_default=True,
               help="Présentation : tableau lisible ou JSON.")
 @pass_settings
 def list_command(settings: Settings, folder: Path | None, fmt: str) -> int:
@@ -91,7 +101,7 @@ def schema_command(breach: bool) -> None:
 
 @click.command("check")
 @click.argument("paths", nargs=-1, metavar="[CHEMINS]...", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+@click.option("--format", "fmt", type=common.TEXT_OR_JSON, default="texte", show_default=True,
               help="Présentation : texte lisible (couleurs sur un terminal) ou JSON.")
 @click.option("--strict", is_flag=True, help="Les avertissements font aussi échouer la vérification (code 1).")
 @click.option("--convention", "convention_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -111,11 +121,14 @@ def check_command(settings: Settings, paths: tuple[Path, ...], fmt: str, strict:
       dpa-kit check annexes/2026-FSL-ADIL-NUMERO-VERT.annexe1.docx --convention registers/2026-FSL-ADIL-NUMERO-VERT.yaml
     """
     from dpa_kit.checks import Report, check_conventions, findings_from_problems
-    from dpa_kit.doccheck import DOCUMENT_SUFFIXES, check_document
     from dpa_kit.loader import load_paths
 
     targets = list(paths) or [settings.registers]
-    documents = [p for p in targets if p.suffix.lower() in DOCUMENT_SUFFIXES]
+    documents: list[Path] = []
+    if any(p.suffix.lower() not in {"", ".yaml", ".yml"} for p in targets):  # the document checks only if needed
+        from dpa_kit.doccheck import DOCUMENT_SUFFIXES
+
+        documents = [p for p in targets if p.suffix.lower() in DOCUMENT_SUFFIXES]
     conventions = [p for p in targets if p not in documents]
     for path in conventions:
         if not path.exists():
@@ -125,6 +138,8 @@ def check_command(settings: Settings, paths: tuple[Path, ...], fmt: str, strict:
     loaded, problems = load_paths(conventions)
     report = check_conventions(loaded)
     for document in documents:
+        from dpa_kit.doccheck import check_document
+
         other = check_document(document, convention_file)
         report = Report(report.findings + other.findings, report.checked + other.checked)
     load_findings = findings_from_problems(problems)
@@ -139,6 +154,8 @@ def check_command(settings: Settings, paths: tuple[Path, ...], fmt: str, strict:
 
 
 def _print_findings(findings: list[Any], report: Any, unreadable: int) -> None:
+    from dpa_kit.labels import located
+
     colours = {"error": "red", "warning": "yellow", "info": "cyan"}
     by_file: dict[str, list[Any]] = {}
     for finding in findings:
@@ -149,7 +166,7 @@ def _print_findings(findings: list[Any], report: Any, unreadable: int) -> None:
             where = f"ligne {f.line}" if f.line else "—"
             label = {"error": "erreur", "warning": "avertissement", "info": "info"}[f.severity.value]
             head = click.style(f"{label} {f.code}", fg=colours[f.severity.value])
-            field = f" [{f.field}]" if f.field else ""
+            field = f" {located(f.field)}" if f.field else ""
             click.echo(f"  {where:>9}  {head}{field} : {f.message}")
             if f.waived:
                 click.echo(click.style(f"             levée : {f.waived}", fg="green"))
@@ -165,7 +182,7 @@ def _print_findings(findings: list[Any], report: Any, unreadable: int) -> None:
 
 
 @click.command("rules")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+@click.option("--format", "fmt", type=common.TEXT_MARKDOWN_OR_JSON, default="texte", show_default=True,
               help="Présentation : texte, tableau Markdown (celui du README) ou JSON.")
 def rules_command(fmt: str) -> None:
     """Liste les règles de vérification, avec leur code et leur explication.
@@ -200,11 +217,14 @@ _TEMPLATES_HELP = "Dossier de modèles Jinja2 qui remplacent ceux de dpa-kit (m�
 @click.command("annex")
 @click.argument("file", metavar="FICHIER", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "formats", default="pdf", show_default=True, help=_FORMAT_HELP)
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Dossier où écrire l'annexe.")
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=Path("."),
+              show_default=True,
+              help="Dossier où écrire l'annexe ; avec un seul format, un nom de fichier (annexe.pdf) convient aussi.")
 @click.option("--draft", is_flag=True, help="Produire un PROJET même si des réponses manquent (blancs surlignés).")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path), help=_TEMPLATES_HELP)
-def annex_command(file: Path, formats: str, out_dir: Path, draft: bool, templates: Path | None) -> None:
+@click.option("--force", is_flag=True, help=FORCE_HELP)
+def annex_command(file: Path, formats: str, out_dir: Path, draft: bool, templates: Path | None,
+                  force: bool) -> None:
     """Produit l'annexe 1 remplie d'une convention.
 
     Refuse une convention qui n'est pas prête à signer (le verdict de « dpa-kit check ») en listant ce qui
@@ -215,11 +235,20 @@ def annex_command(file: Path, formats: str, out_dir: Path, draft: bool, template
       dpa-kit annex registers/2026-FSL-ADIL-NUMERO-VERT.yaml --format pdf,docx -o annexes
     """
     from dpa_kit.documents.build import parse_formats, render_annex
+    from dpa_kit.documents.writers import FORMATS
     from dpa_kit.loader import load_convention
 
     chosen = parse_formats(formats)
+    target_file = None
+    suffix = out_dir.suffix.lower().lstrip(".")
+    if suffix in FORMATS and not out_dir.is_dir():
+        if chosen != [suffix]:
+            raise UsageError(f"-o {out_dir} : l'extension .{suffix} ne correspond pas au format demandé "
+                             f"({', '.join(chosen)}) ; choisissez --format {suffix} ou un dossier")
+        target_file = out_dir
     loaded = load_convention(file)
-    for path in render_annex(loaded, chosen, out_dir, draft=draft, templates=templates):
+    for path in render_annex(loaded, chosen, out_dir, draft=draft, templates=templates, force=force,
+                             target_file=target_file):
         click.echo(f"Écrit : {path}")
 
 
@@ -232,9 +261,10 @@ def annex_command(file: Path, formats: str, out_dir: Path, draft: bool, template
               help="Nombre de processus (par défaut : un par cœur).")
 @click.option("--draft", is_flag=True, help="Produire des PROJETS pour les conventions incomplètes.")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path), help=_TEMPLATES_HELP)
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 @pass_settings
 def build_command(settings: Settings, folder: Path | None, out_dir: Path, formats: str, jobs: int | None,
-                  draft: bool, templates: Path | None) -> int:
+                  draft: bool, templates: Path | None, force: bool) -> int:
     """Produit l'annexe 1 de toutes les conventions d'un dossier, et un index.html.
 
     Les conventions impossibles à produire sont signalées ; les autres sont produites quand même
@@ -253,7 +283,7 @@ def build_command(settings: Settings, folder: Path | None, out_dir: Path, format
     with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
         task = progress.add_task("Annexes", total=None)
         report = build_folder(source, out_dir, chosen, draft=draft, jobs=jobs, templates=templates,
-                              progress=lambda item: progress.advance(task))
+                              progress=lambda item: progress.advance(task), force=force)
     click.echo(f"{len(report.succeeded)} annexe(s) produite(s) dans {out_dir} ({', '.join(chosen)}).")
     click.echo(f"Index : {report.index}")
     if report.failed:

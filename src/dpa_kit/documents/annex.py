@@ -14,16 +14,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
 from dpa_kit.clock import french_date
 from dpa_kit.countries import country_name, is_eu_eea
 from dpa_kit.documents.markdown import Blank, Safe, banner_markdown, blank, environment, md_escape, parse_blocks, tidy
-from dpa_kit.documents.writers import DocumentMeta, Rendered
 from dpa_kit.exceptions import NotReady, RenderError
 from dpa_kit.model import Convention, format_siret
+
+if TYPE_CHECKING:  # the writers (docx, odt, pdf engines) are imported only to write: `check` needs none of them
+    from dpa_kit.documents.writers import DocumentMeta, Rendered
 
 __all__ = [
     "ANNEX_TEMPLATE",
@@ -162,6 +164,8 @@ def render(
     if missing and not draft:
         raise NotReady(convention.id, missing)
     is_draft = draft and (bool(missing) or not_ready)
+    from dpa_kit.documents.writers import Rendered
+
     text = _title_line(convention) + tidy(body)
     markdown = (banner_markdown() if is_draft else "") + text
     return Rendered(markdown, parse_blocks(text), meta_for(convention, is_draft))
@@ -207,6 +211,8 @@ def document_date(convention: Convention) -> date:
 
 def meta_for(convention: Convention, draft: bool) -> DocumentMeta:
     """The metadata (title, author, subject, fixed date) of the annex of ``convention``."""
+    from dpa_kit.documents.writers import DocumentMeta
+
     processor = convention.processor.display_name or "structure"
     title = f"Annexe 1 - Protection des données - {convention.id}"
     operation = f" : {convention.title}" if convention.title else ""

@@ -58,12 +58,19 @@ def render_annex(
     *,
     draft: bool = False,
     templates: Path | None = None,
+    force: bool = False,
+    keep_record: bool = True,
+    target_file: Path | None = None,
 ) -> list[Path]:
     """Write the annex of one convention in each format into ``out_dir``; return the files written.
 
     A final annex is written only for a convention that is ready to sign (:func:`dpa_kit.checks.verdict`);
     otherwise :class:`NotReady` lists what stands in the way, and ``draft`` writes a draft instead.
+    An annex changed since dpa-kit wrote it is not replaced unless ``force`` (:mod:`dpa_kit.written`);
+    ``keep_record`` False leaves the recording of the files to the caller (a batch, once for all workers).
+    ``target_file`` names the file to write when there is one format (``out_dir`` is then ignored).
     """
+    from dpa_kit import written
     from dpa_kit.checks import verdict
 
     judged = verdict(convention)
@@ -71,18 +78,32 @@ def render_annex(
         convention = convention.convention
     if not judged.ready and not draft:
         raise NotReady(convention.id, judged.reasons())
+    if target_file is not None:
+        if len(formats) != 1:
+            raise UsageError("un nom de fichier ne convient qu'à un seul format ; pour plusieurs, donnez un dossier")
+        out_dir, targets = target_file.parent, [target_file]
+    else:
+        targets = [out_dir / annex_name(convention.id, fmt) for fmt in formats]
+    written.guard([*targets, *_security_targets(convention, formats, out_dir)], force=force)
     rendered = render(convention, draft=draft, templates=templates, not_ready=not judged.ready)
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for fmt in formats:
-        data = write_rendered(fmt, rendered, templates)
-        target = out_dir / annex_name(convention.id, fmt)
-        atomic_write(target, data)
-        written.append(target)
+    for fmt, target in zip(formats, targets, strict=True):
+        atomic_write(target, write_rendered(fmt, rendered, templates))
     from dpa_kit.security import write_security_annex  # option 2 only: the « annexe Sécurité et Confidentialité »
 
-    written.extend(write_security_annex(convention, formats, out_dir, draft=draft, templates=templates))
-    return written
+    files = [*targets, *write_security_annex(convention, formats, out_dir, draft=draft, templates=templates)]
+    if keep_record:
+        written.record(files)
+    return files
+
+
+def _security_targets(convention: Convention, formats: Sequence[str], out_dir: Path) -> list[Path]:
+    """The files of the security annex an option-2 convention also gets (none for option 1)."""
+    if convention.security.option != 2:
+        return []
+    from dpa_kit.security import security_annex_name
+
+    return [out_dir / security_annex_name(convention.id, fmt) for fmt in formats]
 
 
 @dataclass
@@ -118,7 +139,9 @@ def _render_job(
     convention = loaded.convention
     item = BuildItem(loaded.path, convention.id, convention.processor.display_name)
     try:
-        item.files = render_annex(loaded, formats, out_dir, draft=draft, templates=templates)
+        # the batch checked the targets before starting, and records them once at the end
+        item.files = render_annex(loaded, formats, out_dir, draft=draft, templates=templates, force=True,
+                                  keep_record=False)
     except DpaKitError as exc:
         item.error = str(exc)
     except Exception as exc:  # one document's failure never stops the batch nor loses the index
@@ -136,11 +159,18 @@ def build_folder(
     jobs: int | None = None,
     templates: Path | None = None,
     progress: Callable[[BuildItem], None] | None = None,
+    force: bool = False,
 ) -> BuildReport:
-    """Render every convention of ``folder`` into ``out_dir``, on ``jobs`` processes."""
+    """Render every convention of ``folder`` into ``out_dir``, on ``jobs`` processes.
+
+    Nothing is written when a file to replace changed since dpa-kit wrote it (a DOCX annex edited by hand),
+    unless ``force``: :class:`~dpa_kit.exceptions.WouldOverwrite` names those files.
+    """
+    from dpa_kit import written
+
     items: list[BuildItem] = []
     todo: list[LoadedConvention] = []
-    for result in iter_folder(folder):
+    for result in iter_folder(folder, required=True):
         if result.loaded is not None:
             todo.append(result.loaded)
         else:
@@ -149,6 +179,9 @@ def build_folder(
             items.append(item)
             if progress:
                 progress(item)
+    targets = [out_dir / annex_name(loaded.convention.id, fmt) for loaded in todo for fmt in formats]
+    targets += [path for loaded in todo for path in _security_targets(loaded.convention, formats, out_dir)]
+    written.guard([*targets, out_dir / "index.html"], force=force)
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = max(1, jobs or os.cpu_count() or 1)
     if jobs == 1 or len(todo) < 2:
@@ -170,6 +203,7 @@ def build_folder(
     items.sort(key=lambda i: i.file.name)
     report = BuildReport(items)
     report.index = write_index(report, out_dir)
+    written.record([*(path for item in report.succeeded for path in item.files), report.index])
     return report
 
 

@@ -111,7 +111,21 @@ def environment(templates: Path | None = None, *, autoescape: bool = False) -> j
         autoescape=autoescape,
         keep_trailing_newline=True,
         finalize=None if autoescape else md_escape,
+        bytecode_cache=_bytecode_cache(),
     )
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Jinja2's cache of compiled templates, in a private (0700) folder of the user's temporary directory.
+
+    Compiling the annex template takes ~100-200 ms, more than everything else ``check`` does; the cache is
+    keyed by the template's file and source checksum, so an edited template is compiled again. Templates only
+    are cached, never a rendered document. None (no cache) when no safe folder can be found.
+    """
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (RuntimeError, OSError):
+        return None
 
 
 def render_template(name: str, context: dict[str, Any], templates: Path | None = None) -> str:

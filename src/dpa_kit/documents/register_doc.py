@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from dpa_kit.clock import french_date
+from dpa_kit.countries import country_name
 from dpa_kit.documents.markdown import blank, parse_blocks, render_template
 from dpa_kit.documents.writers import DocumentMeta, Rendered, write_rendered
 from dpa_kit.register import SECURITY_HEADINGS, Register
@@ -30,6 +31,7 @@ def printable_markdown(register: Register, templates: Path | None = None) -> str
         "fate_fr": {k.value: v for k, v in FATE_FR.items()},
         "headings": SECURITY_HEADINGS,
         "blank": blank,
+        "country": country_name,
     }
     return render_template(REGISTER_TEMPLATE, context, templates)
 

@@ -1,0 +1,124 @@
+"""Who may see what: every object a user reaches goes through these functions.
+
+A structure's user sees only the conventions whose processor has its SIRET, and the breaches of those
+conventions; the DPO sees everything. An object that exists but belongs to another structure raises the
+same :class:`~dpa_kit.exceptions.NotFound` as one that does not exist, so a page cannot tell them apart.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from dpa_kit.accounts import User
+from dpa_kit.breach import Breach, fold
+from dpa_kit.breach import _apply as apply_event
+from dpa_kit.exceptions import NotFound
+from dpa_kit.ledger import Ledger
+from dpa_kit.loader import LoadedConvention, LoadResult, iter_folder
+from dpa_kit.model import Convention
+
+__all__ = ["breaches_for", "conventions_for", "folder_signature", "get_breach", "get_convention", "load", "may_see"]
+
+
+def may_see(user: User, convention: Convention) -> bool:
+    """True when the user may see this convention and everything attached to it."""
+    if not user.active:
+        return False
+    if user.is_dpo:
+        return True
+    return bool(user.siret) and convention.processor.siret == user.siret
+
+
+_CACHE: dict[Path, tuple[tuple[tuple[str, int, int], ...], list[LoadResult]]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def folder_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Name, modification time and size of every YAML file of the folder: any edit changes it."""
+    found = []
+    for path in folder.iterdir():
+        if path.suffix in {".yaml", ".yml"}:
+            stat = path.stat()
+            found.append((path.name, stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(found))
+
+
+def load(folder: Path) -> list[LoadResult]:
+    """The folder's conventions, loaded again only when one of its YAML files changed (every web page needs
+    them; parsing and validating 200 files takes about a second)."""
+    folder = Path(folder)
+    signature = folder_signature(folder)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(folder)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+    results = list(iter_folder(folder))
+    with _CACHE_LOCK:
+        _CACHE[folder] = (signature, results)
+    return results
+
+
+def conventions_for(user: User, folder: Path) -> list[LoadedConvention]:
+    """The valid conventions of the folder that the user may see, in file order."""
+    return [r.loaded for r in load(folder) if r.loaded is not None and may_see(user, r.loaded.convention)]
+
+
+def get_convention(user: User, folder: Path, convention_id: str) -> LoadedConvention:
+    for loaded in conventions_for(user, folder):
+        if loaded.convention.id == convention_id:
+            return loaded
+    raise NotFound(f"aucune convention « {convention_id} » accessible")
+
+
+OPENINGS = {"breach.declared", "breach.received"}
+_BREACHES: dict[Path, tuple[int, str, dict[str, Breach]]] = {}
+
+
+def _all_breaches(ledger: Ledger) -> dict[str, Breach]:
+    """Every breach, kept between pages and brought up to date with the breach events appended since (the
+    ledger is append-only, so folding the new events onto the previous state gives the full fold). The
+    last event folded is checked by its hash, so a ledger replaced by another file is folded afresh."""
+    with _CACHE_LOCK:
+        seq, digest, known = _BREACHES.get(ledger.path, (0, "", {}))
+    events = ledger.since(seq - 1, "breach.") if seq else []
+    if seq and events and events[0].seq == seq and events[0].hash == digest:
+        events = events[1:]
+        if not events:
+            return known
+        folded = dict(known)
+        for event in events:
+            if event.kind in OPENINGS:
+                folded.update(fold([event]))
+            elif event.subject in folded:
+                # Changed on a copy, so that a page still reading the previous state never sees it move.
+                current = folded[event.subject]
+                changed = replace(current, timeline=list(current.timeline), notifications=list(current.notifications))
+                apply_event(changed, event)
+                folded[event.subject] = changed
+    else:
+        events = ledger.events(kind_prefix="breach.")
+        folded = fold(events)
+    if events:
+        with _CACHE_LOCK:
+            if _BREACHES.get(ledger.path, (0, "", {}))[0] <= events[-1].seq:
+                _BREACHES[ledger.path] = (events[-1].seq, events[-1].hash, folded)
+    return folded
+
+
+def breaches_for(user: User, folder: Path, ledger: Ledger, side: str | None = None) -> list[Breach]:
+    """The breaches of the user's conventions (all of them for the DPO), optionally of one side."""
+    visible = None if user.is_dpo else {c.convention.id for c in conventions_for(user, folder)}
+    return [
+        b
+        for b in _all_breaches(ledger).values()
+        if (visible is None or b.convention in visible) and (side is None or b.side == side)
+    ]
+
+
+def get_breach(user: User, folder: Path, ledger: Ledger, breach_id: str) -> Breach:
+    for breach in breaches_for(user, folder, ledger):
+        if breach.id == breach_id:
+            return breach
+    raise NotFound(f"aucune violation « {breach_id} » accessible")

@@ -1,0 +1,752 @@
+"""The application: configuration, security (cookies, CSRF, headers, error pages) and the routes.
+
+Every route is thin: it reads the request, calls :mod:`dpa_kit.accounts`, :mod:`dpa_kit.access` or
+:mod:`dpa_kit.breach_forms`, and renders a template. Pages work without JavaScript; ``countdown.js``
+only makes the time left tick.
+"""
+
+from __future__ import annotations
+
+import hmac
+import inspect
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from dpa_kit import access, breach_forms, clock
+from dpa_kit.accounts import Accounts, Policy, Session, web_database_path
+from dpa_kit.breach import ART34_GROUNDS, NATURES, SUBJECT_DECISIONS
+from dpa_kit.breach_questions import ITEM_LABELS
+from dpa_kit.exceptions import DpaKitError, LoginRefused, NotFound, UsageError
+from dpa_kit.ledger import Ledger
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "dpa_session"
+ANON_COOKIE = "dpa_csrf"
+DRAFT_KIND = "breach-declaration"
+#: Seconds a dashboard overview may be reused while the ledger keeps changing.
+OVERVIEW_MAX_AGE = 5.0
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+ERROR_TEXTS = {
+    400: ("Requête incorrecte", "La demande envoyée n'est pas complète ou pas lisible."),
+    403: (
+        "Action refusée",
+        "Le formulaire a expiré ou ne vient pas de cette application. Rechargez la page puis recommencez.",
+    ),
+    404: ("Page introuvable", "Cette page n'existe pas, ou vous n'y avez pas accès."),
+    405: ("Action impossible", "Cette adresse ne s'utilise pas ainsi."),
+    429: ("Trop de tentatives", "Trop de tentatives de connexion depuis ce poste : patientez quelques minutes."),
+    500: (
+        "Erreur interne",
+        "Une erreur inattendue s'est produite ; rien de ce que vous avez saisi n'est perdu "
+        "si la page précédente l'avait enregistré. Prévenez le délégué à la protection des données.",
+    ),
+}
+
+
+def _real_now() -> datetime:
+
+    return datetime.now(UTC)
+
+
+@dataclass
+class WebConfig:
+    """What the edge that starts the application (``dpa-kit serve``, a test) decides."""
+
+    registers: Path
+    ledger_path: Path
+    #: Sends a message through the configured SMTP server (None: no e-mail copy).
+    send_mail: Callable[[EmailMessage], None] | None = None
+    sender: str = "dpa-kit@localhost"
+    secure_cookies: bool = False
+    now: Callable[[], datetime] = _real_now
+    policy: Policy = field(default_factory=Policy)
+
+
+class Redirect(Exception):
+    """Raised inside a route to answer with a 303 redirection."""
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.url = url
+
+
+class Web:
+    """The application's shared objects, reachable from every route as ``request.app.state.web``."""
+
+    def __init__(self, config: WebConfig):
+        self.config = config
+        self.ledger = Ledger(config.ledger_path)
+        self.accounts = Accounts(web_database_path(config.ledger_path), self.ledger, config.policy)
+        self._overview: tuple[Any, float, dict[str, Any]] | None = None
+        self._overview_lock = threading.Lock()
+        self.signer = URLSafeTimedSerializer(self.accounts.secret_key(), salt="dpa-kit-web")
+        self.templates = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.templates.filters["paris"] = lambda d: f"{clock.french_datetime(d)} (heure de Paris)" if d else ""
+        self.templates.filters["instant"] = lambda t: datetime.fromisoformat(t) if t else None
+        self.templates.filters["iso"] = lambda d: d.isoformat() if d else ""
+        self.templates.globals.update(
+            labels=breach_forms.LABELS,
+            cnil_labels=breach_forms.CNIL_LABELS,
+            subjects_labels=breach_forms.SUBJECTS_LABELS,
+            art34_grounds=ART34_GROUNDS,
+            event_labels=breach_forms.EVENT_LABELS,
+            declaration_items=breach_forms.declaration_items,
+            item_labels=ITEM_LABELS,
+            natures=NATURES,
+            subject_decisions=SUBJECT_DECISIONS,
+            unknown=breach_forms.UNKNOWN,
+        )
+
+    def now(self) -> datetime:
+        return self.config.now()
+
+    def overview(self) -> dict[str, Any]:
+        """``dpa_kit.status.overview``, computed again when the folder or the ledger changed, but at most
+        every few seconds, and by one request at a time (the others get the previous one): with 200
+        conventions it takes seconds, and a busy ledger changes all the time."""
+        from dpa_kit.status import overview
+
+        last = self.ledger.last("", 1)
+        key = (access.folder_signature(self.config.registers), last[0].seq if last else 0)
+        cached = self._overview
+        if cached and (cached[0] == key or time.monotonic() - cached[1] < OVERVIEW_MAX_AGE):
+            return cached[2]
+        if not self._overview_lock.acquire(blocking=cached is None):
+            assert cached is not None
+            return cached[2]
+        try:
+            if self._overview is not cached and self._overview is not None:
+                return self._overview[2]  # computed by another request while this one waited
+            data = overview(self.config.registers, self.ledger)
+            self._overview = (key, time.monotonic(), data)
+            return data
+        finally:
+            self._overview_lock.release()
+
+    # --- cookies and sessions ----------------------------------------------------------------------
+
+    def session(self, request: Request) -> Session | None:
+        raw = request.cookies.get(SESSION_COOKIE)
+        if not raw:
+            return None
+        try:
+            token = self.signer.loads(raw, max_age=int(self.config.policy.max_lifetime.total_seconds()))
+        except BadSignature:
+            return None
+        return self.accounts.session(str(token), now=self.now())
+
+    def set_cookie(self, response: Response, name: str, value: str, max_age: timedelta | None) -> None:
+        response.set_cookie(
+            name,
+            self.signer.dumps(value),
+            max_age=int(max_age.total_seconds()) if max_age else None,
+            httponly=True,
+            samesite="strict",
+            secure=self.config.secure_cookies,
+            path="/",
+        )
+
+    def anon_token(self, request: Request) -> str | None:
+        raw = request.cookies.get(ANON_COOKIE)
+        if not raw:
+            return None
+        try:
+            return str(self.signer.loads(raw, max_age=86400))
+        except BadSignature:
+            return None
+
+    def render(
+        self, request: Request, name: str, status: int = 200, session: Session | None = None, **context: Any
+    ) -> HTMLResponse:
+        now = self.now()
+        csrf = session.csrf if session else context.pop("csrf", None)
+        page = self.templates.get_template(name).render(
+            request=request,
+            session=session,
+            user=session.user if session else None,
+            csrf=csrf or "",
+            now=now,
+            **context,
+        )
+        return HTMLResponse(page, status_code=status)
+
+
+def web(request: Request) -> Web:
+    return request.app.state.web  # type: ignore[no-any-return]
+
+
+def current(request: Request, *, role: str | None = None, stage: str = "ok") -> Session:
+    """The signed-in session at the given stage, or a redirection to where the user must go first."""
+    app = web(request)
+    session = app.session(request)
+    if session is None:
+        raise Redirect("/connexion")
+    if session.stage != stage:
+        raise Redirect(_stage_url(session))
+    if role is not None and session.user.role != role:
+        # A page of the other role is answered like a page that does not exist.
+        raise HTTPException(404)
+    return session
+
+
+def _stage_url(session: Session) -> str:
+    return {
+        "totp": "/connexion/code",
+        "totp_enrol": "/connexion/second-facteur",
+        "password": "/connexion/mot-de-passe",
+        "ok": "/dpo" if session.user.is_dpo else "/structure",
+    }[session.stage]
+
+
+def posted(func: Callable[..., Response]) -> Callable[..., Any]:
+    """An endpoint that reads the posted form, then runs ``func(request, form, ...)`` in a worker thread
+    (password hashes and ledger writes must not block the event loop)."""
+
+    async def endpoint(request: Request, **params: Any) -> Response:
+        form = await request.form()
+        return await run_in_threadpool(func, request, form, **params)
+
+    signature = inspect.signature(func)
+    endpoint.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[p for name, p in signature.parameters.items() if name != "form"]
+    )
+    endpoint.__name__ = func.__name__
+    return endpoint
+
+
+def check_csrf(request: Request, session: Session | None, form: Any) -> None:
+    """Refuse (403) a form whose CSRF token is not the session's (or the anonymous cookie's) token."""
+    sent = str(form.get("csrf") or "")
+    expected = session.csrf if session else web(request).anon_token(request)
+    if not expected or not sent or not hmac.compare_digest(sent, expected):
+        raise HTTPException(403)
+
+
+def _values(form: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in names:
+        if name == "natures":
+            values[name] = [str(v) for v in form.getlist(name)]
+        else:
+            values[name] = str(form.get(name) or "").strip()
+    return values
+
+
+def _conventions(app: Web, session: Session) -> dict[str, Any]:
+    return {c.convention.id: c.convention for c in access.conventions_for(session.user, app.config.registers)}
+
+
+def create_app(config: WebConfig) -> FastAPI:
+    """The ASGI application."""
+    app = FastAPI(title="dpa-kit", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.web = Web(config)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        # The library's own clock reads (overview, French dates) agree with the application's clock.
+        with clock.fixed(config.now()):
+            response: Response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        if not request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        if config.secure_cookies:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        return response
+
+    def error_page(request: Request, status: int) -> HTMLResponse:
+        title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[400])
+        return app.state.web.render(request, "error.html", status=status, title=title, text=text)  # type: ignore[no-any-return]
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return error_page(request, exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return error_page(request, 404)
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        return error_page(request, 404)
+
+    @app.exception_handler(Redirect)
+    async def redirect(request: Request, exc: Redirect) -> Response:
+        return RedirectResponse(exc.url, status_code=303)
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        return error_page(request, 500)
+
+    # --- logging in -------------------------------------------------------------------------------
+
+    @app.get("/")
+    def home(request: Request) -> Response:
+        session = web(request).session(request)
+        return RedirectResponse(_stage_url(session) if session else "/connexion", status_code=303)
+
+    def login_page(request: Request, status: int = 200, error: str | None = None, email: str = "") -> Response:
+        token = web(request).anon_token(request) or secrets.token_urlsafe(32)
+        response = web(request).render(request, "login.html", status=status, csrf=token, error=error, email=email)
+        web(request).set_cookie(response, ANON_COOKIE, token, timedelta(days=1))
+        return response
+
+    @app.get("/connexion")
+    def login_form(request: Request) -> Response:
+        return login_page(request)
+
+    @app.post("/connexion")
+    @posted
+    def login(request: Request, form: Any) -> Response:
+        app_ = web(request)
+        check_csrf(request, None, form)
+        email = str(form.get("email") or "").strip()
+        client = request.client.host if request.client else "inconnu"
+        try:
+            token, session = app_.accounts.login(email, str(form.get("password") or ""), now=app_.now(), client=client)
+        except LoginRefused as exc:
+            return login_page(request, 429 if exc.throttled else 401, str(exc), email)
+        response = RedirectResponse(_stage_url(session), status_code=303)
+        app_.set_cookie(response, SESSION_COOKIE, token, config.policy.max_lifetime)
+        return response
+
+    @app.get("/connexion/code")
+    def totp_form(request: Request) -> Response:
+        session = current(request, stage="totp")
+        return web(request).render(request, "totp.html", session=session, error=None)
+
+    @app.post("/connexion/code")
+    @posted
+    def totp(request: Request, form: Any) -> Response:
+        session = current(request, stage="totp")
+        check_csrf(request, session, form)
+        app_ = web(request)
+        try:
+            app_.accounts.verify_totp(session, str(form.get("code") or ""), now=app_.now())
+        except LoginRefused as exc:
+            return app_.render(request, "totp.html", status=401, session=session, error=str(exc))
+        refreshed = app_.session(request)
+        return RedirectResponse(_stage_url(refreshed) if refreshed else "/connexion", status_code=303)
+
+    @app.get("/connexion/second-facteur")
+    def enrol_form(request: Request) -> Response:
+        session = current(request, stage="totp_enrol")
+        secret, uri = web(request).accounts.start_totp_enrolment(session)
+        return web(request).render(request, "enrol.html", session=session, secret=secret, uri=uri, error=None)
+
+    @app.post("/connexion/second-facteur")
+    @posted
+    def enrol(request: Request, form: Any) -> Response:
+        session = current(request, stage="totp_enrol")
+        check_csrf(request, session, form)
+        app_ = web(request)
+        try:
+            app_.accounts.confirm_totp_enrolment(session, str(form.get("code") or ""), now=app_.now())
+        except LoginRefused as exc:
+            secret, uri = app_.accounts.start_totp_enrolment(session)
+            return app_.render(
+                request, "enrol.html", status=400, session=session, secret=secret, uri=uri, error=str(exc)
+            )
+        refreshed = app_.session(request)
+        return RedirectResponse(_stage_url(refreshed) if refreshed else "/connexion", status_code=303)
+
+    @app.get("/connexion/mot-de-passe")
+    def password_form(request: Request) -> Response:
+        session = current(request, stage="password")
+        return web(request).render(request, "password.html", session=session, error=None)
+
+    @app.post("/connexion/mot-de-passe")
+    @posted
+    def password(request: Request, form: Any) -> Response:
+        session = current(request, stage="password")
+        check_csrf(request, session, form)
+        app_ = web(request)
+        try:
+            app_.accounts.change_password(
+                session, str(form.get("password") or ""), str(form.get("confirmation") or ""), now=app_.now()
+            )
+        except UsageError as exc:
+            return app_.render(request, "password.html", status=400, session=session, error=str(exc))
+        refreshed = app_.session(request)
+        return RedirectResponse(_stage_url(refreshed) if refreshed else "/connexion", status_code=303)
+
+    @app.post("/deconnexion")
+    @posted
+    def logout(request: Request, form: Any) -> Response:
+        app_ = web(request)
+        session = app_.session(request)
+        if session is not None:
+            check_csrf(request, session, form)
+            app_.accounts.logout(session, now=app_.now())
+        response = RedirectResponse("/connexion", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    # --- structure side ---------------------------------------------------------------------------
+
+    @app.get("/structure")
+    def structure_home(request: Request) -> Response:
+        session = current(request, role="structure")
+        app_ = web(request)
+        conventions = access.conventions_for(session.user, config.registers)
+        breaches = sorted(
+            access.breaches_for(session.user, config.registers, app_.ledger, side="structure"),
+            key=lambda b: b.notify_deadline,
+            reverse=True,
+        )
+        draft = app_.accounts.draft(session.user, DRAFT_KIND)
+        return app_.render(
+            request,
+            "structure_home.html",
+            session=session,
+            conventions=conventions,
+            breaches=breaches,
+            draft=draft,
+            urgency=breach_forms.urgency,
+            time_left=breach_forms.time_left,
+        )
+
+    @app.get("/conventions/{convention_id}")
+    def convention_page(request: Request, convention_id: str) -> Response:
+        session = current(request)
+        app_ = web(request)
+        loaded = access.get_convention(session.user, config.registers, convention_id)
+        breaches = [
+            b for b in access.breaches_for(session.user, config.registers, app_.ledger) if b.convention == convention_id
+        ]
+        return app_.render(request, "convention.html", session=session, c=loaded.convention, breaches=breaches)
+
+    def declaration_page(
+        request: Request, session: Session, step: str, values: dict[str, Any], errors: dict[str, str], status: int = 200
+    ) -> Response:
+        app_ = web(request)
+        conventions = _conventions(app_, session)
+        now = app_.now()
+        deadline = breach_forms.draft_deadline(values, conventions, now)
+        context: dict[str, Any] = dict(
+            step=step,
+            steps=breach_forms.DECLARATION_STEPS,
+            values=values,
+            errors=errors,
+            conventions=conventions,
+            deadline=deadline,
+            left=breach_forms.time_left(deadline, now) if deadline else None,
+            late=bool(deadline and now > deadline),
+        )
+        if step == "verifier":
+            context["review"] = breach_forms.review(values, conventions=conventions, now=now)
+        template = "review.html" if step == "verifier" else "declare.html"
+        return app_.render(request, template, status=status, session=session, **context)
+
+    @app.get("/violations/nouvelle")
+    def declaration_form(request: Request, etape: str | None = None) -> Response:
+        session = current(request, role="structure")
+        draft = web(request).accounts.draft(session.user, DRAFT_KIND) or {"step": "quand", "values": {}}
+        step = etape or draft["step"]
+        if step not in breach_forms.STEP_NAMES and step != "verifier":
+            raise HTTPException(404)
+        values = draft["values"]
+        conventions = _conventions(web(request), session)
+        if not values.get("convention") and len(conventions) == 1:
+            values["convention"] = next(iter(conventions))
+        return declaration_page(request, session, step, values, {})
+
+    @app.post("/violations/nouvelle")
+    @posted
+    def declaration_step(request: Request, form: Any) -> Response:
+        session = current(request, role="structure")
+        check_csrf(request, session, form)
+        app_ = web(request)
+        step = str(form.get("etape") or "")
+        if step not in breach_forms.STEP_NAMES:
+            raise HTTPException(400)
+        spec = breach_forms.DECLARATION_STEPS[breach_forms.STEP_NAMES.index(step)]
+        draft = app_.accounts.draft(session.user, DRAFT_KIND) or {"step": "quand", "values": {}}
+        values = {**draft["values"], **_values(form, spec.fields)}
+        now = app_.now()
+        errors = breach_forms.check_step(step, values, conventions=_conventions(app_, session), now=now)
+        index = breach_forms.STEP_NAMES.index(step)
+        going_back = form.get("action") == "precedent"
+        next_step = (
+            step
+            if errors and not going_back
+            else (
+                breach_forms.STEP_NAMES[index - 1]
+                if going_back and index > 0
+                else breach_forms.STEP_NAMES[index + 1]
+                if index + 1 < len(breach_forms.STEP_NAMES)
+                else "verifier"
+            )
+        )
+        app_.accounts.save_draft(session.user, DRAFT_KIND, {"step": next_step, "values": values}, now=now)
+        if errors and not going_back:
+            return declaration_page(request, session, step, values, errors, status=400)
+        raise Redirect(f"/violations/nouvelle?etape={next_step}")
+
+    @app.post("/violations/abandonner")
+    @posted
+    def declaration_drop(request: Request, form: Any) -> Response:
+        session = current(request, role="structure")
+        check_csrf(request, session, form)
+        web(request).accounts.drop_draft(session.user, DRAFT_KIND)
+        raise Redirect("/structure")
+
+    @app.post("/violations/envoyer")
+    @posted
+    def declaration_submit(request: Request, form: Any) -> Response:
+        session = current(request, role="structure")
+        check_csrf(request, session, form)
+        app_ = web(request)
+        draft = app_.accounts.draft(session.user, DRAFT_KIND)
+        if draft is None:
+            raise Redirect("/violations/nouvelle")
+        try:
+            submitted = breach_forms.submit_declaration(
+                app_.ledger,
+                draft["values"],
+                conventions=_conventions(app_, session),
+                now=app_.now(),
+                actor=session.user.subject,
+                sender=config.sender,
+                send=config.send_mail,
+            )
+        except breach_forms.FormErrors as exc:
+            return declaration_page(request, session, exc.step or "quand", draft["values"], exc.errors, status=400)
+        app_.accounts.drop_draft(session.user, DRAFT_KIND)
+        suffix = "?courriel=non" if submitted.mail_error else ""
+        raise Redirect(f"/violations/{submitted.declared.id}{suffix}")
+
+    @app.get("/violations/{breach_id}")
+    def breach_page(request: Request, breach_id: str, courriel: str | None = None) -> Response:
+        session = current(request)
+        app_ = web(request)
+        breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
+        return app_.render(
+            request,
+            "breach.html",
+            session=session,
+            b=breach,
+            mail_failed=courriel == "non",
+            urgency=breach_forms.urgency,
+            time_left=breach_forms.time_left,
+            values={},
+            errors={},
+            complement_fields=breach_forms.COMPLEMENT_FIELDS,
+        )
+
+    @app.post("/violations/{breach_id}/complement")
+    @posted
+    def breach_complement(request: Request, form: Any, breach_id: str) -> Response:
+        session = current(request, role="structure")
+        check_csrf(request, session, form)
+        app_ = web(request)
+        visible = access.breaches_for(session.user, config.registers, app_.ledger)
+        declared = next((b for b in visible if b.id == breach_id and b.side == "structure"), None)
+        if declared is None:
+            raise HTTPException(404)
+        received = next(
+            (b for b in visible if b.side == "departement" and b.details.get("structure_reference") == declared.id),
+            None,
+        )
+        values = _values(form, breach_forms.COMPLEMENT_FIELDS)
+        convention = access.get_convention(session.user, config.registers, declared.convention).convention
+        try:
+            submitted = breach_forms.submit_complement(
+                app_.ledger,
+                declared,
+                received,
+                values,
+                now=app_.now(),
+                actor=session.user.subject,
+                to=convention.notifications.breach_address or config.sender,
+                sender=config.sender,
+                send=config.send_mail,
+            )
+        except breach_forms.FormErrors as exc:
+            return app_.render(
+                request,
+                "breach.html",
+                status=400,
+                session=session,
+                b=declared,
+                mail_failed=False,
+                urgency=breach_forms.urgency,
+                time_left=breach_forms.time_left,
+                values=values,
+                errors=exc.errors,
+                complement_fields=breach_forms.COMPLEMENT_FIELDS,
+            )
+        suffix = "?courriel=non" if submitted.mail_error else ""
+        raise Redirect(f"/violations/{declared.id}{suffix}")
+
+    # --- DPO side ---------------------------------------------------------------------------------
+
+    @app.get("/dpo")
+    def dashboard(request: Request) -> Response:
+        session = current(request, role="dpo")
+        app_ = web(request)
+        data = app_.overview()
+        inbox = sorted(
+            access.breaches_for(session.user, config.registers, app_.ledger, side="departement"),
+            key=lambda b: b.deadline(),
+        )
+        return app_.render(
+            request,
+            "dpo_dashboard.html",
+            session=session,
+            data=data,
+            inbox=[b for b in inbox if b.is_open],
+            urgency=breach_forms.urgency,
+            time_left=breach_forms.time_left,
+        )
+
+    @app.get("/dpo/violations/{breach_id}")
+    def dpo_breach(request: Request, breach_id: str) -> Response:
+        session = current(request, role="dpo")
+        app_ = web(request)
+        breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
+        return app_.render(
+            request,
+            "dpo_breach.html",
+            session=session,
+            b=breach,
+            values={},
+            errors={},
+            urgency=breach_forms.urgency,
+            time_left=breach_forms.time_left,
+        )
+
+    @app.post("/dpo/violations/{breach_id}/cnil")
+    @posted
+    def dpo_cnil(request: Request, form: Any, breach_id: str) -> Response:
+        from dpa_kit.breach import record_cnil
+
+        session = current(request, role="dpo")
+        check_csrf(request, session, form)
+        app_ = web(request)
+        breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
+        if breach.side != "departement":
+            raise HTTPException(404)
+        values = _values(form, ("notified", "at", "reference", "reason", "delay_reason"))
+        now = app_.now()
+        try:
+            decision = breach_forms.check_cnil(breach, values, now=now)
+        except breach_forms.FormErrors as exc:
+            return app_.render(
+                request,
+                "dpo_breach.html",
+                status=400,
+                session=session,
+                b=breach,
+                values=values,
+                errors=exc.errors,
+                urgency=breach_forms.urgency,
+                time_left=breach_forms.time_left,
+            )
+        record_cnil(
+            app_.ledger,
+            breach,
+            notified=decision.notified,
+            at=decision.at,
+            reference=decision.reference,
+            reason=decision.reason,
+            delay_reason=decision.delay_reason,
+        )
+        app_.ledger.append(
+            "account.action", session.user.subject, {"action": "breach.cnil", "object": breach.id}, at=now
+        )
+        raise Redirect(f"/dpo/violations/{breach.id}")
+
+    @app.post("/dpo/violations/{breach_id}/cloture")
+    @posted
+    def dpo_close(request: Request, form: Any, breach_id: str) -> Response:
+        from dpa_kit.breach import close
+
+        session = current(request, role="dpo")
+        check_csrf(request, session, form)
+        app_ = web(request)
+        breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
+        if breach.side != "departement" or breach.closed:
+            raise HTTPException(404)
+        close(app_.ledger, breach, str(form.get("reason") or "").strip() or None)
+        app_.ledger.append(
+            "account.action", session.user.subject, {"action": "breach.closed", "object": breach.id}, at=app_.now()
+        )
+        raise Redirect(f"/dpo/violations/{breach.id}")
+
+    @app.post("/dpo/violations/{breach_id}/personnes")
+    @posted
+    def dpo_subjects(request: Request, form: Any, breach_id: str) -> Response:
+        from dpa_kit.breach import record_subjects
+
+        session = current(request, role="dpo")
+        check_csrf(request, session, form)
+        app_ = web(request)
+        breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
+        if breach.side != "departement":
+            raise HTTPException(404)
+        values = _values(form, ("decision", "date", "channel", "ground"))
+        try:
+            decision = breach_forms.check_subjects(breach, values)
+        except breach_forms.FormErrors as exc:
+            return app_.render(
+                request,
+                "dpo_breach.html",
+                status=400,
+                session=session,
+                b=breach,
+                values=values,
+                errors=exc.errors,
+                urgency=breach_forms.urgency,
+                time_left=breach_forms.time_left,
+            )
+        record_subjects(
+            app_.ledger,
+            breach,
+            decision=decision.decision,
+            date=decision.date,
+            channel=decision.channel,
+            ground=decision.ground,
+        )
+        app_.ledger.append(
+            "account.action", session.user.subject, {"action": "breach.subjects", "object": breach.id}, at=app_.now()
+        )
+        raise Redirect(f"/dpo/violations/{breach.id}")
+
+    @app.exception_handler(DpaKitError)
+    async def library_error(request: Request, exc: DpaKitError) -> Response:
+        return error_page(request, 400 if exc.exit_code == 2 else 500)
+
+    return app

@@ -1,0 +1,304 @@
+"""End to end in a real Chromium (Playwright driving Debian's /usr/bin/chromium) against `dpa-kit serve`.
+
+A structure's secretary declares at 23:00 a breach found at 18:00, makes one mistake, leaves and comes
+back to her draft, sends it; the DPO logs in with a TOTP code, sees it with the right deadline and records
+the CNIL decision; the SMTP server on the loopback received the copy. Screenshots of every main page are
+written under the test's temporary folder, and copied to $DPA_KIT_SCREENSHOTS when it is set.
+"""
+
+from __future__ import annotations
+
+import email
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email import policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import require_program
+from webhelpers import BETHUNE, NEW_PASSWORD, code_at
+
+from dpa_kit import breach as breaches
+from dpa_kit.accounts import Accounts, web_database_path
+from dpa_kit.ledger import Ledger
+
+NOW = "2026-03-28T23:00"  # Paris time, a Saturday night
+NOW_UTC = datetime(2026, 3, 28, 22, 0, tzinfo=UTC)
+DPO_ADDRESS = "Delegue.Protection.Donnees@pasdecalais.fr"
+# Read at import: the autouse fixture of conftest.py hides every DPA_KIT_* variable from the tests.
+SCREENSHOTS = os.environ.get("DPA_KIT_SCREENSHOTS")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[_Inbox, int]]:
+    from aiosmtpd.controller import Controller
+
+    inbox, port = _Inbox(), _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Iterator[Any]:
+    folder = tmp_path / "screenshots"
+    folder.mkdir()
+    taken: list[Path] = []
+
+    def shoot(page: Any, name: str) -> None:
+        path = folder / f"{len(taken) + 1:02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        taken.append(path)
+
+    yield shoot
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        for path in taken:
+            shutil.copy2(path, Path(SCREENSHOTS) / path.name)
+
+
+@pytest.fixture
+def server(registers: Path, tmp_path: Path, smtp: tuple[_Inbox, int]) -> Iterator[tuple[str, dict[str, str]]]:
+    ledger = tmp_path / "ledger.sqlite"
+    accounts = Accounts(web_database_path(ledger), Ledger(ledger))
+    _, dpo = accounts.add_user("dpo@pasdecalais.fr", "dpo", None, now=NOW_UTC, actor="test")
+    _, bethune = accounts.add_user(
+        "secretariat@ccas-bethune.fr", "structure", "26620011900011", now=NOW_UTC, actor="test"
+    )
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DPA_KIT_NOW": NOW,
+        "DPA_KIT_SMTP": f"smtp://127.0.0.1:{smtp[1]}",
+        "DPA_KIT_WEB_SENDER": "rgpd-web@pasdecalais.fr",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dpa_kit",
+            "--registers",
+            str(registers),
+            "--ledger",
+            str(ledger),
+            "serve",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"dpa-kit serve did not start: {process.communicate()}")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}", {"dpo": dpo, "bethune": bethune}
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+
+
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+def _accessible(page: Any, where: str) -> None:
+    """axe-core (WCAG 2.1 A and AA rules) finds no violation on the page."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=WCAG_AA)
+    assert results.violations_count == 0, f"{where}:\n{results.generate_report()}"
+
+
+def _login(page: Any, base: str, email_address: str, password: str) -> None:
+    page.goto(base + "/connexion")
+    page.get_by_label("Adresse électronique").fill(email_address)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def _new_password(page: Any) -> None:
+    page.get_by_label("Nouveau mot de passe").fill(NEW_PASSWORD)
+    page.get_by_label("Le même, une seconde fois").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Enregistrer").click()
+
+
+def test_structure_declares_dpo_decides(
+    server: tuple[str, dict[str, str]], smtp: tuple[_Inbox, int], shots: Any, tmp_path: Path
+) -> None:
+    chromium_path = require_program("chromium")
+    from playwright.sync_api import expect, sync_playwright
+
+    base, once = server
+    inbox, _ = smtp
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path)
+        try:
+            # --- the structure, first without JavaScript: the pages work on their own ------------------
+            structure = browser.new_context(java_script_enabled=False, locale="fr-FR").new_page()
+            _login(structure, base, "secretariat@ccas-bethune.fr", "mauvais mot de passe")
+            expect(structure.get_by_role("alert")).to_have_text("adresse électronique ou mot de passe incorrect")
+            expect(structure.get_by_label("Adresse électronique")).to_have_value("secretariat@ccas-bethune.fr")
+            shots(structure, "connexion-refusee")
+            _login(structure, base, "secretariat@ccas-bethune.fr", once["bethune"])
+            expect(structure.get_by_role("heading", level=1)).to_have_text("Choisir votre mot de passe")
+            _new_password(structure)
+            expect(structure.get_by_role("heading", level=1)).to_have_text("Mes conventions")
+            shots(structure, "structure-accueil")
+            structure.get_by_role("link", name="Déclarer une violation").first.click()
+            # Step 1: found at 18:00, declared at 23:00.
+            structure.get_by_label("Quand avez-vous eu connaissance de la violation ?").fill("28/03/2026 18:00")
+            structure.get_by_label("non, elle dure encore").check()
+            structure.get_by_role("button", name="Enregistrer et continuer").click()
+            deadline_box = structure.get_by_role("status")
+            expect(deadline_box).to_contain_text("29 mars 2026 à 19 h 00 (heure de Paris)")
+            expect(deadline_box).to_contain_text("(il reste 19 h 00)")  # 24 h of elapsed time across the DST change
+            shots(structure, "declaration-echeance")
+            # She goes on in another browser, with JavaScript (axe-core needs it): the draft follows her.
+            structure.context.close()
+            structure = browser.new_context(locale="fr-FR").new_page()
+            _login(structure, base, "secretariat@ccas-bethune.fr", NEW_PASSWORD)
+            _accessible(structure, "accueil de la structure")
+            structure.get_by_role("link", name="la reprendre").click()
+            expect(structure.locator("input[name=etape]")).to_have_value("quoi")
+            _accessible(structure, "déclaration, étape 2")
+            # Step 2.
+            structure.get_by_label("perte de confidentialité").check()
+            structure.get_by_label("Que s'est-il passé ?").fill(
+                "liste des bénéficiaires envoyée au mauvais destinataire"
+            )
+            structure.get_by_role("button", name="Enregistrer et continuer").click()
+            # Step 3, with one mistake.
+            people = structure.get_by_label("Nombre approximatif de personnes")
+            people.fill("beaucoup")
+            structure.get_by_label("Catégories de données concernées").fill("noms, adresses, situation budgétaire")
+            structure.get_by_role("button", name="Enregistrer et continuer").click()
+            error = structure.locator("#e-people")
+            expect(error).to_have_text(
+                "Erreur : indiquez un nombre (par exemple 40), ou laissez vide si vous ne savez pas encore"
+            )
+            expect(people).to_have_attribute("aria-describedby", "h-people e-people")
+            expect(people).to_have_attribute("aria-invalid", "true")
+            expect(people).to_have_value("beaucoup")
+            expect(structure.get_by_label("Catégories de données concernées")).to_have_value(
+                "noms, adresses, situation budgétaire"
+            )
+            shots(structure, "declaration-erreur")
+            _accessible(structure, "déclaration avec une erreur")
+            # Leave mid-way, reload, come back from the home page: the draft is there.
+            structure.reload()
+            structure.goto(base + "/structure")
+            expect(structure.get_by_text("Une déclaration commencée n'a pas été envoyée")).to_be_visible()
+            structure.get_by_role("link", name="la reprendre").click()
+            expect(structure.get_by_label("Catégories de données concernées")).to_have_value(
+                "noms, adresses, situation budgétaire"
+            )
+            shots(structure, "declaration-reprise")
+            structure.get_by_label("Nombre approximatif de personnes").fill("40")
+            structure.get_by_role("button", name="Enregistrer et continuer").click()
+            structure.get_by_label("Mesures prises ou envisagées").fill("demande de suppression au destinataire")
+            structure.get_by_label("Personne à joindre").fill("Mme Martin, 03 21 00 00 00")
+            structure.get_by_role("button", name="Enregistrer et continuer").click()
+            expect(structure.get_by_role("heading", level=1)).to_have_text("Vérifier et envoyer la déclaration")
+            expect(structure.locator("dl.facts").first).to_contain_text("28 mars 2026 à 18 h 00 (heure de Paris)")
+            shots(structure, "declaration-verification")
+            _accessible(structure, "vérification")
+            structure.get_by_role("button", name="Envoyer la déclaration au Département").click()
+            expect(structure.get_by_role("heading", level=1)).to_have_text("Violation V-2026-266200119-0001")
+            expect(structure.locator("p.success")).to_have_text(
+                "Déclaration transmise au Département le 28 mars 2026 à 23 h 00 (heure de Paris)."
+            )
+            shots(structure, "declaration-envoyee")
+
+            # --- the DPO, with JavaScript --------------------------------------------------------------
+            dpo = browser.new_context(locale="fr-FR").new_page()
+            _login(dpo, base, "dpo@pasdecalais.fr", once["dpo"])
+            expect(dpo.get_by_role("heading", level=1)).to_have_text("Enregistrer votre second facteur")
+            shots(dpo, "dpo-second-facteur")
+            secret = dpo.locator("#totp-secret").inner_text()
+            dpo.get_by_label("Code à 6 chiffres").fill(code_at(secret, NOW_UTC))
+            dpo.get_by_role("button", name="Confirmer").click()
+            _new_password(dpo)
+            expect(dpo.get_by_role("heading", level=1)).to_have_text(
+                "Tableau de bord du délégué à la protection des données"
+            )
+            row = dpo.locator("table.inbox tbody tr").first
+            expect(row).to_contain_text("V-2026-266200119-0002")
+            expect(row).to_contain_text("(structure : V-2026-266200119-0001)")
+            expect(row).to_contain_text("1er avril 2026 à 00 h 00 (heure de Paris)")
+            expect(row).to_contain_text("(il reste 72 h 00)")
+            shots(dpo, "dpo-tableau-de-bord")
+            _accessible(dpo, "tableau de bord")
+            row.get_by_role("link", name="V-2026-266200119-0002").click()
+            expect(dpo.locator("dl.facts").first).to_contain_text("28 mars 2026 à 18 h 00 (heure de Paris)")
+            expect(dpo.locator("dl.facts").first).to_contain_text("29 mars 2026 à 19 h 00 (heure de Paris)")
+            dpo.get_by_label("non (décision motivée, art. 33(5))").check()
+            dpo.get_by_role("button", name="Enregistrer la décision CNIL").click()
+            expect(dpo.locator("#e-reason")).to_have_text("Erreur : sans notification à la CNIL, documentez la raison")
+            _accessible(dpo, "décision CNIL avec une erreur")
+            dpo.get_by_label("Raison de l'absence de notification").fill(
+                "liste supprimée par le destinataire, un service social tenu au secret : risque improbable"
+            )
+            dpo.get_by_role("button", name="Enregistrer la décision CNIL").click()
+            expect(dpo.locator("p.success")).to_have_text(
+                "Non notifiée à la CNIL : liste supprimée par le destinataire, un service social tenu au secret : "
+                "risque improbable"
+            )
+            shots(dpo, "dpo-decision-cnil")
+        finally:
+            browser.close()
+
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    found = breaches.all_breaches(ledger)
+    assert found["V-2026-266200119-0002"].cnil == {
+        "notified": False,
+        "at": None,
+        "reference": None,
+        "late": False,
+        "delay_reason": None,
+        "reason": "liste supprimée par le destinataire, un service social tenu au secret : risque improbable",
+    }
+    assert found["V-2026-266200119-0001"].details["people"] == 40
+    assert ledger.verify().ok
+    assert len(inbox.messages) == 1
+    sender, recipients, raw = inbox.messages[0]
+    assert (sender, recipients) == ("rgpd-web@pasdecalais.fr", [DPO_ADDRESS])
+    message = email.message_from_bytes(raw, policy=policy.default)
+    assert (
+        message["Subject"]
+        == f"[Violation de données] Convention {BETHUNE} - V-2026-266200119-0001 - notification initiale"
+    )
+    body = message.get_content()  # type: ignore[attr-defined]
+    assert "- Prise de connaissance par l'organisme : samedi 28 mars 2026 à 18 h 00" in body
+    assert "- Nombre approximatif de personnes : 40" in body
+    assert "- Cause : je ne sais pas encore (sera précisé dans une notification complémentaire)" in body
