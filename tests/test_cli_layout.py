@@ -56,7 +56,7 @@ def test_every_command_group_is_registered_by_the_root() -> None:
     names = cli.list_commands(click.Context(cli))
     for name in names:  # each one resolves to a command of its module
         assert isinstance(cli.get_command(click.Context(cli), name), click.Command), name
-    assert sorted(names) == ["annex", "attest", "breach", "build", "check", "exchange", "ledger", "list",
+    assert sorted(names) == ["annex", "attest", "breach", "build", "check", "exchange", "ledger", "list", "new",
                              "register", "remind", "rules", "schema", "serve", "status", "users"]
 
 

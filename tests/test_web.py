@@ -505,7 +505,9 @@ ROLE_ROUTES = [("get", "/dpo")]
 
 def test_the_isolation_list_covers_every_route(site: tuple[Any, People]) -> None:
     app, _ = site
-    with_objects = {route.path for route in app.routes if "{" in getattr(route, "path", "")}
+    from test_web_cycle import CYCLE_PATTERNS  # the cycle's routes have their own list there
+
+    with_objects = {route.path for route in app.routes if "{" in getattr(route, "path", "")} - CYCLE_PATTERNS
     listed = {
         path.replace("{convention}", "{convention_id}")
         .replace("{declared}", "{breach_id}")

@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "attest": ("attest", "attest_group"),
     "status": ("status", "status_command"),
     "register": ("register", "register_group"),
+    "new": ("new", "new_command"),
     "serve": ("web", "serve"),
     "users": ("web", "users"),
     "remind": ("web", "remind"),

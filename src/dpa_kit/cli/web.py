@@ -57,9 +57,23 @@ def _accounts(settings: Settings) -> Any:
     metavar="IP",
     help="Adresse du mandataire inverse dont on croit les en-têtes X-Forwarded-For (par exemple 127.0.0.1).",
 )
+@click.option(
+    "--drop-recipient",
+    envvar="DPA_KIT_DROP_RECIPIENT",
+    metavar="age1...",
+    help="Clé publique age du DPO : les fichiers déposés par les structures sont chiffrés pour elle "
+    "(variable DPA_KIT_DROP_RECIPIENT ; sans elle, le dépôt est fermé).",
+)
 @pass_settings
 def serve(
-    settings: Settings, host: str, port: int, smtp_url: str | None, sender: str, secure_cookies: bool, proxy: str | None
+    settings: Settings,
+    host: str,
+    port: int,
+    smtp_url: str | None,
+    sender: str,
+    secure_cookies: bool,
+    proxy: str | None,
+    drop_recipient: str | None,
 ) -> int:
     """Lance l'application web (structures et DPO) sur le dossier des conventions et le journal.
 
@@ -85,6 +99,7 @@ def serve(
             sender=sender,
             secure_cookies=secure_cookies,
             now=_now,
+            drop_recipient=drop_recipient,
         )
     )
     click.echo(f"Application web : http://{host}:{port}/ (Ctrl-C pour arrêter)")

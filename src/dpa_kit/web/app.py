@@ -81,6 +81,8 @@ class WebConfig:
     secure_cookies: bool = False
     now: Callable[[], datetime] = _real_now
     policy: Policy = field(default_factory=Policy)
+    #: The DPO's age public key (``age1...``): files dropped by structures are encrypted to it.
+    drop_recipient: str | None = None
 
 
 class Redirect(Exception):
@@ -744,6 +746,10 @@ def create_app(config: WebConfig) -> FastAPI:
             "account.action", session.user.subject, {"action": "breach.subjects", "object": breach.id}, at=app_.now()
         )
         raise Redirect(f"/dpo/violations/{breach.id}")
+
+    from dpa_kit.web import cycle
+
+    cycle.add_routes(app)
 
     @app.exception_handler(DpaKitError)
     async def library_error(request: Request, exc: DpaKitError) -> Response:

@@ -1,0 +1,160 @@
+"""The JSON API for the Département's other systems, documented by FastAPI's OpenAPI (``/api/openapi.json``).
+
+A call carries ``Authorization: Bearer dpak_...``, a token a user created on the « Jetons d'accès » page
+(:mod:`dpa_kit.api_tokens`); it acts with that user's rights, checked by the same library calls as the pages
+(:mod:`dpa_kit.access`: another structure's object is a 404). Reading conventions and breaches; declaring a
+breach (a structure's token) with the fields and French checks of the web form.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+from dpa_kit import access, breach_forms, convention_desk
+from dpa_kit.accounts import User
+from dpa_kit.api_tokens import Tokens
+from dpa_kit.exceptions import NotFound
+
+__all__ = ["create_api", "tokens_of"]
+
+
+class ConventionOut(BaseModel):
+    """A convention: its identity, whether it may be signed, where it stands."""
+
+    id: str
+    title: str | None
+    structure: str | None
+    siret: str | None
+    ready: bool = Field(description="Prête à signer : aucun point bloquant (le verdict de « dpa-kit check »).")
+    stage: str = Field(description="draft, sent, signed, ended ou attestation_received.")
+    blocking: list[str] = Field(description="Ce qui empêche la signature, une phrase par point.")
+
+
+class DeclarationIn(BaseModel):
+    """A breach declaration, with the fields of the web form (instants as « JJ/MM/AAAA HH:MM », Paris time)."""
+
+    convention: str
+    aware_at: str = Field(description="Prise de connaissance par la structure, par exemple « 28/03/2026 18:00 ».")
+    started_at: str | None = None
+    over: str | None = Field(None, description="« oui » ou « non ».")
+    ended_at: str | None = None
+    natures: list[str] = Field(default_factory=list, description="confidentiality, integrity, availability.")
+    description: str | None = None
+    discovery: str | None = None
+    cause: str | None = None
+    data_categories: str | None = None
+    records: str | None = None
+    people_categories: str | None = None
+    people: str | None = None
+    vulnerable: str | None = None
+    consequences: str | None = None
+    measures_before: str | None = None
+    measures: str | None = None
+    contact: str | None = None
+    delay_reason: str | None = None
+
+
+class DeclaredOut(BaseModel):
+    declared: str = Field(description="Référence de la déclaration (côté structure).")
+    received: str = Field(description="Référence de la notification reçue par le Département.")
+    mail_error: str | None = None
+
+
+def tokens_of(request: Request) -> Tokens:
+    """The token store of the application (one per ledger)."""
+    web = request.app.state.web
+    store = getattr(request.app.state, "tokens", None)
+    if store is None:
+        store = Tokens(web.config.ledger_path.with_name("api-tokens.sqlite"), web.ledger)
+        request.app.state.tokens = store
+    return store
+
+
+def _user(request: Request) -> User:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    web = request.app.state.web
+    user_id = tokens_of(request).user_id(token.strip(), now=web.now()) if scheme.lower() == "bearer" else None
+    user = web.accounts.user_by_id(user_id) if user_id is not None else None
+    if user is None or not user.active:
+        raise HTTPException(401, "jeton absent, inconnu ou révoqué")
+    return user  # type: ignore[no-any-return]
+
+
+CurrentUser = Annotated[User, Depends(_user)]
+
+
+def create_api(web: Any) -> FastAPI:
+    """The API application, mounted under ``/api`` by :func:`dpa_kit.web.app.create_app`."""
+    api = FastAPI(title="dpa-kit : API du Département", version="1",
+                  description="Conventions et violations de données, avec les droits de l'utilisateur du jeton.",
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+    api.state.web = web
+
+    @api.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse({"erreur": "introuvable"}, status_code=404)
+
+    @api.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse({"erreur": str(exc.detail)}, status_code=exc.status_code, headers=headers)
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid_body(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = {".".join(str(p) for p in e["loc"][1:]) or "corps": "valeur absente ou de mauvais type"
+                  for e in exc.errors()}
+        return JSONResponse({"erreurs": errors}, status_code=422)
+
+    @api.exception_handler(breach_forms.FormErrors)
+    async def form_errors(request: Request, exc: breach_forms.FormErrors) -> JSONResponse:
+        return JSONResponse({"erreurs": exc.errors}, status_code=422)
+
+    def out(row: convention_desk.Row, title: str | None) -> ConventionOut:
+        return ConventionOut(id=row.id, title=title, structure=row.structure, siret=row.siret, ready=row.ready,
+                             stage=row.state.stage.value, blocking=row.verdict.reasons())
+
+    @api.get("/conventions", response_model=list[ConventionOut], summary="Conventions visibles par le jeton")
+    def conventions(user: CurrentUser) -> list[ConventionOut]:
+        loaded = access.conventions_for(user, web.config.registers)
+        titles = {c.convention.id: c.convention.title for c in loaded}
+        return [out(row, titles[row.id]) for row in convention_desk.rows(loaded, web.ledger)]
+
+    @api.get("/conventions/{convention_id}", response_model=ConventionOut, summary="Une convention")
+    def convention(convention_id: str, user: CurrentUser) -> ConventionOut:
+        loaded = access.get_convention(user, web.config.registers, convention_id)
+        [row] = convention_desk.rows([loaded], web.ledger)
+        return out(row, loaded.convention.title)
+
+    @api.get("/breaches", summary="Violations visibles par le jeton (côté structure et côté Département)")
+    def breaches(user: CurrentUser) -> list[dict[str, Any]]:
+        now = web.now()
+        found = access.breaches_for(user, web.config.registers, web.ledger)
+        return [b.as_json(now) for b in sorted(found, key=lambda b: b.id)]
+
+    @api.get("/breaches/{breach_id}", summary="Une violation")
+    def breach(breach_id: str, user: CurrentUser) -> dict[str, Any]:
+        return access.get_breach(user, web.config.registers, web.ledger, breach_id).as_json(web.now())
+
+    @api.post("/breaches", response_model=DeclaredOut, status_code=201,
+              summary="Déclarer une violation (jeton d'une structure)",
+              responses={422: {"description": "Réponses refusées : {\"erreurs\": {champ: message en français}}"}})
+    def declare(body: DeclarationIn, user: CurrentUser) -> DeclaredOut:
+        if user.is_dpo:
+            raise HTTPException(403, "seule une structure déclare une violation")
+        conventions = {c.convention.id: c.convention for c in access.conventions_for(user, web.config.registers)}
+        values = body.model_dump()
+        values = {k: v for k, v in values.items() if v not in (None, [])} | {"natures": body.natures}
+        submitted = breach_forms.submit_declaration(
+            web.ledger, values, conventions=conventions, now=web.now(), actor=user.subject,
+            sender=web.config.sender, send=web.config.send_mail)
+        return DeclaredOut(declared=submitted.declared.id, received=submitted.received.id,
+                           mail_error=submitted.mail_error)
+
+    return api
