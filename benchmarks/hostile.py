@@ -39,13 +39,19 @@ def _files(work: Path) -> list[tuple[str, list[str]]]:
 
     register = init_register(ROOT / "registers", "26620011900011")
     far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
-    xlsx = _rewrite(export(register, "xlsx"), "xl/worksheets/sheet2.xml",
-                    lambda d: re.sub(rb"<dimension [^>]*/>", b"", d).replace(b"</sheetData>", far))
+    xlsx = _rewrite(
+        export(register, "xlsx"),
+        "xl/worksheets/sheet2.xml",
+        lambda d: re.sub(rb"<dimension [^>]*/>", b"", d).replace(b"</sheetData>", far),
+    )
     (work / "far.xlsx").write_bytes(xlsx)
-    row = (b'<table:table-row table:number-rows-repeated="1000000"><table:table-cell office:value-type="string">'
-           b"<text:p>x</text:p></table:table-cell></table:table-row>")
-    ods = _rewrite(export(register, "ods"), "content.xml",
-                   lambda d: d.replace(b"</table:table>", row + b"</table:table>", 1))
+    row = (
+        b'<table:table-row table:number-rows-repeated="1000000"><table:table-cell office:value-type="string">'
+        b"<text:p>x</text:p></table:table-cell></table:table-row>"
+    )
+    ods = _rewrite(
+        export(register, "ods"), "content.xml", lambda d: d.replace(b"</table:table>", row + b"</table:table>", 1)
+    )
     (work / "rows.ods").write_bytes(ods)
     with (work / "big.yaml").open("w", encoding="utf-8") as handle:
         handle.write("format: dpa-kit/1\nid: BIG\nnotes: [")
@@ -54,8 +60,10 @@ def _files(work: Path) -> list[tuple[str, list[str]]]:
         handle.write("1]\n")
     return [
         ("XLSX, one cell at XFD1048576", ["register", "import", str(work / "far.xlsx"), "-o", str(work / "o.yaml")]),
-        ("ODS, a row repeated 1,000,000 times",
-         ["register", "import", str(work / "rows.ods"), "-o", str(work / "o.yaml")]),
+        (
+            "ODS, a row repeated 1,000,000 times",
+            ["register", "import", str(work / "rows.ods"), "-o", str(work / "o.yaml")],
+        ),
         ("YAML, a 50 MB flow list", ["check", str(work / "big.yaml")]),
     ]
 
@@ -65,8 +73,9 @@ def main() -> None:
         for label, args in _files(Path(folder)):
             start = time.perf_counter()
             before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            result = subprocess.run([sys.executable, "-m", "dpa_kit", *args], capture_output=True, text=True,
-                                    check=False)
+            result = subprocess.run(
+                [sys.executable, "-m", "dpa_kit", *args], capture_output=True, text=True, check=False
+            )
             elapsed = time.perf_counter() - start
             peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) // 1024
             lines = (result.stderr + result.stdout).strip().splitlines()

@@ -76,13 +76,24 @@ def bench_annex(work: Path, count: int) -> None:
     profile = (work / "lo-profile").as_uri()
     seconds, _ = timed(
         subprocess.run,
-        [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
-         "--outdir", str(work / "lo"), *map(str, docx)],
-        check=True, capture_output=True,
+        [
+            soffice,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(work / "lo"),
+            *map(str, docx),
+        ],
+        check=True,
+        capture_output=True,
     )
     print(f"LibreOffice headless, the same {len(docx)} DOCX to PDF: {seconds:6.2f} s")
-    print(f"ratio: dpa-kit build in 5 formats (-j 2) takes {build_seconds / seconds:.2f}x "
-          f"LibreOffice's PDF conversion alone")
+    print(
+        f"ratio: dpa-kit build in 5 formats (-j 2) takes {build_seconds / seconds:.2f}x "
+        f"LibreOffice's PDF conversion alone"
+    )
 
 
 #: Children may write and read their .pyc files, as an installed package does (pip compiles it): with
@@ -129,8 +140,10 @@ def bench_check(work: Path, count: int) -> None:
 
     for index, what in ((0, "wall"), (1, "CPU")):
         mine, base = median([r[index] for r in ours]), median([r[index] for r in bare])
-        print(f"one file, {what:4s} (median of {runs}): dpa-kit check {mine * 1000:4.0f} ms; python importing "
-              f"pydantic+ruamel.yaml+click {base * 1000:4.0f} ms; ratio {mine / base:.2f}")
+        print(
+            f"one file, {what:4s} (median of {runs}): dpa-kit check {mine * 1000:4.0f} ms; python importing "
+            f"pydantic+ruamel.yaml+click {base * 1000:4.0f} ms; ratio {mine / base:.2f}"
+        )
 
 
 def bench_ledger(work: Path, count: int) -> None:
@@ -156,21 +169,34 @@ def bench_ledger(work: Path, count: int) -> None:
                 aware = start + timedelta(minutes=done)
                 if done % 50 == 0:
                     breaches += 1
-                    writer.append("breach.declared", f"V-B-{breaches:06d}", {
-                        "convention": "C", "structure": "S", "aware_at": aware.isoformat(), "notify_delay_hours": 24,
-                        "notify_deadline": (aware + timedelta(hours=24)).isoformat(),
-                        "details": {"natures": ["confidentiality"], "description": "x"}})
+                    writer.append(
+                        "breach.declared",
+                        f"V-B-{breaches:06d}",
+                        {
+                            "convention": "C",
+                            "structure": "S",
+                            "aware_at": aware.isoformat(),
+                            "notify_delay_hours": 24,
+                            "notify_deadline": (aware + timedelta(hours=24)).isoformat(),
+                            "details": {"natures": ["confidentiality"], "description": "x"},
+                        },
+                    )
                 else:
-                    writer.append("exchange.packed", f"C-{done % 200}", {"files": 3, "bytes": 123456, "sha256": "0" * 64})
+                    writer.append(
+                        "exchange.packed", f"C-{done % 200}", {"files": 3, "bytes": 123456, "sha256": "0" * 64}
+                    )
                 done += 1
         seconds += time.perf_counter() - began
     print(f"append, {batch} events per transaction: {(count - runs) / seconds:8.0f} events/s")
     exe = Path(sys.executable).parent / "dpa-kit"
     env = {**os.environ, "DPA_KIT_LEDGER": str(work / "l.sqlite"), "DPA_KIT_NOW": "2027-01-01T00:00"}
-    seconds, result = timed(subprocess.run, [str(exe), "breach", "list", "--overdue", "--format", "json"],
-                            capture_output=True, env=env)
-    print(f"dpa-kit breach list --overdue with {done} events ({breaches} breaches, all overdue): "
-          f"{seconds:.2f} s, exit {result.returncode}")
+    seconds, result = timed(
+        subprocess.run, [str(exe), "breach", "list", "--overdue", "--format", "json"], capture_output=True, env=env
+    )
+    print(
+        f"dpa-kit breach list --overdue with {done} events ({breaches} breaches, all overdue): "
+        f"{seconds:.2f} s, exit {result.returncode}"
+    )
     seconds, verification = timed(ledger.verify)
     print(f"ledger verify of {verification.checked} events: {seconds:.2f} s")
     assert breach  # the module is what the CLI uses; imported here to fail early if it breaks
@@ -191,9 +217,42 @@ def _csv_like(path: Path, size: int) -> None:
     import random
 
     rng = random.Random(42)
-    names = ["MARTIN", "BERNARD", "DUBOIS", "THOMAS", "ROBERT", "RICHARD", "PETIT", "DURAND", "LEROY", "MOREAU",
-             "LEFEBVRE", "GARNIER", "FAURE", "ROUSSEL", "BLANC", "GUERIN", "MULLER", "HENRY", "BOYER", "DUPONT"]
-    first = ["Jean", "Marie", "Nathalie", "Isabelle", "Sylvie", "Pierre", "Michel", "Sophie", "Kevin", "Lucas", "Emma", "Léa"]
+    names = [
+        "MARTIN",
+        "BERNARD",
+        "DUBOIS",
+        "THOMAS",
+        "ROBERT",
+        "RICHARD",
+        "PETIT",
+        "DURAND",
+        "LEROY",
+        "MOREAU",
+        "LEFEBVRE",
+        "GARNIER",
+        "FAURE",
+        "ROUSSEL",
+        "BLANC",
+        "GUERIN",
+        "MULLER",
+        "HENRY",
+        "BOYER",
+        "DUPONT",
+    ]
+    first = [
+        "Jean",
+        "Marie",
+        "Nathalie",
+        "Isabelle",
+        "Sylvie",
+        "Pierre",
+        "Michel",
+        "Sophie",
+        "Kevin",
+        "Lucas",
+        "Emma",
+        "Léa",
+    ]
     towns = ["Arras", "Béthune", "Lens", "Calais", "Boulogne-sur-Mer", "Liévin", "Hénin-Beaumont", "Saint-Omer"]
     with path.open("w", encoding="utf-8") as handle:
         handle.write("nom;prenom;date_naissance;nir;adresse;commune;telephone;situation;montant_rsa\n")
@@ -202,10 +261,11 @@ def _csv_like(path: Path, size: int) -> None:
             rows = []
             for _ in range(5000):
                 rows.append(
-                    f"{rng.choice(names)};{rng.choice(first)};{rng.randint(1,28):02d}/{rng.randint(1,12):02d}/{rng.randint(1950,2005)};"
-                    f"{rng.randint(1,2)} {rng.randint(50,99)} {rng.randint(1,12):02d} 62 {rng.randint(100,999)} {rng.randint(100,999)} {rng.randint(10,97)};"
-                    f"{rng.randint(1,200)} rue {rng.choice(names).title()};{rng.choice(towns)};06{rng.randint(10000000,99999999)};"
-                    f"{rng.choice(['isolé', 'couple', 'famille monoparentale', 'couple avec enfants'])};{rng.randint(300,1400)},{rng.randint(0,99):02d}\n")
+                    f"{rng.choice(names)};{rng.choice(first)};{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(1950, 2005)};"
+                    f"{rng.randint(1, 2)} {rng.randint(50, 99)} {rng.randint(1, 12):02d} 62 {rng.randint(100, 999)} {rng.randint(100, 999)} {rng.randint(10, 97)};"
+                    f"{rng.randint(1, 200)} rue {rng.choice(names).title()};{rng.choice(towns)};06{rng.randint(10000000, 99999999)};"
+                    f"{rng.choice(['isolé', 'couple', 'famille monoparentale', 'couple avec enfants'])};{rng.randint(300, 1400)},{rng.randint(0, 99):02d}\n"
+                )
             chunk = "".join(rows)
             handle.write(chunk)
             written += len(chunk.encode("utf-8"))
@@ -239,17 +299,22 @@ def bench_exchange(work: Path, size_mb: int) -> None:
         verify_s, verify_rss = _measure([exe, "exchange", "verify", str(archive)], env)
         print(f"-- {kind}: {total:.0f} MB")
         print(f"  dpa-kit pack     {total / pack_s:7.1f} MB/s  peak {pack_rss:6.1f} MiB  {ours / 1e6:7.1f} MB")
-        print(f"  dpa-kit open     {total / open_s:7.1f} MB/s  peak {open_rss:6.1f} MiB  (all-or-nothing, SHA-256 checked)")
+        print(
+            f"  dpa-kit open     {total / open_s:7.1f} MB/s  peak {open_rss:6.1f} MiB  (all-or-nothing, SHA-256 checked)"
+        )
         print(f"  dpa-kit verify   {total / verify_s:7.1f} MB/s  peak {verify_rss:6.1f} MiB")
         if seven:
             target = work / f"{kind}-7z.zip"
-            seven_s, seven_rss = _measure([seven, "a", "-tzip", "-mem=AES256", f"-p{password}", "-mx=1", str(target),
-                                           str(folder)])
+            seven_s, seven_rss = _measure(
+                [seven, "a", "-tzip", "-mem=AES256", f"-p{password}", "-mx=1", str(target), str(folder)]
+            )
             theirs = target.stat().st_size
             print(f"  7zz a -mx=1      {total / seven_s:7.1f} MB/s  peak {seven_rss:6.1f} MiB  {theirs / 1e6:7.1f} MB")
-            print(f"  => speed ratio (7-Zip time / dpa-kit time): {seven_s / pack_s:.2f} (>= 1 wanted); "
-                  f"size ratio (dpa-kit / 7-Zip): {ours / theirs:.3f} (<= 1 wanted); "
-                  f"peak memory pack/open: {pack_rss:.0f}/{open_rss:.0f} MiB (< 100 wanted)")
+            print(
+                f"  => speed ratio (7-Zip time / dpa-kit time): {seven_s / pack_s:.2f} (>= 1 wanted); "
+                f"size ratio (dpa-kit / 7-Zip): {ours / theirs:.3f} (<= 1 wanted); "
+                f"peak memory pack/open: {pack_rss:.0f}/{open_rss:.0f} MiB (< 100 wanted)"
+            )
             target.unlink()
         archive.unlink()
         shutil.rmtree(folder)
@@ -272,8 +337,10 @@ def _bench_spool(work: Path) -> None:
         pass
     read = time.perf_counter() - start
     reader.close()
-    print(f"-- encrypted spool (AES-256-CTR, one-time key), 268 MB: write {268 / written:6.0f} MB/s, "
-          f"read {268 / read:6.0f} MB/s")
+    print(
+        f"-- encrypted spool (AES-256-CTR, one-time key), 268 MB: write {268 / written:6.0f} MB/s, "
+        f"read {268 / read:6.0f} MB/s"
+    )
 
 
 def _bench_verify_many(work: Path, count: int = 10_000) -> None:
@@ -289,8 +356,12 @@ def _bench_verify_many(work: Path, count: int = 10_000) -> None:
     from dpa_kit.exchange import open_archive
 
     files = [(f"dossier/f{i:05d}.txt", f"ligne {i};DUPONT;Jean\n".encode() * 10) for i in range(count)]
-    manifest = {"format": "dpa-kit-exchange/1", "created_at": "x", "tool": "bench",
-                "files": [{"path": n, "size": len(d), "sha256": hashlib.sha256(d).hexdigest()} for n, d in files]}
+    manifest = {
+        "format": "dpa-kit-exchange/1",
+        "created_at": "x",
+        "tool": "bench",
+        "files": [{"path": n, "size": len(d), "sha256": hashlib.sha256(d).hexdigest()} for n, d in files],
+    }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as inner:
         for name, data in [*files, ("MANIFEST.dpa-kit.json", json.dumps(manifest).encode())]:
@@ -310,8 +381,10 @@ def _bench_verify_many(work: Path, count: int = 10_000) -> None:
         outer.setpassword(password.encode())
         outer.writestr("contenu.zip", reversed_zip)
     seconds, result = timed(open_archive, archive, password, None)
-    print(f"-- verify of {count} entries listed in reverse order: {seconds:.2f} s ({len(result.files)} files, "
-          f"verified={result.verified})")
+    print(
+        f"-- verify of {count} entries listed in reverse order: {seconds:.2f} s ({len(result.files)} files, "
+        f"verified={result.verified})"
+    )
 
 
 def bench_memory(work: Path, size_mb: int) -> None:
@@ -322,7 +395,11 @@ def bench_memory(work: Path, size_mb: int) -> None:
         for _ in range(size_mb):
             handle.write(os.urandom(1_000_000))
     exe = str(Path(sys.executable).parent / "dpa-kit")
-    env = {**os.environ, "DPA_KIT_PASSWORD": "k7mq-3xw9-hp2t-va8e-n4rd-zc6u", "DPA_KIT_LEDGER": str(work / "none.sqlite")}
+    env = {
+        **os.environ,
+        "DPA_KIT_PASSWORD": "k7mq-3xw9-hp2t-va8e-n4rd-zc6u",
+        "DPA_KIT_LEDGER": str(work / "none.sqlite"),
+    }
     seconds, rss = _measure([exe, "exchange", "pack", str(work / "in"), "-o", str(work / "big.zip")], env)
     print(f"  pack: {size_mb / seconds:6.1f} MB/s, peak {rss:6.1f} MiB")
     seconds, rss = _measure([exe, "exchange", "open", str(work / "big.zip"), "-o", str(work / "out")], env)
@@ -331,15 +408,15 @@ def bench_memory(work: Path, size_mb: int) -> None:
 
 _AGE_CHILD = {
     "pyrage encrypt_io": "import pyrage,sys; r=pyrage.x25519.Recipient.from_str(sys.argv[3])\n"
-                         "with open(sys.argv[1],'rb') as i, open(sys.argv[2],'wb') as o: pyrage.encrypt_io(i,o,[r])",
+    "with open(sys.argv[1],'rb') as i, open(sys.argv[2],'wb') as o: pyrage.encrypt_io(i,o,[r])",
     "pyrage decrypt_io": "import pyrage,sys; k=pyrage.x25519.Identity.from_str(sys.argv[3])\n"
-                         "with open(sys.argv[1],'rb') as i, open(sys.argv[2],'wb') as o: pyrage.decrypt_io(i,o,[k])",
+    "with open(sys.argv[1],'rb') as i, open(sys.argv[2],'wb') as o: pyrage.decrypt_io(i,o,[k])",
     "agecrypt encrypt_stream": "import sys; from dpa_kit import agecrypt\n"
-                               "with open(sys.argv[1],'rb') as i, open(sys.argv[2],'wb') as o: "
-                               "agecrypt.encrypt_stream(i,o,[sys.argv[3]])",
+    "with open(sys.argv[1],'rb') as i, open(sys.argv[2],'wb') as o: "
+    "agecrypt.encrypt_stream(i,o,[sys.argv[3]])",
     "agecrypt decrypt_stream": "import sys; from dpa_kit import agecrypt\n"
-                               "with open(sys.argv[1],'rb') as i, open(sys.argv[2],'wb') as o: "
-                               "agecrypt.decrypt_stream(i,o,sys.argv[3])",
+    "with open(sys.argv[1],'rb') as i, open(sys.argv[2],'wb') as o: "
+    "agecrypt.decrypt_stream(i,o,sys.argv[3])",
 }
 
 
@@ -372,17 +449,24 @@ def bench_age(work: Path, size_mb: int) -> None:
     plain.rename(work / "in" / "big.bin")
     (work / "key.txt").write_text(f"{identity}\n", encoding="utf-8")
     archive = work / "big.zip.age"
-    seconds, rss = _measure([exe, "exchange", "pack", str(work / "in"), "-o", str(archive), "--recipient", recipient],
-                            env)
+    seconds, rss = _measure(
+        [exe, "exchange", "pack", str(work / "in"), "-o", str(archive), "--recipient", recipient], env
+    )
     print(f"  {'dpa-kit exchange pack -r':26s} {size_mb / seconds:7.1f} MB/s  peak {rss:7.1f} MiB")
-    seconds, rss = _measure([exe, "exchange", "open", str(archive), "-o", str(work / "out"), "--identity",
-                             str(work / "key.txt")], env)
+    seconds, rss = _measure(
+        [exe, "exchange", "open", str(archive), "-o", str(work / "out"), "--identity", str(work / "key.txt")], env
+    )
     print(f"  {'dpa-kit exchange open -i':26s} {size_mb / seconds:7.1f} MB/s  peak {rss:7.1f} MiB")
 
 
-BENCHES = {"annex": (bench_annex, 200), "check": (bench_check, 1000), "ledger": (bench_ledger, 100_000),
-           "exchange": (bench_exchange, 300), "memory": (bench_memory, 2000),
-           "age": (bench_age, 2048)}
+BENCHES = {
+    "annex": (bench_annex, 200),
+    "check": (bench_check, 1000),
+    "ledger": (bench_ledger, 100_000),
+    "exchange": (bench_exchange, 300),
+    "memory": (bench_memory, 2000),
+    "age": (bench_age, 2048),
+}
 
 
 def main() -> None:

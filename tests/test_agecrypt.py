@@ -146,7 +146,8 @@ def test_the_reference_age_tool_reads_ours_and_we_read_its_files(tmp_path: Path)
         line for line in theirs_key.read_text().splitlines() if line.startswith("# public key: ")
     ).split(": ")[1]
     (tmp_path / "plain.bin").write_bytes(PLAIN)
-    subprocess.run([age, "-r", theirs_recipient, "-o", str(tmp_path / "theirs.age"), str(tmp_path / "plain.bin")],
-                   check=True)
+    subprocess.run(
+        [age, "-r", theirs_recipient, "-o", str(tmp_path / "theirs.age"), str(tmp_path / "plain.bin")], check=True
+    )
     with (tmp_path / "theirs.age").open("rb") as source:
         assert b"".join(decrypt_chunks(source, theirs_key.read_text())) == PLAIN

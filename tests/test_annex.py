@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import json
 import re
 from pathlib import Path
@@ -21,9 +22,21 @@ from dpa_kit.words import DRAFT_BANNER
 
 GOLDEN = REPO / "tests" / "golden"
 PLACEHOLDERS = [
-    "[...]", "XXXX", "A COMPLETER", "À COMPLÉTER", "[A ANNEXER ET PERSONNALISER]", "[code de conduite, certification]",
-    "« Nom dispositif »", "Choisir l'une des deux options", "Au choix des parties", "(Le cas échéant)",
-    "Option A", "Option B", "OPTION 1", "OPTION 2", "Quelle que soit l'option",
+    "[...]",
+    "XXXX",
+    "A COMPLETER",
+    "À COMPLÉTER",
+    "[A ANNEXER ET PERSONNALISER]",
+    "[code de conduite, certification]",
+    "« Nom dispositif »",
+    "Choisir l'une des deux options",
+    "Au choix des parties",
+    "(Le cas échéant)",
+    "Option A",
+    "Option B",
+    "OPTION 1",
+    "OPTION 2",
+    "Quelle que soit l'option",
 ]
 
 
@@ -94,7 +107,7 @@ def test_no_placeholder_or_drafting_instruction_survives(path: Path) -> None:
     for placeholder in PLACEHOLDERS:
         assert placeholder not in text
     # An empty answer after "sont :" : a paragraph ending with a colon must introduce a list.
-    for block, following in zip(blocks, blocks[1:]):
+    for block, following in itertools.pairwise(blocks):
         if block.kind == "paragraph" and block.text.rstrip().endswith(":"):
             assert following.kind == "item", block.text
 
@@ -103,10 +116,19 @@ def test_no_placeholder_or_drafting_instruction_survives(path: Path) -> None:
 
 
 def test_option_b_lists_the_authorised_activities_and_drops_option_a() -> None:
-    conv = variant(adil(), subprocessing={"option": "B", "objection_period": None,
-                                          "authorised_activities": ["hébergement", "envoi de SMS"]})
+    conv = variant(
+        adil(),
+        subprocessing={
+            "option": "B",
+            "objection_period": None,
+            "authorised_activities": ["hébergement", "envoi de SMS"],
+        },
+    )
     text = text_of(conv)
-    assert "L'organisme est autorisé à faire appel à un sous-traitant pour mener les activités de traitement suivantes :" in text
+    assert (
+        "L'organisme est autorisé à faire appel à un sous-traitant pour mener les activités de traitement suivantes :"
+        in text
+    )
     assert "hébergement ;\nenvoi de SMS." in text
     assert "l'autorisation écrite, préalable et spécifique du Département" in text
     assert "délai minimum" not in text
@@ -120,31 +142,51 @@ def test_option_b_single_activity_is_inline() -> None:
 
 def test_subprocessors_are_listed_with_country_and_dates() -> None:
     text = text_of(load_convention(BETHUNE).convention)
-    assert "(France) : hébergement des dossiers d'accompagnement, contrat du 1er septembre 2025 au 31 août 2027." in text
+    assert (
+        "(France) : hébergement des dossiers d'accompagnement, contrat du 1er septembre 2025 au 31 août 2027." in text
+    )
 
 
 def test_security_option_2_with_annex_certification_and_responsibilities() -> None:
-    conv = variant(adil(), security={"option": 2, "annex": "Annexe 4", "certification": "la certification HDS",
-                                     "responsibilities": "le Département gère les habilitations"})
+    conv = variant(
+        adil(),
+        security={
+            "option": 2,
+            "annex": "Annexe 4",
+            "certification": "la certification HDS",
+            "responsibilities": "le Département gère les habilitations",
+        },
+    )
     text = text_of(conv)
     assert "L'utilisation de plateformes informatiques présentant les mesures de sécurité à l'état de l'art" in text
-    assert ("Le respect de l'annexe Sécurité et Confidentialité jointe à la présente convention : Annexe 4, "
-            "version du 1er janvier 2026.") in text
-    assert ("L'organisme s'engage à mettre en œuvre les mesures de sécurité prévues par le référentiel suivant : "
-            "la certification HDS.") in text
-    assert "les responsabilités de chacune des parties sont réparties comme suit : le Département gère les habilitations." in text
+    assert (
+        "Le respect de l'annexe Sécurité et Confidentialité jointe à la présente convention : Annexe 4, "
+        "version du 1er janvier 2026."
+    ) in text
+    assert (
+        "L'organisme s'engage à mettre en œuvre les mesures de sécurité prévues par le référentiel suivant : "
+        "la certification HDS."
+    ) in text
+    assert (
+        "les responsabilités de chacune des parties sont réparties comme suit : le Département gère les habilitations."
+        in text
+    )
     assert "Selon l'annexe Sécurité et Confidentialité, relèvent de l'organisme les mesures « Sensibiliser" in text
     assert "7-zip" not in text
 
 
 def test_security_option_2_without_responsibilities_fills_them_from_the_matrix() -> None:
-    conv = variant(adil(), security={"option": 2, "annex": "Annexe 4", "annex_measures": {"version_date": "2026-03-02"}})
+    conv = variant(
+        adil(), security={"option": 2, "annex": "Annexe 4", "annex_measures": {"version_date": "2026-03-02"}}
+    )
     text = text_of(conv)
     assert "il est recommandé de déterminer précisément les responsabilités" not in text
     assert "[A ANNEXER ET PERSONNALISER]" not in text
     assert "jointe à la présente convention : Annexe 4, version du 2 mars 2026." in text
-    assert ("réparties comme suit, selon l'annexe Sécurité et Confidentialité : relèvent de l'organisme les mesures "
-            "« Sensibiliser et former les intervenants » (CNIL-03)") in text
+    assert (
+        "réparties comme suit, selon l'annexe Sécurité et Confidentialité : relèvent de l'organisme les mesures "
+        "« Sensibiliser et former les intervenants » (CNIL-03)"
+    ) in text
     assert "du Département et de l'organisme, chacun pour les systèmes qu'il administre, les mesures « Piloter" in text
     assert "mesures de sécurité prévues par" not in text
 
@@ -189,8 +231,13 @@ def test_return_to_named_third_party() -> None:
 
 
 def test_return_to_third_party_not_yet_known() -> None:
-    conv = variant(adil(), data_fate={"action": "return_to_third_party",
-                                      "third_party_information": "Le Département le désignera par écrit"})
+    conv = variant(
+        adil(),
+        data_fate={
+            "action": "return_to_third_party",
+            "third_party_information": "Le Département le désignera par écrit",
+        },
+    )
     text = text_of(conv)
     assert "à un tiers désigné par le Département. Le Département le désignera par écrit." in text
 
@@ -198,13 +245,17 @@ def test_return_to_third_party_not_yet_known() -> None:
 def test_transfers_add_the_register_item_and_the_list() -> None:
     base = adil()
     assert "transferts de données à caractère personnel vers un pays tiers" not in text_of(base)
-    conv = variant(base, transfers=[{"country": "US", "recipient": "Éditeur SaaS", "safeguards": "clauses contractuelles types"}])
+    conv = variant(
+        base, transfers=[{"country": "US", "recipient": "Éditeur SaaS", "safeguards": "clauses contractuelles types"}]
+    )
     text = text_of(conv)
     assert "le cas échéant, les transferts de données à caractère personnel vers un pays tiers" in text
     # Transfers are documented instructions (Art. 28(3)(a)): listed under clause b), not in the register clause.
     instructions = text.split("garantir la confidentialité")[0]
-    assert ("transfert autorisé par le Département hors de l'Union européenne et de l'Espace économique européen : "
-            "États-Unis, destinataire Éditeur SaaS, garanties appropriées : clauses contractuelles types ;") in instructions
+    assert (
+        "transfert autorisé par le Département hors de l'Union européenne et de l'Espace économique européen : "
+        "États-Unis, destinataire Éditeur SaaS, garanties appropriées : clauses contractuelles types ;"
+    ) in instructions
     assert "Les transferts de données hors de l'Union européenne prévus" not in text
 
 
@@ -233,39 +284,77 @@ def test_new_conventions_name_the_parties_of_the_convention() -> None:
 
 
 def test_subprocessor_outside_the_eea_shows_its_transfer_safeguards() -> None:
-    conv = variant(adil(), subprocessing={"option": "B", "authorised_activities": ["visioconférence"],
-                                          "subprocessors": [{"name": "VisioConnect Inc.", "country": "US",
-                                                             "activities": ["visioconférence"],
-                                                             "safeguards": "clauses contractuelles types 2021/914"}]})
+    conv = variant(
+        adil(),
+        subprocessing={
+            "option": "B",
+            "authorised_activities": ["visioconférence"],
+            "subprocessors": [
+                {
+                    "name": "VisioConnect Inc.",
+                    "country": "US",
+                    "activities": ["visioconférence"],
+                    "safeguards": "clauses contractuelles types 2021/914",
+                }
+            ],
+        },
+    )
     text = text_of(conv)
-    assert ("VisioConnect Inc. (États-Unis) : visioconférence ; sous-traitant établi hors de l'Union européenne et "
-            "de l'Espace économique européen, transfert encadré par les garanties suivantes : clauses contractuelles "
-            "types 2021/914.") in text
+    assert (
+        "VisioConnect Inc. (États-Unis) : visioconférence ; sous-traitant établi hors de l'Union européenne et "
+        "de l'Espace économique européen, transfert encadré par les garanties suivantes : clauses contractuelles "
+        "types 2021/914."
+    ) in text
 
 
 def test_subprocessor_outside_the_eea_without_safeguards_is_a_missing_answer() -> None:
-    conv = variant(adil(), subprocessing={"option": "A", "objection_period": "3 mois",
-                                          "subprocessors": [{"name": "VisioConnect Inc.", "country": "US",
-                                                             "activities": ["visioconférence"]}]})
+    conv = variant(
+        adil(),
+        subprocessing={
+            "option": "A",
+            "objection_period": "3 mois",
+            "subprocessors": [{"name": "VisioConnect Inc.", "country": "US", "activities": ["visioconférence"]}],
+        },
+    )
     assert "les garanties du transfert vers le sous-traitant VisioConnect Inc." in missing_answers(conv)
 
 
 def test_subprocessor_safeguards_inside_the_eea_are_rendered_too() -> None:
-    conv = variant(adil(), subprocessing={"option": "A", "objection_period": "3 mois",
-                                          "subprocessors": [{"name": "Hébergeur Nord", "country": "FR",
-                                                             "activities": ["hébergement"],
-                                                             "safeguards": "hébergement certifié HDS"}]})
+    conv = variant(
+        adil(),
+        subprocessing={
+            "option": "A",
+            "objection_period": "3 mois",
+            "subprocessors": [
+                {
+                    "name": "Hébergeur Nord",
+                    "country": "FR",
+                    "activities": ["hébergement"],
+                    "safeguards": "hébergement certifié HDS",
+                }
+            ],
+        },
+    )
     assert "Hébergeur Nord (France) : hébergement ; garanties : hébergement certifié HDS." in text_of(conv)
 
 
 def test_certification_held_by_a_host_is_attributed_to_it() -> None:
-    conv = variant(adil(), security={"option": 2, "annex": "Annexe 4", "certification": "certification HDS",
-                                     "certification_holder": "l'hébergeur Hébergeur Santé Nord",
-                                     "responsibilities": "le Département gère les habilitations"})
+    conv = variant(
+        adil(),
+        security={
+            "option": 2,
+            "annex": "Annexe 4",
+            "certification": "certification HDS",
+            "certification_holder": "l'hébergeur Hébergeur Santé Nord",
+            "responsibilities": "le Département gère les habilitations",
+        },
+    )
     text = text_of(conv)
-    assert ("L'hébergeur Hébergeur Santé Nord, qui intervient pour le compte de l'organisme, met en œuvre les "
-            "mesures de sécurité prévues par le référentiel suivant : certification HDS. L'organisme s'assure du "
-            "maintien de cette conformité pendant toute la durée de la convention.") in text
+    assert (
+        "L'hébergeur Hébergeur Santé Nord, qui intervient pour le compte de l'organisme, met en œuvre les "
+        "mesures de sécurité prévues par le référentiel suivant : certification HDS. L'organisme s'assure du "
+        "maintien de cette conformité pendant toute la durée de la convention."
+    ) in text
 
 
 def test_breach_delay_of_one_hour_is_singular() -> None:
@@ -274,17 +363,24 @@ def test_breach_delay_of_one_hour_is_singular() -> None:
 
 
 def test_third_party_information_starts_a_sentence_with_a_capital() -> None:
-    conv = variant(adil(), data_fate={"action": "return_to_third_party",
-                                      "third_party_information": "le Département le désignera par écrit"})
+    conv = variant(
+        adil(),
+        data_fate={
+            "action": "return_to_third_party",
+            "third_party_information": "le Département le désignera par écrit",
+        },
+    )
     assert "désigné par le Département. Le Département le désignera par écrit." in text_of(conv)
 
 
 def test_identification_line_names_the_legal_parties_and_siret() -> None:
     first = text_of(adil()).splitlines()[0]
-    assert first == ("Convention « Mission prévention des expulsions par l'intermédiaire d'un numéro vert ». Parties : "
-                     "Département du Pas-de-Calais (responsable de traitement) et Association interdépartementale "
-                     "d'Information sur le Logement du Nord et du Pas-de-Calais (SIRET 343 097 333 00078, "
-                     "sous-traitant).")
+    assert first == (
+        "Convention « Mission prévention des expulsions par l'intermédiaire d'un numéro vert ». Parties : "
+        "Département du Pas-de-Calais (responsable de traitement) et Association interdépartementale "
+        "d'Information sur le Logement du Nord et du Pas-de-Calais (SIRET 343 097 333 00078, "
+        "sous-traitant)."
+    )
 
 
 def test_french_spacing_before_semicolons_in_new_conventions() -> None:
@@ -297,8 +393,10 @@ def test_french_spacing_before_semicolons_in_new_conventions() -> None:
 def test_data_provided_by_the_departement() -> None:
     assert "met à la disposition de l'organisme" not in text_of(adil())
     conv = variant(adil(), processing={"provided_by_controller": ["la liste des ménages orientés"]})
-    assert ("le département met à la disposition de l'organisme les informations nécessaires suivantes : "
-            "la liste des ménages orientés.") in text_of(conv)
+    assert (
+        "le département met à la disposition de l'organisme les informations nécessaires suivantes : "
+        "la liste des ménages orientés."
+    ) in text_of(conv)
 
 
 def test_several_purposes_become_a_list() -> None:
@@ -319,10 +417,19 @@ def test_processor_dpo_is_named_when_given() -> None:
 
 
 def test_breach_delay_and_addresses_come_from_the_convention() -> None:
-    conv = variant(adil(), notifications={"breach_delay_hours": 12, "breach_address": "rgpd@example.fr",
-                                          "rights_requests_address": "droits@example.fr"})
+    conv = variant(
+        adil(),
+        notifications={
+            "breach_delay_hours": 12,
+            "breach_address": "rgpd@example.fr",
+            "rights_requests_address": "droits@example.fr",
+        },
+    )
     text = text_of(conv)
-    assert "dans un délai maximum de 12 heures après en avoir pris connaissance et par le moyen suivant rgpd@example.fr." in text
+    assert (
+        "dans un délai maximum de 12 heures après en avoir pris connaissance et par le moyen suivant rgpd@example.fr."
+        in text
+    )
     assert "par courrier électronique à droits@example.fr." in text
 
 
@@ -336,12 +443,19 @@ def test_markdown_special_characters_in_values_are_literal() -> None:
 
 
 def test_incomplete_convention_is_refused_with_what_is_missing() -> None:
-    conv = variant(adil(), processing={"service": None, "purposes": []}, security={"option": None},
-                   subprocessing={"option": "A", "objection_period": None})
+    conv = variant(
+        adil(),
+        processing={"service": None, "purposes": []},
+        security={"option": None},
+        subprocessing={"option": "A", "objection_period": None},
+    )
     with pytest.raises(NotReady) as info:
         render_markdown(conv)
     assert info.value.missing == [
-        "le service", "les finalités", "le délai d'objection du Département", "l'option de sécurité (1 ou 2)",
+        "le service",
+        "les finalités",
+        "le délai d'objection du Département",
+        "l'option de sécurité (1 ou 2)",
     ]
     # The library names the fact; the command line adds how to ask for a draft (--draft).
     assert "--draft" not in str(info.value) and "projet" in str(info.value)

@@ -53,7 +53,10 @@ def test_grace_period_from_defaults(env: dict[str, str], registers: Path) -> Non
     code, items = due(env, "2027-01-31T00:30", "--overdue")
     assert code == 1 and [i["days_overdue"] for i in items] == [1, 1]
     defaults = registers / "defaults.yaml"
-    defaults.write_text(defaults.read_text(encoding="utf-8").replace("attestation_grace_days: 30", "attestation_grace_days: 0"), encoding="utf-8")
+    defaults.write_text(
+        defaults.read_text(encoding="utf-8").replace("attestation_grace_days: 30", "attestation_grace_days: 0"),
+        encoding="utf-8",
+    )
     code, items = due(env, "2027-01-02T10:00", "--overdue")
     assert code == 1 and items[0]["due_date"] == "2026-12-31" and items[0]["days_overdue"] == 2
 
@@ -74,8 +77,16 @@ def test_end_to_end_due_overdue_drafted_recorded_verified(env: dict[str, str], r
     assert result.exit_code == 0, result.output
     signed = tmp_path / "attestation-signee.pdf"
     signed.write_bytes(b"%PDF-1.4 attestation signee ADIL\n%%EOF\n")
-    result = run("attest", "record", ADIL_ID, "--file", signed, "--received-at", "2027-02-16T09:00",
-                 env={**env, "DPA_KIT_NOW": "2027-02-16T09:00"})
+    result = run(
+        "attest",
+        "record",
+        ADIL_ID,
+        "--file",
+        signed,
+        "--received-at",
+        "2027-02-16T09:00",
+        env={**env, "DPA_KIT_NOW": "2027-02-16T09:00"},
+    )
     assert result.exit_code == 0, result.output
     code, items = due(env, "2027-02-20T12:00", "--overdue")
     assert ADIL_ID not in {i["convention"] for i in items}
@@ -114,16 +125,27 @@ def test_draft_lists_the_exchanges_of_the_convention(env: dict[str, str], tmp_pa
     from dpa_kit.ledger import Ledger
 
     ledger = Ledger(env["DPA_KIT_LEDGER"])
-    ledger.append("exchange.packed", ADIL_ID, {"direction": "packed", "convention": ADIL_ID, "counterpart": "dpo",
-                                              "archive_sha256": "ab" * 32, "files": 3, "total_size": 10})
+    ledger.append(
+        "exchange.packed",
+        ADIL_ID,
+        {
+            "direction": "packed",
+            "convention": ADIL_ID,
+            "counterpart": "dpo",
+            "archive_sha256": "ab" * 32,
+            "files": 3,
+            "total_size": 10,
+        },
+    )
     out = tmp_path / "a.md"
     run("attest", "draft", ADIL_ID, "--format", "md", "-o", out, env=env)
     text = out.read_text(encoding="utf-8")
     assert "Archives chiffrées échangées pour cette convention" in text and "ab" * 32 in text
 
 
-def test_remind_writes_one_eml_per_structure_with_an_address(env: dict[str, str], registers: Path,
-                                                           tmp_path: Path) -> None:
+def test_remind_writes_one_eml_per_structure_with_an_address(
+    env: dict[str, str], registers: Path, tmp_path: Path
+) -> None:
     import email
     from email import policy
 
@@ -151,8 +173,17 @@ def test_signed_annex_without_written_justification_owes_no_attestation(env: dic
 
 
 def test_status_overview_text_json_html(env: dict[str, str], tmp_path: Path) -> None:
-    run("breach", "declare", "--convention", ADIL_ID, "--nature", "c", "--description", "x",
-        env={**env, "DPA_KIT_NOW": "2027-02-27T10:00"})
+    run(
+        "breach",
+        "declare",
+        "--convention",
+        ADIL_ID,
+        "--nature",
+        "c",
+        "--description",
+        "x",
+        env={**env, "DPA_KIT_NOW": "2027-02-27T10:00"},
+    )
     page = tmp_path / "status.html"
     result = run("status", "--html", page, env={**env, "DPA_KIT_NOW": "2027-03-01T10:00"})
     assert result.exit_code == 1
@@ -164,7 +195,7 @@ def test_status_overview_text_json_html(env: dict[str, str], tmp_path: Path) -> 
     page_text = page.read_text(encoding="utf-8")
     assert "<h2>Violations ouvertes (par échéance)</h2>" in page_text
     # A summary first, and the late breach marked as such (red), sorted by deadline.
-    assert "violations ouvertes</p>" in page_text and "1 en retard" in page_text and "<tr class=\"late\">" in page_text
+    assert "violations ouvertes</p>" in page_text and "1 en retard" in page_text and '<tr class="late">' in page_text
     # The ADIL annex as signed owes no written attestation: it is not counted as due.
     assert "2026-FSL-ADIL-NUMERO-VERT</td><td>ADIL" not in page_text.split("Attestations de destruction")[1]
 
@@ -178,8 +209,21 @@ def test_libreoffice_opens_the_docx_and_odt_drafts(env: dict[str, str], tmp_path
         target = tmp_path / f"attestation-{fmt}.{fmt}"
         assert run("attest", "draft", BETHUNE_ID, "--format", fmt, "-o", target, env=env).exit_code == 0
         drafts.append(target)
-    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--convert-to",
-                    "pdf", "--outdir", str(tmp_path / "pdf"), *map(str, drafts)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path / "pdf"),
+            *map(str, drafts),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     for target in drafts:
         pdf = tmp_path / "pdf" / f"{target.stem}.pdf"
         text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
@@ -187,8 +231,17 @@ def test_libreoffice_opens_the_docx_and_odt_drafts(env: dict[str, str], tmp_path
 
 
 def test_status_takes_a_folder_and_prints_french_dates(env: dict[str, str]) -> None:
-    run("breach", "declare", "--convention", ADIL_ID, "--nature", "c", "--description", "x",
-        env={**env, "DPA_KIT_NOW": "2027-02-27T10:00"})
+    run(
+        "breach",
+        "declare",
+        "--convention",
+        ADIL_ID,
+        "--nature",
+        "c",
+        "--description",
+        "x",
+        env={**env, "DPA_KIT_NOW": "2027-02-27T10:00"},
+    )
     folder = env["DPA_KIT_REGISTERS"]
     others = {k: v for k, v in env.items() if k != "DPA_KIT_REGISTERS"}
     result = run("status", folder, env={**others, "DPA_KIT_NOW": "2027-03-01T10:00"})
@@ -205,7 +258,8 @@ def test_status_takes_a_folder_and_prints_french_dates(env: dict[str, str]) -> N
 
 
 def test_remind_a_structure_without_dpo_at_its_contact_with_the_fate_of_its_data(
-        env: dict[str, str], registers: Path, tmp_path: Path) -> None:
+    env: dict[str, str], registers: Path, tmp_path: Path
+) -> None:
     import email
     from email import policy
 

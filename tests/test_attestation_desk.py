@@ -33,13 +33,16 @@ def test_an_uploaded_attestation_is_recorded_read_only_with_its_sha256(registers
     assert kept.name.endswith(f"attestation-{CID}.pdf")
     # Nothing else is left in the attestations folder (no upload in progress).
     assert sorted(p.relative_to(registers / "attestations") for p in (registers / "attestations").rglob("*")) == [
-        Path(CID), kept.relative_to(registers / "attestations")]
+        Path(CID),
+        kept.relative_to(registers / "attestations"),
+    ]
     assert attest.recorded_attestations(ledger)[CID]["sha256"] == payload["sha256"]
 
 
 @pytest.mark.parametrize(("data", "message"), [(b"", "vide"), (b"<html>", "doit être un PDF")])
-def test_an_upload_that_is_not_an_attestation_is_refused(registers: Path, tmp_path: Path, data: bytes,
-                                                         message: str) -> None:
+def test_an_upload_that_is_not_an_attestation_is_refused(
+    registers: Path, tmp_path: Path, data: bytes, message: str
+) -> None:
     ledger = Ledger(tmp_path / "ledger.sqlite")
     with pytest.raises(InvalidValue, match=message):
         attestation_desk.record_upload(ledger, registers, find_convention(registers, CID), io.BytesIO(data))
@@ -71,19 +74,22 @@ def smtp() -> Iterator[tuple[_Inbox, int]]:
         controller.stop()
 
 
-def test_the_dpo_sends_the_reminder_of_an_overdue_attestation(registers: Path, tmp_path: Path,
-                                                             smtp: tuple[_Inbox, int]) -> None:
+def test_the_dpo_sends_the_reminder_of_an_overdue_attestation(
+    registers: Path, tmp_path: Path, smtp: tuple[_Inbox, int]
+) -> None:
     inbox, port = smtp
     ledger = Ledger(tmp_path / "ledger.sqlite")
     due = {d.convention: d for d in attest.owed(registers, ledger, date(2027, 3, 1))}[CID]
     assert due.overdue
     server = SmtpConfig(f"smtp://127.0.0.1:{port}")
-    message_id = attestation_desk.send_reminder(ledger, due, sender="dpo@pasdecalais.example",
-                                                send=lambda m: send(m, server), by="user:1")
+    message_id = attestation_desk.send_reminder(
+        ledger, due, sender="dpo@pasdecalais.example", send=lambda m: send(m, server), by="user:1"
+    )
     assert len(inbox.messages) == 1 and message_id.encode() in inbox.messages[0]
     assert b"To: dpd@ccas-bethune.example" in inbox.messages[0]
     assert list(attestation_desk.last_reminders(ledger)) == [CID]
     not_late = {d.convention: d for d in attest.owed(registers, ledger, date(2027, 1, 5))}[CID]
     with pytest.raises(InvalidValue, match="n'est pas en retard"):
-        attestation_desk.send_reminder(ledger, not_late, sender="dpo@pasdecalais.example",
-                                       send=lambda m: send(m, server), by="user:1")
+        attestation_desk.send_reminder(
+            ledger, not_late, sender="dpo@pasdecalais.example", send=lambda m: send(m, server), by="user:1"
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 import json
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
 
@@ -21,11 +21,30 @@ CID = "2026-FSL-ADIL-NUMERO-VERT"
 
 
 def declare(env: dict[str, str], now: str, *extra: str) -> dict:
-    result = run("breach", "declare", "--convention", CID, "--nature", "confidentialité",
-                 "--description", "liste envoyée au mauvais destinataire", "--people", "40",
-                 "--data-categories", "noms, adresses, situation budgétaire", "--consequences", "atteinte à la vie privée",
-                 "--measures", "demande de suppression au destinataire", "--contact", "M. Martin 03 21 00 00 00",
-                 "--format", "json", *extra, env={**env, "DPA_KIT_NOW": now})
+    result = run(
+        "breach",
+        "declare",
+        "--convention",
+        CID,
+        "--nature",
+        "confidentialité",
+        "--description",
+        "liste envoyée au mauvais destinataire",
+        "--people",
+        "40",
+        "--data-categories",
+        "noms, adresses, situation budgétaire",
+        "--consequences",
+        "atteinte à la vie privée",
+        "--measures",
+        "demande de suppression au destinataire",
+        "--contact",
+        "M. Martin 03 21 00 00 00",
+        "--format",
+        "json",
+        *extra,
+        env={**env, "DPA_KIT_NOW": now},
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -57,16 +76,30 @@ def test_aware_at_defaults_to_now_in_paris(env: dict[str, str]) -> None:
 
 
 def test_text_output_gives_deadline_and_time_left(env: dict[str, str]) -> None:
-    result = run("breach", "declare", "--convention", CID, "--nature", "c", "--description", "vol d'un ordinateur",
-                 env={**env, "DPA_KIT_NOW": "2026-10-24T10:00"})
+    result = run(
+        "breach",
+        "declare",
+        "--convention",
+        CID,
+        "--nature",
+        "c",
+        "--description",
+        "vol d'un ordinateur",
+        env={**env, "DPA_KIT_NOW": "2026-10-24T10:00"},
+    )
     assert result.exit_code == 0, result.output
-    assert "À notifier au Département avant le dimanche 25 octobre 2026 à 09 h 00 (heure de Paris) (24 h 00 min restantes)." in result.stdout
+    assert (
+        "À notifier au Département avant le dimanche 25 octobre 2026 à 09 h 00 (heure de Paris) (24 h 00 min "
+        "restantes)." in result.stdout
+    )
     assert "dpa-kit breach notify V-2026-343097333-0001" in result.stdout
 
 
 def test_convention_delay_is_used(env: dict[str, str], registers: Path) -> None:
     path = registers / f"{CID}.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("breach_delay_hours: 24", "breach_delay_hours: 12"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("breach_delay_hours: 24", "breach_delay_hours: 12"), encoding="utf-8"
+    )
     data = declare(env, "2026-03-28T10:00")
     assert data["notify_deadline"] == "2026-03-28T22:00:00+01:00"
 
@@ -95,38 +128,88 @@ def test_list_overdue_exits_1_and_show_has_the_timeline(env: dict[str, str]) -> 
 
 
 def test_eml_has_every_article_33_item(env: dict[str, str], tmp_path: Path) -> None:
-    declare(env, "2026-03-28T10:00", "--started-at", "2026-03-27T16:00", "--discovery", "appel du destinataire",
-            "--cause", "erreur d'adresse", "--records", "40", "--measures-before", "chiffrement des échanges")
+    declare(
+        env,
+        "2026-03-28T10:00",
+        "--started-at",
+        "2026-03-27T16:00",
+        "--discovery",
+        "appel du destinataire",
+        "--cause",
+        "erreur d'adresse",
+        "--records",
+        "40",
+        "--measures-before",
+        "chiffrement des échanges",
+    )
     eml = tmp_path / "n.eml"
-    result = run("breach", "notify", "V-2026-343097333-0001", "--eml", eml, "--from", "rgpd@adil.example",
-                 env={**env, "DPA_KIT_NOW": "2026-03-28T12:00"})
+    result = run(
+        "breach",
+        "notify",
+        "V-2026-343097333-0001",
+        "--eml",
+        eml,
+        "--from",
+        "rgpd@adil.example",
+        env={**env, "DPA_KIT_NOW": "2026-03-28T12:00"},
+    )
     assert result.exit_code == 0, result.output
     message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
     assert message["To"] == "Delegue.Protection.Donnees@pasdecalais.fr"
     assert CID in message["Subject"] and "V-2026-343097333-0001" in message["Subject"]
     assert message["Message-ID"] and message["Date"]
     body = message.get_body(preferencelist=("plain",)).get_content()
-    for item in ("Type de notification : initiale", "Début de la violation : vendredi 27 mars 2026 à 16 h 00",
-                 "Prise de connaissance par l'organisme : samedi 28 mars 2026 à 10 h 00", "appel du destinataire",
-                 "perte de confidentialité", "erreur d'adresse", "Catégories de données : noms, adresses",
-                 "Nombre approximatif d'enregistrements : 40", "Nombre approximatif de personnes : 40",
-                 "Conséquences probables", "atteinte à la vie privée", "chiffrement des échanges",
-                 "demande de suppression au destinataire", "Information des personnes concernées",
-                 "M. Martin 03 21 00 00 00"):
+    for item in (
+        "Type de notification : initiale",
+        "Début de la violation : vendredi 27 mars 2026 à 16 h 00",
+        "Prise de connaissance par l'organisme : samedi 28 mars 2026 à 10 h 00",
+        "appel du destinataire",
+        "perte de confidentialité",
+        "erreur d'adresse",
+        "Catégories de données : noms, adresses",
+        "Nombre approximatif d'enregistrements : 40",
+        "Nombre approximatif de personnes : 40",
+        "Conséquences probables",
+        "atteinte à la vie privée",
+        "chiffrement des échanges",
+        "demande de suppression au destinataire",
+        "Information des personnes concernées",
+        "M. Martin 03 21 00 00 00",
+    ):
         assert item in body, item
     # Writing an .eml does not record a notification.
-    assert json.loads(run("breach", "show", "V-2026-343097333-0001", "--format", "json", env=env).stdout)["notified_at"] is None
+    assert (
+        json.loads(run("breach", "show", "V-2026-343097333-0001", "--format", "json", env=env).stdout)["notified_at"]
+        is None
+    )
 
 
 def test_late_notification_requires_a_reason(env: dict[str, str], tmp_path: Path) -> None:
     declare(env, "2026-03-28T10:00")
     late_env = {**env, "DPA_KIT_NOW": "2026-03-30T10:00"}
-    result = run("breach", "notify", "V-2026-343097333-0001", "--eml", tmp_path / "n.eml", "--from", "a@b.fr", env=late_env)
+    result = run(
+        "breach", "notify", "V-2026-343097333-0001", "--eml", tmp_path / "n.eml", "--from", "a@b.fr", env=late_env
+    )
     assert result.exit_code == 2 and "--delay-reason" in result.stderr
-    result = run("breach", "notify", "V-2026-343097333-0001", "--eml", tmp_path / "n.eml", "--from", "a@b.fr",
-                 "--delay-reason", "découverte un vendredi soir, DPO absent", env=late_env)
+    result = run(
+        "breach",
+        "notify",
+        "V-2026-343097333-0001",
+        "--eml",
+        tmp_path / "n.eml",
+        "--from",
+        "a@b.fr",
+        "--delay-reason",
+        "découverte un vendredi soir, DPO absent",
+        env=late_env,
+    )
     assert result.exit_code == 0
-    assert "découverte un vendredi soir" in email.message_from_bytes((tmp_path / "n.eml").read_bytes(), policy=policy.default).get_body(preferencelist=("plain",)).get_content()
+    assert (
+        "découverte un vendredi soir"
+        in email.message_from_bytes((tmp_path / "n.eml").read_bytes(), policy=policy.default)
+        .get_body(preferencelist=("plain",))
+        .get_content()
+    )
 
 
 def _free_port() -> int:
@@ -139,7 +222,7 @@ class _Inbox:
     def __init__(self) -> None:
         self.messages: list[bytes] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope.content)
         return "250 Message accepted"
 
@@ -156,8 +239,15 @@ def smtp_server():
         return AuthResult(success=ok, handled=False)
 
     port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticator,
-                            auth_require_tls=False, auth_required=False, auth_exclude_mechanism=["LOGIN"])
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_require_tls=False,
+        auth_required=False,
+        auth_exclude_mechanism=["LOGIN"],
+    )
     controller.start()
     try:
         yield inbox, port
@@ -169,9 +259,23 @@ def smtp_server():
 def test_notification_through_a_real_smtp_server(env: dict[str, str], smtp_server) -> None:
     inbox, port = smtp_server
     declare(env, "2026-03-28T10:00")
-    result = run("breach", "notify", "V-2026-343097333-0001", "--send", "--smtp", f"smtp://127.0.0.1:{port}", "--insecure",
-                 "--from", "rgpd@adil.example", env={**env, "DPA_KIT_NOW": "2026-03-28T15:00",
-                                                     "DPA_KIT_SMTP_USER": "ccas", "DPA_KIT_SMTP_PASSWORD": "bon-mot-de-passe"})
+    result = run(
+        "breach",
+        "notify",
+        "V-2026-343097333-0001",
+        "--send",
+        "--smtp",
+        f"smtp://127.0.0.1:{port}",
+        "--insecure",
+        "--from",
+        "rgpd@adil.example",
+        env={
+            **env,
+            "DPA_KIT_NOW": "2026-03-28T15:00",
+            "DPA_KIT_SMTP_USER": "ccas",
+            "DPA_KIT_SMTP_PASSWORD": "bon-mot-de-passe",
+        },
+    )
     assert result.exit_code == 0, result.output
     assert len(inbox.messages) == 1
     received = email.message_from_bytes(inbox.messages[0], policy=policy.default)
@@ -181,8 +285,18 @@ def test_notification_through_a_real_smtp_server(env: dict[str, str], smtp_serve
     assert shown["notifications"][0]["message_id"] == received["Message-ID"]
     assert run("breach", "list", "--overdue", env={**env, "DPA_KIT_NOW": "2026-04-30T10:00"}).exit_code == 0
     # A complementary notification links to the first one.
-    result = run("breach", "notify", "V-2026-343097333-0001", "--send", "--complement", "--smtp", f"smtp://127.0.0.1:{port}",
-                 "--from", "rgpd@adil.example", env={**env, "DPA_KIT_NOW": "2026-04-01T09:00"})
+    result = run(
+        "breach",
+        "notify",
+        "V-2026-343097333-0001",
+        "--send",
+        "--complement",
+        "--smtp",
+        f"smtp://127.0.0.1:{port}",
+        "--from",
+        "rgpd@adil.example",
+        env={**env, "DPA_KIT_NOW": "2026-04-01T09:00"},
+    )
     assert result.exit_code == 0, result.output
     second = email.message_from_bytes(inbox.messages[1], policy=policy.default)
     assert second["In-Reply-To"].strip() == received["Message-ID"]
@@ -193,21 +307,45 @@ def test_notification_through_a_real_smtp_server(env: dict[str, str], smtp_serve
 def test_failed_login_records_nothing(env: dict[str, str], smtp_server) -> None:
     inbox, port = smtp_server
     declare(env, "2026-03-28T10:00")
-    result = run("breach", "notify", "V-2026-343097333-0001", "--send", "--smtp", f"smtp://127.0.0.1:{port}", "--from", "a@b.fr",
-                 "--insecure",
-                 env={**env, "DPA_KIT_NOW": "2026-03-28T12:00", "DPA_KIT_SMTP_USER": "ccas", "DPA_KIT_SMTP_PASSWORD": "faux"})
+    result = run(
+        "breach",
+        "notify",
+        "V-2026-343097333-0001",
+        "--send",
+        "--smtp",
+        f"smtp://127.0.0.1:{port}",
+        "--from",
+        "a@b.fr",
+        "--insecure",
+        env={**env, "DPA_KIT_NOW": "2026-03-28T12:00", "DPA_KIT_SMTP_USER": "ccas", "DPA_KIT_SMTP_PASSWORD": "faux"},
+    )
     assert result.exit_code == 1 and "refusé l'identification" in result.stderr
     assert "faux" not in result.output
     assert inbox.messages == []
-    assert json.loads(run("breach", "show", "V-2026-343097333-0001", "--format", "json", env=env).stdout)["notifications"] == []
+    assert (
+        json.loads(run("breach", "show", "V-2026-343097333-0001", "--format", "json", env=env).stdout)["notifications"]
+        == []
+    )
 
 
 def test_refused_connection_records_nothing(env: dict[str, str]) -> None:
     declare(env, "2026-03-28T10:00")
-    result = run("breach", "notify", "V-2026-343097333-0001", "--send", "--smtp", f"smtp://127.0.0.1:{_free_port()}",
-                 "--from", "a@b.fr", env={**env, "DPA_KIT_NOW": "2026-03-28T12:00"})
+    result = run(
+        "breach",
+        "notify",
+        "V-2026-343097333-0001",
+        "--send",
+        "--smtp",
+        f"smtp://127.0.0.1:{_free_port()}",
+        "--from",
+        "a@b.fr",
+        env={**env, "DPA_KIT_NOW": "2026-03-28T12:00"},
+    )
     assert result.exit_code == 1 and "rien n'a été enregistré comme notifié" in result.stderr
-    assert json.loads(run("breach", "show", "V-2026-343097333-0001", "--format", "json", env=env).stdout)["notifications"] == []
+    assert (
+        json.loads(run("breach", "show", "V-2026-343097333-0001", "--format", "json", env=env).stdout)["notifications"]
+        == []
+    )
 
 
 def test_mark_notified_after_a_manual_send(env: dict[str, str]) -> None:
@@ -222,8 +360,21 @@ def test_mark_notified_after_a_manual_send(env: dict[str, str]) -> None:
 
 def test_departement_side_72_hour_clock_cnil_and_article_34(env: dict[str, str]) -> None:
     now = {**env, "DPA_KIT_NOW": "2026-03-28T12:00"}
-    result = run("breach", "receive", "--convention", CID, "--aware-at", "2026-03-28T10:00", "--nature", "c",
-                 "--description", "courriel mal adressé", "--format", "json", env=now)
+    result = run(
+        "breach",
+        "receive",
+        "--convention",
+        CID,
+        "--aware-at",
+        "2026-03-28T10:00",
+        "--nature",
+        "c",
+        "--description",
+        "courriel mal adressé",
+        "--format",
+        "json",
+        env=now,
+    )
     data = json.loads(result.stdout)
     assert data["cnil_deadline"] == "2026-03-31T13:00:00+02:00"  # received 28 March 11:00 UTC, plus 72 h
     bid = data["id"]
@@ -268,8 +419,23 @@ def test_enisa_scores_and_bands(args: tuple, score: float, band: str) -> None:
 
 def test_severity_command_records_and_advises(env: dict[str, str]) -> None:
     declare(env, "2026-03-28T10:00")
-    result = run("breach", "severity", "V-2026-343097333-0001", "--dpc", "4", "--ei", "significant", "--confidentiality", "unknown",
-                 "--integrity", "none", "--availability", "none", "--not-malicious", env=env)
+    result = run(
+        "breach",
+        "severity",
+        "V-2026-343097333-0001",
+        "--dpc",
+        "4",
+        "--ei",
+        "significant",
+        "--confidentiality",
+        "unknown",
+        "--integrity",
+        "none",
+        "--availability",
+        "none",
+        "--not-malicious",
+        env=env,
+    )
     assert result.exit_code == 0, result.output
     assert "Gravité : élevée (score 3.5" in result.stdout and "art. 34" in result.stdout
     result = run("breach", "severity", "V-2026-343097333-0001", "--dpc", "4", env=env)
@@ -299,10 +465,16 @@ def test_breach_register_export(env: dict[str, str], tmp_path: Path, fmt: str) -
 def test_library_use_without_cli(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "l.sqlite")
     aware = parse_instant("2026-10-24T10:00")
-    created = breaches.declare(ledger, convention_id="C", structure="S", delay_hours=24, aware_at=aware,
-                               details={"natures": ["integrity"], "description": "x"})
+    created = breaches.declare(
+        ledger,
+        convention_id="C",
+        structure="S",
+        delay_hours=24,
+        aware_at=aware,
+        details={"natures": ["integrity"], "description": "x"},
+    )
     assert created.notify_deadline.astimezone(PARIS).isoformat() == "2026-10-25T09:00:00+01:00"
-    assert created.overdue(datetime(2026, 10, 25, 8, 1, tzinfo=timezone.utc))
+    assert created.overdue(datetime(2026, 10, 25, 8, 1, tzinfo=UTC))
 
 
 def test_attachments_are_encrypted_with_the_exchange_tool(env: dict[str, str], tmp_path: Path) -> None:
@@ -312,10 +484,20 @@ def test_attachments_are_encrypted_with_the_exchange_tool(env: dict[str, str], t
     evidence = tmp_path / "capture_DUPONT.png"
     evidence.write_bytes(b"\x89PNG fake screenshot")
     eml = tmp_path / "n.eml"
-    result = run("breach", "notify", "V-2026-343097333-0001", "--eml", eml, "--from", "a@b.fr", "--attach", evidence,
-                 env={**env, "DPA_KIT_NOW": "2026-03-28T12:00"})
+    result = run(
+        "breach",
+        "notify",
+        "V-2026-343097333-0001",
+        "--eml",
+        eml,
+        "--from",
+        "a@b.fr",
+        "--attach",
+        evidence,
+        env={**env, "DPA_KIT_NOW": "2026-03-28T12:00"},
+    )
     assert result.exit_code == 0, result.output
-    password = next(l for l in result.stdout.splitlines() if "Mot de passe" in l).split(" : ", 1)[1]
+    password = next(row for row in result.stdout.splitlines() if "Mot de passe" in row).split(" : ", 1)[1]
     raw = eml.read_bytes()
     assert b"DUPONT" not in raw
     message = email.message_from_bytes(raw, policy=policy.default)
@@ -337,24 +519,32 @@ def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.now(timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    now = dt.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_file, key_file
 
 
 @pytest.mark.interop
 @pytest.mark.parametrize("scheme", ["smtp+starttls", "smtps"])
-def test_tls_schemes_verify_the_server_certificate(env: dict[str, str], tmp_path: Path, scheme: str,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tls_schemes_verify_the_server_certificate(
+    env: dict[str, str], tmp_path: Path, scheme: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import ssl
 
     from aiosmtpd.controller import Controller
@@ -364,12 +554,23 @@ def test_tls_schemes_verify_the_server_certificate(env: dict[str, str], tmp_path
     context.load_cert_chain(cert, key)
     inbox = _Inbox()
     port = _free_port()
-    options = {"tls_context": context, "require_starttls": True} if scheme == "smtp+starttls" else {"ssl_context": context}
+    options = (
+        {"tls_context": context, "require_starttls": True} if scheme == "smtp+starttls" else {"ssl_context": context}
+    )
     controller = Controller(inbox, hostname="localhost", port=port, **options)
     controller.start()
     try:
         declare(env, "2026-03-28T10:00")
-        args = ("breach", "notify", "V-2026-343097333-0001", "--send", "--smtp", f"{scheme}://localhost:{port}", "--from", "a@b.fr")
+        args = (
+            "breach",
+            "notify",
+            "V-2026-343097333-0001",
+            "--send",
+            "--smtp",
+            f"{scheme}://localhost:{port}",
+            "--from",
+            "a@b.fr",
+        )
         untrusted = run(*args, env={**env, "DPA_KIT_NOW": "2026-03-28T12:00"})
         assert untrusted.exit_code == 1 and inbox.messages == []  # an unknown certificate is refused
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust our test authority, as a real CA would be trusted
@@ -384,20 +585,62 @@ def test_questionnaire_in_a_terminal_asks_every_item(env: dict[str, str], monkey
     from dpa_kit.cli import common
 
     monkeypatch.setattr(common, "interactive", lambda: True)
-    answers = "\n".join(["hier 18h", "", "adil", "oui", "hier 19h", "", "hier 17h", "", "appel du destinataire",
-                         "c,i", "4", "2", "clé USB perdue dans le bus", "noms, adresses", "", "120", "", "120",
-                         "1", "aucune", "usurpation possible", "plainte déposée", "4", "police nationale",
-                         "Mme Durand 06 00 00 00 00", "o"]) + "\n"
+    answers = (
+        "\n".join(
+            [
+                "hier 18h",
+                "",
+                "adil",
+                "oui",
+                "hier 19h",
+                "",
+                "hier 17h",
+                "",
+                "appel du destinataire",
+                "c,i",
+                "4",
+                "2",
+                "clé USB perdue dans le bus",
+                "noms, adresses",
+                "",
+                "120",
+                "",
+                "120",
+                "1",
+                "aucune",
+                "usurpation possible",
+                "plainte déposée",
+                "4",
+                "police nationale",
+                "Mme Durand 06 00 00 00 00",
+                "o",
+            ]
+        )
+        + "\n"
+    )
     result = run("breach", "declare", input=answers, env={**env, "DPA_KIT_NOW": "2026-10-24T23:00"})
     assert result.exit_code == 0, result.output
     assert "Quand avez-vous eu connaissance de la violation ?" in result.output
     assert "Compris : vendredi 23 octobre 2026 à 18 h 00 (heure de Paris)." in result.output
-    assert "À notifier au Département avant le samedi 24 octobre 2026 à 18 h 00 (heure de Paris) (en retard de 5 h 00)." in result.output
-    assert ('Étape suivante : dpa-kit breach notify V-2026-343097333-0001 --eml notification.eml '
-            '--delay-reason "écrivez ici les motifs du retard"') in result.output
+    assert (
+        "À notifier au Département avant le samedi 24 octobre 2026 à 18 h 00 (heure de Paris) (en retard de 5 h 00)."
+        in result.output
+    )
+    assert (
+        "Étape suivante : dpa-kit breach notify V-2026-343097333-0001 --eml notification.eml "
+        '--delay-reason "écrivez ici les motifs du retard"'
+    ) in result.output
     # As shown, the placeholder is refused: the reasons of a late notification are never made up.
-    refused = run("breach", "notify", "V-2026-343097333-0001", "--eml", "n.eml", "--delay-reason",
-                  "écrivez ici les motifs du retard", env={**env, "DPA_KIT_NOW": "2026-10-24T23:10"})
+    refused = run(
+        "breach",
+        "notify",
+        "V-2026-343097333-0001",
+        "--eml",
+        "n.eml",
+        "--delay-reason",
+        "écrivez ici les motifs du retard",
+        env={**env, "DPA_KIT_NOW": "2026-10-24T23:10"},
+    )
     assert refused.exit_code == 2 and "remplacez « écrivez ici les motifs du retard »" in refused.stderr
     shown = json.loads(run("breach", "show", "V-2026-343097333-0001", "--format", "json", env=env).stdout)
     details = shown["details"]
@@ -412,7 +655,9 @@ def test_severity_assistant_asks_in_a_terminal(env: dict[str, str], monkeypatch:
 
     declare(env, "2026-03-28T10:00")
     monkeypatch.setattr(common, "interactive", lambda: True)
-    result = run("breach", "severity", "V-2026-343097333-0001", input="4\nsignificant\nunknown\nnone\nnone\nn\n", env=env)
+    result = run(
+        "breach", "severity", "V-2026-343097333-0001", input="4\nsignificant\nunknown\nnone\nnone\nn\n", env=env
+    )
     assert result.exit_code == 0, result.output
     assert "Gravité : élevée" in result.output
 
@@ -422,9 +667,14 @@ def test_severity_assistant_asks_in_a_terminal(env: dict[str, str], monkeypatch:
 
 def _ledger_with_a_breach(tmp_path: Path) -> tuple[Ledger, breaches.Breach]:
     ledger = Ledger(tmp_path / "rules.sqlite")
-    breach = breaches.declare(ledger, convention_id=CID, structure="ADIL", delay_hours=24,
-                              aware_at=parse_instant("2026-03-28T10:00"),
-                              details=breaches.breach_details({"natures": ["c"], "description": "courriel mal adressé"}))
+    breach = breaches.declare(
+        ledger,
+        convention_id=CID,
+        structure="ADIL",
+        delay_hours=24,
+        aware_at=parse_instant("2026-03-28T10:00"),
+        details=breaches.breach_details({"natures": ["c"], "description": "courriel mal adressé"}),
+    )
     return ledger, breach
 
 
@@ -440,26 +690,53 @@ def test_the_library_names_the_missing_delay_reason_not_an_option(tmp_path: Path
     assert "motif du retard manquant" in str(raised.value) and "--" not in str(raised.value)
     # Recording a late notification (sent from one's own mailbox) asks the same fact.
     with pytest.raises(InvalidValue, match="motif du retard manquant"):
-        breaches.record_notification(ledger, breach, sent_at=late, message_id="<x@b.fr>", to="dpd@pasdecalais.fr",
-                                     complementary=False, delay_reason=None)
-    breaches.record_notification(ledger, breach, sent_at=late, message_id="<x@b.fr>", to="dpd@pasdecalais.fr",
-                                 complementary=False, delay_reason="DPO absent")
+        breaches.record_notification(
+            ledger,
+            breach,
+            sent_at=late,
+            message_id="<x@b.fr>",
+            to="dpd@pasdecalais.fr",
+            complementary=False,
+            delay_reason=None,
+        )
+    breaches.record_notification(
+        ledger,
+        breach,
+        sent_at=late,
+        message_id="<x@b.fr>",
+        to="dpd@pasdecalais.fr",
+        complementary=False,
+        delay_reason="DPO absent",
+    )
     assert breaches.get(ledger, breach.id).notifications[0]["delay_reason"] == "DPO absent"
 
 
 def test_a_message_written_on_time_and_accepted_after_the_deadline_is_recorded(tmp_path: Path) -> None:
     ledger, breach = _ledger_with_a_breach(tmp_path)
-    breaches.record_notification(ledger, breach, sent_at=breach.notify_deadline + timedelta(seconds=5),
-                                 prepared_at=breach.notify_deadline - timedelta(seconds=5), message_id="<y@b.fr>",
-                                 to="dpd@pasdecalais.fr", complementary=False, delay_reason=None)
+    breaches.record_notification(
+        ledger,
+        breach,
+        sent_at=breach.notify_deadline + timedelta(seconds=5),
+        prepared_at=breach.notify_deadline - timedelta(seconds=5),
+        message_id="<y@b.fr>",
+        to="dpd@pasdecalais.fr",
+        complementary=False,
+        delay_reason=None,
+    )
     assert breaches.get(ledger, breach.id).notifications
 
 
 @pytest.mark.parametrize(
     ("given", "field", "fact"),
-    [({"natures": [], "description": "x"}, "natures", "nature de la violation manquante"),
-     ({"natures": ["i"], "description": "  "}, "description", "description de la violation manquante"),
-     ({"natures": ["c"], "description": "x", "started_at": "hier"}, "started_at", "début de la violation « hier » : précisez aussi l'heure")],
+    [
+        ({"natures": [], "description": "x"}, "natures", "nature de la violation manquante"),
+        ({"natures": ["i"], "description": "  "}, "description", "description de la violation manquante"),
+        (
+            {"natures": ["c"], "description": "x", "started_at": "hier"},
+            "started_at",
+            "début de la violation « hier » : précisez aussi l'heure",
+        ),
+    ],
 )
 def test_breach_details_are_checked_by_the_library(given: dict, field: str, fact: str) -> None:
     from dpa_kit.exceptions import InvalidValue
@@ -470,10 +747,21 @@ def test_breach_details_are_checked_by_the_library(given: dict, field: str, fact
 
 
 def test_breach_details_are_normalised() -> None:
-    details = breaches.breach_details({"natures": ["confidentialité,d"], "description": "vol", "people": None,
-                                       "started_at": "2026-03-27T22:00", "vulnerable": False})
-    assert details == {"natures": ["confidentiality", "availability"], "description": "vol",
-                       "started_at": "2026-03-27T21:00:00+00:00", "ongoing": True}
+    details = breaches.breach_details(
+        {
+            "natures": ["confidentialité,d"],
+            "description": "vol",
+            "people": None,
+            "started_at": "2026-03-27T22:00",
+            "vulnerable": False,
+        }
+    )
+    assert details == {
+        "natures": ["confidentiality", "availability"],
+        "description": "vol",
+        "started_at": "2026-03-27T21:00:00+00:00",
+        "ongoing": True,
+    }
 
 
 def test_the_cli_says_which_option_supplies_the_missing_fact(env: dict[str, str], tmp_path: Path) -> None:
@@ -482,19 +770,24 @@ def test_the_cli_says_which_option_supplies_the_missing_fact(env: dict[str, str]
     result = run("breach", "mark-notified", "V-2026-343097333-0001", env=late_env)
     assert result.exit_code == 2
     assert "motif du retard manquant" in result.stderr and "(option --delay-reason)" in result.stderr
-    result = run("breach", "declare", "--convention", CID, "--nature", "c", "--description", "x",
-                 "--started-at", "hier", env=env)
+    result = run(
+        "breach", "declare", "--convention", CID, "--nature", "c", "--description", "x", "--started-at", "hier", env=env
+    )
     assert result.exit_code == 2 and "début de la violation « hier » : précisez aussi l'heure" in result.stderr
     assert "(option --started-at)" in result.stderr
     assert "V-2026-0009" in run("breach", "show", "V-2026-0009", env=env).stderr
 
 
-def test_smtp_account_is_passed_in_never_read_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_smtp_account_is_passed_in_never_read_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from dpa_kit.exceptions import InvalidValue
     from dpa_kit.mail import SmtpConfig, build_notification, send
 
     _, breach = _ledger_with_a_breach(tmp_path)
-    message = build_notification(breach, to="dpd@pasdecalais.fr", sender="a@b.fr", now=parse_instant("2026-03-28T11:00"))
+    message = build_notification(
+        breach, to="dpd@pasdecalais.fr", sender="a@b.fr", now=parse_instant("2026-03-28T11:00")
+    )
     with pytest.raises(InvalidValue) as raised:
         send(message, SmtpConfig("smtp://ccas:secret@localhost:25"))
     assert raised.value.field == "smtp_credentials" and "DPA_KIT" not in str(raised.value)
@@ -506,7 +799,13 @@ def test_severity_questions_accept_oui_and_non(env: dict[str, str], monkeypatch:
 
     declare(env, "2026-03-28T10:00")
     monkeypatch.setattr(common, "interactive", lambda: True)
-    result = run("breach", "severity", "V-2026-343097333-0001", input="4\nsignificant\nunknown\nnone\nnone\npeut-être\noui\n", env=env)
+    result = run(
+        "breach",
+        "severity",
+        "V-2026-343097333-0001",
+        input="4\nsignificant\nunknown\nnone\nnone\npeut-être\noui\n",
+        env=env,
+    )
     assert result.exit_code == 0, result.output
     assert "Intention malveillante ? [o/N]" in result.output and "Répondez par oui (o) ou non (n)." in result.output
     shown = json.loads(run("breach", "show", "V-2026-343097333-0001", "--format", "json", env=env).stdout)
@@ -514,14 +813,17 @@ def test_severity_questions_accept_oui_and_non(env: dict[str, str], monkeypatch:
 
 
 def test_a_bad_instant_names_the_fact_then_the_option(env: dict[str, str]) -> None:
-    result = run("breach", "declare", "--convention", CID, "--nature", "c", "--description", "x", "--aware-at", "hier",
-                 env=env)
+    result = run(
+        "breach", "declare", "--convention", CID, "--nature", "c", "--description", "x", "--aware-at", "hier", env=env
+    )
     assert result.exit_code == 2
     assert "Erreur : heure de prise de connaissance « hier » : précisez aussi l'heure" in result.stderr
     assert result.stderr.rstrip().endswith("(option --aware-at)")
 
 
-def test_end_of_input_during_the_questions_interrupts_in_french(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_end_of_input_during_the_questions_interrupts_in_french(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from dpa_kit.cli import common
 
     monkeypatch.setattr(common, "interactive", lambda: True)
@@ -531,8 +833,9 @@ def test_end_of_input_during_the_questions_interrupts_in_french(env: dict[str, s
     assert "Aborted" not in result.output
 
 
-def test_starting_again_offers_the_unfinished_declaration_first(env: dict[str, str],
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_starting_again_offers_the_unfinished_declaration_first(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Typed 6 answers, Ctrl-C, then `declare` again without --resume: the answers must not be hidden.
     import getpass
 
@@ -559,8 +862,9 @@ def test_schema_of_the_notification_attachment() -> None:
     assert schema["additionalProperties"] is False
 
 
-def test_a_hand_written_message_is_received_and_the_rest_asked(env: dict[str, str], tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_hand_written_message_is_received_and_the_rest_asked(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from email.message import EmailMessage
 
     from dpa_kit.cli import common
@@ -568,8 +872,10 @@ def test_a_hand_written_message_is_received_and_the_rest_asked(env: dict[str, st
     message = EmailMessage()
     message["From"], message["Subject"] = "directrice@adil.example", "Violation de données"
     message["Date"] = "Sat, 28 Nov 2026 23:05:00 +0100"
-    message.set_content("Bonjour, convention 2026-FSL-ADIL-NUMERO-VERT.\nDate de découverte : 28/11/2026 18h\n"
-                        "Description : un classeur de dossiers oublié dans le train\n")
+    message.set_content(
+        "Bonjour, convention 2026-FSL-ADIL-NUMERO-VERT.\nDate de découverte : 28/11/2026 18h\n"
+        "Description : un classeur de dossiers oublié dans le train\n"
+    )
     eml = tmp_path / "main.eml"
     eml.write_bytes(bytes(message))
     departement = {**env, "DPA_KIT_NOW": "2026-11-29T09:00"}
@@ -577,9 +883,29 @@ def test_a_hand_written_message_is_received_and_the_rest_asked(env: dict[str, st
     assert scripted.exit_code == 2
     assert "le message ne donne pas : Qui le Département peut-il joindre" in scripted.stderr
     monkeypatch.setattr(common, "interactive", lambda: True)
-    answers = ["oui", "hier 20h", "", "je ne sais pas encore", "je ne sais pas encore", "3", "1", "2", "", "",
-               "environ 30", "", "30", "3", "aucune", "je ne sais pas encore", "aucune", "1", "lundi par courrier", "",
-               "Mme Durand 06 00 00 00 00"]
+    answers = [
+        "oui",
+        "hier 20h",
+        "",
+        "je ne sais pas encore",
+        "je ne sais pas encore",
+        "3",
+        "1",
+        "2",
+        "",
+        "",
+        "environ 30",
+        "",
+        "30",
+        "3",
+        "aucune",
+        "je ne sais pas encore",
+        "aucune",
+        "1",
+        "lundi par courrier",
+        "",
+        "Mme Durand 06 00 00 00 00",
+    ]
     result = run("breach", "receive", "--eml", eml, input="\n".join(answers) + "\n", env=departement)
     assert result.exit_code == 0, result.output
     assert "Le message ne donne pas : La violation est-elle terminée ?" in result.output
@@ -599,8 +925,14 @@ def test_instant_options_read_french_dates(env: dict[str, str]) -> None:
     shown = run("breach", "show", data["id"], env={**env, "DPA_KIT_NOW": "2026-11-29T10:00"})
     assert "Début de la violation : vendredi 27 novembre 2026 à 09 h 30" in shown.stdout
     assert "Prise de connaissance : samedi 28 novembre 2026 à 18 h 00 (heure de Paris)" in shown.stdout
-    result = run("breach", "mark-notified", data["id"], "--at", "29/11/2026 09:15",
-                 env={**env, "DPA_KIT_NOW": "2026-11-29T10:00"})
+    result = run(
+        "breach",
+        "mark-notified",
+        data["id"],
+        "--at",
+        "29/11/2026 09:15",
+        env={**env, "DPA_KIT_NOW": "2026-11-29T10:00"},
+    )
     assert result.exit_code == 0 and "dimanche 29 novembre 2026 à 09 h 15" in result.stdout
 
 
@@ -608,10 +940,22 @@ def test_complete_asks_what_was_not_known_yet(env: dict[str, str], monkeypatch: 
     from dpa_kit.cli import common
 
     ledger = Ledger(Path(env["DPA_KIT_LEDGER"]))
-    details = {"natures": ["confidentiality"], "description": "liste envoyée", "ongoing": True, "pending": ["people"],
-               "contact": "M. Martin"}
-    breach = breaches.declare(ledger, convention_id=CID, structure="ADIL", delay_hours=24,
-                              aware_at=parse_instant("2026-11-28T18:00"), details=details, code="343097333")
+    details = {
+        "natures": ["confidentiality"],
+        "description": "liste envoyée",
+        "ongoing": True,
+        "pending": ["people"],
+        "contact": "M. Martin",
+    }
+    breach = breaches.declare(
+        ledger,
+        convention_id=CID,
+        structure="ADIL",
+        delay_hours=24,
+        aware_at=parse_instant("2026-11-28T18:00"),
+        details=details,
+        code="343097333",
+    )
     monkeypatch.setattr(common, "interactive", lambda: True)
     answers = "\n".join(["je ne sais pas encore"] * 8 + ["environ 40"] + ["je ne sais pas encore"] * 6) + "\n"
     result = run("breach", "complete", breach.id, input=answers, env={**env, "DPA_KIT_NOW": "2026-11-29T10:00"})
@@ -629,8 +973,9 @@ def test_declaring_without_any_convention_says_so(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(common, "interactive", lambda: True)
     empty = tmp_path / "vide"
     empty.mkdir()
-    result = run("breach", "declare",
-                 env={"DPA_KIT_REGISTERS": str(empty), "DPA_KIT_LEDGER": str(tmp_path / "l.sqlite")})
+    result = run(
+        "breach", "declare", env={"DPA_KIT_REGISTERS": str(empty), "DPA_KIT_LEDGER": str(tmp_path / "l.sqlite")}
+    )
     assert result.exit_code == 2 and "aucune convention lisible" in result.stderr
 
 
@@ -638,8 +983,23 @@ def test_severity_answers_in_french_and_agreed_band(env: dict[str, str], monkeyp
     from dpa_kit.cli import common
 
     declare(env, "2026-03-28T10:00")
-    result = run("breach", "severity", "V-2026-343097333-0001", "--dpc", "4", "--ei", "maximale", "--confidentiality",
-                 "inconnus", "--integrity", "irrécupérable", "--availability", "Définitive", "--malicious", env=env)
+    result = run(
+        "breach",
+        "severity",
+        "V-2026-343097333-0001",
+        "--dpc",
+        "4",
+        "--ei",
+        "maximale",
+        "--confidentiality",
+        "inconnus",
+        "--integrity",
+        "irrécupérable",
+        "--availability",
+        "Définitive",
+        "--malicious",
+        env=env,
+    )
     assert result.exit_code == 0, result.output
     assert "Gravité : très élevée (score" in result.stdout
     result = run("breach", "severity", "V-2026-343097333-0001", "--dpc", "4", "--ei", "énorme", env=env)
@@ -647,7 +1007,13 @@ def test_severity_answers_in_french_and_agreed_band(env: dict[str, str], monkeyp
     assert "« énorme » n'est pas une réponse possible : « négligeable », « limitée »" in result.stderr
     assert "is not" not in result.stderr
     monkeypatch.setattr(common, "interactive", lambda: True)
-    result = run("breach", "severity", "V-2026-343097333-0001", input="4\nnégligeable\naucune\naucune\ntemporaire\nnon\n", env=env)
+    result = run(
+        "breach",
+        "severity",
+        "V-2026-343097333-0001",
+        input="4\nnégligeable\naucune\naucune\ntemporaire\nnon\n",
+        env=env,
+    )
     assert result.exit_code == 0, result.output
     assert "Gravité : faible" in result.output
     assert "(négligeable, limitée, importante, maximale)" in result.output
@@ -655,11 +1021,29 @@ def test_severity_answers_in_french_and_agreed_band(env: dict[str, str], monkeyp
 
 def test_inform_accepts_french_decisions(env: dict[str, str]) -> None:
     declare(env, "2026-03-28T10:00")
-    result = run("breach", "inform", "V-2026-343097333-0001", "--decision", "à informer", "--date", "2026-04-02",
-                 "--channel", "courrier", env=env)
+    result = run(
+        "breach",
+        "inform",
+        "V-2026-343097333-0001",
+        "--decision",
+        "à informer",
+        "--date",
+        "2026-04-02",
+        "--channel",
+        "courrier",
+        env=env,
+    )
     assert result.exit_code == 0, result.output
-    result = run("breach", "inform", "V-2026-343097333-0001", "--decision", "non-informees", "--ground", "incompréhensibles",
-                 env=env)
+    result = run(
+        "breach",
+        "inform",
+        "V-2026-343097333-0001",
+        "--decision",
+        "non-informees",
+        "--ground",
+        "incompréhensibles",
+        env=env,
+    )
     assert result.exit_code == 0, result.output
     shown = json.loads(run("breach", "show", "V-2026-343097333-0001", "--format", "json", env=env).stdout)
     assert shown["subjects"]["decision"] == "not_informed"
@@ -674,12 +1058,20 @@ def test_breach_register_shows_counts_and_lists_as_text(tmp_path: Path, fmt: str
     from dpa_kit.tables import read_rows, write_table
 
     ledger = Ledger(tmp_path / "l.sqlite")
-    breaches.declare(ledger, convention_id=CID, structure="ADIL", delay_hours=24,
-                     aware_at=parse_instant("2026-10-24T10:00"),
-                     details={"natures": ["confidentiality"], "description": "liste envoyée",
-                              "people": {"min": 40, "max": 50, "approximate": False},
-                              "records": {"min": 45, "max": 45, "approximate": True},
-                              "data_categories": ["noms", "adresses"]})
+    breaches.declare(
+        ledger,
+        convention_id=CID,
+        structure="ADIL",
+        delay_hours=24,
+        aware_at=parse_instant("2026-10-24T10:00"),
+        details={
+            "natures": ["confidentiality"],
+            "description": "liste envoyée",
+            "people": {"min": 40, "max": 50, "approximate": False},
+            "records": {"min": 45, "max": 45, "approximate": True},
+            "data_categories": ["noms", "adresses"],
+        },
+    )
     headers, rows = register_rows(list(breaches.all_breaches(ledger).values()))
     out = tmp_path / f"registre.{fmt}"
     write_table(out, fmt, "Registre des violations", headers, rows)
@@ -695,8 +1087,9 @@ def test_listing_breaches_before_any_ledger_exists_is_not_an_error(tmp_path: Pat
     assert not (tmp_path / "absent.sqlite").exists()
 
 
-def test_breach_register_export_is_private_and_never_replaces_an_edited_copy(env: dict[str, str],
-                                                                            tmp_path: Path) -> None:
+def test_breach_register_export_is_private_and_never_replaces_an_edited_copy(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     declare(env, "2026-03-28T10:00")
     out = tmp_path / "registre.csv"
     assert run("breach", "register", "export", "-o", out, env=env).exit_code in (0, 1)

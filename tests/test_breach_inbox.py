@@ -148,8 +148,9 @@ def test_reception_instant_from_the_departements_server() -> None:
     assert read_eml(raw, CONVENTIONS, now=NOW).received_at == datetime(2026, 11, 28, 21, 12, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("date", [b"Sat, 28 Mar 2099 12:00:00 +0100", b"Thu, 01 Jan 1970 00:00:00 +0000",
-                                  b"Sun, 29 Nov 2026 08:12:00 +0100"])
+@pytest.mark.parametrize(
+    "date", [b"Sat, 28 Mar 2099 12:00:00 +0100", b"Thu, 01 Jan 1970 00:00:00 +0000", b"Sun, 29 Nov 2026 08:12:00 +0100"]
+)
 def test_a_reception_instant_out_of_bounds_or_in_the_future_is_refused(date: bytes) -> None:
     # The Département's 72-hour clock starts from it: never from 2099, 1970, or tomorrow morning.
     raw = b"Received: from mx by mail.pasdecalais.fr; " + date + b"\r\n" + hand_written("x")
@@ -272,8 +273,12 @@ def test_a_structure_cannot_complete_another_structures_breach(tmp_path: Path) -
     departement = Ledger(tmp_path / "departement.sqlite")
     first = record(departement, read_eml(draft_eml(breach), CONVENTIONS, now=NOW), CONTEXT, received_at=NOW)
     assert first.id == "V-2026-343097333-0001"  # the ADIL's SIREN: references are guessable
-    bethune = {"convention": "2026-DPID-CCAS-BETHUNE-1.2", "type": "complementary",
-               "structure": {"name": "CCAS", "siret": "26620011900011"}, "description": "REMPLACÉ PAR LE CCAS"}
+    bethune = {
+        "convention": "2026-DPID-CCAS-BETHUNE-1.2",
+        "type": "complementary",
+        "structure": {"name": "CCAS", "siret": "26620011900011"},
+        "description": "REMPLACÉ PAR LE CCAS",
+    }
     with pytest.raises(NoticeError, match="n'est pas celle d'une violation de la structure"):
         read_eml(crafted(breach, reference=first.id, **bethune), CONVENTIONS, now=NOW)
     # Under a reference without a structure code, the breach found belongs to another convention: refused too.

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dpa_kit.written import MANIFEST
-
+from conftest import ADIL
 from helpers import run, write
 
-from conftest import ADIL
+from dpa_kit.written import MANIFEST
 
 
 def test_annex_command_writes_the_requested_formats(tmp_path: Path) -> None:
     result = run("annex", ADIL, "--format", "md,pdf", "-o", tmp_path)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != MANIFEST) == [
-        "2026-FSL-ADIL-NUMERO-VERT.annexe1.md", "2026-FSL-ADIL-NUMERO-VERT.annexe1.pdf"]
+        "2026-FSL-ADIL-NUMERO-VERT.annexe1.md",
+        "2026-FSL-ADIL-NUMERO-VERT.annexe1.pdf",
+    ]
     assert "Écrit :" in result.stdout
 
 
@@ -30,8 +31,9 @@ def test_annex_refuses_an_incomplete_convention_and_lists_what_is_missing(tmp_pa
     result = run("annex", path, "-o", tmp_path / "out", "--format", "md")
     assert result.exit_code == 1
     assert "la convention INCOMPLETE n'est pas prête à signer" in result.stderr
-    assert ("  - C101 Traitement › service fourni (processing.service) : réponse manquante : indiquez le service "
-            "fourni") in result.stderr
+    assert (
+        "  - C101 Traitement › service fourni (processing.service) : réponse manquante : indiquez le service fourni"
+    ) in result.stderr
     assert "--draft" in result.stderr
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
     drafted = run("annex", path, "-o", tmp_path / "out", "--format", "md", "--draft")

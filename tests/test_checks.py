@@ -46,10 +46,17 @@ def codes_for(tmp_path: Path, data: dict, name: str = "c.yaml") -> dict[str, lis
 
 
 SUB_US = {"name": "Cloud Inc", "activities": ["hébergement"], "country": "US"}
-ALWAYS = sorted(m.id for m in __import__("dpa_kit.security", fromlist=["x"]).load_catalogue().measures if m.applies == "always")
-HOSTED_HEALTH = {"processing": {"sensitive_data": ["health"]},
-                 "subprocessing": {"option": "B", "authorised_activities": ["hébergement"],
-                                   "subprocessors": [{"name": "H", "country": "FR", "activities": ["hébergement"]}]}}
+ALWAYS = sorted(
+    m.id for m in __import__("dpa_kit.security", fromlist=["x"]).load_catalogue().measures if m.applies == "always"
+)
+HOSTED_HEALTH = {
+    "processing": {"sensitive_data": ["health"]},
+    "subprocessing": {
+        "option": "B",
+        "authorised_activities": ["hébergement"],
+        "subprocessors": [{"name": "H", "country": "FR", "activities": ["hébergement"]}],
+    },
+}
 CASES = {
     "C101": ({"processing": {"service": None}}, {"processing": {"service": "Accueil."}}),
     "C102": ({"processing": {"operations": ""}}, {}),
@@ -57,12 +64,21 @@ CASES = {
     "C104": ({"processing": {"data_categories": []}}, {}),
     "C105": ({"processing": {"data_subjects": [" "]}}, {}),
     "C106": ({"subprocessing": {"option": None}}, {}),
-    "C107": ({"subprocessing": {"objection_period": None}}, {"subprocessing": {"option": "B", "objection_period": None, "authorised_activities": ["hébergement"]}}),
-    "C108": ({"subprocessing": {"option": "B", "authorised_activities": []}}, {"subprocessing": {"option": "B", "authorised_activities": ["hébergement"]}}),
+    "C107": (
+        {"subprocessing": {"objection_period": None}},
+        {"subprocessing": {"option": "B", "objection_period": None, "authorised_activities": ["hébergement"]}},
+    ),
+    "C108": (
+        {"subprocessing": {"option": "B", "authorised_activities": []}},
+        {"subprocessing": {"option": "B", "authorised_activities": ["hébergement"]}},
+    ),
     "C109": ({"security": {"option": None}}, {}),
     "C110": ({"security": {"option": 2}}, {"security": {"option": 2, "annex": "Annexe 4"}}),
     "C111": ({"data_fate": {"action": None}}, {}),
-    "C112": ({"data_fate": {"action": "return_to_third_party"}}, {"data_fate": {"action": "return_to_third_party", "third_party": "ADIL 59"}}),
+    "C112": (
+        {"data_fate": {"action": "return_to_third_party"}},
+        {"data_fate": {"action": "return_to_third_party", "third_party": "ADIL 59"}},
+    ),
     "C113": ({"notifications": {"breach_address": "Delegue.Protection.Donnees(at)pasdecalais.fr"}}, {}),
     "C114": ({"notifications": {"rights_requests_address": None}}, {}),
     "C115": ({"processor": {"dpo": DELETE}}, {"processor": {"dpo": {"name": "M. X", "email": "dpo@adil.fr"}}}),
@@ -70,59 +86,217 @@ CASES = {
     "C117": ({"processor": {"siret": DELETE}}, {}),
     "C118": ({"period": {"start": DELETE}}, {}),
     "C119": ({"period": {"end": DELETE}}, {}),
-    "P201": ({"processing": {"data_subjects": ["Nom de la structure"]}}, {"processing": {"data_subjects": ["usagers de la structure"]}}),
-    "K301": ({"subprocessing": {"subprocessors": [SUB_US]}},
-             {"subprocessing": {"subprocessors": [SUB_US]},
-              "transfers": [{"country": "US", "recipient": "Cloud Inc", "safeguards": "clauses contractuelles types 2021/914"}]}),
-    "K308": ({"transfers": [{"country": "US", "recipient": "Cloud Inc", "safeguards": "n/a"}]},
-             {"transfers": [{"country": "US", "recipient": "Cloud Inc", "safeguards": "clauses contractuelles types 2021/914"}]}),
+    "P201": (
+        {"processing": {"data_subjects": ["Nom de la structure"]}},
+        {"processing": {"data_subjects": ["usagers de la structure"]}},
+    ),
+    "K301": (
+        {"subprocessing": {"subprocessors": [SUB_US]}},
+        {
+            "subprocessing": {"subprocessors": [SUB_US]},
+            "transfers": [
+                {"country": "US", "recipient": "Cloud Inc", "safeguards": "clauses contractuelles types 2021/914"}
+            ],
+        },
+    ),
+    "K308": (
+        {"transfers": [{"country": "US", "recipient": "Cloud Inc", "safeguards": "n/a"}]},
+        {
+            "transfers": [
+                {"country": "US", "recipient": "Cloud Inc", "safeguards": "clauses contractuelles types 2021/914"}
+            ]
+        },
+    ),
     "C120": ({"processor": {"representative": {"name": None, "role": "Président"}}}, {}),
     # C121: with the security annex, the matrix states the split; only an annex without measures needs the text.
-    "C121": ({"security": {"option": 2, "annex": "Annexe 4", "annex_measures": {"measures": {m: {"exclude": True, "reason": "r"} for m in ALWAYS}}}},
-             {"security": {"option": 2, "annex": "Annexe 4"}}),
-    "C122": ({"transfers": [{"country": "US", "safeguards": "clauses contractuelles types"}]},
-             {"transfers": [{"country": "US", "recipient": "Cloud Inc", "safeguards": "clauses contractuelles types"}]}),
-    "R405": ({"processing": {"sensitive_data": ["health"]},
-              "transfers": [{"country": "US", "recipient": "Cloud Inc", "safeguards": "clauses contractuelles types"}]},
-             {"processing": {"sensitive_data": ["health"]},
-              "transfers": [{"country": "CH", "recipient": "Cloud SA", "safeguards": "décision d'adéquation"}]}),
-    "R406": ({"subprocessing": {"option": "B", "authorised_activities": ["hébergement"]}},
-             {"subprocessing": {"option": "B", "authorised_activities": ["hébergement"],
-                                "subprocessors": [{"name": "Hébergeur Nord", "country": "FR", "activities": ["hébergement"]}]}}),
-    "R407": ({"processing": {"sensitive_data": ["health"]}},
-             {"processing": {"sensitive_data": ["health"]}, "processor": {"dpo": {"name": "M. X", "email": "dpo@adil.fr"}}}),
-    "K302": ({"transfers": [{"country": "US", "recipient": "Cloud Inc"}]}, {"transfers": [{"country": "US", "recipient": "Cloud Inc", "safeguards": "DPF"}]}),
-    "K303": ({"subprocessing": {"option": "B", "authorised_activities": ["hébergement"], "subprocessors": [{"name": "X", "activities": ["envoi de SMS"], "country": "FR"}]}},
-             {"subprocessing": {"option": "B", "authorised_activities": ["hébergement"], "subprocessors": [{"name": "X", "activities": ["Hébergement."], "country": "FR"}]}}),
+    "C121": (
+        {
+            "security": {
+                "option": 2,
+                "annex": "Annexe 4",
+                "annex_measures": {"measures": {m: {"exclude": True, "reason": "r"} for m in ALWAYS}},
+            }
+        },
+        {"security": {"option": 2, "annex": "Annexe 4"}},
+    ),
+    "C122": (
+        {"transfers": [{"country": "US", "safeguards": "clauses contractuelles types"}]},
+        {"transfers": [{"country": "US", "recipient": "Cloud Inc", "safeguards": "clauses contractuelles types"}]},
+    ),
+    "R405": (
+        {
+            "processing": {"sensitive_data": ["health"]},
+            "transfers": [{"country": "US", "recipient": "Cloud Inc", "safeguards": "clauses contractuelles types"}],
+        },
+        {
+            "processing": {"sensitive_data": ["health"]},
+            "transfers": [{"country": "CH", "recipient": "Cloud SA", "safeguards": "décision d'adéquation"}],
+        },
+    ),
+    "R406": (
+        {"subprocessing": {"option": "B", "authorised_activities": ["hébergement"]}},
+        {
+            "subprocessing": {
+                "option": "B",
+                "authorised_activities": ["hébergement"],
+                "subprocessors": [{"name": "Hébergeur Nord", "country": "FR", "activities": ["hébergement"]}],
+            }
+        },
+    ),
+    "R407": (
+        {"processing": {"sensitive_data": ["health"]}},
+        {"processing": {"sensitive_data": ["health"]}, "processor": {"dpo": {"name": "M. X", "email": "dpo@adil.fr"}}},
+    ),
+    "K302": (
+        {"transfers": [{"country": "US", "recipient": "Cloud Inc"}]},
+        {"transfers": [{"country": "US", "recipient": "Cloud Inc", "safeguards": "DPF"}]},
+    ),
+    "K303": (
+        {
+            "subprocessing": {
+                "option": "B",
+                "authorised_activities": ["hébergement"],
+                "subprocessors": [{"name": "X", "activities": ["envoi de SMS"], "country": "FR"}],
+            }
+        },
+        {
+            "subprocessing": {
+                "option": "B",
+                "authorised_activities": ["hébergement"],
+                "subprocessors": [{"name": "X", "activities": ["Hébergement."], "country": "FR"}],
+            }
+        },
+    ),
     "K304": ({"notifications": {"breach_delay_hours": 48}}, {"notifications": {"breach_delay_hours": 24}}),
     "K305": ({"notifications": {"breach_delay_hours": 96}}, {"notifications": {"breach_delay_hours": 72}}),
-    "K306": ({"subprocessing": {"subprocessors": [{"name": "X", "country": "FR", "activities": ["a"], "contract_end": "2026-06-30"}]}},
-             {"subprocessing": {"subprocessors": [{"name": "X", "country": "FR", "activities": ["a"], "contract_end": "2027-06-30"}]}}),
-    "K307": ({"subprocessing": {"option": None, "subprocessors": [{"name": "X", "country": "FR"}]}},
-             {"subprocessing": {"option": "A", "subprocessors": [{"name": "X", "country": "FR"}]}}),
-    "R401": ({"processing": {"sensitive_data": ["health"]}}, {"processing": {"sensitive_data": ["health"]}, "security": {"option": 2, "annex": "Annexe 4"}}),
-    "R402": ({"processing": {"data_categories": ["noms", "situation de handicap"]}}, {"processing": {"data_categories": ["noms", "situation de handicap"], "sensitive_data": ["health"]}, "security": {"option": 2, "annex": "A4"}}),
-    "R403": ({"processing": {"operations": "saisie dans l'extranet du Département"}}, {"processing": {"operations": "saisie dans l'extranet du Département"}, "security": {"option": 2, "annex": "A4"}}),
-    "R404": ({"processing": {"sensitive_data": ["health"]}, "security": {"option": 2, "annex": "A4"}},
-             {"processing": {"sensitive_data": ["health"], "dpia": {"date": "2025-11-15", "reference": "AIPD-7"}}}),
-    "W001": ({"waivers": {"Z999": "parce que"}}, {"waivers": {"R403": "le Département fournit l'extranet, option 1 maintenue"}}),
+    "K306": (
+        {
+            "subprocessing": {
+                "subprocessors": [{"name": "X", "country": "FR", "activities": ["a"], "contract_end": "2026-06-30"}]
+            }
+        },
+        {
+            "subprocessing": {
+                "subprocessors": [{"name": "X", "country": "FR", "activities": ["a"], "contract_end": "2027-06-30"}]
+            }
+        },
+    ),
+    "K307": (
+        {"subprocessing": {"option": None, "subprocessors": [{"name": "X", "country": "FR"}]}},
+        {"subprocessing": {"option": "A", "subprocessors": [{"name": "X", "country": "FR"}]}},
+    ),
+    "R401": (
+        {"processing": {"sensitive_data": ["health"]}},
+        {"processing": {"sensitive_data": ["health"]}, "security": {"option": 2, "annex": "Annexe 4"}},
+    ),
+    "R402": (
+        {"processing": {"data_categories": ["noms", "situation de handicap"]}},
+        {
+            "processing": {"data_categories": ["noms", "situation de handicap"], "sensitive_data": ["health"]},
+            "security": {"option": 2, "annex": "A4"},
+        },
+    ),
+    "R403": (
+        {"processing": {"operations": "saisie dans l'extranet du Département"}},
+        {
+            "processing": {"operations": "saisie dans l'extranet du Département"},
+            "security": {"option": 2, "annex": "A4"},
+        },
+    ),
+    "R404": (
+        {"processing": {"sensitive_data": ["health"]}, "security": {"option": 2, "annex": "A4"}},
+        {"processing": {"sensitive_data": ["health"], "dpia": {"date": "2025-11-15", "reference": "AIPD-7"}}},
+    ),
+    "W001": (
+        {"waivers": {"Z999": "parce que"}},
+        {"waivers": {"R403": "le Département fournit l'extranet, option 1 maintenue"}},
+    ),
     # security annex of option 2 (issue 17)
-    "S701": ({"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-06": {"exclude": True}}}}},
-             {"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-06": {"exclude": True, "reason": "postes du Département"}}}}}),
-    "S702": ({"security": {"option": 2, "annex": "A4", "annex_measures": {"added": [{"id": "LOC-1", "title": "Coffre", "text": "Un coffre."}]}}},
-             {"security": {"option": 2, "annex": "A4", "annex_measures": {"added": [{"id": "LOC-1", "title": "Coffre", "text": "Un coffre.", "responsible": "structure"}]}}}),
-    "S703": ({"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {m: {"exclude": True, "reason": "r"} for m in ALWAYS}}}},
-             {"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {m: {"exclude": True, "reason": "r"} for m in ALWAYS[1:]}}}}),
-    "S704": ({**HOSTED_HEALTH, "security": {"option": 2, "annex": "A4"}},
-             {**HOSTED_HEALTH, "security": {"option": 2, "annex": "A4", "certification": "la certification HDS de l'hébergeur"}}),
-    "S705": ({"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-99": {"note": "x"}}}}},
-             {"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-05": {"note": "x"}}}}}),
-    "S706": ({"security": {"option": 2, "annex": "A4", "annex_measures": {"added": [{"id": "LOC-1", "title": "Coffre", "responsible": "both"}]}}},
-             {"security": {"option": 2, "annex": "A4", "annex_measures": {"added": [{"id": "CNIL-24", "responsible": "both"}]}}}),
-    "S708": ({"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-24": {"note": "x"}}}}},
-             {"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-24": {"note": "x"}},
-                                                                         "added": [{"id": "CNIL-24"}]}}}),
-    "S707": ({"security": {"option": 1, "annex_measures": {"measures": {"CNIL-05": {"note": "x"}}}}}, {"security": {"option": 1}}),
+    "S701": (
+        {"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-06": {"exclude": True}}}}},
+        {
+            "security": {
+                "option": 2,
+                "annex": "A4",
+                "annex_measures": {"measures": {"CNIL-06": {"exclude": True, "reason": "postes du Département"}}},
+            }
+        },
+    ),
+    "S702": (
+        {
+            "security": {
+                "option": 2,
+                "annex": "A4",
+                "annex_measures": {"added": [{"id": "LOC-1", "title": "Coffre", "text": "Un coffre."}]},
+            }
+        },
+        {
+            "security": {
+                "option": 2,
+                "annex": "A4",
+                "annex_measures": {
+                    "added": [{"id": "LOC-1", "title": "Coffre", "text": "Un coffre.", "responsible": "structure"}]
+                },
+            }
+        },
+    ),
+    "S703": (
+        {
+            "security": {
+                "option": 2,
+                "annex": "A4",
+                "annex_measures": {"measures": {m: {"exclude": True, "reason": "r"} for m in ALWAYS}},
+            }
+        },
+        {
+            "security": {
+                "option": 2,
+                "annex": "A4",
+                "annex_measures": {"measures": {m: {"exclude": True, "reason": "r"} for m in ALWAYS[1:]}},
+            }
+        },
+    ),
+    "S704": (
+        {**HOSTED_HEALTH, "security": {"option": 2, "annex": "A4"}},
+        {
+            **HOSTED_HEALTH,
+            "security": {"option": 2, "annex": "A4", "certification": "la certification HDS de l'hébergeur"},
+        },
+    ),
+    "S705": (
+        {"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-99": {"note": "x"}}}}},
+        {"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-05": {"note": "x"}}}}},
+    ),
+    "S706": (
+        {
+            "security": {
+                "option": 2,
+                "annex": "A4",
+                "annex_measures": {"added": [{"id": "LOC-1", "title": "Coffre", "responsible": "both"}]},
+            }
+        },
+        {
+            "security": {
+                "option": 2,
+                "annex": "A4",
+                "annex_measures": {"added": [{"id": "CNIL-24", "responsible": "both"}]},
+            }
+        },
+    ),
+    "S708": (
+        {"security": {"option": 2, "annex": "A4", "annex_measures": {"measures": {"CNIL-24": {"note": "x"}}}}},
+        {
+            "security": {
+                "option": 2,
+                "annex": "A4",
+                "annex_measures": {"measures": {"CNIL-24": {"note": "x"}}, "added": [{"id": "CNIL-24"}]},
+            }
+        },
+    ),
+    "S707": (
+        {"security": {"option": 1, "annex_measures": {"measures": {"CNIL-05": {"note": "x"}}}}},
+        {"security": {"option": 1}},
+    ),
 }
 
 
@@ -167,21 +341,32 @@ def test_folder_rules_duplicate_id_and_siret_under_two_names(tmp_path: Path) -> 
 
 
 def test_waiver_is_shown_and_does_not_fail(tmp_path: Path) -> None:
-    data = patched({"processing": {"operations": "saisie dans l'extranet"},
-                    "waivers": {"R403": "extranet en lecture seule, échanges très limités"}})
+    data = patched(
+        {
+            "processing": {"operations": "saisie dans l'extranet"},
+            "waivers": {"R403": "extranet en lecture seule, échanges très limités"},
+        }
+    )
     path = write(tmp_path / "c.yaml", yaml.safe_dump(data, allow_unicode=True))
     result = run("check", path, "--strict")
     assert result.exit_code == 0, result.output
     assert "R403" in result.stdout and "levée : extranet en lecture seule" in result.stdout
     findings = json.loads(run("check", path, "--format", "json").stdout)
-    assert [f["waived"] for f in findings if f["code"] == "R403"] == ["extranet en lecture seule, échanges très limités"]
+    assert [f["waived"] for f in findings if f["code"] == "R403"] == [
+        "extranet en lecture seule, échanges très limités"
+    ]
 
 
 def test_exit_codes_error_warning_strict_and_bad_input(tmp_path: Path) -> None:
-    warn = write(tmp_path / "w" / "c.yaml", yaml.safe_dump(patched({"notifications": {"breach_delay_hours": 48}}), allow_unicode=True))
+    warn = write(
+        tmp_path / "w" / "c.yaml",
+        yaml.safe_dump(patched({"notifications": {"breach_delay_hours": 48}}), allow_unicode=True),
+    )
     assert run("check", warn).exit_code == 0
     assert run("check", warn, "--strict").exit_code == 1
-    error = write(tmp_path / "e" / "c.yaml", yaml.safe_dump(patched({"processing": {"service": None}}), allow_unicode=True))
+    error = write(
+        tmp_path / "e" / "c.yaml", yaml.safe_dump(patched({"processing": {"service": None}}), allow_unicode=True)
+    )
     result = run("check", error)
     assert result.exit_code == 1 and "erreur C101" in result.stdout
     bad = write(tmp_path / "b" / "c.yaml", "format: dpa-kit/1\nid: X\nsecurity: {option: 7}\n")
@@ -255,7 +440,7 @@ def test_document_edited_by_hand_is_caught(tmp_path: Path) -> None:
 
 
 def test_template_text_with_blanks_is_caught(tmp_path: Path) -> None:
-    seed = (REPO.parent / "shared" / "seeds" / "000_e37b75b9ee91e13a.txt")
+    seed = REPO.parent / "shared" / "seeds" / "000_e37b75b9ee91e13a.txt"
     if seed.is_file():
         lines = seed.read_text(encoding="utf-8").splitlines()[775:930]
         text = "\n".join(lines)
@@ -308,8 +493,9 @@ INCOMPLETE = {"processor": {"siret": DELETE, "dpo": DELETE}, "period": DELETE}
 def test_check_annex_build_and_status_give_the_same_verdict(tmp_path: Path) -> None:
     folder = tmp_path / "conv"
     folder.mkdir()
-    (folder / "c.yaml").write_text(yaml.safe_dump(patched(INCOMPLETE), allow_unicode=True, sort_keys=False),
-                                   encoding="utf-8")
+    (folder / "c.yaml").write_text(
+        yaml.safe_dump(patched(INCOMPLETE), allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     checked = run("check", folder)
     assert checked.exit_code == 1 and "C117" in checked.stdout and "C115" in checked.stdout
     annexed = run("annex", folder / "c.yaml", "-o", tmp_path / "out", "--format", "md")

@@ -49,8 +49,9 @@ def test_list_with_a_bad_file_names_it_and_exits_2(tmp_path: Path) -> None:
     result = run("list", tmp_path)
     assert result.exit_code == 2
     assert "OK" in result.stdout
-    assert (f"{tmp_path / 'mauvais.yaml'}, ligne 4 : Période d'application › début (period.start) : "
-            "date impossible") in result.stderr
+    assert (
+        f"{tmp_path / 'mauvais.yaml'}, ligne 4 : Période d'application › début (period.start) : date impossible"
+    ) in result.stderr
     assert "Traceback" not in result.output
 
 
@@ -92,7 +93,7 @@ def test_every_command_has_french_help_with_an_example() -> None:
                 yield from walk(command, (*prefix, name))
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    for path, command in walk(cli, ()):
+    for path, _command in walk(cli, ()):
         result = run(*path, "--help")
         assert result.exit_code == 0
         assert "Exemple" in result.output, path

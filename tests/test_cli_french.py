@@ -15,22 +15,28 @@ PO = Path(__file__).parent.parent / "src" / "dpa_kit" / "cli" / "locale" / "fr" 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["build", "-j", "0"],
-         "Erreur : valeur invalide pour '-j' / '--jobs' : 0 : valeur hors limites (de 1 à 64)."),
+        (["build", "-j", "0"], "Erreur : valeur invalide pour '-j' / '--jobs' : 0 : valeur hors limites (de 1 à 64)."),
         (["bild"], "Erreur : commande inconnue « bild ». Vouliez-vous dire 'build' ?"),
-        (["regster"],
-         "Erreur : commande inconnue « regster ». (Vouliez-vous dire l'une de : 'ledger', 'register' ?)"),
+        (["regster"], "Erreur : commande inconnue « regster ». (Vouliez-vous dire l'une de : 'ledger', 'register' ?)"),
         (["list", "--formt", "json"], "Erreur : option inconnue « --formt ». Vouliez-vous dire '--format' ?"),
-        (["list", "--format", "xml"],
-         "Erreur : valeur invalide pour '--format' : « xml » n'est pas une réponse possible : « tableau », « json »"),
-        (["breach", "declare", "--people", "beaucoup"],
-         "Erreur : valeur invalide pour '--people' : « beaucoup » n'est pas un entier valide."),
-        (["breach", "declare", "--people", "-1"],
-         "Erreur : valeur invalide pour '--people' : -1 : valeur hors limites (0 ou plus)."),
+        (
+            ["list", "--format", "xml"],
+            "Erreur : valeur invalide pour '--format' : « xml » n'est pas une réponse possible : « tableau », « json »",
+        ),
+        (
+            ["breach", "declare", "--people", "beaucoup"],
+            "Erreur : valeur invalide pour '--people' : « beaucoup » n'est pas un entier valide.",
+        ),
+        (
+            ["breach", "declare", "--people", "-1"],
+            "Erreur : valeur invalide pour '--people' : -1 : valeur hors limites (0 ou plus).",
+        ),
         (["annex"], "Erreur : argument manquant 'FICHIER'."),
         (["list", "a", "b"], "Erreur : argument en trop (b)"),
-        (["annex", "x.yaml", "--templates", "/nulle/part"],
-         "Erreur : valeur invalide pour '--templates' : Dossier « /nulle/part » n'existe pas."),
+        (
+            ["annex", "x.yaml", "--templates", "/nulle/part"],
+            "Erreur : valeur invalide pour '--templates' : Dossier « /nulle/part » n'existe pas.",
+        ),
         (["breach", "notify", "V-1", "--eml"], "Erreur : l'option « --eml » attend une valeur."),
     ],
 )

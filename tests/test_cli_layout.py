@@ -39,8 +39,16 @@ def _cli_imports(path: Path) -> set[str]:
 
 def test_command_modules_import_only_the_shared_helpers_of_the_cli() -> None:
     modules = sorted(p for p in CLI.glob("*.py") if p.name != "__init__.py")
-    assert {p.stem for p in modules} >= {"attest", "breach", "common", "conventions", "exchange", "ledger", "register",
-                                          "status"}
+    assert {p.stem for p in modules} >= {
+        "attest",
+        "breach",
+        "common",
+        "conventions",
+        "exchange",
+        "ledger",
+        "register",
+        "status",
+    }
     for path in modules:
         # Shared helpers: common.py (every command) and questionnaire.py (the terminal driver of the library's
         # questionnaires); command modules never import each other.
@@ -56,17 +64,38 @@ def test_every_command_group_is_registered_by_the_root() -> None:
     names = cli.list_commands(click.Context(cli))
     for name in names:  # each one resolves to a command of its module
         assert isinstance(cli.get_command(click.Context(cli), name), click.Command), name
-    assert sorted(names) == ["annex", "attest", "breach", "build", "check", "exchange", "ledger", "list", "new",
-                             "register", "remind", "rules", "schema", "serve", "status", "users"]
+    assert sorted(names) == [
+        "annex",
+        "attest",
+        "breach",
+        "build",
+        "check",
+        "exchange",
+        "ledger",
+        "list",
+        "new",
+        "register",
+        "remind",
+        "rules",
+        "schema",
+        "serve",
+        "status",
+        "users",
+    ]
 
 
 def test_library_messages_of_breaches_mail_and_clock_name_no_cli_option() -> None:
     option = re.compile(r"(?<![\w-])--[a-z][a-z-]+")
     for name in ("breach.py", "mail.py", "clock.py", "breach_register.py", "status.py"):
         tree = ast.parse((PACKAGE / name).read_text(encoding="utf-8"))
-        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                      if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body
-                      and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef))
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
                 assert not option.search(node.value), (name, node.value)
@@ -88,11 +117,17 @@ def test_every_command_that_writes_a_named_file_offers_force() -> None:
                 found.extend(walk(command, f"{prefix} {name}"))
         return found
 
-    writers = [path for path, command in walk(cli, "")
-               if any("--output" in p.opts or "--html" in p.opts for p in command.params)]
+    writers = [
+        path
+        for path, command in walk(cli, "")
+        if any("--output" in p.opts or "--html" in p.opts for p in command.params)
+    ]
     # a keygen never replaces a private key, even with --force
     exempt = {"exchange keygen", "ledger keygen"}
     assert len(writers) >= 10
-    without = [path for path, command in walk(cli, "")
-               if path in writers and path not in exempt and not any("--force" in p.opts for p in command.params)]
+    without = [
+        path
+        for path, command in walk(cli, "")
+        if path in writers and path not in exempt and not any("--force" in p.opts for p in command.params)
+    ]
     assert without == []

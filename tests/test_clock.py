@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,8 +14,12 @@ from dpa_kit import clock
 
 @pytest.mark.parametrize(
     ("day", "text"),
-    [(date(2026, 1, 1), "1er janvier 2026"), (date(2026, 12, 31), "31 décembre 2026"), (date(2028, 2, 29), "29 février 2028"),
-     (date(2026, 8, 2), "2 août 2026")],
+    [
+        (date(2026, 1, 1), "1er janvier 2026"),
+        (date(2026, 12, 31), "31 décembre 2026"),
+        (date(2028, 2, 29), "29 février 2028"),
+        (date(2026, 8, 2), "2 août 2026"),
+    ],
 )
 def test_french_date(day: date, text: str) -> None:
     assert clock.french_date(day) == text
@@ -23,15 +27,20 @@ def test_french_date(day: date, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("amount", "text"),
-    [(18000, "18\u00a0000\u00a0€"), (Decimal("68831.23"), "68\u00a0831,23\u00a0€"), (Decimal("1017680.00"), "1\u00a0017\u00a0680\u00a0€"),
-     (0, "0\u00a0€"), (Decimal("4480.5"), "4\u00a0480,50\u00a0€")],
+    [
+        (18000, "18\u00a0000\u00a0€"),
+        (Decimal("68831.23"), "68\u00a0831,23\u00a0€"),
+        (Decimal("1017680.00"), "1\u00a0017\u00a0680\u00a0€"),
+        (0, "0\u00a0€"),
+        (Decimal("4480.5"), "4\u00a0480,50\u00a0€"),
+    ],
 )
 def test_french_amount(amount: object, text: str) -> None:
     assert clock.french_amount(amount) == text
 
 
 def test_a_fixed_clock_is_used_only_inside_its_block(monkeypatch: pytest.MonkeyPatch) -> None:
-    instant = datetime(2026, 3, 28, 9, 0, tzinfo=timezone.utc)
+    instant = datetime(2026, 3, 28, 9, 0, tzinfo=UTC)
     with clock.fixed(instant):
         assert clock.now() == instant
         assert clock.today().isoformat() == "2026-03-28"
@@ -53,12 +62,14 @@ def test_instant_without_offset_is_paris_time_across_dst() -> None:
     assert clock.parse_instant("2026-01-01T12:00Z").isoformat() == "2026-01-01T12:00:00+00:00"
 
 
-@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31), timezones=st.just(timezone.utc)),
-       st.integers(min_value=1, max_value=240))
+@given(
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31), timezones=st.just(UTC)),
+    st.integers(min_value=1, max_value=240),
+)
 def test_deadlines_are_elapsed_hours_whatever_the_local_time(aware: datetime, hours: int) -> None:
     # Deadlines are computed on UTC instants. (Subtracting two datetimes that share the Paris tzinfo would
     # compare wall clocks and be an hour off across a DST change: found by this very test.)
     deadline = aware + timedelta(hours=hours)
     shown = deadline.astimezone(clock.PARIS)
-    assert shown.astimezone(timezone.utc) - aware == timedelta(hours=hours)
+    assert shown.astimezone(UTC) - aware == timedelta(hours=hours)
     assert clock.parse_instant(shown.isoformat()) == deadline

@@ -61,7 +61,9 @@ def test_html_is_standalone_a4_with_escaped_values() -> None:
     page = rendered(ADIL, "html").decode()
     assert page.startswith("<!DOCTYPE html>") and '<html lang="fr">' in page
     assert "@page { size: A4" in page and "@media print" in page
-    lettered = '<li class="lettered">a) traiter les données <strong>uniquement pour la ou les seule(s) finalité(s)</strong>'
+    lettered = (
+        '<li class="lettered">a) traiter les données <strong>uniquement pour la ou les seule(s) finalité(s)</strong>'
+    )
     assert lettered in page
     assert "li.lettered { list-style: none;" in page  # the letter is the marker: no bullet before « a) »
     item = page[page.index("d) veiller à ce que les") :]
@@ -79,7 +81,9 @@ def test_html_does_not_repeat_the_title_line() -> None:
 
 
 def test_html_draft_highlights_blanks(tmp_path: Path) -> None:
-    text = ADIL.read_text(encoding="utf-8").replace("  service: Mission prévention des expulsions par le biais d'un numéro vert.\n", "")
+    text = ADIL.read_text(encoding="utf-8").replace(
+        "  service: Mission prévention des expulsions par le biais d'un numéro vert.\n", ""
+    )
     path = tmp_path / "c.yaml"
     path.write_text(text, encoding="utf-8")
     page = rendered(path, "html", draft=True).decode()
@@ -285,9 +289,19 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], P
                 office.append(str(target))
     profile = (folder / "lo-profile").as_uri()
     subprocess.run(
-        [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf", "--outdir",
-         str(folder / "pdf"), *office],
-        check=True, capture_output=True, timeout=300,
+        [
+            soffice,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(folder / "pdf"),
+            *office,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     for (name, fmt), pdf in out.items():
         assert pdf.is_file(), f"LibreOffice did not convert {name}.{fmt}"
@@ -299,8 +313,12 @@ def pdf_pages(pdf: Path) -> list[str]:
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     count = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
     return [
-        subprocess.run(["pdftotext", "-enc", "UTF-8", "-f", str(i), "-l", str(i), str(pdf), "-"],
-                       check=True, capture_output=True, text=True).stdout
+        subprocess.run(
+            ["pdftotext", "-enc", "UTF-8", "-f", str(i), "-l", str(i), str(pdf), "-"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         for i in range(1, count + 1)
     ]
 
@@ -340,7 +358,11 @@ def test_a_draft_says_projet_once_on_every_page(printed: dict, fmt: str) -> None
 def test_no_double_markers_and_no_title_alone_at_a_page_bottom(printed: dict, example: str, fmt: str) -> None:
     path = BETHUNE if example == "bethune" else ADIL  # the draft has the titles of the ADIL annex
     blocks = parse_blocks(render_markdown(load_convention(path).convention))
-    titles = [alnum(b.text) for b in blocks if b.kind == "heading" or (b.kind == "paragraph" and re.match(r"[a-z]\) ", b.text))]
+    titles = [
+        alnum(b.text)
+        for b in blocks
+        if b.kind == "heading" or (b.kind == "paragraph" and re.match(r"[a-z]\) ", b.text))
+    ]
     pages = pdf_pages(printed[example, fmt])
     text = "\n".join(pages)
     assert re.findall(r"a\)\s+traiter les données", text), "the lettered clauses are missing"
@@ -355,7 +377,9 @@ def test_no_double_markers_and_no_title_alone_at_a_page_bottom(printed: dict, ex
 
 
 def incomplete(tmp_path: Path) -> Path:
-    text = ADIL.read_text(encoding="utf-8").replace("  service: Mission prévention des expulsions par le biais d'un numéro vert.\n", "")
+    text = ADIL.read_text(encoding="utf-8").replace(
+        "  service: Mission prévention des expulsions par le biais d'un numéro vert.\n", ""
+    )
     path = tmp_path / "c.yaml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -390,7 +414,9 @@ def test_odt_draft_shows_the_banner_in_the_page_header_only(tmp_path: Path) -> N
 
 def test_the_draft_word_is_written_in_one_place_only() -> None:
     # The command-line help (cli*.py, cli/) speaks of drafts in its own sentences; the documents do not.
-    library = [p for p in (REPO / "src" / "dpa_kit").rglob("*.py") if not p.name.startswith("cli") and "cli" not in p.parts]
+    library = [
+        p for p in (REPO / "src" / "dpa_kit").rglob("*.py") if not p.name.startswith("cli") and "cli" not in p.parts
+    ]
     sources = library + sorted((REPO / "templates").glob("*.j2"))
     holders = [p.relative_to(REPO).as_posix() for p in sources if "PROJET" in p.read_text(encoding="utf-8")]
     assert holders == ["src/dpa_kit/words.py"]

@@ -20,8 +20,11 @@ from dpa_kit.exceptions import (
 
 
 def test_every_exception_is_documented_and_rooted() -> None:
-    classes = [c for _, c in inspect.getmembers(exceptions, inspect.isclass)
-               if issubclass(c, Exception) and c.__module__ == exceptions.__name__]
+    classes = [
+        c
+        for _, c in inspect.getmembers(exceptions, inspect.isclass)
+        if issubclass(c, Exception) and c.__module__ == exceptions.__name__
+    ]
     assert len(classes) >= 12
     for cls in classes:
         assert issubclass(cls, DpaKitError)

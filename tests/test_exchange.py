@@ -95,7 +95,7 @@ def test_existing_files_are_not_overwritten_unless_asked(tmp_path: Path, source:
 def test_cli_pack_generates_password_shown_once_and_weak_one_is_refused(tmp_path: Path, source: Path) -> None:
     result = run("--ledger", tmp_path / "none.sqlite", "exchange", "pack", source, "-o", tmp_path / "a.zip")
     assert result.exit_code == 0, result.output
-    line = next(l for l in result.stdout.splitlines() if l.startswith("Mot de passe : "))
+    line = next(row for row in result.stdout.splitlines() if row.startswith("Mot de passe : "))
     password = line.removeprefix("Mot de passe : ")
     assert "autre canal" in result.stdout
     # Said exactly how to type it (the dashes count, for 7-Zip too) and what the recipient does.
@@ -105,16 +105,33 @@ def test_cli_pack_generates_password_shown_once_and_weak_one_is_refused(tmp_path
     weak = run("exchange", "pack", source, "-o", tmp_path / "b.zip", env={"DPA_KIT_PASSWORD": "soleil2026"})
     assert weak.exit_code == 2 and "trop faible" in weak.stderr and "soleil2026" not in weak.output
     assert not (tmp_path / "b.zip").exists()
-    given = run("--ledger", tmp_path / "none.sqlite", "exchange", "pack", source, "-o", tmp_path / "c.zip",
-                env={"DPA_KIT_PASSWORD": PASSWORD})
+    given = run(
+        "--ledger",
+        tmp_path / "none.sqlite",
+        "exchange",
+        "pack",
+        source,
+        "-o",
+        tmp_path / "c.zip",
+        env={"DPA_KIT_PASSWORD": PASSWORD},
+    )
     assert given.exit_code == 0 and PASSWORD not in given.output
 
 
 def test_password_file_and_wrong_password(tmp_path: Path, source: Path) -> None:
     secret = tmp_path / "mdp.txt"
     secret.write_text(PASSWORD + "\n")
-    result = run("--ledger", tmp_path / "none.sqlite", "exchange", "pack", source, "-o", tmp_path / "a.zip",
-                 "--password-file", secret)
+    result = run(
+        "--ledger",
+        tmp_path / "none.sqlite",
+        "exchange",
+        "pack",
+        source,
+        "-o",
+        tmp_path / "a.zip",
+        "--password-file",
+        secret,
+    )
     assert result.exit_code == 0, result.output
     wrong = tmp_path / "faux.txt"
     wrong.write_text("Un-autre-mot-de-passe-42!\n")
@@ -129,8 +146,21 @@ def test_exchanges_are_recorded_in_the_ledger_without_names(tmp_path: Path, sour
     ledger_path = tmp_path / "ledger.sqlite"
     Ledger(ledger_path)
     env = {"DPA_KIT_PASSWORD": PASSWORD, "DPA_KIT_LEDGER": str(ledger_path), "DPA_KIT_REGISTERS": str(REGISTERS)}
-    assert run("exchange", "pack", source, "-o", tmp_path / "a.zip", "--convention", "2026-FSL-ADIL-NUMERO-VERT",
-               "--to", "dpo@x.fr", env=env).exit_code == 0
+    assert (
+        run(
+            "exchange",
+            "pack",
+            source,
+            "-o",
+            tmp_path / "a.zip",
+            "--convention",
+            "2026-FSL-ADIL-NUMERO-VERT",
+            "--to",
+            "dpo@x.fr",
+            env=env,
+        ).exit_code
+        == 0
+    )
     assert run("exchange", "open", tmp_path / "a.zip", "-o", tmp_path / "out", env=env).exit_code == 0
     events = Ledger(ledger_path).events(kind_prefix="exchange.")
     assert [e.kind for e in events] == ["exchange.packed", "exchange.opened"]
@@ -169,14 +199,20 @@ def _inner_zip(entries: list[tuple[str, bytes]]) -> bytes:
 FIXED = (2026, 1, 1, 0, 0, 0)
 
 
-def _with_manifest(entries: list[tuple[str, bytes]], files: list[tuple[str, bytes]] | None = None) -> list[tuple[str, bytes]]:
+def _with_manifest(
+    entries: list[tuple[str, bytes]], files: list[tuple[str, bytes]] | None = None
+) -> list[tuple[str, bytes]]:
     """``entries`` plus a manifest describing ``files`` (by default: the entries themselves, honestly)."""
     import hashlib
     import json
 
     described = entries if files is None else files
-    manifest = {"format": "dpa-kit-exchange/1", "created_at": "2026-01-01T00:00:00+01:00", "tool": "test",
-                "files": [{"path": n, "size": len(d), "sha256": hashlib.sha256(d).hexdigest()} for n, d in described]}
+    manifest = {
+        "format": "dpa-kit-exchange/1",
+        "created_at": "2026-01-01T00:00:00+01:00",
+        "tool": "test",
+        "files": [{"path": n, "size": len(d), "sha256": hashlib.sha256(d).hexdigest()} for n, d in described],
+    }
     return [*entries, ("MANIFEST.dpa-kit.json", json.dumps(manifest).encode())]
 
 
@@ -228,7 +264,7 @@ def test_truncated_archive(tmp_path: Path, source: Path) -> None:
     pack([source], archive, PASSWORD)
     data = archive.read_bytes()
     archive.write_bytes(data[: len(data) // 2])
-    with pytest.raises(ExchangeError, match="tronquée|endommagée|altéré"):
+    with pytest.raises(ExchangeError, match=r"tronquée|endommagée|altéré"):
         open_archive(archive, PASSWORD, tmp_path / "out")
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*"))
 
@@ -247,11 +283,15 @@ def test_bit_flip_is_detected_and_nothing_is_written(tmp_path: Path, source: Pat
 def test_file_not_matching_its_manifest_is_named(tmp_path: Path) -> None:
     import json
 
-    manifest = {"format": "dpa-kit-exchange/1", "created_at": "x", "tool": "t",
-                "files": [{"path": "liste.csv", "size": 5, "sha256": "0" * 64}]}
+    manifest = {
+        "format": "dpa-kit-exchange/1",
+        "created_at": "x",
+        "tool": "t",
+        "files": [{"path": "liste.csv", "size": 5, "sha256": "0" * 64}],
+    }
     inner = _inner_zip([("liste.csv", b"12345"), ("MANIFEST.dpa-kit.json", json.dumps(manifest).encode())])
     archive = _aes_zip(tmp_path / "a.zip", [("contenu.zip", inner)])
-    with pytest.raises(ExchangeError, match="liste.csv.*SHA-256"):
+    with pytest.raises(ExchangeError, match=r"liste\.csv.*SHA-256"):
         open_archive(archive, PASSWORD, tmp_path / "out")
     assert not (tmp_path / "out" / "liste.csv").exists()
 
@@ -290,10 +330,21 @@ def test_7zip_opens_our_archive_and_lists_no_name(tmp_path: Path, source: Path) 
 def test_we_open_an_archive_made_by_7zip(tmp_path: Path, source: Path) -> None:
     seven = require_program("7zz")
     archive = tmp_path / "s.zip"
-    subprocess.run([seven, "a", "-tzip", "-mem=AES256", f"-p{PASSWORD}", str(archive), str(source)],
-                   capture_output=True, check=True)
-    result = run("--ledger", tmp_path / "none", "exchange", "open", archive, "-o", tmp_path / "out",
-                 env={"DPA_KIT_PASSWORD": PASSWORD})
+    subprocess.run(
+        [seven, "a", "-tzip", "-mem=AES256", f"-p{PASSWORD}", str(archive), str(source)],
+        capture_output=True,
+        check=True,
+    )
+    result = run(
+        "--ledger",
+        tmp_path / "none",
+        "exchange",
+        "open",
+        archive,
+        "-o",
+        tmp_path / "out",
+        env={"DPA_KIT_PASSWORD": PASSWORD},
+    )
     assert result.exit_code == 0, result.output
     assert "l'intégrité des fichiers n'a pas pu être vérifiée" in result.stderr
     assert "l'ensemble des fichiers ne l'est pas" in result.stderr and "Intégrité vérifiée" not in result.output
@@ -308,7 +359,7 @@ def _keypair(tmp_path: Path, name: str = "k.txt") -> tuple[Path, str]:
     key = tmp_path / name
     result = run("exchange", "keygen", "-o", key)
     assert result.exit_code == 0, result.output
-    recipient = next(l for l in result.stdout.splitlines() if "Clé publique" in l).split(" : ", 1)[1]
+    recipient = next(row for row in result.stdout.splitlines() if "Clé publique" in row).split(" : ", 1)[1]
     return key, recipient
 
 
@@ -361,12 +412,16 @@ def test_age_interoperates_with_the_reference_tool(tmp_path: Path, source: Path)
     # We decrypt what the reference tool encrypts, with a key made by age-keygen.
     theirs_key = tmp_path / "age-key.txt"
     subprocess.run([keygen, "-o", str(theirs_key)], capture_output=True, check=True)
-    their_recipient = next(l for l in theirs_key.read_text().splitlines() if l.startswith("# public key: ")).split(": ")[1]
+    their_recipient = next(
+        row for row in theirs_key.read_text().splitlines() if row.startswith("# public key: ")
+    ).split(": ")[1]
     plain = tmp_path / "inner.zip"
     plain.write_bytes(inner)
     theirs = tmp_path / "theirs.age"
     subprocess.run([age, "-r", their_recipient, "-o", str(theirs), str(plain)], check=True)
-    result = run("--ledger", tmp_path / "none", "exchange", "open", theirs, "-o", tmp_path / "o", "--identity", theirs_key)
+    result = run(
+        "--ledger", tmp_path / "none", "exchange", "open", theirs, "-o", tmp_path / "o", "--identity", theirs_key
+    )
     assert result.exit_code == 0, result.output
     assert files_of(tmp_path / "o" / "envoi") == files_of(source)
 
@@ -386,8 +441,17 @@ def _empty_or_absent(folder: Path) -> bool:
 
 
 def _open_cli(archive: Path, target: Path, password: str = PASSWORD, *extra: str) -> object:
-    return run("--ledger", archive.parent / "none.sqlite", "exchange", "open", archive, "-o", target, *extra,
-               env={"DPA_KIT_PASSWORD": password})
+    return run(
+        "--ledger",
+        archive.parent / "none.sqlite",
+        "exchange",
+        "open",
+        archive,
+        "-o",
+        target,
+        *extra,
+        env={"DPA_KIT_PASSWORD": password},
+    )
 
 
 # 1. Injected content is refused.
@@ -400,7 +464,9 @@ def test_unencrypted_entry_appended_to_a_real_archive_is_refused(tmp_path: Path,
         tampered.writestr("RIB_nouveau.csv", "IBAN;FR76 0000 0000 0000\n")
     result = _open_cli(archive, tmp_path / "out")
     assert result.exit_code == 2
-    assert "RIB_nouveau.csv" in result.stderr and "modifiée" in result.stderr and "rien n'a été extrait" in result.stderr
+    assert (
+        "RIB_nouveau.csv" in result.stderr and "modifiée" in result.stderr and "rien n'a été extrait" in result.stderr
+    )
     assert _empty_or_absent(tmp_path / "out")
     verify = run("exchange", "verify", archive, env={"DPA_KIT_PASSWORD": PASSWORD})
     assert verify.exit_code == 2 and "Intégrité vérifiée" not in verify.output
@@ -410,7 +476,7 @@ def test_unencrypted_entry_in_a_foreign_archive_is_refused(tmp_path: Path) -> No
     archive = _aes_zip(tmp_path / "s.zip", [("a.txt", b"vrai"), ("b.txt", b"vrai aussi")])
     with zipfile.ZipFile(archive, "a") as tampered:
         tampered.writestr("c.txt", "ajouté sans le mot de passe")
-    with pytest.raises(ExchangeError, match="« c.txt » n'est pas chiffrée"):
+    with pytest.raises(ExchangeError, match=r"« c\.txt » n'est pas chiffrée"):
         open_archive(archive, PASSWORD, tmp_path / "out")
     assert _empty_or_absent(tmp_path / "out")
 
@@ -429,8 +495,11 @@ def test_plain_zip_with_a_self_consistent_manifest_is_not_integrity_checked(tmp_
 def test_zipcrypto_archive_is_refused(tmp_path: Path, source: Path) -> None:
     seven = require_program("7zz")
     archive = tmp_path / "ancien.zip"
-    subprocess.run([seven, "a", "-tzip", "-mem=ZipCrypto", f"-p{PASSWORD}", str(archive), str(source)],
-                   capture_output=True, check=True)
+    subprocess.run(
+        [seven, "a", "-tzip", "-mem=ZipCrypto", f"-p{PASSWORD}", str(archive), str(source)],
+        capture_output=True,
+        check=True,
+    )
     result = _open_cli(archive, tmp_path / "out")
     assert result.exit_code == 2 and "ZipCrypto" in result.stderr
     assert _empty_or_absent(tmp_path / "out")
@@ -451,7 +520,7 @@ def test_second_file_altered_leaves_nothing_under_a_final_name(tmp_path: Path) -
     good, bad = ("a_premier.csv", b"1;2;3\n" * 100), ("b_second.csv", b"4;5;6\n" * 100)
     inner = _inner_zip(_with_manifest([good, bad], files=[good, ("b_second.csv", b"autre contenu\n" * 43)]))
     archive = _aes_zip(tmp_path / "a.zip", [("contenu.zip", inner)])
-    with pytest.raises(ExchangeError, match="b_second.csv"):
+    with pytest.raises(ExchangeError, match=r"b_second\.csv"):
         open_archive(archive, PASSWORD, tmp_path / "out")
     assert _empty_or_absent(tmp_path / "out")
 
@@ -512,8 +581,18 @@ def test_sigkill_during_open_leaves_no_clear_archive_and_the_next_run_recovers(t
     pack([folder], archive, PASSWORD)
     out = tmp_path / "out"
     env = {**os.environ, "DPA_KIT_PASSWORD": PASSWORD}
-    command = [sys.executable, "-m", "dpa_kit", "--ledger", str(tmp_path / "none"), "exchange", "open", str(archive),
-               "-o", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "dpa_kit",
+        "--ledger",
+        str(tmp_path / "none"),
+        "exchange",
+        "open",
+        str(archive),
+        "-o",
+        str(out),
+    ]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
@@ -554,8 +633,10 @@ def _overlapping_inner(count: int, kernel: bytes) -> bytes:
     names = [f"f{i:04d}.bin" for i in range(count)]
 
     def local(name: str, crc: int, size: int) -> bytes:
-        return struct.pack("<4s2B4HL2L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, 0x21, crc, size, size,
-                           len(name), 0) + name.encode()
+        return (
+            struct.pack("<4s2B4HL2L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, 0x21, crc, size, size, len(name), 0)
+            + name.encode()
+        )
 
     headers = [local(n, 0, 0) for n in names]  # sizes patched below (header length does not change)
     spans = []
@@ -568,9 +649,17 @@ def _overlapping_inner(count: int, kernel: bytes) -> bytes:
         headers[index] = local(names[index], binascii.crc32(span), len(span))
         spans[index] = span
     body = b"".join(headers) + kernel
-    manifest = json.dumps({"format": "dpa-kit-exchange/1", "created_at": "x", "tool": "t",
-                           "files": [{"path": n, "size": len(s), "sha256": hashlib.sha256(s).hexdigest()}
-                                     for n, s in zip(names, spans, strict=True)]}).encode()
+    manifest = json.dumps(
+        {
+            "format": "dpa-kit-exchange/1",
+            "created_at": "x",
+            "tool": "t",
+            "files": [
+                {"path": n, "size": len(s), "sha256": hashlib.sha256(s).hexdigest()}
+                for n, s in zip(names, spans, strict=True)
+            ],
+        }
+    ).encode()
     offsets, offset = [], 0
     for header in headers:
         offsets.append(offset)
@@ -578,10 +667,35 @@ def _overlapping_inner(count: int, kernel: bytes) -> bytes:
     manifest_offset = len(body)
     body += local("MANIFEST.dpa-kit.json", binascii.crc32(manifest), len(manifest)) + manifest
     directory = b""
-    for name, span, at in [*zip(names, spans, offsets, strict=True),
-                           ("MANIFEST.dpa-kit.json", manifest, manifest_offset)]:
-        directory += struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", 20, 3, 20, 0, 0, 0, 0, 0x21,
-                                 binascii.crc32(span), len(span), len(span), len(name), 0, 0, 0, 0, 0, at) + name.encode()
+    for name, span, at in [
+        *zip(names, spans, offsets, strict=True),
+        ("MANIFEST.dpa-kit.json", manifest, manifest_offset),
+    ]:
+        directory += (
+            struct.pack(
+                "<4s4B4HL2L5H2L",
+                b"PK\x01\x02",
+                20,
+                3,
+                20,
+                0,
+                0,
+                0,
+                0,
+                0x21,
+                binascii.crc32(span),
+                len(span),
+                len(span),
+                len(name),
+                0,
+                0,
+                0,
+                0,
+                0,
+                at,
+            )
+            + name.encode()
+        )
     end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count + 1, count + 1, len(directory), len(body), 0)
     return body + directory + end
 
@@ -729,17 +843,22 @@ def test_output_is_no_larger_than_7zip_fastest_on_csv(tmp_path: Path) -> None:
     folder.mkdir()
     names = ["MARTIN", "BERNARD", "DUBOIS", "THOMAS", "ROBERT", "PETIT", "DURAND", "LEROY", "MOREAU", "DUPONT"]
     towns = ["Arras", "Béthune", "Lens", "Calais", "Boulogne-sur-Mer", "Liévin", "Saint-Omer"]
-    rows = [f"{rng.choice(names)};{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(1950, 2005)};"
-            f"{rng.randint(1, 2)} {rng.randint(50, 99)} {rng.randint(1, 12):02d} 62 {rng.randint(100, 999)} "
-            f"{rng.randint(100, 999)};{rng.randint(1, 200)} rue {rng.choice(names).title()};{rng.choice(towns)};"
-            f"06{rng.randint(10000000, 99999999)};{rng.randint(300, 1400)},{rng.randint(0, 99):02d}\n"
-            for _ in range(60_000)]
+    rows = [
+        f"{rng.choice(names)};{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(1950, 2005)};"
+        f"{rng.randint(1, 2)} {rng.randint(50, 99)} {rng.randint(1, 12):02d} 62 {rng.randint(100, 999)} "
+        f"{rng.randint(100, 999)};{rng.randint(1, 200)} rue {rng.choice(names).title()};{rng.choice(towns)};"
+        f"06{rng.randint(10000000, 99999999)};{rng.randint(300, 1400)},{rng.randint(0, 99):02d}\n"
+        for _ in range(60_000)
+    ]
     (folder / "beneficiaires.csv").write_text("".join(rows), encoding="utf-8")
     ours = tmp_path / "ours.zip"
     pack([folder], ours, PASSWORD)
     theirs = tmp_path / "theirs.zip"
-    subprocess.run([seven, "a", "-tzip", "-mem=AES256", f"-p{PASSWORD}", "-mx=1", str(theirs), str(folder)],
-                   capture_output=True, check=True)
+    subprocess.run(
+        [seven, "a", "-tzip", "-mem=AES256", f"-p{PASSWORD}", "-mx=1", str(theirs), str(folder)],
+        capture_output=True,
+        check=True,
+    )
     assert ours.stat().st_size <= theirs.stat().st_size
 
 
@@ -770,8 +889,11 @@ def _build(entries: list[tuple[bytes, bytes]]) -> bytes:
     for local, record in entries:
         directory += record[:42] + struct.pack("<L", len(body)) + record[46:]
         body += local
-    return body + directory + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(entries), len(entries),
-                                          len(directory), len(body), 0)
+    return (
+        body
+        + directory
+        + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(entries), len(entries), len(directory), len(body), 0)
+    )
 
 
 def _rename(local: bytes, record: bytes, name: bytes) -> tuple[bytes, bytes]:
@@ -835,8 +957,11 @@ def test_mutated_archives_are_refused_or_verified_never_misread(valid_archive: t
                     archive.writestr(arg.decode(), b"ajout")  # type: ignore[union-attr]
             blob = buffer.getvalue()
         elif kind in ("duplicate", "reorder"):
-            blob = _build([_rename(*entries[0], arg), *entries] if kind == "reorder"  # type: ignore[arg-type]
-                          else [*entries, _rename(*entries[0], arg)])  # type: ignore[arg-type]
+            blob = _build(
+                [_rename(*entries[0], arg), *entries]
+                if kind == "reorder"  # type: ignore[arg-type]
+                else [*entries, _rename(*entries[0], arg)]
+            )  # type: ignore[arg-type]
         elif kind == "remove":
             blob = _build([])
         else:
@@ -900,12 +1025,16 @@ def _csv_rows(count: int) -> bytes:
     import random
 
     rng = random.Random(5)
-    return "".join(f"DUPONT;{rng.choice(['Jean', 'Marie', 'Léa'])};{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/"
-                   f"{rng.randint(1950, 2005)};06{rng.randint(10000000, 99999999)}\n" for _ in range(count)).encode()
+    return "".join(
+        f"DUPONT;{rng.choice(['Jean', 'Marie', 'Léa'])};{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/"
+        f"{rng.randint(1950, 2005)};06{rng.randint(10000000, 99999999)}\n"
+        for _ in range(count)
+    ).encode()
 
 
-@pytest.mark.parametrize("pieces", [[], [b""], [b"abc"], [b"nom;prenom\n" * 300_000], [b"x" * 777_777] * 5,
-                                    [_csv_rows(60_000)]])
+@pytest.mark.parametrize(
+    "pieces", [[], [b""], [b"abc"], [b"nom;prenom\n" * 300_000], [b"x" * 777_777] * 5, [_csv_rows(60_000)]]
+)
 def test_parallel_deflate_is_one_ordinary_stream(pieces: list[bytes]) -> None:
     import zlib
 
@@ -950,7 +1079,19 @@ def test_layout_check_refuses_entries_sharing_a_header_or_running_into_the_next(
 
 
 def test_pack_refuses_an_unknown_convention(tmp_path: Path, source: Path) -> None:
-    result = run("--registers", REGISTERS, "--ledger", tmp_path / "l.sqlite", "exchange", "pack", source,
-                 "-o", tmp_path / "a.zip", "--convention", "BETHUNE", env={"DPA_KIT_PASSWORD": PASSWORD})
+    result = run(
+        "--registers",
+        REGISTERS,
+        "--ledger",
+        tmp_path / "l.sqlite",
+        "exchange",
+        "pack",
+        source,
+        "-o",
+        tmp_path / "a.zip",
+        "--convention",
+        "BETHUNE",
+        env={"DPA_KIT_PASSWORD": PASSWORD},
+    )
     assert result.exit_code == 2 and "aucune convention d'identifiant « BETHUNE »" in result.stderr
     assert not (tmp_path / "a.zip").exists()

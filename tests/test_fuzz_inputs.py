@@ -26,12 +26,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
-XMLISH = st.lists(st.sampled_from([*"<>&;\"'=/ !?-[]:#x0aZ\u00e9\u202e\x00\x01\n",
-                                   "<!DOCTYPE x [<!ENTITY a 'b'>]>", "&a;",
-                                   "<![CDATA[", "]]>", 'table:number-rows-repeated="99999999"', "</",
-                                   'office:value-type="float" office:value="inf"', '<row r="1048576">',
-                                   'table:number-columns-repeated="70000"', '<c r="XFD1"><v>1</v></c>']),
-                  max_size=12).map("".join)
+XMLISH = st.lists(
+    st.sampled_from(
+        [
+            *"<>&;\"'=/ !?-[]:#x0aZ\u00e9\u202e\x00\x01\n",
+            "<!DOCTYPE x [<!ENTITY a 'b'>]>",
+            "&a;",
+            "<![CDATA[",
+            "]]>",
+            'table:number-rows-repeated="99999999"',
+            "</",
+            'office:value-type="float" office:value="inf"',
+            '<row r="1048576">',
+            'table:number-columns-repeated="70000"',
+            '<c r="XFD1"><v>1</v></c>',
+        ]
+    ),
+    max_size=12,
+).map("".join)
 
 
 def _cache() -> dict[str, bytes]:
@@ -78,7 +90,7 @@ def _mutate_zip(data: bytes, pick: int, at: int, width: int, insert: str) -> byt
     name = xml_names[pick % len(xml_names)]
     content = parts[name]
     start = at % (len(content) + 1)
-    parts[name] = content[:start] + insert.encode("utf-8", "surrogatepass") + content[start + width:]
+    parts[name] = content[:start] + insert.encode("utf-8", "surrogatepass") + content[start + width :]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for part, body in parts.items():
@@ -152,8 +164,10 @@ def test_fuzz_register_xml_parts(fmt: str, pick: int, at: int, width: int, inser
 
 @FUZZ
 @pytest.mark.parametrize("fmt", ["xlsx", "ods"])
-@given(edits=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), max_size=6),
-       cut=st.none() | st.integers(0, 20000))
+@given(
+    edits=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), max_size=6),
+    cut=st.none() | st.integers(0, 20000),
+)
 def test_fuzz_register_bytes(fmt: str, edits: list[tuple[int, int]], cut: int | None) -> None:
     _in_folder(f"r.{fmt}", _flip(_cache()[fmt], edits, cut), _import, {"back.yaml"})
 
@@ -174,8 +188,10 @@ def test_fuzz_document_xml_parts(fmt: str, pick: int, at: int, width: int, inser
 
 @FUZZ
 @pytest.mark.parametrize("fmt", ["docx", "odt", "pdf", "md"])
-@given(edits=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), max_size=6),
-       cut=st.none() | st.integers(0, 40000))
+@given(
+    edits=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), max_size=6),
+    cut=st.none() | st.integers(0, 40000),
+)
 def test_fuzz_document_bytes(fmt: str, edits: list[tuple[int, int]], cut: int | None) -> None:
     _in_folder(f"annexe.{fmt}", _flip(_cache()[fmt], edits, cut), _check)
 
@@ -184,8 +200,11 @@ def test_fuzz_document_bytes(fmt: str, edits: list[tuple[int, int]], cut: int | 
 
 
 @FUZZ
-@given(edits=st.lists(st.tuples(st.integers(0, 1 << 16), st.integers(0, 255)), max_size=6),
-       cut=st.none() | st.integers(0, 20000), state=st.sampled_from(["keep", "garbage", "none"]))
+@given(
+    edits=st.lists(st.tuples(st.integers(0, 1 << 16), st.integers(0, 255)), max_size=6),
+    cut=st.none() | st.integers(0, 20000),
+    state=st.sampled_from(["keep", "garbage", "none"]),
+)
 def test_fuzz_ledger_files(edits: list[tuple[int, int]], cut: int | None, state: str) -> None:
     files = _cache()
     data = _flip(files["sqlite"], edits, cut)
@@ -211,12 +230,34 @@ def _eml() -> bytes:
     if "eml" not in _FILES:
         with tempfile.TemporaryDirectory() as folder:
             work = Path(folder)
-            env = {"DPA_KIT_REGISTERS": str(REGISTERS), "DPA_KIT_LEDGER": str(work / "structure.sqlite"),
-                   "DPA_KIT_NOW": "2026-03-28T10:00"}
-            declared = run("breach", "declare", "--convention", ADIL.stem, "--nature", "confidentialité",
-                           "--description", "liste envoyée au mauvais destinataire", "--people", "40",
-                           "--data-categories", "noms", "--consequences", "vie privée", "--measures", "rappel",
-                           "--contact", "M. Martin", "--format", "json", env=env)
+            env = {
+                "DPA_KIT_REGISTERS": str(REGISTERS),
+                "DPA_KIT_LEDGER": str(work / "structure.sqlite"),
+                "DPA_KIT_NOW": "2026-03-28T10:00",
+            }
+            declared = run(
+                "breach",
+                "declare",
+                "--convention",
+                ADIL.stem,
+                "--nature",
+                "confidentialité",
+                "--description",
+                "liste envoyée au mauvais destinataire",
+                "--people",
+                "40",
+                "--data-categories",
+                "noms",
+                "--consequences",
+                "vie privée",
+                "--measures",
+                "rappel",
+                "--contact",
+                "M. Martin",
+                "--format",
+                "json",
+                env=env,
+            )
             assert declared.exit_code == 0, declared.output
             breach_id = json.loads(declared.stdout)["id"]
             notified = run("breach", "notify", breach_id, "--eml", work / "n.eml", env=env)
@@ -226,9 +267,12 @@ def _eml() -> bytes:
 
 
 @FUZZ
-@given(line=st.integers(0, 400), text=st.text(max_size=60), edits=st.lists(st.tuples(st.integers(0, 1 << 16),
-                                                                                      st.integers(0, 255)), max_size=4),
-       cut=st.none() | st.integers(0, 20000))
+@given(
+    line=st.integers(0, 400),
+    text=st.text(max_size=60),
+    edits=st.lists(st.tuples(st.integers(0, 1 << 16), st.integers(0, 255)), max_size=4),
+    cut=st.none() | st.integers(0, 20000),
+)
 def test_fuzz_received_notifications(line: int, text: str, edits: list[tuple[int, int]], cut: int | None) -> None:
     lines = _eml().split(b"\n")
     lines[line % len(lines)] = text.encode("utf-8", "surrogatepass")
@@ -244,5 +288,9 @@ def test_fuzz_received_notifications(line: int, text: str, edits: list[tuple[int
         assert run("--ledger", ledger, "ledger", "verify").exit_code == 0
         assert Ledger(ledger).events()[0].kind == "fuzz.before"
 
-    _in_folder("n.eml", data, action, {"departement.sqlite", "departement.sqlite-state", "departement.sqlite-wal",
-                                       "departement.sqlite-shm"})
+    _in_folder(
+        "n.eml",
+        data,
+        action,
+        {"departement.sqlite", "departement.sqlite-state", "departement.sqlite-wal", "departement.sqlite-shm"},
+    )

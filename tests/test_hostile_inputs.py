@@ -18,7 +18,7 @@ from helpers import run
 
 CID = "2026-FSL-ADIL-NUMERO-VERT"
 BREACH = "V-2026-343097333-0001"  # the first breach of the ADIL (SIREN 343097333)
-LAUGHS = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>\n')
+LAUGHS = b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>\n'
 
 
 def _convention(tmp_path: Path, edit) -> Path:  # type: ignore[no-untyped-def]
@@ -90,8 +90,10 @@ def _rewrite(source: Path, target: Path, name: str, data: bytes) -> Path:
     return target
 
 
-@pytest.mark.parametrize(("fmt", "part"), [("docx", "word/document.xml"), ("odt", "content.xml"),
-                                           ("docx", "docProps/core.xml"), ("odt", "meta.xml")])
+@pytest.mark.parametrize(
+    ("fmt", "part"),
+    [("docx", "word/document.xml"), ("odt", "content.xml"), ("docx", "docProps/core.xml"), ("odt", "meta.xml")],
+)
 def test_check_refuses_a_document_declaring_entities(tmp_path: Path, fmt: str, part: str) -> None:
     source = _annex(tmp_path, fmt)
     with zipfile.ZipFile(source) as archive:
@@ -140,11 +142,32 @@ def test_a_50_mb_yaml_flow_list_is_refused_before_parsing(tmp_path: Path) -> Non
 
 @pytest.fixture
 def env(registers: Path, tmp_path: Path) -> dict[str, str]:
-    values = {"DPA_KIT_REGISTERS": str(registers), "DPA_KIT_LEDGER": str(tmp_path / "ledger.sqlite"),
-              "DPA_KIT_NOW": "2026-03-28T10:00"}
-    result = run("breach", "declare", "--convention", CID, "--nature", "confidentialité", "--description", "erreur",
-                 "--people", "4", "--data-categories", "noms", "--consequences", "aucune", "--measures", "rappel",
-                 "--contact", "M. Martin", env=values)
+    values = {
+        "DPA_KIT_REGISTERS": str(registers),
+        "DPA_KIT_LEDGER": str(tmp_path / "ledger.sqlite"),
+        "DPA_KIT_NOW": "2026-03-28T10:00",
+    }
+    result = run(
+        "breach",
+        "declare",
+        "--convention",
+        CID,
+        "--nature",
+        "confidentialité",
+        "--description",
+        "erreur",
+        "--people",
+        "4",
+        "--data-categories",
+        "noms",
+        "--consequences",
+        "aucune",
+        "--measures",
+        "rappel",
+        "--contact",
+        "M. Martin",
+        env=values,
+    )
     assert result.exit_code == 0, result.output
     return values
 
@@ -153,8 +176,7 @@ def env(registers: Path, tmp_path: Path) -> dict[str, str]:
 @pytest.mark.parametrize("value", ["a@b.fr\r\nBcc: x@evil.example", "a@b.fr\nX-Injected: 1", "a@b.fr\x00"])
 def test_line_breaks_in_addresses_are_refused(env: dict[str, str], tmp_path: Path, option: str, value: str) -> None:
     other = "--to" if option == "--from" else "--from"
-    result = run("breach", "notify", BREACH, "--eml", tmp_path / "m.eml", option, value, other, "ok@b.fr",
-                 env=env)
+    result = run("breach", "notify", BREACH, "--eml", tmp_path / "m.eml", option, value, other, "ok@b.fr", env=env)
     _no_crash(result)
     assert result.exit_code == 2 and "sur une ligne" in result.stderr
     assert not (tmp_path / "m.eml").exists()
@@ -185,13 +207,23 @@ def _free_port() -> int:
         ("smtps://127.0.0.1:{port}", 1, "impossible d'envoyer"),
     ],
 )
-def test_smtp_errors_are_french_and_never_show_the_password(env: dict[str, str], tmp_path: Path, url: str, code: int,
-                                                             message: str) -> None:
+def test_smtp_errors_are_french_and_never_show_the_password(
+    env: dict[str, str], tmp_path: Path, url: str, code: int, message: str
+) -> None:
     import tempfile
 
     before = set(Path(tempfile.gettempdir()).glob("dpa-kit-crash-*"))
-    result = run("breach", "notify", BREACH, "--send", "--smtp", url.format(port=_free_port()),
-                 "--from", "a@b.fr", env={**env, "DPA_KIT_SMTP_USER": "alice", "DPA_KIT_SMTP_PASSWORD": SECRET})
+    result = run(
+        "breach",
+        "notify",
+        BREACH,
+        "--send",
+        "--smtp",
+        url.format(port=_free_port()),
+        "--from",
+        "a@b.fr",
+        env={**env, "DPA_KIT_SMTP_USER": "alice", "DPA_KIT_SMTP_PASSWORD": SECRET},
+    )
     _no_crash(result)
     assert result.exit_code == code, result.output
     assert message in result.stderr
@@ -215,8 +247,14 @@ def test_login_over_plain_smtp_needs_insecure_and_failures_never_show_the_passwo
         return AuthResult(success=auth_data.password == b"right", handled=False)
 
     port = _free_port()
-    controller = Controller(Inbox(), hostname="127.0.0.1", port=port, authenticator=authenticator,
-                            auth_require_tls=False, auth_required=False)
+    controller = Controller(
+        Inbox(),
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_require_tls=False,
+        auth_required=False,
+    )
     controller.start()
     try:
         args = ("breach", "notify", BREACH, "--send", "--smtp", f"smtp://127.0.0.1:{port}", "--from", "a@b.fr")
@@ -237,15 +275,36 @@ def test_login_over_plain_smtp_needs_insecure_and_failures_never_show_the_passwo
 @pytest.mark.parametrize("instant", ["9999-12-31T23:00", "0001-01-01T00:00", "1999-12-31T23:59", "2101-01-01T00:00"])
 def test_instants_out_of_range_are_refused(registers: Path, tmp_path: Path, instant: str) -> None:
     values = {"DPA_KIT_REGISTERS": str(registers), "DPA_KIT_LEDGER": str(tmp_path / "ledger.sqlite")}
-    result = run("breach", "declare", "--convention", CID, "--aware-at", instant, "--nature", "confidentialité",
-                 "--description", "x", "--people", "1", "--data-categories", "noms", "--consequences", "x",
-                 "--measures", "x", "--contact", "x", env=values)
+    result = run(
+        "breach",
+        "declare",
+        "--convention",
+        CID,
+        "--aware-at",
+        instant,
+        "--nature",
+        "confidentialité",
+        "--description",
+        "x",
+        "--people",
+        "1",
+        "--data-categories",
+        "noms",
+        "--consequences",
+        "x",
+        "--measures",
+        "x",
+        "--contact",
+        "x",
+        env=values,
+    )
     _no_crash(result)
     assert result.exit_code == 2 and "l'année doit être comprise entre 2000 et 2100" in result.stderr
 
 
-def test_one_document_failing_never_stops_the_batch(registers: Path, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_document_failing_never_stops_the_batch(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import dpa_kit.documents.build
 
     original = dpa_kit.documents.build.render_annex

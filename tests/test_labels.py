@@ -28,7 +28,8 @@ def _paths(model: type[BaseModel], prefix: str = "") -> list[str]:
         path = f"{prefix}.{name}" if prefix else name
         out.append(path)
         mapping = typing.get_origin(field.annotation) is dict or any(
-            typing.get_origin(a) is dict for a in typing.get_args(field.annotation))
+            typing.get_origin(a) is dict for a in typing.get_args(field.annotation)
+        )
         for sub in _models_in(field.annotation):
             out.extend(_paths(sub, f"{path}[]" if _is_list(field.annotation) else f"{path}.*" if mapping else path))
     return out
@@ -49,10 +50,12 @@ def test_every_model_field_has_a_french_label() -> None:
 
 def test_a_located_path_reads_label_then_path() -> None:
     assert located("subprocessing.subprocessors[1].safeguards") == (
-        "Sous-traitants › garanties (subprocessing.subprocessors[1].safeguards)")
+        "Sous-traitants › garanties (subprocessing.subprocessors[1].safeguards)"
+    )
     assert label("waivers.C012") == "Règles levées › C012"
     assert located("security.annex_measures.measures.CNIL-07.exclude") == (
-        "Annexe de sécurité › mesure CNIL-07 › écartée (security.annex_measures.measures.CNIL-07.exclude)")
+        "Annexe de sécurité › mesure CNIL-07 › écartée (security.annex_measures.measures.CNIL-07.exclude)"
+    )
     assert label("nothing.here") is None
     assert located("nothing.here") == "nothing.here"
 
@@ -81,8 +84,10 @@ def test_a_load_error_names_the_field_by_its_label(tmp_path: Path) -> None:
     from dpa_kit.exceptions import ConventionError
     from dpa_kit.loader import load_convention
 
-    path = write(tmp_path / "c.yaml", "format: dpa-kit/1\nid: X\nsubprocessing:\n  subprocessors:\n"
-                 "    - name: A\n    - name: B\n      country: ZZ\n")
+    path = write(
+        tmp_path / "c.yaml",
+        "format: dpa-kit/1\nid: X\nsubprocessing:\n  subprocessors:\n    - name: A\n    - name: B\n      country: ZZ\n",
+    )
     try:
         load_convention(path)
     except ConventionError as exc:
@@ -100,7 +105,8 @@ def test_every_register_field_checked_has_a_label() -> None:
     missing = [p for p in paths if label(p, REGISTER_LABELS) is None]
     assert missing == []
     assert located("controllers[0].processings[1].security.restore_access", REGISTER_LABELS) == (
-        "Traitements › rétablissement après incident (controllers[0].processings[1].security.restore_access)")
+        "Traitements › rétablissement après incident (controllers[0].processings[1].security.restore_access)"
+    )
 
 
 def test_the_written_out_country_codes_are_babels() -> None:

@@ -61,8 +61,12 @@ def reads_environment(path: Path) -> list[int]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     lines = []
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Attribute) and node.attr in {"environ", "getenv", "putenv"}
-                and isinstance(node.value, ast.Name) and node.value.id == "os"):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in {"environ", "getenv", "putenv"}
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "os"
+        ):
             lines.append(node.lineno)
     return lines
 
@@ -93,8 +97,9 @@ def test_library_reads_no_environment_variable(module: str, path: Path) -> None:
 @pytest.mark.parametrize(("module", "path"), EDGE_MODULES, ids=[n for n, _ in EDGE_MODULES])
 def test_edges_never_import_each_other(module: str, path: Path) -> None:
     own = edge_of(module)
-    others = {name for name in imported(path, module)
-              if edge_of(name) not in (None, own) and (module, name) not in LAUNCHERS}
+    others = {
+        name for name in imported(path, module) if edge_of(name) not in (None, own) and (module, name) not in LAUNCHERS
+    }
     assert not others, f"{module} imports {sorted(others)}: the CLI and the web import the library only"
 
 

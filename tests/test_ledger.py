@@ -80,9 +80,14 @@ def test_edit_with_recomputed_hash_breaks_the_next_link(tmp_path: Path) -> None:
     ledger = fill(path)
     conn = raw(path)
     _drop_triggers(conn)
-    seq, at, kind, subject, _, prev = conn.execute("SELECT seq, at, kind, subject, payload, prev_hash FROM events WHERE seq = 2").fetchone()
+    seq, at, kind, subject, _, prev = conn.execute(
+        "SELECT seq, at, kind, subject, payload, prev_hash FROM events WHERE seq = 2"
+    ).fetchone()
     forged = '{"n":1,"texte":"falsifié"}'
-    conn.execute("UPDATE events SET payload = ?, hash = ? WHERE seq = 2", (forged, event_hash(seq, at, kind, subject, forged, prev)))
+    conn.execute(
+        "UPDATE events SET payload = ?, hash = ? WHERE seq = 2",
+        (forged, event_hash(seq, at, kind, subject, forged, prev)),
+    )
     result = ledger.verify()
     assert not result.ok and result.first_bad == 3
 
@@ -121,10 +126,9 @@ def test_removing_the_last_event_is_caught_with_the_expected_head(tmp_path: Path
 
 def test_a_failed_unit_of_work_writes_nothing(tmp_path: Path) -> None:
     ledger = fill(tmp_path / "l.sqlite", 1)
-    with pytest.raises(RuntimeError):
-        with ledger.unit_of_work() as writer:
-            writer.append("test.event", "X", {})
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), ledger.unit_of_work() as writer:
+        writer.append("test.event", "X", {})
+        raise RuntimeError("boom")
     assert len(ledger.events()) == 1
 
 
@@ -223,7 +227,9 @@ def _rewrite_everything(path: Path, seq: int = 2, text: str = "falsifié") -> No
     _drop_triggers(conn)
     conn.execute("UPDATE events SET payload = ? WHERE seq = ?", (json.dumps({"n": 1, "texte": text}), seq))
     previous = GENESIS
-    for number, at, kind, subject, payload in conn.execute("SELECT seq, at, kind, subject, payload FROM events ORDER BY seq").fetchall():
+    for number, at, kind, subject, payload in conn.execute(
+        "SELECT seq, at, kind, subject, payload FROM events ORDER BY seq"
+    ).fetchall():
         digest = event_hash(number, at, kind, subject, payload, previous)
         conn.execute("UPDATE events SET prev_hash = ?, hash = ? WHERE seq = ?", (previous, digest, number))
         previous = digest

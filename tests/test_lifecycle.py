@@ -74,8 +74,9 @@ def test_a_dropped_file_is_stored_only_as_age_ciphertext_and_opens_with_the_dpo_
     identity, recipient = agecrypt.generate_identity()
     ledger = Ledger(tmp_path / "ledger.sqlite")
     store = tmp_path / "drops"
-    drop = filedrop.drop_file(ledger, store, io.BytesIO(SECRET), "Durand Marie.pdf", recipient, siret=SIRET,
-                              by="user:7", convention=CID)
+    drop = filedrop.drop_file(
+        ledger, store, io.BytesIO(SECRET), "Durand Marie.pdf", recipient, siret=SIRET, by="user:7", convention=CID
+    )
     files = _all_files(tmp_path)
     assert [p.name for p in files if p.parent.name == SIRET] == [f"{drop.id}.age"]
     for path in files:
@@ -84,8 +85,13 @@ def test_a_dropped_file_is_stored_only_as_age_ciphertext_and_opens_with_the_dpo_
     # The ledger knows the drop, never the file's name.
     events = ledger.events(kind_prefix="drop.")
     assert len(events) == 1 and "Durand" not in str(events[0].payload)
-    assert events[0].payload == {"siret": SIRET, "convention": CID, "size": len(SECRET), "sha256": drop.sha256,
-                                 "by": "user:7"}
+    assert events[0].payload == {
+        "siret": SIRET,
+        "convention": CID,
+        "size": len(SECRET),
+        "sha256": drop.sha256,
+        "by": "user:7",
+    }
     found = filedrop.find_drop(ledger, store, drop.id, SIRET)
     assert found is not None
     assert filedrop.find_drop(ledger, store, drop.id, "12345678900012") is None  # another structure: nothing
@@ -95,8 +101,16 @@ def test_a_dropped_file_is_stored_only_as_age_ciphertext_and_opens_with_the_dpo_
     key = tmp_path.parent / f"{tmp_path.name}-cle.txt"  # outside the scanned folder above, as the DPO's key is
     key.write_text(identity + "\n")
     out = tmp_path / "ouvert"
-    result = run("exchange", "open", str(found[1]), "-o", str(out), "--identity", str(key),
-                 env={"DPA_KIT_LEDGER": str(tmp_path / "dpo.sqlite")})
+    result = run(
+        "exchange",
+        "open",
+        str(found[1]),
+        "-o",
+        str(out),
+        "--identity",
+        str(key),
+        env={"DPA_KIT_LEDGER": str(tmp_path / "dpo.sqlite")},
+    )
     assert result.exit_code == 0, result.output
     assert (out / "Durand Marie.pdf").read_bytes() == SECRET
 
@@ -107,10 +121,14 @@ def test_the_dropped_file_opens_with_the_age_program_too(tmp_path: Path) -> None
     key = tmp_path / "cle.txt"
     key.write_text(identity + "\n")
     ledger = Ledger(tmp_path / "ledger.sqlite")
-    drop = filedrop.drop_file(ledger, tmp_path / "drops", io.BytesIO(SECRET), "a.txt", recipient, siret=SIRET,
-                              by="user:7")
-    clear = subprocess.run([age, "-d", "-i", str(key), str(filedrop.stored_path(tmp_path / "drops", SIRET, drop.id))],
-                           capture_output=True, check=True).stdout
+    drop = filedrop.drop_file(
+        ledger, tmp_path / "drops", io.BytesIO(SECRET), "a.txt", recipient, siret=SIRET, by="user:7"
+    )
+    clear = subprocess.run(
+        [age, "-d", "-i", str(key), str(filedrop.stored_path(tmp_path / "drops", SIRET, drop.id))],
+        capture_output=True,
+        check=True,
+    ).stdout
     assert clear.startswith(b"PK")  # the exchange package: a zip with the file and its manifest
 
 
@@ -121,8 +139,9 @@ def test_an_empty_or_too_big_drop_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(InvalidValue, match="vide"):
         filedrop.drop_file(ledger, store, io.BytesIO(b""), "a.txt", recipient, siret=SIRET, by="user:7")
     with pytest.raises(InvalidValue, match="trop gros"):
-        filedrop.drop_file(ledger, store, io.BytesIO(SECRET), "a.txt", recipient, siret=SIRET, by="user:7",
-                           max_bytes=1000)
+        filedrop.drop_file(
+            ledger, store, io.BytesIO(SECRET), "a.txt", recipient, siret=SIRET, by="user:7", max_bytes=1000
+        )
     with pytest.raises(InvalidValue, match="SIRET"):
         filedrop.drop_file(ledger, store, io.BytesIO(SECRET), "a.txt", recipient, siret="../x", by="user:7")
     assert _all_files(store) == []
@@ -139,6 +158,6 @@ def test_a_drop_pushed_in_pieces_then_stopped_leaves_nothing(tmp_path: Path) -> 
     assert _all_files(store) == [] and filedrop.drops(ledger) == []
     writer = filedrop.DropWriter(ledger, store, "b.txt", recipient, siret=SIRET, by="user:7")
     for start in range(0, len(SECRET), 7000):
-        writer.write(SECRET[start:start + 7000])
+        writer.write(SECRET[start : start + 7000])
     drop = writer.close()
     assert [d.id for d in filedrop.drops(ledger, SIRET)] == [drop.id] and drop.size == len(SECRET)

@@ -52,8 +52,11 @@ def test_every_example_in_registers_loads() -> None:
 
 
 def test_defaults_are_merged_under_the_convention_and_the_convention_wins(tmp_path: Path) -> None:
-    write(tmp_path / "defaults.yaml", "controller:\n  name: Département\n  address: Arras\n"
-          "notifications:\n  breach_address: dpo@example.fr\n  breach_delay_hours: 24\n")
+    write(
+        tmp_path / "defaults.yaml",
+        "controller:\n  name: Département\n  address: Arras\n"
+        "notifications:\n  breach_address: dpo@example.fr\n  breach_delay_hours: 24\n",
+    )
     write(tmp_path / "c.yaml", MINIMAL + "controller:\n  address: Ailleurs\n")
     conv = load_convention(tmp_path / "c.yaml").convention
     assert conv.controller.name == "Département"
@@ -227,7 +230,7 @@ def test_not_utf8(tmp_path: Path) -> None:
 def test_billion_laughs_is_bounded(tmp_path: Path) -> None:
     lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
     for i in range(1, 9):
-        lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i-1}"] * 10) + "]")
+        lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]")
     problem = only_problem(write(tmp_path / "c.yaml", "\n".join(lines) + "\n"))
     assert "trop complexe" in problem.message
 

@@ -10,10 +10,36 @@ from hypothesis import strategies as st
 
 from dpa_kit.placeholders import find_placeholders
 
-PLACEHOLDERS = ["[...]", "XXXX", "A COMPLETER", "« Nom dispositif »", "[A ANNEXER ET PERSONNALISER]", "Nom de la structure"]
+PLACEHOLDERS = [
+    "[...]",
+    "XXXX",
+    "A COMPLETER",
+    "« Nom dispositif »",
+    "[A ANNEXER ET PERSONNALISER]",
+    "Nom de la structure",
+]
 # Text made of words that can never form a placeholder by themselves.
-safe_text = st.lists(st.sampled_from(["le", "Département", "données", "sous-traitant", "2026", "Béthune", ",", ".",
-                                      "CCAS", "finalité", "x", "(", ")", ":"]), max_size=30).map(" ".join)
+safe_text = st.lists(
+    st.sampled_from(
+        [
+            "le",
+            "Département",
+            "données",
+            "sous-traitant",
+            "2026",
+            "Béthune",
+            ",",
+            ".",
+            "CCAS",
+            "finalité",
+            "x",
+            "(",
+            ")",
+            ":",
+        ]
+    ),
+    max_size=30,
+).map(" ".join)
 
 
 @given(st.text(max_size=300))
@@ -36,8 +62,11 @@ def test_clean_text_has_no_placeholder(text: str) -> None:
 
 
 names = st.text(alphabet="abcdefghijklmnopqrstuvwxyzéèà0123456789_-", min_size=1, max_size=12).filter(
-    lambda n: n not in {".", ".."})
-trees = st.dictionaries(st.lists(names, min_size=1, max_size=3).map(tuple), st.binary(max_size=3000), min_size=1, max_size=6)
+    lambda n: n not in {".", ".."}
+)
+trees = st.dictionaries(
+    st.lists(names, min_size=1, max_size=3).map(tuple), st.binary(max_size=3000), min_size=1, max_size=6
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -50,7 +79,10 @@ def test_any_file_tree_round_trips(tree: dict[tuple[str, ...], bytes]) -> None:
     for parts, data in tree.items():
         path = "/".join(("racine", *parts))
         lowered = path.lower()
-        if any(lowered.startswith(p.lower() + "/") or p.lower().startswith(lowered + "/") or p.lower() == lowered for p in files):
+        if any(
+            lowered.startswith(p.lower() + "/") or p.lower().startswith(lowered + "/") or p.lower() == lowered
+            for p in files
+        ):
             continue
         files[path] = data
     with tempfile.TemporaryDirectory() as temp:
@@ -62,5 +94,7 @@ def test_any_file_tree_round_trips(tree: dict[tuple[str, ...], bytes]) -> None:
         pack([root / "src" / "racine"], root / "a.zip", "k7mq-3xw9-hp2t-va8e-n4rd-zc6u")
         result = open_archive(root / "a.zip", "k7mq-3xw9-hp2t-va8e-n4rd-zc6u", root / "out")
         assert result.verified
-        restored = {p.relative_to(root / "out").as_posix(): p.read_bytes() for p in (root / "out").rglob("*") if p.is_file()}
+        restored = {
+            p.relative_to(root / "out").as_posix(): p.read_bytes() for p in (root / "out").rglob("*") if p.is_file()
+        }
         assert restored == files

@@ -96,9 +96,12 @@ def test_an_existing_identifier_is_refused() -> None:
 
 
 def test_options_decide_which_questions_follow() -> None:
-    answers = {key: value for key, value in q.validate_all({**FORM, "subprocessing.option": "2",
-                                                             "security.option": "2",
-                                                             "data_fate.action": "3"})[0].items()}
+    answers = {
+        key: value
+        for key, value in q.validate_all(
+            {**FORM, "subprocessing.option": "2", "security.option": "2", "data_fate.action": "3"}
+        )[0].items()
+    }
     assert "subprocessing.objection_period" not in answers
     _, errors = q.validate_all({**FORM, "subprocessing.option": "2", "security.option": "2", "data_fate.action": "3"})
     assert set(errors) == {"subprocessing.authorised_activities", "security.responsibilities", "data_fate.third_party"}
@@ -131,8 +134,14 @@ def test_an_existing_file_is_never_overwritten(registers: Path) -> None:
 
 def test_editing_keeps_the_comments_and_the_other_answers(registers: Path) -> None:
     path = registers / "2026-FSL-ADIL-NUMERO-VERT.yaml"
-    q.edit_convention(path, {"processing.purposes": ["informer les ménages", "prévenir les expulsions"],
-                             "security.option": 2, "security.responsibilities": "partagées"})
+    q.edit_convention(
+        path,
+        {
+            "processing.purposes": ["informer les ménages", "prévenir les expulsions"],
+            "security.option": 2,
+            "security.responsibilities": "partagées",
+        },
+    )
     text = path.read_text(encoding="utf-8")
     assert "# L'annexe signée en 2026 reprend la rédaction de la délibération du 26 mai 2026" in text
     loaded = load_convention(path)
@@ -182,10 +191,26 @@ TYPED = [
     ("processor.short_name", ""),
 ]
 AFTER_SIRET = [
-    FORM["processor.address"], FORM["processor.representative.name"], FORM["processor.representative.role"],
-    "aucun", "01/01/2027", "31/12/2027", FORM["processing.service"], FORM["processing.operations"],
-    "suivre les ménages accompagnés; établir le bilan annuel", "noms; adresse", "aucune", "ménages accompagnés",
-    "1", "", "aucun", "aucun", "2", "", "la structure sécurise ses postes et le logiciel", "1",
+    FORM["processor.address"],
+    FORM["processor.representative.name"],
+    FORM["processor.representative.role"],
+    "aucun",
+    "01/01/2027",
+    "31/12/2027",
+    FORM["processing.service"],
+    FORM["processing.operations"],
+    "suivre les ménages accompagnés; établir le bilan annuel",
+    "noms; adresse",
+    "aucune",
+    "ménages accompagnés",
+    "1",
+    "",
+    "aucun",
+    "aucun",
+    "2",
+    "",
+    "la structure sécurise ses postes et le logiciel",
+    "1",
 ]
 
 
@@ -222,8 +247,9 @@ def test_new_without_a_terminal_says_so(env: dict[str, str]) -> None:
     assert "dpa-kit new pose des questions : lancez-la dans un terminal." in result.output
 
 
-def test_new_stopped_with_ctrl_c_writes_nothing(registers: Path, env: dict[str, str], tmp_path: Path,
-                                                terminals: list[Terminal]) -> None:
+def test_new_stopped_with_ctrl_c_writes_nothing(
+    registers: Path, env: dict[str, str], tmp_path: Path, terminals: list[Terminal]
+) -> None:
     before = sorted(p.name for p in registers.iterdir())
     terminal = Terminal(["new"], env, tmp_path)
     terminals.append(terminal)

@@ -25,8 +25,16 @@ def test_the_guide_says_how_to_activate_the_environment_everywhere() -> None:
     guide = _guide()
     assert "source .venv/bin/activate" in guide and ".venv\\Scripts\\Activate.ps1" in guide
     assert ".venv/bin/dpa-kit" in guide
-    for section in ("Préparer une convention", "Vérifier avant signature", "Produire les annexes", "registre",
-                    "chiffrés", "violation", "attestation", "Messages et codes de sortie"):
+    for section in (
+        "Préparer une convention",
+        "Vérifier avant signature",
+        "Produire les annexes",
+        "registre",
+        "chiffrés",
+        "violation",
+        "attestation",
+        "Messages et codes de sortie",
+    ):
         assert section in guide, section
     assert len(_blocks()) >= 10
 
@@ -41,8 +49,9 @@ def test_every_command_block_of_the_guide_runs_as_written(tmp_path: Path) -> Non
     env["DPA_KIT_NOW"] = "2026-11-30T10:00"  # the guide's breach is numbered V-2026-343097333-0001
     for block in _blocks():
         for line in block.splitlines():
-            result = subprocess.run(["bash", "-c", line], cwd=work, env=env, capture_output=True, text=True,
-                                    timeout=300, check=False)
+            result = subprocess.run(
+                ["bash", "-c", line], cwd=work, env=env, capture_output=True, text=True, timeout=300, check=False
+            )
             assert result.returncode == 0, (line, result.stdout[-2000:], result.stderr[-2000:])
             assert "Erreur" not in result.stderr and "Traceback" not in result.stderr, (line, result.stderr)
     assert (work / "annexes" / "2026-FSL-ADIL-NUMERO-VERT.annexe1.pdf").is_file()

@@ -15,13 +15,27 @@ from dpa_kit.register_sheet import export, import_sheets, sheet_rows
 
 BETHUNE_SIRET = "26620011900011"
 ADIL_SIRET = "34309733300078"
-SECURITY = ["pseudonymisation_encryption", "confidentiality_integrity_availability", "restore_access", "regular_testing"]
+SECURITY = [
+    "pseudonymisation_encryption",
+    "confidentiality_integrity_availability",
+    "restore_access",
+    "regular_testing",
+]
 
 
 def init(tmp_path: Path, siret: str = BETHUNE_SIRET) -> Path:
     out = tmp_path / "registre.yaml"
-    result = run("--registers", REGISTERS, "register", "init", "--siret", siret, "-o", out,
-                 env={"DPA_KIT_NOW": "2026-11-28T10:00"})
+    result = run(
+        "--registers",
+        REGISTERS,
+        "register",
+        "init",
+        "--siret",
+        siret,
+        "-o",
+        out,
+        env={"DPA_KIT_NOW": "2026-11-28T10:00"},
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -45,7 +59,10 @@ def test_init_is_complete_except_what_only_the_structure_knows(tmp_path: Path) -
 
 def test_init_for_a_structure_without_dpo_also_asks_for_its_contact(tmp_path: Path) -> None:
     problems = check_register(load_register(init(tmp_path, ADIL_SIRET)))
-    assert {p.field for p in problems} == {"processor.dpo", *(f"controllers[0].processings[0].security.{k}" for k in SECURITY)}
+    assert {p.field for p in problems} == {
+        "processor.dpo",
+        *(f"controllers[0].processings[0].security.{k}" for k in SECURITY),
+    }
 
 
 def test_init_unknown_siret(tmp_path: Path) -> None:
@@ -58,12 +75,28 @@ def test_export_import_export_loses_nothing(tmp_path: Path, fmt: str) -> None:
     register = load_register(init(tmp_path))
     data = register.model_dump(mode="json")
     data["controllers"][0]["processings"][0]["security"] = {k: f"mesure {k} ; détail « é »" for k in SECURITY}
-    data["controllers"][0]["processings"][0]["transfers"] = [{"country": "US", "recipient": "Éditeur", "safeguards": "CCT 2021"}]
-    data["controllers"].append({"name": "Commune de Béthune", "address": "Place", "dpo": {"email": "dpo@bethune.example"},
-                                "processings": [{"name": "Portage de repas", "convention": "CONTRAT-REPAS-2026", "purposes": ["livrer", "facturer"],
-                                                 "data_categories": ["adresse"], "data_subjects": ["bénéficiaires"],
-                                                 "data_fate": "destroy", "sensitive_data": ["health"],
-                                                 "security": {k: "décrit" for k in SECURITY}}]})
+    data["controllers"][0]["processings"][0]["transfers"] = [
+        {"country": "US", "recipient": "Éditeur", "safeguards": "CCT 2021"}
+    ]
+    data["controllers"].append(
+        {
+            "name": "Commune de Béthune",
+            "address": "Place",
+            "dpo": {"email": "dpo@bethune.example"},
+            "processings": [
+                {
+                    "name": "Portage de repas",
+                    "convention": "CONTRAT-REPAS-2026",
+                    "purposes": ["livrer", "facturer"],
+                    "data_categories": ["adresse"],
+                    "data_subjects": ["bénéficiaires"],
+                    "data_fate": "destroy",
+                    "sensitive_data": ["health"],
+                    "security": {k: "décrit" for k in SECURITY},
+                }
+            ],
+        }
+    )
     from dpa_kit.register import Register
 
     completed = Register.model_validate(data)
@@ -155,7 +188,9 @@ def test_check_against_conventions_entry_missing_and_convention_ended(tmp_path: 
     source.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     result = run("--registers", REGISTERS, "register", "check", source, env={"DPA_KIT_NOW": "2026-11-28T10:00"})
     assert result.exit_code == 1 and "n'a pas d'entrée dans le registre" in result.stdout
-    ended = run("--registers", REGISTERS, "register", "check", init(tmp_path / "b"), env={"DPA_KIT_NOW": "2027-02-01T10:00"})
+    ended = run(
+        "--registers", REGISTERS, "register", "check", init(tmp_path / "b"), env={"DPA_KIT_NOW": "2027-02-01T10:00"}
+    )
     assert ended.exit_code == 1 and "est terminée depuis le 31 décembre 2026" in ended.stdout
 
 
@@ -185,8 +220,10 @@ def test_registers_of_a_folder_are_found_beside_conventions_and_a_bad_one_is_rep
     shutil.copytree(REGISTERS, folder)
     init(tmp_path / "a").rename(folder / "bethune.registre.yaml")
     broken = folder / "casse.registre.yaml"
-    broken.write_text((folder / "bethune.registre.yaml").read_text(encoding="utf-8").replace("siret:", "sirette:", 1),
-                      encoding="utf-8")
+    broken.write_text(
+        (folder / "bethune.registre.yaml").read_text(encoding="utf-8").replace("siret:", "sirette:", 1),
+        encoding="utf-8",
+    )
     registers, problems = load_registers([folder])
     assert [r.processor.name for r in registers] == ["Centre Communal d'Action Sociale de Béthune"]
     assert problems and all(p.file == broken for p in problems)
@@ -204,8 +241,21 @@ def test_libreoffice_opens_both_spreadsheets(tmp_path: Path) -> None:
         path = tmp_path / f"registre-{fmt}.{fmt}"
         path.write_bytes(export(register, fmt))
         files.append(path)
-    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--convert-to", "csv",
-                    "--outdir", str(tmp_path / "csv"), *map(str, files)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "csv",
+            "--outdir",
+            str(tmp_path / "csv"),
+            *map(str, files),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     for path in files:
         text = (tmp_path / "csv" / f"{path.stem}.csv").read_text(encoding="utf-8", errors="replace")
         assert "SIRET" in text and BETHUNE_SIRET in text  # the first sheet, Structure, as LibreOffice read it
@@ -218,8 +268,21 @@ def test_libreoffice_reads_the_ods_protection_unlocked_cells_and_list(tmp_path: 
     soffice = require_program("soffice", "libreoffice")
     ods = tmp_path / "registre.ods"
     ods.write_bytes(export(load_register(init(tmp_path, ADIL_SIRET)), "ods"))  # option 1: security left to fill
-    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--convert-to", "xlsx",
-                    "--outdir", str(tmp_path / "x"), str(ods)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(tmp_path / "x"),
+            str(ods),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     sheet = load_workbook(tmp_path / "x" / "registre.xlsx")["Traitements"]
     assert sheet.protection.sheet
     assert sheet["D2"].protection.locked  # from the convention
@@ -291,8 +354,12 @@ def test_check_refuses_placeholder_measures_and_a_processing_without_convention(
     path = init(tmp_path)
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     processing = data["controllers"][0]["processings"][0]
-    processing["security"] = {"pseudonymisation_encryption": "aucun", "confidentiality_integrity_availability": "Non.",
-                              "restore_access": "néant", "regular_testing": "tests annuels de restauration"}
+    processing["security"] = {
+        "pseudonymisation_encryption": "aucun",
+        "confidentiality_integrity_availability": "Non.",
+        "restore_access": "néant",
+        "regular_testing": "tests annuels de restauration",
+    }
     processing["convention"] = None
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     result = run("register", "check", path)
@@ -321,8 +388,10 @@ def test_flat_exports_name_subprocessors_and_countries_in_french(tmp_path: Path)
 
     data = load_register(init(tmp_path)).model_dump(mode="json")
     processing = data["controllers"][0]["processings"][0]
-    processing["subprocessors"] = [{"name": "Hébergeur Santé Nord", "country": "FR"},
-                                   {"name": "VisioConnect Inc.", "country": "US"}]
+    processing["subprocessors"] = [
+        {"name": "Hébergeur Santé Nord", "country": "FR"},
+        {"name": "VisioConnect Inc.", "country": "US"},
+    ]
     processing["transfers"] = [{"country": "US", "recipient": "VisioConnect Inc.", "safeguards": "CCT 2021"}]
     register = Register.model_validate(data)
     header, rows = csv_rows(register)
@@ -427,14 +496,28 @@ def test_libreoffice_does_not_compute_a_formula_written_by_a_structure(tmp_path:
 
     soffice = require_program("soffice", "libreoffice")
     out = tmp_path / "t.xlsx"
-    write_table(out, "xlsx", "Registre", ["A"], [["=1+1"], ["=HYPERLINK(\"http://evil.example\";\"Cliquez\")"]])
-    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--convert-to", "csv",
-                    "--outdir", str(tmp_path / "csv"), str(out)], check=True, capture_output=True, timeout=300)
+    write_table(out, "xlsx", "Registre", ["A"], [["=1+1"], ['=HYPERLINK("http://evil.example";"Cliquez")']])
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "csv",
+            "--outdir",
+            str(tmp_path / "csv"),
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     lines = (tmp_path / "csv" / "t.csv").read_text(encoding="utf-8", errors="replace").splitlines()
     assert lines[1] == "=1+1" and "HYPERLINK" in lines[2]
 
 
 # --- hostile spreadsheets are refused cleanly, within bounds (issue 13, points 2 and 3) ------------
+
 
 def _zip_with(path: Path, parts: dict[str, bytes]) -> Path:
     import zipfile
@@ -454,7 +537,7 @@ def _rewrite_part(source: Path, target: Path, name: str, edit) -> Path:  # type:
     return _zip_with(target, parts)
 
 
-LAUGHS = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>\n')
+LAUGHS = b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>\n'
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "ods"])
@@ -462,8 +545,12 @@ def test_a_doctype_with_entities_is_refused_by_register_import(tmp_path: Path, f
     source = tmp_path / f"r.{fmt}"
     source.write_bytes(export(load_register(init(tmp_path)), fmt))
     part = "xl/workbook.xml" if fmt == "xlsx" else "content.xml"
-    bad = _rewrite_part(source, tmp_path / f"bad.{fmt}", part,
-                        lambda data: LAUGHS + data.split(b"?>", 1)[1] if data.startswith(b"<?xml") else LAUGHS + data)
+    bad = _rewrite_part(
+        source,
+        tmp_path / f"bad.{fmt}",
+        part,
+        lambda data: LAUGHS + data.split(b"?>", 1)[1] if data.startswith(b"<?xml") else LAUGHS + data,
+    )
     result = run("register", "import", bad, "-o", tmp_path / "back.yaml")
     assert result.exit_code == 2, result.output
     assert "DTD ou une entité" in result.stderr and "Traceback" not in result.output
@@ -478,8 +565,9 @@ def test_an_xlsx_cell_at_xfd1048576_is_refused_quickly(tmp_path: Path) -> None:
         import re
 
         data = re.sub(rb"<dimension [^>]*/>", b"", data)  # no declared size: counted while reading
-        return data.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>'
-                                              b"</row></sheetData>")
+        return data.replace(
+            b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
+        )
 
     bad = _rewrite_part(source, tmp_path / "bad.xlsx", "xl/worksheets/sheet2.xml", far_cell)
     result = run("register", "import", bad, "-o", tmp_path / "back.yaml")
@@ -492,8 +580,12 @@ def test_an_xlsx_declaring_a_huge_dimension_is_refused(tmp_path: Path) -> None:
 
     source = tmp_path / "r.xlsx"
     source.write_bytes(export(load_register(init(tmp_path)), "xlsx"))
-    bad = _rewrite_part(source, tmp_path / "bad.xlsx", "xl/worksheets/sheet2.xml",
-                        lambda d: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', d))
+    bad = _rewrite_part(
+        source,
+        tmp_path / "bad.xlsx",
+        "xl/worksheets/sheet2.xml",
+        lambda d: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', d),
+    )
     result = run("register", "import", bad, "-o", tmp_path / "back.yaml")
     assert result.exit_code == 2 and "lignes déclarées (1048576)" in result.stderr
 
@@ -501,9 +593,13 @@ def test_an_xlsx_declaring_a_huge_dimension_is_refused(tmp_path: Path) -> None:
 def test_an_ods_row_repeated_a_million_times_is_refused(tmp_path: Path) -> None:
     source = tmp_path / "r.ods"
     source.write_bytes(export(load_register(init(tmp_path)), "ods"))
-    row = (b'<table:table-row table:number-rows-repeated="1000000"><table:table-cell office:value-type="string">'
-           b"<text:p>x</text:p></table:table-cell></table:table-row>")
-    bad = _rewrite_part(source, tmp_path / "bad.ods", "content.xml", lambda d: d.replace(b"</table:table>", row + b"</table:table>", 1))
+    row = (
+        b'<table:table-row table:number-rows-repeated="1000000"><table:table-cell office:value-type="string">'
+        b"<text:p>x</text:p></table:table-cell></table:table-row>"
+    )
+    bad = _rewrite_part(
+        source, tmp_path / "bad.ods", "content.xml", lambda d: d.replace(b"</table:table>", row + b"</table:table>", 1)
+    )
     result = run("register", "import", bad, "-o", tmp_path / "back.yaml")
     assert result.exit_code == 2, result.output
     assert "plus de 10000 lignes" in result.stderr
@@ -513,10 +609,17 @@ def test_trailing_empty_rows_repeated_by_libreoffice_are_fine(tmp_path: Path) ->
     source = tmp_path / "r.ods"
     register = load_register(init(tmp_path))
     source.write_bytes(export(register, "ods"))
-    padding = (b'<table:table-row table:number-rows-repeated="1048000"><table:table-cell table:number-columns-repeated="1024"/>'
-               b"</table:table-row>")
-    padded = _rewrite_part(source, tmp_path / "padded.ods", "content.xml",
-                           lambda d: d.replace(b"</table:table>", padding + b"</table:table>"))
+    padding = (
+        b'<table:table-row table:number-rows-repeated="1048000">'
+        b'<table:table-cell table:number-columns-repeated="1024"/>'
+        b"</table:table-row>"
+    )
+    padded = _rewrite_part(
+        source,
+        tmp_path / "padded.ods",
+        "content.xml",
+        lambda d: d.replace(b"</table:table>", padding + b"</table:table>"),
+    )
     assert import_sheets(padded) == register
 
 

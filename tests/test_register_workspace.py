@@ -81,8 +81,12 @@ def test_review_finished_sent_back_finished_checked(registers: Path, tmp_path: P
     rw.mark_finished(ledger, registers, SIRET, by="user:2")
     done = rw.mark_checked(ledger, SIRET, by="user:1")
     assert done.status.label == "vérifié par le DPO" and done.message is None
-    assert [s for s, _ in done.history] == [ReviewStatus.finished, ReviewStatus.sent_back, ReviewStatus.finished,
-                                            ReviewStatus.checked]
+    assert [s for s, _ in done.history] == [
+        ReviewStatus.finished,
+        ReviewStatus.sent_back,
+        ReviewStatus.finished,
+        ReviewStatus.checked,
+    ]
     assert list(rw.reviews(ledger)) == [SIRET]
     with pytest.raises(InvalidValue, match="SIRET"):
         rw.register_path(registers, "../../x")

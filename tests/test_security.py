@@ -75,18 +75,36 @@ def test_catalogue_covers_the_cnil_guide_the_scc_annex_and_every_condition() -> 
     assert sum(1 for m in measures if m.startswith("CNIL-")) == 25  # one per sheet of the 2024 guide
     assert {"CNIL-2024", "CCT-2021-915", "ANSSI-HYGIENE", "CSP-L1111-8"} <= set(catalogue.sources)
     conditions = {m.applies for m in catalogue.measures}
-    assert conditions == {"always", "platform", "subprocessors", "special_categories", "transfers",
-                          "health_hosting", "on_request"}
+    assert conditions == {
+        "always",
+        "platform",
+        "subprocessors",
+        "special_categories",
+        "transfers",
+        "health_hosting",
+        "on_request",
+    }
     # Whatever the convention, the structure answers for a measure under each heading of its register.
     for heading in SECURITY_HEADINGS:
-        assert any(heading in m.headings and Party.structure in m.responsible for m in catalogue.measures
-                   if m.applies == "always"), heading
+        assert any(
+            heading in m.headings and Party.structure in m.responsible
+            for m in catalogue.measures
+            if m.applies == "always"
+        ), heading
 
 
 # Ids conventions already refer to (security.annex_measures): never remove or reuse one, add new ones.
 PUBLISHED_IDS = {
-    *(f"CNIL-{n:02d}" for n in range(1, 26)), "CCT-01", "CCT-02", "CCT-03", "CCT-04", "ANSSI-01", "ANSSI-02",
-    "SEN-01", "HDS-01", "TRF-01",
+    *(f"CNIL-{n:02d}" for n in range(1, 26)),
+    "CCT-01",
+    "CCT-02",
+    "CCT-03",
+    "CCT-04",
+    "ANSSI-01",
+    "ANSSI-02",
+    "SEN-01",
+    "HDS-01",
+    "TRF-01",
 }
 
 
@@ -126,29 +144,69 @@ def test_a_catalogue_in_the_templates_folder_replaces_the_packaged_one(tmp_path:
 CASES = {
     "nothing but the basics": ({}, set(), {"CNIL-20", "SEN-01", "HDS-01", "TRF-01", *PLATFORM}),
     "a sub-processor without platform": (
-        {"subprocessing": {"option": "B", "authorised_activities": ["envoi de SMS"],
-                           "subprocessors": [{"name": "SMS SA", "country": "FR", "activities": ["envoi de SMS"]}]}},
-        {"CNIL-20"}, {"HDS-01", "TRF-01", *PLATFORM}),
+        {
+            "subprocessing": {
+                "option": "B",
+                "authorised_activities": ["envoi de SMS"],
+                "subprocessors": [{"name": "SMS SA", "country": "FR", "activities": ["envoi de SMS"]}],
+            }
+        },
+        {"CNIL-20"},
+        {"HDS-01", "TRF-01", *PLATFORM},
+    ),
     "a hosting platform": (
-        {"subprocessing": {"option": "B", "authorised_activities": ["hébergement du logiciel de suivi"],
-                           "subprocessors": [{"name": "Hôte", "country": "FR",
-                                              "activities": ["hébergement du logiciel de suivi"]}]}},
-        {"CNIL-20", *PLATFORM}, {"SEN-01", "HDS-01", "TRF-01"}),
+        {
+            "subprocessing": {
+                "option": "B",
+                "authorised_activities": ["hébergement du logiciel de suivi"],
+                "subprocessors": [
+                    {"name": "Hôte", "country": "FR", "activities": ["hébergement du logiciel de suivi"]}
+                ],
+            }
+        },
+        {"CNIL-20", *PLATFORM},
+        {"SEN-01", "HDS-01", "TRF-01"},
+    ),
     "health data, no third-party host": (
-        {"processing": {"sensitive_data": ["health"]}}, {"SEN-01"}, {"HDS-01", *PLATFORM}),
+        {"processing": {"sensitive_data": ["health"]}},
+        {"SEN-01"},
+        {"HDS-01", *PLATFORM},
+    ),
     "health data hosted by a sub-processor": (
-        {"processing": {"sensitive_data": ["health"]},
-         "subprocessing": {"option": "B", "authorised_activities": ["hébergement"],
-                           "subprocessors": [{"name": "Hôte", "country": "FR", "activities": ["hébergement"]}]}},
-        {"SEN-01", "HDS-01", "CNIL-20", *PLATFORM}, {"TRF-01"}),
+        {
+            "processing": {"sensitive_data": ["health"]},
+            "subprocessing": {
+                "option": "B",
+                "authorised_activities": ["hébergement"],
+                "subprocessors": [{"name": "Hôte", "country": "FR", "activities": ["hébergement"]}],
+            },
+        },
+        {"SEN-01", "HDS-01", "CNIL-20", *PLATFORM},
+        {"TRF-01"},
+    ),
     "a transfer outside the EEA": (
         {"transfers": [{"country": "US", "recipient": "Éditeur", "safeguards": "clauses types 2021/914"}]},
-        {"TRF-01"}, {"HDS-01", *PLATFORM}),
+        {"TRF-01"},
+        {"HDS-01", *PLATFORM},
+    ),
     "a sub-processor established outside the EEA": (
-        {"subprocessing": {"option": "B", "authorised_activities": ["envoi de SMS"],
-                           "subprocessors": [{"name": "SMS Inc", "country": "US", "activities": ["envoi de SMS"],
-                                              "safeguards": "clauses types 2021/914"}]}},
-        {"TRF-01", "CNIL-20"}, {"HDS-01"}),
+        {
+            "subprocessing": {
+                "option": "B",
+                "authorised_activities": ["envoi de SMS"],
+                "subprocessors": [
+                    {
+                        "name": "SMS Inc",
+                        "country": "US",
+                        "activities": ["envoi de SMS"],
+                        "safeguards": "clauses types 2021/914",
+                    }
+                ],
+            }
+        },
+        {"TRF-01", "CNIL-20"},
+        {"HDS-01"},
+    ),
 }
 
 
@@ -191,8 +249,12 @@ PERSONALISED = {
         },
         "added": [
             {"id": "CNIL-24", "note": "aucun outil d'IA autorisé à ce jour"},
-            {"id": "LOC-01", "title": "Coffre-fort des dossiers papier",
-             "text": "Les dossiers papier sont rangés au coffre.", "responsible": "structure"},
+            {
+                "id": "LOC-01",
+                "title": "Coffre-fort des dossiers papier",
+                "text": "Les dossiers papier sont rangés au coffre.",
+                "responsible": "structure",
+            },
         ],
     }
 }
@@ -215,14 +277,22 @@ def test_excluded_changed_noted_and_added_measures_reach_the_document() -> None:
 
 
 def test_a_missing_answer_refuses_the_final_annex_and_marks_the_draft() -> None:
-    convention = option_2(security={"option": 2, "annex": "Annexe 4",
-                                    "annex_measures": {"measures": {"CNIL-06": {"exclude": True}},
-                                                       "added": [{"id": "LOC-01", "title": "Coffre",
-                                                                  "text": "Un coffre."}]}})
+    convention = option_2(
+        security={
+            "option": 2,
+            "annex": "Annexe 4",
+            "annex_measures": {
+                "measures": {"CNIL-06": {"exclude": True}},
+                "added": [{"id": "LOC-01", "title": "Coffre", "text": "Un coffre."}],
+            },
+        }
+    )
     with pytest.raises(NotReady) as caught:
         render_security_markdown(convention)
-    assert caught.value.missing == ["la partie responsable de la mesure LOC-01",
-                                    "le motif de l'exclusion de la mesure CNIL-06"]
+    assert caught.value.missing == [
+        "la partie responsable de la mesure LOC-01",
+        "le motif de l'exclusion de la mesure CNIL-06",
+    ]
     draft = render_security(convention, draft=True)
     assert draft.is_draft and draft.markdown.startswith(f"**{DRAFT_BANNER}**")
     assert "[À COMPLÉTER : le motif de l'exclusion de la mesure CNIL-06]" in draft.markdown
@@ -235,11 +305,15 @@ def test_a_missing_answer_refuses_the_final_annex_and_marks_the_draft() -> None:
 
 def test_annex_1_names_the_security_annex_and_fills_the_responsibilities() -> None:
     text = plain_text(parse_blocks(render_markdown(bethune())))
-    assert ("Le respect de l'annexe Sécurité et Confidentialité jointe à la présente convention : "
-            "Annexe 4 - Sécurité et Confidentialité, version du 1er janvier 2026.") in text
+    assert (
+        "Le respect de l'annexe Sécurité et Confidentialité jointe à la présente convention : "
+        "Annexe 4 - Sécurité et Confidentialité, version du 1er janvier 2026."
+    ) in text
     assert "[A ANNEXER ET PERSONNALISER]" not in text and "il est recommandé" not in text
-    assert ("relèvent du sous-traitant de l'organisme, sous la responsabilité de celui-ci, les mesures "
-            "« Sécuriser les serveurs » (CNIL-09)") in text
+    assert (
+        "relèvent du sous-traitant de l'organisme, sous la responsabilité de celui-ci, les mesures "
+        "« Sécuriser les serveurs » (CNIL-09)"
+    ) in text
     assert "CNIL-07" not in text  # excluded by the CCAS
 
 
@@ -256,14 +330,24 @@ def test_register_init_leaves_only_the_headings_no_measure_of_the_structure_desc
     data = load_convention(BETHUNE).convention.model_dump(mode="json")
     # Everything under "restore_access" handed to the Département: that heading is the structure's to write.
     data["security"]["annex_measures"]["measures"].update(
-        {m: {"responsible": "departement"} for m in ("CNIL-15", "CNIL-16", "CNIL-17")})
+        {m: {"responsible": "departement"} for m in ("CNIL-15", "CNIL-16", "CNIL-17")}
+    )
     import yaml
 
     folder = tmp_path / "registers"
     write(folder / "c.yaml", yaml.safe_dump(data, allow_unicode=True))
     out = tmp_path / "registre.yaml"
-    result = run("--registers", folder, "register", "init", "--siret", "26620011900011", "-o", out,
-                 env={"DPA_KIT_NOW": "2026-11-28T10:00"})
+    result = run(
+        "--registers",
+        folder,
+        "register",
+        "init",
+        "--siret",
+        "26620011900011",
+        "-o",
+        out,
+        env={"DPA_KIT_NOW": "2026-11-28T10:00"},
+    )
     assert result.exit_code == 0, result.output
     fields = [p.field for p in check_register(load_register(out))]
     assert fields == ["controllers[0].processings[0].security.restore_access"]
@@ -275,7 +359,8 @@ def test_register_init_leaves_only_the_headings_no_measure_of_the_structure_desc
 def test_golden_security_annex_of_the_option_2_example() -> None:
     rendered = render_security_markdown(bethune())
     assert rendered == GOLDEN.read_text(encoding="utf-8"), (
-        "security annex changed: review, then regenerate with `python tests/test_security.py --update-golden`")
+        "security annex changed: review, then regenerate with `python tests/test_security.py --update-golden`"
+    )
 
 
 def test_annex_and_build_write_the_security_annex_for_option_2_only(registers: Path, tmp_path: Path) -> None:
@@ -286,8 +371,12 @@ def test_annex_and_build_write_the_security_annex_for_option_2_only(registers: P
     result = run("build", registers, "-o", out, "--format", "md")
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.iterdir() if p.name != ".dpa-kit-ecrits.json")  # dpa_kit.written
-    assert names == ["2026-DPID-CCAS-BETHUNE-1.2.annexe-securite.md", "2026-DPID-CCAS-BETHUNE-1.2.annexe1.md",
-                     "2026-FSL-ADIL-NUMERO-VERT.annexe1.md", "index.html"]
+    assert names == [
+        "2026-DPID-CCAS-BETHUNE-1.2.annexe-securite.md",
+        "2026-DPID-CCAS-BETHUNE-1.2.annexe1.md",
+        "2026-FSL-ADIL-NUMERO-VERT.annexe1.md",
+        "index.html",
+    ]
     index = (out / "index.html").read_text(encoding="utf-8")
     assert '<a href="2026-DPID-CCAS-BETHUNE-1.2.annexe-securite.md">MD (sécurité)</a>' in index
 
@@ -300,8 +389,10 @@ def test_a_final_build_refuses_an_incomplete_security_annex(registers: Path, tmp
     result = run("annex", path, "--format", "md", "-o", tmp_path)
     assert result.exit_code == 1
     assert "n'est pas prête à signer" in result.stderr
-    assert ("S701 Annexe de sécurité › mesure CNIL-07 › écartée (security.annex_measures.measures.CNIL-07.exclude) : "
-            "la mesure CNIL-07") in result.stderr
+    assert (
+        "S701 Annexe de sécurité › mesure CNIL-07 › écartée (security.annex_measures.measures.CNIL-07.exclude) : "
+        "la mesure CNIL-07"
+    ) in result.stderr
     assert not list(tmp_path.glob("*.annexe-securite.md"))
 
 
@@ -323,8 +414,9 @@ def test_status_counts_a_convention_with_an_incomplete_security_annex_as_not_rea
 def _pdftotext(pdf: Path) -> str:
     # -raw: the content-stream order; the default layout mode may tear a justified line of LibreOffice apart.
     exe = require_program("pdftotext")
-    return subprocess.run([exe, "-raw", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        [exe, "-raw", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def _flat(text: str) -> str:
@@ -341,9 +433,19 @@ def test_pdf_docx_and_odt_carry_every_measure_and_the_matrix(tmp_path: Path) -> 
     convention = bethune()
     files = write_security_annex(convention, ["pdf", "docx", "odt"], tmp_path / "out")
     subprocess.run(
-        [soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--convert-to", "pdf",
-         "--outdir", str(tmp_path / "lo"), *[str(f) for f in files if f.suffix != ".pdf"]],
-        check=True, capture_output=True, timeout=300,
+        [
+            soffice,
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path / "lo"),
+            *[str(f) for f in files if f.suffix != ".pdf"],
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     pdfs = [files[0], tmp_path / "lo" / f"{files[1].stem}.pdf", tmp_path / "lo" / f"{files[2].stem}.pdf"]
     selection = select(convention)

@@ -37,8 +37,9 @@ def keys() -> tuple[str, str]:
 def site(registers: Path, tmp_path: Path, keys: tuple[str, str]) -> tuple[Any, People]:
     ledger = tmp_path / "ledger.sqlite"
     people = make_people(ledger, NOW)
-    app = create_app(WebConfig(registers=registers, ledger_path=ledger, now=Clock(NOW), policy=FAST,
-                               drop_recipient=keys[1]))
+    app = create_app(
+        WebConfig(registers=registers, ledger_path=ledger, now=Clock(NOW), policy=FAST, drop_recipient=keys[1])
+    )
     return app, people
 
 
@@ -66,8 +67,9 @@ def test_dpo_creates_a_convention_with_the_questionnaire(site: tuple[Any, People
     assert FORM["id"] in shown(listing) and "brouillon" in shown(listing)
 
 
-def test_a_convention_not_ready_gives_a_projet_then_its_lifecycle(site: tuple[Any, People],
-                                                                 registers: Path, tmp_path: Path) -> None:
+def test_a_convention_not_ready_gives_a_projet_then_its_lifecycle(
+    site: tuple[Any, People], registers: Path, tmp_path: Path
+) -> None:
     app, people = site
     dpo = login(app, people.dpo, people.dpo_once, secret=[], now=NOW)
     page = dpo.get("/dpo/conventions/nouvelle")
@@ -89,8 +91,11 @@ def test_a_convention_not_ready_gives_a_projet_then_its_lifecycle(site: tuple[An
     assert "Prête à signer" in shown(dpo.get(f"/dpo/conventions/{FORM['id']}"))
     token = csrf_of(edit.text)
     assert dpo.post(f"/dpo/conventions/{FORM['id']}/envoyee", data={"csrf": token}).status_code == 303
-    signed = dpo.post(f"/dpo/conventions/{FORM['id']}/signee", data={"csrf": token},
-                      files={"file": ("signee.pdf", b"%PDF-1.7 signed", "application/pdf")})
+    signed = dpo.post(
+        f"/dpo/conventions/{FORM['id']}/signee",
+        data={"csrf": token},
+        files={"file": ("signee.pdf", b"%PDF-1.7 signed", "application/pdf")},
+    )
     assert signed.status_code == 303
     state = lifecycle.state(Ledger(tmp_path / "ledger.sqlite"), FORM["id"])
     assert state.stage is lifecycle.Stage.signed and state.signed_sha256
@@ -109,9 +114,14 @@ def test_structure_register_security_upload_and_review(site: tuple[Any, People],
     assert "Exemples du guide de la CNIL" in shown(page) and "4 sur 4" in shown(page)
     assert "Sauvegarder les données (CNIL-16)" in shown(page)
     token = csrf_of(page.text)
-    values = {"csrf": token, "convention": BETHUNE, "pseudonymisation_encryption": "postes chiffrés",
-              "confidentiality_integrity_availability": "mots de passe individuels",
-              "restore_access": "sauvegarde hebdomadaire hors site", "regular_testing": "revue annuelle"}
+    values = {
+        "csrf": token,
+        "convention": BETHUNE,
+        "pseudonymisation_encryption": "postes chiffrés",
+        "confidentiality_integrity_availability": "mots de passe individuels",
+        "restore_access": "sauvegarde hebdomadaire hors site",
+        "regular_testing": "revue annuelle",
+    }
     assert me.post("/registre/securite", data=values).status_code == 303
     assert "4 sur 4" in shown(me.get("/registre"))
     sheet = me.get("/registre/registre.xlsx")
@@ -120,8 +130,11 @@ def test_structure_register_security_upload_and_review(site: tuple[Any, People],
     book["Traitements"]["K2"] = "destructoin"
     edited = io.BytesIO()
     book.save(edited)
-    response = me.post("/registre/import", data={"csrf": token},
-                       files={"file": ("registre.xlsx", edited.getvalue(), "application/octet-stream")})
+    response = me.post(
+        "/registre/import",
+        data={"csrf": token},
+        files={"file": ("registre.xlsx", edited.getvalue(), "application/octet-stream")},
+    )
     assert response.status_code == 400
     assert "registre.xlsx : feuille Traitements, cellule K2 : valeur « destructoin » non reconnue" in shown(response)
     assert me.post("/registre/termine", data={"csrf": token}).status_code == 303
@@ -136,24 +149,29 @@ def test_structure_register_security_upload_and_review(site: tuple[Any, People],
     assert consolidated.status_code == 200 and consolidated.content.startswith(b"PK")
 
 
-def test_attestation_uploaded_by_the_structure_seen_received_by_the_dpo(site: tuple[Any, People],
-                                                                      tmp_path: Path) -> None:
+def test_attestation_uploaded_by_the_structure_seen_received_by_the_dpo(
+    site: tuple[Any, People], tmp_path: Path
+) -> None:
     app, people = site
     me = login(app, people.bethune, people.bethune_once, now=NOW)
     page = me.get("/attestations")
     assert "EN RETARD de 34 jour(s)" in shown(page)
     draft = me.get(f"/attestations/{BETHUNE}/projet.docx")
     assert draft.status_code == 200 and draft.content.startswith(b"PK")
-    response = me.post(f"/attestations/{BETHUNE}", data={"csrf": csrf_of(page.text)},
-                       files={"file": ("scan.pdf", b"%PDF-1.4 attestation signee", "application/pdf")})
+    response = me.post(
+        f"/attestations/{BETHUNE}",
+        data={"csrf": csrf_of(page.text)},
+        files={"file": ("scan.pdf", b"%PDF-1.4 attestation signee", "application/pdf")},
+    )
     assert response.status_code == 303
     assert BETHUNE in attest.recorded_attestations(Ledger(tmp_path / "ledger.sqlite"))
     dpo = login(app, people.dpo, people.dpo_once, secret=[], now=NOW)
     assert "reçue" in shown(dpo.get("/dpo/attestations"))
 
 
-def test_a_dropped_file_is_only_ciphertext_and_opens_with_the_dpo_key(site: tuple[Any, People], tmp_path: Path,
-                                                                      keys: tuple[str, str]) -> None:
+def test_a_dropped_file_is_only_ciphertext_and_opens_with_the_dpo_key(
+    site: tuple[Any, People], tmp_path: Path, keys: tuple[str, str]
+) -> None:
     from dpa_kit import exchange
 
     app, people = site
@@ -198,8 +216,14 @@ CYCLE_OBJECT_ROUTES = [
     ("post", "/jetons/{token_id}/revoquer", "/jetons/{token}/revoquer"),
 ]
 CYCLE_PATTERNS = {pattern for _, pattern, _ in CYCLE_OBJECT_ROUTES} | {"/registre/registre.{fmt}"}
-CYCLE_ROLE_ROUTES = ["/dpo/conventions", "/dpo/conventions/nouvelle", "/dpo/registres",
-                     "/dpo/registres/consolidation.xlsx", "/dpo/attestations", "/dpo/depots"]
+CYCLE_ROLE_ROUTES = [
+    "/dpo/conventions",
+    "/dpo/conventions/nouvelle",
+    "/dpo/registres",
+    "/dpo/registres/consolidation.xlsx",
+    "/dpo/attestations",
+    "/dpo/depots",
+]
 
 
 def test_the_isolation_list_covers_every_route_of_the_cycle(site: tuple[Any, People]) -> None:
@@ -226,10 +250,12 @@ def bethune_objects(site: tuple[Any, People], keys: tuple[str, str]) -> dict[str
     return {"drop": drop.id, "token": str(token.id)}
 
 
-@pytest.mark.parametrize(("method", "pattern", "path"),
-                         CYCLE_OBJECT_ROUTES + [("get", p, p) for p in CYCLE_ROLE_ROUTES])
-def test_another_structure_gets_404(site: tuple[Any, People], bethune_objects: dict[str, str], method: str,
-                                    pattern: str, path: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "pattern", "path"), CYCLE_OBJECT_ROUTES + [("get", p, p) for p in CYCLE_ROLE_ROUTES]
+)
+def test_another_structure_gets_404(
+    site: tuple[Any, People], bethune_objects: dict[str, str], method: str, pattern: str, path: str
+) -> None:
     app, people = site
     url = path.format(**bethune_objects)
     intruder = login(app, people.adil, people.adil_once, now=NOW)
@@ -237,8 +263,9 @@ def test_another_structure_gets_404(site: tuple[Any, People], bethune_objects: d
     if method == "get":
         response = intruder.get(url)
     else:
-        response = intruder.post(url, data={"csrf": token, **FORM},
-                                 files={"file": ("a.pdf", b"%PDF-1.4 x", "application/pdf")})
+        response = intruder.post(
+            url, data={"csrf": token, **FORM}, files={"file": ("a.pdf", b"%PDF-1.4 x", "application/pdf")}
+        )
     assert response.status_code == 404, url
     assert "Béthune" not in response.text
 
@@ -271,8 +298,14 @@ def test_the_api_with_a_token_reads_and_declares_with_the_users_rights(site: tup
     assert api.get(f"/api/conventions/{ADIL}", headers=auth).status_code == 404
     bad = api.post("/api/breaches", headers=auth, json={"convention": BETHUNE, "aware_at": "hier"})
     assert bad.status_code == 422 and "aware_at" in bad.json()["erreurs"]
-    body = {"convention": BETHUNE, "aware_at": "05/03/2027 08:00", "over": "oui", "ended_at": "05/03/2027 08:30",
-            "natures": ["confidentiality"], "description": "courriel envoyé au mauvais destinataire"}
+    body = {
+        "convention": BETHUNE,
+        "aware_at": "05/03/2027 08:00",
+        "over": "oui",
+        "ended_at": "05/03/2027 08:30",
+        "natures": ["confidentiality"],
+        "description": "courriel envoyé au mauvais destinataire",
+    }
     declared = api.post("/api/breaches", headers=auth, json=body)
     assert declared.status_code == 201, declared.text
     breaches = api.get("/api/breaches", headers=auth).json()

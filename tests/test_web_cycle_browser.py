@@ -71,14 +71,29 @@ def server(registers: Path, tmp_path: Path, keys: tuple[str, str]) -> Iterator[t
     ledger = tmp_path / "ledger.sqlite"
     accounts = Accounts(web_database_path(ledger), Ledger(ledger))
     _, dpo = accounts.add_user("dpo@pasdecalais.fr", "dpo", None, now=NOW_UTC, actor="test")
-    _, bethune = accounts.add_user("secretariat@ccas-bethune.fr", "structure", "26620011900011", now=NOW_UTC,
-                                   actor="test")
+    _, bethune = accounts.add_user(
+        "secretariat@ccas-bethune.fr", "structure", "26620011900011", now=NOW_UTC, actor="test"
+    )
     port = _free_port()
     env = {**os.environ, "DPA_KIT_NOW": NOW, "DPA_KIT_DROP_RECIPIENT": keys[1], "TMPDIR": str(tmp_path / "tmp")}
     (tmp_path / "tmp").mkdir()
     process = subprocess.Popen(
-        [sys.executable, "-m", "dpa_kit", "--registers", str(registers), "--ledger", str(ledger), "serve",
-         "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "dpa_kit",
+            "--registers",
+            str(registers),
+            "--ledger",
+            str(ledger),
+            "serve",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -139,8 +154,9 @@ def _fill_questionnaire(page: Any, answers: dict[str, str]) -> None:
             page.locator(f'[name="{key}"]').fill(text)
 
 
-def test_the_yearly_cycle_in_the_browser(server: tuple[str, dict[str, str]], shots: Any, tmp_path: Path,
-                                         registers: Path, keys: tuple[str, str]) -> None:
+def test_the_yearly_cycle_in_the_browser(
+    server: tuple[str, dict[str, str]], shots: Any, tmp_path: Path, registers: Path, keys: tuple[str, str]
+) -> None:
     chromium_path = require_program("chromium")
     from openpyxl import load_workbook
     from playwright.sync_api import expect, sync_playwright
@@ -193,13 +209,18 @@ def test_the_yearly_cycle_in_the_browser(server: tuple[str, dict[str, str]], sho
             _login(me, base, "secretariat@ccas-bethune.fr", once["bethune"])
             _new_password(me)
             me.get_by_role("link", name="Mon registre").click()
-            for label, text in [("Pseudonymisation et chiffrement", "postes et sauvegardes chiffrés"),
-                                ("Confidentialité, intégrité, disponibilité et résilience",
-                                 "un compte par personne, habilitations revues chaque année"),
-                                ("Rétablissement de la disponibilité et de l'accès après un incident",
-                                 "sauvegarde hebdomadaire hors site, restauration testée"),
-                                ("Tests et évaluation réguliers de l'efficacité des mesures",
-                                 "revue annuelle avec le référent RGPD")]:
+            for label, text in [
+                ("Pseudonymisation et chiffrement", "postes et sauvegardes chiffrés"),
+                (
+                    "Confidentialité, intégrité, disponibilité et résilience",
+                    "un compte par personne, habilitations revues chaque année",
+                ),
+                (
+                    "Rétablissement de la disponibilité et de l'accès après un incident",
+                    "sauvegarde hebdomadaire hors site, restauration testée",
+                ),
+                ("Tests et évaluation réguliers de l'efficacité des mesures", "revue annuelle avec le référent RGPD"),
+            ]:
                 me.get_by_label(label).fill(text)
             me.get_by_role("button", name="Enregistrer les mesures de sécurité").click()
             expect(me.get_by_role("status")).to_have_text("Enregistré.")
@@ -215,7 +236,8 @@ def test_the_yearly_cycle_in_the_browser(server: tuple[str, dict[str, str]], sho
             me.get_by_label("Tableur complété (XLSX ou ODS)").set_input_files(str(sheet))
             me.get_by_role("button", name="Envoyer le tableur complété").click()
             expect(me.locator("#erreurs-registre")).to_contain_text(
-                "registre.xlsx : feuille Traitements, cellule K2 : valeur « destructoin » non reconnue")
+                "registre.xlsx : feuille Traitements, cellule K2 : valeur « destructoin » non reconnue"
+            )
             shots(me, "registre-erreur-cellule")
             _accessible(me, "registre avec une erreur de cellule")
 

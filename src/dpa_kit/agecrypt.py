@@ -62,8 +62,10 @@ def parse_recipient(text: str) -> Any:
         return x25519.Recipient.from_str(text)
     except pyrage.RecipientError as exc:
         if text.lower().startswith("age1") and "Bech32" in str(exc):
-            message = ("clé publique mal recopiée : la somme de contrôle ne correspond pas "
-                       "(faute de frappe, caractère en trop ou manquant ?)")
+            message = (
+                "clé publique mal recopiée : la somme de contrôle ne correspond pas "
+                "(faute de frappe, caractère en trop ou manquant ?)"
+            )
         else:
             message = "destinataire invalide : une clé publique age commence par « age1 »"
         raise AgeError(message) from exc

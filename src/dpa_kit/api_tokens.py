@@ -107,7 +107,8 @@ class Tokens:
         with self._connect() as conn, conn:
             cursor = conn.execute(
                 "INSERT INTO tokens (hash, user_id, label, created_at) VALUES (?, ?, ?, ?)",
-                (_digest(token), user_id, label[:100], _iso(now)))
+                (_digest(token), user_id, label[:100], _iso(now)),
+            )
             token_id = cursor.lastrowid
         self.ledger.append("api.token_issued", subject, {"token": token_id, "label": label[:100]}, at=now)
         return token
@@ -118,8 +119,9 @@ class Tokens:
             return None
         digest = _digest(token)
         with self._connect() as conn:
-            row = conn.execute("SELECT id, hash, user_id FROM tokens WHERE hash = ? AND revoked_at IS NULL",
-                               (digest,)).fetchone()
+            row = conn.execute(
+                "SELECT id, hash, user_id FROM tokens WHERE hash = ? AND revoked_at IS NULL", (digest,)
+            ).fetchone()
             if row is None or not hmac.compare_digest(row[1], digest):
                 return None
             with conn:

@@ -80,10 +80,15 @@ class Due:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "convention": self.convention, "structure": self.structure, "end": self.end.isoformat(),
-            "due_date": self.due_date.isoformat(), "days_overdue": max(0, self.days_overdue),
-            "days_left": max(0, -self.days_overdue), "overdue": self.overdue,
-            "recorded": self.recorded is not None, "contact": self.contact,
+            "convention": self.convention,
+            "structure": self.structure,
+            "end": self.end.isoformat(),
+            "due_date": self.due_date.isoformat(),
+            "days_overdue": max(0, self.days_overdue),
+            "days_left": max(0, -self.days_overdue),
+            "overdue": self.overdue,
+            "recorded": self.recorded is not None,
+            "contact": self.contact,
             "owed_in_writing": self.owed_in_writing,
         }
 
@@ -111,8 +116,10 @@ FATE_DUTY = {
     "return_to_third_party": "remettre au tiers désigné par le Département les données à caractère personnel "
     "traitées pour son compte, puis détruire toutes les copies qu'il en détient",
 }
-NO_ADDRESS = ("pas d'adresse de la structure : ni courriel du délégué (processor.dpo.email), ni courriel de "
-              "contact (processor.contact_email)")
+NO_ADDRESS = (
+    "pas d'adresse de la structure : ni courriel du délégué (processor.dpo.email), ni courriel de "
+    "contact (processor.contact_email)"
+)
 
 
 def due_date(end: date, grace_days: int) -> date:
@@ -143,8 +150,20 @@ def owed(folder: Path, ledger: Ledger | None, today: date | None = None) -> list
         due = due_date(end, grace)
         contact, addressee = reminder_address(convention)
         fate = convention.data_fate.action.value if convention.data_fate.action else None
-        items.append(Due(convention.id, convention.processor.display_name, end, due, (today - due).days,
-                         recorded.get(convention.id), contact, convention.written_attestation_owed, fate, addressee))
+        items.append(
+            Due(
+                convention.id,
+                convention.processor.display_name,
+                end,
+                due,
+                (today - due).days,
+                recorded.get(convention.id),
+                contact,
+                convention.written_attestation_owed,
+                fate,
+                addressee,
+            )
+        )
     items.sort(key=lambda d: (d.due_date, d.convention))
     return items
 
@@ -153,15 +172,25 @@ def exchanges_for(ledger: Ledger | None, convention_id: str) -> list[dict[str, A
     if ledger is None:
         return []
     return [
-        {"date": clock.french_date(event.at.astimezone(clock.PARIS).date()),
-         "direction": DIRECTIONS_FR.get(event.payload.get("direction", ""), event.payload.get("direction")),
-         "files": event.payload.get("files"), "sha256": event.payload.get("archive_sha256")}
+        {
+            "date": clock.french_date(event.at.astimezone(clock.PARIS).date()),
+            "direction": DIRECTIONS_FR.get(event.payload.get("direction", ""), event.payload.get("direction")),
+            "files": event.payload.get("files"),
+            "sha256": event.payload.get("archive_sha256"),
+        }
         for event in ledger.events(subject=convention_id, kind_prefix="exchange.")
     ]
 
 
-def draft(convention: Convention, fmt: str, target: Path, ledger: Ledger | None, templates: Path | None = None,
-          *, force: bool = False) -> Path:
+def draft(
+    convention: Convention,
+    fmt: str,
+    target: Path,
+    ledger: Ledger | None,
+    templates: Path | None = None,
+    *,
+    force: bool = False,
+) -> Path:
     """Write the pre-filled attestation; the fields the structure must fill are visibly marked.
 
     A file changed since dpa-kit wrote it is not replaced unless ``force`` (:mod:`dpa_kit.written`).
@@ -174,8 +203,9 @@ def draft(convention: Convention, fmt: str, target: Path, ledger: Ledger | None,
     return target
 
 
-def record(ledger: Ledger, registers: Path, loaded: LoadedConvention, file: Path,
-           received_at: datetime | None = None) -> dict[str, Any]:
+def record(
+    ledger: Ledger, registers: Path, loaded: LoadedConvention, file: Path, received_at: datetime | None = None
+) -> dict[str, Any]:
     """Record a received (signed) attestation and keep a read-only copy of it."""
     if not file.is_file():
         raise UsageError(f"{file} : fichier introuvable")
@@ -193,7 +223,10 @@ def record(ledger: Ledger, registers: Path, loaded: LoadedConvention, file: Path
         os.chmod(temp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
         os.replace(temp, copy)
     payload = {
-        "sha256": sha256, "size": size, "file_name": file.name, "stored": str(copy.relative_to(registers)),
+        "sha256": sha256,
+        "size": size,
+        "file_name": file.name,
+        "stored": str(copy.relative_to(registers)),
         "received_at": (received_at or clock.now()).isoformat(),
     }
     ledger.append("attestation.recorded", convention_id, payload)

@@ -36,8 +36,15 @@ def _suffix(first: bytes) -> str:
     raise InvalidValue("l'attestation signée doit être un PDF, ou une photo (PNG, JPEG)", "file")
 
 
-def record_upload(ledger: Ledger, registers: Path, loaded: LoadedConvention, source: IO[bytes], *,
-                  now: datetime | None = None, max_bytes: int = MAX_ATTESTATION_BYTES) -> dict[str, Any]:
+def record_upload(
+    ledger: Ledger,
+    registers: Path,
+    loaded: LoadedConvention,
+    source: IO[bytes],
+    *,
+    now: datetime | None = None,
+    max_bytes: int = MAX_ATTESTATION_BYTES,
+) -> dict[str, Any]:
     """Record the signed attestation read from ``source`` (kept read-only, SHA-256 in the ledger)."""
     first = source.read(1 << 20)
     if not first:
@@ -69,8 +76,9 @@ def record_upload(ledger: Ledger, registers: Path, loaded: LoadedConvention, sou
             named.parent.rmdir()
 
 
-def send_reminder(ledger: Ledger, due: Due, *, sender: str, send: Callable[[EmailMessage], None], by: str,
-                  now: datetime | None = None) -> str:
+def send_reminder(
+    ledger: Ledger, due: Due, *, sender: str, send: Callable[[EmailMessage], None], by: str, now: datetime | None = None
+) -> str:
     """E-mail the reminder of an overdue attestation and record it; return its Message-ID.
 
     ``send`` hands a message to the mail server the edge configured (for example

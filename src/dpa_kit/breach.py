@@ -27,9 +27,18 @@ NATURES = {
     "integrity": "perte d'intégrité (modification non autorisée)",
     "availability": "perte de disponibilité (perte, destruction, accès impossible)",
 }
-NATURE_ALIASES = {"confidentialite": "confidentiality", "confidentialité": "confidentiality", "c": "confidentiality",
-                  "integrite": "integrity", "intégrité": "integrity", "i": "integrity",
-                  "disponibilite": "availability", "disponibilité": "availability", "a": "availability", "d": "availability"}
+NATURE_ALIASES = {
+    "confidentialite": "confidentiality",
+    "confidentialité": "confidentiality",
+    "c": "confidentiality",
+    "integrite": "integrity",
+    "intégrité": "integrity",
+    "i": "integrity",
+    "disponibilite": "availability",
+    "disponibilité": "availability",
+    "a": "availability",
+    "d": "availability",
+}
 SUBJECT_DECISIONS = {
     "informed": "les personnes concernées ont été informées",
     "to_inform": "les personnes concernées vont être informées",
@@ -63,8 +72,20 @@ def parse_natures(values: list[str]) -> list[str]:
 
 
 #: The free-text details of a breach a user may give (CNIL form), besides natures and instants.
-DETAIL_FIELDS = ("description", "discovery", "cause", "data_categories", "people", "people_categories", "records",
-                 "vulnerable", "consequences", "measures_before", "measures", "contact")
+DETAIL_FIELDS = (
+    "description",
+    "discovery",
+    "cause",
+    "data_categories",
+    "people",
+    "people_categories",
+    "records",
+    "vulnerable",
+    "consequences",
+    "measures_before",
+    "measures",
+    "contact",
+)
 _DETAIL_INSTANTS = {"started_at": "début de la violation", "ended_at": "fin de la violation"}
 
 
@@ -77,12 +98,10 @@ def breach_details(given: dict[str, Any]) -> dict[str, Any]:
     """
     natures = parse_natures([str(n) for n in given.get("natures") or []])
     if not natures:
-        raise InvalidValue("nature de la violation manquante (confidentialité, intégrité ou disponibilité)",
-                           "natures")
+        raise InvalidValue("nature de la violation manquante (confidentialité, intégrité ou disponibilité)", "natures")
     if not str(given.get("description") or "").strip():
         raise InvalidValue("description de la violation manquante", "description")
-    details = {key: value for key, value in given.items()
-               if key != "natures" and value not in (None, "", False)}
+    details = {key: value for key, value in given.items() if key != "natures" and value not in (None, "", False)}
     for key, label in _DETAIL_INSTANTS.items():
         if key in details:
             try:
@@ -111,7 +130,8 @@ def require_delay_reason(breach: Breach, at: datetime, *, complementary: bool, d
     if late and not (delay_reason and delay_reason.strip()):
         raise InvalidValue(
             "motif du retard manquant : l'échéance de notification "
-            f"({clock.french_datetime(breach.notify_deadline)}) est dépassée ; les motifs du retard sont joints à la notification et enregistrés",
+            f"({clock.french_datetime(breach.notify_deadline)}) est dépassée ; les motifs du retard sont joints à "
+            "la notification et enregistrés",
             "delay_reason",
         )
 
@@ -183,9 +203,15 @@ class Breach:
             "structure": self.structure,
             "aware_at": self.aware_at.astimezone(paris).isoformat(timespec="seconds"),
             "notify_deadline": self.notify_deadline.astimezone(paris).isoformat(timespec="seconds"),
-            "notified_at": self.notified_at.astimezone(paris).isoformat(timespec="seconds") if self.notified_at else None,
-            "received_at": self.received_at.astimezone(paris).isoformat(timespec="seconds") if self.received_at else None,
-            "cnil_deadline": self.cnil_deadline.astimezone(paris).isoformat(timespec="seconds") if self.cnil_deadline else None,
+            "notified_at": self.notified_at.astimezone(paris).isoformat(timespec="seconds")
+            if self.notified_at
+            else None,
+            "received_at": self.received_at.astimezone(paris).isoformat(timespec="seconds")
+            if self.received_at
+            else None,
+            "cnil_deadline": self.cnil_deadline.astimezone(paris).isoformat(timespec="seconds")
+            if self.cnil_deadline
+            else None,
             "cnil": self.cnil,
             "subjects": self.subjects,
             "severity": self.severity,
@@ -265,7 +291,8 @@ def _next_id(writer: Any, year: int, code: str | None = None) -> str:
         from dpa_kit.breach_ids import next_reference
 
         rows = writer.conn.execute(
-            "SELECT DISTINCT subject FROM events WHERE kind IN ('breach.declared', 'breach.received') AND subject LIKE ?",
+            "SELECT DISTINCT subject FROM events WHERE kind IN ('breach.declared', 'breach.received') AND subject "
+            "LIKE ?",
             (f"{prefix}{code}-%",),
         )
         return next_reference((row[0] for row in rows), year, code)
@@ -273,8 +300,9 @@ def _next_id(writer: Any, year: int, code: str | None = None) -> str:
     return f"{prefix}{count + 1:04d}"
 
 
-def _opening(convention_id: str, structure: str | None, delay_hours: int, aware_at: datetime,
-             details: dict[str, Any]) -> dict[str, Any]:
+def _opening(
+    convention_id: str, structure: str | None, delay_hours: int, aware_at: datetime, details: dict[str, Any]
+) -> dict[str, Any]:
     """The payload common to a declared and a received breach: awareness and the structure's deadline."""
     return {
         "convention": convention_id,
@@ -344,15 +372,26 @@ def receive(
     own_id = structure_reference if match and match["code"] else None
     with ledger.unit_of_work() as writer:
         if own_id and writer.conn.execute("SELECT 1 FROM events WHERE subject = ? LIMIT 1", (own_id,)).fetchone():
-            raise UsageError(f"la violation {own_id} de cette structure est déjà enregistrée : "
-                             "pour des informations nouvelles, elle envoie une notification complémentaire")
+            raise UsageError(
+                f"la violation {own_id} de cette structure est déjà enregistrée : "
+                "pour des informations nouvelles, elle envoie une notification complémentaire"
+            )
         breach_id = own_id or _next_id(writer, received_at.astimezone(clock.PARIS).year, code)
         writer.append("breach.received", breach_id, payload)
     return get(ledger, breach_id)
 
 
-def record_notification(ledger: Ledger, breach: Breach, *, sent_at: datetime, message_id: str, to: str,
-                        complementary: bool, delay_reason: str | None, prepared_at: datetime | None = None) -> None:
+def record_notification(
+    ledger: Ledger,
+    breach: Breach,
+    *,
+    sent_at: datetime,
+    message_id: str,
+    to: str,
+    complementary: bool,
+    delay_reason: str | None,
+    prepared_at: datetime | None = None,
+) -> None:
     """Record a notification *after* the mail server accepted it.
 
     ``prepared_at`` is when the message was written (its lateness was checked then): a message written on
@@ -360,7 +399,9 @@ def record_notification(ledger: Ledger, breach: Breach, *, sent_at: datetime, me
     """
     require_delay_reason(breach, prepared_at or sent_at, complementary=complementary, delay_reason=delay_reason)
     payload: dict[str, Any] = {
-        "sent_at": sent_at.isoformat(), "message_id": message_id, "to": to,
+        "sent_at": sent_at.isoformat(),
+        "message_id": message_id,
+        "to": to,
         "type": "complementary" if complementary else "initial",
         "late": sent_at > breach.notify_deadline and not complementary,
     }
@@ -371,40 +412,65 @@ def record_notification(ledger: Ledger, breach: Breach, *, sent_at: datetime, me
     ledger.append("breach.notified", breach.id, payload)
 
 
-def record_cnil(ledger: Ledger, breach: Breach, *, notified: bool, at: datetime | None, reference: str | None,
-                reason: str | None, delay_reason: str | None) -> None:
+def record_cnil(
+    ledger: Ledger,
+    breach: Breach,
+    *,
+    notified: bool,
+    at: datetime | None,
+    reference: str | None,
+    reason: str | None,
+    delay_reason: str | None,
+) -> None:
     if breach.side != "departement":
-        raise UsageError(f"{breach.id} est une déclaration de structure : "
-                         "la décision CNIL se prend côté Département, sur une notification reçue")
+        raise UsageError(
+            f"{breach.id} est une déclaration de structure : "
+            "la décision CNIL se prend côté Département, sur une notification reçue"
+        )
     if notified and at is None:
         raise InvalidValue("instant de la notification à la CNIL manquant", "cnil_at")
     if not notified and not (reason and reason.strip()):
-        raise InvalidValue("raison de ne pas notifier la CNIL manquante : documentez-la (art. 33(5) RGPD)",
-                           "cnil_reason")
+        raise InvalidValue(
+            "raison de ne pas notifier la CNIL manquante : documentez-la (art. 33(5) RGPD)", "cnil_reason"
+        )
     late = bool(notified and at and breach.cnil_deadline and at > breach.cnil_deadline)
     if late and not (delay_reason and delay_reason.strip()):
-        raise InvalidValue("motif du retard manquant : notification à la CNIL après 72 heures (art. 33(1) RGPD)",
-                           "delay_reason")
-    ledger.append("breach.cnil", breach.id, {
-        "notified": notified, "at": at.isoformat() if at else None, "reference": reference,
-        "reason": reason, "late": late, "delay_reason": delay_reason,
-    })
+        raise InvalidValue(
+            "motif du retard manquant : notification à la CNIL après 72 heures (art. 33(1) RGPD)", "delay_reason"
+        )
+    ledger.append(
+        "breach.cnil",
+        breach.id,
+        {
+            "notified": notified,
+            "at": at.isoformat() if at else None,
+            "reference": reference,
+            "reason": reason,
+            "late": late,
+            "delay_reason": delay_reason,
+        },
+    )
 
 
-def record_subjects(ledger: Ledger, breach: Breach, *, decision: str, date: str | None, channel: str | None,
-                    ground: str | None) -> None:
+def record_subjects(
+    ledger: Ledger, breach: Breach, *, decision: str, date: str | None, channel: str | None, ground: str | None
+) -> None:
     if decision not in SUBJECT_DECISIONS:
         raise UsageError(f"décision inconnue « {decision} » : {', '.join(SUBJECT_DECISIONS)}")
     if decision in {"informed", "to_inform"} and not (date and channel):
         raise InvalidValue("date ou moyen de l'information des personnes manquant", "subjects_date_channel")
     if decision == "not_informed" and ground not in ART34_GROUNDS:
-        raise InvalidValue(f"motif de ne pas informer les personnes manquant : {', '.join(ART34_GROUNDS)}",
-                           "subjects_ground")
-    ledger.append("breach.subjects", breach.id, {"decision": decision, "date": date, "channel": channel, "ground": ground})
+        raise InvalidValue(
+            f"motif de ne pas informer les personnes manquant : {', '.join(ART34_GROUNDS)}", "subjects_ground"
+        )
+    ledger.append(
+        "breach.subjects", breach.id, {"decision": decision, "date": date, "channel": channel, "ground": ground}
+    )
 
 
-def record_completion(ledger: Ledger, breach: Breach, details: dict[str, Any],
-                      source: dict[str, Any] | None = None) -> Breach:
+def record_completion(
+    ledger: Ledger, breach: Breach, details: dict[str, Any], source: dict[str, Any] | None = None
+) -> Breach:
     """Record items learnt after the first notification (GDPR Art. 33(4)): they replace the earlier ones."""
     payload: dict[str, Any] = {"details": details}
     if source:
@@ -436,8 +502,12 @@ CB_NAMES_FR = {
     "availability": {"none": "aucune", "temporary": "temporaire", "permanent": "définitive"},
 }
 SUBJECT_DECISION_NAMES_FR = {"informed": "informées", "to_inform": "à informer", "not_informed": "non informées"}
-ART34_GROUND_NAMES_FR = {"unintelligible": "incompréhensibles", "risk_removed": "risque écarté",
-                         "disproportionate": "effort disproportionné", "no_high_risk": "pas de risque élevé"}
+ART34_GROUND_NAMES_FR = {
+    "unintelligible": "incompréhensibles",
+    "risk_removed": "risque écarté",
+    "disproportionate": "effort disproportionné",
+    "no_high_risk": "pas de risque élevé",
+}
 #: The band agreed with « gravité » (feminine): « Gravité : très élevée ».
 BAND_FEMININE = {"faible": "faible", "moyen": "moyenne", "élevé": "élevée", "très élevé": "très élevée"}
 
@@ -459,20 +529,30 @@ class Severity:
 
     def advice(self) -> list[str]:
         if self.band == "faible":
-            return ["CNIL : notification probablement non requise si le risque est improbable ; documentez-la au registre (art. 33(5)).",
-                    "Personnes : information non requise a priori."]
+            return [
+                "CNIL : notification probablement non requise si le risque est improbable ; documentez-la au "
+                "registre (art. 33(5)).",
+                "Personnes : information non requise a priori.",
+            ]
         if self.band == "moyen":
-            return ["CNIL : notifiez dans les 72 heures (art. 33).",
-                    "Personnes : information à envisager selon le contexte."]
+            return [
+                "CNIL : notifiez dans les 72 heures (art. 33).",
+                "Personnes : information à envisager selon le contexte.",
+            ]
         if self.band == "élevé":
-            return ["CNIL : notifiez dans les 72 heures (art. 33).",
-                    "Personnes : risque élevé probable, informez-les sans délai (art. 34) sauf exception de l'art. 34(3)."]
-        return ["CNIL : notifiez sans délai, dans les 72 heures au plus tard (art. 33).",
-                "Personnes : informez-les sans délai (art. 34), avec les mesures qu'elles peuvent prendre."]
+            return [
+                "CNIL : notifiez dans les 72 heures (art. 33).",
+                "Personnes : risque élevé probable, informez-les sans délai (art. 34) sauf exception de l'art. 34(3).",
+            ]
+        return [
+            "CNIL : notifiez sans délai, dans les 72 heures au plus tard (art. 33).",
+            "Personnes : informez-les sans délai (art. 34), avec les mesures qu'elles peuvent prendre.",
+        ]
 
 
-def assess(dpc: int, dpc_adjust: float, ei: str, confidentiality: str, integrity: str, availability: str,
-           malicious: bool) -> Severity:
+def assess(
+    dpc: int, dpc_adjust: float, ei: str, confidentiality: str, integrity: str, availability: str, malicious: bool
+) -> Severity:
     """Compute the ENISA severity score and band (an advice, not a decision)."""
     if dpc not in {1, 2, 3, 4}:
         raise UsageError("contexte du traitement (DPC) : 1 simple, 2 comportemental, 3 financier, 4 sensible")
@@ -494,7 +574,15 @@ def assess(dpc: int, dpc_adjust: float, ei: str, confidentiality: str, integrity
 
 
 def record_severity(ledger: Ledger, breach: Breach, severity: Severity, inputs: dict[str, Any]) -> None:
-    ledger.append("breach.severity", breach.id, {
-        "score": severity.score, "band": severity.band, "dpc": severity.dpc, "ei": severity.ei, "cb": severity.cb,
-        "inputs": inputs,
-    })
+    ledger.append(
+        "breach.severity",
+        breach.id,
+        {
+            "score": severity.score,
+            "band": severity.band,
+            "dpc": severity.dpc,
+            "ei": severity.ei,
+            "cb": severity.cb,
+            "inputs": inputs,
+        },
+    )

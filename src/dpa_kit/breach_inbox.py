@@ -159,9 +159,7 @@ def _payload(part: Any, source: str) -> bytes:
     return bytes(payload)
 
 
-def _from_notice(
-    incoming: Incoming, part: Any, conventions: Sequence[Convention], source: str, now: datetime
-) -> None:
+def _from_notice(incoming: Incoming, part: Any, conventions: Sequence[Convention], source: str, now: datetime) -> None:
     where = f"{source}, pièce jointe {part.get_filename() or 'JSON'}"
     notice = parse_notice(_payload(part, source), where)
     convention = next((c for c in conventions if c.id == notice.convention), None)

@@ -9,10 +9,30 @@ from dpa_kit import clock
 from dpa_kit.breach import BAND_FEMININE, NATURES, SUBJECT_DECISIONS, Breach
 
 HEADERS = [
-    "Identifiant", "Côté", "Convention", "Structure", "Prise de connaissance", "Début", "Fin",
-    "Nature", "Description", "Cause", "Catégories de données", "Personnes (approx.)", "Enregistrements (approx.)",
-    "Conséquences", "Mesures prises", "Gravité (ENISA)", "Échéance de notification", "Notifiée au Département le",
-    "Motifs du retard", "Reçue par le Département le", "Échéance CNIL", "CNIL", "Information des personnes", "Clôturée",
+    "Identifiant",
+    "Côté",
+    "Convention",
+    "Structure",
+    "Prise de connaissance",
+    "Début",
+    "Fin",
+    "Nature",
+    "Description",
+    "Cause",
+    "Catégories de données",
+    "Personnes (approx.)",
+    "Enregistrements (approx.)",
+    "Conséquences",
+    "Mesures prises",
+    "Gravité (ENISA)",
+    "Échéance de notification",
+    "Notifiée au Département le",
+    "Motifs du retard",
+    "Reçue par le Département le",
+    "Échéance CNIL",
+    "CNIL",
+    "Information des personnes",
+    "Clôturée",
 ]
 
 
@@ -55,15 +75,34 @@ def register_rows(breaches: list[Breach]) -> tuple[list[str], list[list[Any]]]:
             extra = [v for v in (b.subjects.get("date"), b.subjects.get("channel"), b.subjects.get("ground")) if v]
             if extra:
                 subjects += " (" + ", ".join(extra) + ")"
-        rows.append([
-            b.id, "Département" if b.side == "departement" else "structure", b.convention, b.structure,
-            _fmt(b.aware_at), _fmt(d.get("started_at")), "en cours" if d.get("ongoing") else _fmt(d.get("ended_at")),
-            ", ".join(NATURES.get(n, n).split(" (")[0] for n in d.get("natures") or []), _cell(d.get("description")),
-            _cell(d.get("cause")), _cell(d.get("data_categories")), _cell(d.get("people")), _cell(d.get("records")),
-            _cell(d.get("consequences")), _cell(d.get("measures")),
-            f"{BAND_FEMININE.get(b.severity['band'], b.severity['band'])} ({b.severity['score']})" if b.severity else None,
-            _fmt(b.notify_deadline), _fmt(first.get("sent_at")), first.get("delay_reason"),
-            _fmt(b.received_at), _fmt(b.cnil_deadline), cnil, subjects,
-            _fmt(b.timeline[-1].at) if b.closed else None,
-        ])
+        rows.append(
+            [
+                b.id,
+                "Département" if b.side == "departement" else "structure",
+                b.convention,
+                b.structure,
+                _fmt(b.aware_at),
+                _fmt(d.get("started_at")),
+                "en cours" if d.get("ongoing") else _fmt(d.get("ended_at")),
+                ", ".join(NATURES.get(n, n).split(" (")[0] for n in d.get("natures") or []),
+                _cell(d.get("description")),
+                _cell(d.get("cause")),
+                _cell(d.get("data_categories")),
+                _cell(d.get("people")),
+                _cell(d.get("records")),
+                _cell(d.get("consequences")),
+                _cell(d.get("measures")),
+                f"{BAND_FEMININE.get(b.severity['band'], b.severity['band'])} ({b.severity['score']})"
+                if b.severity
+                else None,
+                _fmt(b.notify_deadline),
+                _fmt(first.get("sent_at")),
+                first.get("delay_reason"),
+                _fmt(b.received_at),
+                _fmt(b.cnil_deadline),
+                cnil,
+                subjects,
+                _fmt(b.timeline[-1].at) if b.closed else None,
+            ]
+        )
     return HEADERS, rows

@@ -72,7 +72,10 @@ EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-
 
 
 def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, (str, list)) and not [v for v in ([value] if isinstance(value, str) else value) if str(v).strip()])
+    return value is None or (
+        isinstance(value, (str, list))
+        and not [v for v in ([value] if isinstance(value, str) else value) if str(v).strip()]
+    )
 
 
 # --- completeness ----------------------------------------------------------------------------------
@@ -117,19 +120,28 @@ for _code, _path in _REQUIRED_PATHS.items():
 @check("C107")
 def _option_a_period(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     if c.subprocessing.option == "A" and _empty(c.subprocessing.objection_period):
-        yield ("subprocessing", "objection_period"), "option A : indiquez le délai d'objection du Département (par exemple « 3 mois »)"
+        yield (
+            ("subprocessing", "objection_period"),
+            "option A : indiquez le délai d'objection du Département (par exemple « 3 mois »)",
+        )
 
 
 @check("C108")
 def _option_b_activities(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     if c.subprocessing.option == "B" and _empty(c.subprocessing.authorised_activities):
-        yield ("subprocessing", "authorised_activities"), "option B : listez au moins une activité sous-traitée autorisée"
+        yield (
+            ("subprocessing", "authorised_activities"),
+            "option B : listez au moins une activité sous-traitée autorisée",
+        )
 
 
 @check("C110")
 def _security_annex(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     if c.security.option == 2 and _empty(c.security.annex):
-        yield ("security", "annex"), "option de sécurité 2 : indiquez la référence de l'annexe Sécurité et Confidentialité jointe"
+        yield (
+            ("security", "annex"),
+            "option de sécurité 2 : indiquez la référence de l'annexe Sécurité et Confidentialité jointe",
+        )
 
 
 @check("C120")
@@ -144,9 +156,11 @@ def _representatives(c: Convention) -> Iterator[tuple[FieldPath, str]]:
 def _responsibilities(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     # The matrix of the security annex states the split whenever one of its measures has a party in charge.
     if c.security.option == 2 and _empty(c.security.responsibilities) and not _matrix_has_parties(c):
-        yield (("security", "responsibilities"),
-               "option de sécurité 2 : écrivez la répartition des responsabilités de chaque partie (article 32), "
-               "une recommandation de rédaction ne se signe pas")
+        yield (
+            ("security", "responsibilities"),
+            "option de sécurité 2 : écrivez la répartition des responsabilités de chaque partie (article 32), "
+            "une recommandation de rédaction ne se signe pas",
+        )
 
 
 def _matrix_has_parties(c: Convention) -> bool:
@@ -158,8 +172,16 @@ def _matrix_has_parties(c: Convention) -> bool:
 @check("C112")
 def _third_party(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     fate = c.data_fate
-    if fate.action is FateAction.return_to_third_party and _empty(fate.third_party) and _empty(fate.third_party_information):
-        yield ("data_fate", "third_party"), "nommez le tiers désigné par le Département (data_fate.third_party) ou les modalités d'information (data_fate.third_party_information)"
+    if (
+        fate.action is FateAction.return_to_third_party
+        and _empty(fate.third_party)
+        and _empty(fate.third_party_information)
+    ):
+        yield (
+            ("data_fate", "third_party"),
+            "nommez le tiers désigné par le Département (data_fate.third_party) ou les modalités d'information "
+            "(data_fate.third_party_information)",
+        )
 
 
 def _email_rule(code: str, path: FieldPath) -> None:
@@ -181,9 +203,21 @@ _email_rule("C114", ("notifications", "rights_requests_address"))
 @check("C115")
 def _processor_dpo(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     if not c.processor_dpo_declared:
-        yield ("processor",), "indiquez le délégué à la protection des données de la structure, ou écrivez « dpo: null » si elle n'en a pas désigné"
-    elif c.processor.dpo is not None and _empty(c.processor.dpo.email) and _empty(c.processor.dpo.phone) and _empty(c.processor.dpo.address):
-        yield ("processor", "dpo"), "donnez au moins un moyen de joindre le délégué à la protection des données (email, phone ou address)"
+        yield (
+            ("processor",),
+            "indiquez le délégué à la protection des données de la structure, ou écrivez « dpo: null » si elle "
+            "n'en a pas désigné",
+        )
+    elif (
+        c.processor.dpo is not None
+        and _empty(c.processor.dpo.email)
+        and _empty(c.processor.dpo.phone)
+        and _empty(c.processor.dpo.address)
+    ):
+        yield (
+            ("processor", "dpo"),
+            "donnez au moins un moyen de joindre le délégué à la protection des données (email, phone ou address)",
+        )
 
 
 # The answers of the annex template (its ``need()`` labels) that a rule above already asks for; any
@@ -262,10 +296,12 @@ def _subprocessor_outside(c: Convention) -> Iterator[tuple[FieldPath, str]]:
 
     for index, sub in enumerate(c.subprocessing.subprocessors):
         if sub.country and not is_eu_eea(sub.country) and c.transfer_for(sub) is None:
-            yield (("subprocessing", "subprocessors", index, "country"),
-                   f"le sous-traitant {sub.name or index + 1} est établi hors UE/EEE ({country_name(sub.country)}) : "
-                   f"c'est un transfert ; ajoutez-le à « transfers » (pays {sub.country}, destinataire "
-                   f"« {sub.name or '...'} ») avec ses garanties")
+            yield (
+                ("subprocessing", "subprocessors", index, "country"),
+                f"le sous-traitant {sub.name or index + 1} est établi hors UE/EEE ({country_name(sub.country)}) : "
+                f"c'est un transfert ; ajoutez-le à « transfers » (pays {sub.country}, destinataire "
+                f"« {sub.name or '...'} ») avec ses garanties",
+            )
 
 
 _EMPTY_SAFEGUARDS = re.compile(
@@ -285,7 +321,10 @@ def _empty_safeguards(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     ]
     for path, text in places:
         if text is not None and _EMPTY_SAFEGUARDS.match(text):
-            yield path, f"« {text} » ne décrit aucune garantie : nommez la décision d'adéquation, les clauses types ou les BCR"
+            yield (
+                path,
+                f"« {text} » ne décrit aucune garantie : nommez la décision d'adéquation, les clauses types ou les BCR",
+            )
 
 
 @check("K302")
@@ -294,11 +333,16 @@ def _transfer_safeguards(c: Convention) -> Iterator[tuple[FieldPath, str]]:
 
     for index, transfer in enumerate(c.transfers):
         if transfer.country and is_eu_eea(transfer.country):
-            yield (("transfers", index, "country"),
-                   f"{transfer.country} est dans l'UE/EEE : ce n'est pas un transfert hors UE, retirez-le de « transfers »")
+            yield (
+                ("transfers", index, "country"),
+                f"{transfer.country} est dans l'UE/EEE : ce n'est pas un transfert hors UE, retirez-le de « "
+                "transfers »",
+            )
         elif _empty(transfer.safeguards):
-            yield (("transfers", index, "safeguards"),
-                   "indiquez les garanties appropriées de ce transfert (décision d'adéquation, clauses types, BCR...)")
+            yield (
+                ("transfers", index, "safeguards"),
+                "indiquez les garanties appropriées de ce transfert (décision d'adéquation, clauses types, BCR...)",
+            )
 
 
 @check("K303")
@@ -309,22 +353,32 @@ def _option_b_consistency(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     for index, sub in enumerate(c.subprocessing.subprocessors):
         for position, activity in enumerate(sub.activities):
             if activity.strip().lower().rstrip(" .;") not in allowed:
-                yield (("subprocessing", "subprocessors", index, "activities", position),
-                       f"l'activité « {activity} » du sous-traitant {sub.name or index + 1} n'est pas dans la liste des activités autorisées")
+                yield (
+                    ("subprocessing", "subprocessors", index, "activities", position),
+                    f"l'activité « {activity} » du sous-traitant {sub.name or index + 1} n'est pas dans la liste "
+                    "des activités autorisées",
+                )
 
 
 @check("K304")
 def _delay_24(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     hours = c.notifications.breach_delay_hours
     if 24 < hours <= 72:
-        yield ("notifications", "breach_delay_hours"), f"délai de {hours} h : le modèle prévoit 24 h ; justifiez cet écart ou revenez à 24 h"
+        yield (
+            ("notifications", "breach_delay_hours"),
+            f"délai de {hours} h : le modèle prévoit 24 h ; justifiez cet écart ou revenez à 24 h",
+        )
 
 
 @check("K305")
 def _delay_72(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     hours = c.notifications.breach_delay_hours
     if hours > 72:
-        yield ("notifications", "breach_delay_hours"), f"délai de {hours} h : au-delà de 72 h le Département ne peut plus notifier la CNIL à temps ; ramenez-le à 24 h"
+        yield (
+            ("notifications", "breach_delay_hours"),
+            f"délai de {hours} h : au-delà de 72 h le Département ne peut plus notifier la CNIL à temps ; "
+            "ramenez-le à 24 h",
+        )
 
 
 @check("K306")
@@ -332,8 +386,11 @@ def _subprocessor_contract(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     end = c.period.end
     for index, sub in enumerate(c.subprocessing.subprocessors):
         if end and sub.contract_end and sub.contract_end < end:
-            yield (("subprocessing", "subprocessors", index, "contract_end"),
-                   f"le contrat du sous-traitant {sub.name or index + 1} finit le {sub.contract_end.isoformat()}, avant la fin de la convention ({end.isoformat()})")
+            yield (
+                ("subprocessing", "subprocessors", index, "contract_end"),
+                f"le contrat du sous-traitant {sub.name or index + 1} finit le {sub.contract_end.isoformat()}, "
+                f"avant la fin de la convention ({end.isoformat()})",
+            )
 
 
 @check("K307")
@@ -351,14 +408,20 @@ _SENSITIVE_WORDS = re.compile(
 )
 _HOSTING_WORDS = re.compile(r"(?i)\b(h[ée]berg\w*|serveur|stockage en ligne|visio\w*|messagerie)")
 _NOT_ARTICLE_9 = {SensitiveData.nir, SensitiveData.offences_and_convictions}
-_PLATFORM_WORDS = re.compile(r"(?i)\b(plate-?forme|logiciel|extranet|application|outil (?:num[ée]rique|informatique|départemental)|saas|cloud|base de données)")
+_PLATFORM_WORDS = re.compile(
+    r"(?i)\b(plate-?forme|logiciel|extranet|application|outil "
+    r"(?:num[ée]rique|informatique|départemental)|saas|cloud|base de données)"
+)
 
 
 @check("R401")
 def _sensitive_option_1(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     if c.processing.sensitive_data and c.security.option == 1:
         labels = ", ".join(s.label for s in c.processing.sensitive_data)
-        yield ("security", "option"), f"données sensibles ({labels}) avec l'option de sécurité 1 : préférez l'option 2 et réalisez une AIPD"
+        yield (
+            ("security", "option"),
+            f"données sensibles ({labels}) avec l'option de sécurité 1 : préférez l'option 2 et réalisez une AIPD",
+        )
 
 
 @check("R402")
@@ -368,8 +431,11 @@ def _looks_sensitive(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     for index, category in enumerate(c.processing.data_categories):
         match = _SENSITIVE_WORDS.search(category)
         if match:
-            yield (("processing", "data_categories", index),
-                   f"« {category} » semble sensible (« {match.group(0)} ») : complétez processing.sensitive_data, ou levez la règle avec une justification")
+            yield (
+                ("processing", "data_categories", index),
+                f"« {category} » semble sensible (« {match.group(0)} ») : complétez processing.sensitive_data, ou "
+                "levez la règle avec une justification",
+            )
 
 
 @check("R403")
@@ -379,15 +445,20 @@ def _platform_option_1(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     text = " ".join(filter(None, [c.processing.operations, c.processing.service]))
     match = _PLATFORM_WORDS.search(text)
     if match:
-        yield ("security", "option"), f"les opérations mentionnent « {match.group(0)} » : l'option de sécurité 2 convient mieux"
+        yield (
+            ("security", "option"),
+            f"les opérations mentionnent « {match.group(0)} » : l'option de sécurité 2 convient mieux",
+        )
         return
     for index, sub in enumerate(c.subprocessing.subprocessors):
         for position, activity in enumerate(sub.activities):
             match = _PLATFORM_WORDS.search(activity) or _HOSTING_WORDS.search(activity)
             if match:
-                yield (("subprocessing", "subprocessors", index, "activities", position),
-                       f"le sous-traitant {sub.name or index + 1} assure « {activity} » : une plateforme ou un "
-                       "hébergement appelle l'option de sécurité 2")
+                yield (
+                    ("subprocessing", "subprocessors", index, "activities", position),
+                    f"le sous-traitant {sub.name or index + 1} assure « {activity} » : une plateforme ou un "
+                    "hébergement appelle l'option de sécurité 2",
+                )
                 return
 
 
@@ -401,9 +472,11 @@ def _dpia(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     dpia = c.processing.dpia
     if special and (dpia is None or (dpia.date is None and _empty(dpia.reference))):
         labels = ", ".join(s.label for s in special)
-        yield (("processing", "sensitive_data"),
-               f"données sensibles ({labels}) dans un accompagnement social : l'AIPD est obligatoire (liste de la "
-               "CNIL) ; indiquez sa date et sa référence (processing.dpia)")
+        yield (
+            ("processing", "sensitive_data"),
+            f"données sensibles ({labels}) dans un accompagnement social : l'AIPD est obligatoire (liste de la "
+            "CNIL) ; indiquez sa date et sa référence (processing.dpia)",
+        )
 
 
 @check("R405")
@@ -414,24 +487,30 @@ def _sensitive_transfer(c: Convention) -> Iterator[tuple[FieldPath, str]]:
         return
     for index, transfer in enumerate(c.transfers):
         if transfer.country and not has_adequacy(transfer.country):
-            yield (("transfers", index, "country"),
-                   f"des données sensibles partent vers {country_name(transfer.country)}, pays sans décision "
-                   "d'adéquation : renforcez les garanties et traitez ce transfert dans l'AIPD")
+            yield (
+                ("transfers", index, "country"),
+                f"des données sensibles partent vers {country_name(transfer.country)}, pays sans décision "
+                "d'adéquation : renforcez les garanties et traitez ce transfert dans l'AIPD",
+            )
 
 
 @check("R406")
 def _option_b_without_subprocessor(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     if c.subprocessing.option == "B" and not [s for s in c.subprocessing.subprocessors if not _empty(s.name)]:
-        yield (("subprocessing", "subprocessors"),
-               "option B (autorisation spécifique) : nommez les sous-traitants autorisés")
+        yield (
+            ("subprocessing", "subprocessors"),
+            "option B (autorisation spécifique) : nommez les sous-traitants autorisés",
+        )
 
 
 @check("R407")
 def _dpo_with_sensitive_data(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     if c.processor_dpo_declared and c.processor.dpo is None and c.processing.sensitive_data:
-        yield (("processor", "dpo"),
-               "la structure n'a pas de DPO alors qu'elle traite des données sensibles : si c'est son activité de "
-               "base, à grande échelle, la désignation est obligatoire (art. 37-1-c RGPD)")
+        yield (
+            ("processor", "dpo"),
+            "la structure n'a pas de DPO alors qu'elle traite des données sensibles : si c'est son activité de "
+            "base, à grande échelle, la désignation est obligatoire (art. 37-1-c RGPD)",
+        )
 
 
 # --- security annex of option 2 (issue 17): self-contained block, to move into the rule catalogue -----
@@ -455,9 +534,11 @@ def _excluded_without_reason(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     _, selection = _security_selection(c)
     for excluded in selection.excluded:
         if _empty(excluded.reason):
-            yield ((*_ANNEX_MEASURES, "measures", excluded.id, "exclude"),
-                   f"la mesure {excluded.id} « {excluded.title} » est écartée sans motif : indiquez-le (reason) "
-                   "ou gardez la mesure")
+            yield (
+                (*_ANNEX_MEASURES, "measures", excluded.id, "exclude"),
+                f"la mesure {excluded.id} « {excluded.title} » est écartée sans motif : indiquez-le (reason) "
+                "ou gardez la mesure",
+            )
 
 
 @check("S702")
@@ -469,16 +550,23 @@ def _measure_without_party(c: Convention) -> Iterator[tuple[FieldPath, str]]:
         if not measure.parties:
             added = c.security.annex_measures.added
             where = next((("added", i) for i, a in enumerate(added) if a.id == measure.id), ("measures", measure.id))
-            yield ((*_ANNEX_MEASURES, *where, "responsible"),
-                   f"la mesure {measure.id} n'a pas de partie responsable : indiquez departement, structure, both "
-                   "ou subprocessor")
+            yield (
+                (*_ANNEX_MEASURES, *where, "responsible"),
+                f"la mesure {measure.id} n'a pas de partie responsable : indiquez departement, structure, both "
+                "ou subprocessor",
+            )
 
 
 @check("S703")
 def _empty_security_annex(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     if c.security.option == 2 and not _security_selection(c)[1].measures:
-        yield _ANNEX_MEASURES, ("toutes les mesures de l'annexe Sécurité et Confidentialité sont écartées : gardez "
-                                "ou ajoutez les mesures convenues")
+        yield (
+            _ANNEX_MEASURES,
+            (
+                "toutes les mesures de l'annexe Sécurité et Confidentialité sont écartées : gardez "
+                "ou ajoutez les mesures convenues"
+            ),
+        )
 
 
 @check("S704")
@@ -486,9 +574,11 @@ def _health_without_hds(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     from dpa_kit.security import conditions_of, hds_mentioned
 
     if conditions_of(c).health_hosting and not hds_mentioned(c):
-        yield (("security", "certification"),
-               "des données de santé sont hébergées par un sous-traitant : mentionnez sa certification HDS "
-               "(security.certification, les garanties du sous-traitant ou la note de la mesure HDS-01)")
+        yield (
+            ("security", "certification"),
+            "des données de santé sont hébergées par un sous-traitant : mentionnez sa certification HDS "
+            "(security.certification, les garanties du sous-traitant ou la note de la mesure HDS-01)",
+        )
 
 
 @check("S705")
@@ -519,8 +609,13 @@ def _added_without_text(c: Convention) -> Iterator[tuple[FieldPath, str]]:
 def _annex_measures_without_option_2(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     choices = c.security.annex_measures
     if c.security.option != 2 and (choices.measures or choices.added):
-        yield _ANNEX_MEASURES, ("l'annexe Sécurité et Confidentialité n'est produite qu'en option 2 : choisissez "
-                                "l'option 2 ou retirez ce bloc")
+        yield (
+            _ANNEX_MEASURES,
+            (
+                "l'annexe Sécurité et Confidentialité n'est produite qu'en option 2 : choisissez "
+                "l'option 2 ou retirez ce bloc"
+            ),
+        )
 
 
 @check("S708")
@@ -529,9 +624,11 @@ def _inapplicable_measure(c: Convention) -> Iterator[tuple[FieldPath, str]]:
         return
     _, selection = _security_selection(c)
     for key in selection.inapplicable:
-        yield ((*_ANNEX_MEASURES, "measures", key),
-               f"la mesure {key} ne s'applique pas à cette convention : ajoutez-la (added) pour la retenir, ou "
-               "retirez sa personnalisation")
+        yield (
+            (*_ANNEX_MEASURES, "measures", key),
+            f"la mesure {key} ne s'applique pas à cette convention : ajoutez-la (added) pour la retenir, ou "
+            "retirez sa personnalisation",
+        )
 
 
 # --- waivers ---------------------------------------------------------------------------------------
@@ -611,15 +708,27 @@ def check_folder(conventions: list[LoadedConvention]) -> list[Finding]:
         if len(group) > 1:
             others = ", ".join(str(g.path.name) for g in group)
             for loaded in group:
-                findings.append(_finding(loaded, RULES["F502"], ("id",),
-                                         f"l'identifiant « {convention_id} » est utilisé par plusieurs fichiers : {others}"))
+                findings.append(
+                    _finding(
+                        loaded,
+                        RULES["F502"],
+                        ("id",),
+                        f"l'identifiant « {convention_id} » est utilisé par plusieurs fichiers : {others}",
+                    )
+                )
     for siret, group in by_siret.items():
         names = {(g.convention.processor.name or "").strip().lower() for g in group}
         if len(names) > 1:
             listed = " ; ".join(f"{g.path.name} : {g.convention.processor.name}" for g in group)
             for loaded in group:
-                findings.append(_finding(loaded, RULES["F501"], ("processor", "name"),
-                                         f"le SIRET {siret} est associé à des noms différents ({listed}) : harmonisez-les"))
+                findings.append(
+                    _finding(
+                        loaded,
+                        RULES["F501"],
+                        ("processor", "name"),
+                        f"le SIRET {siret} est associé à des noms différents ({listed}) : harmonisez-les",
+                    )
+                )
     return findings
 
 
@@ -681,8 +790,16 @@ def verdict(subject: LoadedConvention | Convention) -> Verdict:
         return Verdict(subject.convention.id, check_convention(subject))
     convention = subject
     findings = [
-        Finding(None, None, _dotted(path) or None, message, code=code, severity=RULES[code].severity,
-                convention=convention.id, waived=_waiver(convention, code))
+        Finding(
+            None,
+            None,
+            _dotted(path) or None,
+            message,
+            code=code,
+            severity=RULES[code].severity,
+            convention=convention.id,
+            waived=_waiver(convention, code),
+        )
         for code, apply in CHECKS.items()
         for path, message in apply(convention)
     ]

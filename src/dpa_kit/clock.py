@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -34,8 +34,18 @@ PARIS = ZoneInfo("Europe/Paris")
 _FIXED: ContextVar[datetime | None] = ContextVar("dpa_kit_fixed_now", default=None)
 
 MONTHS_FR = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
 )
 NBSP = "\u00a0"
 
@@ -53,7 +63,7 @@ def parse_instant(text: str, what: str = "instant") -> datetime:
         raise UsageError(f"{what} « {text.strip()[:40]} » hors des dates admises (années {FIRST_YEAR} à {LAST_YEAR})")
     if value.tzinfo is None:
         value = value.replace(tzinfo=PARIS)
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # the instants a ledger or a deadline may hold
@@ -62,7 +72,7 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100  # the instants a ledger or a deadline may ho
 def now() -> datetime:
     """The current instant in UTC, or the one an edge fixed with :func:`fixed`."""
     forced = _FIXED.get()
-    return forced if forced is not None else datetime.now(timezone.utc)
+    return forced if forced is not None else datetime.now(UTC)
 
 
 @contextmanager
@@ -70,7 +80,7 @@ def fixed(instant: datetime) -> Iterator[None]:
     """Within the block, :func:`now` returns ``instant`` (the CLI reads it from ``DPA_KIT_NOW``)."""
     if instant.tzinfo is None:
         raise ValueError("fixed() needs an aware datetime")
-    token = _FIXED.set(instant.astimezone(timezone.utc))
+    token = _FIXED.set(instant.astimezone(UTC))
     try:
         yield
     finally:

@@ -64,8 +64,16 @@ def rows(conventions: Iterable[LoadedConvention], ledger: Ledger | None) -> list
     """The conventions with their readiness and their stage, in the order given."""
     loaded = list(conventions)
     states = lifecycle.states(ledger, [c.convention.id for c in loaded])
-    return [Row(c.convention.id, c.convention.processor.display_name, c.convention.processor.siret, verdict(c),
-                states[c.convention.id]) for c in loaded]
+    return [
+        Row(
+            c.convention.id,
+            c.convention.processor.display_name,
+            c.convention.processor.siret,
+            verdict(c),
+            states[c.convention.id],
+        )
+        for c in loaded
+    ]
 
 
 def annex_document(loaded: LoadedConvention, fmt: str, templates: Path | None = None) -> tuple[bytes, str, bool]:
@@ -97,8 +105,9 @@ def _texts(form: Mapping[str, Any]) -> dict[str, str]:
 def create_from_form(folder: Path, form: Mapping[str, Any]) -> FormResult:
     """Validate the « Nouvelle convention » form and write the convention when every answer is accepted."""
     texts = _texts(form)
-    context = questionnaire.Context(frozenset(p.stem for p in convention_files(folder)) if folder.is_dir()
-                                    else frozenset())
+    context = questionnaire.Context(
+        frozenset(p.stem for p in convention_files(folder)) if folder.is_dir() else frozenset()
+    )
     answers, errors = questionnaire.validate_all(texts, context)
     if errors:
         return FormResult(texts, errors)
@@ -114,8 +123,9 @@ def create_from_form(folder: Path, form: Mapping[str, Any]) -> FormResult:
 def form_texts(path: Path) -> dict[str, str]:
     """The answers of an existing convention file as the form shows them."""
     answers = questionnaire.answers_from_data(yamlio.read(path).data)
-    return {key: questionnaire.answer_text(questionnaire.QUESTIONS_BY_KEY[key], value)
-            for key, value in answers.items()}
+    return {
+        key: questionnaire.answer_text(questionnaire.QUESTIONS_BY_KEY[key], value) for key, value in answers.items()
+    }
 
 
 def edit_from_form(loaded: LoadedConvention, form: Mapping[str, Any], ledger: Ledger | None) -> FormResult:
@@ -131,8 +141,9 @@ def edit_from_form(loaded: LoadedConvention, form: Mapping[str, Any], ledger: Le
     # Only what the person changed is written: a sub-processor's address or contract dates, which the form
     # does not show, stay as they are unless that answer was edited.
     before = form_texts(loaded.path)
-    changes: dict[str, Any] = {key: value for key, value in answers.items()
-                               if key != "id" and texts.get(key, "") != before.get(key, "")}
+    changes: dict[str, Any] = {
+        key: value for key, value in answers.items() if key != "id" and texts.get(key, "") != before.get(key, "")
+    }
     for question in questionnaire.QUESTIONS:
         if question.key not in answers and question.key in before:
             changes[question.key] = None  # an option changed: its follow-up question no longer applies

@@ -22,7 +22,15 @@ from dpa_kit.placeholders import empty_answer_lines, find_placeholders
 from dpa_kit.rules import DOCUMENT, RULES, Finding, rules
 from dpa_kit.words import DRAFT_BANNER
 
-__all__ = ["DOCUMENT_RULES", "DOCUMENT_SUFFIXES", "EDITED_SHARE", "Piece", "check_document", "read_paragraphs", "read_pieces"]
+__all__ = [
+    "DOCUMENT_RULES",
+    "DOCUMENT_SUFFIXES",
+    "EDITED_SHARE",
+    "Piece",
+    "check_document",
+    "read_paragraphs",
+    "read_pieces",
+]
 
 DOCUMENT_SUFFIXES = {".docx", ".odt", ".pdf", ".md", ".txt"}
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024  # a document given to check; refused above, before reading
@@ -52,8 +60,10 @@ def read_pieces(path: Path) -> list[Piece]:
     if not path.is_file():
         raise UsageError(f"{path} : fichier introuvable")
     if path.stat().st_size > MAX_DOCUMENT_BYTES:
-        raise InputError(f"{path} : document trop volumineux (plus de {MAX_DOCUMENT_BYTES // (1024 * 1024)} Mo) : "
-                         "une annexe en fait quelques centaines de Ko")
+        raise InputError(
+            f"{path} : document trop volumineux (plus de {MAX_DOCUMENT_BYTES // (1024 * 1024)} Mo) : "
+            "une annexe en fait quelques centaines de Ko"
+        )
     if suffix in {".docx", ".odt"}:
         from dpa_kit.safexml import check_office_zip
 
@@ -115,11 +125,15 @@ def check_document(path: Path, convention_file: Path | None = None) -> Report:
     findings: list[Finding] = []
     for hit in find_placeholders(text):
         line = text.count("\n", 0, hit.offset) + 1
-        findings.append(_finding("D601", str(path), line,
-                                 f"{hit.label} : « {hit.excerpt} » ; complétez ou supprimez avant signature"))
+        findings.append(
+            _finding(
+                "D601", str(path), line, f"{hit.label} : « {hit.excerpt} » ; complétez ou supprimez avant signature"
+            )
+        )
     for empty in empty_answer_lines(text):
-        findings.append(_finding("D602", str(path), _line_of(paragraphs, empty),
-                                 f"réponse vide après « {empty[-60:]} »"))
+        findings.append(
+            _finding("D602", str(path), _line_of(paragraphs, empty), f"réponse vide après « {empty[-60:]} »")
+        )
     if convention_file is not None:
         findings.extend(_compare(path, pieces, convention_file))
     return Report(findings, [str(path)])
@@ -253,16 +267,29 @@ def _compare(path: Path, pieces: list[Piece], convention_file: Path) -> list[Fin
             where = region[0].piece if region else pieces[0]
             changes = _diff_words([w for w in clause_words if _alnum(w)], region)
             edited.update(w.piece.number for w in region)
-            findings.append(_finding("D603", str(path), where.number,
-                                     f"{where.where} : clause modifiée par rapport à la convention {convention.id} : "
-                                     f"{changes} (clause attendue : « {excerpt} »)", convention.id))
+            findings.append(
+                _finding(
+                    "D603",
+                    str(path),
+                    where.number,
+                    f"{where.where} : clause modifiée par rapport à la convention {convention.id} : "
+                    f"{changes} (clause attendue : « {excerpt} »)",
+                    convention.id,
+                )
+            )
             position = end
         else:
             resume = words[position].piece if position < len(words) else None
             place = f"{resume.where} : " if resume else ""
-            findings.append(_finding("D603", str(path), resume.number if resume else None,
-                                     f"{place}clause supprimée par rapport à la convention {convention.id} : « {excerpt} »",
-                                     convention.id))
+            findings.append(
+                _finding(
+                    "D603",
+                    str(path),
+                    resume.number if resume else None,
+                    f"{place}clause supprimée par rapport à la convention {convention.id} : « {excerpt} »",
+                    convention.id,
+                )
+            )
     if not pdf:
         # The draft banner is laid out by the writers, not a clause: a draft keeps it without a warning.
         expected_keys = {_alnum(c) for c in [*expected, DRAFT_BANNER]}
@@ -273,9 +300,15 @@ def _compare(path: Path, pieces: list[Piece], convention_file: Path) -> list[Fin
             if key and key not in expected_keys and not any(key in e for e in expected_keys):
                 excerpt = piece.text.strip()
                 excerpt = excerpt if len(excerpt) <= 160 else excerpt[:157] + "..."
-                findings.append(_finding("D604", str(path), piece.number,
-                                         f"{piece.where} : paragraphe absent de l'annexe produite par dpa-kit : "
-                                         f"« {excerpt} »", convention.id))
+                findings.append(
+                    _finding(
+                        "D604",
+                        str(path),
+                        piece.number,
+                        f"{piece.where} : paragraphe absent de l'annexe produite par dpa-kit : « {excerpt} »",
+                        convention.id,
+                    )
+                )
     return findings
 
 

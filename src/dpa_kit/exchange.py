@@ -48,15 +48,31 @@ from typing import IO, Any
 from zlib_ng import zlib_ng
 
 from dpa_kit import clock
-from dpa_kit.fsutil import sha256_file
 from dpa_kit.deflate import ParallelDeflate
 from dpa_kit.exceptions import ExchangeError, UsageError, WrongPassword
+from dpa_kit.fsutil import sha256_file
 from dpa_kit.safenames import NameProblem, check_names, shown
 from dpa_kit.spool import EncryptedSpool
 from dpa_kit.ziplimits import DEFAULT_LIMITS, Limits, ZipLimitError, check_entries, check_layout
 
-__all__ = ["DEFAULT_LIMITS", "FORMAT", "INNER_NAME", "MANIFEST_NAME", "ExchangeError", "FileEntry", "Limits", "Manifest",
-           "OpenResult", "PackResult", "WrongPassword", "collect", "open_archive", "pack", "record", "remove_leftovers"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "FORMAT",
+    "INNER_NAME",
+    "MANIFEST_NAME",
+    "ExchangeError",
+    "FileEntry",
+    "Limits",
+    "Manifest",
+    "OpenResult",
+    "PackResult",
+    "WrongPassword",
+    "collect",
+    "open_archive",
+    "pack",
+    "record",
+    "remove_leftovers",
+]
 
 FORMAT = "dpa-kit-exchange/1"
 INNER_NAME = "contenu.zip"
@@ -69,6 +85,7 @@ STAGING_PREFIX = ".dpa-kit-staging-"
 STORE_IF_RATIO_ABOVE = 0.95
 # zlib-ng level 4: smaller than 7-Zip -mx=1 on CSV and faster (benchmarks/run.py exchange).
 DEFLATE_LEVEL = 4
+
 
 @dataclass
 class FileEntry:
@@ -92,8 +109,12 @@ class Manifest:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "format": FORMAT, "created_at": self.created_at, "sender": self.sender, "recipient": self.recipient,
-            "convention": self.convention, "tool": self.tool,
+            "format": FORMAT,
+            "created_at": self.created_at,
+            "sender": self.sender,
+            "recipient": self.recipient,
+            "convention": self.convention,
+            "tool": self.tool,
             "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in self.files],
         }
 
@@ -107,8 +128,14 @@ class Manifest:
             if not isinstance(item, dict):
                 raise ExchangeError("manifeste de l'archive illisible (entrée de fichier mal formée)")
             path, size, digest = item.get("path"), item.get("size"), item.get("sha256")
-            if (not isinstance(path, str) or isinstance(size, bool) or not isinstance(size, int) or size < 0
-                    or not isinstance(digest, str) or not _SHA256.fullmatch(digest)):
+            if (
+                not isinstance(path, str)
+                or isinstance(size, bool)
+                or not isinstance(size, int)
+                or size < 0
+                or not isinstance(digest, str)
+                or not _SHA256.fullmatch(digest)
+            ):
                 raise ExchangeError("manifeste de l'archive illisible (chemin, taille ou SHA-256 mal formé)")
             files.append(FileEntry(path, size, digest))
         if len({f.path for f in files}) != len(files):
@@ -116,8 +143,14 @@ class Manifest:
         texts = {key: data.get(key) for key in ("created_at", "sender", "recipient", "convention", "tool")}
         if any(v is not None and not isinstance(v, str) for v in texts.values()):
             raise ExchangeError("manifeste de l'archive illisible (champ de texte mal formé)")
-        return cls(str(texts["created_at"]), files, texts["sender"], texts["recipient"], texts["convention"],
-                   str(texts["tool"]))
+        return cls(
+            str(texts["created_at"]),
+            files,
+            texts["sender"],
+            texts["recipient"],
+            texts["convention"],
+            str(texts["tool"]),
+        )
 
 
 @dataclass
@@ -169,8 +202,10 @@ def collect(paths: list[Path]) -> list[tuple[Path, str]]:
     try:
         check_names([name for _, name in found])
     except NameProblem as exc:
-        raise UsageError(f"nom de fichier refusé : {exc} ; renommez-le avant d'emballer (le destinataire ne "
-                         "pourrait pas l'ouvrir sous Windows ou macOS)") from None
+        raise UsageError(
+            f"nom de fichier refusé : {exc} ; renommez-le avant d'emballer (le destinataire ne "
+            "pourrait pas l'ouvrir sous Windows ou macOS)"
+        ) from None
     return found
 
 
@@ -219,18 +254,24 @@ def pack(
     os.close(fd)
     temp = Path(temp_name)
     entries: list[FileEntry] = []
+
     def write_inner(stream: IO[bytes]) -> Manifest:
         with zipfile.ZipFile(stream, "w") as inner:
             for path, name in files:
                 entries.append(_add_file(inner, path, name, compresslevel, progress))
             manifest = Manifest(
                 created_at=clock.now().astimezone(clock.PARIS).isoformat(timespec="seconds"),
-                files=entries, sender=sender, recipient=recipient, convention=convention,
+                files=entries,
+                sender=sender,
+                recipient=recipient,
+                convention=convention,
                 tool=f"dpa-kit {dpa_kit.__version__}",
             )
-            inner.writestr(zipfile.ZipInfo(MANIFEST_NAME, date_time=FIXED_DATE),
-                           json.dumps(manifest.as_json(), ensure_ascii=False, indent=2),
-                           compress_type=zipfile.ZIP_DEFLATED)
+            inner.writestr(
+                zipfile.ZipInfo(MANIFEST_NAME, date_time=FIXED_DATE),
+                json.dumps(manifest.as_json(), ensure_ascii=False, indent=2),
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
         return manifest
 
     try:
@@ -256,8 +297,9 @@ def pack(
     return PackResult(archive, len(entries), sum(e.size for e in entries), sha256_file(archive), manifest)
 
 
-def _add_file(inner: zipfile.ZipFile, path: Path, name: str, level: int,
-              progress: Callable[[int], None] | None) -> FileEntry:
+def _add_file(
+    inner: zipfile.ZipFile, path: Path, name: str, level: int, progress: Callable[[int], None] | None
+) -> FileEntry:
     mtime = datetime.fromtimestamp(path.stat().st_mtime)
     date_time = (max(1980, mtime.year), mtime.month, mtime.day, mtime.hour, mtime.minute, mtime.second)
     info = zipfile.ZipInfo(name, date_time=date_time)
@@ -294,6 +336,7 @@ def _use_zlib_ng(handle: Any, level: int) -> None:
 
 # --- opening ---
 
+
 def _zip_errors(others: tuple[type[BaseException], ...] = ()) -> tuple[type[BaseException], ...]:
     """zipfile's errors and pyzipper's own copies of them (pyzipper vendors its zipfile module), plus ``others``."""
     import pyzipper.zipfile as pz
@@ -301,10 +344,20 @@ def _zip_errors(others: tuple[type[BaseException], ...] = ()) -> tuple[type[Base
     return (zipfile.BadZipFile, pz.BadZipFile, zipfile.LargeZipFile, pz.LargeZipFile, *others)
 
 
-_READ_ERRORS: tuple[type[BaseException], ...] = (RuntimeError, zlib.error, EOFError, ValueError, OSError,
-                                                 NotImplementedError, KeyError, struct.error, OverflowError)
-WRONG_PASSWORD = ("mot de passe incorrect : vérifiez-le auprès de l'expéditeur (il a dû vous être transmis par un "
-                  "autre canal)")
+_READ_ERRORS: tuple[type[BaseException], ...] = (
+    RuntimeError,
+    zlib.error,
+    EOFError,
+    ValueError,
+    OSError,
+    NotImplementedError,
+    KeyError,
+    struct.error,
+    OverflowError,
+)
+WRONG_PASSWORD = (
+    "mot de passe incorrect : vérifiez-le auprès de l'expéditeur (il a dû vous être transmis par un autre canal)"
+)
 
 
 def _convert(exc: BaseException, name: str) -> ExchangeError:
@@ -314,9 +367,11 @@ def _convert(exc: BaseException, name: str) -> ExchangeError:
     if "HMAC" in text or isinstance(exc, zlib.error) or "CRC" in text:
         return ExchangeError(
             f"« {shown(name)} » : contenu altéré (contrôle d'intégrité en échec) ou mot de passe incorrect ; "
-            "rien n'a été extrait ; demandez un nouvel envoi")
-    return ExchangeError(f"« {shown(name)} » : lecture impossible ({type(exc).__name__}), archive endommagée ; "
-                         "rien n'a été extrait")
+            "rien n'a été extrait ; demandez un nouvel envoi"
+        )
+    return ExchangeError(
+        f"« {shown(name)} » : lecture impossible ({type(exc).__name__}), archive endommagée ; rien n'a été extrait"
+    )
 
 
 def _stream(open_entry: Callable[[], IO[bytes]], name: str, limit: int) -> Iterator[bytes]:
@@ -354,11 +409,15 @@ def _encryption_problem(info: Any) -> str | None:
     if info.is_dir() and not info.flag_bits & 0x1 and info.file_size == 0:
         return None  # 7-Zip leaves folder entries unencrypted; they hold nothing
     if not info.flag_bits & 0x1:
-        return (f"l'entrée « {shown(info.filename)} » n'est pas chiffrée : n'importe qui a pu l'ajouter sans le mot "
-                "de passe")
+        return (
+            f"l'entrée « {shown(info.filename)} » n'est pas chiffrée : n'importe qui a pu l'ajouter sans le mot "
+            "de passe"
+        )
     if not _is_aes(info):
-        return (f"l'entrée « {shown(info.filename)} » est chiffrée avec l'ancien procédé ZipCrypto, cassable et sans "
-                "contrôle d'intégrité (demandez un envoi chiffré en AES-256)")
+        return (
+            f"l'entrée « {shown(info.filename)} » est chiffrée avec l'ancien procédé ZipCrypto, cassable et sans "
+            "contrôle d'intégrité (demandez un envoi chiffré en AES-256)"
+        )
     return None
 
 
@@ -420,12 +479,15 @@ class _Workspace:
         taken = [n for n in names if (root / n).exists() or (root / n).is_symlink()]
         dirs = [n for n in taken if (root / n).is_dir() and not (root / n).is_symlink()]
         if dirs:
-            raise UsageError(f"« {shown(dirs[0])} » est un dossier dans {self.target} : il ne peut pas être remplacé "
-                             "par un fichier")
+            raise UsageError(
+                f"« {shown(dirs[0])} » est un dossier dans {self.target} : il ne peut pas être remplacé par un fichier"
+            )
         if taken and not self.overwrite:
             listed = ", ".join(f"« {shown(n)} »" for n in taken[:5])
-            raise UsageError(f"{listed} existe(nt) déjà dans {self.target} : rien n'a été extrait ni remplacé "
-                             "(remplacement non demandé)")
+            raise UsageError(
+                f"{listed} existe(nt) déjà dans {self.target} : rien n'a été extrait ni remplacé "
+                "(remplacement non demandé)"
+            )
 
     def stage(self, chunks: Iterator[bytes]) -> tuple[Path | None, str, int]:
         """Write (or, when only checking, read) an entry; its staged path, SHA-256 and size."""
@@ -468,8 +530,9 @@ class _Workspace:
                     self.created.append(parent)
                 resolved = folder.resolve()
                 if resolved != root.resolve() and root.resolve() not in resolved.parents:
-                    raise ExchangeError(f"« {shown(name)} » sortirait du dossier de destination (lien) : rien n'a été "
-                                        "extrait")
+                    raise ExchangeError(
+                        f"« {shown(name)} » sortirait du dossier de destination (lien) : rien n'a été extrait"
+                    )
                 os.chmod(path, 0o600)
                 os.replace(path, final)
                 done.append(final)
@@ -535,20 +598,30 @@ def open_archive(
         _open_any(archive, password, identities, target, overwrite, limits, result)
     except OSError as exc:  # the disk, not the archive: full, read-only, another file system
         where = target if target is not None else "le dossier temporaire"
-        raise ExchangeError(f"écriture impossible dans {where} ({exc.strerror or type(exc).__name__}) : rien n'a été "
-                            "extrait") from exc
+        raise ExchangeError(
+            f"écriture impossible dans {where} ({exc.strerror or type(exc).__name__}) : rien n'a été extrait"
+        ) from exc
     return result
 
 
-def _open_any(archive: Path, password: str | None, identities: str | None, target: Path | None, overwrite: bool,
-              limits: Limits, result: OpenResult) -> None:
+def _open_any(
+    archive: Path,
+    password: str | None,
+    identities: str | None,
+    target: Path | None,
+    overwrite: bool,
+    limits: Limits,
+    result: OpenResult,
+) -> None:
     from dpa_kit.agecrypt import decrypt_chunks, is_age, parse_identities
 
     with _Workspace(target, overwrite) as work:
         if is_age(archive):
             if not identities:
-                raise UsageError(f"{archive} est chiffré pour une clé publique : la clé privée (fichier d'identité "
-                                 "age) est nécessaire pour l'ouvrir")
+                raise UsageError(
+                    f"{archive} est chiffré pour une clé publique : la clé privée (fichier d'identité "
+                    "age) est nécessaire pour l'ouvrir"
+                )
             keys = parse_identities(identities)
             with archive.open("rb") as source:
                 chunks = decrypt_chunks(source, keys)
@@ -561,7 +634,9 @@ def _open_any(archive: Path, password: str | None, identities: str | None, targe
                     getattr(chunks, "close", lambda: None)()  # stops pyrage's thread if we stopped early
             with spool.seal() as reader:
                 if not _open_inner(reader, spool.size, work, limits, result):
-                    raise ExchangeError(f"{archive} : le fichier age ne contient pas d'archive dpa-kit (manifeste absent)")
+                    raise ExchangeError(
+                        f"{archive} : le fichier age ne contient pas d'archive dpa-kit (manifeste absent)"
+                    )
         else:
             if password is None:
                 raise UsageError("mot de passe de l'archive attendu")
@@ -572,8 +647,10 @@ def _open_any(archive: Path, password: str | None, identities: str | None, targe
 def _fill(spool: EncryptedSpool, chunks: Iterable[bytes], limit: int, name: str) -> None:
     for chunk in chunks:
         if spool.size + len(chunk) > limit:
-            raise ExchangeError(f"« {shown(name)} » : plus de {limit // (1 << 20)} Mio une fois déchiffrée, au-delà "
-                                "de la limite (bombe de décompression ?)")
+            raise ExchangeError(
+                f"« {shown(name)} » : plus de {limit // (1 << 20)} Mio une fois déchiffrée, au-delà "
+                "de la limite (bombe de décompression ?)"
+            )
         spool.write(chunk)
 
 
@@ -597,7 +674,8 @@ def _open_zip(archive: Path, password: str, work: _Workspace, limits: Limits, re
             raise ExchangeError(
                 f"{archive} : archive dpa-kit accompagnée de {len(others)} autre(s) entrée(s) ({listed}) ; une "
                 "archive dpa-kit n'en contient qu'une : elle a été modifiée après sa création ; archive refusée, "
-                "rien n'a été extrait")
+                "rien n'a été extrait"
+            )
         for info in infos:
             problem = _encryption_problem(info)
             if problem:
@@ -622,11 +700,14 @@ def _open_zip(archive: Path, password: str, work: _Workspace, limits: Limits, re
         staged = []
         for info in files:
             tail = _Tail()
-            path, digest, size = work.stage(tail.watch(_stream(functools.partial(outer.open, info), info.filename,
-                                                               info.file_size)))
+            path, digest, size = work.stage(
+                tail.watch(_stream(functools.partial(outer.open, info), info.filename, info.file_size))
+            )
             if tail.is_dpa_kit():
-                raise ExchangeError(f"{archive} : l'entrée « {shown(info.filename)} » est une archive dpa-kit parmi "
-                                    "d'autres entrées : l'archive a été modifiée ; archive refusée, rien n'a été extrait")
+                raise ExchangeError(
+                    f"{archive} : l'entrée « {shown(info.filename)} » est une archive dpa-kit parmi "
+                    "d'autres entrées : l'archive a été modifiée ; archive refusée, rien n'a été extrait"
+                )
             staged.append((info.filename, path))
             result.files.append(FileEntry(info.filename, size, digest))
             result.total_size += size
@@ -647,14 +728,20 @@ def _open_single(archive: Path, outer: Any, info: Any, work: _Workspace, limits:
     _check_password(outer, info)
     work.prepare()
     spool = work.spool()
-    _fill(spool, _stream(functools.partial(outer.open, info), info.filename, info.file_size), limits.max_total,
-          info.filename)
+    _fill(
+        spool,
+        _stream(functools.partial(outer.open, info), info.filename, info.file_size),
+        limits.max_total,
+        info.filename,
+    )
     with spool.seal() as reader:
         if _open_inner(reader, spool.size, work, limits, result, outer_info=info):
             return
         if info.filename == INNER_NAME:
-            raise ExchangeError(f"{archive} : « {INNER_NAME} » n'est pas une archive dpa-kit lisible (manifeste absent "
-                                "ou archive intérieure endommagée) ; rien n'a été extrait")
+            raise ExchangeError(
+                f"{archive} : « {INNER_NAME} » n'est pas une archive dpa-kit lisible (manifeste absent "
+                "ou archive intérieure endommagée) ; rien n'a été extrait"
+            )
         work.check_free([info.filename])
         reader.seek(0)
         path, digest, size = work.stage(iter(functools.partial(reader.read, CHUNK), b""))
@@ -682,8 +769,9 @@ class _Tail:
         return self.head.startswith(b"PK\x03\x04") and MANIFEST_NAME.encode() in self.tail
 
 
-def _open_inner(reader: IO[bytes], length: int, work: _Workspace, limits: Limits, result: OpenResult,
-                outer_info: Any = None) -> bool:
+def _open_inner(
+    reader: IO[bytes], length: int, work: _Workspace, limits: Limits, result: OpenResult, outer_info: Any = None
+) -> bool:
     """Check and extract a decrypted inner archive; False when it is not a dpa-kit one (no manifest)."""
     try:
         inner = zipfile.ZipFile(reader)
@@ -695,8 +783,10 @@ def _open_inner(reader: IO[bytes], length: int, work: _Workspace, limits: Limits
         if not manifests:
             return False
         if outer_info is not None and getattr(outer_info, "wz_aes_version", None) != 2:
-            raise ExchangeError("archive dpa-kit chiffrée en AE-1 : dpa-kit écrit toujours de l'AE-2 ; archive refusée, "
-                                "rien n'a été extrait")
+            raise ExchangeError(
+                "archive dpa-kit chiffrée en AE-1 : dpa-kit écrit toujours de l'AE-2 ; archive refusée, "
+                "rien n'a été extrait"
+            )
         try:
             check_entries(infos, limits)
             check_layout(reader, infos, inner.start_dir, length)
@@ -716,20 +806,27 @@ def _open_inner(reader: IO[bytes], length: int, work: _Workspace, limits: Limits
                 parts.append("absent(s) de l'archive : " + ", ".join(f"« {shown(n)} »" for n in missing[:5]))
             if extra:
                 parts.append("en trop : " + ", ".join(f"« {shown(n)} »" for n in extra[:5]))
-            raise ExchangeError("l'archive ne correspond pas à son manifeste (" + " ; ".join(parts)
-                                + ") ; archive refusée, rien n'a été extrait")
+            raise ExchangeError(
+                "l'archive ne correspond pas à son manifeste ("
+                + " ; ".join(parts)
+                + ") ; archive refusée, rien n'a été extrait"
+            )
         for info in entries:
             if info.file_size != expected[info.filename].size:
-                raise ExchangeError(f"« {shown(info.filename)} » : taille différente du manifeste, fichier altéré ; "
-                                    "archive refusée, rien n'a été extrait")
+                raise ExchangeError(
+                    f"« {shown(info.filename)} » : taille différente du manifeste, fichier altéré ; "
+                    "archive refusée, rien n'a été extrait"
+                )
         work.check_free(names)
         staged = []
         for info in entries:
             declared = expected[info.filename]
             path, digest, size = work.stage(_stream(functools.partial(inner.open, info), info.filename, declared.size))
             if digest != declared.sha256 or size != declared.size:
-                raise ExchangeError(f"« {shown(info.filename)} » : empreinte SHA-256 différente du manifeste, fichier "
-                                    "altéré ; archive refusée, rien n'a été extrait ; demandez un nouvel envoi")
+                raise ExchangeError(
+                    f"« {shown(info.filename)} » : empreinte SHA-256 différente du manifeste, fichier "
+                    "altéré ; archive refusée, rien n'a été extrait ; demandez un nouvel envoi"
+                )
             staged.append((info.filename, path))
             result.files.append(FileEntry(info.filename, size, digest))
             result.total_size += size
@@ -752,15 +849,31 @@ def _read_manifest(inner: zipfile.ZipFile, manifests: list[zipfile.ZipInfo]) -> 
         raise ExchangeError("manifeste de l'archive illisible ou d'un format inconnu : archive refusée") from exc
 
 
-def record(ledger_path: Path, direction: str, *, convention: str | None, counterpart: str | None, archive_sha256: str,
-           files: int, total_size: int) -> bool:
+def record(
+    ledger_path: Path,
+    direction: str,
+    *,
+    convention: str | None,
+    counterpart: str | None,
+    archive_sha256: str,
+    files: int,
+    total_size: int,
+) -> bool:
     """Record an exchange in the ledger when it exists (never names nor contents); True if recorded."""
     from dpa_kit.ledger import Ledger
 
     if not ledger_path.exists():
         return False
-    Ledger(ledger_path).append(f"exchange.{direction}", convention or "-", {
-        "direction": direction, "convention": convention, "counterpart": counterpart,
-        "archive_sha256": archive_sha256, "files": files, "total_size": total_size,
-    })
+    Ledger(ledger_path).append(
+        f"exchange.{direction}",
+        convention or "-",
+        {
+            "direction": direction,
+            "convention": convention,
+            "counterpart": counterpart,
+            "archive_sha256": archive_sha256,
+            "files": files,
+            "total_size": total_size,
+        },
+    )
     return True

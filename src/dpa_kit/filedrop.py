@@ -61,8 +61,19 @@ class DropWriter:
     it and records nothing.
     """
 
-    def __init__(self, ledger: Ledger, store: Path, filename: str, recipient: str, *, siret: str, by: str,
-                 convention: str | None = None, now: datetime | None = None, max_bytes: int = MAX_DROP_BYTES):
+    def __init__(
+        self,
+        ledger: Ledger,
+        store: Path,
+        filename: str,
+        recipient: str,
+        *,
+        siret: str,
+        by: str,
+        convention: str | None = None,
+        now: datetime | None = None,
+        max_bytes: int = MAX_DROP_BYTES,
+    ):
         from dpa_kit.agecrypt import AgeWriter, parse_recipient
 
         if not re.fullmatch(r"\d{14}", siret):
@@ -114,12 +125,17 @@ class DropWriter:
             self._entry.close()
             manifest = Manifest(
                 created_at=self.instant.astimezone(clock.PARIS).isoformat(timespec="seconds"),
-                files=[FileEntry(self.name, self.size, self._digest.hexdigest())], sender=self.siret,
-                recipient="DPO", convention=self.convention, tool=f"dpa-kit {dpa_kit.__version__}",
+                files=[FileEntry(self.name, self.size, self._digest.hexdigest())],
+                sender=self.siret,
+                recipient="DPO",
+                convention=self.convention,
+                tool=f"dpa-kit {dpa_kit.__version__}",
             )
-            self._zip.writestr(zipfile.ZipInfo(MANIFEST_NAME, date_time=_FIXED_DATE),
-                               json.dumps(manifest.as_json(), ensure_ascii=False, indent=2),
-                               compress_type=zipfile.ZIP_DEFLATED)
+            self._zip.writestr(
+                zipfile.ZipInfo(MANIFEST_NAME, date_time=_FIXED_DATE),
+                json.dumps(manifest.as_json(), ensure_ascii=False, indent=2),
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
             self._zip.close()
             self._age.close()
             self._handle.close()
@@ -128,8 +144,13 @@ class DropWriter:
             self.abort()
             raise
         self._done = True
-        payload: dict[str, Any] = {"siret": self.siret, "convention": self.convention, "size": self.size,
-                                   "sha256": sha256_file(self.target), "by": self.by}
+        payload: dict[str, Any] = {
+            "siret": self.siret,
+            "convention": self.convention,
+            "size": self.size,
+            "sha256": sha256_file(self.target),
+            "by": self.by,
+        }
         event = self.ledger.append("drop.received", self.id, payload, at=self.instant)
         return Drop(self.id, self.siret, self.convention, self.size, payload["sha256"], event.at, self.by)
 
@@ -153,12 +174,23 @@ def stored_path(store: Path, siret: str, drop_id: str) -> Path:
     return Path(store) / siret / f"{drop_id}.age"
 
 
-def drop_file(ledger: Ledger, store: Path, source: IO[bytes], filename: str, recipient: str, *, siret: str,
-              by: str, convention: str | None = None, now: datetime | None = None,
-              max_bytes: int = MAX_DROP_BYTES) -> Drop:
+def drop_file(
+    ledger: Ledger,
+    store: Path,
+    source: IO[bytes],
+    filename: str,
+    recipient: str,
+    *,
+    siret: str,
+    by: str,
+    convention: str | None = None,
+    now: datetime | None = None,
+    max_bytes: int = MAX_DROP_BYTES,
+) -> Drop:
     """Encrypt what ``source`` holds to ``recipient`` (``age1...``) into the store and record the drop."""
-    writer = DropWriter(ledger, store, filename, recipient, siret=siret, by=by, convention=convention, now=now,
-                        max_bytes=max_bytes)
+    writer = DropWriter(
+        ledger, store, filename, recipient, siret=siret, by=by, convention=convention, now=now, max_bytes=max_bytes
+    )
     try:
         while chunk := source.read(_CHUNK):
             writer.write(chunk)
@@ -176,8 +208,9 @@ def drops(ledger: Ledger | None, siret: str | None = None) -> list[Drop]:
     for event in ledger.events(kind_prefix="drop.received"):
         p = event.payload
         if siret is None or p.get("siret") == siret:
-            found.append(Drop(event.subject, p["siret"], p.get("convention"), p["size"], p["sha256"], event.at,
-                              p.get("by", "")))
+            found.append(
+                Drop(event.subject, p["siret"], p.get("convention"), p["size"], p["sha256"], event.at, p.get("by", ""))
+            )
     return sorted(found, key=lambda d: d.at, reverse=True)
 
 

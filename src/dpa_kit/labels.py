@@ -166,8 +166,9 @@ REGISTER_LABELS: dict[str, str] = {
     "controllers[].processings[].data_fate": "Traitements › sort des données",
     "controllers[].processings[].security": "Traitements › mesures de sécurité",
     "controllers[].processings[].security.pseudonymisation_encryption": "Traitements › pseudonymisation et chiffrement",
-    "controllers[].processings[].security.confidentiality_integrity_availability":
-        "Traitements › confidentialité, intégrité, disponibilité, résilience",
+    "controllers[].processings[].security.confidentiality_integrity_availability": (
+        "Traitements › confidentialité, intégrité, disponibilité, résilience"
+    ),
     "controllers[].processings[].security.restore_access": "Traitements › rétablissement après incident",
     "controllers[].processings[].security.regular_testing": "Traitements › tests réguliers des mesures",
 }
@@ -192,7 +193,7 @@ def label(path: str, catalogue: dict[str, str] | None = None) -> str | None:
         return labels[key]
     parts = key.split(".")
     for index, part in enumerate(parts):  # a key of a mapping (a measure's identifier): « * » in the catalogue
-        keyed = ".".join([*parts[:index], "*", *parts[index + 1:]])
+        keyed = ".".join([*parts[:index], "*", *parts[index + 1 :]])
         if keyed in labels:
             return labels[keyed].replace("{key}", part)
     for end in range(len(parts) - 1, 0, -1):
@@ -263,8 +264,11 @@ def add_to_schema(schema: dict[str, Any]) -> dict[str, Any]:
             is_list = "items" in prop or any("items" in c for c in prop.get("anyOf", []) if isinstance(c, dict))
             # the definition's English class name is shown too by editors: an item of a list is named as one
             child["title"] = title(f"{path}[]") if is_list and f"{path}[]" in LABELS else prop["title"]
-            is_mapping = any("patternProperties" in c or isinstance(c.get("additionalProperties"), dict)
-                             for c in [prop, *prop.get("anyOf", [])] if isinstance(c, dict))
+            is_mapping = any(
+                "patternProperties" in c or isinstance(c.get("additionalProperties"), dict)
+                for c in [prop, *prop.get("anyOf", [])]
+                if isinstance(c, dict)
+            )
             walk(child, f"{path}[]" if is_list else f"{path}.*" if is_mapping else path)
 
     walk(schema, "")
@@ -311,10 +315,12 @@ def fields(model: Any = None, catalogue: dict[str, str] | None = None) -> list[F
             path = f"{prefix}.{name}" if prefix else name
             listed = is_list(info.annotation)
             text = label(path, catalogue) or path
-            found.append(FieldLabel(path, text, title(path) if label(path, catalogue) else path, info.description,
-                                    listed))
+            found.append(
+                FieldLabel(path, text, title(path) if label(path, catalogue) else path, info.description, listed)
+            )
             mapping = typing.get_origin(info.annotation) is dict or any(
-                typing.get_origin(arg) is dict for arg in typing.get_args(info.annotation))
+                typing.get_origin(arg) is dict for arg in typing.get_args(info.annotation)
+            )
             for sub in models_in(info.annotation):
                 walk(sub, f"{path}[]" if listed else f"{path}.*" if mapping else path)
 

@@ -33,7 +33,7 @@ import secrets
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -110,8 +110,6 @@ _MIGRATIONS: list[str] = [
 ]
 
 
-
-
 @dataclass(frozen=True)
 class Event:
     """One event of the chain."""
@@ -126,8 +124,13 @@ class Event:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "seq": self.seq, "at": _iso(self.at), "kind": self.kind, "subject": self.subject,
-            "payload": self.payload, "prev_hash": self.prev_hash, "hash": self.hash,
+            "seq": self.seq,
+            "at": _iso(self.at),
+            "kind": self.kind,
+            "subject": self.subject,
+            "payload": self.payload,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
         }
 
 
@@ -146,7 +149,7 @@ class Verification:
 
 
 def _iso(instant: datetime) -> str:
-    return instant.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return instant.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _canonical(payload: dict[str, Any]) -> str:
@@ -176,12 +179,14 @@ class Writer:
             "INSERT INTO events (seq, at, kind, subject, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (seq, at_text, kind, subject, body, prev, digest),
         )
-        return Event(seq, instant.astimezone(timezone.utc), kind, subject, json.loads(body), prev, digest)
+        return Event(seq, instant.astimezone(UTC), kind, subject, json.loads(body), prev, digest)
 
     def count(self, kind: str, subject_prefix: str = "") -> int:
-        return int(self.conn.execute(
-            "SELECT COUNT(*) FROM events WHERE kind = ? AND subject LIKE ?", (kind, subject_prefix + "%")
-        ).fetchone()[0])
+        return int(
+            self.conn.execute(
+                "SELECT COUNT(*) FROM events WHERE kind = ? AND subject LIKE ?", (kind, subject_prefix + "%")
+            ).fetchone()[0]
+        )
 
     def events(self, subject: str | None = None, kind_prefix: str | None = None) -> list[Event]:
         return list(_select(self.conn, subject, kind_prefix))
@@ -200,10 +205,14 @@ def _select(conn: sqlite3.Connection, subject: str | None, kind_prefix: str | No
         query += " WHERE " + " AND ".join(clauses)
     for seq, at, kind, subj, payload, prev, digest in conn.execute(query + " ORDER BY seq", params):
         try:
-            yield Event(seq, datetime.fromisoformat(at.replace("Z", "+00:00")), kind, subj, json.loads(payload), prev, digest)
+            yield Event(
+                seq, datetime.fromisoformat(at.replace("Z", "+00:00")), kind, subj, json.loads(payload), prev, digest
+            )
         except (AttributeError, TypeError, ValueError) as exc:  # a value no dpa-kit ever wrote
-            raise LedgerTampered(f"l'événement n° {seq} du journal est illisible : le fichier a été modifié "
-                                 "hors de dpa-kit ; n'y touchez pas et prévenez le DPO") from exc
+            raise LedgerTampered(
+                f"l'événement n° {seq} du journal est illisible : le fichier a été modifié "
+                "hors de dpa-kit ; n'y touchez pas et prévenez le DPO"
+            ) from exc
 
 
 # --- keys and seals -------------------------------------------------------------------------------
@@ -215,8 +224,9 @@ def generate_key() -> tuple[bytes, str]:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     private = Ed25519PrivateKey.generate()
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return pem, _public_text(private.public_key())
 
 
@@ -250,7 +260,9 @@ def parse_public_key(text: str) -> Any:
         raw = base64.b64decode(body, validate=True)
         return Ed25519PublicKey.from_public_bytes(raw)
     except ValueError as exc:
-        raise LedgerError(f"clé publique illisible : attendu « {KEY_PREFIX}... » (44 caractères après le préfixe)") from exc
+        raise LedgerError(
+            f"clé publique illisible : attendu « {KEY_PREFIX}... » (44 caractères après le préfixe)"
+        ) from exc
 
 
 def key_fingerprint(public_text: str) -> str:
@@ -260,8 +272,11 @@ def key_fingerprint(public_text: str) -> str:
 
 def seal_material(ledger_id: str, events: int, head: str, at: str) -> bytes:
     """What a seal signs: the ledger's identity, how many events, the head hash, the instant."""
-    return json.dumps({"format": SEAL_FORMAT, "ledger": ledger_id, "events": events, "head": head, "at": at},
-                      sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return json.dumps(
+        {"format": SEAL_FORMAT, "ledger": ledger_id, "events": events, "head": head, "at": at},
+        sort_keys=True,
+        separators=(",", ":"),
+    ).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -277,16 +292,31 @@ class Seal:
     ledger_id: str
 
     def as_json(self) -> dict[str, Any]:
-        return {"format": SEAL_FORMAT, "ledger": self.ledger_id, "number": self.number, "at": self.at,
-                "events": self.events, "head": self.head, "public_key": self.public_key, "signature": self.signature}
+        return {
+            "format": SEAL_FORMAT,
+            "ledger": self.ledger_id,
+            "number": self.number,
+            "at": self.at,
+            "events": self.events,
+            "head": self.head,
+            "public_key": self.public_key,
+            "signature": self.signature,
+        }
 
     @classmethod
     def from_json(cls, data: Any) -> Seal:
         try:
             if data.get("format") != SEAL_FORMAT:
                 raise ValueError(data.get("format"))
-            return cls(int(data["number"]), str(data["at"]), int(data["events"]), str(data["head"]),
-                       str(data["public_key"]), str(data["signature"]), str(data["ledger"]))
+            return cls(
+                int(data["number"]),
+                str(data["at"]),
+                int(data["events"]),
+                str(data["head"]),
+                str(data["public_key"]),
+                str(data["signature"]),
+                str(data["ledger"]),
+            )
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise LedgerError("sceau illisible : attendu un fichier écrit par « dpa-kit ledger seal -o »") from exc
 
@@ -297,17 +327,23 @@ class Seal:
         if self.ledger_id != ledger_id:
             return f"le sceau n° {self.number} est celui d'un autre journal : le journal a été remplacé"
         try:
-            public.verify(base64.b64decode(self.signature, validate=True),
-                          seal_material(self.ledger_id, self.events, self.head, self.at))
+            public.verify(
+                base64.b64decode(self.signature, validate=True),
+                seal_material(self.ledger_id, self.events, self.head, self.at),
+            )
         except (InvalidSignature, ValueError):
             return f"la signature du sceau n° {self.number} n'est pas valide pour la clé publique du DPO"
         actual = GENESIS if self.events == 0 else hash_at.get(self.events)
         if actual is None:
-            return (f"le sceau n° {self.number} couvre {self.events} événement(s) mais le journal n'en a plus autant : "
-                    "des événements ont été retirés")
+            return (
+                f"le sceau n° {self.number} couvre {self.events} événement(s) mais le journal n'en a plus autant : "
+                "des événements ont été retirés"
+            )
         if actual != self.head:
-            return (f"les événements scellés par le sceau n° {self.number} (n° 1 à {self.events}) ont été réécrits : "
-                    "la tête de chaîne ne correspond plus à la signature")
+            return (
+                f"les événements scellés par le sceau n° {self.number} (n° 1 à {self.events}) ont été réécrits : "
+                "la tête de chaîne ne correspond plus à la signature"
+            )
         return None
 
 
@@ -360,7 +396,9 @@ class Ledger:
                 f"{self.path} : le fichier du journal est vide ou tronqué : il a été vidé ou tronqué hors de dpa-kit ; "
                 "n'y touchez pas, restaurez-le depuis une sauvegarde et prévenez le DPO"
             )
-        raise LedgerError(f"{self.path} : le journal est illisible ou n'est pas une base dpa-kit ; n'y touchez pas et prévenez le DPO")
+        raise LedgerError(
+            f"{self.path} : le journal est illisible ou n'est pas une base dpa-kit ; n'y touchez pas et prévenez le DPO"
+        )
 
     def _create(self) -> None:
         """Build the new ledger under a temporary name, then link it into place (never a half-made ledger)."""
@@ -468,8 +506,14 @@ class Ledger:
             key = conn.execute("SELECT public_key FROM seals ORDER BY number LIMIT 1").fetchone()
             if not force and not self._state_agrees(conn, ledger_id, events, seals):
                 return  # keep the evidence for verify()
-            record = {"format": STATE_FORMAT, "ledger": ledger_id, "events": events, "head": head, "seals": seals,
-                      "public_key": key[0] if key else None}
+            record = {
+                "format": STATE_FORMAT,
+                "ledger": ledger_id,
+                "events": events,
+                "head": head,
+                "seals": seals,
+                "public_key": key[0] if key else None,
+            }
             atomic_write(self.state_file, (json.dumps(record, indent=1) + "\n").encode("utf-8"), mode=0o600)
         finally:
             conn.execute("COMMIT")
@@ -525,18 +569,26 @@ class Ledger:
         with self._connect() as conn:
             rows = conn.execute(
                 "SELECT seq, at, kind, subject, payload, prev_hash, hash FROM events WHERE kind >= ? AND kind < ? "
-                "ORDER BY seq DESC LIMIT ?", (kind_prefix, kind_prefix + "\uffff", limit)).fetchall()
-        return [Event(seq, datetime.fromisoformat(at.replace("Z", "+00:00")), kind, subj, json.loads(payload), prev, digest)
-                for seq, at, kind, subj, payload, prev, digest in reversed(rows)]
+                "ORDER BY seq DESC LIMIT ?",
+                (kind_prefix, kind_prefix + "\uffff", limit),
+            ).fetchall()
+        return [
+            Event(seq, datetime.fromisoformat(at.replace("Z", "+00:00")), kind, subj, json.loads(payload), prev, digest)
+            for seq, at, kind, subj, payload, prev, digest in reversed(rows)
+        ]
 
     def since(self, seq: int, kind_prefix: str) -> list[Event]:
         """The events after event number ``seq`` whose kind starts with a prefix, in chain order."""
         with self._connect() as conn:
             rows = conn.execute(
                 "SELECT seq, at, kind, subject, payload, prev_hash, hash FROM events WHERE seq > ? AND kind >= ? "
-                "AND kind < ? ORDER BY seq", (seq, kind_prefix, kind_prefix + "\uffff")).fetchall()
-        return [Event(seq, datetime.fromisoformat(at.replace("Z", "+00:00")), kind, subj, json.loads(payload), prev, digest)
-                for seq, at, kind, subj, payload, prev, digest in rows]
+                "AND kind < ? ORDER BY seq",
+                (seq, kind_prefix, kind_prefix + "\uffff"),
+            ).fetchall()
+        return [
+            Event(seq, datetime.fromisoformat(at.replace("Z", "+00:00")), kind, subj, json.loads(payload), prev, digest)
+            for seq, at, kind, subj, payload, prev, digest in rows
+        ]
 
     def seals(self) -> list[Seal]:
         """The seals recorded in the ledger, oldest first."""
@@ -547,9 +599,12 @@ class Ledger:
         ledger_id = self._ledger_id(conn)
         seals = []
         for number, at, events, head, key, signature in conn.execute(
-                "SELECT number, at, events, head, public_key, signature FROM seals ORDER BY number"):
+            "SELECT number, at, events, head, public_key, signature FROM seals ORDER BY number"
+        ):
             if not (isinstance(events, int) and all(isinstance(v, str) for v in (at, head, key, signature))):
-                raise LedgerTampered(f"{self.path} : le sceau n° {number} est illisible : le fichier a été modifié hors de dpa-kit")
+                raise LedgerTampered(
+                    f"{self.path} : le sceau n° {number} est illisible : le fichier a été modifié hors de dpa-kit"
+                )
             seals.append(Seal(number, at, events, head, key, signature, ledger_id))
         return seals
 
@@ -560,8 +615,9 @@ class Ledger:
         instant = _iso(at or clock.now())
         check = self.verify()
         if not check.ok and self.state_file.exists():
-            raise LedgerTampered(f"{self.path} : journal non intègre ({check.reason}) : il ne peut pas être scellé ; "
-                                 "prévenez le DPO")
+            raise LedgerTampered(
+                f"{self.path} : journal non intègre ({check.reason}) : il ne peut pas être scellé ; prévenez le DPO"
+            )
         with self.unit_of_work() as writer:
             conn = writer.conn
             ledger_id = self._ledger_id(conn)
@@ -575,14 +631,17 @@ class Ledger:
             events, head = (int(row[0]), str(row[1])) if row else (0, GENESIS)
             signature = base64.b64encode(key.sign(seal_material(ledger_id, events, head, instant))).decode("ascii")
             number = int(conn.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM seals").fetchone()[0])
-            conn.execute("INSERT INTO seals (number, at, events, head, public_key, signature) VALUES (?, ?, ?, ?, ?, ?)",
-                         (number, instant, events, head, public, signature))
+            conn.execute(
+                "INSERT INTO seals (number, at, events, head, public_key, signature) VALUES (?, ?, ?, ?, ?, ?)",
+                (number, instant, events, head, public, signature),
+            )
         with self._connect() as conn:  # the DPO vouched for this ledger: its state starts again from here
             self._record_state(conn, force=True)
         return Seal(number, instant, events, head, public, signature, ledger_id)
 
-    def verify(self, expect_head: str | None = None, *, public_key: str | None = None,
-               extra_seals: list[Seal] | None = None) -> Verification:
+    def verify(
+        self, expect_head: str | None = None, *, public_key: str | None = None, extra_seals: list[Seal] | None = None
+    ) -> Verification:
         """Recompute the chain; check it against the state file and every seal; report the first problem.
 
         ``public_key`` (``ed25519:...``, kept elsewhere) is the DPO's key every seal must verify with; without
@@ -595,11 +654,17 @@ class Ledger:
             try:
                 return self._verify(conn, expect_head, public_key, extra_seals or [])
             except (AttributeError, TypeError, ValueError) as exc:  # a column holding what dpa-kit never wrote
-                return Verification(False, 0, GENESIS, None, f"contenu du journal illisible ({type(exc).__name__}) : "
-                          "le fichier a été modifié hors de dpa-kit")
+                return Verification(
+                    False,
+                    0,
+                    GENESIS,
+                    None,
+                    f"contenu du journal illisible ({type(exc).__name__}) : le fichier a été modifié hors de dpa-kit",
+                )
 
-    def _verify(self, conn: sqlite3.Connection, expect_head: str | None, public_key: str | None,
-                extra_seals: list[Seal]) -> Verification:
+    def _verify(
+        self, conn: sqlite3.Connection, expect_head: str | None, public_key: str | None, extra_seals: list[Seal]
+    ) -> Verification:
         state = self._read_state()
         seals = self._seals(conn) + extra_seals
         ledger_id = self._ledger_id(conn)
@@ -610,13 +675,25 @@ class Ledger:
         for seq, at, kind, subject, payload, prev, digest in rows:
             count += 1
             if seq != expected_seq:
-                return Verification(False, count, previous, seq,
-                                    f"événement(s) manquant(s) ou déplacé(s) avant l'événement n° {seq} (attendu n° {expected_seq})")
+                return Verification(
+                    False,
+                    count,
+                    previous,
+                    seq,
+                    f"événement(s) manquant(s) ou déplacé(s) avant l'événement n° {seq} (attendu n° {expected_seq})",
+                )
             if prev != previous:
-                return Verification(False, count, previous, seq,
-                                    f"l'événement n° {seq} n'est pas chaîné à son prédécesseur (suppression ou réordonnancement)")
+                return Verification(
+                    False,
+                    count,
+                    previous,
+                    seq,
+                    f"l'événement n° {seq} n'est pas chaîné à son prédécesseur (suppression ou réordonnancement)",
+                )
             if event_hash(seq, at, kind, subject, payload, prev) != digest:
-                return Verification(False, count, previous, seq, f"l'événement n° {seq} a été modifié après son enregistrement")
+                return Verification(
+                    False, count, previous, seq, f"l'événement n° {seq} a été modifié après son enregistrement"
+                )
             if seq in wanted:
                 hash_at[seq] = digest
             previous, expected_seq = digest, seq + 1
@@ -625,30 +702,41 @@ class Ledger:
             return Verification(False, count, previous, None, reason, public_key=key)
 
         if expect_head is not None and expect_head != previous:
-            return failed("la tête de chaîne ne correspond pas à celle attendue : "
-                          "des derniers événements ont été retirés ou réécrits")
+            return failed(
+                "la tête de chaîne ne correspond pas à celle attendue : "
+                "des derniers événements ont été retirés ou réécrits"
+            )
         if state is None:
-            return failed(f"l'état du journal ({self.state_file.name}) a disparu : impossible "
-                          "de savoir si des événements ont été retirés (copiez toujours les deux "
-                          "fichiers ensemble)")
+            return failed(
+                f"l'état du journal ({self.state_file.name}) a disparu : impossible "
+                "de savoir si des événements ont été retirés (copiez toujours les deux "
+                "fichiers ensemble)"
+            )
         if state.get("ledger") != ledger_id:
-            return failed("le journal a été remplacé par un autre (identité différente de "
-                          "celle de son état)")
+            return failed("le journal a été remplacé par un autre (identité différente de celle de son état)")
         known = int(state.get("events", 0))
         if count < known:
-            return failed(f"le journal avait {known} événement(s), il n'en a plus que {count} : "
-                          "des événements ont été retirés")
+            return failed(
+                f"le journal avait {known} événement(s), il n'en a plus que {count} : des événements ont été retirés"
+            )
         if (GENESIS if known == 0 else hash_at.get(known)) != state.get("head"):
-            return failed(f"les événements n° 1 à {known} ont été réécrits (tête de chaîne "
-                          "différente de celle relevée par dpa-kit)")
+            return failed(
+                f"les événements n° 1 à {known} ont été réécrits (tête de chaîne "
+                "différente de celle relevée par dpa-kit)"
+            )
         recorded = self._seals(conn)
         if len(recorded) < int(state.get("seals", 0)):
-            return failed(f"le journal avait {state.get('seals')} sceau(x), il n'en a plus que "
-                          f"{len(recorded)} : des sceaux ont été retirés")
+            return failed(
+                f"le journal avait {state.get('seals')} sceau(x), il n'en a plus que "
+                f"{len(recorded)} : des sceaux ont été retirés"
+            )
         pinned = public_key or state.get("public_key") or (seals[0].public_key if seals else None)
         if public_key is not None and not seals:
-            return failed("aucun sceau dans le journal : rien ne le garantit contre une "
-                          "réécriture complète ; scellez-le (dpa-kit ledger seal)", public_key)
+            return failed(
+                "aucun sceau dans le journal : rien ne le garantit contre une "
+                "réécriture complète ; scellez-le (dpa-kit ledger seal)",
+                public_key,
+            )
         sealed = 0
         if seals and pinned is not None:
             public = parse_public_key(pinned)

@@ -62,8 +62,12 @@ _LABELS = {
     Stage.attestation_received: "attestation reçue",
 }
 _ORDER = list(Stage)
-_KINDS = {"convention.sent": Stage.sent, "convention.signed": Stage.signed, "convention.ended": Stage.ended,
-          "attestation.recorded": Stage.attestation_received}
+_KINDS = {
+    "convention.sent": Stage.sent,
+    "convention.signed": Stage.signed,
+    "convention.ended": Stage.ended,
+    "attestation.recorded": Stage.attestation_received,
+}
 
 
 @dataclass
@@ -130,8 +134,17 @@ def mark_sent(ledger: Ledger, convention_id: str, *, by: str, now: datetime | No
     return state(ledger, convention_id)
 
 
-def record_signed(ledger: Ledger, registers: Path, convention_path: Path, convention_id: str, source: IO[bytes],
-                  *, by: str, now: datetime | None = None, max_bytes: int = MAX_SIGNED_BYTES) -> ConventionState:
+def record_signed(
+    ledger: Ledger,
+    registers: Path,
+    convention_path: Path,
+    convention_id: str,
+    source: IO[bytes],
+    *,
+    by: str,
+    now: datetime | None = None,
+    max_bytes: int = MAX_SIGNED_BYTES,
+) -> ConventionState:
     """Keep the signed PDF read from ``source`` read-only, record its SHA-256, make the convention read-only."""
     _require(ledger, convention_id, {Stage.draft, Stage.sent}, "marquer signée")
     folder = Path(registers) / "signed" / convention_id
@@ -166,8 +179,7 @@ def record_signed(ledger: Ledger, registers: Path, convention_path: Path, conven
         raise UsageError(
             f"{convention_path} : impossible de protéger la convention en écriture ({exc.strerror})"
         ) from exc
-    payload: dict[str, Any] = {"by": by, "sha256": sha256, "size": size,
-                               "stored": str(stored.relative_to(registers))}
+    payload: dict[str, Any] = {"by": by, "sha256": sha256, "size": size, "stored": str(stored.relative_to(registers))}
     ledger.append("convention.signed", convention_id, payload, at=now or clock.now())
     return state(ledger, convention_id)
 

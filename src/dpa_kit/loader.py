@@ -234,8 +234,11 @@ def register_files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(p for p in sorted(path.iterdir())
-                         if p.is_file() and p.suffix in CONVENTION_SUFFIXES and is_register_file(p))
+            files.extend(
+                p
+                for p in sorted(path.iterdir())
+                if p.is_file() and p.suffix in CONVENTION_SUFFIXES and is_register_file(p)
+            )
         else:
             files.append(path)
     return files
@@ -303,8 +306,7 @@ def find_convention(folder: Path | str, convention_id: str) -> LoadedConvention:
         if result.loaded is not None and result.loaded.convention.id == convention_id:
             return result.loaded
     raise UsageError(
-        f"aucune convention d'identifiant « {convention_id} » dans {folder} "
-        "(la commande « dpa-kit list » les affiche)"
+        f"aucune convention d'identifiant « {convention_id} » dans {folder} (la commande « dpa-kit list » les affiche)"
     )
 
 
@@ -380,10 +382,7 @@ def _message_fr(error: dict[str, Any], loc: FieldPath, model: type[BaseModel]) -
     if kind.startswith("date") or kind.startswith("datetime"):
         return f"date attendue au format AAAA-MM-JJ (par exemple 2026-01-31), trouvé {shown}"
     if kind == "string_pattern_mismatch":
-        return (
-            f"valeur {shown} refusée : seuls les lettres sans accent, chiffres, « . », « _ » et « - » "
-            "sont permis"
-        )
+        return f"valeur {shown} refusée : seuls les lettres sans accent, chiffres, « . », « _ » et « - » sont permis"
     if kind == "bool_type" or kind == "bool_parsing":
         return f"oui/non attendu (true ou false), trouvé {shown}"
     return f"valeur invalide {shown}"

@@ -45,15 +45,20 @@ def notification_body(breach: Breach, *, complementary: bool, delay_reason: str 
     d = normalise_details(breach.details)
     late = now > breach.notify_deadline and not complementary
     items = breach_questions.items(d, absent="non renseigné")
-    contact = next((value for label, value in items if label == breach_questions.ITEM_LABELS["contact"]), "non renseigné")
+    contact = next(
+        (value for label, value in items if label == breach_questions.ITEM_LABELS["contact"]), "non renseigné"
+    )
     pending = [breach_questions.ITEM_LABELS.get(key, key) for key in d.get("pending", [])]
     lines = [
         "Madame, Monsieur le Délégué à la protection des données,",
         "",
-        (f"Conformément à l'annexe 1 de la convention {breach.convention}, nous vous notifions une violation de "
-         "données à caractère personnel." if not complementary else
-         f"Nous complétons notre notification de la violation {breach.id} (art. 33(4) RGPD) : "
-         "les informations ci-dessous remplacent ou précisent les précédentes."),
+        (
+            f"Conformément à l'annexe 1 de la convention {breach.convention}, nous vous notifions une violation de "
+            "données à caractère personnel."
+            if not complementary
+            else f"Nous complétons notre notification de la violation {breach.id} (art. 33(4) RGPD) : "
+            "les informations ci-dessous remplacent ou précisent les précédentes."
+        ),
         "",
         f"Type de notification : {'complémentaire' if complementary else 'initiale'}",
         f"Référence de la violation : {breach.id}",
@@ -70,14 +75,18 @@ def notification_body(breach: Breach, *, complementary: bool, delay_reason: str 
     lines += ["", "2. La violation (article 33(3) RGPD)"]
     lines += [f"- {label} : {value}" for label, value in items]
     if pending:
-        lines += ["", "Éléments encore inconnus, précisés dès que possible par une notification complémentaire "
-                      f"(art. 33(4) RGPD) : {' ; '.join(pending)}."]
+        lines += [
+            "",
+            "Éléments encore inconnus, précisés dès que possible par une notification complémentaire "
+            f"(art. 33(4) RGPD) : {' ; '.join(pending)}.",
+        ]
     lines += [
         "",
         "Nous restons à votre disposition pour toute information utile à votre éventuelle notification à la CNIL.",
         "",
         "-- ",
-        "Message préparé avec dpa-kit. Ne joignez jamais de données personnelles en clair : utilisez « dpa-kit exchange pack ».",
+        "Message préparé avec dpa-kit. Ne joignez jamais de données personnelles en clair : utilisez « dpa-kit "
+        "exchange pack ».",
         "Une copie lisible par machine (fichier .dpa-kit-breach.json) est jointe : le Département l'importe dans "
         "dpa-kit sans ressaisie.",
     ]
@@ -87,11 +96,20 @@ def notification_body(breach: Breach, *, complementary: bool, delay_reason: str 
 def _header_address(value: str, whose: str) -> None:
     """Refuse an address that would break out of its mail header (CR, LF or any control character)."""
     if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value) or "@" not in value:
-        raise UsageError(f"adresse {whose} invalide : une seule adresse électronique, sur une ligne, sans caractère de contrôle")
+        raise UsageError(
+            f"adresse {whose} invalide : une seule adresse électronique, sur une ligne, sans caractère de contrôle"
+        )
 
 
-def build_notification(breach: Breach, *, to: str, sender: str | None, complementary: bool = False,
-                       delay_reason: str | None = None, now: datetime | None = None) -> EmailMessage:
+def build_notification(
+    breach: Breach,
+    *,
+    to: str,
+    sender: str | None,
+    complementary: bool = False,
+    delay_reason: str | None = None,
+    now: datetime | None = None,
+) -> EmailMessage:
     """The notification message, ready to write as .eml or to send."""
     now = now or clock.now()
     require_delay_reason(breach, now, complementary=complementary, delay_reason=delay_reason)
@@ -115,8 +133,9 @@ def build_notification(breach: Breach, *, to: str, sender: str | None, complemen
         message["In-Reply-To"] = first
         message["References"] = first
     message["X-DPA-Kit-Breach"] = breach.id
-    message.set_content(notification_body(breach, complementary=complementary, delay_reason=delay_reason, now=now),
-                        charset="utf-8")
+    message.set_content(
+        notification_body(breach, complementary=complementary, delay_reason=delay_reason, now=now), charset="utf-8"
+    )
     return message
 
 
@@ -130,10 +149,18 @@ class PreparedNotification:
     password: str | None = None
 
 
-def prepare_notification(breach: Breach, convention: Convention, *, to: str | None = None, sender: str | None = None,
-                         complementary: bool = False, delay_reason: str | None = None,
-                         attachments: list[Path] | None = None, now: datetime | None = None,
-                         sender_required: bool = True) -> PreparedNotification:
+def prepare_notification(
+    breach: Breach,
+    convention: Convention,
+    *,
+    to: str | None = None,
+    sender: str | None = None,
+    complementary: bool = False,
+    delay_reason: str | None = None,
+    attachments: list[Path] | None = None,
+    now: datetime | None = None,
+    sender_required: bool = True,
+) -> PreparedNotification:
     """The notification of ``breach`` to the Département, to the convention's address from its processor's DPO
     unless told otherwise; attachments go in an encrypted archive (never in clear), whose password is returned."""
     to = to or convention.notifications.breach_address
@@ -143,8 +170,9 @@ def prepare_notification(breach: Breach, convention: Convention, *, to: str | No
     sender = sender or (dpo.email if dpo and dpo.email else None)
     if not sender and sender_required:
         raise InvalidValue("adresse de l'expéditeur manquante : la convention n'indique pas de DPO", "notify_from")
-    message = build_notification(breach, to=to, sender=sender, complementary=complementary,
-                                 delay_reason=delay_reason, now=now)
+    message = build_notification(
+        breach, to=to, sender=sender, complementary=complementary, delay_reason=delay_reason, now=now
+    )
     password = _attach_encrypted(message, attachments, breach, to, sender) if attachments else None
     return PreparedNotification(message, to, sender, password)
 
@@ -186,8 +214,10 @@ def _smtp_endpoint(url: str) -> tuple[str, str, int]:
     except ValueError as exc:  # "[::1", a port out of 0-65535 or not a number
         raise UsageError(f"adresse SMTP invalide (hôte ou port illisible) : {_SMTP_FORMS}") from exc
     if has_credentials or "@" in url:
-        raise InvalidValue("identifiant ou mot de passe dans l'adresse SMTP : ils se donnent à part, jamais dans "
-                           "l'adresse", "smtp_credentials")
+        raise InvalidValue(
+            "identifiant ou mot de passe dans l'adresse SMTP : ils se donnent à part, jamais dans l'adresse",
+            "smtp_credentials",
+        )
     if scheme not in {"smtp", "smtps", "smtp+starttls"} or not host:
         shown = f" (schéma « {scheme} »)" if scheme.replace("+", "").isalnum() else ""
         raise UsageError(f"adresse SMTP invalide{shown} : {_SMTP_FORMS}")
@@ -223,16 +253,21 @@ def send(message: EmailMessage, config: SmtpConfig, timeout: float = 30) -> None
                 server.login(user, password or "")
             refused = server.send_message(message)
             if refused:
-                raise NotificationError(f"le serveur {where} a refusé le destinataire {', '.join(refused)} : vérifiez l'adresse")
+                raise NotificationError(
+                    f"le serveur {where} a refusé le destinataire {', '.join(refused)} : vérifiez l'adresse"
+                )
     except smtplib.SMTPAuthenticationError as exc:
         raise SmtpLoginRefused(
             f"le serveur {where} a refusé l'identification : vérifiez l'identifiant et le mot de passe SMTP"
         ) from exc
     except smtplib.SMTPRecipientsRefused as exc:
-        raise NotificationError(f"le serveur {where} a refusé le destinataire : vérifiez l'adresse de notification") from exc
+        raise NotificationError(
+            f"le serveur {where} a refusé le destinataire : vérifiez l'adresse de notification"
+        ) from exc
     except (ConnectionRefusedError, TimeoutError, OSError, smtplib.SMTPException) as exc:
         raise NotificationError(
-            f"impossible d'envoyer le message par {where} ({type(exc).__name__}) : rien n'a été enregistré comme notifié"
+            f"impossible d'envoyer le message par {where} ({type(exc).__name__}) : rien n'a été enregistré comme "
+            "notifié"
         ) from exc
 
 
@@ -249,8 +284,7 @@ def notice_filename(breach_id: str) -> str:
 
 def attach_notice(message: EmailMessage, notice_bytes: bytes, breach_id: str) -> None:
     """Attach the ``dpa-kit-breach/1`` JSON copy of the notification (sent and draft messages alike)."""
-    message.add_attachment(notice_bytes, maintype="application", subtype="json",
-                           filename=notice_filename(breach_id))
+    message.add_attachment(notice_bytes, maintype="application", subtype="json", filename=notice_filename(breach_id))
 
 
 def mark_unsent(message: EmailMessage) -> None:

@@ -129,8 +129,7 @@ def format_siret(siret: str) -> str:
 def _normalise_siret(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         raise ValueError(
-            "le SIRET doit être écrit entre guillemets (\"34309733300078\"), sinon les zéros "
-            "de tête sont perdus"
+            'le SIRET doit être écrit entre guillemets ("34309733300078"), sinon les zéros de tête sont perdus'
         )
     if isinstance(value, str):
         return re.sub(r"[\s.]", "", value)
@@ -156,9 +155,7 @@ def _check_country(value: str) -> str:
 
     code = value.upper()
     if code not in COUNTRY_NAMES_FR:
-        raise ValueError(
-            f"« {value} » n'est pas un code pays ISO 3166 à deux lettres (exemples : FR, DE, US)"
-        )
+        raise ValueError(f"« {value} » n'est pas un code pays ISO 3166 à deux lettres (exemples : FR, DE, US)")
     return code
 
 
@@ -291,9 +288,7 @@ class Period(_Model):
     def _end_after_start(cls, end: date | None, info: ValidationInfo) -> date | None:
         start = info.data.get("start")
         if start and end and end < start:
-            raise ValueError(
-                f"la fin de la période ({end.isoformat()}) précède son début ({start.isoformat()})"
-            )
+            raise ValueError(f"la fin de la période ({end.isoformat()}) précède son début ({start.isoformat()})")
         return end
 
 
@@ -317,16 +312,12 @@ class Processing(_Model):
         default_factory=list,
         description="Catégories particulières (art. 9 et 10 RGPD) et NIR parmi les données traitées.",
     )
-    data_subjects: list[str] = Field(
-        default_factory=list, description="Les catégories de personnes concernées."
-    )
+    data_subjects: list[str] = Field(default_factory=list, description="Les catégories de personnes concernées.")
     provided_by_controller: list[str] = Field(
         default_factory=list,
         description="Les informations que le Département met à la disposition de la structure.",
     )
-    dpia: Dpia | None = Field(
-        None, description="Analyse d'impact (AIPD) réalisée : date et référence (art. 35 RGPD)."
-    )
+    dpia: Dpia | None = Field(None, description="Analyse d'impact (AIPD) réalisée : date et référence (art. 35 RGPD).")
 
 
 class Subprocessor(_Model):
@@ -338,9 +329,7 @@ class Subprocessor(_Model):
     country: CountryCode | None = Field(None, description="Code pays ISO 3166 (FR, DE...).")
     contract_start: date | None = None
     contract_end: date | None = None
-    safeguards: str | None = Field(
-        None, description="Garanties (art. 46 RGPD) si le pays est hors de l'UE/EEE."
-    )
+    safeguards: str | None = Field(None, description="Garanties (art. 46 RGPD) si le pays est hors de l'UE/EEE.")
 
     @field_validator("contract_end")
     @classmethod
@@ -592,8 +581,10 @@ class Convention(_Model):
             return " ".join((text or "").lower().split())
 
         for transfer in self.transfers:
-            if transfer.country == subprocessor.country and key(subprocessor.name) and (
-                key(subprocessor.name) in key(transfer.recipient)
+            if (
+                transfer.country == subprocessor.country
+                and key(subprocessor.name)
+                and (key(subprocessor.name) in key(transfer.recipient))
             ):
                 return transfer
         return None

@@ -25,8 +25,19 @@ from pathlib import Path
 
 from dpa_kit.exceptions import InputError, UsageError
 
-__all__ = ["ALPHABET", "CNIL_TABLE", "GENERATED_LENGTH", "MIN_BITS", "Strength", "check_supplied", "estimate",
-           "from_file", "generate", "generated_bits", "supplied"]
+__all__ = [
+    "ALPHABET",
+    "CNIL_TABLE",
+    "GENERATED_LENGTH",
+    "MIN_BITS",
+    "Strength",
+    "check_supplied",
+    "estimate",
+    "from_file",
+    "generate",
+    "generated_bits",
+    "supplied",
+]
 
 # No 0/o, 1/l/i, no upper case: dictated over the phone without "capital" or "zero or O?".
 ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -149,8 +160,13 @@ def _reasons(matches: list[dict[str, object]]) -> list[str]:
             elif match.get("reversed"):
                 label += " (même à l'envers)"
         else:
-            label = {"spatial": "suite de touches du clavier", "repeat": "répétition",
-                     "sequence": "suite logique (abcd, 1234)", "regex": "année", "date": "date"}.get(str(pattern), "")
+            label = {
+                "spatial": "suite de touches du clavier",
+                "repeat": "répétition",
+                "sequence": "suite logique (abcd, 1234)",
+                "regex": "année",
+                "date": "date",
+            }.get(str(pattern), "")
         if label and label not in found:
             found.append(label)
     return found
@@ -182,7 +198,8 @@ def check_supplied(password: str) -> str:
         raise InputError(
             f"mot de passe trop faible : environ {strength.bits:.0f} bits ({strength.reason}), il en faut au moins "
             f"{MIN_BITS}.\n{CNIL_TABLE}\nLe plus sûr : laisser dpa-kit en générer un (environ "
-            f"{generated_bits():.0f} bits), en n'en fournissant aucun.")
+            f"{generated_bits():.0f} bits), en n'en fournissant aucun."
+        )
     return password
 
 

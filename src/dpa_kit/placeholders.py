@@ -27,7 +27,10 @@ _PATTERNS: list[tuple[str, str]] = [
     (r"(?i)Au choix des parties", "consigne de rédaction « Au choix des parties »"),
     (r"(?i)Quelle que soit l'option", "titre d'option « Quelle que soit l'option »"),
     (r"(?m)^\s*(?:Option [AB]|OPTION [12])\b", "titre d'option laissé dans le texte"),
-    (r"(?i)\(\s*si limitation de la sous-traitance sur ce point\s*\)", "consigne « (si limitation de la sous-traitance sur ce point) »"),
+    (
+        r"(?i)\(\s*si limitation de la sous-traitance sur ce point\s*\)",
+        "consigne « (si limitation de la sous-traitance sur ce point) »",
+    ),
     (r"(?i)\(\s*à indiquer si connu[^)]*\)", "consigne « (à indiquer si connu...) »"),
     (r"(?i)\(\s*le cas échéant\s*\)\s*$", "choix « (Le cas échéant) » laissé ouvert"),
     (r"\bTODO\b|\?{3,}", "marque de travail « TODO » ou « ??? »"),
@@ -69,7 +72,7 @@ def empty_answer_lines(text: str) -> list[str]:
     found = []
     for index, line in enumerate(lines):
         if re.search(r"\b(sont|est|suivantes?)\s*:\s*$", line):
-            following = next((l for l in lines[index + 1 :] if l), "")
+            following = next((line for line in lines[index + 1 :] if line), "")
             if not following or re.match(r"^(\d+-|[a-z]\)\s|Les |La |L'|Pour )", following):
                 found.append(line)
     return found

@@ -62,8 +62,36 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 # Countries of the EU/EEA: a sub-processor elsewhere is a transfer (the checks then ask for its safeguards).
 _EEA = {
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT",
-    "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "IS", "LI", "NO",
+    "AT",
+    "BE",
+    "BG",
+    "CY",
+    "CZ",
+    "DE",
+    "DK",
+    "EE",
+    "ES",
+    "FI",
+    "FR",
+    "GR",
+    "HR",
+    "HU",
+    "IE",
+    "IT",
+    "LT",
+    "LU",
+    "LV",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SE",
+    "SI",
+    "SK",
+    "IS",
+    "LI",
+    "NO",
 }
 
 
@@ -104,88 +132,172 @@ class Context:
 _LIST_HELP = "Une réponse par ligne, ou séparées par « ; »."
 
 QUESTIONS: tuple[Question, ...] = (
-    Question("id", "Identifiant de la convention", "id",
-             "Lettres, chiffres, « . », « _ » et « - » ; il sert de nom au fichier. Exemple : 2027-FSL-ADIL."),
+    Question(
+        "id",
+        "Identifiant de la convention",
+        "id",
+        "Lettres, chiffres, « . », « _ » et « - » ; il sert de nom au fichier. Exemple : 2027-FSL-ADIL.",
+    ),
     Question("title", "Intitulé de l'opération financée"),
-    Question("dispositif", "Numéro du dispositif de l'appel à projets (facultatif)", required=False,
-             help="Exemple : 2.2"),
+    Question(
+        "dispositif", "Numéro du dispositif de l'appel à projets (facultatif)", required=False, help="Exemple : 2.2"
+    ),
     Question("processor.name", "Nom de la structure (raison sociale)"),
-    Question("processor.short_name", "Nom court de la structure (facultatif)", required=False,
-             help="Utilisé dans l'annexe à la place du nom complet. Exemple : ADIL du Pas-de-Calais"),
-    Question("processor.siret", "SIRET de la structure", "siret",
-             "14 chiffres, sur l'avis de situation INSEE ou annuaire-entreprises.data.gouv.fr."),
+    Question(
+        "processor.short_name",
+        "Nom court de la structure (facultatif)",
+        required=False,
+        help="Utilisé dans l'annexe à la place du nom complet. Exemple : ADIL du Pas-de-Calais",
+    ),
+    Question(
+        "processor.siret",
+        "SIRET de la structure",
+        "siret",
+        "14 chiffres, sur l'avis de situation INSEE ou annuaire-entreprises.data.gouv.fr.",
+    ),
     Question("processor.address", "Adresse de la structure"),
     Question("processor.representative.name", "Prénom et NOM du représentant légal de la structure"),
     Question("processor.representative.role", "Qualité du représentant (Président, Directrice...)"),
-    Question("processor.dpo", "Délégué à la protection des données (DPO) de la structure", "dpo",
-             "Son courriel, ou « Nom, courriel » ; « aucun » si la structure n'en a pas désigné."),
+    Question(
+        "processor.dpo",
+        "Délégué à la protection des données (DPO) de la structure",
+        "dpo",
+        "Son courriel, ou « Nom, courriel » ; « aucun » si la structure n'en a pas désigné.",
+    ),
     Question("period.start", "Début de la période d'application", "date", "Date au format JJ/MM/AAAA."),
     Question("period.end", "Fin de la période d'application", "date", "Date au format JJ/MM/AAAA."),
-    Question("processing.service", "Quel service la structure rend-elle ?",
-             help="En une phrase. Exemple : accompagnement social lié au logement."),
-    Question("processing.operations", "Que fait-elle des données ? (nature des opérations)",
-             help="Exemple : collecte, consultation, échanges avec le Département, conservation."),
-    Question("processing.purposes", "Finalités du traitement (pourquoi les données sont traitées)", "list",
-             _LIST_HELP),
-    Question("processing.data_categories", "Catégories de données personnelles traitées", "list",
-             _LIST_HELP + " Exemple : noms ; adresse ; situation familiale."),
     Question(
-        "processing.sensitive_data", "Données sensibles traitées", "multichoice",
+        "processing.service",
+        "Quel service la structure rend-elle ?",
+        help="En une phrase. Exemple : accompagnement social lié au logement.",
+    ),
+    Question(
+        "processing.operations",
+        "Que fait-elle des données ? (nature des opérations)",
+        help="Exemple : collecte, consultation, échanges avec le Département, conservation.",
+    ),
+    Question("processing.purposes", "Finalités du traitement (pourquoi les données sont traitées)", "list", _LIST_HELP),
+    Question(
+        "processing.data_categories",
+        "Catégories de données personnelles traitées",
+        "list",
+        _LIST_HELP + " Exemple : noms ; adresse ; situation familiale.",
+    ),
+    Question(
+        "processing.sensitive_data",
+        "Données sensibles traitées",
+        "multichoice",
         "Les numéros des catégories concernées, séparés par des espaces, ou « aucune ».",
         choices=tuple(Choice(item.value, SENSITIVE_LABELS[item]) for item in SensitiveData),
     ),
-    Question("processing.data_subjects", "Personnes concernées (de qui sont les données)", "list",
-             _LIST_HELP + " Exemple : ménages accompagnés."),
     Question(
-        "subprocessing.option", "Sous-traitance ultérieure : quelle option de l'annexe ?", "choice",
+        "processing.data_subjects",
+        "Personnes concernées (de qui sont les données)",
+        "list",
+        _LIST_HELP + " Exemple : ménages accompagnés.",
+    ),
+    Question(
+        "subprocessing.option",
+        "Sous-traitance ultérieure : quelle option de l'annexe ?",
+        "choice",
         choices=(
-            Choice("A", "Option A : autorisation générale",
-                   "La structure peut faire appel à d'autres prestataires (éditeur de logiciel, hébergeur) "
-                   "en prévenant le Département, qui dispose d'un délai pour s'y opposer."),
-            Choice("B", "Option B : autorisation spécifique",
-                   "La structure ne peut confier que les activités listées dans l'annexe ; tout autre "
-                   "prestataire demande l'accord écrit préalable du Département."),
+            Choice(
+                "A",
+                "Option A : autorisation générale",
+                "La structure peut faire appel à d'autres prestataires (éditeur de logiciel, hébergeur) "
+                "en prévenant le Département, qui dispose d'un délai pour s'y opposer.",
+            ),
+            Choice(
+                "B",
+                "Option B : autorisation spécifique",
+                "La structure ne peut confier que les activités listées dans l'annexe ; tout autre "
+                "prestataire demande l'accord écrit préalable du Département.",
+            ),
         ),
     ),
-    Question("subprocessing.objection_period", "Délai d'objection du Département (option A)",
-             default="3 mois", when=lambda a: a.get("subprocessing.option") == "A"),
-    Question("subprocessing.authorised_activities", "Activités sous-traitées autorisées (option B)", "list",
-             _LIST_HELP, when=lambda a: a.get("subprocessing.option") == "B"),
-    Question("subprocessing.subprocessors", "Sous-traitants ultérieurs de la structure", "subprocessors",
-             "« Nom (PAYS) : ce qu'il fait » pour chacun, séparés par « ; » (exemple : "
-             "Logiciel Social SAS (FR) : hébergement du logiciel de suivi), ou « aucun ».", required=False),
-    Question("transfers", "Transferts de données hors de l'Union européenne", "transfers",
-             "« PAYS, destinataire, garanties » pour chacun, séparés par « ; » "
-             "(exemple : US, Hébergeur Inc, clauses contractuelles types), ou « aucun ».", required=False),
     Question(
-        "security.option", "Mesures de sécurité : quelle option de l'annexe ?", "choice",
+        "subprocessing.objection_period",
+        "Délai d'objection du Département (option A)",
+        default="3 mois",
+        when=lambda a: a.get("subprocessing.option") == "A",
+    ),
+    Question(
+        "subprocessing.authorised_activities",
+        "Activités sous-traitées autorisées (option B)",
+        "list",
+        _LIST_HELP,
+        when=lambda a: a.get("subprocessing.option") == "B",
+    ),
+    Question(
+        "subprocessing.subprocessors",
+        "Sous-traitants ultérieurs de la structure",
+        "subprocessors",
+        "« Nom (PAYS) : ce qu'il fait » pour chacun, séparés par « ; » (exemple : "
+        "Logiciel Social SAS (FR) : hébergement du logiciel de suivi), ou « aucun ».",
+        required=False,
+    ),
+    Question(
+        "transfers",
+        "Transferts de données hors de l'Union européenne",
+        "transfers",
+        "« PAYS, destinataire, garanties » pour chacun, séparés par « ; » "
+        "(exemple : US, Hébergeur Inc, clauses contractuelles types), ou « aucun ».",
+        required=False,
+    ),
+    Question(
+        "security.option",
+        "Mesures de sécurité : quelle option de l'annexe ?",
+        "choice",
         choices=(
-            Choice("1", "Option 1 : échanges très limités",
-                   "Quelques échanges ponctuels avec le Département, sans plateforme ni logiciel partagé : "
-                   "les mesures de sécurité de l'annexe suffisent."),
-            Choice("2", "Option 2 : autres cas",
-                   "La structure utilise une plateforme ou un logiciel métier : une annexe « Sécurité et "
-                   "Confidentialité » est jointe et les responsabilités sont réparties."),
+            Choice(
+                "1",
+                "Option 1 : échanges très limités",
+                "Quelques échanges ponctuels avec le Département, sans plateforme ni logiciel partagé : "
+                "les mesures de sécurité de l'annexe suffisent.",
+            ),
+            Choice(
+                "2",
+                "Option 2 : autres cas",
+                "La structure utilise une plateforme ou un logiciel métier : une annexe « Sécurité et "
+                "Confidentialité » est jointe et les responsabilités sont réparties.",
+            ),
         ),
     ),
-    Question("security.annex", "Référence de l'annexe de sécurité jointe (option 2)",
-             default="Annexe 4 - Sécurité et Confidentialité", when=lambda a: a.get("security.option") == 2),
-    Question("security.responsibilities", "Répartition des responsabilités de sécurité (article 32 RGPD)",
-             help="Exemple : la structure sécurise ses postes ; l'éditeur héberge et sauvegarde.",
-             when=lambda a: a.get("security.option") == 2),
     Question(
-        "data_fate.action", "Sort des données à la fin de la convention", "choice",
+        "security.annex",
+        "Référence de l'annexe de sécurité jointe (option 2)",
+        default="Annexe 4 - Sécurité et Confidentialité",
+        when=lambda a: a.get("security.option") == 2,
+    ),
+    Question(
+        "security.responsibilities",
+        "Répartition des responsabilités de sécurité (article 32 RGPD)",
+        help="Exemple : la structure sécurise ses postes ; l'éditeur héberge et sauvegarde.",
+        when=lambda a: a.get("security.option") == 2,
+    ),
+    Question(
+        "data_fate.action",
+        "Sort des données à la fin de la convention",
+        "choice",
         choices=(
             Choice("destroy", "Destruction", "La structure détruit les données et en justifie par écrit."),
-            Choice("return_to_controller", "Restitution au Département",
-                   "La structure rend toutes les données au Département, puis détruit ses copies."),
-            Choice("return_to_third_party", "Restitution à un tiers",
-                   "La structure remet les données à un tiers désigné par le Département, puis détruit "
-                   "ses copies."),
+            Choice(
+                "return_to_controller",
+                "Restitution au Département",
+                "La structure rend toutes les données au Département, puis détruit ses copies.",
+            ),
+            Choice(
+                "return_to_third_party",
+                "Restitution à un tiers",
+                "La structure remet les données à un tiers désigné par le Département, puis détruit ses copies.",
+            ),
         ),
     ),
-    Question("data_fate.third_party", "Tiers désigné par le Département pour recevoir les données",
-             when=lambda a: a.get("data_fate.action") == "return_to_third_party"),
+    Question(
+        "data_fate.third_party",
+        "Tiers désigné par le Département pour recevoir les données",
+        when=lambda a: a.get("data_fate.action") == "return_to_third_party",
+    ),
 )
 
 QUESTIONS_BY_KEY: dict[str, Question] = {q.key: q for q in QUESTIONS}
@@ -231,8 +343,9 @@ def _date(question: Question, text: str) -> str:
             return datetime.strptime(text, pattern).date().isoformat()
         except ValueError:
             continue
-    raise InvalidValue(f"date illisible « {text} » : écrivez-la au format JJ/MM/AAAA (exemple : 31/12/2027)",
-                       question.key)
+    raise InvalidValue(
+        f"date illisible « {text} » : écrivez-la au format JJ/MM/AAAA (exemple : 31/12/2027)", question.key
+    )
 
 
 def _siret(question: Question, text: str) -> str:
@@ -243,7 +356,9 @@ def _siret(question: Question, text: str) -> str:
     if not siret_is_valid(digits):
         raise InvalidValue(
             f"le SIRET « {digits} » est invalide (clé de contrôle fausse) : vérifiez-le sur l'avis de situation "
-            "INSEE ou annuaire-entreprises.data.gouv.fr", question.key)
+            "INSEE ou annuaire-entreprises.data.gouv.fr",
+            question.key,
+        )
     return digits
 
 
@@ -262,8 +377,9 @@ def _choice(question: Question, text: str) -> str:
     raise InvalidValue(f"réponse « {text} » non comprise : tapez le numéro d'une option ({numbers})", question.key)
 
 
-def validate(question: Question, text: str, answers: Mapping[str, Any] | None = None,
-             context: Context | None = None) -> Any:
+def validate(
+    question: Question, text: str, answers: Mapping[str, Any] | None = None, context: Context | None = None
+) -> Any:
     """The value to store for ``text`` typed in answer to ``question``; InvalidValue in French otherwise."""
     answers = answers or {}
     context = context or Context()
@@ -271,8 +387,9 @@ def validate(question: Question, text: str, answers: Mapping[str, Any] | None = 
     if len(text) > MAX_ANSWER:
         raise InvalidValue(f"réponse trop longue ({len(text)} caractères, {MAX_ANSWER} au plus)", question.key)
     if _CONTROL.search(text):
-        raise InvalidValue("caractère de contrôle interdit dans la réponse (copié-collé d'un autre logiciel ?)",
-                           question.key)
+        raise InvalidValue(
+            "caractère de contrôle interdit dans la réponse (copié-collé d'un autre logiciel ?)", question.key
+        )
     if not text and question.default is not None:
         text = question.default
     if not text:
@@ -282,11 +399,15 @@ def validate(question: Question, text: str, answers: Mapping[str, Any] | None = 
     kind = question.kind
     if kind == "id":
         if not _ID.fullmatch(text):
-            raise InvalidValue("identifiant invalide : lettres, chiffres, « . », « _ » et « - » seulement, "
-                               "sans espace (exemple : 2027-FSL-ADIL)", question.key)
+            raise InvalidValue(
+                "identifiant invalide : lettres, chiffres, « . », « _ » et « - » seulement, "
+                "sans espace (exemple : 2027-FSL-ADIL)",
+                question.key,
+            )
         if text in context.existing_ids:
-            raise InvalidValue(f"une convention « {text} » existe déjà dans le dossier : choisissez un autre "
-                               "identifiant", question.key)
+            raise InvalidValue(
+                f"une convention « {text} » existe déjà dans le dossier : choisissez un autre identifiant", question.key
+            )
         return text
     if kind == "siret":
         return _siret(question, text)
@@ -319,8 +440,10 @@ def validate(question: Question, text: str, answers: Mapping[str, Any] | None = 
         name, _, email = text.rpartition(",")
         email = email.strip()
         if not _EMAIL.fullmatch(email):
-            raise InvalidValue(f"courriel du DPO illisible « {email} » : écrivez « Nom, courriel » ou le courriel "
-                               "seul, ou « aucun »", question.key)
+            raise InvalidValue(
+                f"courriel du DPO illisible « {email} » : écrivez « Nom, courriel » ou le courriel seul, ou « aucun »",
+                question.key,
+            )
         return {"name": name.strip(), "email": email} if name.strip() else {"email": email}
     if kind == "subprocessors":
         if none:
@@ -329,12 +452,20 @@ def validate(question: Question, text: str, answers: Mapping[str, Any] | None = 
         for part in _split(text):
             who, _, activities = part.partition(":")
             if not activities.strip():
-                raise InvalidValue(f"sous-traitant « {who.strip()} » : indiquez ce qu'il fait après « : » "
-                                   "(exemple : Logiciel Social SAS (FR) : hébergement)", question.key)
+                raise InvalidValue(
+                    f"sous-traitant « {who.strip()} » : indiquez ce qu'il fait après « : » "
+                    "(exemple : Logiciel Social SAS (FR) : hébergement)",
+                    question.key,
+                )
             match = re.fullmatch(r"(.+?)\s*\(\s*([A-Za-z]{2})\s*\)", who.strip())
             name, country = (match.group(1), _country(question, match.group(2))) if match else (who, "FR")
-            found.append({"name": name.strip(), "country": country,
-                          "activities": [a.strip() for a in activities.split(",") if a.strip()]})
+            found.append(
+                {
+                    "name": name.strip(),
+                    "country": country,
+                    "activities": [a.strip() for a in activities.split(",") if a.strip()],
+                }
+            )
         return found
     if kind == "transfers":
         if none:
@@ -343,12 +474,15 @@ def validate(question: Question, text: str, answers: Mapping[str, Any] | None = 
         for part in _split(text):
             pieces = [p.strip() for p in part.split(",", 2)]
             if len(pieces) < 2 or not pieces[1]:
-                raise InvalidValue(f"transfert « {part} » incomplet : écrivez « PAYS, destinataire, garanties »",
-                                   question.key)
+                raise InvalidValue(
+                    f"transfert « {part} » incomplet : écrivez « PAYS, destinataire, garanties »", question.key
+                )
             country = _country(question, pieces[0])
             if country in _EEA:
-                raise InvalidValue(f"{COUNTRY_NAMES_FR[country]} est dans l'Union européenne ou l'EEE : ce n'est "
-                                   "pas un transfert", question.key)
+                raise InvalidValue(
+                    f"{COUNTRY_NAMES_FR[country]} est dans l'Union européenne ou l'EEE : ce n'est pas un transfert",
+                    question.key,
+                )
             item: dict[str, Any] = {"country": country, "recipient": pieces[1]}
             if len(pieces) == 3 and pieces[2]:
                 item["safeguards"] = pieces[2]
@@ -389,11 +523,21 @@ def answer_text(question: Question, value: Any) -> str:
     if question.kind == "dpo":
         return f"{value['name']}, {value['email']}" if value.get("name") else str(value.get("email", ""))
     if question.kind == "subprocessors":
-        return "; ".join(f"{s['name']} ({s.get('country') or 'FR'}) : {', '.join(s.get('activities') or [])}"
-                         for s in value) if value else "aucun"
+        return (
+            "; ".join(
+                f"{s['name']} ({s.get('country') or 'FR'}) : {', '.join(s.get('activities') or [])}" for s in value
+            )
+            if value
+            else "aucun"
+        )
     if question.kind == "transfers":
-        return "; ".join(", ".join(filter(None, (t.get("country"), t.get("recipient"), t.get("safeguards"))))
-                         for t in value) if value else "aucun"
+        return (
+            "; ".join(
+                ", ".join(filter(None, (t.get("country"), t.get("recipient"), t.get("safeguards")))) for t in value
+            )
+            if value
+            else "aucun"
+        )
     if question.kind == "choice":
         return str(value)
     return str(value)
@@ -423,7 +567,7 @@ _SECTION_COMMENTS = {
     "transfers": "Transferts hors de l'Union européenne (vide : aucun).",
     "security": "Mesures de sécurité : option 1 (échanges très limités) ou 2 (autres cas).",
     "data_fate": "Sort des données à la fin de la convention : destroy (destruction), return_to_controller\n"
-                 "(restitution au Département) ou return_to_third_party (restitution à un tiers).",
+    "(restitution au Département) ou return_to_third_party (restitution à un tiers).",
 }
 
 _HEADER = (
@@ -431,8 +575,19 @@ _HEADER = (
     "# représentant, DPO, adresses de notification) vient de defaults.yaml, dans le même dossier.\n"
 )
 
-_ORDER = ("format", "id", "title", "dispositif", "period", "processor", "processing", "subprocessing",
-          "transfers", "security", "data_fate")
+_ORDER = (
+    "format",
+    "id",
+    "title",
+    "dispositif",
+    "period",
+    "processor",
+    "processing",
+    "subprocessing",
+    "transfers",
+    "security",
+    "data_fate",
+)
 _DEFAULT_BLOCKS: dict[str, dict[str, Any]] = {
     "processing": {"sensitive_data": [], "provided_by_controller": []},
     "subprocessing": {"subprocessors": []},

@@ -32,10 +32,12 @@ from dpa_kit.model import (
 REGISTER_FORMAT = "dpa-kit-register/1"
 SECURITY_HEADINGS = {
     "pseudonymisation_encryption": "la pseudonymisation et le chiffrement des données à caractère personnel",
-    "confidentiality_integrity_availability": "les moyens de garantir la confidentialité, l'intégrité, la disponibilité "
-                                              "et la résilience constantes des systèmes et des services de traitement",
+    "confidentiality_integrity_availability": (
+        "les moyens de garantir la confidentialité, l'intégrité, la disponibilité "
+        "et la résilience constantes des systèmes et des services de traitement"
+    ),
     "restore_access": "les moyens de rétablir la disponibilité des données et l'accès à celles-ci dans des délais "
-                      "appropriés en cas d'incident physique ou technique",
+    "appropriés en cas d'incident physique ou technique",
     "regular_testing": "la procédure pour tester, analyser et évaluer régulièrement l'efficacité des mesures",
 }
 
@@ -129,8 +131,10 @@ def category_from(convention: Convention) -> ProcessingCategory:
         data_categories=list(convention.processing.data_categories),
         sensitive_data=list(convention.processing.sensitive_data),
         data_subjects=list(convention.processing.data_subjects),
-        subprocessors=[RegisterSubprocessor(name=s.name, address=s.address, country=s.country, activities=list(s.activities))
-                       for s in convention.subprocessing.subprocessors],
+        subprocessors=[
+            RegisterSubprocessor(name=s.name, address=s.address, country=s.country, activities=list(s.activities))
+            for s in convention.subprocessing.subprocessors
+        ],
         transfers=list(convention.transfers),
         data_fate=convention.data_fate.action,
         security=_security_from(convention),
@@ -147,10 +151,15 @@ def _security_from(convention: Convention) -> SecurityMeasures:
 def init_register(folder: Path, siret: str) -> Register:
     """A register pre-filled from every convention of ``folder`` that names the structure ``siret``."""
     siret = siret.replace(" ", "")
-    conventions = [r.loaded.convention for r in iter_folder(folder)
-                   if r.loaded is not None and r.loaded.convention.processor.siret == siret]
+    conventions = [
+        r.loaded.convention
+        for r in iter_folder(folder)
+        if r.loaded is not None and r.loaded.convention.processor.siret == siret
+    ]
     if not conventions:
-        raise UsageError(f"aucune convention de {folder} ne porte le SIRET {siret} (dpa-kit list --format json les affiche)")
+        raise UsageError(
+            f"aucune convention de {folder} ne porte le SIRET {siret} (dpa-kit list --format json les affiche)"
+        )
     conventions.sort(key=lambda c: (c.period.start or date.min, c.id))
     first = conventions[-1]
     processor = first.processor
@@ -159,13 +168,20 @@ def init_register(folder: Path, siret: str) -> Register:
         key = convention.controller.name or "Département"
         if key not in controllers:
             c = convention.controller
-            controllers[key] = RegisterController(name=c.name, address=c.address, representative=c.representative,
-                                                  dpo=c.dpo)
+            controllers[key] = RegisterController(
+                name=c.name, address=c.address, representative=c.representative, dpo=c.dpo
+            )
         controllers[key].processings.append(category_from(convention))
     return Register(
         updated=clock.today(),
-        processor=RegisterProcessor(name=processor.name, short_name=processor.short_name, siret=processor.siret,
-                                    address=processor.address, representative=processor.representative, dpo=processor.dpo),
+        processor=RegisterProcessor(
+            name=processor.name,
+            short_name=processor.short_name,
+            siret=processor.siret,
+            address=processor.address,
+            representative=processor.representative,
+            dpo=processor.dpo,
+        ),
         controllers=list(controllers.values()),
     )
 
@@ -173,8 +189,10 @@ def init_register(folder: Path, siret: str) -> Register:
 def dump(register: Register) -> str:
     """The register as YAML (stable key order, UTF-8)."""
     data = register.model_dump(mode="json", exclude_none=False)
-    header = ("# Registre des catégories d'activités de traitement (article 30.2 du RGPD), tenu par la structure.\n"
-              "# Pré-rempli par dpa-kit à partir des conventions ; complétez les mesures de sécurité (security).\n")
+    header = (
+        "# Registre des catégories d'activités de traitement (article 30.2 du RGPD), tenu par la structure.\n"
+        "# Pré-rempli par dpa-kit à partir des conventions ; complétez les mesures de sécurité (security).\n"
+    )
     return yamlio.dumps(data, header)
 
 
@@ -204,8 +222,32 @@ def load_registers(paths: list[Path]) -> tuple[list[Register], list[Problem]]:
 
 
 #: Answers that describe no security measure (compared in lower case, without accents or final dot).
-_NOTHING = {"aucun", "aucune", "aucunes", "aucuns", "non", "neant", "rien", "sans objet", "so", "n/a", "na", "nc",
-            "ras", "-", "--", "/", "?", "x", "a completer", "a voir", "nsp", "pas de mesure", "pas de mesures", "0"}
+_NOTHING = {
+    "aucun",
+    "aucune",
+    "aucunes",
+    "aucuns",
+    "non",
+    "neant",
+    "rien",
+    "sans objet",
+    "so",
+    "n/a",
+    "na",
+    "nc",
+    "ras",
+    "-",
+    "--",
+    "/",
+    "?",
+    "x",
+    "a completer",
+    "a voir",
+    "nsp",
+    "pas de mesure",
+    "pas de mesures",
+    "0",
+}
 
 
 def _says_nothing(text: str) -> bool:
@@ -215,7 +257,9 @@ def _says_nothing(text: str) -> bool:
     return " ".join(plain.rstrip(".! ").split()) in _NOTHING
 
 
-def check_register(register: Register, conventions_folder: Path | None = None, today: date | None = None) -> list[Problem]:
+def check_register(
+    register: Register, conventions_folder: Path | None = None, today: date | None = None
+) -> list[Problem]:
     """What the register lacks against Art. 30.2, and where it disagrees with the conventions."""
     today = today or clock.today()
     problems: list[Problem] = []
@@ -227,8 +271,11 @@ def check_register(register: Register, conventions_folder: Path | None = None, t
     if not p.name:
         missing("processor.name", "le nom de la structure")
     if p.dpo is None or not (p.dpo.email or p.dpo.phone):
-        missing("processor.dpo", "les coordonnées du délégué à la protection des données de la structure, "
-                                  "ou du référent RGPD s'il n'y a pas de DPO")
+        missing(
+            "processor.dpo",
+            "les coordonnées du délégué à la protection des données de la structure, "
+            "ou du référent RGPD s'il n'y a pas de DPO",
+        )
     if not register.controllers:
         missing("controllers", "au moins un responsable de traitement")
     for ci, controller in enumerate(register.controllers):
@@ -238,7 +285,9 @@ def check_register(register: Register, conventions_folder: Path | None = None, t
         if not (controller.address or (controller.contact and (controller.contact.email or controller.contact.phone))):
             missing(f"{where}.address", "les coordonnées du responsable de traitement")
         if controller.dpo is None or not (controller.dpo.email or controller.dpo.phone):
-            missing(f"{where}.dpo", "les coordonnées du délégué à la protection des données du responsable de traitement")
+            missing(
+                f"{where}.dpo", "les coordonnées du délégué à la protection des données du responsable de traitement"
+            )
         for pi, category in enumerate(controller.processings):
             at = f"{where}.processings[{pi}]"
             label = category.convention or category.name or str(pi + 1)
@@ -254,16 +303,28 @@ def check_register(register: Register, conventions_folder: Path | None = None, t
                 if not transfer.safeguards:
                     missing(f"{at}.transfers[{ti}].safeguards", f"les garanties du transfert hors UE ({label})")
             if not category.convention:
-                problems.append(Problem(None, None, f"{at}.convention",
-                                        f"traitement {label} : aucune convention ni contrat indiqué ; un sous-traitant "
-                                        "agit sur la base d'un contrat (art. 28.3 RGPD) : indiquez son identifiant"))
+                problems.append(
+                    Problem(
+                        None,
+                        None,
+                        f"{at}.convention",
+                        f"traitement {label} : aucune convention ni contrat indiqué ; un sous-traitant "
+                        "agit sur la base d'un contrat (art. 28.3 RGPD) : indiquez son identifiant",
+                    )
+                )
             for key, heading in SECURITY_HEADINGS.items():
                 value = getattr(category.security, key)
                 if not value:
                     missing(f"{at}.security.{key}", f"{heading} ({label})")
                 elif _says_nothing(value):
-                    problems.append(Problem(None, None, f"{at}.security.{key}",
-                                            f"« {value.strip()} » ne décrit aucune mesure : décrivez {heading} ({label})"))
+                    problems.append(
+                        Problem(
+                            None,
+                            None,
+                            f"{at}.security.{key}",
+                            f"« {value.strip()} » ne décrit aucune mesure : décrivez {heading} ({label})",
+                        )
+                    )
     if conventions_folder is not None:
         problems.extend(_against_conventions(register, conventions_folder, today))
     return problems
@@ -278,21 +339,39 @@ def _against_conventions(register: Register, folder: Path, today: date) -> list[
         if siret and convention.processor.siret == siret and convention.id not in listed:
             ended = convention.period.end is not None and convention.period.end < today
             if not ended:
-                problems.append(Problem(None, None, "controllers",
-                                        f"la convention {convention.id} n'a pas d'entrée dans le registre : ajoutez-la "
-                                        "(dpa-kit register init la pré-remplit)"))
+                problems.append(
+                    Problem(
+                        None,
+                        None,
+                        "controllers",
+                        f"la convention {convention.id} n'a pas d'entrée dans le registre : ajoutez-la "
+                        "(dpa-kit register init la pré-remplit)",
+                    )
+                )
     for ci, controller in enumerate(register.controllers):
         for pi, category in enumerate(controller.processings):
             linked = conventions.get(category.convention or "")
             at = f"controllers[{ci}].processings[{pi}]"
             if category.convention and linked is None:
-                problems.append(Problem(None, None, f"{at}.convention",
-                                        f"la convention {category.convention} est introuvable dans {folder}"))
+                problems.append(
+                    Problem(
+                        None,
+                        None,
+                        f"{at}.convention",
+                        f"la convention {category.convention} est introuvable dans {folder}",
+                    )
+                )
             elif linked is not None and linked.period.end and linked.period.end < today:
-                problems.append(Problem(None, None, f"{at}.convention",
-                                        f"la convention {linked.id} est terminée depuis le "
-                                        f"{clock.french_date(linked.period.end)} : archivez l'entrée une fois les "
-                                        "données détruites et l'attestation envoyée"))
+                problems.append(
+                    Problem(
+                        None,
+                        None,
+                        f"{at}.convention",
+                        f"la convention {linked.id} est terminée depuis le "
+                        f"{clock.french_date(linked.period.end)} : archivez l'entrée une fois les "
+                        "données détruites et l'attestation envoyée",
+                    )
+                )
     return problems
 
 
@@ -306,21 +385,40 @@ def _named(name: str | None, country: str | None) -> str:
 
 def consolidated_rows(registers: list[Register]) -> tuple[list[str], list[list[Any]]]:
     """All structures' registers in one table: who processes what, sensitive data, sub-processors, transfers."""
-    headers = ["Structure", "SIRET", "DPO de la structure", "Responsable", "Convention", "Traitement", "Période",
-               "Données sensibles", "Sous-traitants", "Transferts hors UE", "Sort des données", "Mesures de sécurité décrites"]
+    headers = [
+        "Structure",
+        "SIRET",
+        "DPO de la structure",
+        "Responsable",
+        "Convention",
+        "Traitement",
+        "Période",
+        "Données sensibles",
+        "Sous-traitants",
+        "Transferts hors UE",
+        "Sort des données",
+        "Mesures de sécurité décrites",
+    ]
     rows = []
     for register in registers:
         p = register.processor
         for controller, category in register.categories():
             described = sum(1 for key in SECURITY_HEADINGS if getattr(category.security, key))
-            rows.append([
-                p.short_name or p.name, p.siret, (p.dpo.email if p.dpo else None) or "aucun", controller.name,
-                category.convention, category.name,
-                f"{category.start.isoformat() if category.start else '?'} - {category.end.isoformat() if category.end else '?'}",
-                ", ".join(s.label for s in category.sensitive_data) or "non",
-                " ; ".join(_named(s.name, s.country) for s in category.subprocessors) or "non",
-                " ; ".join(_named(t.recipient, t.country) for t in category.transfers) or "non",
-                category.data_fate.value if category.data_fate else None,
-                f"{described}/4",
-            ])
+            rows.append(
+                [
+                    p.short_name or p.name,
+                    p.siret,
+                    (p.dpo.email if p.dpo else None) or "aucun",
+                    controller.name,
+                    category.convention,
+                    category.name,
+                    f"{category.start.isoformat() if category.start else '?'} - "
+                    f"{category.end.isoformat() if category.end else '?'}",
+                    ", ".join(s.label for s in category.sensitive_data) or "non",
+                    " ; ".join(_named(s.name, s.country) for s in category.subprocessors) or "non",
+                    " ; ".join(_named(t.recipient, t.country) for t in category.transfers) or "non",
+                    category.data_fate.value if category.data_fate else None,
+                    f"{described}/4",
+                ]
+            )
     return headers, rows

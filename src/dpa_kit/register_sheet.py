@@ -32,16 +32,28 @@ FATE_FR = {
 SENSITIVE_FR = {s: s.label for s in SensitiveData}
 #: Other words people write for a sensitive category (compared without accents or case).
 SENSITIVE_SYNONYMS = {
-    "santé": SensitiveData.health, "sante": SensitiveData.health, "médical": SensitiveData.health,
-    "données médicales": SensitiveData.health, "handicap": SensitiveData.health,
-    "origine": SensitiveData.racial_or_ethnic_origin, "origine ethnique": SensitiveData.racial_or_ethnic_origin,
-    "opinions": SensitiveData.political_opinions, "religion": SensitiveData.religious_beliefs,
-    "convictions religieuses": SensitiveData.religious_beliefs, "syndicat": SensitiveData.trade_union_membership,
-    "génétique": SensitiveData.genetic, "biométrie": SensitiveData.biometric, "biométrique": SensitiveData.biometric,
-    "orientation sexuelle": SensitiveData.sex_life, "vie sexuelle": SensitiveData.sex_life,
-    "infractions": SensitiveData.offences_and_convictions, "condamnations": SensitiveData.offences_and_convictions,
-    "casier judiciaire": SensitiveData.offences_and_convictions, "nir": SensitiveData.nir,
-    "numéro de sécurité sociale": SensitiveData.nir, "sécurité sociale": SensitiveData.nir,
+    "santé": SensitiveData.health,
+    "sante": SensitiveData.health,
+    "médical": SensitiveData.health,
+    "données médicales": SensitiveData.health,
+    "handicap": SensitiveData.health,
+    "origine": SensitiveData.racial_or_ethnic_origin,
+    "origine ethnique": SensitiveData.racial_or_ethnic_origin,
+    "opinions": SensitiveData.political_opinions,
+    "religion": SensitiveData.religious_beliefs,
+    "convictions religieuses": SensitiveData.religious_beliefs,
+    "syndicat": SensitiveData.trade_union_membership,
+    "génétique": SensitiveData.genetic,
+    "biométrie": SensitiveData.biometric,
+    "biométrique": SensitiveData.biometric,
+    "orientation sexuelle": SensitiveData.sex_life,
+    "vie sexuelle": SensitiveData.sex_life,
+    "infractions": SensitiveData.offences_and_convictions,
+    "condamnations": SensitiveData.offences_and_convictions,
+    "casier judiciaire": SensitiveData.offences_and_convictions,
+    "nir": SensitiveData.nir,
+    "numéro de sécurité sociale": SensitiveData.nir,
+    "sécurité sociale": SensitiveData.nir,
 }
 TO_FILL = "FFF2CC"  # pale yellow: a cell the structure must fill
 
@@ -57,13 +69,26 @@ class Column:
 
 
 STRUCTURE_FIELDS = [
-    ("Nom", "name"), ("Nom court", "short_name"), ("SIRET", "siret"), ("Adresse", "address"),
-    ("Représentant : nom", "representative.name"), ("Représentant : qualité", "representative.role"),
-    ("DPO : nom", "dpo.name"), ("DPO : courriel", "dpo.email"), ("DPO : téléphone", "dpo.phone"), ("DPO : adresse", "dpo.address"),
-    ("Version du registre", "@version"), ("Mis à jour le", "@updated"),
+    ("Nom", "name"),
+    ("Nom court", "short_name"),
+    ("SIRET", "siret"),
+    ("Adresse", "address"),
+    ("Représentant : nom", "representative.name"),
+    ("Représentant : qualité", "representative.role"),
+    ("DPO : nom", "dpo.name"),
+    ("DPO : courriel", "dpo.email"),
+    ("DPO : téléphone", "dpo.phone"),
+    ("DPO : adresse", "dpo.address"),
+    ("Version du registre", "@version"),
+    ("Mis à jour le", "@updated"),
 ]
 CONTROLLER_COLUMNS = [
-    Column("Responsable", "name", "Nom du responsable de traitement pour le compte duquel la structure agit.", required=True),
+    Column(
+        "Responsable",
+        "name",
+        "Nom du responsable de traitement pour le compte duquel la structure agit.",
+        required=True,
+    ),
     Column("Adresse", "address", "Adresse du responsable de traitement."),
     Column("Représentant", "representative.name", "Nom du représentant du responsable."),
     Column("Qualité du représentant", "representative.role", "Qualité du représentant."),
@@ -74,42 +99,76 @@ CONTROLLER_COLUMNS = [
     Column("DPO : téléphone", "dpo.phone", "Téléphone du DPO du responsable."),
 ]
 PROCESSING_COLUMNS = [
-    Column("Réf.", "@ref", "Numéro de la ligne de traitement, repris dans les feuilles Sous-traitants et Transferts.", "int", True),
-    Column("Responsable", "@controller", "Nom du responsable (tel qu'écrit dans la feuille Responsables).", required=True),
-    Column("Convention", "convention", "Identifiant de la convention (vide pour un traitement ajouté par la structure)."),
+    Column(
+        "Réf.",
+        "@ref",
+        "Numéro de la ligne de traitement, repris dans les feuilles Sous-traitants et Transferts.",
+        "int",
+        True,
+    ),
+    Column(
+        "Responsable", "@controller", "Nom du responsable (tel qu'écrit dans la feuille Responsables).", required=True
+    ),
+    Column(
+        "Convention", "convention", "Identifiant de la convention (vide pour un traitement ajouté par la structure)."
+    ),
     Column("Traitement", "name", "Nom de la catégorie de traitement.", required=True),
     Column("Début", "start", "Début de la période (JJ/MM/AAAA).", "date"),
     Column("Fin", "end", "Fin de la période (JJ/MM/AAAA).", "date"),
     Column("Finalités", "purposes", "Une finalité par ligne (Alt+Entrée pour aller à la ligne).", "list", True),
     Column("Catégories de données", "data_categories", "Une catégorie par ligne.", "list", True),
-    Column("Données sensibles", "sensitive_data", "Une par ligne, parmi : " + ", ".join(SENSITIVE_FR.values()) + ".", "sensitive"),
+    Column(
+        "Données sensibles",
+        "sensitive_data",
+        "Une par ligne, parmi : " + ", ".join(SENSITIVE_FR.values()) + ".",
+        "sensitive",
+    ),
     Column("Personnes concernées", "data_subjects", "Une catégorie par ligne.", "list", True),
     Column("Sort des données", "data_fate", "À choisir dans la liste : " + ", ".join(FATE_FR.values()) + ".", "fate"),
-    *[Column(header, f"security.{key}", f"À décrire par la structure : {text}.", from_convention=False)
-      for header, key, text in (
-          ("Pseudonymisation et chiffrement", "pseudonymisation_encryption", SECURITY_HEADINGS["pseudonymisation_encryption"]),
-          ("Confidentialité, intégrité, disponibilité, résilience", "confidentiality_integrity_availability",
-           SECURITY_HEADINGS["confidentiality_integrity_availability"]),
-          ("Rétablissement après incident", "restore_access", SECURITY_HEADINGS["restore_access"]),
-          ("Tests réguliers des mesures", "regular_testing", SECURITY_HEADINGS["regular_testing"]),
-      )],
+    *[
+        Column(header, f"security.{key}", f"À décrire par la structure : {text}.", from_convention=False)
+        for header, key, text in (
+            (
+                "Pseudonymisation et chiffrement",
+                "pseudonymisation_encryption",
+                SECURITY_HEADINGS["pseudonymisation_encryption"],
+            ),
+            (
+                "Confidentialité, intégrité, disponibilité, résilience",
+                "confidentiality_integrity_availability",
+                SECURITY_HEADINGS["confidentiality_integrity_availability"],
+            ),
+            ("Rétablissement après incident", "restore_access", SECURITY_HEADINGS["restore_access"]),
+            ("Tests réguliers des mesures", "regular_testing", SECURITY_HEADINGS["regular_testing"]),
+        )
+    ],
 ]
 SUBPROCESSOR_COLUMNS = [
     Column("Réf. traitement", "@ref", "Réf. de la ligne de la feuille Traitements.", "int", True),
     Column("Sous-traitant", "name", "Nom du sous-traitant.", required=True),
     Column("Adresse", "address", "Adresse du sous-traitant."),
-    Column("Pays", "country", "Pays, en toutes lettres (France, Allemagne...) ou code ISO à deux lettres (FR, DE...).",
-           "country"),
+    Column(
+        "Pays",
+        "country",
+        "Pays, en toutes lettres (France, Allemagne...) ou code ISO à deux lettres (FR, DE...).",
+        "country",
+    ),
     Column("Activités", "activities", "Une activité sous-traitée par ligne.", "list"),
 ]
 TRANSFER_COLUMNS = [
     Column("Réf. traitement", "@ref", "Réf. de la ligne de la feuille Traitements.", "int", True),
     Column("Pays", "country", "Pays hors UE/EEE, en toutes lettres (États-Unis) ou code ISO (US).", "country", True),
     Column("Destinataire", "recipient", "Destinataire du transfert.", required=True),
-    Column("Garanties", "safeguards", "Garanties appropriées, ou documents qui les attestent (art. 49).", required=True),
+    Column(
+        "Garanties", "safeguards", "Garanties appropriées, ou documents qui les attestent (art. 49).", required=True
+    ),
 ]
-SHEETS = {"Responsables": CONTROLLER_COLUMNS, "Traitements": PROCESSING_COLUMNS,
-          "Sous-traitants": SUBPROCESSOR_COLUMNS, "Transferts": TRANSFER_COLUMNS}
+SHEETS = {
+    "Responsables": CONTROLLER_COLUMNS,
+    "Traitements": PROCESSING_COLUMNS,
+    "Sous-traitants": SUBPROCESSOR_COLUMNS,
+    "Transferts": TRANSFER_COLUMNS,
+}
 
 
 def _get(data: dict[str, Any], dotted: str) -> Any:
@@ -179,8 +238,14 @@ def sheet_rows(register: Register) -> dict[str, list[list[Any]]]:
                 subprocessors.append([ref] + [_cell_out(c, _get(sub, c.key)) for c in SUBPROCESSOR_COLUMNS[1:]])
             for transfer in processing["transfers"]:
                 transfers.append([ref] + [_cell_out(c, _get(transfer, c.key)) for c in TRANSFER_COLUMNS[1:]])
-    sheets.update({"Responsables": controllers, "Traitements": processings, "Sous-traitants": subprocessors,
-                   "Transferts": transfers})
+    sheets.update(
+        {
+            "Responsables": controllers,
+            "Traitements": processings,
+            "Sous-traitants": subprocessors,
+            "Transferts": transfers,
+        }
+    )
     return sheets
 
 
@@ -189,8 +254,14 @@ def notice_rows() -> list[list[str]]:
     for sheet, columns in SHEETS.items():
         for column in columns:
             rows.append([sheet, column.header, column.note + (" Obligatoire." if column.required else "")])
-    rows.append(["", "", "Les cellules jaunes sont à compléter par la structure ; les cellules verrouillées viennent des "
-                         "conventions (corrigez la convention, pas le registre)."])
+    rows.append(
+        [
+            "",
+            "",
+            "Les cellules jaunes sont à compléter par la structure ; les cellules verrouillées viennent des "
+            "conventions (corrigez la convention, pas le registre).",
+        ]
+    )
     return rows
 
 
@@ -221,10 +292,17 @@ def export_xlsx(register: Register) -> bytes:
                 cell = sheet.cell(row=row_index, column=col_index)
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
                 column = columns[col_index - 1] if columns else None
-                from_convention = row_index <= len(rows) and cell.value not in (None, "") and (
-                    column is None and col_index == 1 or column is not None and column.from_convention)
+                from_convention = (
+                    row_index <= len(rows)
+                    and cell.value not in (None, "")
+                    and ((column is None and col_index == 1) or (column is not None and column.from_convention))
+                )
                 cell.protection = Protection(locked=bool(from_convention))
-                if row_index <= len(rows) and cell.value in (None, "") and (column is None or column.required or not column.from_convention):
+                if (
+                    row_index <= len(rows)
+                    and cell.value in (None, "")
+                    and (column is None or column.required or not column.from_convention)
+                ):
                     cell.fill = fill
         for col_index in range(1, len(rows[0]) + 1):
             letter = sheet.cell(row=1, column=col_index).column_letter
@@ -232,8 +310,13 @@ def export_xlsx(register: Register) -> bytes:
         if name == "Traitements":
             fate_column = next(i for i, c in enumerate(PROCESSING_COLUMNS, start=1) if c.kind == "fate")
             letter = sheet.cell(row=1, column=fate_column).column_letter
-            validation = DataValidation(type="list", formula1='"' + ",".join(FATE_FR.values()) + '"', allow_blank=True,
-                                        errorTitle="Sort des données", error="Choisissez une valeur de la liste.")
+            validation = DataValidation(
+                type="list",
+                formula1='"' + ",".join(FATE_FR.values()) + '"',
+                allow_blank=True,
+                errorTitle="Sort des données",
+                error="Choisissez une valeur de la liste.",
+            )
             validation.add(f"{letter}2:{letter}{len(rows) + spare_rows}")
             sheet.add_data_validation(validation)
             # sensitive data: a drop-down of the categories (the list is too long to be written inline, so it
@@ -244,9 +327,14 @@ def export_xlsx(register: Register) -> bytes:
             for label in SENSITIVE_FR.values():
                 lists.append([label])
             lists.sheet_state = "hidden"
-            choices = DataValidation(type="list", formula1=f"=Listes!$A$1:$A${len(SENSITIVE_FR)}", allow_blank=True,
-                                     showErrorMessage=False, promptTitle="Données sensibles",
-                                     prompt="Choisissez dans la liste ; plusieurs : une par ligne (Alt+Entrée).")
+            choices = DataValidation(
+                type="list",
+                formula1=f"=Listes!$A$1:$A${len(SENSITIVE_FR)}",
+                allow_blank=True,
+                showErrorMessage=False,
+                promptTitle="Données sensibles",
+                prompt="Choisissez dans la liste ; plusieurs : une par ligne (Alt+Entrée).",
+            )
             choices.add(f"{letter}2:{letter}{len(rows) + spare_rows}")
             sheet.add_data_validation(choices)
         # print: landscape, as wide as the page, the header row repeated on every page
@@ -281,20 +369,25 @@ def export_ods(register: Register) -> bytes:
     for name, colour in (("dpa_to_fill", f' fo:background-color="#{TO_FILL}"'), ("dpa_free", "")):
         document.insert_style(
             f'<style:style style:name="{name}" style:family="table-cell">'
-            f'<style:table-cell-properties style:cell-protect="none"{colour}/></style:style>', automatic=True)
+            f'<style:table-cell-properties style:cell-protect="none"{colour}/></style:style>',
+            automatic=True,
+        )
     choices = ";".join(f"&quot;{label}&quot;" for label in FATE_FR.values())
     sensitive = ";".join(f"&quot;{label}&quot;" for label in SENSITIVE_FR.values())
-    body.append(Element.from_tag(
-        '<table:content-validations><table:content-validation table:name="dpa_fate" '
-        f'table:condition="of:cell-content-is-in-list({choices})" table:allow-empty-cell="true" '
-        'table:display-list="unsorted"><table:error-message table:display="true" table:message-type="stop">'
-        f'<text:p>{quoteattr("Choisissez une valeur de la liste.")[1:-1]}</text:p></table:error-message>'
-        '</table:content-validation>'
-        # sensitive data: a list to choose from, several values still possible (one per line): no error
-        '<table:content-validation table:name="dpa_sensitive" '
-        f'table:condition="of:cell-content-is-in-list({sensitive})" table:allow-empty-cell="true" '
-        'table:display-list="unsorted"><table:error-message table:display="false"/>'
-        '</table:content-validation></table:content-validations>'))
+    body.append(
+        Element.from_tag(
+            '<table:content-validations><table:content-validation table:name="dpa_fate" '
+            f'table:condition="of:cell-content-is-in-list({choices})" table:allow-empty-cell="true" '
+            'table:display-list="unsorted"><table:error-message table:display="true" table:message-type="stop">'
+            f"<text:p>{quoteattr('Choisissez une valeur de la liste.')[1:-1]}</text:p></table:error-message>"
+            "</table:content-validation>"
+            # sensitive data: a list to choose from, several values still possible (one per line): no error
+            '<table:content-validation table:name="dpa_sensitive" '
+            f'table:condition="of:cell-content-is-in-list({sensitive})" table:allow-empty-cell="true" '
+            'table:display-list="unsorted"><table:error-message table:display="false"/>'
+            "</table:content-validation></table:content-validations>"
+        )
+    )
     for name, rows in {**sheet_rows(register), "Notice": notice_rows()}.items():
         columns = SHEETS.get(name)
         spare = 50 if columns else 0
@@ -309,10 +402,8 @@ def export_ods(register: Register) -> bytes:
             for col_index, value in enumerate(row):
                 column = columns[col_index] if columns else None
                 empty = value in (None, "")
-                if column is None:  # the Structure sheet: labels locked, values editable
-                    locked = col_index == 0
-                else:
-                    locked = existing and not empty and column.from_convention
+                # The Structure sheet (no column model): labels locked, values editable.
+                locked = col_index == 0 if column is None else existing and not empty and column.from_convention
                 if locked:
                     continue
                 cell = table.get_cell((col_index, row_index))
@@ -396,7 +487,9 @@ class _Reader:
         self.problems: list[Problem] = []
 
     def error(self, sheet: str, row: int, col: int, message: str) -> None:
-        self.problems.append(Problem(self.path, None, None, f"feuille {sheet}, cellule {_column_letter(col)}{row} : {message}"))
+        self.problems.append(
+            Problem(self.path, None, None, f"feuille {sheet}, cellule {_column_letter(col)}{row} : {message}")
+        )
 
     def cell(self, sheet: str, row: int, col: int, column: Column, raw: Any) -> Any:
         text = "" if raw is None else str(raw).strip()
@@ -421,13 +514,20 @@ class _Reader:
             for fate, label in FATE_FR.items():
                 if text.lower() in {label, fate.value}:
                     return fate.value
-            self.error(sheet, row, col, f"valeur « {text} » non reconnue ; valeurs possibles : {', '.join(FATE_FR.values())}")
+            self.error(
+                sheet, row, col, f"valeur « {text} » non reconnue ; valeurs possibles : {', '.join(FATE_FR.values())}"
+            )
             return None
         if column.kind == "country":
             code = _country_code(text)
             if code is None:
-                self.error(sheet, row, col, f"pays « {text} » non reconnu : écrivez son nom (Allemagne, États-Unis) "
-                                            "ou son code ISO à deux lettres (DE, US)")
+                self.error(
+                    sheet,
+                    row,
+                    col,
+                    f"pays « {text} » non reconnu : écrivez son nom (Allemagne, États-Unis) "
+                    "ou son code ISO à deux lettres (DE, US)",
+                )
             return code
         if column.kind == "sensitive":
             values = []
@@ -440,8 +540,13 @@ class _Reader:
                     continue
                 code = by_label.get(key)
                 if code is None:
-                    self.error(sheet, row, col, f"donnée sensible « {line.strip()} » non reconnue ; valeurs possibles : "
-                                                f"{', '.join(SENSITIVE_FR.values())}")
+                    self.error(
+                        sheet,
+                        row,
+                        col,
+                        f"donnée sensible « {line.strip()} » non reconnue ; valeurs possibles : "
+                        f"{', '.join(SENSITIVE_FR.values())}",
+                    )
                 else:
                     values.append(code)
             return values
@@ -478,13 +583,21 @@ def _table(reader: _Reader, sheets: dict[str, list[list[Any]]], name: str) -> li
     columns = SHEETS[name]
     rows = sheets.get(name)
     if rows is None:
-        reader.problems.append(Problem(reader.path, None, None, f"feuille « {name} » absente : repartez du fichier exporté par dpa-kit"))
+        reader.problems.append(
+            Problem(reader.path, None, None, f"feuille « {name} » absente : repartez du fichier exporté par dpa-kit")
+        )
         return []
     header = [str(v).strip() if v is not None else "" for v in (rows[0] if rows else [])]
     expected = [c.header for c in columns]
     if header[: len(expected)] != expected:
-        reader.problems.append(Problem(reader.path, None, None,
-                                       f"feuille {name}, ligne 1 : en-têtes modifiés ; attendu : {', '.join(expected)}"))
+        reader.problems.append(
+            Problem(
+                reader.path,
+                None,
+                None,
+                f"feuille {name}, ligne 1 : en-têtes modifiés ; attendu : {', '.join(expected)}",
+            )
+        )
         return []
     out = []
     for row_number, row in enumerate(rows[1:], start=2):
@@ -506,7 +619,9 @@ def import_sheets(path: Path) -> Register:
     register: dict[str, Any] = {"format": "dpa-kit-register/1", "processor": processor, "controllers": []}
     structure = sheets.get("Structure")
     if structure is None:
-        raise ConventionError([Problem(path, None, None, "feuille « Structure » absente : repartez du fichier exporté par dpa-kit")])
+        raise ConventionError(
+            [Problem(path, None, None, "feuille « Structure » absente : repartez du fichier exporté par dpa-kit")]
+        )
     labels = {label: key for label, key in STRUCTURE_FIELDS}
     for row_number, row in enumerate(structure[1:], start=2):
         if not row or row[0] in (None, ""):
@@ -541,7 +656,9 @@ def import_sheets(path: Path) -> Register:
     for row_number, data in _table(reader, sheets, "Traitements"):
         owner = controllers.get(data["@controller"] or "")
         if owner is None:
-            reader.error("Traitements", row_number, 1, f"responsable « {data['@controller']} » absent de la feuille Responsables")
+            reader.error(
+                "Traitements", row_number, 1, f"responsable « {data['@controller']} » absent de la feuille Responsables"
+            )
             continue
         processing: dict[str, Any] = {"subprocessors": [], "transfers": []}
         for column in PROCESSING_COLUMNS[2:]:
@@ -551,11 +668,19 @@ def import_sheets(path: Path) -> Register:
             reader.error("Traitements", row_number, 0, f"référence {data['@ref']} en double")
         by_ref[data["@ref"]] = processing
         owner["processings"].append(processing)
-    for name, key, columns in (("Sous-traitants", "subprocessors", SUBPROCESSOR_COLUMNS), ("Transferts", "transfers", TRANSFER_COLUMNS)):
+    for name, key, columns in (
+        ("Sous-traitants", "subprocessors", SUBPROCESSOR_COLUMNS),
+        ("Transferts", "transfers", TRANSFER_COLUMNS),
+    ):
         for row_number, data in _table(reader, sheets, name):
             target = by_ref.get(data["@ref"])
             if target is None:
-                reader.error(name, row_number, 0, f"la référence {data['@ref']} ne correspond à aucune ligne de la feuille Traitements")
+                reader.error(
+                    name,
+                    row_number,
+                    0,
+                    f"la référence {data['@ref']} ne correspond à aucune ligne de la feuille Traitements",
+                )
                 continue
             target[key].append({c.key: data[c.key] for c in columns[1:] if data[c.key] not in (None, [])})
     if reader.problems:
@@ -565,12 +690,24 @@ def import_sheets(path: Path) -> Register:
     except ValidationError as exc:  # what the cells could not tell: said in French, by sheet
         from dpa_kit.loader import _message_fr
 
-        sheets_of = {"processor": "Structure", "controllers": "Responsables", "version": "Structure",
-                     "updated": "Structure"}
-        raise ConventionError([
-            Problem(path, None, None, f"feuille {sheets_of.get(str(e['loc'][0]), 'Traitements')} : "
-                                      f"{_message_fr(dict(e), tuple(e['loc']), Register)}")
-            for e in exc.errors(include_url=False)]) from exc
+        sheets_of = {
+            "processor": "Structure",
+            "controllers": "Responsables",
+            "version": "Structure",
+            "updated": "Structure",
+        }
+        raise ConventionError(
+            [
+                Problem(
+                    path,
+                    None,
+                    None,
+                    f"feuille {sheets_of.get(str(e['loc'][0]), 'Traitements')} : "
+                    f"{_message_fr(dict(e), tuple(e['loc']), Register)}",
+                )
+                for e in exc.errors(include_url=False)
+            ]
+        ) from exc
 
 
 EXPORTERS: dict[str, Callable[[Register], bytes]] = {"xlsx": export_xlsx, "ods": export_ods}
@@ -591,8 +728,10 @@ def csv_rows(register: Register) -> tuple[list[str], list[list[Any]]]:
         transfers.setdefault(row[0], []).append(f"{text}, garanties : {safeguards}" if safeguards else text)
     rows = []
     for row in sheets["Traitements"][1:]:
-        rows.append([v.isoformat() if isinstance(v, date) else v for v in row]
-                    + [" ; ".join(subs.get(row[0], [])), " ; ".join(transfers.get(row[0], []))])
+        rows.append(
+            [v.isoformat() if isinstance(v, date) else v for v in row]
+            + [" ; ".join(subs.get(row[0], [])), " ; ".join(transfers.get(row[0], []))]
+        )
     return header, rows
 
 

@@ -66,16 +66,14 @@ CNIL_EXAMPLES: dict[str, tuple[str, ...]] = {
         "données chiffrées chez l'hébergeur, bilans statistiques sans nom (fiche CNIL-21)",
     ),
     "confidentiality_integrity_availability": (
-        "un identifiant et un mot de passe robuste par personne, double authentification à distance "
-        "(fiche CNIL-04)",
+        "un identifiant et un mot de passe robuste par personne, double authentification à distance (fiche CNIL-04)",
         "habilitations : chacun n'accède qu'aux dossiers qu'il suit, droits revus chaque année (fiche CNIL-05)",
         "postes verrouillés automatiquement, antivirus, mises à jour de sécurité (fiche CNIL-06)",
         "traçabilité des accès et des modifications (fiche CNIL-14)",
         "dossiers papier dans des armoires fermées à clé, locaux à accès contrôlé (fiche CNIL-13)",
     ),
     "restore_access": (
-        "sauvegardes régulières, dont une copie chiffrée hors ligne ou hors site, restauration testée "
-        "(fiche CNIL-16)",
+        "sauvegardes régulières, dont une copie chiffrée hors ligne ou hors site, restauration testée (fiche CNIL-16)",
         "plan de continuité : qui fait quoi si le logiciel ou les locaux sont indisponibles (fiche CNIL-17)",
         "procédure de gestion des incidents et des violations de données (fiche CNIL-15)",
     ),
@@ -126,8 +124,9 @@ def save_security(registers: Path, siret: str, convention_id: str, values: Mappi
     raise InvalidValue(f"le registre n'a pas de traitement pour la convention {convention_id}", "convention")
 
 
-def import_upload(registers: Path, siret: str, source: IO[bytes], filename: str,
-                  max_bytes: int = MAX_UPLOAD_BYTES) -> Register:
+def import_upload(
+    registers: Path, siret: str, source: IO[bytes], filename: str, max_bytes: int = MAX_UPLOAD_BYTES
+) -> Register:
     """Read an uploaded XLSX or ODS back into the structure's register and save it.
 
     Raise :class:`~dpa_kit.exceptions.ConventionError` with the cell-precise French problems of
@@ -155,8 +154,9 @@ def import_upload(registers: Path, siret: str, source: IO[bytes], filename: str,
             register = import_sheets(temp)
         except ConventionError as exc:
             shown = Path(Path(filename).name)
-            raise ConventionError([Problem(shown if p.file == temp else p.file, p.line, p.field, p.message)
-                                   for p in exc.problems]) from exc
+            raise ConventionError(
+                [Problem(shown if p.file == temp else p.file, p.line, p.field, p.message) for p in exc.problems]
+            ) from exc
     finally:
         temp.unlink(missing_ok=True)
     if register.processor.siret and register.processor.siret != siret:
@@ -188,8 +188,12 @@ class ReviewStatus(str, Enum):
 
     @property
     def label(self) -> str:
-        return {"in_progress": "en cours", "finished": "terminé par la structure", "checked": "vérifié par le DPO",
-                "sent_back": "renvoyé à la structure"}[self.value]
+        return {
+            "in_progress": "en cours",
+            "finished": "terminé par la structure",
+            "checked": "vérifié par le DPO",
+            "sent_back": "renvoyé à la structure",
+        }[self.value]
 
 
 @dataclass
@@ -203,8 +207,11 @@ class Review:
     history: list[tuple[ReviewStatus, datetime]] = field(default_factory=list)
 
 
-_KINDS = {"register.finished": ReviewStatus.finished, "register.checked": ReviewStatus.checked,
-          "register.sent_back": ReviewStatus.sent_back}
+_KINDS = {
+    "register.finished": ReviewStatus.finished,
+    "register.checked": ReviewStatus.checked,
+    "register.sent_back": ReviewStatus.sent_back,
+}
 
 
 def _subject(siret: str) -> str:
@@ -245,8 +252,12 @@ def mark_finished(ledger: Ledger, registers: Path, siret: str, *, by: str, now: 
         _save(registers, siret, register)
     if review(ledger, siret).status is ReviewStatus.checked:
         raise InvalidValue("registre déjà vérifié par le DPO", "status")
-    ledger.append("register.finished", _subject(siret), {"by": by, "problems": len(check_register(register))},
-                  at=now or clock.now())
+    ledger.append(
+        "register.finished",
+        _subject(siret),
+        {"by": by, "problems": len(check_register(register))},
+        at=now or clock.now(),
+    )
     return review(ledger, siret)
 
 

@@ -90,13 +90,19 @@ REQUIRED_ANSWERS: dict[str, tuple[str, str]] = {
     "C103": ("finalités", "au moins une finalité (processing.purposes)"),
     "C104": ("catégories de données", "les catégories de données (processing.data_categories)"),
     "C105": ("personnes concernées", "les catégories de personnes concernées (processing.data_subjects)"),
-    "C106": ("option de sous-traitance",
-             "l'option de sous-traitance : A (autorisation générale) ou B (autorisation spécifique)"),
-    "C109": ("option de sécurité",
-             "l'option de sécurité : 1 (échanges très limités, pas de plateforme) ou 2 (autres cas)"),
-    "C111": ("sort des données",
-             "le sort des données (data_fate.action) : destroy pour détruire, return_to_controller pour "
-             "renvoyer au Département, return_to_third_party pour renvoyer à un tiers"),
+    "C106": (
+        "option de sous-traitance",
+        "l'option de sous-traitance : A (autorisation générale) ou B (autorisation spécifique)",
+    ),
+    "C109": (
+        "option de sécurité",
+        "l'option de sécurité : 1 (échanges très limités, pas de plateforme) ou 2 (autres cas)",
+    ),
+    "C111": (
+        "sort des données",
+        "le sort des données (data_fate.action) : destroy pour détruire, return_to_controller pour "
+        "renvoyer au Département, return_to_third_party pour renvoyer à un tiers",
+    ),
     "C116": ("nom de la structure", "le nom de la structure (processor.name)"),
     "C117": ("SIRET de la structure", "le SIRET de la structure (processor.siret)"),
     "C118": ("début de la période", "la date de début de la convention (period.start)"),
@@ -112,13 +118,19 @@ EMAIL_ADDRESSES: dict[str, str] = {
 
 def _catalogue() -> list[Rule]:
     required = [
-        Rule(code, ERROR, CONVENTION, f"Réponse obligatoire : {title}",
-             f"L'annexe ne peut pas être signée sans {what}.")
+        Rule(
+            code, ERROR, CONVENTION, f"Réponse obligatoire : {title}", f"L'annexe ne peut pas être signée sans {what}."
+        )
         for code, (title, what) in REQUIRED_ANSWERS.items()
     ]
     emails = [
-        Rule(code, ERROR, CONVENTION, f"Adresse électronique : {what}",
-             f"L'annexe donne {what} ; ce doit être une adresse électronique valide.")
+        Rule(
+            code,
+            ERROR,
+            CONVENTION,
+            f"Adresse électronique : {what}",
+            f"L'annexe donne {what} ; ce doit être une adresse électronique valide.",
+        )
         for code, what in EMAIL_ADDRESSES.items()
     ]
     return [*required, *emails, *_OTHERS]
@@ -126,229 +138,308 @@ def _catalogue() -> list[Rule]:
 
 _OTHERS = [
     Rule(
-        "C107", ERROR, CONVENTION,
+        "C107",
+        ERROR,
+        CONVENTION,
         "Option A sans délai d'objection",
         "En option A, le Département dispose d'un délai pour s'opposer à un nouveau sous-traitant ; ce délai doit "
         "être écrit.",
     ),
     Rule(
-        "C108", ERROR, CONVENTION,
+        "C108",
+        ERROR,
+        CONVENTION,
         "Option B sans activité autorisée",
         "En option B, l'annexe liste les activités de traitement que la structure peut sous-traiter.",
     ),
     Rule(
-        "C110", ERROR, CONVENTION,
+        "C110",
+        ERROR,
+        CONVENTION,
         "Option de sécurité 2 sans annexe de sécurité",
         "L'option 2 renvoie à une annexe « Sécurité et Confidentialité » à joindre et personnaliser.",
     ),
     Rule(
-        "C112", ERROR, CONVENTION,
+        "C112",
+        ERROR,
+        CONVENTION,
         "Renvoi à un tiers sans tiers désigné",
         "Si les données doivent être renvoyées à un tiers, l'annexe le nomme ou dit comment la structure sera "
         "informée.",
     ),
     Rule(
-        "C115", ERROR, CONVENTION,
+        "C115",
+        ERROR,
+        CONVENTION,
         "DPO de la structure non renseigné",
         "Le fichier doit dire si la structure a désigné un délégué à la protection des données : ses coordonnées, "
         "ou « dpo: null » s'il n'y en a pas.",
     ),
     Rule(
-        "C120", ERROR, CONVENTION,
+        "C120",
+        ERROR,
+        CONVENTION,
         "Représentant sans nom",
         "L'annexe est signée par les représentants des deux parties : le nom du représentant du Département et "
         "celui de la structure sont obligatoires.",
     ),
     Rule(
-        "C121", ERROR, CONVENTION,
+        "C121",
+        ERROR,
+        CONVENTION,
         "Option de sécurité 2 sans répartition des responsabilités",
         "Avec l'option 2, l'article 32 RGPD fait porter la sécurité sur les deux parties : l'annexe dit qui fait "
         "quoi (la matrice de l'annexe Sécurité et Confidentialité, ou security.responsibilities) au lieu de la "
         "recommandation de rédaction du modèle.",
     ),
     Rule(
-        "C122", ERROR, CONVENTION,
+        "C122",
+        ERROR,
+        CONVENTION,
         "Réponse demandée par le texte de l'annexe",
         "Le modèle de l'annexe a besoin de cette valeur pour produire une clause complète (un blanc ne se signe "
         "jamais).",
     ),
     Rule(
-        "P201", ERROR, CONVENTION,
+        "P201",
+        ERROR,
+        CONVENTION,
         "Blanc ou consigne de rédaction dans une valeur",
         "Une valeur contient un blanc du modèle ([...], XX, A COMPLETER, « Nom dispositif »...) ou une consigne de "
         "rédaction.",
     ),
     Rule(
-        "K301", ERROR, CONVENTION,
+        "K301",
+        ERROR,
+        CONVENTION,
         "Sous-traitant hors UE/EEE sans transfert déclaré",
         "Un sous-traitant établi hors de l'Union européenne et de l'EEE est un transfert : il figure dans "
         "« transfers » (même pays, destinataire à son nom) avec ses garanties (art. 44 à 49 RGPD).",
     ),
     Rule(
-        "K302", ERROR, CONVENTION,
+        "K302",
+        ERROR,
+        CONVENTION,
         "Transfert hors UE/EEE sans garanties",
         "Tout transfert hors de l'Union européenne et de l'EEE doit reposer sur des garanties documentées (art. 44 "
         "à 49 RGPD).",
     ),
     Rule(
-        "K303", ERROR, CONVENTION,
+        "K303",
+        ERROR,
+        CONVENTION,
         "Option B : activité sous-traitée non autorisée",
         "En option B, un sous-traitant ne peut mener que les activités listées dans authorised_activities.",
     ),
     Rule(
-        "K304", WARNING, CONVENTION,
+        "K304",
+        WARNING,
+        CONVENTION,
         "Délai de notification supérieur à 24 heures",
         "Le modèle du Département prévoit 24 heures ; un délai plus long réduit le temps du Département pour "
         "notifier la CNIL.",
     ),
     Rule(
-        "K305", ERROR, CONVENTION,
+        "K305",
+        ERROR,
+        CONVENTION,
         "Délai de notification supérieur à 72 heures",
         "Le Département dispose lui-même de 72 heures pour notifier la CNIL (art. 33 RGPD) : le délai de la "
         "structure doit être plus court.",
     ),
     Rule(
-        "K306", WARNING, CONVENTION,
+        "K306",
+        WARNING,
+        CONVENTION,
         "Contrat de sous-traitance terminé avant la convention",
         "Le contrat d'un sous-traitant s'arrête avant la fin de la convention : qui prendra le relais ?",
     ),
     Rule(
-        "K307", WARNING, CONVENTION,
+        "K307",
+        WARNING,
+        CONVENTION,
         "Sous-traitants déclarés sans option de sous-traitance",
         "Des sous-traitants sont listés mais l'option A ou B n'est pas choisie.",
     ),
     Rule(
-        "K308", ERROR, CONVENTION,
+        "K308",
+        ERROR,
+        CONVENTION,
         "Garanties qui ne disent rien",
         "« n/a », « - », « aucune », « néant », « sans objet »... ne sont pas des garanties : nommez la décision "
         "d'adéquation, les clauses contractuelles types, les BCR ou la dérogation de l'article 49.",
     ),
     Rule(
-        "R401", WARNING, CONVENTION,
+        "R401",
+        WARNING,
+        CONVENTION,
         "Données sensibles avec l'option de sécurité 1",
         "L'option 1 vise des échanges très limités sans plateforme ; des données sensibles appellent l'option 2 et "
         "une analyse d'impact (AIPD).",
     ),
     Rule(
-        "R402", WARNING, CONVENTION,
+        "R402",
+        WARNING,
+        CONVENTION,
         "Catégories de données qui semblent sensibles",
         "Une catégorie de données évoque une donnée sensible (santé, handicap, NIR, condamnations, origine...) mais"
         " sensitive_data est vide.",
     ),
     Rule(
-        "R403", WARNING, CONVENTION,
+        "R403",
+        WARNING,
+        CONVENTION,
         "Option de sécurité 1 alors qu'une plateforme est utilisée",
         "L'option 1 suppose l'absence de plateforme informatique ; les opérations ou les activités d'un "
         "sous-traitant mentionnent une plateforme, un logiciel, un hébergement ou un extranet.",
     ),
     Rule(
-        "R404", WARNING, CONVENTION,
+        "R404",
+        WARNING,
+        CONVENTION,
         "Données sensibles sans analyse d'impact (AIPD)",
         "Des données de santé ou d'autres catégories particulières (art. 9 RGPD) traitées dans un accompagnement "
         "social ou médico-social : la liste de la CNIL rend l'AIPD obligatoire ; indiquez-la (processing.dpia).",
     ),
     Rule(
-        "R405", WARNING, CONVENTION,
+        "R405",
+        WARNING,
+        CONVENTION,
         "Données sensibles transférées vers un pays sans adéquation",
         "Des catégories particulières de données partent vers un pays sans décision d'adéquation : les garanties "
         "doivent être renforcées et l'AIPD doit en traiter.",
     ),
     Rule(
-        "R406", WARNING, CONVENTION,
+        "R406",
+        WARNING,
+        CONVENTION,
         "Option B sans sous-traitant nommé",
         "L'option B est une autorisation spécifique : les sous-traitants autorisés sont normalement nommés.",
     ),
     Rule(
-        "R407", WARNING, CONVENTION,
+        "R407",
+        WARNING,
+        CONVENTION,
         "Pas de DPO alors que des données sensibles sont traitées",
         "Une structure dont l'activité de base traite à grande échelle des catégories particulières de données "
         "doit désigner un délégué à la protection des données (art. 37-1-c RGPD).",
     ),
     # security annex of option 2 (issue 17)
     Rule(
-        "S701", ERROR, CONVENTION,
+        "S701",
+        ERROR,
+        CONVENTION,
         "Mesure de sécurité applicable écartée sans motif",
         "Une mesure de l'annexe Sécurité et Confidentialité qui s'applique à la convention ne peut être écartée "
         "qu'avec un motif écrit.",
     ),
     Rule(
-        "S702", ERROR, CONVENTION,
+        "S702",
+        ERROR,
+        CONVENTION,
         "Mesure de sécurité sans partie responsable",
         "Chaque mesure de l'annexe Sécurité et Confidentialité dit qui la met en œuvre : le Département, la "
         "structure, les deux ou le sous-traitant.",
     ),
     Rule(
-        "S703", ERROR, CONVENTION,
+        "S703",
+        ERROR,
+        CONVENTION,
         "Option de sécurité 2 sans aucune mesure",
         "En option 2, l'annexe Sécurité et Confidentialité liste les mesures convenues ; elle ne peut pas être vide.",
     ),
     Rule(
-        "S704", WARNING, CONVENTION,
+        "S704",
+        WARNING,
+        CONVENTION,
         "Données de santé hébergées par un tiers sans certification HDS",
         "Un hébergeur de données de santé pour le compte d'un tiers doit être certifié HDS (code de la santé "
         "publique, art. L. 1111-8).",
     ),
     Rule(
-        "S705", ERROR, CONVENTION,
+        "S705",
+        ERROR,
+        CONVENTION,
         "Personnalisation d'une mesure de sécurité inconnue",
         "La personnalisation vise une mesure absente du catalogue et des mesures ajoutées : une faute de frappe la "
         "rendrait sans effet.",
     ),
     Rule(
-        "S706", ERROR, CONVENTION,
+        "S706",
+        ERROR,
+        CONVENTION,
         "Mesure de sécurité ajoutée sans titre ou sans texte",
         "Une mesure ajoutée qui n'est pas dans le catalogue doit avoir un titre et un texte.",
     ),
     Rule(
-        "S707", WARNING, CONVENTION,
+        "S707",
+        WARNING,
+        CONVENTION,
         "Annexe de sécurité personnalisée hors option 2",
         "La personnalisation de l'annexe Sécurité et Confidentialité n'a d'effet qu'avec l'option de sécurité 2.",
     ),
     Rule(
-        "S708", WARNING, CONVENTION,
+        "S708",
+        WARNING,
+        CONVENTION,
         "Personnalisation d'une mesure de sécurité qui ne s'applique pas",
         "Une mesure du catalogue personnalisée (note, responsable) ne s'applique pas à la convention et n'est pas "
         "ajoutée : elle n'apparaît pas dans l'annexe.",
     ),
     Rule(
-        "W001", WARNING, CONVENTION,
+        "W001",
+        WARNING,
+        CONVENTION,
         "Levée d'une règle inconnue ou sans justification",
         "Une levée (waivers) doit viser un code de règle existant et donner une justification écrite.",
     ),
     Rule(
-        "F501", ERROR, FOLDER,
+        "F501",
+        ERROR,
+        FOLDER,
         "Même SIRET sous des noms différents",
         "Deux conventions donnent le même SIRET avec des noms de structure différents.",
     ),
     Rule(
-        "F502", ERROR, FOLDER,
+        "F502",
+        ERROR,
+        FOLDER,
         "Identifiant de convention en double",
         "Deux fichiers portent le même identifiant : le journal et les noms de fichiers les confondraient.",
     ),
     Rule(
-        "D601", ERROR, DOCUMENT,
+        "D601",
+        ERROR,
+        DOCUMENT,
         "Blanc ou consigne de rédaction dans le document",
         "Le document contient un blanc du modèle ou une consigne de rédaction.",
     ),
     Rule(
-        "D602", ERROR, DOCUMENT,
+        "D602",
+        ERROR,
+        DOCUMENT,
         "Réponse vide dans le document",
         "Une phrase « ... sont : » n'est suivie d'aucune réponse.",
     ),
     Rule(
-        "D603", ERROR, DOCUMENT,
+        "D603",
+        ERROR,
+        DOCUMENT,
         "Clause modifiée ou supprimée",
-        "Une clause de l'annexe que produit la convention ne figure plus telle quelle dans le document "
-        "(--convention).",
+        "Une clause de l'annexe que produit la convention ne figure plus telle quelle dans le document (--convention).",
     ),
     Rule(
-        "D604", WARNING, DOCUMENT,
+        "D604",
+        WARNING,
+        DOCUMENT,
         "Paragraphe ajouté",
         "Le document contient un paragraphe que l'annexe produite par dpa-kit n'a pas (--convention ; pas pour les "
         "PDF).",
     ),
     Rule(
-        "L001", ERROR, DOCUMENT,
+        "L001",
+        ERROR,
+        DOCUMENT,
         "Fichier de convention invalide",
         "Le fichier ne peut pas être lu (syntaxe YAML, type, clé inconnue, SIRET, date...) : corrigez-le d'abord.",
     ),

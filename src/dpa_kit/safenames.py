@@ -109,8 +109,9 @@ def check_names(names: Iterable[str], *, max_depth: int = MAX_DEPTH) -> list[tup
         key = name_key(path)
         if key in seen:
             same = "même nom" if seen[key] == name else "même nom une fois normalisé (NFC/NFD, majuscules) que"
-            raise NameProblem(f"« {shown(name)} » : {same} « {shown(seen[key])} » : Windows et macOS n'en feraient "
-                              "qu'un fichier")
+            raise NameProblem(
+                f"« {shown(name)} » : {same} « {shown(seen[key])} » : Windows et macOS n'en feraient qu'un fichier"
+            )
         seen[key] = name
         if not name.endswith("/"):
             parent = key
@@ -120,6 +121,7 @@ def check_names(names: Iterable[str], *, max_depth: int = MAX_DEPTH) -> list[tup
         checked.append((name, path))
     for key, original in seen.items():
         if key in folders and not original.endswith("/"):
-            raise NameProblem(f"« {shown(original)} » est à la fois un fichier et le dossier de "
-                              f"« {shown(folders[key])} »")
+            raise NameProblem(
+                f"« {shown(original)} » est à la fois un fichier et le dossier de « {shown(folders[key])} »"
+            )
     return checked

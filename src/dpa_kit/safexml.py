@@ -101,8 +101,17 @@ def check_office_zip(path: Path) -> None:
                         _scan_part(stream, path, member.filename, budget)
     except UnsafeFile:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError,
-            RuntimeError, UnicodeDecodeError, zlib.error) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        EOFError,
+        OSError,
+        ValueError,
+        RuntimeError,
+        UnicodeDecodeError,
+        zlib.error,
+    ) as exc:
         # RuntimeError: an encrypted member; NotImplementedError: an unknown compression method.
         raise UnsafeFile(f"{path} : fichier illisible ou endommagé (pas une archive bureautique valide)") from exc
 
@@ -210,8 +219,14 @@ def read_ods(path: Path) -> dict[str, list[list[Any]]]:
             row: list[Any] = []
             pending_cells = 0
             pending_rows = 0
-            events = etree.iterparse(stream, events=("start", "end"), resolve_entities=False, load_dtd=False,
-                                     no_network=True, huge_tree=False)
+            events = etree.iterparse(
+                stream,
+                events=("start", "end"),
+                resolve_entities=False,
+                load_dtd=False,
+                no_network=True,
+                huge_tree=False,
+            )
             for event, element in events:
                 tag = element.tag
                 if event == "start":

@@ -87,8 +87,7 @@ _PARTY_PHRASES = {  # after « relèvent »
     (Party.departement,): "du Département",
     (Party.structure,): "de l'organisme",
     (Party.subprocessor,): "du sous-traitant de l'organisme, sous la responsabilité de celui-ci",
-    (Party.departement, Party.structure):
-        "du Département et de l'organisme, chacun pour les systèmes qu'il administre",
+    (Party.departement, Party.structure): "du Département et de l'organisme, chacun pour les systèmes qu'il administre",
     (Party.structure, Party.subprocessor): "de l'organisme et de son sous-traitant",
     (Party.departement, Party.subprocessor): "du Département et du sous-traitant de l'organisme",
     (Party.departement, Party.structure, Party.subprocessor): "du Département, de l'organisme et de son sous-traitant",
@@ -214,14 +213,18 @@ class Conditions:
             "une plateforme, un logiciel ou un hébergement figure parmi les activités sous-traitées"
             if self.platform
             else "aucune plateforme ni aucun hébergement ne figure parmi les activités sous-traitées",
-            "l'organisme fait appel à un ou plusieurs sous-traitants" if self.subprocessors
+            "l'organisme fait appel à un ou plusieurs sous-traitants"
+            if self.subprocessors
             else "l'organisme ne déclare aucun sous-traitant",
-            "des données sensibles sont traitées" if self.special_categories
+            "des données sensibles sont traitées"
+            if self.special_categories
             else "aucune donnée sensible n'est déclarée",
             "des données sont transférées hors de l'Union européenne et de l'Espace économique européen"
-            if self.transfers else "aucun transfert hors de l'Union européenne et de l'Espace économique européen",
+            if self.transfers
+            else "aucun transfert hors de l'Union européenne et de l'Espace économique européen",
             "des données de santé sont hébergées par un tiers : l'hébergeur doit être certifié HDS"
-            if self.health_hosting else "aucune donnée de santé n'est hébergée par un tiers",
+            if self.health_hosting
+            else "aucune donnée de santé n'est hébergée par un tiers",
         ]
 
 
@@ -337,33 +340,55 @@ def select(convention: Convention, catalogue: Catalogue | None = None) -> Select
         if choice is not None and choice.exclude:
             excluded.append(ExcludedMeasure(measure.id, measure.title, choice.reason))
             continue
-        responsible = _first(extra.responsible if extra else None, choice.responsible if choice else None,
-                             measure.responsible)
+        responsible = _first(
+            extra.responsible if extra else None, choice.responsible if choice else None, measure.responsible
+        )
         note = (extra.note if extra else None) or (choice.note if choice else None)
-        measures.append(SelectedMeasure(
-            measure.id, measure.theme, measure.title, measure.text, _effective(responsible, has_sub),
-            note, measure.ref, False, tuple(measure.headings),
-        ))
+        measures.append(
+            SelectedMeasure(
+                measure.id,
+                measure.theme,
+                measure.title,
+                measure.text,
+                _effective(responsible, has_sub),
+                note,
+                measure.ref,
+                False,
+                tuple(measure.headings),
+            )
+        )
     for extra in choices.added:
         if extra.id in catalogue_ids:
             continue
         choice = choices.measures.get(extra.id)
         responsible = _first(extra.responsible, choice.responsible if choice else None, [])
-        measures.append(SelectedMeasure(
-            extra.id, extra.theme or OWN_THEME, extra.title, extra.text, _effective(responsible, has_sub),
-            extra.note or (choice.note if choice else None), None, True,
-            ("confidentiality_integrity_availability",),
-        ))
+        measures.append(
+            SelectedMeasure(
+                extra.id,
+                extra.theme or OWN_THEME,
+                extra.title,
+                extra.text,
+                _effective(responsible, has_sub),
+                extra.note or (choice.note if choice else None),
+                None,
+                True,
+                ("confidentiality_integrity_availability",),
+            )
+        )
     known = set(catalogue_ids) | set(added)
     unknown = [key for key in choices.measures if key not in known]
     kept_or_excluded = {m.id for m in measures} | {e.id for e in excluded}
-    inapplicable = [key for key, choice in choices.measures.items()
-                    if key in catalogue_ids and key not in kept_or_excluded and not choice.exclude]
+    inapplicable = [
+        key
+        for key, choice in choices.measures.items()
+        if key in catalogue_ids and key not in kept_or_excluded and not choice.exclude
+    ]
     kept = {m.id for m in measures}
     always = [key for key in ("RGPD-32",) if key in catalogue.sources]
     cited = list(dict.fromkeys([*always, *(s for m in catalogue.measures if m.id in kept for s in m.sources)]))
-    return Selection(conditions, measures, excluded, unknown, dict(catalogue.themes), dict(catalogue.sources), cited,
-                     inapplicable)
+    return Selection(
+        conditions, measures, excluded, unknown, dict(catalogue.themes), dict(catalogue.sources), cited, inapplicable
+    )
 
 
 def applicable_ids(convention: Convention, catalogue: Catalogue | None = None) -> set[str]:

@@ -118,8 +118,9 @@ class EncryptedSpool(io.RawIOBase):
         # backwards or forwards share it; large reads bypass it.
         if not (self._window_start <= start and start + want <= self._window_start + len(self._window)):
             self._window_start = start - start % _WINDOW
-            self._window = memoryview(self._decrypt(self._window_start,
-                                                    max(_WINDOW, start + want - self._window_start)))
+            self._window = memoryview(
+                self._decrypt(self._window_start, max(_WINDOW, start + want - self._window_start))
+            )
         offset = start - self._window_start
         clear = self._window[offset : offset + want]
         self._pos += len(clear)

@@ -11,7 +11,6 @@ from dpa_kit import clock
 from dpa_kit.ledger import Ledger
 from dpa_kit.words import OVERDUE
 
-
 #: A deadline this close is shown as near (amber): 6 hours, the first reminder before the 24-hour one.
 NEAR = timedelta(hours=6)
 
@@ -31,8 +30,15 @@ def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
             continue
         convention = result.loaded.convention
         judged = verdict(result.loaded)
-        conventions.append({"file": result.path.name, "id": convention.id, "structure": convention.processor.display_name,
-                            "ready": judged.ready, "missing": judged.reasons()})
+        conventions.append(
+            {
+                "file": result.path.name,
+                "id": convention.id,
+                "structure": convention.processor.display_name,
+                "ready": judged.ready,
+                "missing": judged.reasons(),
+            }
+        )
     breaches = []
     exchanges = []
     if ledger is not None:
@@ -40,16 +46,25 @@ def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
             if not breach.is_open:
                 continue
             shown = breach.as_json(now)
-            deadline = breach.cnil_deadline if breach.side == "departement" and breach.cnil_deadline else (
-                breach.notify_deadline)
+            deadline = (
+                breach.cnil_deadline
+                if breach.side == "departement" and breach.cnil_deadline
+                else (breach.notify_deadline)
+            )
             shown["deadline"] = deadline.astimezone(clock.PARIS).isoformat(timespec="seconds")
             shown["near"] = not shown["overdue"] and deadline - now <= NEAR
             breaches.append(shown)
         breaches.sort(key=lambda b: b["deadline"])
         for event in ledger.last("exchange.", 10):
-            exchanges.append({"at": event.at.astimezone(clock.PARIS).isoformat(timespec="minutes"),
-                              "direction": event.payload.get("direction"), "convention": event.payload.get("convention"),
-                              "counterpart": event.payload.get("counterpart"), "files": event.payload.get("files")})
+            exchanges.append(
+                {
+                    "at": event.at.astimezone(clock.PARIS).isoformat(timespec="minutes"),
+                    "direction": event.payload.get("direction"),
+                    "convention": event.payload.get("convention"),
+                    "counterpart": event.payload.get("counterpart"),
+                    "files": event.payload.get("files"),
+                }
+            )
     # Only what is owed: a signed annex without the written-justification clause owes no attestation.
     attestations = [d.as_json() for d in owed(folder, ledger) if d.recorded is None and d.owed_in_writing]
     late = [b["id"] for b in breaches if b["overdue"]] + [a["convention"] for a in attestations if a["overdue"]]
@@ -83,8 +98,10 @@ def render_text(data: dict[str, Any]) -> str:
     lines.append(f"Conventions : {len(conventions)} ({len(ready)} prête(s) à signer)")
     for c in conventions:
         if not c["ready"]:
-            lines.append(f"  - {c['id'] or c['file']} : manque {', '.join(c['missing'][:4])}"
-                         + (" ..." if len(c["missing"]) > 4 else ""))
+            lines.append(
+                f"  - {c['id'] or c['file']} : manque {', '.join(c['missing'][:4])}"
+                + (" ..." if len(c["missing"]) > 4 else "")
+            )
     lines.append(f"Violations ouvertes : {len(data['open_breaches'])}")
     for b in data["open_breaches"]:
         lines.append(f"  - {b['id']} ({b['convention']}) : {b['status']}, échéance le {_when(b['deadline'])}")
@@ -95,10 +112,18 @@ def render_text(data: dict[str, Any]) -> str:
     lines.append(f"Derniers échanges chiffrés : {len(data['last_exchanges'])}")
     for e in data["last_exchanges"][:5]:
         direction = DIRECTIONS_FR.get(e["direction"] or "", e["direction"] or "")
-        lines.append(f"  - {_when(e['at'])} : {direction} {e['convention'] or ''} {e['counterpart'] or ''}"
-                     f" ({e['files']} fichier(s))")
+        lines.append(
+            f"  - {_when(e['at'])} : {direction} {e['convention'] or ''} {e['counterpart'] or ''}"
+            f" ({e['files']} fichier(s))"
+        )
     lines.append("Rien en retard." if not data["late"] else f"{OVERDUE} : {', '.join(data['late'])}")
     return "\n".join(lines)
+
+
+def _late_line(late: list[str], esc: Any) -> str:
+    if not late:
+        return "<p>Rien en retard.</p>"
+    return f'<p class="late">En retard : {esc(", ".join(late))}</p>'
 
 
 def render_html(data: dict[str, Any]) -> str:
@@ -110,10 +135,10 @@ def render_html(data: dict[str, Any]) -> str:
     def table(headers: list[str], rows: list[list[Any]], classes: list[str] | None = None) -> str:
         if not rows:
             return "<p>Aucun.</p>"
-        head = "".join(f"<th scope=\"col\">{esc(h)}</th>" for h in headers)
+        head = "".join(f'<th scope="col">{esc(h)}</th>' for h in headers)
         marks = classes or [""] * len(rows)
         body = "".join(
-            (f"<tr class=\"{mark}\">" if mark else "<tr>") + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>"
+            (f'<tr class="{mark}">' if mark else "<tr>") + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>"
             for row, mark in zip(rows, marks, strict=True)
         )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -126,21 +151,35 @@ def render_html(data: dict[str, Any]) -> str:
     late_attestations = sum(1 for a in attestations if a["overdue"])
 
     def card(title: str, value: str, detail: str, mark: str) -> str:
-        return (f"<div class=\"card {mark}\"><p class=\"value\">{esc(value)}</p><p>{esc(title)}</p>"
-                f"<p class=\"detail\">{esc(detail)}</p></div>")
+        return (
+            f'<div class="card {mark}"><p class="value">{esc(value)}</p><p>{esc(title)}</p>'
+            f'<p class="detail">{esc(detail)}</p></div>'
+        )
 
-    summary = "".join([
-        card("conventions prêtes à signer", f"{ready} / {len(conventions)}",
-             f"{len(conventions) - ready} à compléter" if ready < len(conventions) else "toutes prêtes",
-             "near" if ready < len(conventions) else "ok"),
-        card("violations ouvertes", str(len(breaches)),
-             f"{late_breaches} en retard" if late_breaches else "aucune en retard", "late" if late_breaches else "ok"),
-        card("attestations attendues", str(len(attestations)),
-             f"{late_attestations} en retard" if late_attestations else "aucune en retard",
-             "late" if late_attestations else "ok"),
-    ])
+    summary = "".join(
+        [
+            card(
+                "conventions prêtes à signer",
+                f"{ready} / {len(conventions)}",
+                f"{len(conventions) - ready} à compléter" if ready < len(conventions) else "toutes prêtes",
+                "near" if ready < len(conventions) else "ok",
+            ),
+            card(
+                "violations ouvertes",
+                str(len(breaches)),
+                f"{late_breaches} en retard" if late_breaches else "aucune en retard",
+                "late" if late_breaches else "ok",
+            ),
+            card(
+                "attestations attendues",
+                str(len(attestations)),
+                f"{late_attestations} en retard" if late_attestations else "aucune en retard",
+                "late" if late_attestations else "ok",
+            ),
+        ]
+    )
     parts = [
-        "<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>dpa-kit : vue d'ensemble</title>",
+        '<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8"><title>dpa-kit : vue d\'ensemble</title>',
         "<style>body{font-family:sans-serif;margin:2em;color:#1a1a1a}table{border-collapse:collapse;margin-bottom:1.5em}"
         "th,td{border:1px solid #bbb;padding:.3em .6em;text-align:left}th{background:#eee}"
         ".summary{display:flex;gap:1em;margin:1em 0 2em}.card{border:1px solid #bbb;border-left:.5em solid #2e7d32;"
@@ -148,26 +187,45 @@ def render_html(data: dict[str, Any]) -> str:
         ".card.late{border-left-color:#b00020}.card.near{border-left-color:#b26a00}.detail{color:#444}"
         "tr.late td{background:#fde7e9}tr.near td{background:#fff4e0}p.late{color:#b00020;font-weight:bold}"
         "</style>",
-        f"</head><body><h1>Vue d'ensemble RGPD</h1><p>Établie le {esc(_when(data['generated_at']))} (heure de Paris).</p>",
-        f"<div class=\"summary\">{summary}</div>",
-        f"<p class=\"{'late' if data['late'] else ''}\">{'En retard : ' + esc(', '.join(data['late'])) if data['late'] else 'Rien en retard.'}</p>",
+        f"</head><body><h1>Vue d'ensemble RGPD</h1><p>Établie le {esc(_when(data['generated_at']))} (heure de "
+        "Paris).</p>",
+        f'<div class="summary">{summary}</div>',
+        _late_line(data["late"], esc),
         "<h2>Conventions</h2>",
-        table(["Convention", "Structure", "Prête à signer", "Ce qui l'empêche"],
-              [[c["id"] or c["file"], c.get("structure"), "oui" if c["ready"] else "non", ", ".join(c["missing"])]
-               for c in conventions],
-              ["" if c["ready"] else "near" for c in conventions]),
+        table(
+            ["Convention", "Structure", "Prête à signer", "Ce qui l'empêche"],
+            [
+                [c["id"] or c["file"], c.get("structure"), "oui" if c["ready"] else "non", ", ".join(c["missing"])]
+                for c in conventions
+            ],
+            ["" if c["ready"] else "near" for c in conventions],
+        ),
         "<h2>Violations ouvertes (par échéance)</h2>",
-        table(["Violation", "Convention", "État", "Échéance"],
-              [[b["id"], b["convention"], b["status"], _when(b["deadline"])] for b in breaches],
-              ["late" if b["overdue"] else "near" if b["near"] else "" for b in breaches]),
+        table(
+            ["Violation", "Convention", "État", "Échéance"],
+            [[b["id"], b["convention"], b["status"], _when(b["deadline"])] for b in breaches],
+            ["late" if b["overdue"] else "near" if b["near"] else "" for b in breaches],
+        ),
         "<h2>Attestations de destruction attendues</h2>",
-        table(["Convention", "Structure", "Échéance", "Jours de retard"],
-              [[a["convention"], a["structure"], _when(a["due_date"]), a["days_overdue"]] for a in attestations],
-              ["late" if a["overdue"] else "" for a in attestations]),
+        table(
+            ["Convention", "Structure", "Échéance", "Jours de retard"],
+            [[a["convention"], a["structure"], _when(a["due_date"]), a["days_overdue"]] for a in attestations],
+            ["late" if a["overdue"] else "" for a in attestations],
+        ),
         "<h2>Derniers échanges chiffrés</h2>",
-        table(["Instant", "Sens", "Convention", "Correspondant", "Fichiers"],
-              [[_when(e["at"]), DIRECTIONS_FR.get(e["direction"] or "", e["direction"]), e["convention"],
-                e["counterpart"], e["files"]] for e in data["last_exchanges"]]),
+        table(
+            ["Instant", "Sens", "Convention", "Correspondant", "Fichiers"],
+            [
+                [
+                    _when(e["at"]),
+                    DIRECTIONS_FR.get(e["direction"] or "", e["direction"]),
+                    e["convention"],
+                    e["counterpart"],
+                    e["files"],
+                ]
+                for e in data["last_exchanges"]
+            ],
+        ),
         "</body></html>\n",
     ]
     return "".join(parts)

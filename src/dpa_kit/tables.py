@@ -75,16 +75,17 @@ def table_bytes(fmt: str, title: str, headers: Sequence[str], rows: Sequence[Seq
     if fmt == "html":
         head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
         body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>" for row in rows
+            "<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
+            for row in rows
         )
         return (
-            "<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">"
+            '<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">'
             f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif}}"
             "table{border-collapse:collapse;font-size:10pt}th,td{border:1px solid #999;padding:.25em .4em;"
             "vertical-align:top}th{background:#eee}@page{size:A4 landscape}</style></head><body>"
             f"<h1>{html.escape(title)}</h1><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
             "</body></html>\n"
-        ).encode("utf-8")
+        ).encode()
     raise UsageError(f"format de tableau inconnu « {fmt} » : csv, xlsx, ods ou html")
 
 

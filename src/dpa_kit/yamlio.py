@@ -139,8 +139,14 @@ def read(path: Path) -> Document:
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise ConventionError(
-                [Problem(path, None, None,
-                         f"fichier trop gros ({size / 1_000_000:.1f} Mo ; {MAX_BYTES / 1_000_000:g} Mo au plus)")]
+                [
+                    Problem(
+                        path,
+                        None,
+                        None,
+                        f"fichier trop gros ({size / 1_000_000:.1f} Mo ; {MAX_BYTES / 1_000_000:g} Mo au plus)",
+                    )
+                ]
             )
         raw = path.read_bytes()
     except FileNotFoundError as exc:
@@ -214,8 +220,14 @@ def parse(text: str, path: Path) -> Document:
         raise ConventionError(builder.problems)
     if not isinstance(data, dict):
         raise ConventionError(
-            [Problem(path, nodes[0].start_mark.line + 1, None,
-                     "le fichier doit contenir des clés (« format: dpa-kit/1 », « id: ... »)")]
+            [
+                Problem(
+                    path,
+                    nodes[0].start_mark.line + 1,
+                    None,
+                    "le fichier doit contenir des clés (« format: dpa-kit/1 », « id: ... »)",
+                )
+            ]
         )
     return Document(path, data, builder.positions, text)
 

@@ -60,14 +60,18 @@ def check_layout(fp: IO[bytes], infos: list[Any], start_dir: int, length: int) -
     """Each entry's local header read and its data inside its own span of the file: no two entries share
     bytes, none runs into the central directory; the compressed sizes add up to at most the file."""
     if sum(i.compress_size for i in infos) > length:
-        raise ZipLimitError("entrées qui se chevauchent (leurs tailles compressées dépassent celle de l'archive) : "
-                            "bombe de décompression ?")
+        raise ZipLimitError(
+            "entrées qui se chevauchent (leurs tailles compressées dépassent celle de l'archive) : "
+            "bombe de décompression ?"
+        )
     ordered = sorted(infos, key=lambda i: i.header_offset)
     for index, info in enumerate(ordered):
         end = ordered[index + 1].header_offset if index + 1 < len(ordered) else start_dir
         if index + 1 < len(ordered) and end == info.header_offset:
-            raise ZipLimitError("deux entrées commencent au même endroit de l'archive (entrées qui se chevauchent) : "
-                                "bombe de décompression ?")
+            raise ZipLimitError(
+                "deux entrées commencent au même endroit de l'archive (entrées qui se chevauchent) : "
+                "bombe de décompression ?"
+            )
         fp.seek(info.header_offset)
         header = fp.read(_LOCAL_HEADER.size)
         if len(header) < _LOCAL_HEADER.size or header[:4] != _LOCAL_SIGNATURE:
@@ -75,8 +79,9 @@ def check_layout(fp: IO[bytes], infos: list[Any], start_dir: int, length: int) -
         fields = _LOCAL_HEADER.unpack(header)
         data_start = info.header_offset + _LOCAL_HEADER.size + fields[10] + fields[11]
         if data_start + info.compress_size > end:
-            raise ZipLimitError("entrées qui se chevauchent (les mêmes octets servent à plusieurs fichiers) : "
-                                "bombe de décompression ?")
+            raise ZipLimitError(
+                "entrées qui se chevauchent (les mêmes octets servent à plusieurs fichiers) : bombe de décompression ?"
+            )
 
 
 def check_entries(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
@@ -90,10 +95,14 @@ def check_entries(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
         total += info.file_size
         packed += info.compress_size
         if info.file_size > RATIO_FLOOR and info.file_size > limits.max_ratio * max(info.compress_size, 1):
-            raise ZipLimitError(f"une entrée se décompresse {info.file_size // max(info.compress_size, 1)} fois "
-                                f"(au plus {limits.max_ratio}) : bombe de décompression ?")
+            raise ZipLimitError(
+                f"une entrée se décompresse {info.file_size // max(info.compress_size, 1)} fois "
+                f"(au plus {limits.max_ratio}) : bombe de décompression ?"
+            )
     if total > limits.max_total:
         raise ZipLimitError(f"{_mib(total)} une fois extraite, au-delà de la limite de {_mib(limits.max_total)}")
     if total > RATIO_FLOOR and total > limits.max_ratio * max(packed, 1):
-        raise ZipLimitError(f"l'ensemble se décompresse {total // max(packed, 1)} fois (au plus {limits.max_ratio}) : "
-                            "bombe de décompression ?")
+        raise ZipLimitError(
+            f"l'ensemble se décompresse {total // max(packed, 1)} fois (au plus {limits.max_ratio}) : "
+            "bombe de décompression ?"
+        )

@@ -80,8 +80,15 @@ def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> No
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--version", "-V", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
-              help="Affiche la version et quitte.")
+@click.option(
+    "--version",
+    "-V",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Affiche la version et quitte.",
+)
 @click.option(
     "--registers",
     type=click.Path(file_okay=False, path_type=Path),

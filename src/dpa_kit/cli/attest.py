@@ -35,12 +35,16 @@ def attest_group() -> None:
 @click.argument("convention_id", metavar="ID_CONVENTION")
 @click.option("--format", "fmt", type=click.Choice(["docx", "odt", "pdf", "md"]), default="docx", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Fichier à écrire.")
-@click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="Dossier de modèles qui remplacent ceux de dpa-kit.")
+@click.option(
+    "--templates",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Dossier de modèles qui remplacent ceux de dpa-kit.",
+)
 @click.option("--force", is_flag=True, help=common.FORCE_HELP)
 @pass_settings
-def attest_draft(settings: Settings, convention_id: str, fmt: str, output: Path | None, templates: Path | None,
-                 force: bool) -> None:
+def attest_draft(
+    settings: Settings, convention_id: str, fmt: str, output: Path | None, templates: Path | None, force: bool
+) -> None:
     """Prépare l'attestation de destruction pré-remplie d'une convention, à compléter et signer.
 
     Les champs à remplir sont surlignés « [À COMPLÉTER : ...] » ; dpa-kit check sur le document
@@ -57,14 +61,21 @@ def attest_draft(settings: Settings, convention_id: str, fmt: str, output: Path 
     target = output or Path(f"{convention.id}.attestation.{fmt}")
     draft(convention, fmt, target, ledger_if_any(settings), templates, force=force)
     click.echo(f"Attestation pré-remplie : {target}")
-    click.echo("À compléter par la structure, signer, puis enregistrer : "
-               f"dpa-kit attest record {convention.id} --file FICHIER_SIGNÉ")
+    click.echo(
+        "À compléter par la structure, signer, puis enregistrer : "
+        f"dpa-kit attest record {convention.id} --file FICHIER_SIGNÉ"
+    )
 
 
 @attest_group.command("record")
 @click.argument("convention_id", metavar="ID_CONVENTION")
-@click.option("--file", "file", type=click.Path(dir_okay=False, exists=True, path_type=Path), required=True,
-              help="L'attestation signée reçue (PDF, DOCX...).")
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="L'attestation signée reçue (PDF, DOCX...).",
+)
 @click.option("--received-at", help="Date de réception (par défaut : maintenant).")
 @pass_settings
 def attest_record(settings: Settings, convention_id: str, file: Path, received_at: str | None) -> None:
@@ -110,10 +121,18 @@ def attest_verify(settings: Settings, convention_id: str, file: Path) -> int:
 @attest_group.command("due")
 @click.option("--overdue", is_flag=True, help="Seulement les attestations en retard (code 1 s'il y en a).")
 @click.option("--all", "show_all", is_flag=True, help="Inclure les attestations déjà reçues.")
-@click.option("--remind", type=click.Path(file_okay=False, path_type=Path),
-              help="Écrire dans ce dossier un courriel de relance (.eml) par structure en retard.")
-@click.option("--from", "sender", default="Delegue.Protection.Donnees@pasdecalais.fr", show_default=True,
-              help="Expéditeur des relances.")
+@click.option(
+    "--remind",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Écrire dans ce dossier un courriel de relance (.eml) par structure en retard.",
+)
+@click.option(
+    "--from",
+    "sender",
+    default="Delegue.Protection.Donnees@pasdecalais.fr",
+    show_default=True,
+    help="Expéditeur des relances.",
+)
 @click.option("--format", "fmt", type=common.TEXT_OR_JSON, default="texte", show_default=True)
 @pass_settings
 def attest_due(settings: Settings, overdue: bool, show_all: bool, remind: Path | None, sender: str, fmt: str) -> int:
@@ -138,8 +157,10 @@ def attest_due(settings: Settings, overdue: bool, show_all: bool, remind: Path |
     else:
         for d in items:
             state = d.state
-            click.echo(f"{d.convention}  {d.structure or ''}  fin {clock.french_date(d.end)}, "
-                       f"échéance {clock.french_date(d.due_date)} : {state}")
+            click.echo(
+                f"{d.convention}  {d.structure or ''}  fin {clock.french_date(d.end)}, "
+                f"échéance {clock.french_date(d.due_date)} : {state}"
+            )
     if remind is not None:
         written, without_address = write_reminders(late, remind, sender)
         for d in without_address:

@@ -52,11 +52,14 @@ def _convention(settings: Settings, convention_id: str) -> Any:
 
 
 _DETAIL_OPTIONS = [
-    click.option("--started-at",
-                 help="Début de la violation : « hier 18h », « 27/03/2026 16:00 »... (heure de Paris)."),
+    click.option(
+        "--started-at", help="Début de la violation : « hier 18h », « 27/03/2026 16:00 »... (heure de Paris)."
+    ),
     click.option("--ended-at", help="Fin de la violation ; omettre avec --ongoing si elle dure encore."),
     click.option("--ongoing", is_flag=True, help="La violation est toujours en cours."),
-    click.option("--nature", "natures", multiple=True, help="confidentialité, intégrité, disponibilité (plusieurs possibles)."),
+    click.option(
+        "--nature", "natures", multiple=True, help="confidentialité, intégrité, disponibilité (plusieurs possibles)."
+    ),
     click.option("--description", help="Ce qui s'est passé."),
     click.option("--discovery", help="Comment la violation a été découverte."),
     click.option("--cause", help="Origine et cause (erreur d'envoi, vol, piratage...)."),
@@ -83,8 +86,10 @@ def _details(options: dict[str, Any]) -> dict[str, Any]:
     from dpa_kit.breach import breach_details
 
     given = dict(options)
-    for key, fact, option in (("started_at", "début de la violation", "--started-at"),
-                              ("ended_at", "fin de la violation", "--ended-at")):
+    for key, fact, option in (
+        ("started_at", "début de la violation", "--started-at"),
+        ("ended_at", "fin de la violation", "--ended-at"),
+    ):
         instant = common.option_instant(given.get(key), fact, option)
         given[key] = instant.isoformat() if instant else None
     return breach_details({**given, "natures": list(given["natures"])})
@@ -104,15 +109,19 @@ def _print_breach_json(breach: Any, now: datetime) -> None:
 
 
 @breach_group.command("declare")
-@click.option("--convention", "convention_id",
-              help="Convention concernée : identifiant, nom de la structure ou SIRET (sinon choisie dans une liste).")
+@click.option(
+    "--convention",
+    "convention_id",
+    help="Convention concernée : identifiant, nom de la structure ou SIRET (sinon choisie dans une liste).",
+)
 @click.option("--aware-at", help="Prise de connaissance : « maintenant », « hier 18h », « 29/11/2026 01:47 »...")
 @click.option("--resume", is_flag=True, help="Reprendre la déclaration commencée (gardée après chaque réponse).")
 @detail_options
 @click.option("--format", "fmt", type=common.TEXT_OR_JSON, default="texte", show_default=True)
 @pass_settings
-def breach_declare(settings: Settings, /, convention_id: str | None, aware_at: str | None, resume: bool, fmt: str,
-                   **options: Any) -> int:
+def breach_declare(
+    settings: Settings, /, convention_id: str | None, aware_at: str | None, resume: bool, fmt: str, **options: Any
+) -> int:
     """Déclare une violation découverte par la structure et affiche l'échéance de notification.
 
     Dans un terminal, les questions sont posées une à une, à commencer par le moment où vous avez appris
@@ -140,9 +149,15 @@ def breach_declare(settings: Settings, /, convention_id: str | None, aware_at: s
     now = clock.now()
     aware = common.option_instant(aware_at, "heure de prise de connaissance", "--aware-at") or now
     details = _details(options)
-    breach = declare(open_ledger(settings), convention_id=convention.id, structure=convention.processor.display_name,
-                     delay_hours=convention.notifications.breach_delay_hours, aware_at=aware, details=details,
-                     code=structure_code(convention.processor.siret, convention.processor.short_name))
+    breach = declare(
+        open_ledger(settings),
+        convention_id=convention.id,
+        structure=convention.processor.display_name,
+        delay_hours=convention.notifications.breach_delay_hours,
+        aware_at=aware,
+        details=details,
+        code=structure_code(convention.processor.siret, convention.processor.short_name),
+    )
     if fmt == "json":
         _print_breach_json(breach, now)
         return EXIT_OK
@@ -152,8 +167,9 @@ def breach_declare(settings: Settings, /, convention_id: str | None, aware_at: s
     return EXIT_OK
 
 
-def _declare_in_terminal(settings: Settings, convention_id: str | None, aware_at: str | None, resume: bool,
-                         options: dict[str, Any]) -> int:
+def _declare_in_terminal(
+    settings: Settings, convention_id: str | None, aware_at: str | None, resume: bool, options: dict[str, Any]
+) -> int:
     """The questionnaire, one answer at a time, with the draft saved after each."""
     import getpass
 
@@ -164,8 +180,10 @@ def _declare_in_terminal(settings: Settings, convention_id: str | None, aware_at
     now = clock.now()
     context = bq.Context(now=now, conventions=_conventions(settings))
     if not context.conventions:
-        raise UsageError(f"aucune convention lisible dans {settings.registers} : la déclaration se rattache à une "
-                         "convention (dpa-kit list, dpa-kit check)")
+        raise UsageError(
+            f"aucune convention lisible dans {settings.registers} : la déclaration se rattache à une "
+            "convention (dpa-kit list, dpa-kit check)"
+        )
     store = DraftStore(open_ledger(settings))
     owner = getpass.getuser()
     if resume:
@@ -181,8 +199,11 @@ def _declare_in_terminal(settings: Settings, convention_id: str | None, aware_at
             draft = earlier
         else:
             given = answers_from_options(
-                options, convention_id,
-                common.option_instant(aware_at, "heure de prise de connaissance", "--aware-at"), context)
+                options,
+                convention_id,
+                common.option_instant(aware_at, "heure de prise de connaissance", "--aware-at"),
+                context,
+            )
             draft = store.create(owner, now=now, answers=given, convention=given.get("convention"))
     answers = dict(draft.answers)
 
@@ -198,12 +219,15 @@ def _declare_in_terminal(settings: Settings, convention_id: str | None, aware_at
             store.discard(draft.id)
             echo_err("Interrompu : aucune réponse n'avait été donnée, rien n'est gardé.")
         else:
-            echo_err("Interrompu : vos réponses sont gardées (rien n'est encore déclaré). "
-                     "Pour continuer : dpa-kit breach declare --resume")
+            echo_err(
+                "Interrompu : vos réponses sont gardées (rien n'est encore déclaré). "
+                "Pour continuer : dpa-kit breach declare --resume"
+            )
         return common.EXIT_INTERRUPTED
     if not confirmed:
-        click.echo("Déclaration non enregistrée ; vos réponses sont gardées. "
-                   "Pour continuer : dpa-kit breach declare --resume")
+        click.echo(
+            "Déclaration non enregistrée ; vos réponses sont gardées. Pour continuer : dpa-kit breach declare --resume"
+        )
         return EXIT_OK
     breach = confirm(store, draft.id, answers, context)
     convention = context.convention(answers)
@@ -217,16 +241,20 @@ def _choose_draft(store: Any, owner: str, convention: str | None, *, offer: bool
     With ``offer`` (a declaration started without --resume), the person is asked first whether to continue
     it, so that starting again never hides the answers already typed.
     """
-    drafts = [d for d in store.all(owner) if d.kind == "declare" and d.answers
-              and (convention is None or d.convention == convention)]
+    drafts = [
+        d
+        for d in store.all(owner)
+        if d.kind == "declare" and d.answers and (convention is None or d.convention == convention)
+    ]
     if not drafts:
         return None
     drafts.sort(key=lambda d: d.updated_at, reverse=True)
     if offer:
         latest = drafts[0]
         what = f"{len(latest.answers)} réponse(s)" + (f", convention {latest.convention}" if latest.convention else "")
-        question = (f"Une déclaration commencée le {_paris(latest.created_at)} n'est pas terminée ({what}). "
-                    "La reprendre ?")
+        question = (
+            f"Une déclaration commencée le {_paris(latest.created_at)} n'est pas terminée ({what}). La reprendre ?"
+        )
         if not common.confirm(question, default=True):
             click.echo("Nouvelle déclaration (l'autre reste gardée : dpa-kit breach declare --resume).")
             return None
@@ -236,32 +264,51 @@ def _choose_draft(store: Any, owner: str, convention: str | None, *, offer: bool
     else:
         click.echo("Plusieurs déclarations sont commencées :")
         for number, candidate in enumerate(drafts, start=1):
-            click.echo(f"  {number}. commencée le {_paris(candidate.created_at)}, {len(candidate.answers)} réponse(s)"
-                       + (f", convention {candidate.convention}" if candidate.convention else ""))
+            click.echo(
+                f"  {number}. commencée le {_paris(candidate.created_at)}, {len(candidate.answers)} réponse(s)"
+                + (f", convention {candidate.convention}" if candidate.convention else "")
+            )
         while True:
             text = click.prompt("Laquelle reprendre (numéro)", default="1", prompt_suffix=" > ").strip()
             if text.isdigit() and 1 <= int(text) <= len(drafts):
                 chosen = drafts[int(text) - 1]
                 break
             echo_err(f"Répondez par un numéro de 1 à {len(drafts)}.")
-    click.echo(f"Reprise de la déclaration commencée le {_paris(chosen.created_at)} "
-               f"({len(chosen.answers)} réponse(s) gardée(s)).")
+    click.echo(
+        f"Reprise de la déclaration commencée le {_paris(chosen.created_at)} "
+        f"({len(chosen.answers)} réponse(s) gardée(s))."
+    )
     return chosen
 
 
 @breach_group.command("receive")
-@click.option("--eml", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Le courriel de notification reçu (.eml) : tout est repris de sa pièce jointe dpa-kit.")
-@click.option("--convention", "convention_id",
-              help="Convention concernée (sans --eml, ou si le message ne la donne pas).")
+@click.option(
+    "--eml",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Le courriel de notification reçu (.eml) : tout est repris de sa pièce jointe dpa-kit.",
+)
+@click.option(
+    "--convention", "convention_id", help="Convention concernée (sans --eml, ou si le message ne la donne pas)."
+)
 @click.option("--aware-at", help="Prise de connaissance par la structure (sans --eml : obligatoire).")
-@click.option("--received-at", help="Prise de connaissance par le Département : réception du message "
-              "(par défaut : l'heure de réception du serveur de messagerie, sinon maintenant).")
+@click.option(
+    "--received-at",
+    help="Prise de connaissance par le Département : réception du message "
+    "(par défaut : l'heure de réception du serveur de messagerie, sinon maintenant).",
+)
 @detail_options
 @click.option("--format", "fmt", type=common.TEXT_OR_JSON, default="texte", show_default=True)
 @pass_settings
-def breach_receive(settings: Settings, /, eml: Path | None, convention_id: str | None, aware_at: str | None,
-                   received_at: str | None, fmt: str, **options: Any) -> int:
+def breach_receive(
+    settings: Settings,
+    /,
+    eml: Path | None,
+    convention_id: str | None,
+    aware_at: str | None,
+    received_at: str | None,
+    fmt: str,
+    **options: Any,
+) -> int:
     """Côté Département : enregistre une notification reçue d'une structure (démarre le délai CNIL de 72 h).
 
     Avec --eml, tout est repris du message (sa pièce jointe dpa-kit), sans ressaisie ; un message écrit à la
@@ -286,16 +333,23 @@ def breach_receive(settings: Settings, /, eml: Path | None, convention_id: str |
     details = _details(options)
     aware = common.option_instant(aware_at, "heure de prise de connaissance", "--aware-at")
     assert aware is not None
-    breach = receive(open_ledger(settings), convention_id=convention.id, structure=convention.processor.display_name,
-                     delay_hours=convention.notifications.breach_delay_hours, aware_at=aware,
-                     received_at=received or now, details=details,
-                     code=structure_code(convention.processor.siret, convention.processor.short_name))
+    breach = receive(
+        open_ledger(settings),
+        convention_id=convention.id,
+        structure=convention.processor.display_name,
+        delay_hours=convention.notifications.breach_delay_hours,
+        aware_at=aware,
+        received_at=received or now,
+        details=details,
+        code=structure_code(convention.processor.siret, convention.processor.short_name),
+    )
     _print_received(breach, now, fmt)
     return EXIT_OK
 
 
-def _receive_eml(settings: Settings, eml: Path, convention_id: str | None, aware_at: str | None,
-                 received: datetime | None, fmt: str) -> int:
+def _receive_eml(
+    settings: Settings, eml: Path, convention_id: str | None, aware_at: str | None, received: datetime | None, fmt: str
+) -> int:
     from dpa_kit import breach_inbox
     from dpa_kit import breach_questions as bq
     from dpa_kit.cli.questionnaire import Interrupted, ask
@@ -306,8 +360,9 @@ def _receive_eml(settings: Settings, eml: Path, convention_id: str | None, aware
     for warning in incoming.warnings:
         echo_err(f"Attention : {warning}.")
     if convention_id and "convention" not in incoming.answers:
-        incoming.answers["convention"] = bq.validate(bq.question("convention", {}, context), convention_id,
-                                                     answers={}, context=context)
+        incoming.answers["convention"] = bq.validate(
+            bq.question("convention", {}, context), convention_id, answers={}, context=context
+        )
     given_aware = common.option_instant(aware_at, "heure de prise de connaissance", "--aware-at")
     if given_aware is not None and "aware_at" not in incoming.answers:
         incoming.answers["aware_at"] = given_aware.isoformat()
@@ -322,22 +377,33 @@ def _receive_eml(settings: Settings, eml: Path, convention_id: str | None, aware
     elif missing:
         required = breach_inbox.complete_without_asking(incoming, context)
         if required:
-            raise UsageError("le message ne donne pas : " + " ; ".join(bq.QUESTIONS_BY_KEY[k].label for k in required)
-                             + " ; relancez la commande dans un terminal pour les saisir (ou --convention, --aware-at)")
+            raise UsageError(
+                "le message ne donne pas : "
+                + " ; ".join(bq.QUESTIONS_BY_KEY[k].label for k in required)
+                + " ; relancez la commande dans un terminal pour les saisir (ou --convention, --aware-at)"
+            )
     when = received or incoming.received_at or now
     breach = breach_inbox.record(open_ledger(settings), incoming, context, received_at=when)
     if fmt == "json":
         _print_breach_json(breach, now)
         return EXIT_OK
-    origin = ("l'heure de réception du serveur de messagerie" if received is None and incoming.received_at
-              else "l'heure indiquée" if received is not None else "maintenant")
+    origin = (
+        "l'heure de réception du serveur de messagerie"
+        if received is None and incoming.received_at
+        else "l'heure indiquée"
+        if received is not None
+        else "maintenant"
+    )
     _print_received(breach, now, fmt)
-    click.echo(f"Prise de connaissance par le Département : {_paris(when)} "
-               f"({origin} ; --received-at pour la corriger).")
+    click.echo(
+        f"Prise de connaissance par le Département : {_paris(when)} ({origin} ; --received-at pour la corriger)."
+    )
     if incoming.structure_reference:
         click.echo(f"Référence de la structure : {incoming.structure_reference}")
-    click.echo(f"Structure : {breach.structure or 'non renseignée'} ; prise de connaissance par la structure : "
-               f"{_paris(breach.aware_at)} ; son échéance : {_paris(breach.notify_deadline)}.")
+    click.echo(
+        f"Structure : {breach.structure or 'non renseignée'} ; prise de connaissance par la structure : "
+        f"{_paris(breach.aware_at)} ; son échéance : {_paris(breach.notify_deadline)}."
+    )
     if breach.details.get("delay_reason"):
         click.echo(f"Motifs du retard donnés par la structure : {breach.details['delay_reason']}")
     click.echo("Éléments de la notification :")
@@ -353,31 +419,58 @@ def _print_received(breach: Any, now: datetime, fmt: str) -> None:
         return
     click.echo(f"Notification enregistrée : {breach.id}")
     assert breach.cnil_deadline is not None
-    click.secho(f"Décision CNIL à prendre avant le {_paris(breach.cnil_deadline)} "
-                f"({_left(breach.cnil_deadline, now)}).", bold=True)
+    click.secho(
+        f"Décision CNIL à prendre avant le {_paris(breach.cnil_deadline)} ({_left(breach.cnil_deadline, now)}).",
+        bold=True,
+    )
     if breach.received_at and breach.received_at > breach.notify_deadline:
         click.echo(f"La structure a notifié après son échéance contractuelle ({_paris(breach.notify_deadline)}).")
-    click.echo(f"Étapes suivantes : dpa-kit breach severity {breach.id} (gravité), puis dpa-kit breach cnil {breach.id} "
-               "--notified --at DATE --reference RÉF, ou --not-notified --reason MOTIF (décision CNIL sous 72 h).")
+    click.echo(
+        f"Étapes suivantes : dpa-kit breach severity {breach.id} (gravité), puis dpa-kit breach cnil {breach.id} "
+        "--notified --at DATE --reference RÉF, ou --not-notified --reason MOTIF (décision CNIL sous 72 h)."
+    )
 
 
 @breach_group.command("notify")
 @click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--eml", type=click.Path(dir_okay=False, path_type=Path), help="Écrire le message dans ce fichier .eml.")
 @click.option("--send", is_flag=True, help="Envoyer le message par SMTP (avec --smtp).")
-@click.option("--smtp", "smtp_url", envvar="DPA_KIT_SMTP", help="smtp://hôte:port, smtp+starttls://hôte:587 ou smtps://hôte:465 (variable DPA_KIT_SMTP).")
+@click.option(
+    "--smtp",
+    "smtp_url",
+    envvar="DPA_KIT_SMTP",
+    help="smtp://hôte:port, smtp+starttls://hôte:587 ou smtps://hôte:465 (variable DPA_KIT_SMTP).",
+)
 @click.option("--from", "sender", help="Adresse de l'expéditeur (par défaut : le DPO de la structure).")
 @click.option("--to", "recipient", help="Destinataire (par défaut : l'adresse de notification de la convention).")
 @click.option("--complement", is_flag=True, help="Notification complémentaire (art. 33(4)), liée à la première.")
 @click.option("--delay-reason", help="Motifs du retard, obligatoires après l'échéance.")
-@click.option("--attach", "attachments", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="Pièce jointe (fichier ou dossier), chiffrée dans une archive AES-256 ; le mot de passe est affiché.")
-@click.option("--insecure", is_flag=True,
-              help="Autoriser l'identification sur smtp:// sans chiffrement (le mot de passe circule en clair).")
+@click.option(
+    "--attach",
+    "attachments",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Pièce jointe (fichier ou dossier), chiffrée dans une archive AES-256 ; le mot de passe est affiché.",
+)
+@click.option(
+    "--insecure",
+    is_flag=True,
+    help="Autoriser l'identification sur smtp:// sans chiffrement (le mot de passe circule en clair).",
+)
 @pass_settings
-def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bool, smtp_url: str | None,
-                  sender: str | None, recipient: str | None, complement: bool, delay_reason: str | None,
-                  attachments: tuple[Path, ...], insecure: bool = False) -> None:
+def breach_notify(
+    settings: Settings,
+    breach_id: str,
+    eml: Path | None,
+    send: bool,
+    smtp_url: str | None,
+    sender: str | None,
+    recipient: str | None,
+    complement: bool,
+    delay_reason: str | None,
+    attachments: tuple[Path, ...],
+    insecure: bool = False,
+) -> None:
     """Prépare (--eml) ou envoie (--send) la notification au Département.
 
     L'instant et le Message-ID ne sont enregistrés qu'une fois le message accepté par le serveur.
@@ -399,13 +492,22 @@ def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bo
     ledger = open_ledger(settings, create=False)
     breach = _get(ledger, breach_id)
     now = clock.now()
-    prepared = prepare_notification(breach, _convention(settings, breach.convention), to=recipient, sender=sender,
-                                    complementary=complement, delay_reason=delay_reason,
-                                    attachments=list(attachments), now=now, sender_required=send)
+    prepared = prepare_notification(
+        breach,
+        _convention(settings, breach.convention),
+        to=recipient,
+        sender=sender,
+        complementary=complement,
+        delay_reason=delay_reason,
+        attachments=list(attachments),
+        now=now,
+        sender_required=send,
+    )
     message, to, password = prepared.message, prepared.to, prepared.password
     convention = _convention(settings, breach.convention)
-    notice = notice_from_breach(breach, siret=convention.processor.siret, prepared_at=now, complementary=complement,
-                                delay_reason=delay_reason)
+    notice = notice_from_breach(
+        breach, siret=convention.processor.siret, prepared_at=now, complementary=complement, delay_reason=delay_reason
+    )
     attach_notice(message, notice_json(notice), breach.id)
     if eml:
         if not send:
@@ -418,14 +520,26 @@ def breach_notify(settings: Settings, breach_id: str, eml: Path | None, send: bo
         except SmtpLoginRefused as exc:
             raise SmtpLoginRefused(f"{exc} (variables {common.SMTP_USER_ENV} et {common.SMTP_PASSWORD_ENV})") from exc
         except NotificationError as exc:
-            raise NotificationError(f"{exc} ; écrivez le message avec --eml et envoyez-le depuis votre messagerie, "
-                                    "puis réessayez --send plus tard") from exc
-        breaches.record_notification(ledger, breach, sent_at=clock.now(), message_id=message["Message-ID"], to=to,
-                                     complementary=complement, delay_reason=delay_reason, prepared_at=now)
+            raise NotificationError(
+                f"{exc} ; écrivez le message avec --eml et envoyez-le depuis votre messagerie, "
+                "puis réessayez --send plus tard"
+            ) from exc
+        breaches.record_notification(
+            ledger,
+            breach,
+            sent_at=clock.now(),
+            message_id=message["Message-ID"],
+            to=to,
+            complementary=complement,
+            delay_reason=delay_reason,
+            prepared_at=now,
+        )
         click.echo(f"Notification envoyée à {to} et enregistrée ({message['Message-ID']}).")
     else:
-        click.echo("Le message n'est pas encore envoyé : après l'avoir envoyé vous-même, enregistrez-le avec "
-                   f"dpa-kit breach mark-notified {breach.id}")
+        click.echo(
+            "Le message n'est pas encore envoyé : après l'avoir envoyé vous-même, enregistrez-le avec "
+            f"dpa-kit breach mark-notified {breach.id}"
+        )
     if password:
         click.secho(f"Mot de passe de la pièce jointe chiffrée : {password}", bold=True)
         click.echo("Communiquez-le au destinataire par un autre canal (téléphone, SMS), jamais par courriel.")
@@ -473,8 +587,14 @@ def breach_complete(settings: Settings, breach_id: str) -> int:
 @click.option("--to", "recipient", help="Destinataire (par défaut : l'adresse de notification de la convention).")
 @click.option("--delay-reason", help="Motifs du retard, obligatoires après l'échéance.")
 @pass_settings
-def breach_mark_notified(settings: Settings, breach_id: str, sent_at: str | None, message_id: str | None,
-                         recipient: str | None, delay_reason: str | None) -> None:
+def breach_mark_notified(
+    settings: Settings,
+    breach_id: str,
+    sent_at: str | None,
+    message_id: str | None,
+    recipient: str | None,
+    delay_reason: str | None,
+) -> None:
     """Enregistre une notification envoyée depuis votre messagerie (fichier .eml ou autre).
 
     \b
@@ -487,8 +607,15 @@ def breach_mark_notified(settings: Settings, breach_id: str, sent_at: str | None
     breach = _get(ledger, breach_id)
     at = common.option_instant(sent_at, "heure d'envoi de la notification", "--at") or clock.now()
     to = recipient or _convention(settings, breach.convention).notifications.breach_address or "non renseigné"
-    breaches.record_notification(ledger, breach, sent_at=at, message_id=message_id or "(envoi manuel)", to=to,
-                                 complementary=bool(breach.notifications), delay_reason=delay_reason)
+    breaches.record_notification(
+        ledger,
+        breach,
+        sent_at=at,
+        message_id=message_id or "(envoi manuel)",
+        to=to,
+        complementary=bool(breach.notifications),
+        delay_reason=delay_reason,
+    )
     click.echo(f"Notification de {breach.id} enregistrée ({_paris(at)}).")
 
 
@@ -522,8 +649,10 @@ def breach_list(settings: Settings, only_open: bool, overdue: bool, fmt: str) ->
         click.echo("Aucune violation." if not overdue else "Aucune violation en retard.")
     else:
         for b in items:
-            click.echo(f"{b.id}  {b.convention}  {b.status_fr(now):<26} échéance {_paris(b.deadline())}"
-                       + (f" ({_left(b.deadline(), now)})" if b.is_open and b.pending() else ""))
+            click.echo(
+                f"{b.id}  {b.convention}  {b.status_fr(now):<26} échéance {_paris(b.deadline())}"
+                + (f" ({_left(b.deadline(), now)})" if b.is_open and b.pending() else "")
+            )
     return EXIT_PROBLEMS if overdue and late else EXIT_OK
 
 
@@ -542,8 +671,10 @@ def breach_show(settings: Settings, breach_id: str, fmt: str) -> None:
     b = _get(open_ledger(settings, create=False), breach_id)
     if fmt == "json":
         data = b.as_json(now)
-        data["timeline"] = [{"at": e.at.astimezone(clock.PARIS).isoformat(timespec="seconds"), "kind": e.kind,
-                             "payload": e.payload} for e in b.timeline]
+        data["timeline"] = [
+            {"at": e.at.astimezone(clock.PARIS).isoformat(timespec="seconds"), "kind": e.kind, "payload": e.payload}
+            for e in b.timeline
+        ]
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     click.secho(f"{b.id} ({b.status_fr(now)}) - convention {b.convention} - {b.structure or ''}", bold=True)
@@ -596,8 +727,15 @@ def breach_close(settings: Settings, breach_id: str, reason: str | None) -> None
 @click.option("--reason", help="Sans notification : pourquoi le risque est improbable (art. 33(1)).")
 @click.option("--delay-reason", help="Motifs du retard si la CNIL est notifiée après 72 h.")
 @pass_settings
-def breach_cnil(settings: Settings, breach_id: str, notified: bool, at_text: str | None, reference: str | None,
-                reason: str | None, delay_reason: str | None) -> None:
+def breach_cnil(
+    settings: Settings,
+    breach_id: str,
+    notified: bool,
+    at_text: str | None,
+    reference: str | None,
+    reason: str | None,
+    delay_reason: str | None,
+) -> None:
     """Côté Département : enregistre la notification à la CNIL, ou la raison documentée de ne pas notifier.
 
     \b
@@ -609,22 +747,29 @@ def breach_cnil(settings: Settings, breach_id: str, notified: bool, at_text: str
     ledger = open_ledger(settings, create=False)
     b = _get(ledger, breach_id)
     at = common.option_instant(at_text, "heure de la notification à la CNIL", "--at")
-    breaches.record_cnil(ledger, b, notified=notified, at=at, reference=reference,
-                         reason=reason, delay_reason=delay_reason)
+    breaches.record_cnil(
+        ledger, b, notified=notified, at=at, reference=reference, reason=reason, delay_reason=delay_reason
+    )
     click.echo(f"Décision CNIL enregistrée pour {breach_id}.")
 
 
 @breach_group.command("inform")
 @click.argument("breach_id", metavar="ID_VIOLATION")
-@click.option("--decision", type=common.FrenchChoice(SUBJECT_DECISION_NAMES_FR), required=True,
-              help="informées, « à informer » ou « non informées » (ne seront pas informées).")
+@click.option(
+    "--decision",
+    type=common.FrenchChoice(SUBJECT_DECISION_NAMES_FR),
+    required=True,
+    help="informées, « à informer » ou « non informées » (ne seront pas informées).",
+)
 @click.option("--date", "when", help="Date (faite ou prévue) de l'information.")
 @click.option("--channel", help="Moyen : courrier, courriel, SMS, appel...")
-@click.option("--ground", type=common.FrenchChoice(ART34_GROUND_NAMES_FR),
-              help="Motif de ne pas informer (art. 34(3)).")
+@click.option(
+    "--ground", type=common.FrenchChoice(ART34_GROUND_NAMES_FR), help="Motif de ne pas informer (art. 34(3))."
+)
 @pass_settings
-def breach_inform(settings: Settings, breach_id: str, decision: str, when: str | None, channel: str | None,
-                  ground: str | None) -> None:
+def breach_inform(
+    settings: Settings, breach_id: str, decision: str, when: str | None, channel: str | None, ground: str | None
+) -> None:
     """Enregistre la décision d'informer ou non les personnes concernées (art. 34).
 
     \b
@@ -640,14 +785,19 @@ def breach_inform(settings: Settings, breach_id: str, decision: str, when: str |
 
 
 _EI = common.FrenchChoice(EI_NAMES_FR, {"faible": "limited", "maximum": "maximum", "elevee": "significant"})
-_CB = {name: common.FrenchChoice(names, {"connus": "known", "inconnus": "unknown", "permanente": "permanent",
-                                          "non": "none", "aucun": "none"})
-       for name, names in CB_NAMES_FR.items()}
+_CB = {
+    name: common.FrenchChoice(
+        names, {"connus": "known", "inconnus": "unknown", "permanente": "permanent", "non": "none", "aucun": "none"}
+    )
+    for name, names in CB_NAMES_FR.items()
+}
 
 
 @breach_group.command("severity")
 @click.argument("breach_id", metavar="ID_VIOLATION")
-@click.option("--dpc", type=click.IntRange(1, 4), help="Contexte : 1 simple, 2 comportemental, 3 financier, 4 sensible.")
+@click.option(
+    "--dpc", type=click.IntRange(1, 4), help="Contexte : 1 simple, 2 comportemental, 3 financier, 4 sensible."
+)
 @click.option("--dpc-adjust", type=float, default=0.0, show_default=True, help="Ajustement du contexte (-1 à +1).")
 @click.option("--ei", type=_EI, help="Facilité d'identification des personnes.")
 @click.option("--confidentiality", type=_CB["confidentiality"], help="Perte de confidentialité.")
@@ -655,9 +805,17 @@ _CB = {name: common.FrenchChoice(names, {"connus": "known", "inconnus": "unknown
 @click.option("--availability", type=_CB["availability"], help="Perte de disponibilité.")
 @click.option("--malicious/--not-malicious", default=None, help="Intention malveillante.")
 @pass_settings
-def breach_severity(settings: Settings, breach_id: str, dpc: int | None, dpc_adjust: float, ei: str | None,
-                    confidentiality: str | None, integrity: str | None, availability: str | None,
-                    malicious: bool | None) -> None:
+def breach_severity(
+    settings: Settings,
+    breach_id: str,
+    dpc: int | None,
+    dpc_adjust: float,
+    ei: str | None,
+    confidentiality: str | None,
+    integrity: str | None,
+    availability: str | None,
+    malicious: bool | None,
+) -> None:
     """Évalue la gravité (méthode ENISA 2013) et conseille pour la CNIL et les personnes.
 
     Les réponses manquantes sont demandées dans un terminal. Le résultat est un conseil, pas une décision.
@@ -680,7 +838,9 @@ def breach_severity(settings: Settings, breach_id: str, dpc: int | None, dpc_adj
 
     ledger = open_ledger(settings, create=False)
     b = _get(ledger, breach_id)
-    dpc = ask(dpc, "Contexte du traitement (1 simple, 2 comportemental, 3 financier, 4 sensible)", kind=click.IntRange(1, 4))
+    dpc = ask(
+        dpc, "Contexte du traitement (1 simple, 2 comportemental, 3 financier, 4 sensible)", kind=click.IntRange(1, 4)
+    )
     ei = ask(ei, "Facilité d'identification des personnes", _EI)
     confidentiality = ask(confidentiality, "Perte de confidentialité", _CB["confidentiality"])
     integrity = ask(integrity, "Perte d'intégrité", _CB["integrity"])
@@ -690,10 +850,25 @@ def breach_severity(settings: Settings, breach_id: str, dpc: int | None, dpc_adj
             raise UsageError("réponse manquante : --malicious ou --not-malicious")
         malicious = common.confirm("Intention malveillante ?", default=False)
     severity = breaches.assess(dpc, dpc_adjust, ei, confidentiality, integrity, availability, malicious)
-    breaches.record_severity(ledger, b, severity, {
-        "dpc": dpc, "dpc_adjust": dpc_adjust, "ei": ei, "confidentiality": confidentiality,
-        "integrity": integrity, "availability": availability, "malicious": malicious})
-    click.secho(f"{breaches.severity_label(severity.band)} (score {severity.score} = {severity.dpc} x {severity.ei} + {severity.cb})", bold=True)
+    breaches.record_severity(
+        ledger,
+        b,
+        severity,
+        {
+            "dpc": dpc,
+            "dpc_adjust": dpc_adjust,
+            "ei": ei,
+            "confidentiality": confidentiality,
+            "integrity": integrity,
+            "availability": availability,
+            "malicious": malicious,
+        },
+    )
+    click.secho(
+        f"{breaches.severity_label(severity.band)} (score {severity.score} = {severity.dpc} x {severity.ei} + "
+        f"{severity.cb})",
+        bold=True,
+    )
     for line in severity.advice():
         click.echo(f"- {line}")
     click.echo("Ce calcul est une aide : la décision reste celle du responsable de traitement.")
@@ -711,7 +886,9 @@ def breach_register() -> None:
 
 @breach_register.command("export")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "ods", "html"]), default="csv", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Fichier à écrire.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Fichier à écrire."
+)
 @click.option("--force", is_flag=True, help=common.FORCE_HELP)
 @pass_settings
 def breach_register_export(settings: Settings, fmt: str, output: Path, force: bool) -> None:
@@ -730,6 +907,7 @@ def breach_register_export(settings: Settings, fmt: str, output: Path, force: bo
     written.guard([output], force=force)
     breaches = list(all_breaches(open_ledger(settings, create=False)).values())
     headers, rows = register_rows(breaches)
-    written.write_file(output, table_bytes(fmt, "Registre des violations", headers, rows), force=force,
-                       mode=PRIVATE)  # personal data: readable by its owner only, as tables.write_table
+    written.write_file(
+        output, table_bytes(fmt, "Registre des violations", headers, rows), force=force, mode=PRIVATE
+    )  # personal data: readable by its owner only, as tables.write_table
     click.echo(f"Registre des violations ({len(rows)} ligne(s)) écrit : {output}")

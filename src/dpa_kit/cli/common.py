@@ -37,7 +37,7 @@ SMTP_PASSWORD_ENV = "DPA_KIT_SMTP_PASSWORD"
 HOW_TO_SUPPLY = {
     "delay_reason": "option --delay-reason",
     "natures": "option --nature confidentialité|intégrité|disponibilité",
-    "description": "option --description \"...\"",
+    "description": 'option --description "..."',
     "started_at": "option --started-at",
     "ended_at": "option --ended-at",
     "cnil_at": "option --at",
@@ -53,8 +53,18 @@ HOW_TO_SUPPLY = {
 
 # --- French for click's own strings ----------------------------------------------------------------
 
-_CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "termui", "types", "_termui_impl",
-                  "shell_completion", "utils")
+_CLICK_MODULES = (
+    "core",
+    "decorators",
+    "exceptions",
+    "formatting",
+    "parser",
+    "termui",
+    "types",
+    "_termui_impl",
+    "shell_completion",
+    "utils",
+)
 
 
 def compile_catalogue() -> bytes:
@@ -91,9 +101,16 @@ def french_catalogue() -> gettext.GNUTranslations:
 
 
 #: Names click gives its value types, shown in help (``ENTIER``) and in errors (« n'est pas un entier valide »).
-_TYPE_NAMES = {"IntParamType": "entier", "IntRange": "entier", "FloatParamType": "nombre", "FloatRange": "nombre",
-               "BoolParamType": "booléen", "StringParamType": "texte", "UnprocessedParamType": "texte",
-               "DateTime": "date"}
+_TYPE_NAMES = {
+    "IntParamType": "entier",
+    "IntRange": "entier",
+    "FloatParamType": "nombre",
+    "FloatRange": "nombre",
+    "BoolParamType": "booléen",
+    "StringParamType": "texte",
+    "UnprocessedParamType": "texte",
+    "DateTime": "date",
+}
 _installed = False
 
 
@@ -263,8 +280,12 @@ def smtp_config(url: str, *, insecure: bool = False) -> Any:
     """The SMTP settings: the server's URL (option) and the account (environment, never the command line)."""
     from dpa_kit.mail import SmtpConfig
 
-    return SmtpConfig(url=url, user=os.environ.get(SMTP_USER_ENV) or None,
-                      password=os.environ.get(SMTP_PASSWORD_ENV) or None, insecure=insecure)
+    return SmtpConfig(
+        url=url,
+        user=os.environ.get(SMTP_USER_ENV) or None,
+        password=os.environ.get(SMTP_PASSWORD_ENV) or None,
+        insecure=insecure,
+    )
 
 
 def crash_report(exc: BaseException) -> Path:

@@ -25,8 +25,14 @@ from dpa_kit.exceptions import UsageError
 
 @click.command("list")
 @click.argument("folder", required=False, metavar="[DOSSIER]", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=common.TABLE_OR_JSON, default="tableau", show_default=True,
-              help="Présentation : tableau lisible ou JSON.")
+@click.option(
+    "--format",
+    "fmt",
+    type=common.TABLE_OR_JSON,
+    default="tableau",
+    show_default=True,
+    help="Présentation : tableau lisible ou JSON.",
+)
 @pass_settings
 def list_command(settings: Settings, folder: Path | None, fmt: str) -> int:
     """Liste les conventions d'un dossier (identifiant, structure, dispositif, période, options).
@@ -60,7 +66,9 @@ def _print_table(rows: list[Any]) -> None:
         if row.error:
             table.add_row(row.file, "[red]fichier invalide[/red]", "", "", "", "")
         else:
-            table.add_row(row.id, row.structure or "—", row.dispositif or "—", row.period_fr, row.amount_fr, row.options)
+            table.add_row(
+                row.id, row.structure or "—", row.dispositif or "—", row.period_fr, row.amount_fr, row.options
+            )
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)
@@ -75,8 +83,9 @@ def _print_table(rows: list[Any]) -> None:
 
 
 @click.command("schema")
-@click.option("--breach", is_flag=True,
-              help="Le schéma de la pièce jointe des notifications de violation (dpa-kit-breach/1).")
+@click.option(
+    "--breach", is_flag=True, help="Le schéma de la pièce jointe des notifications de violation (dpa-kit-breach/1)."
+)
 def schema_command(breach: bool) -> None:
     """Affiche le schéma JSON du format de convention dpa-kit/1.
 
@@ -101,14 +110,25 @@ def schema_command(breach: bool) -> None:
 
 @click.command("check")
 @click.argument("paths", nargs=-1, metavar="[CHEMINS]...", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=common.TEXT_OR_JSON, default="texte", show_default=True,
-              help="Présentation : texte lisible (couleurs sur un terminal) ou JSON.")
+@click.option(
+    "--format",
+    "fmt",
+    type=common.TEXT_OR_JSON,
+    default="texte",
+    show_default=True,
+    help="Présentation : texte lisible (couleurs sur un terminal) ou JSON.",
+)
 @click.option("--strict", is_flag=True, help="Les avertissements font aussi échouer la vérification (code 1).")
-@click.option("--convention", "convention_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Pour un document (docx, odt, pdf, md) : la convention dont il doit reprendre les clauses.")
+@click.option(
+    "--convention",
+    "convention_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Pour un document (docx, odt, pdf, md) : la convention dont il doit reprendre les clauses.",
+)
 @pass_settings
-def check_command(settings: Settings, paths: tuple[Path, ...], fmt: str, strict: bool,
-                  convention_file: Path | None) -> int:
+def check_command(
+    settings: Settings, paths: tuple[Path, ...], fmt: str, strict: bool, convention_file: Path | None
+) -> int:
     """Vérifie des conventions (fichiers ou dossiers) ou des annexes avant signature.
 
     Trouve les réponses manquantes, les blancs du modèle, les contradictions et les risques.
@@ -172,8 +192,10 @@ def _print_findings(findings: list[Any], report: Any, unreadable: int) -> None:
                 click.echo(click.style(f"             levée : {f.waived}", fg="green"))
     counts = report.counts()
     waived = sum(1 for f in report.findings if f.waived)
-    summary = (f"{len(report.checked)} fichier(s) vérifié(s) : {counts['error']} erreur(s), "
-               f"{counts['warning']} avertissement(s), {counts['info']} information(s)")
+    summary = (
+        f"{len(report.checked)} fichier(s) vérifié(s) : {counts['error']} erreur(s), "
+        f"{counts['warning']} avertissement(s), {counts['info']} information(s)"
+    )
     if waived:
         summary += f", {waived} levée(s) justifiée(s)"
     if unreadable:
@@ -182,8 +204,14 @@ def _print_findings(findings: list[Any], report: Any, unreadable: int) -> None:
 
 
 @click.command("rules")
-@click.option("--format", "fmt", type=common.TEXT_MARKDOWN_OR_JSON, default="texte", show_default=True,
-              help="Présentation : texte, tableau Markdown (celui du README) ou JSON.")
+@click.option(
+    "--format",
+    "fmt",
+    type=common.TEXT_MARKDOWN_OR_JSON,
+    default="texte",
+    show_default=True,
+    help="Présentation : texte, tableau Markdown (celui du README) ou JSON.",
+)
 def rules_command(fmt: str) -> None:
     """Liste les règles de vérification, avec leur code et leur explication.
 
@@ -202,8 +230,13 @@ def rules_command(fmt: str) -> None:
     rows = [(r.code, r.severity.value, r.title, r.explanation) for r in all_rules()] + list(DOCUMENT_RULES)
     rows.sort()
     if fmt == "json":
-        click.echo(json.dumps([dict(zip(("code", "severity", "title", "explanation"), r, strict=True)) for r in rows],
-                              ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                [dict(zip(("code", "severity", "title", "explanation"), r, strict=True)) for r in rows],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     for code, severity, title, explanation in rows:
         click.echo(f"{code}  {severity:<8} {title}")
@@ -217,14 +250,19 @@ _TEMPLATES_HELP = "Dossier de modèles Jinja2 qui remplacent ceux de dpa-kit (m�
 @click.command("annex")
 @click.argument("file", metavar="FICHIER", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "formats", default="pdf", show_default=True, help=_FORMAT_HELP)
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=Path("."),
-              show_default=True,
-              help="Dossier où écrire l'annexe ; avec un seul format, un nom de fichier (annexe.pdf) convient aussi.")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Dossier où écrire l'annexe ; avec un seul format, un nom de fichier (annexe.pdf) convient aussi.",
+)
 @click.option("--draft", is_flag=True, help="Produire un PROJET même si des réponses manquent (blancs surlignés).")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path), help=_TEMPLATES_HELP)
 @click.option("--force", is_flag=True, help=FORCE_HELP)
-def annex_command(file: Path, formats: str, out_dir: Path, draft: bool, templates: Path | None,
-                  force: bool) -> None:
+def annex_command(file: Path, formats: str, out_dir: Path, draft: bool, templates: Path | None, force: bool) -> None:
     """Produit l'annexe 1 remplie d'une convention.
 
     Refuse une convention qui n'est pas prête à signer (le verdict de « dpa-kit check ») en listant ce qui
@@ -243,28 +281,47 @@ def annex_command(file: Path, formats: str, out_dir: Path, draft: bool, template
     suffix = out_dir.suffix.lower().lstrip(".")
     if suffix in FORMATS and not out_dir.is_dir():
         if chosen != [suffix]:
-            raise UsageError(f"-o {out_dir} : l'extension .{suffix} ne correspond pas au format demandé "
-                             f"({', '.join(chosen)}) ; choisissez --format {suffix} ou un dossier")
+            raise UsageError(
+                f"-o {out_dir} : l'extension .{suffix} ne correspond pas au format demandé "
+                f"({', '.join(chosen)}) ; choisissez --format {suffix} ou un dossier"
+            )
         target_file = out_dir
     loaded = load_convention(file)
-    for path in render_annex(loaded, chosen, out_dir, draft=draft, templates=templates, force=force,
-                             target_file=target_file):
+    for path in render_annex(
+        loaded, chosen, out_dir, draft=draft, templates=templates, force=force, target_file=target_file
+    ):
         click.echo(f"Écrit : {path}")
 
 
 @click.command("build")
 @click.argument("folder", required=False, metavar="[DOSSIER]", type=click.Path(file_okay=False, path_type=Path))
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("annexes"), show_default=True, help="Dossier où écrire les annexes et index.html.")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("annexes"),
+    show_default=True,
+    help="Dossier où écrire les annexes et index.html.",
+)
 @click.option("--format", "formats", default="all", show_default=True, help=_FORMAT_HELP)
-@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
-              help="Nombre de processus (par défaut : un par cœur).")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(1, 64), default=None, help="Nombre de processus (par défaut : un par cœur)."
+)
 @click.option("--draft", is_flag=True, help="Produire des PROJETS pour les conventions incomplètes.")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True, path_type=Path), help=_TEMPLATES_HELP)
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 @pass_settings
-def build_command(settings: Settings, folder: Path | None, out_dir: Path, formats: str, jobs: int | None,
-                  draft: bool, templates: Path | None, force: bool) -> int:
+def build_command(
+    settings: Settings,
+    folder: Path | None,
+    out_dir: Path,
+    formats: str,
+    jobs: int | None,
+    draft: bool,
+    templates: Path | None,
+    force: bool,
+) -> int:
     """Produit l'annexe 1 de toutes les conventions d'un dossier, et un index.html.
 
     Les conventions impossibles à produire sont signalées ; les autres sont produites quand même
@@ -282,8 +339,16 @@ def build_command(settings: Settings, folder: Path | None, out_dir: Path, format
     source = folder_arg(settings, folder)
     with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
         task = progress.add_task("Annexes", total=None)
-        report = build_folder(source, out_dir, chosen, draft=draft, jobs=jobs, templates=templates,
-                              progress=lambda item: progress.advance(task), force=force)
+        report = build_folder(
+            source,
+            out_dir,
+            chosen,
+            draft=draft,
+            jobs=jobs,
+            templates=templates,
+            progress=lambda item: progress.advance(task),
+            force=force,
+        )
     click.echo(f"{len(report.succeeded)} annexe(s) produite(s) dans {out_dir} ({', '.join(chosen)}).")
     click.echo(f"Index : {report.index}")
     if report.failed:

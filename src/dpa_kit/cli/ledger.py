@@ -34,16 +34,26 @@ def ledger_group() -> None:
 
 
 @ledger_group.command("verify")
-@click.option("--expect-head",
-              help="Empreinte de tête de chaîne relevée auparavant (détecte les derniers événements retirés).")
-@click.option("--public-key", envvar="DPA_KIT_LEDGER_PUBLIC_KEY",
-              help="Clé publique du DPO (ed25519:..., ou le fichier .pub) : chaque sceau doit être signé par elle "
-                   "(variable DPA_KIT_LEDGER_PUBLIC_KEY).")
-@click.option("--seal", "seal_files", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Sceau exporté (ledger seal -o) à vérifier aussi contre le journal.")
+@click.option(
+    "--expect-head", help="Empreinte de tête de chaîne relevée auparavant (détecte les derniers événements retirés)."
+)
+@click.option(
+    "--public-key",
+    envvar="DPA_KIT_LEDGER_PUBLIC_KEY",
+    help="Clé publique du DPO (ed25519:..., ou le fichier .pub) : chaque sceau doit être signé par elle "
+    "(variable DPA_KIT_LEDGER_PUBLIC_KEY).",
+)
+@click.option(
+    "--seal",
+    "seal_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Sceau exporté (ledger seal -o) à vérifier aussi contre le journal.",
+)
 @pass_settings
-def ledger_verify(settings: Settings, expect_head: str | None, public_key: str | None,
-                  seal_files: tuple[Path, ...]) -> int:
+def ledger_verify(
+    settings: Settings, expect_head: str | None, public_key: str | None, seal_files: tuple[Path, ...]
+) -> int:
     """Vérifie qu'aucun événement du journal n'a été modifié, supprimé ou déplacé, et chaque sceau.
 
     \b
@@ -58,11 +68,14 @@ def ledger_verify(settings: Settings, expect_head: str | None, public_key: str |
     if result.ok:
         click.echo(f"Journal intègre : {result.checked} événement(s). Tête de chaîne : {result.head}")
         if result.seals:
-            click.echo(f"{result.seals} sceau(x) vérifié(s) ; les {result.sealed_events} premiers événements sont "
-                       f"scellés (clé du DPO, empreinte {key_fingerprint(result.public_key or '')}).")
+            click.echo(
+                f"{result.seals} sceau(x) vérifié(s) ; les {result.sealed_events} premiers événements sont "
+                f"scellés (clé du DPO, empreinte {key_fingerprint(result.public_key or '')})."
+            )
             if not key:
-                click.echo("Clé prise dans le journal : donnez --public-key pour la comparer à celle "
-                           "conservée par le DPO.")
+                click.echo(
+                    "Clé prise dans le journal : donnez --public-key pour la comparer à celle conservée par le DPO."
+                )
         else:
             click.echo("Aucun sceau : scellez le journal (dpa-kit ledger seal) pour le garantir contre une réécriture.")
         return EXIT_OK
@@ -86,8 +99,13 @@ def _public_key_text(value: str) -> str:
 
 
 @ledger_group.command("keygen")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Fichier de la clé privée à créer (droits 0600) ; la clé publique va dans FICHIER.pub.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Fichier de la clé privée à créer (droits 0600) ; la clé publique va dans FICHIER.pub.",
+)
 def ledger_keygen(output: Path) -> None:
     """Crée la clé Ed25519 du DPO qui scelle le journal (clé privée 0600, clé publique affichée).
 
@@ -116,10 +134,19 @@ def ledger_keygen(output: Path) -> None:
 
 
 @ledger_group.command("seal")
-@click.option("--key", "key_file", type=click.Path(dir_okay=False, exists=True, path_type=Path), required=True,
-              help="Clé privée du DPO (créée par dpa-kit ledger keygen).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Exporter aussi le sceau dans ce fichier JSON (à conserver hors de la machine du journal).")
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="Clé privée du DPO (créée par dpa-kit ledger keygen).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Exporter aussi le sceau dans ce fichier JSON (à conserver hors de la machine du journal).",
+)
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 @pass_settings
 def ledger_seal(settings: Settings, key_file: Path, output: Path | None, force: bool) -> None:
@@ -142,8 +169,12 @@ def ledger_seal(settings: Settings, key_file: Path, output: Path | None, force: 
 
 
 @ledger_group.command("export")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Fichier JSON lines (par défaut : sortie standard).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Fichier JSON lines (par défaut : sortie standard).",
+)
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 @pass_settings
 def ledger_export(settings: Settings, output: Path | None, force: bool) -> None:

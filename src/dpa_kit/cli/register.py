@@ -22,7 +22,9 @@ def register_group() -> None:
 @register_group.command("init")
 @click.argument("folder", required=False, metavar="[DOSSIER]", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--siret", required=True, help="SIRET de la structure.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Registre YAML à écrire.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Registre YAML à écrire."
+)
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 @pass_settings
 def register_init(settings: Settings, folder: Path | None, siret: str, output: Path, force: bool) -> None:
@@ -45,7 +47,9 @@ def register_init(settings: Settings, folder: Path | None, siret: str, output: P
 
 @register_group.command("export")
 @click.argument("file", metavar="FICHIER", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["xlsx", "ods", "csv", "html", "md", "pdf"]), default="xlsx", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["xlsx", "ods", "csv", "html", "md", "pdf"]), default="xlsx", show_default=True
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Fichier à écrire.")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def register_export(file: Path, fmt: str, output: Path | None, force: bool) -> None:
@@ -67,7 +71,9 @@ def register_export(file: Path, fmt: str, output: Path | None, force: bool) -> N
 
 @register_group.command("import")
 @click.argument("file", metavar="FICHIER", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Registre YAML à écrire.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Registre YAML à écrire."
+)
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def register_import(file: Path, output: Path, force: bool) -> None:
     """Relit le tableur complété par la structure et écrit le registre YAML.
@@ -88,8 +94,12 @@ def register_import(file: Path, output: Path, force: bool) -> None:
 
 @register_group.command("check")
 @click.argument("file", metavar="FICHIER", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--conventions", "folder", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="Dossier des conventions à comparer (par défaut : --registers).")
+@click.option(
+    "--conventions",
+    "folder",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Dossier des conventions à comparer (par défaut : --registers).",
+)
 @pass_settings
 def register_check(settings: Settings, file: Path, folder: Path | None) -> int:
     """Vérifie le registre : éléments de l'article 30.2 manquants, accord avec les conventions.
@@ -136,7 +146,8 @@ def register_consolidate(paths: tuple[Path, ...], output: Path, fmt: str, force:
     for problem in problems:
         echo_err(f"  - {problem}")
     headers, rows = consolidated_rows(registers)
-    written.write_file(output, table_bytes(fmt, "Registres consolidés", headers, rows), force=force,
-                       mode=PRIVATE)  # personal data: readable by its owner only, as tables.write_table
+    written.write_file(
+        output, table_bytes(fmt, "Registres consolidés", headers, rows), force=force, mode=PRIVATE
+    )  # personal data: readable by its owner only, as tables.write_table
     click.echo(f"{len(registers)} registre(s), {len(rows)} traitement(s) : {output}")
     return EXIT_PROBLEMS if problems else EXIT_OK

@@ -14,7 +14,9 @@ from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, FORCE_HELP, Settings, led
 @click.command("status")
 @click.argument("folder", required=False, metavar="[DOSSIER]", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=common.TEXT_OR_JSON, default="texte", show_default=True)
-@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), help="Écrire aussi une page HTML.")
+@click.option(
+    "--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), help="Écrire aussi une page HTML."
+)
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 @pass_settings
 def status_command(settings: Settings, folder: Path | None, fmt: str, html_file: Path | None, force: bool) -> int:

@@ -140,13 +140,15 @@ def _render_job(
     item = BuildItem(loaded.path, convention.id, convention.processor.display_name)
     try:
         # the batch checked the targets before starting, and records them once at the end
-        item.files = render_annex(loaded, formats, out_dir, draft=draft, templates=templates, force=True,
-                                  keep_record=False)
+        item.files = render_annex(
+            loaded, formats, out_dir, draft=draft, templates=templates, force=True, keep_record=False
+        )
     except DpaKitError as exc:
         item.error = str(exc)
     except Exception as exc:  # one document's failure never stops the batch nor loses the index
-        item.error = (f"erreur interne lors de la production des documents ({type(exc).__name__}) ; "
-                      "les autres sont produits")
+        item.error = (
+            f"erreur interne lors de la production des documents ({type(exc).__name__}) ; les autres sont produits"
+        )
     return item
 
 
@@ -220,9 +222,7 @@ def write_index(report: BuildReport, out_dir: Path) -> Path:
     for item in report.items:
         if item.error:
             continue
-        links = " ".join(
-            f'<a href="{html.escape(p.name)}">{html.escape(_link_label(p))}</a>' for p in item.files
-        )
+        links = " ".join(f'<a href="{html.escape(p.name)}">{html.escape(_link_label(p))}</a>' for p in item.files)
         rows.append(
             f"<tr><td>{html.escape(item.convention_id or '')}</td>"
             f"<td>{html.escape(item.structure or '')}</td><td>{links}</td></tr>"
@@ -232,7 +232,7 @@ def write_index(report: BuildReport, out_dir: Path) -> Path:
         for item in report.failed
     )
     page = (
-        "<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">'
         "<title>Annexes 1 - protection des données</title>"
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:.3em .6em}li{white-space:pre-wrap}</style></head><body>"

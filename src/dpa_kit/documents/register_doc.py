@@ -40,9 +40,12 @@ def render_register(register: Register, templates: Path | None = None) -> Render
     """The printable register ready for every writer, dated its last update for byte-identical output."""
     markdown = printable_markdown(register, templates)
     name = register.processor.short_name or register.processor.name or "structure"
-    meta = DocumentMeta(title=f"Registre des traitements (art. 30.2) - {name}", author=register.processor.name or name,
-                        subject=f"Registre art. 30.2 - {name} - version {register.version}",
-                        day=register.updated or date(2000, 1, 1))
+    meta = DocumentMeta(
+        title=f"Registre des traitements (art. 30.2) - {name}",
+        author=register.processor.name or name,
+        subject=f"Registre art. 30.2 - {name} - version {register.version}",
+        day=register.updated or date(2000, 1, 1),
+    )
     return Rendered(markdown, parse_blocks(markdown), meta)
 
 

@@ -413,7 +413,7 @@ def _typst_runs(runs: tuple[Run, ...]) -> str:
         if run.bold:
             piece = f"strong({piece})"
         if run.blank:
-            piece = f"highlight(fill: rgb(\"#ffeb3b\"), {piece})"
+            piece = f'highlight(fill: rgb("#ffeb3b"), {piece})'
         out.append(f"#{piece}")
     return "".join(out)
 
@@ -426,25 +426,24 @@ def typst_source(blocks: list[Block], meta: DocumentMeta) -> str:
     « Page n / N ».
     """
     day = meta.day
-    banner = f"align(center, text(size: 10pt, weight: \"bold\", fill: rgb(\"#b00000\"), {_typst_string(DRAFT_BANNER)}))"
+    banner = f'align(center, text(size: 10pt, weight: "bold", fill: rgb("#b00000"), {_typst_string(DRAFT_BANNER)}))'
     header = f"align(center, {_typst_string(meta.running_header)})"
     header_body = f"{banner} + v(-0.5em) + {header}" if meta.draft else header
     lines = [
         f"#set document(title: {_typst_string(meta.title)}, author: {_typst_string(meta.author)}, "
         f"date: datetime(year: {day.year}, month: {day.month}, day: {day.day}))",
-        "#set page(paper: \"a4\", margin: (x: 2.2cm, top: 2.5cm, bottom: 2.2cm), header-ascent: 35%, "
+        '#set page(paper: "a4", margin: (x: 2.2cm, top: 2.5cm, bottom: 2.2cm), header-ascent: 35%, '
         f"header: text(size: 8.5pt, fill: luma(35%), {header_body}), "
         "footer: context align(center, text(size: 8.5pt, fill: luma(35%), "
-        "[Page #counter(page).display(\"1 / 1\", both: true)])))",
-        "#set text(lang: \"fr\", region: \"FR\", size: 10.5pt)",
+        '[Page #counter(page).display("1 / 1", both: true)])))',
+        '#set text(lang: "fr", region: "FR", size: 10.5pt)',
         "#set par(justify: true, spacing: 0.9em)",
         "#show heading: set block(above: 1.5em, below: 0.9em, sticky: true)",
         "#show heading: set text(hyphenate: false)",
         "#show heading.where(level: 1): set text(size: 12.5pt)",
         "#show heading.where(level: 1): set align(center)",
         "#show heading.where(level: 2): set text(size: 11pt)",
-        "#let item(depth, marker, body) = pad(left: (depth - 1) * 1.5em, "
-        "grid(columns: (1.5em, 1fr), marker, body))",
+        "#let item(depth, marker, body) = pad(left: (depth - 1) * 1.5em, grid(columns: (1.5em, 1fr), marker, body))",
         "",
     ]
     for block in blocks:

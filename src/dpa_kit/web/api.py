@@ -92,9 +92,14 @@ CurrentUser = Annotated[User, Depends(_user)]
 
 def create_api(web: Any) -> FastAPI:
     """The API application, mounted under ``/api`` by :func:`dpa_kit.web.app.create_app`."""
-    api = FastAPI(title="dpa-kit : API du Département", version="1",
-                  description="Conventions et violations de données, avec les droits de l'utilisateur du jeton.",
-                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+    api = FastAPI(
+        title="dpa-kit : API du Département",
+        version="1",
+        description="Conventions et violations de données, avec les droits de l'utilisateur du jeton.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
     api.state.web = web
 
     @api.exception_handler(NotFound)
@@ -108,8 +113,9 @@ def create_api(web: Any) -> FastAPI:
 
     @api.exception_handler(RequestValidationError)
     async def invalid_body(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = {".".join(str(p) for p in e["loc"][1:]) or "corps": "valeur absente ou de mauvais type"
-                  for e in exc.errors()}
+        errors = {
+            ".".join(str(p) for p in e["loc"][1:]) or "corps": "valeur absente ou de mauvais type" for e in exc.errors()
+        }
         return JSONResponse({"erreurs": errors}, status_code=422)
 
     @api.exception_handler(breach_forms.FormErrors)
@@ -117,8 +123,15 @@ def create_api(web: Any) -> FastAPI:
         return JSONResponse({"erreurs": exc.errors}, status_code=422)
 
     def out(row: convention_desk.Row, title: str | None) -> ConventionOut:
-        return ConventionOut(id=row.id, title=title, structure=row.structure, siret=row.siret, ready=row.ready,
-                             stage=row.state.stage.value, blocking=row.verdict.reasons())
+        return ConventionOut(
+            id=row.id,
+            title=title,
+            structure=row.structure,
+            siret=row.siret,
+            ready=row.ready,
+            stage=row.state.stage.value,
+            blocking=row.verdict.reasons(),
+        )
 
     @api.get("/conventions", response_model=list[ConventionOut], summary="Conventions visibles par le jeton")
     def conventions(user: CurrentUser) -> list[ConventionOut]:
@@ -142,9 +155,13 @@ def create_api(web: Any) -> FastAPI:
     def breach(breach_id: str, user: CurrentUser) -> dict[str, Any]:
         return access.get_breach(user, web.config.registers, web.ledger, breach_id).as_json(web.now())
 
-    @api.post("/breaches", response_model=DeclaredOut, status_code=201,
-              summary="Déclarer une violation (jeton d'une structure)",
-              responses={422: {"description": "Réponses refusées : {\"erreurs\": {champ: message en français}}"}})
+    @api.post(
+        "/breaches",
+        response_model=DeclaredOut,
+        status_code=201,
+        summary="Déclarer une violation (jeton d'une structure)",
+        responses={422: {"description": 'Réponses refusées : {"erreurs": {champ: message en français}}'}},
+    )
     def declare(body: DeclarationIn, user: CurrentUser) -> DeclaredOut:
         if user.is_dpo:
             raise HTTPException(403, "seule une structure déclare une violation")
@@ -152,9 +169,16 @@ def create_api(web: Any) -> FastAPI:
         values = body.model_dump()
         values = {k: v for k, v in values.items() if v not in (None, [])} | {"natures": body.natures}
         submitted = breach_forms.submit_declaration(
-            web.ledger, values, conventions=conventions, now=web.now(), actor=user.subject,
-            sender=web.config.sender, send=web.config.send_mail)
-        return DeclaredOut(declared=submitted.declared.id, received=submitted.received.id,
-                           mail_error=submitted.mail_error)
+            web.ledger,
+            values,
+            conventions=conventions,
+            now=web.now(),
+            actor=user.subject,
+            sender=web.config.sender,
+            send=web.config.send_mail,
+        )
+        return DeclaredOut(
+            declared=submitted.declared.id, received=submitted.received.id, mail_error=submitted.mail_error
+        )
 
     return api

@@ -43,8 +43,9 @@ MEDIA = convention_desk.MEDIA_TYPES
 
 
 def _download(data: bytes, name: str, media: str) -> Response:
-    return Response(data, media_type=media,
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+    return Response(
+        data, media_type=media, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"}
+    )
 
 
 def _drops_store(request: Request) -> Any:
@@ -75,7 +76,8 @@ def posted(func: Callable[..., Response]) -> Callable[..., Any]:
 
     signature = inspect.signature(func)
     endpoint.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[p for name, p in signature.parameters.items() if name != "form"])
+        parameters=[p for name, p in signature.parameters.items() if name != "form"]
+    )
     endpoint.__name__ = func.__name__
     return endpoint
 
@@ -94,12 +96,14 @@ def add_routes(app: FastAPI) -> None:
 
     # --- API tokens -----------------------------------------------------------------------------------
 
-    def tokens_page(request: Request, session: Session, *, created: str | None = None, error: str | None = None,
-                    status: int = 200) -> Response:
+    def tokens_page(
+        request: Request, session: Session, *, created: str | None = None, error: str | None = None, status: int = 200
+    ) -> Response:
         app_ = web(request)
         items = tokens_of(request).list(session.user.id)
-        return app_.render(request, "tokens.html", status=status, session=session, items=items, created=created,
-                           error=error)
+        return app_.render(
+            request, "tokens.html", status=status, session=session, items=items, created=created, error=error
+        )
 
     @app.get("/jetons")
     def tokens_list(request: Request) -> Response:
@@ -111,8 +115,9 @@ def add_routes(app: FastAPI) -> None:
         session = current(request)
         check_csrf(request, session, form)
         try:
-            token = tokens_of(request).issue(session.user.id, session.user.subject, str(form.get("label") or ""),
-                                             now=web(request).now())
+            token = tokens_of(request).issue(
+                session.user.id, session.user.subject, str(form.get("label") or ""), now=web(request).now()
+            )
         except InvalidValue as exc:
             return tokens_page(request, session, error=str(exc), status=400)
         return tokens_page(request, session, created=token)
@@ -139,13 +144,27 @@ def add_routes(app: FastAPI) -> None:
     def conventions_list(request: Request) -> Response:
         return conventions_page(request, current(request, role="dpo"))
 
-    def form_page(request: Request, session: Session, texts: dict[str, str], errors: dict[str, str],
-                  editing: str | None = None, status: int = 200) -> Response:
+    def form_page(
+        request: Request,
+        session: Session,
+        texts: dict[str, str],
+        errors: dict[str, str],
+        editing: str | None = None,
+        status: int = 200,
+    ) -> Response:
         app_ = web(request)
         parties = questionnaire.parties(_defaults(app_.config.registers))
-        return app_.render(request, "convention_form.html", status=status, session=session,
-                           questions=questionnaire.QUESTIONS, texts=texts, errors=errors, editing=editing,
-                           parties=parties)
+        return app_.render(
+            request,
+            "convention_form.html",
+            status=status,
+            session=session,
+            questions=questionnaire.QUESTIONS,
+            texts=texts,
+            errors=errors,
+            editing=editing,
+            parties=parties,
+        )
 
     @app.get("/dpo/conventions/nouvelle")
     def convention_new_form(request: Request) -> Response:
@@ -163,8 +182,12 @@ def add_routes(app: FastAPI) -> None:
         if result.path is None:
             return form_page(request, session, result.texts, result.errors, status=400)
         convention_id = result.texts["id"].strip()
-        app_.ledger.append("account.action", session.user.subject,
-                           {"action": "convention.created", "object": convention_id}, at=app_.now())
+        app_.ledger.append(
+            "account.action",
+            session.user.subject,
+            {"action": "convention.created", "object": convention_id},
+            at=app_.now(),
+        )
         raise Redirect(f"/dpo/conventions/{convention_id}?cree=1")
 
     @app.get("/dpo/conventions/{convention_id}")
@@ -173,8 +196,16 @@ def add_routes(app: FastAPI) -> None:
         app_ = web(request)
         loaded = access.get_convention(session.user, app_.config.registers, convention_id)
         [row] = convention_desk.rows([loaded], app_.ledger)
-        return app_.render(request, "convention_detail.html", session=session, row=row, c=loaded.convention,
-                           formats=convention_desk.ANNEX_FORMATS, created=cree == "1", error=None)
+        return app_.render(
+            request,
+            "convention_detail.html",
+            session=session,
+            row=row,
+            c=loaded.convention,
+            formats=convention_desk.ANNEX_FORMATS,
+            created=cree == "1",
+            error=None,
+        )
 
     @app.get("/dpo/conventions/{convention_id}/modifier")
     def convention_edit_form(request: Request, convention_id: str) -> Response:
@@ -192,8 +223,12 @@ def add_routes(app: FastAPI) -> None:
         result = convention_desk.edit_from_form(loaded, form, app_.ledger)
         if result.path is None:
             return form_page(request, session, result.texts, result.errors, editing=convention_id, status=400)
-        app_.ledger.append("account.action", session.user.subject,
-                           {"action": "convention.edited", "object": convention_id}, at=app_.now())
+        app_.ledger.append(
+            "account.action",
+            session.user.subject,
+            {"action": "convention.edited", "object": convention_id},
+            at=app_.now(),
+        )
         raise Redirect(f"/dpo/conventions/{convention_id}")
 
     @app.get("/conventions/{convention_id}/annexe.{fmt}")
@@ -216,15 +251,24 @@ def add_routes(app: FastAPI) -> None:
                 lifecycle.mark_sent(app_.ledger, convention_id, by=by, now=now)
             elif action == "signee":
                 source, _ = _upload(form)
-                lifecycle.record_signed(app_.ledger, app_.config.registers, loaded.path, convention_id, source,
-                                        by=by, now=now)
+                lifecycle.record_signed(
+                    app_.ledger, app_.config.registers, loaded.path, convention_id, source, by=by, now=now
+                )
             else:
                 lifecycle.mark_ended(app_.ledger, convention_id, by=by, now=now)
         except InvalidValue as exc:
             [row] = convention_desk.rows([loaded], app_.ledger)
-            return app_.render(request, "convention_detail.html", status=400, session=session, row=row,
-                               c=loaded.convention, formats=convention_desk.ANNEX_FORMATS, created=False,
-                               error=str(exc))
+            return app_.render(
+                request,
+                "convention_detail.html",
+                status=400,
+                session=session,
+                row=row,
+                c=loaded.convention,
+                formats=convention_desk.ANNEX_FORMATS,
+                created=False,
+                error=str(exc),
+            )
         raise Redirect(f"/dpo/conventions/{convention_id}")
 
     @app.post("/dpo/conventions/{convention_id}/{action}")
@@ -247,16 +291,30 @@ def add_routes(app: FastAPI) -> None:
 
     # --- registers ------------------------------------------------------------------------------------
 
-    def register_page(request: Request, session: Session, *, errors: list[str] | None = None,
-                      message: str | None = None, status: int = 200) -> Response:
+    def register_page(
+        request: Request,
+        session: Session,
+        *,
+        errors: list[str] | None = None,
+        message: str | None = None,
+        status: int = 200,
+    ) -> Response:
         app_ = web(request)
         siret = _siret(session)
         register = register_workspace.structure_register(app_.config.registers, siret)
-        return app_.render(request, "register.html", status=status, session=session, register=register,
-                           review=register_workspace.review(app_.ledger, siret),
-                           completeness=register_workspace.completeness(register),
-                           headings=_headings(), examples=register_workspace.CNIL_EXAMPLES,
-                           errors=errors or [], message=message)
+        return app_.render(
+            request,
+            "register.html",
+            status=status,
+            session=session,
+            register=register,
+            review=register_workspace.review(app_.ledger, siret),
+            completeness=register_workspace.completeness(register),
+            headings=_headings(),
+            examples=register_workspace.CNIL_EXAMPLES,
+            errors=errors or [],
+            message=message,
+        )
 
     @app.get("/registre")
     def register_view(request: Request, enregistre: str | None = None) -> Response:
@@ -270,8 +328,9 @@ def add_routes(app: FastAPI) -> None:
         check_csrf(request, session, form)
         values = {key: str(form.get(key) or "") for key in SECURITY_HEADINGS}
         try:
-            register_workspace.save_security(web(request).config.registers, _siret(session),
-                                             str(form.get("convention") or ""), values)
+            register_workspace.save_security(
+                web(request).config.registers, _siret(session), str(form.get("convention") or ""), values
+            )
         except InvalidValue as exc:
             return register_page(request, session, errors=[str(exc)], status=400)
         raise Redirect("/registre?enregistre=1")
@@ -313,8 +372,9 @@ def add_routes(app: FastAPI) -> None:
         check_csrf(request, session, form)
         app_ = web(request)
         try:
-            register_workspace.mark_finished(app_.ledger, app_.config.registers, _siret(session),
-                                             by=session.user.subject, now=app_.now())
+            register_workspace.mark_finished(
+                app_.ledger, app_.config.registers, _siret(session), by=session.user.subject, now=app_.now()
+            )
         except InvalidValue as exc:
             return register_page(request, session, errors=[str(exc)], status=400)
         raise Redirect("/registre")
@@ -329,8 +389,14 @@ def add_routes(app: FastAPI) -> None:
                 register = register_workspace.structure_register(app_.config.registers, siret)
             except (InvalidValue, ConventionError):
                 continue
-            items.append((siret, register, register_workspace.completeness(register),
-                          register_workspace.review(app_.ledger, siret)))
+            items.append(
+                (
+                    siret,
+                    register,
+                    register_workspace.completeness(register),
+                    register_workspace.review(app_.ledger, siret),
+                )
+            )
         return app_.render(request, "dpo_registers.html", status=status, session=session, items=items, error=error)
 
     @app.get("/dpo/registres")
@@ -349,8 +415,9 @@ def add_routes(app: FastAPI) -> None:
             if action == "verifie":
                 register_workspace.mark_checked(app_.ledger, siret, by=session.user.subject, now=app_.now())
             else:
-                register_workspace.send_back(app_.ledger, siret, str(form.get("message") or ""),
-                                             by=session.user.subject, now=app_.now())
+                register_workspace.send_back(
+                    app_.ledger, siret, str(form.get("message") or ""), by=session.user.subject, now=app_.now()
+                )
         except InvalidValue as exc:
             return registers_page(request, session, error=str(exc), status=400)
         raise Redirect("/dpo/registres")
@@ -363,9 +430,13 @@ def add_routes(app: FastAPI) -> None:
         from dpa_kit.tables import table_bytes
 
         registers = []
-        for siret in sorted({c.convention.processor.siret for c in access.conventions_for(session.user,
-                                                                                        app_.config.registers)
-                             if c.convention.processor.siret}):
+        for siret in sorted(
+            {
+                c.convention.processor.siret
+                for c in access.conventions_for(session.user, app_.config.registers)
+                if c.convention.processor.siret
+            }
+        ):
             path = register_workspace.register_path(app_.config.registers, siret)
             if path.is_file():
                 registers.append(register_workspace.structure_register(app_.config.registers, siret))
@@ -380,8 +451,15 @@ def add_routes(app: FastAPI) -> None:
         mine = {c.convention.id for c in access.conventions_for(session.user, app_.config.registers)}
         items = [d for d in attest.owed(app_.config.registers, app_.ledger, app_.now().date()) if d.convention in mine]
         template = "dpo_attestations.html" if session.user.is_dpo else "attestations.html"
-        return app_.render(request, template, status=status, session=session, items=items, error=error,
-                           reminded=attestation_desk.last_reminders(app_.ledger))
+        return app_.render(
+            request,
+            template,
+            status=status,
+            session=session,
+            items=items,
+            error=error,
+            reminded=attestation_desk.last_reminders(app_.ledger),
+        )
 
     @app.get("/attestations")
     def attestations_list(request: Request) -> Response:
@@ -416,8 +494,12 @@ def add_routes(app: FastAPI) -> None:
             attestation_desk.record_upload(app_.ledger, app_.config.registers, loaded, source, now=app_.now())
         except InvalidValue as exc:
             return attestations_page(request, session, error=str(exc), status=400)
-        app_.ledger.append("account.action", session.user.subject,
-                           {"action": "attestation.uploaded", "object": convention_id}, at=app_.now())
+        app_.ledger.append(
+            "account.action",
+            session.user.subject,
+            {"action": "attestation.uploaded", "object": convention_id},
+            at=app_.now(),
+        )
         raise Redirect("/attestations")
 
     @app.post("/dpo/attestations/{convention_id}/relance")
@@ -431,26 +513,41 @@ def add_routes(app: FastAPI) -> None:
         if convention_id not in due:
             raise HTTPException(404)
         if app_.config.send_mail is None:
-            return attestations_page(request, session, error="aucun serveur SMTP configuré : relance impossible",
-                                     status=400)
+            return attestations_page(
+                request, session, error="aucun serveur SMTP configuré : relance impossible", status=400
+            )
         try:
-            attestation_desk.send_reminder(app_.ledger, due[convention_id], sender=app_.config.sender,
-                                           send=app_.config.send_mail, by=session.user.subject,
-                                           now=app_.now())
+            attestation_desk.send_reminder(
+                app_.ledger,
+                due[convention_id],
+                sender=app_.config.sender,
+                send=app_.config.send_mail,
+                by=session.user.subject,
+                now=app_.now(),
+            )
         except InvalidValue as exc:
             return attestations_page(request, session, error=str(exc), status=400)
         raise Redirect("/dpo/attestations")
 
     # --- file drop ------------------------------------------------------------------------------------
 
-    def drop_page(request: Request, session: Session, *, error: str | None = None, done: str | None = None,
-                  status: int = 200) -> Response:
+    def drop_page(
+        request: Request, session: Session, *, error: str | None = None, done: str | None = None, status: int = 200
+    ) -> Response:
         app_ = web(request)
         siret = None if session.user.is_dpo else _siret(session)
         items = filedrop.drops(app_.ledger, siret)
         template = "dpo_drops.html" if session.user.is_dpo else "drop.html"
-        return app_.render(request, template, status=status, session=session, items=items, error=error, done=done,
-                           enabled=bool(app_.config.drop_recipient))
+        return app_.render(
+            request,
+            template,
+            status=status,
+            session=session,
+            items=items,
+            error=error,
+            done=done,
+            enabled=bool(app_.config.drop_recipient),
+        )
 
     @app.get("/depot")
     def drop_form(request: Request, depose: str | None = None) -> Response:
@@ -481,8 +578,9 @@ def add_routes(app: FastAPI) -> None:
         found = filedrop.find_drop(app_.ledger, _drops_store(request), drop_id)
         if found is None:
             raise HTTPException(404)
-        app_.ledger.append("account.action", session.user.subject, {"action": "drop.downloaded", "object": drop_id},
-                           at=app_.now())
+        app_.ledger.append(
+            "account.action", session.user.subject, {"action": "drop.downloaded", "object": drop_id}, at=app_.now()
+        )
         return _download(found[1].read_bytes(), f"{drop_id}.age", "application/octet-stream")
 
 
@@ -493,10 +591,12 @@ def _siret(session: Session) -> str:
 
 
 def _headings() -> dict[str, str]:
-    return {"pseudonymisation_encryption": "Pseudonymisation et chiffrement",
-            "confidentiality_integrity_availability": "Confidentialité, intégrité, disponibilité et résilience",
-            "restore_access": "Rétablissement de la disponibilité et de l'accès après un incident",
-            "regular_testing": "Tests et évaluation réguliers de l'efficacité des mesures"}
+    return {
+        "pseudonymisation_encryption": "Pseudonymisation et chiffrement",
+        "confidentiality_integrity_availability": "Confidentialité, intégrité, disponibilité et résilience",
+        "restore_access": "Rétablissement de la disponibilité et de l'accès après un incident",
+        "regular_testing": "Tests et évaluation réguliers de l'efficacité des mesures",
+    }
 
 
 def _defaults(folder: Any) -> Any:
@@ -541,10 +641,17 @@ async def _stream_drop(request: Request, session: Session) -> filedrop.Drop:
     def on_part_end() -> None:
         pending.append(("end", None))
 
-    parser = MultipartParser(boundary, {
-        "on_header_field": on_header_field, "on_header_value": on_header_value, "on_header_end": on_header_end,
-        "on_headers_finished": on_headers_finished, "on_part_data": on_part_data, "on_part_end": on_part_end,
-    })
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
     fields: dict[str, bytes] = {}
     writer: filedrop.DropWriter | None = None
     current_part: tuple[str, str | None] | None = None
@@ -562,9 +669,16 @@ async def _stream_drop(request: Request, session: Session) -> filedrop.Drop:
                         if convention is not None:
                             access.get_convention(session.user, app_.config.registers, convention)
                         writer = await run_in_threadpool(
-                            filedrop.DropWriter, app_.ledger, _drops_store(request), current_part[1],
-                            str(app_.config.drop_recipient), siret=_siret(session), by=session.user.subject,
-                            convention=convention, now=app_.now())
+                            filedrop.DropWriter,
+                            app_.ledger,
+                            _drops_store(request),
+                            current_part[1],
+                            str(app_.config.drop_recipient),
+                            siret=_siret(session),
+                            by=session.user.subject,
+                            convention=convention,
+                            now=app_.now(),
+                        )
                 elif kind == "data" and current_part is not None:
                     if current_part[0] == "file" and writer is not None:
                         await run_in_threadpool(writer.write, value)
@@ -581,4 +695,3 @@ async def _stream_drop(request: Request, session: Session) -> filedrop.Drop:
         if writer is not None and drop is None:
             writer.abort()
     return drop
-
