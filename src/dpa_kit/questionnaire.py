@@ -27,7 +27,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from dpa_kit import yamlio
-from dpa_kit.countries import COUNTRY_NAMES_FR
+from dpa_kit.countries import COUNTRY_NAMES_FR, EU_EEA
 from dpa_kit.exceptions import InvalidValue, UsageError
 from dpa_kit.loader import Defaults, SourceMap
 from dpa_kit.loader import validate as validate_model
@@ -60,39 +60,6 @@ MAX_ANSWER = 5000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
-# Countries of the EU/EEA: a sub-processor elsewhere is a transfer (the checks then ask for its safeguards).
-_EEA = {
-    "AT",
-    "BE",
-    "BG",
-    "CY",
-    "CZ",
-    "DE",
-    "DK",
-    "EE",
-    "ES",
-    "FI",
-    "FR",
-    "GR",
-    "HR",
-    "HU",
-    "IE",
-    "IT",
-    "LT",
-    "LU",
-    "LV",
-    "MT",
-    "NL",
-    "PL",
-    "PT",
-    "RO",
-    "SE",
-    "SI",
-    "SK",
-    "IS",
-    "LI",
-    "NO",
-}
 
 
 @dataclass(frozen=True)
@@ -478,7 +445,7 @@ def validate(
                     f"transfert « {part} » incomplet : écrivez « PAYS, destinataire, garanties »", question.key
                 )
             country = _country(question, pieces[0])
-            if country in _EEA:
+            if country in EU_EEA:
                 raise InvalidValue(
                     f"{COUNTRY_NAMES_FR[country]} est dans l'Union européenne ou l'EEE : ce n'est pas un transfert",
                     question.key,
