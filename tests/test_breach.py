@@ -909,6 +909,9 @@ def test_a_hand_written_message_is_received_and_the_rest_asked(
     result = run("breach", "receive", "--eml", eml, input="\n".join(answers) + "\n", env=departement)
     assert result.exit_code == 0, result.output
     assert "Le message ne donne pas : La violation est-elle terminée ?" in result.output
+    # The DPO records what the structure told: the questions speak of the structure, not of « vous ».
+    assert "Comment la structure a-t-elle découvert la violation ?" in result.output
+    assert "Comment avez-vous découvert" not in result.output
     assert "Attention : pas de pièce jointe dpa-kit-breach" in result.stderr
     assert "Notification enregistrée : V-2026-343097333-0001" in result.output
     assert "Description : un classeur de dossiers oublié dans le train" in result.output

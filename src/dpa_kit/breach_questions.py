@@ -83,6 +83,8 @@ class Context:
 
     now: datetime
     conventions: tuple[Convention, ...] = ()
+    #: Who answers: the structure that declares, or the Département recording what a structure told it.
+    side: str = "structure"
 
     def convention(self, answers: dict[str, Any]) -> Convention | None:
         wanted = answers.get("convention")
@@ -240,6 +242,31 @@ def _contact_question(question: Question, answers: dict[str, Any], context: Cont
 
 def _is(key: str, *values: str) -> Callable[[dict[str, Any]], bool]:
     return lambda answers: answers.get(key) in values
+
+
+# The questions worded for the Département's DPO, who records what a structure told it (``breach receive``).
+DEPARTEMENT_WORDING: dict[str, tuple[str, str | None]] = {
+    "aware_at": (
+        "Quand la structure a-t-elle eu connaissance de la violation ?",
+        "Son délai de 24 heures court à partir de ce moment (le message ou la structure l'indique). "
+        f"Tapez par exemple {frenchtime.EXPECTED}.",
+    ),
+    "started_at": (
+        "Quand la violation a-t-elle commencé ?",
+        f"Au plus tard au moment où la structure l'a apprise. Tapez par exemple {frenchtime.EXPECTED}.",
+    ),
+    "discovery": ("Comment la structure a-t-elle découvert la violation ? (circonstances)", None),
+    "measures": ("Quelles mesures la structure a-t-elle prises ou prévoit-elle ?", None),
+    "other_authorities": ("La structure a-t-elle prévenu d'autres autorités ou organismes ?", None),
+}
+
+
+def worded(question: Question, context: Context) -> tuple[str, str]:
+    """The label and help of ``question`` as the person answering it reads them (structure or Département)."""
+    if context.side == "departement" and question.key in DEPARTEMENT_WORDING:
+        label, help_text = DEPARTEMENT_WORDING[question.key]
+        return label, question.help if help_text is None else help_text
+    return question.label, question.help
 
 
 # --- the questions, in the order they are asked ------------------------------------------------------

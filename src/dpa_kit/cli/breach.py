@@ -355,7 +355,7 @@ def _receive_eml(
     from dpa_kit.cli.questionnaire import Interrupted, ask
 
     now = clock.now()
-    context = bq.Context(now=now, conventions=_conventions(settings))
+    context = bq.Context(now=now, conventions=_conventions(settings), side="departement")
     incoming = breach_inbox.read_eml_file(eml, context.conventions, now=now)
     for warning in incoming.warnings:
         echo_err(f"Attention : {warning}.")
@@ -368,7 +368,9 @@ def _receive_eml(
         incoming.answers["aware_at"] = given_aware.isoformat()
     missing = incoming.missing(context)
     if missing and common.interactive() and fmt == "text":
-        click.echo("Le message ne donne pas : " + " ; ".join(bq.QUESTIONS_BY_KEY[k].label for k in missing))
+        click.echo(
+            "Le message ne donne pas : " + " ; ".join(bq.worded(bq.QUESTIONS_BY_KEY[k], context)[0] for k in missing)
+        )
         try:
             ask(incoming.answers, context, lambda _: None)
         except Interrupted:
@@ -379,7 +381,7 @@ def _receive_eml(
         if required:
             raise UsageError(
                 "le message ne donne pas : "
-                + " ; ".join(bq.QUESTIONS_BY_KEY[k].label for k in required)
+                + " ; ".join(bq.worded(bq.QUESTIONS_BY_KEY[k], context)[0] for k in required)
                 + " ; relancez la commande dans un terminal pour les saisir (ou --convention, --aware-at)"
             )
     when = received or incoming.received_at or now

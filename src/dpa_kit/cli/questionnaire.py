@@ -32,13 +32,14 @@ def _deadline_line(answers: dict[str, Any], context: bq.Context) -> str | None:
     )
 
 
-def _show(question: bq.Question, number: int, total: int) -> None:
+def _show(question: bq.Question, number: int, total: int, context: bq.Context) -> None:
+    label, help_text = bq.worded(question, context)
     click.echo("")
-    click.secho(f"Question {number} sur {total} : {question.label}", bold=True)
+    click.secho(f"Question {number} sur {total} : {label}", bold=True)
     for index, choice in enumerate(question.choices, start=1):
         click.echo(f"  {index}. {choice.label}")
-    if question.help:
-        click.echo(f"  {question.help}")
+    if help_text:
+        click.echo(f"  {help_text}")
     if question.default_text:
         click.echo(f"  Entrée = {question.default_text}")
     if question.allow_not_yet:
@@ -67,7 +68,7 @@ def ask(answers: dict[str, Any], context: bq.Context, save: Callable[[dict[str, 
         line = _deadline_line(answers, context)
         if line and question.key != "convention":
             click.echo(line)
-        _show(question, number, total)
+        _show(question, number, total, context)
         while True:
             text = _read()
             try:
@@ -99,7 +100,7 @@ def review(answers: dict[str, Any], context: bq.Context, save: Callable[[dict[st
         click.secho("Récapitulatif de la déclaration", bold=True)
         keys = [q.key for q in bq.QUESTIONS if q.key in answers]
         for index, key in enumerate(keys, start=1):
-            label = bq.QUESTIONS_BY_KEY[key].label
+            label = bq.worded(bq.QUESTIONS_BY_KEY[key], context)[0]
             click.echo(f"  {index:2d}. {label} {bq.answer_text(key, answers[key], context)}")
         line = _deadline_line(answers, context)
         if line:
