@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
@@ -21,6 +21,7 @@ from dpa_kit.exceptions import InputError
 from dpa_kit.model import ConventionId, SensitiveData, Siret
 
 __all__ = [
+    "DETAIL_KEYS",
     "FORMAT",
     "MAX_NOTICE_BYTES",
     "BreachNotice",
@@ -183,28 +184,9 @@ def normalise_details(details: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v not in (None, "")}
 
 
-_DETAIL_FIELDS = (
-    "started_at",
-    "ended_at",
-    "discovery",
-    "natures",
-    "origin",
-    "cause",
-    "description",
-    "data_categories",
-    "sensitive_data",
-    "records",
-    "people_categories",
-    "people",
-    "vulnerable",
-    "measures_before",
-    "consequences",
-    "measures",
-    "subjects_informed",
-    "subjects_detail",
-    "other_authorities",
-    "contact",
-)
+#: The items of a declaration kept in a breach's details, in the order of the notification (every item of
+#: the format but « over », which is kept as ``ongoing``).
+DETAIL_KEYS: tuple[str, ...] = tuple(key for key in get_args(_Item) if key != "over")
 
 
 def notice_from_breach(
@@ -231,7 +213,7 @@ def notice_from_breach(
         "ongoing": None if details.get("ongoing_unknown") else bool(details.get("ongoing")),
         "pending": [p for p in details.get("pending", []) if p in _Item.__args__],  # type: ignore[attr-defined]
     }
-    for key in _DETAIL_FIELDS:
+    for key in DETAIL_KEYS:
         if key in details:
             data[key] = details[key]
     try:
@@ -248,7 +230,7 @@ def notice_json(notice: BreachNotice) -> bytes:
 def details_from_notice(notice: BreachNotice) -> dict[str, Any]:
     """The details to record on the Département's side, in the questionnaire's shape."""
     data = notice.model_dump(mode="json", exclude_none=True)
-    details = {k: data[k] for k in _DETAIL_FIELDS if k in data}
+    details = {k: data[k] for k in DETAIL_KEYS if k in data}
     details["ongoing"] = bool(notice.ongoing)
     if notice.ongoing is None:
         details["ongoing_unknown"] = True

@@ -23,6 +23,7 @@ from typing import Any
 
 from dpa_kit import frenchtime
 from dpa_kit.breach import NATURES
+from dpa_kit.breach_notice import DETAIL_KEYS
 from dpa_kit.exceptions import UsageError
 from dpa_kit.model import SENSITIVE_LABELS, Convention, SensitiveData
 
@@ -669,30 +670,6 @@ def deadline(answers: dict[str, Any], context: Context) -> datetime | None:
     return aware + timedelta(hours=hours)
 
 
-_DETAIL_KEYS = (
-    "started_at",
-    "ended_at",
-    "discovery",
-    "natures",
-    "origin",
-    "cause",
-    "description",
-    "data_categories",
-    "sensitive_data",
-    "records",
-    "people_categories",
-    "people",
-    "vulnerable",
-    "measures_before",
-    "consequences",
-    "measures",
-    "subjects_informed",
-    "subjects_detail",
-    "other_authorities",
-    "contact",
-)
-
-
 def to_declaration(answers: dict[str, Any], context: Context) -> Declaration:
     """The declaration of a finished questionnaire; raise AnswerError if a question is still open."""
     missing = next_question(answers, context)
@@ -700,7 +677,7 @@ def to_declaration(answers: dict[str, Any], context: Context) -> Declaration:
         raise AnswerError(f"questionnaire incomplet : « {missing.label} » n'a pas de réponse")
     applies = {q.key for q in QUESTIONS if q.when is None or q.when(answers)}
     details: dict[str, Any] = {
-        k: answers[k] for k in _DETAIL_KEYS if k in answers and answers[k] is not None and k in applies
+        k: answers[k] for k in DETAIL_KEYS if k in answers and answers[k] is not None and k in applies
     }
     details["ongoing"] = answers.get("over") == "ongoing"
     if answers.get("over") is None:
@@ -720,7 +697,7 @@ def reopen(convention_id: str, aware_at: datetime, details: dict[str, Any]) -> d
     if not details.get("ongoing_unknown"):
         answers["over"] = "ongoing" if details.get("ongoing") else "over"
     pending = set(details.get("pending", []))
-    for key in _DETAIL_KEYS:
+    for key in DETAIL_KEYS:
         if key in details and key not in pending:
             answers[key] = details[key]
     return answers
