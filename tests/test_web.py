@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from webhelpers import (
 
 from dpa_kit import breach as breaches
 from dpa_kit.accounts import Accounts, web_database_path
+from dpa_kit.breach_register import register_rows
 from dpa_kit.ledger import Ledger
 from dpa_kit.web import WebConfig, create_app
 
@@ -73,31 +75,90 @@ def login(app: Any, email: str, password: str, *, secret: list[str] | None = Non
     return c
 
 
-def declare(c: TestClient, **overrides: str) -> TestClient:
-    """Fill every step of the declaration and send it."""
-    answers = {
-        "quand": {"convention": BETHUNE, "aware_at": "28/03/2026 18:00", "over": "oui", "ended_at": "28/03/2026 18:30"},
-        "quoi": {
-            "natures": "confidentiality",
-            "description": "liste des bénéficiaires envoyée au mauvais destinataire",
-        },
-        "qui": {"people": "40", "data_categories": "noms, adresses"},
-        "mesures": {"measures": "demande de suppression au destinataire", "contact": "Mme Martin 03 21 00 00 00"},
-    }
-    for step, values in answers.items():
-        page = c.get(f"/violations/nouvelle?etape={step}")
-        data = {
-            "csrf": csrf_of(page.text),
-            "etape": step,
-            **values,
-            **{k: v for k, v in overrides.items() if k in values},
-        }
-        response = c.post("/violations/nouvelle", data=data)
-        assert response.status_code == 303, response.text
-    page = c.get("/violations/nouvelle?etape=verifier")
-    assert "<dd>28 mars 2026 à 18 h 00 (heure de Paris)</dd>" in page.text
-    assert "<dd><em>je ne sais pas encore</em></dd>" in page.text  # the cause, not given
-    response = c.post("/violations/envoyer", data={"csrf": csrf_of(page.text)})
+#: The answers of a declaration, as a person types them in a terminal (``dpa-kit breach declare``).
+SCRIPT: list[tuple[str, str]] = [
+    ("aware_at", "aujourd'hui 18h"),
+    ("convention", BETHUNE),
+    ("over", "1"),
+    ("ended_at", "aujourd'hui 18h30"),
+    ("started_at", "je ne sais pas encore"),
+    ("discovery", "appel du destinataire le soir même"),
+    ("natures", "1"),
+    ("origin", "1"),
+    ("cause", "je ne sais pas encore"),
+    ("description", "liste des bénéficiaires envoyée au mauvais destinataire"),
+    ("data_categories", ""),
+    ("sensitive_data", ""),
+    ("records", "40 à 50"),
+    ("people_categories", ""),
+    ("people", "environ 200"),
+    ("vulnerable", "2"),
+    ("measures_before", "chiffrement des pièces jointes"),
+    ("consequences", "atteinte à la vie privée"),
+    ("measures", "demande de suppression au destinataire"),
+    ("subjects_informed", "4"),
+    ("other_authorities", ""),
+    ("contact", "Mme Martin 03 21 00 00 00"),
+]
+#: The only breach of a test: one web declaration is one breach.
+REF = "V-2026-266200119-0001"
+
+
+def key_of(html: str) -> str:
+    match = re.search(r'name="question" value="([a-z_]+)"', html)
+    assert match, "no question on the page"
+    return match.group(1)
+
+
+def browser_form(html: str, text: str) -> dict[str, Any]:
+    """What a browser posts for a question page when the person answers ``text`` as in a terminal: the text
+    typed in the field, the boxes ticked (or left as proposed), « autre », or the « je ne sais pas encore »
+    button."""
+    data: dict[str, Any] = {"csrf": csrf_of(html), "question": key_of(html), "action": "continuer"}
+    if text == "je ne sais pas encore":
+        return {**data, "action": "nsp"}
+    if 'name="choix"' not in html:
+        if not text:  # the proposed answer, filled in the field
+            found = re.search(r'id="f-reponse"[^>]*?(?:value="([^"]*)"[^>]*>|>([^<]*)</textarea>)', html)
+            text = unescape((found.group(1) or found.group(2) or "") if found else "")
+        return {**data, "reponse": text}
+    if not text:
+        return {**data, "choix": re.findall(r'name="choix" value="(\d+)" checked', html)}
+    tokens = [t for t in re.split(r"[,\s]+", text) if t]
+    if all(t.isdigit() for t in tokens):
+        return {**data, "choix": tokens}
+    if 'id="f-autre"' in html:
+        return {**data, "autre": text}
+    labels = re.findall(r'name="choix" value="(\d+)"[^>]*> ([^<]*)</label>', html)
+    return {**data, "choix": [n for n, label in labels if text in unescape(label)]}
+
+
+def answer_all(c: TestClient, script: list[tuple[str, str]], stop: str | None = None) -> None:
+    """Answer each question the pages ask, in the order they ask them, until ``stop`` is asked."""
+    answers = dict(script)
+    while True:
+        page = c.get("/violations/nouvelle")
+        if page.status_code == 303:
+            assert page.headers["location"] == "/violations/nouvelle/verifier"
+            return
+        assert page.status_code == 200, page.text
+        key = key_of(page.text)
+        if key == stop:
+            return
+        response = c.post("/violations/nouvelle", data=browser_form(page.text, answers[key]))
+        assert response.status_code == 303, (key, response.text)
+
+
+def declare(c: TestClient, script: list[tuple[str, str]] = SCRIPT, delay_reason: str | None = None) -> TestClient:
+    """Answer every question, check the review, send."""
+    answer_all(c, script)
+    page = c.get("/violations/nouvelle/verifier")
+    assert page.status_code == 200, page.text
+    assert "28 mars 2026 à 18 h 00" in page.text
+    data = {"csrf": csrf_of(page.text)}
+    if delay_reason is not None:
+        data["delay_reason"] = delay_reason
+    response = c.post("/violations/envoyer", data=data)
     assert response.status_code == 303, response.text
     return c
 
@@ -276,7 +337,7 @@ def test_forms_without_their_csrf_token_are_refused(site: tuple[Any, People]) ->
     other = login(app, people.adil, people.adil_once)
     foreign = csrf_of(other.get("/structure").text)
     for token in (None, "", foreign):
-        data = {"etape": "quand", "convention": BETHUNE, "aware_at": "maintenant", "over": "non"}
+        data = {"question": "aware_at", "reponse": "maintenant"}
         if token is not None:
             data["csrf"] = token
         response = c.post("/violations/nouvelle", data=data)
@@ -285,147 +346,158 @@ def test_forms_without_their_csrf_token_are_refused(site: tuple[Any, People]) ->
     assert c.get("/structure").status_code == 200  # still logged in
 
 
-# --- the declaration --------------------------------------------------------------------------------
+# --- the declaration ---------------------------------------------------------------------------------
 
 
-def test_declaration_errors_next_to_their_fields_values_kept_draft_resumed(
+def test_a_mistake_is_shown_next_to_its_field_typed_value_kept_and_a_reload_resumes(
     site: tuple[Any, People], tmp_path: Path
 ) -> None:
     app, people = site
     c = login(app, people.bethune, people.bethune_once)
     page = c.get("/violations/nouvelle")
     assert page.status_code == 200
-    assert '<option value="2026-DPID-CCAS-BETHUNE-1.2" selected>' in page.text  # its only convention
-    assert ADIL not in page.text
-    response = c.post(
-        "/violations/nouvelle",
-        data={
-            "csrf": csrf_of(page.text),
-            "etape": "quand",
-            "convention": BETHUNE,
-            "aware_at": "29/03/2026 18:00",
-            "over": "non",
-        },
-    )
+    assert '<label for="f-reponse">Quand avez-vous eu connaissance de la violation ?</label>' in page.text
+    assert "Je ne sais pas encore" not in page.text  # the awareness instant is required
+    response = c.post("/violations/nouvelle", data={**browser_form(page.text, "29/03/2026 18:00")})
     assert response.status_code == 400
     assert (
-        '<p class="error" id="e-aware_at"><strong>Erreur :</strong> prise de connaissance « 29/03/2026 18:00 » : '
+        '<p class="error" id="e-reponse"><strong>Erreur :</strong> date et heure « 29/03/2026 18:00 » : '
         "dimanche 29 mars 2026 à 18 h 00 est dans le futur (il est samedi 28 mars 2026 à 23 h 00) ; "
         "vouliez-vous dire « hier » ?</p>"
     ) in response.text
     assert (
-        'name="aware_at" type="text" value="29/03/2026 18:00" '
-        'aria-describedby="h-aware_at e-aware_at" aria-invalid="true"' in response.text
+        'name="reponse" type="text" value="29/03/2026 18:00" aria-describedby="h-reponse e-reponse" '
+        'aria-invalid="true"' in response.text
     )
-    assert 'value="non" checked' in response.text
-    response = c.post(
-        "/violations/nouvelle",
-        data={
-            "csrf": csrf_of(page.text),
-            "etape": "quand",
-            "convention": BETHUNE,
-            "aware_at": "28/03/2026 18:00",
-            "over": "non",
-        },
-    )
-    assert (response.status_code, response.headers["location"]) == (303, "/violations/nouvelle?etape=quoi")
-    # Another browser of the same person finds the draft where it stopped, with the deadline.
+    assert c.post("/violations/nouvelle", data=browser_form(page.text, "aujourd'hui 18h")).status_code == 303
+    page = c.get("/violations/nouvelle")
+    assert key_of(page.text) == "convention"
+    # From the first answer on, the deadline and the time left.
+    assert "À notifier au Département avant le\n<strong>29 mars 2026 à 19 h 00 (heure de Paris)</strong>" in page.text
+    assert "(il reste 19 h 00)" in page.text
+    assert f'name="choix" value="1" checked> CCAS de Béthune : {BETHUNE}' in page.text  # its only convention
+    assert ADIL not in page.text
+    answer_all(c, SCRIPT, stop="records")
+    page = c.get("/violations/nouvelle")
+    response = c.post("/violations/nouvelle", data=browser_form(page.text, "beaucoup"))
+    assert response.status_code == 400
+    assert "« beaucoup » n&#39;est pas un nombre : tapez un nombre (40), une fourchette (40 à 50)" in response.text
+    assert 'value="beaucoup" aria-describedby="h-reponse e-reponse" aria-invalid="true"' in response.text
+    # A new login (another browser) finds the draft where it stopped, with the deadline.
     again = login(app, people.bethune, NEW_PASSWORD)
     assert "Une déclaration commencée n'a pas été envoyée" in again.get("/structure").text
     page = again.get("/violations/nouvelle")
-    assert 'name="etape" value="quoi"' in page.text
-    assert "À notifier au Département avant le\n<strong>29 mars 2026 à 19 h 00 (heure de Paris)</strong>" in page.text
+    assert key_of(page.text) == "records"
     assert "(il reste 19 h 00)" in page.text
-    response = again.post("/violations/nouvelle", data={"csrf": csrf_of(page.text), "etape": "quoi", "description": ""})
-    assert response.status_code == 400
-    assert "cochez au moins une nature (confidentialité, intégrité ou disponibilité)" in response.text
-    assert "décrivez en quelques mots ce qui s&#39;est passé" in response.text
-    response = again.post(
-        "/violations/nouvelle", data={"csrf": csrf_of(page.text), "etape": "quoi", "action": "precedent"}
-    )
-    assert response.headers["location"] == "/violations/nouvelle?etape=quand"
-    assert 'value="28/03/2026 18:00"' in again.get("/violations/nouvelle?etape=quand").text
+    assert Ledger(tmp_path / "ledger.sqlite").events(kind_prefix="breach.") == []  # a draft is not a declaration
 
 
-def test_people_count_must_be_a_number(site: tuple[Any, People]) -> None:
+def test_review_lists_every_answer_and_modifier_changes_one_keeping_the_others(site: tuple[Any, People]) -> None:
     app, people = site
     c = login(app, people.bethune, people.bethune_once)
-    page = c.get("/violations/nouvelle?etape=qui")
-    response = c.post("/violations/nouvelle", data={"csrf": csrf_of(page.text), "etape": "qui", "people": "beaucoup"})
-    assert response.status_code == 400
-    assert "indiquez un nombre (par exemple 40), ou laissez vide si vous ne savez pas encore" in response.text
-    assert 'value="beaucoup"' in response.text
+    answer_all(c, SCRIPT)
+    page = c.get("/violations/nouvelle/verifier")
+    for text in ("40 à 50", "environ 200", "<em>je ne sais pas encore</em>", "Mme Martin 03 21 00 00 00"):
+        assert text in page.text, text
+    assert '<a class="small" href="/violations/nouvelle?question=people">Modifier' in page.text
+    page = c.get("/violations/nouvelle?question=people")
+    assert 'value="environ 200"' in page.text and "(modification)" in page.text
+    response = c.post("/violations/nouvelle", data=browser_form(page.text, "entre 150 et 180"))
+    assert (response.status_code, response.headers["location"]) == (303, "/violations/nouvelle/verifier")
+    page = c.get("/violations/nouvelle/verifier")
+    assert "150 à 180" in page.text and "40 à 50" in page.text and "environ 200" not in page.text
+    # « Modifier » on « terminée ? »: the end instant is asked again; the other answers stay.
+    page = c.get("/violations/nouvelle?question=over")
+    assert c.post("/violations/nouvelle", data=browser_form(page.text, "2")).headers["location"] == (
+        "/violations/nouvelle/verifier"
+    )
+    assert "non, elle est toujours en cours" in c.get("/violations/nouvelle/verifier").text
+    assert c.get("/violations/nouvelle?question=aucune").status_code == 404
 
 
-def test_submitted_declaration_is_notified_and_received_on_the_server_clock(
+def test_another_structure_never_reaches_a_draft(site: tuple[Any, People]) -> None:
+    app, people = site
+    owner = login(app, people.bethune, people.bethune_once)
+    answer_all(owner, SCRIPT, stop="records")
+    intruder = login(app, people.adil, people.adil_once)
+    page = intruder.get("/violations/nouvelle")
+    assert key_of(page.text) == "aware_at" and "Béthune" not in page.text and "mauvais destinataire" not in page.text
+    assert intruder.get("/violations/nouvelle?question=description").status_code == 404
+    response = intruder.post(
+        "/violations/nouvelle", data={"csrf": csrf_of(page.text), "question": "records", "reponse": "40"}
+    )
+    assert response.status_code == 404
+    assert intruder.get("/violations/nouvelle/verifier").headers["location"] == "/violations/nouvelle"
+    assert key_of(owner.get("/violations/nouvelle").text) == "records"  # untouched
+
+
+def test_one_submission_is_one_breach_with_both_clocks_on_the_server_clock(
     site: tuple[Any, People], tmp_path: Path
 ) -> None:
     app, people = site
     c = declare(login(app, people.bethune, people.bethune_once))
     ledger = Ledger(tmp_path / "ledger.sqlite")
     found = breaches.all_breaches(ledger)
-    declared, received = found["V-2026-266200119-0001"], found["V-2026-266200119-0002"]
-    assert declared.side == "structure" and declared.notified_at == T23
-    assert declared.notify_deadline == datetime(2026, 3, 29, 17, 0, tzinfo=UTC)
-    assert received.side == "departement" and received.received_at == T23
-    assert received.cnil_deadline == T23 + timedelta(hours=72)
-    assert received.details["structure_reference"] == "V-2026-266200119-0001"
-    assert "cause" in received.details["pending"] and "cause" not in received.details
-    page = c.get("/violations/V-2026-266200119-0001?courriel=non")
+    assert list(found) == [REF]
+    breach = found[REF]
+    assert breach.notified_at == T23 and breach.received_at == T23
+    assert breach.notify_deadline == datetime(2026, 3, 29, 17, 0, tzinfo=UTC)
+    assert breach.cnil_deadline == T23 + timedelta(hours=72)
+    assert breach.notifications[0]["late"] is False and breach.notifications[0]["type"] == "initial"
+    assert breach.details["records"] == {"min": 40, "max": 50, "approximate": True}
+    assert breach.details["people"] == {"min": 200, "max": 200, "approximate": True}
+    assert {"started_at", "cause"} <= set(breach.details["pending"]) and "cause" not in breach.details
+    _, listed = register_rows(list(found.values()))
+    assert [row[0] for row in listed] == [REF]  # the breach register lists it once
+    page = c.get(f"/violations/{REF}?courriel=non")
     assert "Déclaration transmise au Département le 28 mars 2026 à 23 h 00 (heure de Paris)." in page.text
     assert "Le courriel de copie n'a pas pu partir" in page.text
-    assert "<li>Cause</li>" in page.text
-    assert c.get("/violations/nouvelle").text.count('name="etape" value="quand"') == 1  # draft gone
+    assert "<li>Cause</li>" in page.text and "notifiée au Département" in page.text
+    assert key_of(c.get("/violations/nouvelle").text) == "aware_at"  # the draft is gone
+    home = c.get("/structure").text
+    assert home.count(f'<a href="/violations/{REF}">') == 1
     actions = [e.payload for e in ledger.events(kind_prefix="account.action")]
-    assert actions == [
-        {"action": "breach.declared", "object": "V-2026-266200119-0001", "received_as": "V-2026-266200119-0002"}
-    ]
+    assert actions == [{"action": "breach.declared", "object": REF}]
 
 
 def test_complement_after_the_notification(site: tuple[Any, People], tmp_path: Path) -> None:
     app, people = site
     c = declare(login(app, people.bethune, people.bethune_once))
-    page = c.get("/violations/V-2026-266200119-0001")
-    assert '<form method="post" action="/violations/V-2026-266200119-0001/complement"' in page.text
-    url = "/violations/V-2026-266200119-0001/complement"
-    response = c.post(url, data={"csrf": csrf_of(page.text), "people": "", "cause": ""})
+    page = c.get(f"/violations/{REF}")
+    assert f'<form method="post" action="/violations/{REF}/complement"' in page.text
+    url = f"/violations/{REF}/complement"
+    response = c.post(url, data={"csrf": csrf_of(page.text), "cause": ""})
     assert response.status_code == 400
     assert "complétez au moins un des points encore inconnus" in response.text
-    response = c.post(url, data={"csrf": csrf_of(page.text), "cause": "erreur de destinataire", "records": "beaucoup"})
-    assert response.status_code == 400
-    assert "indiquez un nombre (par exemple 40)" in response.text
-    assert "erreur de destinataire" in response.text  # kept
-    response = c.post(url, data={"csrf": csrf_of(page.text), "cause": "erreur de destinataire", "records": "120"})
+    response = c.post(url, data={"csrf": csrf_of(page.text), "cause": "erreur de destinataire"})
     assert response.status_code == 303
     found = breaches.all_breaches(Ledger(tmp_path / "ledger.sqlite"))
-    for side in ("V-2026-266200119-0001", "V-2026-266200119-0002"):
-        assert found[side].details["cause"] == "erreur de destinataire" and found[side].details["records"] == 120
-        assert "cause" not in found[side].details["pending"]
-    assert [n["type"] for n in found["V-2026-266200119-0001"].notifications] == ["initial", "complementary"]
-    page = c.get("/violations/V-2026-266200119-0001")
-    assert "<li>Cause</li>" not in page.text and "<li>Circonstances de la découverte</li>" in page.text
+    assert list(found) == [REF]
+    assert found[REF].details["cause"] == "erreur de destinataire" and "cause" not in found[REF].details["pending"]
+    assert [n["type"] for n in found[REF].notifications] == ["initial", "complementary"]
+    page = c.get(f"/violations/{REF}")
+    assert "<li>Cause</li>" not in page.text and "<li>Début de la violation</li>" in page.text
 
 
-def test_late_declaration_needs_its_delay_reason(site: tuple[Any, People], clock: Clock) -> None:
+def test_late_declaration_needs_its_delay_reason(site: tuple[Any, People], clock: Clock, tmp_path: Path) -> None:
     app, people = site
     clock.instant = T23 + timedelta(hours=20)
     c = login(app, people.bethune, people.bethune_once, now=clock.instant)
-    page = c.get("/violations/nouvelle?etape=mesures")
-    c.post(
-        "/violations/nouvelle",
-        data={
-            "csrf": csrf_of(page.text),
-            "etape": "quand",
-            "convention": BETHUNE,
-            "aware_at": "28/03/2026 18:00",
-            "over": "non",
-        },
-    )
-    response = c.post("/violations/nouvelle", data={"csrf": csrf_of(page.text), "etape": "mesures"})
+    late = [("aware_at", "28/03/2026 18:00"), *SCRIPT[1:3], ("ended_at", "28/03/2026 18:30"), *SCRIPT[4:]]
+    answer_all(c, late)
+    page = c.get("/violations/nouvelle/verifier")
+    assert '<label for="f-delay_reason">' in page.text
+    response = c.post("/violations/envoyer", data={"csrf": csrf_of(page.text)})
     assert response.status_code == 400
-    assert (
-        "l&#39;échéance de notification est dépassée : indiquez les motifs du retard (art. 33(1) RGPD)" in response.text
+    assert '<p class="error" id="e-delay_reason"><strong>Erreur :</strong> motif du retard manquant' in response.text
+    assert breaches.all_breaches(Ledger(tmp_path / "ledger.sqlite")) == {}
+    response = c.post(
+        "/violations/envoyer", data={"csrf": csrf_of(page.text), "delay_reason": "découverte un samedi soir"}
     )
+    assert response.status_code == 303
+    [breach] = breaches.all_breaches(Ledger(tmp_path / "ledger.sqlite")).values()
+    assert breach.notifications[0]["late"] is True
+    assert breach.notifications[0]["delay_reason"] == "découverte un samedi soir"
 
 
 # --- the DPO ------------------------------------------------------------------------------------------
@@ -438,55 +510,55 @@ def test_dpo_dashboard_inbox_and_cnil_decision(site: tuple[Any, People], clock: 
     c = login(app, people.dpo, people.dpo_once, secret=[], now=clock.instant)
     page = c.get("/dpo")
     assert page.status_code == 200
-    row = re.search(r'<tr class="(\w+)">\s*<td><a href="/dpo/violations/V-2026-266200119-0002">', page.text)
+    row = re.search(r'<tr class="(\w+)">\s*<td><a href="/dpo/violations/V-2026-266200119-0001">', page.text)
     assert row and row.group(1) == "near"
     assert "Vue d'ensemble établie le 31 mars 2026 à 19 h 00 (heure de Paris)" in page.text  # the app's clock
     assert "1er avril 2026 à 00 h 00 (heure de Paris)" in page.text and "(il reste 5 h 00)" in page.text
-    page = c.get("/dpo/violations/V-2026-266200119-0002")
-    assert "Référence de la structure</dt><dd>V-2026-266200119-0001" in page.text
+    page = c.get("/dpo/violations/V-2026-266200119-0001")
+    assert "Reçue par le Département</dt><dd>28 mars 2026 à 23 h 00 (heure de Paris)</dd>" in page.text
     response = c.post(
-        "/dpo/violations/V-2026-266200119-0002/cnil", data={"csrf": csrf_of(page.text), "notified": "oui"}
+        "/dpo/violations/V-2026-266200119-0001/cnil", data={"csrf": csrf_of(page.text), "notified": "oui"}
     )
     assert response.status_code == 400
     assert "réponse obligatoire : la date et l&#39;heure, même approximatives" in response.text
     response = c.post(
-        "/dpo/violations/V-2026-266200119-0002/cnil", data={"csrf": csrf_of(page.text), "notified": "non"}
+        "/dpo/violations/V-2026-266200119-0001/cnil", data={"csrf": csrf_of(page.text), "notified": "non"}
     )
     assert "sans notification à la CNIL, documentez la raison" in response.text
     response = c.post(
-        "/dpo/violations/V-2026-266200119-0002/cnil",
+        "/dpo/violations/V-2026-266200119-0001/cnil",
         data={"csrf": csrf_of(page.text), "notified": "oui", "at": "31/03/2026 18:30", "reference": "CNIL-2026-123"},
     )
-    assert (response.status_code, response.headers["location"]) == (303, "/dpo/violations/V-2026-266200119-0002")
+    assert (response.status_code, response.headers["location"]) == (303, "/dpo/violations/V-2026-266200119-0001")
     assert (
         "Notifiée à la CNIL le 31 mars 2026 à 18 h 30 (heure de Paris) (référence CNIL-2026-123)."
         in c.get(response.headers["location"]).text
     )
-    row = re.search(r'<tr class="(\w+)">\s*<td><a href="/dpo/violations/V-2026-266200119-0002">', c.get("/dpo").text)
+    row = re.search(r'<tr class="(\w+)">\s*<td><a href="/dpo/violations/V-2026-266200119-0001">', c.get("/dpo").text)
     assert row and row.group(1) == "done"
     # The Art. 34 decision.
-    page = c.get("/dpo/violations/V-2026-266200119-0002")
+    page = c.get("/dpo/violations/V-2026-266200119-0001")
     response = c.post(
-        "/dpo/violations/V-2026-266200119-0002/personnes", data={"csrf": csrf_of(page.text), "decision": "not_informed"}
+        "/dpo/violations/V-2026-266200119-0001/personnes", data={"csrf": csrf_of(page.text), "decision": "not_informed"}
     )
     assert response.status_code == 400
     assert "sans information des personnes, choisissez le motif (art. 34(1) ou 34(3))" in response.text
     response = c.post(
-        "/dpo/violations/V-2026-266200119-0002/personnes",
+        "/dpo/violations/V-2026-266200119-0001/personnes",
         data={"csrf": csrf_of(page.text), "decision": "informed", "date": "30/03/2026", "channel": "courrier"},
     )
     assert response.status_code == 303
     assert (
         "Les personnes concernées ont été informées (2026-03-30, courrier)."
-        in c.get("/dpo/violations/V-2026-266200119-0002").text
+        in c.get("/dpo/violations/V-2026-266200119-0001").text
     )
-    page = c.get("/dpo/violations/V-2026-266200119-0002")
+    page = c.get("/dpo/violations/V-2026-266200119-0001")
     response = c.post(
-        "/dpo/violations/V-2026-266200119-0002/cloture", data={"csrf": csrf_of(page.text), "reason": "traitée"}
+        "/dpo/violations/V-2026-266200119-0001/cloture", data={"csrf": csrf_of(page.text), "reason": "traitée"}
     )
     assert response.status_code == 303
-    assert "Violation clôturée : traitée." in c.get("/dpo/violations/V-2026-266200119-0002").text
-    assert "/dpo/violations/V-2026-266200119-0002" not in c.get("/dpo").text  # no longer among the open ones
+    assert "Violation clôturée : traitée." in c.get("/dpo/violations/V-2026-266200119-0001").text
+    assert "/dpo/violations/V-2026-266200119-0001" not in c.get("/dpo").text  # no longer among the open ones
 
 
 # --- isolation: every route naming another structure's object is a 404 --------------------------------
@@ -521,7 +593,7 @@ def test_the_isolation_list_covers_every_route(site: tuple[Any, People]) -> None
 def test_another_structure_gets_404(site: tuple[Any, People], method: str, path: str) -> None:
     app, people = site
     owner = declare(login(app, people.bethune, people.bethune_once))
-    url = path.format(convention=BETHUNE, declared="V-2026-266200119-0001", received="V-2026-266200119-0002")
+    url = path.format(convention=BETHUNE, declared="V-2026-266200119-0001", received="V-2026-266200119-0001")
     if method == "get" and not url.startswith("/dpo"):
         assert owner.get(url).status_code == 200  # the owner reaches it
     intruder = login(app, people.adil, people.adil_once)

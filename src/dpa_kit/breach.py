@@ -194,6 +194,17 @@ class Breach:
             return "CNIL notifiée" if self.cnil.get("notified") else "non notifiée à la CNIL (motivé)"
         return "notifiée au Département" if self.notifications else "à notifier au Département"
 
+    def structure_status_fr(self, now: datetime | None = None) -> str:
+        """The state as the structure sees it: its own deadline, whichever side recorded the breach (a breach
+        declared in the web application is one record, received by the Département, with its notification)."""
+        if self.closed:
+            return "clôturée"
+        if self.notifications:
+            return "notifiée au Département"
+        if (now or clock.now()) > self.notify_deadline:
+            return OVERDUE
+        return "à notifier au Département"
+
     def as_json(self, now: datetime | None = None) -> dict[str, Any]:
         paris = clock.PARIS
         return {
@@ -351,12 +362,21 @@ def receive(
     code: str | None = None,
     structure_reference: str | None = None,
     source: dict[str, Any] | None = None,
+    notify: Callable[[Breach], dict[str, Any]] | None = None,
+    then: Callable[[Any], None] | None = None,
 ) -> Breach:
     """The Département records a notification received from a structure: the 72-hour CNIL clock starts.
 
     ``received_at`` is the Département's own awareness. The structure's reference (unique across
     structures) becomes the breach's id when it is free in this ledger; otherwise an id is made from
     ``code``. ``source`` keeps where the notification came from (message id, sender).
+
+    ``notify(breach)`` is for a reception that *is* the structure's notification (the web application: the
+    structure submits on the Département's own server, whose clock proves the notification instant). It
+    returns the notification's ``message_id``, ``to`` and ``delay_reason``; the notification is recorded on
+    the same breach at ``received_at``, in the same transaction, so that ONE breach carries both clocks (the
+    structure's deadline, met or not, and the 72-hour CNIL one). ``then(connection)`` runs in the same
+    transaction too (the draft is deleted exactly when the breach is recorded).
     """
     payload = _opening(convention_id, structure, delay_hours, aware_at, details)
     payload["received_at"] = received_at.isoformat()
@@ -377,7 +397,25 @@ def receive(
                 "pour des informations nouvelles, elle envoie une notification complémentaire"
             )
         breach_id = own_id or _next_id(writer, received_at.astimezone(clock.PARIS).year, code)
-        writer.append("breach.received", breach_id, payload)
+        event = writer.append("breach.received", breach_id, payload, at=received_at if notify else None)
+        if notify is not None:
+            opened = fold([event])[breach_id]
+            given = notify(opened)
+            writer.append(
+                "breach.notified",
+                breach_id,
+                _notification(
+                    opened,
+                    sent_at=received_at,
+                    message_id=given["message_id"],
+                    to=given["to"],
+                    complementary=False,
+                    delay_reason=given.get("delay_reason"),
+                ),
+                at=received_at,
+            )
+        if then is not None:
+            then(writer.conn)
     return get(ledger, breach_id)
 
 
@@ -397,6 +435,29 @@ def record_notification(
     ``prepared_at`` is when the message was written (its lateness was checked then): a message written on
     time and accepted by the server a few seconds after the deadline is still recorded.
     """
+    payload = _notification(
+        breach,
+        sent_at=sent_at,
+        message_id=message_id,
+        to=to,
+        complementary=complementary,
+        delay_reason=delay_reason,
+        prepared_at=prepared_at,
+    )
+    ledger.append("breach.notified", breach.id, payload)
+
+
+def _notification(
+    breach: Breach,
+    *,
+    sent_at: datetime,
+    message_id: str,
+    to: str,
+    complementary: bool,
+    delay_reason: str | None,
+    prepared_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The payload of a ``breach.notified`` event, once the delay rule is checked."""
     require_delay_reason(breach, prepared_at or sent_at, complementary=complementary, delay_reason=delay_reason)
     payload: dict[str, Any] = {
         "sent_at": sent_at.isoformat(),
@@ -409,7 +470,7 @@ def record_notification(
         payload["delay_reason"] = delay_reason
     if complementary and breach.notifications:
         payload["follows"] = breach.notifications[0]["message_id"]
-    ledger.append("breach.notified", breach.id, payload)
+    return payload
 
 
 def record_cnil(

@@ -1,12 +1,14 @@
-"""The breach declaration and the CNIL decision as forms: steps, French labels, field-by-field checks.
+"""The breach declaration's submission, its complement and the DPO's decisions as forms, with French labels.
 
-A form is a mapping of field names to the text typed; checking a step returns the French error of each
-wrong field (never stopping at the first), so that a page shows every message next to its field and keeps
-what was typed. A blank Art. 33(3) item is allowed: it is recorded as « je ne sais pas encore » and is
-what a complementary notification (Art. 33(4)) completes. Submitting records the declaration on the
-server's clock, which is the proof of the notification instant.
+The declaration itself is the questionnaire of :mod:`dpa_kit.breach_questions`, asked by both edges (the
+terminal and the web pages ask the same questions, with the same checks); :func:`submit_declaration`
+records a finished questionnaire on the server's clock, which is the proof of the notification instant,
+as ONE breach carrying the structure's deadline and the Département's 72-hour CNIL clock.
+
+A form of the complement or of a DPO decision is a mapping of field names to the text typed; checking it
+returns the French error of each wrong field (never stopping at the first), so that a page shows every
+message next to its field and keeps what was typed.
 """
-
 from __future__ import annotations
 
 import re
@@ -17,23 +19,22 @@ from email.message import EmailMessage
 from typing import Any
 
 from dpa_kit import clock
-from dpa_kit.breach import NATURES, Breach
+from dpa_kit.breach import Breach
 from dpa_kit.exceptions import InputError, UsageError
 from dpa_kit.ledger import Ledger
-from dpa_kit.model import Convention
 
 __all__ = [
-    "DECLARATION_STEPS",
     "LABELS",
     "UNKNOWN",
     "CnilDecision",
     "FormErrors",
-    "Step",
+    "Submitted",
+    "answers_from_texts",
     "check_cnil",
-    "check_declaration",
-    "check_step",
-    "deadline_of",
+    "check_subjects",
     "parse_french_instant",
+    "submit_complement",
+    "submit_declaration",
     "time_left",
 ]
 
@@ -73,28 +74,6 @@ LABELS = {
     "contact": "Personne à joindre (nom, téléphone, courriel)",
     "delay_reason": "Motifs du retard de notification",
 }
-
-
-@dataclass(frozen=True)
-class Step:
-    """One page of the declaration."""
-
-    name: str
-    title: str
-    fields: tuple[str, ...]
-
-
-DECLARATION_STEPS = (
-    Step("quand", "Quand ?", ("convention", "aware_at", "started_at", "over", "ended_at")),
-    Step("quoi", "Que s'est-il passé ?", ("natures", "description", "discovery", "cause")),
-    Step(
-        "qui",
-        "Quelles données, quelles personnes ?",
-        ("data_categories", "records", "people_categories", "people", "vulnerable", "consequences"),
-    ),
-    Step("mesures", "Quelles mesures ?", ("measures_before", "measures", "contact", "delay_reason")),
-)
-STEP_NAMES = tuple(s.name for s in DECLARATION_STEPS)
 
 
 class FormErrors(InputError):
@@ -154,11 +133,6 @@ def _count_field(values: dict[str, Any], name: str, errors: dict[str, str]) -> i
     return int(text)
 
 
-def deadline_of(convention: Convention, aware_at: datetime) -> datetime:
-    """The structure's deadline for notifying the Département."""
-    return aware_at + timedelta(hours=convention.notifications.breach_delay_hours)
-
-
 def urgency(deadline: datetime, now: datetime, near: timedelta = timedelta(hours=6)) -> str:
     """``late`` past the deadline, ``near`` within six hours of it, ``ok`` otherwise (a colour on pages)."""
     if now > deadline:
@@ -166,62 +140,11 @@ def urgency(deadline: datetime, now: datetime, near: timedelta = timedelta(hours
     return "near" if deadline - now <= near else "ok"
 
 
-def draft_deadline(values: dict[str, Any], conventions: dict[str, Convention], now: datetime) -> datetime | None:
-    """The deadline as soon as the convention and the awareness instant are known (None before)."""
-    convention = conventions.get(str(values.get("convention") or ""))
-    text = str(values.get("aware_at") or "")
-    if convention is None or not text:
-        return None
-    try:
-        return deadline_of(convention, parse_french_instant(text, now))
-    except ValueError:
-        return None
-
-
 def time_left(deadline: datetime, now: datetime) -> str:
     """« il reste 19 h 00 » or « dépassée de 2 h 05 »."""
     seconds = int((deadline - now).total_seconds())
     hours, minutes = divmod(abs(seconds) // 60, 60)
     return f"il reste {hours} h {minutes:02d}" if seconds >= 0 else f"dépassée de {hours} h {minutes:02d}"
-
-
-_CHOICES = {
-    "over": {"oui": "oui", "non": "non, elle dure encore", "inconnu": UNKNOWN},
-    "vulnerable": {"oui": "oui", "non": "non", "inconnu": UNKNOWN},
-}
-
-
-def review(
-    values: dict[str, Any], *, conventions: dict[str, Convention], now: datetime
-) -> list[tuple[Step, list[tuple[str, str, bool]]]]:
-    """What the person answered, step by step, in words: (label, text, unknown yet) for every field."""
-    steps = []
-    for step in DECLARATION_STEPS:
-        rows = []
-        for name in step.fields:
-            value = values.get(name)
-            text: str | None = None
-            if name == "delay_reason" and not value:
-                continue
-            if name == "convention" and value in conventions:
-                title = conventions[str(value)].title
-                text = f"{value} – {title}" if title else str(value)
-            elif name == "natures":
-                text = " ; ".join(NATURES.get(n, n) for n in (value or [])) or None
-            elif name in _CHOICES:
-                text = _CHOICES[name].get(str(value or ""))
-            elif name == "ended_at" and values.get("over") == "non":
-                text = "en cours"
-            elif name in {"aware_at", "started_at", "ended_at"} and value:
-                try:
-                    text = f"{clock.french_datetime(parse_french_instant(str(value), now))} (heure de Paris)"
-                except ValueError:
-                    text = str(value)
-            elif value:
-                text = str(value)
-            rows.append((LABELS[name], text or UNKNOWN, text is None or text == UNKNOWN))
-        steps.append((step, rows))
-    return steps
 
 
 def declaration_items(breach: Breach) -> list[tuple[str, str]]:
@@ -232,194 +155,109 @@ def declaration_items(breach: Breach) -> list[tuple[str, str]]:
     return items(normalise_details(breach.details), absent="non renseigné")
 
 
-def check_step(
-    step: str, values: dict[str, Any], *, conventions: dict[str, Convention], now: datetime
-) -> dict[str, str]:
-    """Every error of one step's fields (an empty mapping when the step is right)."""
+# --- the declaration: the questionnaire of dpa_kit.breach_questions, submitted on the server's clock ------
+
+
+def answers_from_texts(texts: dict[str, str | None], context: Any) -> dict[str, Any]:
+    """The questionnaire's answers from texts given all at once (the API), each checked like a typed answer.
+
+    A question without a text is « je ne sais pas encore » when it allows it (otherwise its proposed answer,
+    or an error). Raises :class:`FormErrors` naming every refused question by its key.
+    """
+    from dpa_kit import breach_questions as bq
+
+    answers: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    if step == "quand":
-        if str(values.get("convention") or "") not in conventions:
-            errors["convention"] = "choisissez la convention concernée dans la liste"
-        aware = _instant_field(values, "aware_at", now, errors, required=True)
-        started = _instant_field(values, "started_at", now, errors, required=False)
-        if aware and started and started > aware:
-            errors["started_at"] = "le début ne peut pas suivre la prise de connaissance"
-        over = values.get("over")
-        if over not in {"oui", "non", "inconnu"}:
-            errors["over"] = "répondez oui, non ou je ne sais pas encore"
-        if over == "oui":
-            ended = _instant_field(values, "ended_at", now, errors, required=True)
-            if ended and started and ended < started:
-                errors["ended_at"] = "la fin ne peut pas précéder le début"
-    elif step == "quoi":
-        natures = values.get("natures") or []
-        if isinstance(natures, str):
-            natures = [natures]
-        if not natures:
-            errors["natures"] = "cochez au moins une nature (confidentialité, intégrité ou disponibilité)"
-        elif any(n not in NATURES for n in natures):
-            errors["natures"] = "nature inconnue"
-        if not str(values.get("description") or "").strip():
-            errors["description"] = "décrivez en quelques mots ce qui s'est passé"
-    elif step == "qui":
-        _count_field(values, "records", errors)
-        _count_field(values, "people", errors)
-        if values.get("vulnerable") not in {None, "", "oui", "non", "inconnu"}:
-            errors["vulnerable"] = "répondez oui, non ou je ne sais pas encore"
-    elif step == "mesures":
-        convention = conventions.get(str(values.get("convention") or ""))
-        aware_text = str(values.get("aware_at") or "")
-        if convention is not None and aware_text:
-            try:
-                aware = parse_french_instant(aware_text, now)
-            except ValueError:
-                aware = None
-            if aware and now > deadline_of(convention, aware) and not str(values.get("delay_reason") or "").strip():
-                errors["delay_reason"] = (
-                    "l'échéance de notification est dépassée : indiquez les motifs du retard (art. 33(1) RGPD)"
-                )
-    else:
-        raise UsageError(f"étape inconnue « {step} »")
-    return errors
-
-
-def check_declaration(
-    values: dict[str, Any], *, conventions: dict[str, Convention], now: datetime
-) -> tuple[Convention, datetime, dict[str, Any]]:
-    """Check every step; return the convention, the awareness instant and the details to record."""
-    for step in STEP_NAMES:
-        errors = check_step(step, values, conventions=conventions, now=now)
-        if errors:
-            raise FormErrors(errors, step)
-    convention = conventions[str(values["convention"])]
-    aware = parse_french_instant(str(values["aware_at"]), now)
-    natures = values.get("natures") or []
-    details: dict[str, Any] = {"natures": [natures] if isinstance(natures, str) else list(natures)}
-    pending: list[str] = []
-    if values.get("started_at"):
-        details["started_at"] = parse_french_instant(str(values["started_at"]), now).isoformat()
-    else:
-        pending.append("started_at")
-    if values.get("over") == "oui":
-        details["ended_at"] = parse_french_instant(str(values["ended_at"]), now).isoformat()
-    elif values.get("over") == "non":
-        details["ongoing"] = True
-    else:
-        details["ongoing_unknown"] = True
-    for name in (
-        "description",
-        "discovery",
-        "cause",
-        "data_categories",
-        "people_categories",
-        "consequences",
-        "measures_before",
-        "measures",
-        "contact",
-    ):
-        text = str(values.get(name) or "").strip()
-        if text:
-            details[name] = text
-        else:
-            pending.append(name)
-    for name in ("records", "people"):
-        text = str(values.get(name) or "").strip().replace(" ", "")
-        if text:
-            details[name] = int(text)
-        else:
-            pending.append(name)
-    if values.get("vulnerable") in {"oui", "non"}:
-        details["vulnerable"] = values.get("vulnerable") == "oui"
-    else:
-        pending.append("vulnerable")
-    # The questionnaire's convention (dpa_kit.breach_questions): an item not known yet is listed, not stored.
-    details["pending"] = pending
-    return convention, aware, details
+    while (question := bq.next_question(answers, context)) is not None:
+        text = (texts.get(question.key) or "").strip()
+        if not text and question.allow_not_yet and question.default is None:
+            text = bq.NOT_YET
+        try:
+            answers[question.key] = bq.validate(question, text, answers=answers, context=context)
+        except bq.AnswerError as exc:
+            errors[question.key] = str(exc)
+            answers[question.key] = None  # asked; the next questions are still checked
+    if errors:
+        raise FormErrors(errors)
+    return answers
 
 
 @dataclass
 class Submitted:
-    """What a submitted declaration produced."""
+    """What a submitted declaration (or complement) produced: the one breach, and the mail's fate."""
 
-    declared: Breach
-    received: Breach
+    breach: Breach
     mail_error: str | None = None
     warnings: list[str] = field(default_factory=list)
 
 
 def submit_declaration(
     ledger: Ledger,
-    values: dict[str, Any],
+    answers: dict[str, Any],
+    context: Any,
     *,
-    conventions: dict[str, Convention],
     now: datetime,
     actor: str,
     sender: str,
     send: Callable[[EmailMessage], None] | None,
+    delay_reason: str | None = None,
+    then: Callable[[Any], None] | None = None,
 ) -> Submitted:
-    """Record a structure's declaration and its notification to the Département, at ``now``.
+    """Record a finished questionnaire as ONE breach, notified to and received by the Département at ``now``.
 
-    The web application is the Département's own server: submitting *is* the notification, so it is
-    recorded at once (structure side) and received (Département side, the 72-hour CNIL clock starts now).
-    A copy is e-mailed to the convention's breach address by ``send`` (the edge's SMTP settings); if the
-    mail server fails, the declaration stays recorded and ``mail_error`` says so.
+    The web application is the Département's own server, shared by the structure and the DPO: submitting
+    *is* the notification, and the server's clock proves its instant. So one breach carries both clocks:
+    the structure's deadline (awareness + the convention's delay), met at ``now`` or not (then the reasons
+    of the delay are required), and the 72-hour CNIL clock started at ``now``. ``then(connection)`` runs in
+    the same transaction (the draft is deleted exactly when the breach is recorded). A copy is e-mailed
+    to the convention's breach address by ``send`` (the edge's SMTP settings); if the mail server fails,
+    the breach stays recorded and ``mail_error`` says so.
     """
     from dpa_kit import breach as breaches
+    from dpa_kit import breach_questions as bq
     from dpa_kit.breach_ids import structure_code
-    from dpa_kit.exceptions import NotificationError
     from dpa_kit.mail import build_notification
 
-    convention, aware, details = check_declaration(values, conventions=conventions, now=now)
-    delay_reason = str(values.get("delay_reason") or "").strip() or None
-    structure = convention.processor.display_name
-    delay = convention.notifications.breach_delay_hours
-    code = structure_code(convention.processor.siret, convention.processor.short_name)
-    declared = breaches.declare(
-        ledger,
-        convention_id=convention.id,
-        structure=structure,
-        delay_hours=delay,
-        aware_at=aware,
-        details=details,
-        code=code,
-    )
+    declaration = bq.to_declaration(answers, context)
+    convention = context.convention(answers)
+    if convention is None:
+        raise UsageError(f"la convention « {declaration.convention_id} » n'est plus dans le dossier des conventions")
     to = convention.notifications.breach_address or sender
-    message = build_notification(declared, to=to, sender=sender, delay_reason=delay_reason, now=now)
-    breaches.record_notification(
-        ledger,
-        declared,
-        sent_at=now,
-        message_id=str(message["Message-ID"]),
-        to=to,
-        complementary=False,
-        delay_reason=delay_reason,
-    )
-    received = breaches.receive(
+    built: list[EmailMessage] = []
+
+    def notify(opened: Breach) -> dict[str, Any]:
+        message = build_notification(opened, to=to, sender=sender, delay_reason=delay_reason, now=now)
+        built.append(message)
+        return {"message_id": str(message["Message-ID"]), "to": to, "delay_reason": delay_reason}
+
+    recorded = breaches.receive(
         ledger,
         convention_id=convention.id,
-        structure=structure,
-        delay_hours=delay,
-        aware_at=aware,
+        structure=convention.processor.display_name,
+        delay_hours=convention.notifications.breach_delay_hours,
+        aware_at=declaration.aware_at,
         received_at=now,
-        details={**details, "structure_reference": declared.id},
-        code=code,
+        details=declaration.details,
+        code=structure_code(convention.processor.siret, convention.processor.short_name),
+        source={"channel": "web"},
+        notify=notify,
+        then=then,
     )
-    ledger.append(
-        "account.action",
-        actor,
-        {"action": "breach.declared", "object": declared.id, "received_as": received.id},
-        at=now,
-    )
-    mail_error = None
-    if send is not None:
-        try:
-            send(message)
-        except (NotificationError, UsageError) as exc:
-            mail_error = str(exc)
-    else:
-        mail_error = "aucun serveur SMTP configuré"
-    return Submitted(declared=breaches.get(ledger, declared.id), received=received, mail_error=mail_error)
+    ledger.append("account.action", actor, {"action": "breach.declared", "object": recorded.id}, at=now)
+    return Submitted(breach=recorded, mail_error=_send(send, built[-1]))
 
+
+def _send(send: Callable[[EmailMessage], None] | None, message: EmailMessage) -> str | None:
+    """Send a copy; the French reason when it could not leave (what is recorded stays recorded)."""
+    from dpa_kit.exceptions import NotificationError
+
+    if send is None:
+        return "aucun serveur SMTP configuré"
+    try:
+        send(message)
+    except (NotificationError, UsageError) as exc:
+        return str(exc)
+    return None
 
 # --- the CNIL decision (Département side) -----------------------------------------------------------
 
@@ -552,10 +390,11 @@ def submit_complement(
     sender: str,
     send: Callable[[EmailMessage], None] | None,
 ) -> Submitted:
-    """Record the items a structure learnt after its notification (GDPR Art. 33(4)) on both sides of the
-    breach, with a complementary notification at ``now``; raises FormErrors naming each wrong field."""
+    """Record the items a structure learnt after its notification (GDPR Art. 33(4)), with a complementary
+    notification at ``now``; raises FormErrors naming each wrong field. ``received`` is the Département's
+    record of the same breach when it is a second one (declarations made before one web declaration was
+    one breach); it is completed too."""
     from dpa_kit import breach as breaches
-    from dpa_kit.exceptions import NotificationError
     from dpa_kit.mail import build_notification
 
     pending = [name for name in declared.details.get("pending", []) if name in COMPLEMENT_FIELDS]
@@ -599,12 +438,4 @@ def submit_complement(
         delay_reason=None,
     )
     ledger.append("account.action", actor, {"action": "breach.completed", "object": declared.id}, at=now)
-    mail_error = None
-    if send is not None:
-        try:
-            send(message)
-        except (NotificationError, UsageError) as exc:
-            mail_error = str(exc)
-    else:
-        mail_error = "aucun serveur SMTP configuré"
-    return Submitted(declared=breaches.get(ledger, declared.id), received=received or completed, mail_error=mail_error)
+    return Submitted(breach=breaches.get(ledger, declared.id), mail_error=_send(send, message))

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from dpa_kit import access, breach_forms, convention_desk
 from dpa_kit.accounts import User
 from dpa_kit.api_tokens import Tokens
-from dpa_kit.exceptions import NotFound
+from dpa_kit.exceptions import InvalidValue, NotFound
 
 __all__ = ["create_api", "tokens_of"]
 
@@ -37,7 +37,9 @@ class ConventionOut(BaseModel):
 
 
 class DeclarationIn(BaseModel):
-    """A breach declaration, with the fields of the web form (instants as « JJ/MM/AAAA HH:MM », Paris time)."""
+    """A breach declaration: the answers of the questionnaire (``dpa-kit breach declare``), as one would type
+    them (instants as « JJ/MM/AAAA HH:MM », Paris time; counts as « 40 », « 40 à 50 », « environ 40 »; a
+    choice by its number or its words); a missing item is « je ne sais pas encore »."""
 
     convention: str
     aware_at: str = Field(description="Prise de connaissance par la structure, par exemple « 28/03/2026 18:00 ».")
@@ -52,17 +54,22 @@ class DeclarationIn(BaseModel):
     records: str | None = None
     people_categories: str | None = None
     people: str | None = None
-    vulnerable: str | None = None
+    vulnerable: str | None = Field(None, description="« mineurs », « vulnérables » ou « non ».")
     consequences: str | None = None
     measures_before: str | None = None
     measures: str | None = None
     contact: str | None = None
+    origin: str | None = None
+    sensitive_data: str | None = None
+    subjects_informed: str | None = None
+    subjects_detail: str | None = None
+    other_authorities: str | None = None
     delay_reason: str | None = None
 
 
 class DeclaredOut(BaseModel):
-    declared: str = Field(description="Référence de la déclaration (côté structure).")
-    received: str = Field(description="Référence de la notification reçue par le Département.")
+    declared: str = Field(description="Référence de la violation.")
+    received: str = Field(description="Référence de la notification reçue par le Département (la même).")
     mail_error: str | None = None
 
 
@@ -165,20 +172,28 @@ def create_api(web: Any) -> FastAPI:
     def declare(body: DeclarationIn, user: CurrentUser) -> DeclaredOut:
         if user.is_dpo:
             raise HTTPException(403, "seule une structure déclare une violation")
-        conventions = {c.convention.id: c.convention for c in access.conventions_for(user, web.config.registers)}
-        values = body.model_dump()
-        values = {k: v for k, v in values.items() if v not in (None, [])} | {"natures": body.natures}
-        submitted = breach_forms.submit_declaration(
-            web.ledger,
-            values,
-            conventions=conventions,
-            now=web.now(),
-            actor=user.subject,
-            sender=web.config.sender,
-            send=web.config.send_mail,
-        )
-        return DeclaredOut(
-            declared=submitted.declared.id, received=submitted.received.id, mail_error=submitted.mail_error
-        )
+        from dpa_kit import breach_questions as bq
+
+        conventions = tuple(c.convention for c in access.conventions_for(user, web.config.registers))
+        context = bq.Context(now=web.now(), conventions=conventions, side="structure")
+        texts = body.model_dump(exclude={"delay_reason"})
+        texts["natures"] = ",".join(body.natures)
+        # The same questions and checks as the terminal and the web pages.
+        answers = breach_forms.answers_from_texts(texts, context)
+        try:
+            submitted = breach_forms.submit_declaration(
+                web.ledger,
+                answers,
+                context,
+                now=web.now(),
+                actor=user.subject,
+                sender=web.config.sender,
+                send=web.config.send_mail,
+                delay_reason=body.delay_reason,
+            )
+        except InvalidValue as exc:
+            raise breach_forms.FormErrors({exc.field or "delay_reason": str(exc)}) from exc
+        # One breach: the structure's declaration is the Département's reception (same reference).
+        return DeclaredOut(declared=submitted.breach.id, received=submitted.breach.id, mail_error=submitted.mail_error)
 
     return api

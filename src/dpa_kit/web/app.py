@@ -38,7 +38,6 @@ from dpa_kit.ledger import Ledger
 HERE = Path(__file__).parent
 SESSION_COOKIE = "dpa_session"
 ANON_COOKIE = "dpa_csrf"
-DRAFT_KIND = "breach-declaration"
 #: Seconds a dashboard overview may be reused while the ledger keeps changing.
 OVERVIEW_MAX_AGE = 5.0
 
@@ -261,8 +260,11 @@ def _values(form: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return values
 
 
-def _conventions(app: Web, session: Session) -> dict[str, Any]:
-    return {c.convention.id: c.convention for c in access.conventions_for(session.user, app.config.registers)}
+def _structure_breaches(found: list[Any]) -> list[Any]:
+    """A structure's breaches, each once: a breach declared in the web application is one record; one
+    recorded in two (declared, then received with the structure's reference) is listed by its declaration."""
+    declared = {b.id for b in found if b.side == "structure"}
+    return [b for b in found if not (b.side == "departement" and b.details.get("structure_reference") in declared)]
 
 
 def create_app(config: WebConfig) -> FastAPI:
@@ -424,11 +426,13 @@ def create_app(config: WebConfig) -> FastAPI:
         app_ = web(request)
         conventions = access.conventions_for(session.user, config.registers)
         breaches = sorted(
-            access.breaches_for(session.user, config.registers, app_.ledger, side="structure"),
+            _structure_breaches(access.breaches_for(session.user, config.registers, app_.ledger)),
             key=lambda b: b.notify_deadline,
             reverse=True,
         )
-        draft = app_.accounts.draft(session.user, DRAFT_KIND)
+        from dpa_kit.web.declare import draft_of
+
+        draft = draft_of(app_, session)
         return app_.render(
             request,
             "structure_home.html",
@@ -450,105 +454,9 @@ def create_app(config: WebConfig) -> FastAPI:
         ]
         return app_.render(request, "convention.html", session=session, c=loaded.convention, breaches=breaches)
 
-    def declaration_page(
-        request: Request, session: Session, step: str, values: dict[str, Any], errors: dict[str, str], status: int = 200
-    ) -> Response:
-        app_ = web(request)
-        conventions = _conventions(app_, session)
-        now = app_.now()
-        deadline = breach_forms.draft_deadline(values, conventions, now)
-        context: dict[str, Any] = dict(
-            step=step,
-            steps=breach_forms.DECLARATION_STEPS,
-            values=values,
-            errors=errors,
-            conventions=conventions,
-            deadline=deadline,
-            left=breach_forms.time_left(deadline, now) if deadline else None,
-            late=bool(deadline and now > deadline),
-        )
-        if step == "verifier":
-            context["review"] = breach_forms.review(values, conventions=conventions, now=now)
-        template = "review.html" if step == "verifier" else "declare.html"
-        return app_.render(request, template, status=status, session=session, **context)
+    from dpa_kit.web import declare
 
-    @app.get("/violations/nouvelle")
-    def declaration_form(request: Request, etape: str | None = None) -> Response:
-        session = current(request, role="structure")
-        draft = web(request).accounts.draft(session.user, DRAFT_KIND) or {"step": "quand", "values": {}}
-        step = etape or draft["step"]
-        if step not in breach_forms.STEP_NAMES and step != "verifier":
-            raise HTTPException(404)
-        values = draft["values"]
-        conventions = _conventions(web(request), session)
-        if not values.get("convention") and len(conventions) == 1:
-            values["convention"] = next(iter(conventions))
-        return declaration_page(request, session, step, values, {})
-
-    @app.post("/violations/nouvelle")
-    @posted
-    def declaration_step(request: Request, form: Any) -> Response:
-        session = current(request, role="structure")
-        check_csrf(request, session, form)
-        app_ = web(request)
-        step = str(form.get("etape") or "")
-        if step not in breach_forms.STEP_NAMES:
-            raise HTTPException(400)
-        spec = breach_forms.DECLARATION_STEPS[breach_forms.STEP_NAMES.index(step)]
-        draft = app_.accounts.draft(session.user, DRAFT_KIND) or {"step": "quand", "values": {}}
-        values = {**draft["values"], **_values(form, spec.fields)}
-        now = app_.now()
-        errors = breach_forms.check_step(step, values, conventions=_conventions(app_, session), now=now)
-        index = breach_forms.STEP_NAMES.index(step)
-        going_back = form.get("action") == "precedent"
-        next_step = (
-            step
-            if errors and not going_back
-            else (
-                breach_forms.STEP_NAMES[index - 1]
-                if going_back and index > 0
-                else breach_forms.STEP_NAMES[index + 1]
-                if index + 1 < len(breach_forms.STEP_NAMES)
-                else "verifier"
-            )
-        )
-        app_.accounts.save_draft(session.user, DRAFT_KIND, {"step": next_step, "values": values}, now=now)
-        if errors and not going_back:
-            return declaration_page(request, session, step, values, errors, status=400)
-        raise Redirect(f"/violations/nouvelle?etape={next_step}")
-
-    @app.post("/violations/abandonner")
-    @posted
-    def declaration_drop(request: Request, form: Any) -> Response:
-        session = current(request, role="structure")
-        check_csrf(request, session, form)
-        web(request).accounts.drop_draft(session.user, DRAFT_KIND)
-        raise Redirect("/structure")
-
-    @app.post("/violations/envoyer")
-    @posted
-    def declaration_submit(request: Request, form: Any) -> Response:
-        session = current(request, role="structure")
-        check_csrf(request, session, form)
-        app_ = web(request)
-        draft = app_.accounts.draft(session.user, DRAFT_KIND)
-        if draft is None:
-            raise Redirect("/violations/nouvelle")
-        try:
-            submitted = breach_forms.submit_declaration(
-                app_.ledger,
-                draft["values"],
-                conventions=_conventions(app_, session),
-                now=app_.now(),
-                actor=session.user.subject,
-                sender=config.sender,
-                send=config.send_mail,
-            )
-        except breach_forms.FormErrors as exc:
-            return declaration_page(request, session, exc.step or "quand", draft["values"], exc.errors, status=400)
-        app_.accounts.drop_draft(session.user, DRAFT_KIND)
-        suffix = "?courriel=non" if submitted.mail_error else ""
-        raise Redirect(f"/violations/{submitted.declared.id}{suffix}")
+    declare.add_routes(app)  # before /violations/{breach_id}, which would take « nouvelle » for an id
 
     @app.get("/violations/{breach_id}")
     def breach_page(request: Request, breach_id: str, courriel: str | None = None) -> Response:
@@ -575,11 +483,18 @@ def create_app(config: WebConfig) -> FastAPI:
         check_csrf(request, session, form)
         app_ = web(request)
         visible = access.breaches_for(session.user, config.registers, app_.ledger)
-        declared = next((b for b in visible if b.id == breach_id and b.side == "structure"), None)
+        declared = next((b for b in visible if b.id == breach_id), None)
         if declared is None:
             raise HTTPException(404)
+        # A declaration made before one web declaration was one breach has a second, linked record.
         received = next(
-            (b for b in visible if b.side == "departement" and b.details.get("structure_reference") == declared.id),
+            (
+                b
+                for b in visible
+                if declared.side == "structure"
+                and b.side == "departement"
+                and b.details.get("structure_reference") == declared.id
+            ),
             None,
         )
         values = _values(form, breach_forms.COMPLEMENT_FIELDS)
@@ -611,7 +526,7 @@ def create_app(config: WebConfig) -> FastAPI:
                 complement_fields=breach_forms.COMPLEMENT_FIELDS,
             )
         suffix = "?courriel=non" if submitted.mail_error else ""
-        raise Redirect(f"/violations/{declared.id}{suffix}")
+        raise Redirect(f"/violations/{submitted.breach.id}{suffix}")
 
     # --- DPO side ---------------------------------------------------------------------------------
 

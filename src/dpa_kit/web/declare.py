@@ -1,0 +1,355 @@
+"""« Déclarer une violation »: the library's breach questionnaire (:mod:`dpa_kit.breach_questions`) in pages.
+
+The same questions, checks and draft as ``dpa-kit breach declare`` in a terminal: each page asks
+``next_question(answers, context)`` with its label, help, choices (radio buttons or check boxes) and proposed
+answer; the posted form becomes the text a terminal user would type (a choice's number, numbers separated by
+commas, the typed text, « je ne sais pas encore »), which :func:`~dpa_kit.breach_questions.validate` accepts
+or refuses with a French reason shown next to the field. Every accepted answer is saved in the ledger's
+:class:`~dpa_kit.breach_drafts.DraftStore` (owner: the web user), so a reload or a new login resumes it.
+The review page lists every answer with a « Modifier » link; submitting records ONE breach, notified to and
+received by the Département on the server's clock (:func:`dpa_kit.breach_forms.submit_declaration`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException
+
+from dpa_kit import access, breach_forms, clock
+from dpa_kit import breach_questions as bq
+from dpa_kit.accounts import Session
+from dpa_kit.breach_drafts import Draft, DraftStore
+from dpa_kit.exceptions import InvalidValue
+from dpa_kit.web.app import Redirect, Web, check_csrf, current, posted, web
+
+#: The kind of the web declarations' drafts in the DraftStore (the terminal's are « declare »).
+DRAFT_KIND = "declare-web"
+NEW = "/violations/nouvelle"
+REVIEW = "/violations/nouvelle/verifier"
+
+
+@dataclass
+class Shown:
+    """What a question's field shows: the typed text, the ticked choices (numbers), the free text."""
+
+    text: str = ""
+    chosen: set[str] = field(default_factory=set)
+    other: str = ""
+
+
+def store_of(app_: Web) -> DraftStore:
+    """The ledger's draft store (its table is made once per application)."""
+    store = getattr(app_, "drafts", None)
+    if store is None:
+        store = DraftStore(app_.ledger)
+        app_.drafts = store  # type: ignore[attr-defined]
+    return store
+
+
+def owner_of(session: Session) -> str:
+    return session.user.subject
+
+
+def context_of(app_: Web, session: Session) -> bq.Context:
+    conventions = tuple(c.convention for c in access.conventions_for(session.user, app_.config.registers))
+    return bq.Context(now=app_.now(), conventions=conventions, side="structure")
+
+
+def draft_of(app_: Web, session: Session) -> Draft | None:
+    """The declaration this user touched last, or None."""
+    return store_of(app_).latest(owner_of(session), kind=DRAFT_KIND)
+
+
+def _without(answers: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in answers.items() if k != key}
+
+
+def _applies(key: str, answers: dict[str, Any]) -> bool:
+    base = bq.QUESTIONS_BY_KEY[key]
+    return base.when is None or base.when(answers)
+
+
+def _instant_text(value: str) -> str:
+    """An answered instant as « 28/03/2026 18:00 » (Paris time), which the questionnaire reads back."""
+    return datetime.fromisoformat(value).astimezone(clock.PARIS).strftime("%d/%m/%Y %H:%M")
+
+
+def _numbers(question: bq.Question, values: list[Any]) -> set[str]:
+    return {str(i) for i, c in enumerate(question.choices, start=1) if c.value in values}
+
+
+def shown_for(question: bq.Question, value: Any, answered: bool) -> Shown:
+    """The field of ``question`` filled with its answer (``answered``) or with its proposed answer."""
+    if not answered:
+        value = question.default
+        if value is None:
+            return Shown()
+    if value is None:
+        return Shown()
+    if question.kind in {"choice", "convention"}:
+        chosen = _numbers(question, [value])
+        return Shown(chosen=chosen, other="" if chosen else str(value))
+    if question.kind == "choices":
+        values = list(value)
+        if not values:
+            return Shown(chosen=_numbers(question, ["none"]))
+        chosen = _numbers(question, values)
+        known = {c.value for c in question.choices}
+        return Shown(chosen=chosen, other=" ; ".join(str(v) for v in values if v not in known))
+    if question.kind == "instant":
+        return Shown(text=_instant_text(value))
+    if question.kind == "count":
+        return Shown(text=bq.count_text(value))
+    return Shown(text=str(value))
+
+
+def posted_shown(form: Any) -> Shown:
+    """What the person typed or ticked, shown back as is (next to the reason of a refusal)."""
+    return Shown(
+        text=str(form.get("reponse") or ""),
+        chosen={str(v) for v in form.getlist("choix")},
+        other=str(form.get("autre") or "").strip(),
+    )
+
+
+def posted_answer(question: bq.Question, form: Any, answers: dict[str, Any], context: bq.Context) -> Any:
+    """The value of the posted form through :func:`~dpa_kit.breach_questions.validate`.
+
+    The form becomes what a terminal user types: « je ne sais pas encore » (its own button), the text of the
+    field, a choice's number, numbers separated by commas, or the words of « autre ». Raises
+    :class:`~dpa_kit.breach_questions.AnswerError` with the French reason.
+    """
+    if form.get("action") == "nsp" and question.allow_not_yet:
+        return bq.validate(question, bq.NOT_YET, answers=answers, context=context)
+    shown = posted_shown(form)
+    if question.kind not in {"choice", "choices", "convention"}:
+        return bq.validate(question, shown.text, answers=answers, context=context)
+    chosen = ",".join(sorted(shown.chosen, key=lambda n: (len(n), n)))
+    if question.kind == "choices" and chosen and shown.other:
+        ticked = bq.validate(question, chosen, answers=answers, context=context)
+        typed = bq.validate(question, shown.other, answers=answers, context=context)
+        return list(dict.fromkeys([*ticked, *typed]))
+    if question.kind == "choice" and chosen and shown.other:
+        raise bq.AnswerError("choisissez dans la liste ou décrivez en quelques mots, pas les deux")
+    return bq.validate(question, shown.other or chosen, answers=answers, context=context)
+
+
+def _progress(answers: dict[str, Any]) -> tuple[int, int]:
+    """(number of this question, total), as the terminal shows « Question 3 sur 22 »."""
+    asked = [k for k in answers if k in bq.QUESTIONS_BY_KEY and _applies(k, answers)]
+    total = len(asked) + bq.remaining(answers)
+    return total - bq.remaining(answers) + 1, total
+
+
+def _deadline(app_: Web, answers: dict[str, Any], context: bq.Context) -> dict[str, Any]:
+    due = bq.deadline(answers, context)
+    now = app_.now()
+    return {
+        "deadline": due,
+        "left": breach_forms.time_left(due, now) if due else None,
+        "late": bool(due and now > due),
+        "aware": bq.answer_text("aware_at", answers["aware_at"], context) if "aware_at" in answers else None,
+    }
+
+
+def question_page(
+    request: Request,
+    session: Session,
+    question: bq.Question,
+    answers: dict[str, Any],
+    context: bq.Context,
+    shown: Shown,
+    *,
+    error: str | None = None,
+    modifying: bool = False,
+    status: int = 200,
+) -> Response:
+    app_ = web(request)
+    label, help_text = bq.worded(question, context)
+    number, total = _progress(_without(answers, question.key) if modifying else answers)
+    return app_.render(
+        request,
+        "declare.html",
+        status=status,
+        session=session,
+        q=question,
+        label=label,
+        help_text=help_text,
+        shown=shown,
+        error=error,
+        modifying=modifying,
+        number=number,
+        total=total,
+        not_yet=bq.NOT_YET,
+        started=bool(answers),
+        **_deadline(app_, answers, context),
+    )
+
+
+def review_rows(answers: dict[str, Any], context: bq.Context) -> list[dict[str, Any]]:
+    """Every answer in questionnaire order: its key, the question as worded, the answer in French."""
+    return [
+        {
+            "key": q.key,
+            "label": bq.worded(q, context)[0],
+            "text": bq.answer_text(q.key, answers[q.key], context),
+            "not_yet": answers[q.key] is None,
+        }
+        for q in bq.QUESTIONS
+        if q.key in answers and _applies(q.key, answers)
+    ]
+
+
+def review_page(
+    request: Request,
+    session: Session,
+    answers: dict[str, Any],
+    context: bq.Context,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    app_ = web(request)
+    declaration = bq.to_declaration(answers, context)
+    return app_.render(
+        request,
+        "review.html",
+        status=status,
+        session=session,
+        rows=review_rows(answers, context),
+        pending=[bq.ITEM_LABELS.get(k, k) for k in declaration.pending],
+        errors=errors or {},
+        values=values or {},
+        **_deadline(app_, answers, context),
+    )
+
+
+def add_routes(app: FastAPI) -> None:
+    """The declaration's pages (registered before ``/violations/{breach_id}``)."""
+
+    @app.get(NEW)
+    def declaration_question(request: Request, question: str | None = None) -> Response:
+        session = current(request, role="structure")
+        app_ = web(request)
+        context = context_of(app_, session)
+        draft = draft_of(app_, session)
+        answers = dict(draft.answers) if draft else {}
+        if question is not None:
+            # « Modifier »: one answered question again, the others kept.
+            if question not in answers or not _applies(question, answers):
+                raise HTTPException(404)
+            asked = bq.question(question, _without(answers, question), context)
+            return question_page(
+                request, session, asked, answers, context, shown_for(asked, answers[question], True), modifying=True
+            )
+        following = bq.next_question(answers, context)
+        if following is None:
+            raise Redirect(REVIEW)
+        return question_page(request, session, following, answers, context, shown_for(following, None, False))
+
+    @app.post(NEW)
+    @posted
+    def declaration_answer(request: Request, form: Any) -> Response:
+        session = current(request, role="structure")
+        check_csrf(request, session, form)
+        app_ = web(request)
+        context = context_of(app_, session)
+        store = store_of(app_)
+        draft = draft_of(app_, session)
+        answers = dict(draft.answers) if draft else {}
+        key = str(form.get("question") or "")
+        following = bq.next_question(answers, context)
+        modifying = key in answers
+        if key not in bq.QUESTIONS_BY_KEY or not (modifying or (following is not None and following.key == key)):
+            raise HTTPException(404)  # not a question of this draft (another person's, or a stale page)
+        others = _without(answers, key)
+        asked = bq.question(key, others, context)
+        try:
+            value = posted_answer(asked, form, others, context)
+        except bq.AnswerError as exc:
+            return question_page(
+                request,
+                session,
+                asked,
+                answers,
+                context,
+                posted_shown(form),
+                error=str(exc),
+                modifying=modifying,
+                status=400,
+            )
+        answers = {**answers, key: value}
+        now = app_.now()
+        if draft is None:
+            store.create(
+                owner_of(session), now=now, kind=DRAFT_KIND, answers=answers, convention=answers.get("convention")
+            )
+        else:
+            store.save(draft.id, answers, now=now, convention=answers.get("convention"))
+        raise Redirect(NEW if bq.next_question(answers, context) is not None else REVIEW)
+
+    @app.get(REVIEW)
+    def declaration_review(request: Request) -> Response:
+        session = current(request, role="structure")
+        app_ = web(request)
+        context = context_of(app_, session)
+        draft = draft_of(app_, session)
+        if draft is None or bq.next_question(draft.answers, context) is not None:
+            raise Redirect(NEW)
+        return review_page(request, session, dict(draft.answers), context)
+
+    @app.post("/violations/abandonner")
+    @posted
+    def declaration_drop(request: Request, form: Any) -> Response:
+        session = current(request, role="structure")
+        check_csrf(request, session, form)
+        app_ = web(request)
+        draft = draft_of(app_, session)
+        if draft is not None:
+            store_of(app_).discard(draft.id)
+        raise Redirect("/structure")
+
+    @app.post("/violations/envoyer")
+    @posted
+    def declaration_submit(request: Request, form: Any) -> Response:
+        session = current(request, role="structure")
+        check_csrf(request, session, form)
+        app_ = web(request)
+        context = context_of(app_, session)
+        draft = draft_of(app_, session)
+        if draft is None or bq.next_question(draft.answers, context) is not None:
+            raise Redirect(NEW)
+        answers = dict(draft.answers)
+        delay_reason = str(form.get("delay_reason") or "").strip() or None
+        store = store_of(app_)
+        try:
+            submitted = breach_forms.submit_declaration(
+                app_.ledger,
+                answers,
+                context,
+                now=app_.now(),
+                actor=session.user.subject,
+                sender=app_.config.sender,
+                send=app_.config.send_mail,
+                delay_reason=delay_reason,
+                then=lambda conn: store.discard(draft.id, conn),
+            )
+        except InvalidValue as exc:
+            name = exc.field if exc.field == "delay_reason" else "envoi"
+            return review_page(
+                request,
+                session,
+                answers,
+                context,
+                errors={name: str(exc)},
+                values={"delay_reason": delay_reason or ""},
+                status=400,
+            )
+        suffix = "?courriel=non" if submitted.mail_error else ""
+        raise Redirect(f"/violations/{submitted.breach.id}{suffix}")
