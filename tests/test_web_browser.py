@@ -153,6 +153,17 @@ def _new_password(page: Any) -> None:
     page.get_by_role("button", name="Enregistrer").click()
 
 
+def _on(page: Any, key: str) -> None:
+    """The page asks the question ``key`` of the questionnaire."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("input[name=question]")).to_have_value(key)
+
+
+def _next(page: Any) -> None:
+    page.get_by_role("button", name="Enregistrer et continuer").click()
+
+
 def test_structure_declares_dpo_decides(
     server: tuple[str, dict[str, str]], smtp: tuple[_Inbox, int], shots: Any, tmp_path: Path
 ) -> None:
@@ -176,43 +187,59 @@ def test_structure_declares_dpo_decides(
             expect(structure.get_by_role("heading", level=1)).to_have_text("Mes conventions")
             shots(structure, "structure-accueil")
             structure.get_by_role("link", name="Déclarer une violation").first.click()
-            # Step 1: found at 18:00, declared at 23:00.
+            # One question a page, the terminal's questions: found at 18:00, declared at 23:00.
+            _on(structure, "aware_at")
             structure.get_by_label("Quand avez-vous eu connaissance de la violation ?").fill("28/03/2026 18:00")
-            structure.get_by_label("non, elle dure encore").check()
-            structure.get_by_role("button", name="Enregistrer et continuer").click()
+            _next(structure)
+            _on(structure, "convention")
             deadline_box = structure.get_by_role("status")
             expect(deadline_box).to_contain_text("29 mars 2026 à 19 h 00 (heure de Paris)")
             expect(deadline_box).to_contain_text("(il reste 19 h 00)")  # 24 h of elapsed time across the DST change
+            expect(structure.get_by_label(f"CCAS de Béthune : {BETHUNE}")).to_be_checked()  # its only convention
             shots(structure, "declaration-echeance")
+            _next(structure)
+            _on(structure, "over")
+            structure.get_by_label("non, elle est toujours en cours").check()
+            _next(structure)
+            _on(structure, "started_at")
             # She goes on in another browser, with JavaScript (axe-core needs it): the draft follows her.
             structure.context.close()
             structure = browser.new_context(locale="fr-FR").new_page()
             _login(structure, base, "secretariat@ccas-bethune.fr", NEW_PASSWORD)
             _accessible(structure, "accueil de la structure")
             structure.get_by_role("link", name="la reprendre").click()
-            expect(structure.locator("input[name=etape]")).to_have_value("quoi")
-            _accessible(structure, "déclaration, étape 2")
-            # Step 2.
+            _on(structure, "started_at")
+            expect(structure.get_by_role("status")).to_contain_text("29 mars 2026 à 19 h 00 (heure de Paris)")
+            _accessible(structure, "déclaration, une question")
+            structure.get_by_role("button", name="Je ne sais pas encore").click()
+            _on(structure, "discovery")
+            structure.get_by_label("Comment avez-vous découvert la violation ?").fill("appel du destinataire")
+            _next(structure)
+            _on(structure, "natures")
             structure.get_by_label("perte de confidentialité").check()
-            structure.get_by_label("Que s'est-il passé ?").fill(
-                "liste des bénéficiaires envoyée au mauvais destinataire"
+            _next(structure)
+            _on(structure, "origin")
+            structure.get_by_label("interne, accidentelle").check()
+            _next(structure)
+            _on(structure, "cause")
+            structure.get_by_role("button", name="Je ne sais pas encore").click()
+            _on(structure, "description")
+            structure.get_by_label("Que s'est-il passé ?").fill("liste des bénéficiaires envoyée au mauvais destinataire")
+            _next(structure)
+            for key in ("data_categories", "sensitive_data"):  # what the convention says, proposed and kept
+                _on(structure, key)
+                _next(structure)
+            # One mistake, shown next to its field, with what she typed.
+            _on(structure, "records")
+            records = structure.get_by_label("Combien d'enregistrements")
+            records.fill("beaucoup")
+            _next(structure)
+            expect(structure.locator("#e-reponse")).to_contain_text(
+                "Erreur : « beaucoup » n'est pas un nombre : tapez un nombre (40), une fourchette (40 à 50)"
             )
-            structure.get_by_role("button", name="Enregistrer et continuer").click()
-            # Step 3, with one mistake.
-            people = structure.get_by_label("Nombre approximatif de personnes")
-            people.fill("beaucoup")
-            structure.get_by_label("Catégories de données concernées").fill("noms, adresses, situation budgétaire")
-            structure.get_by_role("button", name="Enregistrer et continuer").click()
-            error = structure.locator("#e-people")
-            expect(error).to_have_text(
-                "Erreur : indiquez un nombre (par exemple 40), ou laissez vide si vous ne savez pas encore"
-            )
-            expect(people).to_have_attribute("aria-describedby", "h-people e-people")
-            expect(people).to_have_attribute("aria-invalid", "true")
-            expect(people).to_have_value("beaucoup")
-            expect(structure.get_by_label("Catégories de données concernées")).to_have_value(
-                "noms, adresses, situation budgétaire"
-            )
+            expect(records).to_have_attribute("aria-describedby", "h-reponse e-reponse")
+            expect(records).to_have_attribute("aria-invalid", "true")
+            expect(records).to_have_value("beaucoup")
             shots(structure, "declaration-erreur")
             _accessible(structure, "déclaration avec une erreur")
             # Leave mid-way, reload, come back from the home page: the draft is there.
@@ -220,17 +247,46 @@ def test_structure_declares_dpo_decides(
             structure.goto(base + "/structure")
             expect(structure.get_by_text("Une déclaration commencée n'a pas été envoyée")).to_be_visible()
             structure.get_by_role("link", name="la reprendre").click()
-            expect(structure.get_by_label("Catégories de données concernées")).to_have_value(
-                "noms, adresses, situation budgétaire"
-            )
+            _on(structure, "records")
             shots(structure, "declaration-reprise")
-            structure.get_by_label("Nombre approximatif de personnes").fill("40")
-            structure.get_by_role("button", name="Enregistrer et continuer").click()
-            structure.get_by_label("Mesures prises ou envisagées").fill("demande de suppression au destinataire")
-            structure.get_by_label("Personne à joindre").fill("Mme Martin, 03 21 00 00 00")
-            structure.get_by_role("button", name="Enregistrer et continuer").click()
+            structure.get_by_label("Combien d'enregistrements").fill("40 à 50")
+            _next(structure)
+            _on(structure, "people_categories")
+            _next(structure)
+            _on(structure, "people")
+            structure.get_by_label("Combien de personnes environ ?").fill("40")
+            _next(structure)
+            _on(structure, "vulnerable")
+            structure.get_by_label("ni mineurs ni personnes vulnérables").check()
+            _next(structure)
+            _on(structure, "measures_before")
+            structure.get_by_label("Quelles mesures de sécurité étaient en place").fill("accès par mot de passe")
+            _next(structure)
+            _on(structure, "consequences")
+            structure.get_by_role("button", name="Je ne sais pas encore").click()
+            _on(structure, "measures")
+            structure.get_by_label("Quelles mesures avez-vous prises").fill("demande de suppression au destinataire")
+            _next(structure)
+            _on(structure, "subjects_informed")
+            structure.get_by_label("pas encore décidé").check()
+            _next(structure)
+            _on(structure, "other_authorities")
+            _next(structure)
+            _on(structure, "contact")
+            structure.get_by_label("Qui le Département peut-il joindre").fill("Mme Martin, 03 21 00 00 00")
+            _next(structure)
             expect(structure.get_by_role("heading", level=1)).to_have_text("Vérifier et envoyer la déclaration")
-            expect(structure.locator("dl.facts").first).to_contain_text("28 mars 2026 à 18 h 00 (heure de Paris)")
+            facts = structure.locator("dl.facts").first
+            expect(facts).to_contain_text("28 mars 2026 à 18 h 00")
+            expect(facts).to_contain_text("40 à 50")
+            # « Modifier » one answer: the others stay.
+            structure.get_by_role("link", name="Modifier : Combien de personnes environ ?").click()
+            expect(structure.get_by_label("Combien de personnes environ ?")).to_have_value("40")
+            structure.get_by_label("Combien de personnes environ ?").fill("environ 40")
+            _next(structure)
+            expect(structure.get_by_role("heading", level=1)).to_have_text("Vérifier et envoyer la déclaration")
+            expect(facts).to_contain_text("environ 40")
+            expect(facts).to_contain_text("40 à 50")
             shots(structure, "declaration-verification")
             _accessible(structure, "vérification")
             structure.get_by_role("button", name="Envoyer la déclaration au Département").click()
@@ -253,13 +309,12 @@ def test_structure_declares_dpo_decides(
                 "Tableau de bord du délégué à la protection des données"
             )
             row = dpo.locator("table.inbox tbody tr").first
-            expect(row).to_contain_text("V-2026-266200119-0002")
-            expect(row).to_contain_text("(structure : V-2026-266200119-0001)")
+            expect(row).to_contain_text("V-2026-266200119-0001")  # the structure's declaration, received
             expect(row).to_contain_text("1er avril 2026 à 00 h 00 (heure de Paris)")
             expect(row).to_contain_text("(il reste 72 h 00)")
             shots(dpo, "dpo-tableau-de-bord")
             _accessible(dpo, "tableau de bord")
-            row.get_by_role("link", name="V-2026-266200119-0002").click()
+            row.get_by_role("link", name="V-2026-266200119-0001").click()
             expect(dpo.locator("dl.facts").first).to_contain_text("28 mars 2026 à 18 h 00 (heure de Paris)")
             expect(dpo.locator("dl.facts").first).to_contain_text("29 mars 2026 à 19 h 00 (heure de Paris)")
             dpo.get_by_label("non (décision motivée, art. 33(5))").check()
@@ -280,7 +335,8 @@ def test_structure_declares_dpo_decides(
 
     ledger = Ledger(tmp_path / "ledger.sqlite")
     found = breaches.all_breaches(ledger)
-    assert found["V-2026-266200119-0002"].cnil == {
+    assert list(found) == ["V-2026-266200119-0001"]  # one declaration, one breach
+    assert found["V-2026-266200119-0001"].cnil == {
         "notified": False,
         "at": None,
         "reference": None,
@@ -288,7 +344,8 @@ def test_structure_declares_dpo_decides(
         "delay_reason": None,
         "reason": "liste supprimée par le destinataire, un service social tenu au secret : risque improbable",
     }
-    assert found["V-2026-266200119-0001"].details["people"] == 40
+    assert found["V-2026-266200119-0001"].details["people"] == {"min": 40, "max": 40, "approximate": True}
+    assert found["V-2026-266200119-0001"].details["records"] == {"min": 40, "max": 50, "approximate": True}
     assert ledger.verify().ok
     assert len(inbox.messages) == 1
     sender, recipients, raw = inbox.messages[0]
@@ -300,5 +357,5 @@ def test_structure_declares_dpo_decides(
     )
     body = message.get_content()  # type: ignore[attr-defined]
     assert "- Prise de connaissance par l'organisme : samedi 28 mars 2026 à 18 h 00" in body
-    assert "- Nombre approximatif de personnes : 40" in body
+    assert "- Nombre approximatif de personnes : environ 40" in body
     assert "- Cause : je ne sais pas encore (sera précisé dans une notification complémentaire)" in body
