@@ -224,7 +224,9 @@ def test_structure_declares_dpo_decides(
             _on(structure, "cause")
             structure.get_by_role("button", name="Je ne sais pas encore").click()
             _on(structure, "description")
-            structure.get_by_label("Que s'est-il passé ?").fill("liste des bénéficiaires envoyée au mauvais destinataire")
+            structure.get_by_label("Que s'est-il passé ?").fill(
+                "liste des bénéficiaires envoyée au mauvais destinataire"
+            )
             _next(structure)
             for key in ("data_categories", "sensitive_data"):  # what the convention says, proposed and kept
                 _on(structure, key)

@@ -9,6 +9,7 @@ A form of the complement or of a DPO decision is a mapping of field names to the
 returns the French error of each wrong field (never stopping at the first), so that a page shows every
 message next to its field and keeps what was typed.
 """
+
 from __future__ import annotations
 
 import re
@@ -258,6 +259,7 @@ def _send(send: Callable[[EmailMessage], None] | None, message: EmailMessage) ->
     except (NotificationError, UsageError) as exc:
         return str(exc)
     return None
+
 
 # --- the CNIL decision (Département side) -----------------------------------------------------------
 
