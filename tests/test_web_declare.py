@@ -109,3 +109,42 @@ def test_the_answer_forms_of_a_user_are_kept_as_the_library_reads_them(registers
     assert details["cause"] == "clé USB oubliée dans le train"
     assert details["data_categories"] == ["noms", "adresses", "situation familiale"]
     assert {"discovery", "sensitive_data", "people", "consequences"} <= set(details["pending"])
+
+
+def test_a_draft_sent_twice_is_recorded_once(registers: Path, tmp_path: Path) -> None:
+    """Two tabs sending the same draft: the second transaction finds the draft gone and records nothing."""
+    from dpa_kit import breach_questions as bq
+    from dpa_kit.breach_drafts import DraftStore
+    from dpa_kit.breach_forms import submit_declaration
+    from dpa_kit.exceptions import UsageError
+    from dpa_kit.loader import load_convention
+
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    convention = load_convention(next(registers.glob("*BETHUNE*.yaml"))).convention
+    now = datetime(2026, 3, 28, 22, 0, tzinfo=UTC)
+    context = bq.Context(now=now, conventions=(convention,))
+    answers: dict[str, Any] = {}
+    typed = dict(SCRIPT)
+    while (question := bq.next_question(answers, context)) is not None:
+        answers[question.key] = bq.validate(question, typed[question.key], answers=answers, context=context)
+    store = DraftStore(ledger)
+    draft = store.create("user-2", now=now, answers=answers)
+
+    def send() -> Any:
+        return submit_declaration(
+            ledger,
+            answers,
+            context,
+            now=now,
+            actor="user-2",
+            sender="rgpd@pasdecalais.fr",
+            send=None,
+            then=lambda conn: store.take(draft.id, conn),
+        )
+
+    first = send()
+    assert first.mail_error == "aucun serveur SMTP configuré"  # recorded all the same, and said
+    with pytest.raises(UsageError, match="introuvable"):
+        send()
+    assert list(breaches.all_breaches(ledger)) == [first.breach.id]
+    assert store.all() == []

@@ -153,6 +153,13 @@ class DraftStore:
         with self.ledger.connection() as own, _transaction(own):
             _delete(own, draft_id)
 
+    def take(self, draft_id: int, conn: sqlite3.Connection) -> None:
+        """Delete a draft inside ``conn``'s transaction, refusing one already gone (a declaration sent twice,
+        from two tabs: the second transaction waits for the first, then finds no draft and records nothing)."""
+        if conn.execute("SELECT 1 FROM breach_drafts WHERE id = ?", (draft_id,)).fetchone() is None:
+            raise UsageError(f"brouillon n° {draft_id} introuvable (déjà confirmé ou abandonné ?)")
+        _delete(conn, draft_id)
+
 
 _SELECT = "SELECT id, owner, kind, convention, answers, created_at, updated_at FROM breach_drafts"
 

@@ -24,7 +24,7 @@ from dpa_kit import access, breach_forms, clock
 from dpa_kit import breach_questions as bq
 from dpa_kit.accounts import Session
 from dpa_kit.breach_drafts import Draft, DraftStore
-from dpa_kit.exceptions import InvalidValue
+from dpa_kit.exceptions import InvalidValue, UsageError
 from dpa_kit.web.app import Redirect, Web, check_csrf, current, posted, web
 
 #: The kind of the web declarations' drafts in the DraftStore (the terminal's are « declare »).
@@ -338,7 +338,7 @@ def add_routes(app: FastAPI) -> None:
                 sender=app_.config.sender,
                 send=app_.config.send_mail,
                 delay_reason=delay_reason,
-                then=lambda conn: store.discard(draft.id, conn),
+                then=lambda conn: store.take(draft.id, conn),
             )
         except InvalidValue as exc:
             name = exc.field if exc.field == "delay_reason" else "envoi"
@@ -351,5 +351,9 @@ def add_routes(app: FastAPI) -> None:
                 values={"delay_reason": delay_reason or ""},
                 status=400,
             )
+        except UsageError:
+            if draft_of(app_, session) is None:  # sent twice (two tabs): recorded once, by the first
+                raise Redirect("/structure") from None
+            raise
         suffix = "?courriel=non" if submitted.mail_error else ""
         raise Redirect(f"/violations/{submitted.breach.id}{suffix}")
