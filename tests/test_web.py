@@ -459,7 +459,8 @@ def test_one_submission_is_one_breach_with_both_clocks_on_the_server_clock(
     page = c.get(f"/violations/{REF}?courriel=non")
     assert "Déclaration transmise au Département le 28 mars 2026 à 23 h 00 (heure de Paris)." in page.text
     assert "Le courriel de copie n'a pas pu partir" in page.text
-    assert "<li>Cause</li>" in page.text and "notifiée au Département" in page.text
+    assert "<legend>Quelle en est la cause ?</legend>" in page.text  # to complete
+    assert "notifiée au Département" in page.text
     assert key_of(c.get("/violations/nouvelle").text) == "aware_at"  # the draft is gone
     home = c.get("/structure").text
     assert home.count(f'<a href="/violations/{REF}">') == 1
@@ -467,23 +468,39 @@ def test_one_submission_is_one_breach_with_both_clocks_on_the_server_clock(
     assert actions == [{"action": "breach.declared", "object": REF}]
 
 
-def test_complement_after_the_notification(site: tuple[Any, People], tmp_path: Path) -> None:
+def test_complement_asks_the_questions_left_unknown_with_the_same_checks(
+    site: tuple[Any, People], tmp_path: Path
+) -> None:
     app, people = site
     c = declare(login(app, people.bethune, people.bethune_once))
     page = c.get(f"/violations/{REF}")
     assert f'<form method="post" action="/violations/{REF}/complement"' in page.text
+    assert '<label for="f-reponse-started_at">Quand a-t-elle commencé ?</label>' in page.text
+    assert '<legend>Quelle en est la cause ?</legend>' in page.text
     url = f"/violations/{REF}/complement"
-    response = c.post(url, data={"csrf": csrf_of(page.text), "cause": ""})
+    response = c.post(url, data={"csrf": csrf_of(page.text)})
     assert response.status_code == 400
     assert "complétez au moins un des points encore inconnus" in response.text
-    response = c.post(url, data={"csrf": csrf_of(page.text), "cause": "erreur de destinataire"})
+    response = c.post(
+        url, data={"csrf": csrf_of(page.text), "reponse-started_at": "demain 9h", "autre-cause": "erreur de saisie"}
+    )
+    assert response.status_code == 400
+    assert '<p class="error" id="e-reponse-started_at"><strong>Erreur :</strong>' in response.text
+    assert 'value="demain 9h" aria-describedby="h-reponse-started_at e-reponse-started_at"' in response.text
+    assert 'value="erreur de saisie"' in response.text  # kept
+    response = c.post(
+        url, data={"csrf": csrf_of(page.text), "reponse-started_at": "aujourd'hui 17h", "choix-cause": "1"}
+    )
     assert response.status_code == 303
     found = breaches.all_breaches(Ledger(tmp_path / "ledger.sqlite"))
     assert list(found) == [REF]
-    assert found[REF].details["cause"] == "erreur de destinataire" and "cause" not in found[REF].details["pending"]
+    details = found[REF].details
+    assert details["cause"] == "misdirected" and details["started_at"] == "2026-03-28T16:00:00+00:00"
+    assert "cause" not in details["pending"] and "started_at" not in details["pending"]
     assert [n["type"] for n in found[REF].notifications] == ["initial", "complementary"]
     page = c.get(f"/violations/{REF}")
-    assert "<li>Cause</li>" not in page.text and "<li>Début de la violation</li>" in page.text
+    assert "<h2>À compléter</h2>" not in page.text
+    assert "envoi au mauvais destinataire" in page.text
 
 
 def test_late_declaration_needs_its_delay_reason(site: tuple[Any, People], clock: Clock, tmp_path: Path) -> None:

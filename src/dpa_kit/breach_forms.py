@@ -34,6 +34,7 @@ __all__ = [
     "check_cnil",
     "check_subjects",
     "parse_french_instant",
+    "complement_questions",
     "submit_complement",
     "submit_declaration",
     "time_left",
@@ -122,16 +123,6 @@ def _instant_field(
         errors[name] = f"cet instant est dans le futur (il est maintenant {clock.french_datetime(now)})"
         return None
     return instant
-
-
-def _count_field(values: dict[str, Any], name: str, errors: dict[str, str]) -> int | None:
-    text = str(values.get(name) or "").strip().replace(" ", "").replace("\u00a0", "")
-    if not text:
-        return None
-    if not text.isdigit():
-        errors[name] = "indiquez un nombre (par exemple 40), ou laissez vide si vous ne savez pas encore"
-        return None
-    return int(text)
 
 
 def urgency(deadline: datetime, now: datetime, near: timedelta = timedelta(hours=6)) -> str:
@@ -364,27 +355,27 @@ def check_subjects(breach: Breach, values: dict[str, Any]) -> SubjectsDecision:
 
 # --- the complement (Art. 33(4)): what was not known at first -----------------------------------------
 
-COMPLEMENT_FIELDS = (
-    "started_at",
-    "discovery",
-    "cause",
-    "data_categories",
-    "records",
-    "people_categories",
-    "people",
-    "vulnerable",
-    "consequences",
-    "measures_before",
-    "measures",
-    "contact",
-)
+def complement_questions(breach: Breach, context: Any) -> list[Any]:
+    """The questions of a recorded declaration still answered « je ne sais pas encore », in order (Art. 33(4)).
+
+    The same questions as ``dpa-kit breach complete`` (:func:`dpa_kit.breach_questions.reopen`).
+    """
+    from dpa_kit import breach_questions as bq
+
+    answers = bq.reopen(breach.convention, breach.aware_at, breach.details)
+    asked = []
+    while (question := bq.next_question(answers, context)) is not None:
+        asked.append(question)
+        answers[question.key] = None
+    return asked
 
 
 def submit_complement(
     ledger: Ledger,
     declared: Breach,
     received: Breach | None,
-    values: dict[str, Any],
+    learnt: dict[str, Any],
+    context: Any,
     *,
     now: datetime,
     actor: str,
@@ -393,39 +384,26 @@ def submit_complement(
     send: Callable[[EmailMessage], None] | None,
 ) -> Submitted:
     """Record the items a structure learnt after its notification (GDPR Art. 33(4)), with a complementary
-    notification at ``now``; raises FormErrors naming each wrong field. ``received`` is the Département's
-    record of the same breach when it is a second one (declarations made before one web declaration was
-    one breach); it is completed too."""
+    notification at ``now``.
+
+    ``learnt`` holds the answers of :func:`complement_questions` already checked by
+    :func:`~dpa_kit.breach_questions.validate` (None: still not known). A question that now applies (the end
+    of a breach now said over) stays « je ne sais pas encore ». Raises FormErrors when nothing new is given.
+    ``received`` is the Département's record of the same breach when it is a second one (declarations made
+    before one web declaration was one breach); it is completed too.
+    """
     from dpa_kit import breach as breaches
+    from dpa_kit import breach_questions as bq
     from dpa_kit.mail import build_notification
 
-    pending = [name for name in declared.details.get("pending", []) if name in COMPLEMENT_FIELDS]
-    errors: dict[str, str] = {}
-    update: dict[str, Any] = {}
-    for name in pending:
-        text = str(values.get(name) or "").strip()
-        if not text:
-            continue
-        if name == "started_at":
-            instant = _instant_field(values, name, now, errors, required=False)
-            if instant is not None:
-                update[name] = instant.isoformat()
-        elif name in {"records", "people"}:
-            count = _count_field(values, name, errors)
-            if count is not None:
-                update[name] = count
-        elif name == "vulnerable":
-            if text not in {"oui", "non"}:
-                errors[name] = "répondez oui ou non"
-            else:
-                update[name] = text == "oui"
-        else:
-            update[name] = text
-    if not errors and not update:
-        errors[pending[0] if pending else "description"] = "complétez au moins un des points encore inconnus"
-    if errors:
-        raise FormErrors(errors)
-    update["pending"] = [name for name in declared.details.get("pending", []) if name not in update]
+    if not any(value is not None for value in learnt.values()):
+        first = next(iter(learnt), "description")
+        raise FormErrors({first: "complétez au moins un des points encore inconnus"})
+    answers = {**bq.reopen(declared.convention, declared.aware_at, declared.details), **learnt}
+    while (question := bq.next_question(answers, context)) is not None:
+        answers[question.key] = None
+    update = bq.to_declaration(answers, context).details
+    update.setdefault("ongoing_unknown", False)  # the completion replaces the earlier items
     completed = breaches.record_completion(ledger, declared, update)
     if received is not None:
         breaches.record_completion(ledger, received, update)

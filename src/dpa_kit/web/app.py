@@ -458,27 +458,36 @@ def create_app(config: WebConfig) -> FastAPI:
 
     declare.add_routes(app)  # before /violations/{breach_id}, which would take « nouvelle » for an id
 
+    def breach_view(
+        request: Request, session: Session, breach: Any, asked: list[Any], status: int = 200, **context: Any
+    ) -> Response:
+        return web(request).render(
+            request,
+            "breach.html",
+            status=status,
+            session=session,
+            b=breach,
+            urgency=breach_forms.urgency,
+            time_left=breach_forms.time_left,
+            asked=asked,
+            **context,
+        )
+
     @app.get("/violations/{breach_id}")
     def breach_page(request: Request, breach_id: str, courriel: str | None = None) -> Response:
+        from dpa_kit.web.declare import complement_fields, context_of
+
         session = current(request)
         app_ = web(request)
         breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
-        return app_.render(
-            request,
-            "breach.html",
-            session=session,
-            b=breach,
-            mail_failed=courriel == "non",
-            urgency=breach_forms.urgency,
-            time_left=breach_forms.time_left,
-            values={},
-            errors={},
-            complement_fields=breach_forms.COMPLEMENT_FIELDS,
-        )
+        asked = [] if session.user.is_dpo else complement_fields(breach, context_of(app_, session))[0]
+        return breach_view(request, session, breach, asked, mail_failed=courriel == "non", refused=0)
 
     @app.post("/violations/{breach_id}/complement")
     @posted
     def breach_complement(request: Request, form: Any, breach_id: str) -> Response:
+        from dpa_kit.web.declare import complement_fields, context_of
+
         session = current(request, role="structure")
         check_csrf(request, session, form)
         app_ = web(request)
@@ -497,14 +506,19 @@ def create_app(config: WebConfig) -> FastAPI:
             ),
             None,
         )
-        values = _values(form, breach_forms.COMPLEMENT_FIELDS)
+        context = context_of(app_, session)
+        asked, learnt = complement_fields(declared, context, form)
+        refused = sum(1 for item in asked if item.error)
         convention = access.get_convention(session.user, config.registers, declared.convention).convention
         try:
+            if refused:
+                raise breach_forms.FormErrors({item.q.key: item.error for item in asked if item.error})
             submitted = breach_forms.submit_complement(
                 app_.ledger,
                 declared,
                 received,
-                values,
+                learnt,
+                context,
                 now=app_.now(),
                 actor=session.user.subject,
                 to=convention.notifications.breach_address or config.sender,
@@ -512,18 +526,10 @@ def create_app(config: WebConfig) -> FastAPI:
                 send=config.send_mail,
             )
         except breach_forms.FormErrors as exc:
-            return app_.render(
-                request,
-                "breach.html",
-                status=400,
-                session=session,
-                b=declared,
-                mail_failed=False,
-                urgency=breach_forms.urgency,
-                time_left=breach_forms.time_left,
-                values=values,
-                errors=exc.errors,
-                complement_fields=breach_forms.COMPLEMENT_FIELDS,
+            for item in asked:
+                item.error = exc.errors.get(item.q.key, item.error)
+            return breach_view(
+                request, session, declared, asked, status=400, mail_failed=False, refused=len(exc.errors)
             )
         suffix = "?courriel=non" if submitted.mail_error else ""
         raise Redirect(f"/violations/{submitted.breach.id}{suffix}")

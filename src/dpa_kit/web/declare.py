@@ -108,25 +108,26 @@ def shown_for(question: bq.Question, value: Any, answered: bool) -> Shown:
     return Shown(text=str(value))
 
 
-def posted_shown(form: Any) -> Shown:
+def posted_shown(form: Any, sfx: str = "") -> Shown:
     """What the person typed or ticked, shown back as is (next to the reason of a refusal)."""
     return Shown(
-        text=str(form.get("reponse") or ""),
-        chosen={str(v) for v in form.getlist("choix")},
-        other=str(form.get("autre") or "").strip(),
+        text=str(form.get("reponse" + sfx) or ""),
+        chosen={str(v) for v in form.getlist("choix" + sfx)},
+        other=str(form.get("autre" + sfx) or "").strip(),
     )
 
 
-def posted_answer(question: bq.Question, form: Any, answers: dict[str, Any], context: bq.Context) -> Any:
+def posted_answer(question: bq.Question, form: Any, answers: dict[str, Any], context: bq.Context, sfx: str = "") -> Any:
     """The value of the posted form through :func:`~dpa_kit.breach_questions.validate`.
 
     The form becomes what a terminal user types: « je ne sais pas encore » (its own button), the text of the
-    field, a choice's number, numbers separated by commas, or the words of « autre ». Raises
-    :class:`~dpa_kit.breach_questions.AnswerError` with the French reason.
+    field, a choice's number, numbers separated by commas, or the words of « autre ». ``sfx`` names the
+    fields of one question among several. Raises :class:`~dpa_kit.breach_questions.AnswerError` with the
+    French reason.
     """
     if form.get("action") == "nsp" and question.allow_not_yet:
         return bq.validate(question, bq.NOT_YET, answers=answers, context=context)
-    shown = posted_shown(form)
+    shown = posted_shown(form, sfx)
     if question.kind not in {"choice", "choices", "convention"}:
         return bq.validate(question, shown.text, answers=answers, context=context)
     chosen = ",".join(sorted(shown.chosen, key=lambda n: (len(n), n)))
@@ -137,6 +138,42 @@ def posted_answer(question: bq.Question, form: Any, answers: dict[str, Any], con
     if question.kind == "choice" and chosen and shown.other:
         raise bq.AnswerError("choisissez dans la liste ou décrivez en quelques mots, pas les deux")
     return bq.validate(question, shown.other or chosen, answers=answers, context=context)
+
+
+@dataclass
+class Asked:
+    """One question of a page of several (the complement): as worded, its field, its refusal."""
+
+    q: bq.Question
+    label: str
+    help_text: str
+    shown: Shown
+    error: str | None = None
+
+
+def complement_fields(breach: Any, context: bq.Context, form: Any = None) -> tuple[list[Asked], dict[str, Any]]:
+    """The questions still « je ne sais pas encore » of a breach, each with its field (empty, or as posted),
+    and, for a posted ``form``, the answers it gives (None: still not known) checked by ``validate``."""
+    answers = bq.reopen(breach.convention, breach.aware_at, breach.details)
+    asked: list[Asked] = []
+    learnt: dict[str, Any] = {}
+    for pending in breach_forms.complement_questions(breach, context):
+        question = bq.question(pending.key, answers, context)
+        label, help_text = bq.worded(question, context)
+        item = Asked(question, label, help_text, Shown())
+        asked.append(item)
+        if form is None:
+            continue
+        sfx = f"-{question.key}"
+        item.shown = posted_shown(form, sfx)
+        learnt[question.key] = None
+        if item.shown.text.strip() or item.shown.chosen or item.shown.other:
+            try:
+                learnt[question.key] = posted_answer(question, form, answers, context, sfx)
+            except bq.AnswerError as exc:
+                item.error = str(exc)
+        answers[question.key] = learnt[question.key]
+    return asked, learnt
 
 
 def _progress(answers: dict[str, Any]) -> tuple[int, int]:
