@@ -476,7 +476,7 @@ def test_complement_asks_the_questions_left_unknown_with_the_same_checks(
     page = c.get(f"/violations/{REF}")
     assert f'<form method="post" action="/violations/{REF}/complement"' in page.text
     assert '<label for="f-reponse-started_at">Quand a-t-elle commencé ?</label>' in page.text
-    assert '<legend>Quelle en est la cause ?</legend>' in page.text
+    assert "<legend>Quelle en est la cause ?</legend>" in page.text
     url = f"/violations/{REF}/complement"
     response = c.post(url, data={"csrf": csrf_of(page.text)})
     assert response.status_code == 400

@@ -33,8 +33,8 @@ __all__ = [
     "answers_from_texts",
     "check_cnil",
     "check_subjects",
-    "parse_french_instant",
     "complement_questions",
+    "parse_french_instant",
     "submit_complement",
     "submit_declaration",
     "time_left",
@@ -354,6 +354,7 @@ def check_subjects(breach: Breach, values: dict[str, Any]) -> SubjectsDecision:
 
 
 # --- the complement (Art. 33(4)): what was not known at first -----------------------------------------
+
 
 def complement_questions(breach: Breach, context: Any) -> list[Any]:
     """The questions of a recorded declaration still answered « je ne sais pas encore », in order (Art. 33(4)).
