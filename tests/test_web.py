@@ -369,14 +369,25 @@ def test_a_mistake_is_shown_next_to_its_field_typed_value_kept_and_a_reload_resu
         'name="reponse" type="text" value="29/03/2026 18:00" aria-describedby="h-reponse e-reponse" '
         'aria-invalid="true"' in response.text
     )
-    assert c.post("/violations/nouvelle", data=browser_form(page.text, "aujourd'hui 18h")).status_code == 303
-    page = c.get("/violations/nouvelle")
+    response = c.post("/violations/nouvelle", data=browser_form(page.text, "aujourd'hui 18h"))
+    assert (response.status_code, response.headers["location"]) == (303, "/violations/nouvelle?compris=aware_at")
+    page = c.get(response.headers["location"])
     assert key_of(page.text) == "convention"
+    # As the terminal's « Compris : ... », the instant said back in full, with a way to correct it.
+    assert (
+        "Réponse retenue à « Quand avez-vous eu connaissance de la violation ? » : "
+        "samedi 28 mars 2026 à 18 h 00 (heure de Paris)." in page.text
+    )
+    assert '<a href="/violations/nouvelle?question=aware_at">Corriger' in page.text
     # From the first answer on, the deadline and the time left.
     assert "À notifier au Département avant le\n<strong>29 mars 2026 à 19 h 00 (heure de Paris)</strong>" in page.text
     assert "(il reste 19 h 00)" in page.text
     assert f'name="choix" value="1" checked> CCAS de Béthune : {BETHUNE}' in page.text  # its only convention
     assert ADIL not in page.text
+    answer_all(c, SCRIPT, stop="natures")
+    page = c.get("/violations/nouvelle")
+    assert '<p class="hint" id="h-reponse">Plusieurs réponses possibles.</p>' in page.text  # boxes, not numbers
+    assert 'type="checkbox" name="choix" value="1"' in page.text
     answer_all(c, SCRIPT, stop="records")
     page = c.get("/violations/nouvelle")
     response = c.post("/violations/nouvelle", data=browser_form(page.text, "beaucoup"))

@@ -86,6 +86,8 @@ class Context:
     conventions: tuple[Convention, ...] = ()
     #: Who answers: the structure that declares, or the Département recording what a structure told it.
     side: str = "structure"
+    #: Where: « terminal » (numbers typed) or « browser » (boxes ticked, :data:`BROWSER_HELP`).
+    medium: str = "terminal"
 
     def convention(self, answers: dict[str, Any]) -> Convention | None:
         wanted = answers.get("convention")
@@ -262,12 +264,28 @@ DEPARTEMENT_WORDING: dict[str, tuple[str, str | None]] = {
 }
 
 
+#: The help of the questions whose terminal help speaks of typing numbers, for a page of boxes to tick.
+BROWSER_HELP: dict[str, str] = {
+    "convention": "Choisissez la convention concernée.",
+    "natures": "Plusieurs réponses possibles.",
+    "cause": "Choisissez dans la liste, ou décrivez la cause en quelques mots.",
+    "data_categories": "Plusieurs réponses possibles, et d'autres en vos mots ; ce que dit la convention est coché.",
+    "sensitive_data": "Plusieurs réponses possibles ; ce que dit la convention est coché.",
+    "people_categories": "Plusieurs réponses possibles, et d'autres en vos mots ; ce que dit la convention est coché.",
+    "vulnerable": "Plusieurs réponses possibles.",
+}
+
+
 def worded(question: Question, context: Context) -> tuple[str, str]:
-    """The label and help of ``question`` as the person answering it reads them (structure or Département)."""
+    """The label and help of ``question`` as the person answering it reads them (structure or Département,
+    in a terminal or a browser)."""
+    label, help_text = question.label, question.help
     if context.side == "departement" and question.key in DEPARTEMENT_WORDING:
-        label, help_text = DEPARTEMENT_WORDING[question.key]
-        return label, question.help if help_text is None else help_text
-    return question.label, question.help
+        label, other = DEPARTEMENT_WORDING[question.key]
+        help_text = help_text if other is None else other
+    if context.medium == "browser":
+        help_text = BROWSER_HELP.get(question.key, help_text)
+    return label, help_text
 
 
 # --- the questions, in the order they are asked ------------------------------------------------------

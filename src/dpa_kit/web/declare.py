@@ -57,7 +57,7 @@ def owner_of(session: Session) -> str:
 
 def context_of(app_: Web, session: Session) -> bq.Context:
     conventions = tuple(c.convention for c in access.conventions_for(session.user, app_.config.registers))
-    return bq.Context(now=app_.now(), conventions=conventions, side="structure")
+    return bq.Context(now=app_.now(), conventions=conventions, side="structure", medium="browser")
 
 
 def draft_of(app_: Web, session: Session) -> Draft | None:
@@ -204,6 +204,7 @@ def question_page(
     *,
     error: str | None = None,
     modifying: bool = False,
+    understood: tuple[str, str, str] | None = None,
     status: int = 200,
 ) -> Response:
     app_ = web(request)
@@ -224,6 +225,7 @@ def question_page(
         total=total,
         not_yet=bq.NOT_YET,
         started=bool(answers),
+        understood=understood,
         **_deadline(app_, answers, context),
     )
 
@@ -271,7 +273,7 @@ def add_routes(app: FastAPI) -> None:
     """The declaration's pages (registered before ``/violations/{breach_id}``)."""
 
     @app.get(NEW)
-    def declaration_question(request: Request, question: str | None = None) -> Response:
+    def declaration_question(request: Request, question: str | None = None, compris: str | None = None) -> Response:
         session = current(request, role="structure")
         app_ = web(request)
         context = context_of(app_, session)
@@ -288,7 +290,14 @@ def add_routes(app: FastAPI) -> None:
         following = bq.next_question(answers, context)
         if following is None:
             raise Redirect(REVIEW)
-        return question_page(request, session, following, answers, context, shown_for(following, None, False))
+        understood = None
+        if compris in answers and answers[compris] is not None and bq.QUESTIONS_BY_KEY[compris].kind == "instant":
+            # As the terminal's « Compris : ... Est-ce exact ? »: a typed instant said back in full.
+            understood = (compris, bq.worded(bq.QUESTIONS_BY_KEY[compris], context)[0])
+            understood += (bq.answer_text(compris, answers[compris], context),)
+        return question_page(
+            request, session, following, answers, context, shown_for(following, None, False), understood=understood
+        )
 
     @app.post(NEW)
     @posted
@@ -329,7 +338,9 @@ def add_routes(app: FastAPI) -> None:
             )
         else:
             store.save(draft.id, answers, now=now, convention=answers.get("convention"))
-        raise Redirect(NEW if bq.next_question(answers, context) is not None else REVIEW)
+        if bq.next_question(answers, context) is None:
+            raise Redirect(REVIEW)
+        raise Redirect(f"{NEW}?compris={key}" if asked.kind == "instant" and value is not None else NEW)
 
     @app.get(REVIEW)
     def declaration_review(request: Request) -> Response:
