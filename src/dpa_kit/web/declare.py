@@ -290,11 +290,11 @@ def add_routes(app: FastAPI) -> None:
         following = bq.next_question(answers, context)
         if following is None:
             raise Redirect(REVIEW)
-        understood = None
+        understood: tuple[str, str, str] | None = None
         if compris in answers and answers[compris] is not None and bq.QUESTIONS_BY_KEY[compris].kind == "instant":
             # As the terminal's « Compris : ... Est-ce exact ? »: a typed instant said back in full.
-            understood = (compris, bq.worded(bq.QUESTIONS_BY_KEY[compris], context)[0])
-            understood += (bq.answer_text(compris, answers[compris], context),)
+            label = bq.worded(bq.QUESTIONS_BY_KEY[compris], context)[0]
+            understood = (compris, label, bq.answer_text(compris, answers[compris], context))
         return question_page(
             request, session, following, answers, context, shown_for(following, None, False), understood=understood
         )
