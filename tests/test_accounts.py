@@ -35,7 +35,32 @@ def test_database_is_private_and_next_to_the_ledger(tmp_path: Path) -> None:
     accounts.add_user("dpo@pasdecalais.fr", "dpo", None, now=T0, actor="cli")
     assert stat.S_IMODE(accounts.path.stat().st_mode) == 0o600
     with sqlite3.connect(accounts.path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+def test_upgrade_drops_the_old_web_drafts_and_keeps_the_accounts(tmp_path: Path) -> None:
+    """Version 1 kept declaration drafts (personal data) in web.sqlite; they now live in the ledger's store."""
+    from dpa_kit.accounts import _MIGRATIONS
+
+    ledger = tmp_path / "ledger.sqlite"
+    path = web_database_path(ledger)
+    with sqlite3.connect(path) as conn:
+        conn.executescript(_MIGRATIONS[0])
+        conn.execute(
+            "INSERT INTO users (email, role, password_hash, created_at) VALUES ('dpo@pasdecalais.fr', 'dpo', 'x', ?)",
+            (T0.isoformat(),),
+        )
+        conn.execute("INSERT INTO drafts VALUES (1, 'breach', '{\"victimes\": \"Mme Durand\"}', ?)", (T0.isoformat(),))
+        conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    accounts = Accounts(path, Ledger(ledger), FAST)
+    assert [user.email for user in accounts.users()] == ["dpo@pasdecalais.fr"]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    conn.close()
+    assert "drafts" not in tables
+    assert b"Mme Durand" not in path.read_bytes()
 
 
 def test_default_hash_is_argon2id_rfc9106_and_no_password_is_stored_in_clear(tmp_path: Path) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import json
 import os
 import re
 import secrets
@@ -40,7 +39,7 @@ __all__ = [
     "web_database_path",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ROLES = {"dpo": "délégué à la protection des données du Département", "structure": "structure financée"}
 #: Argon2id, RFC 9106 "second recommended option": 64 MiB, 3 passes, 4 lanes.
 ARGON2_TIME_COST = 3
@@ -95,6 +94,12 @@ _MIGRATIONS: list[str] = [
         updated_at TEXT NOT NULL,
         PRIMARY KEY (user_id, kind)
     );
+    """,
+    # Declaration drafts moved to the ledger's DraftStore (breach_drafts): the old table goes, and with it
+    # any answers an earlier version left there.
+    """
+    PRAGMA secure_delete = ON;
+    DROP TABLE drafts;
     """,
 ]
 
@@ -556,26 +561,6 @@ class Accounts:
                 "DELETE FROM sessions WHERE user_id = ? AND token_hash != ?", (session.user.id, session.token_hash)
             )
         self._record("account.password_changed", session.user, now)
-
-    # --- drafts ----------------------------------------------------------------------------------
-
-    def save_draft(self, user: User, kind: str, data: dict[str, Any], *, now: datetime) -> None:
-        """Keep a form's answers (a breach declaration...) so that the user finds them after a reload."""
-        with self._transaction() as conn:
-            conn.execute(
-                "INSERT INTO drafts (user_id, kind, data, updated_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (user_id, kind) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
-                (user.id, kind, json.dumps(data, ensure_ascii=False), _iso(now)),
-            )
-
-    def draft(self, user: User, kind: str) -> dict[str, Any] | None:
-        with self._connect() as conn:
-            row = conn.execute("SELECT data FROM drafts WHERE user_id = ? AND kind = ?", (user.id, kind)).fetchone()
-        return dict(json.loads(row[0])) if row else None
-
-    def drop_draft(self, user: User, kind: str) -> None:
-        with self._transaction() as conn:
-            conn.execute("DELETE FROM drafts WHERE user_id = ? AND kind = ?", (user.id, kind))
 
 
 def _totp_step(secret: str, code: str, now: datetime, *, last_step: int) -> int | None:
