@@ -8,18 +8,25 @@ same :class:`~dpa_kit.exceptions.NotFound` as one that does not exist, so a page
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 from dpa_kit.accounts import User
-from dpa_kit.breach import Breach, fold
-from dpa_kit.breach import _apply as apply_event
-from dpa_kit.exceptions import NotFound
+from dpa_kit.breach import Breach, replay
+from dpa_kit.exceptions import NotFound, UsageError
 from dpa_kit.ledger import Ledger
 from dpa_kit.loader import LoadedConvention, LoadResult, iter_folder
 from dpa_kit.model import Convention
 
-__all__ = ["breaches_for", "conventions_for", "folder_signature", "get_breach", "get_convention", "load", "may_see"]
+__all__ = [
+    "all_breaches",
+    "breaches_for",
+    "conventions_for",
+    "folder_signature",
+    "get_breach",
+    "get_convention",
+    "load",
+    "may_see",
+]
 
 
 def may_see(user: User, convention: Convention) -> bool:
@@ -37,10 +44,15 @@ _CACHE_LOCK = threading.Lock()
 
 def folder_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
     """Name, modification time and size of every YAML file of the folder: any edit changes it."""
+    if not folder.is_dir():
+        raise UsageError(f"{folder} : dossier introuvable")
     found = []
     for path in folder.iterdir():
         if path.suffix in {".yaml", ".yml"}:
-            stat = path.stat()
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # removed while the folder was read: the next signature tells
+                continue
             found.append((path.name, stat.st_mtime_ns, stat.st_size))
     return tuple(sorted(found))
 
@@ -72,14 +84,14 @@ def get_convention(user: User, folder: Path, convention_id: str) -> LoadedConven
     raise NotFound(f"aucune convention « {convention_id} » accessible")
 
 
-OPENINGS = {"breach.declared", "breach.received"}
 _BREACHES: dict[Path, tuple[int, str, dict[str, Breach]]] = {}
 
 
-def _all_breaches(ledger: Ledger) -> dict[str, Breach]:
-    """Every breach, kept between pages and brought up to date with the breach events appended since (the
-    ledger is append-only, so folding the new events onto the previous state gives the full fold). The
-    last event folded is checked by its hash, so a ledger replaced by another file is folded afresh."""
+def all_breaches(ledger: Ledger) -> dict[str, Breach]:
+    """Every breach of the ledger, as :func:`dpa_kit.breach.all_breaches`, kept between calls and brought up to
+    date with only the breach events appended since (the ledger is append-only, so replaying the new events
+    onto the previous state gives the full fold). The last event replayed is checked by its hash, so a ledger
+    replaced by another file is folded afresh. The mapping returned must not be changed by the caller."""
     with _CACHE_LOCK:
         seq, digest, known = _BREACHES.get(ledger.path, (0, "", {}))
     events = ledger.since(seq - 1, "breach.") if seq else []
@@ -87,19 +99,10 @@ def _all_breaches(ledger: Ledger) -> dict[str, Breach]:
         events = events[1:]
         if not events:
             return known
-        folded = dict(known)
-        for event in events:
-            if event.kind in OPENINGS:
-                folded.update(fold([event]))
-            elif event.subject in folded:
-                # Changed on a copy, so that a page still reading the previous state never sees it move.
-                current = folded[event.subject]
-                changed = replace(current, timeline=list(current.timeline), notifications=list(current.notifications))
-                apply_event(changed, event)
-                folded[event.subject] = changed
+        folded = replay(events, known)
     else:
         events = ledger.events(kind_prefix="breach.")
-        folded = fold(events)
+        folded = replay(events)
     if events:
         with _CACHE_LOCK:
             if _BREACHES.get(ledger.path, (0, "", {}))[0] <= events[-1].seq:
@@ -112,7 +115,7 @@ def breaches_for(user: User, folder: Path, ledger: Ledger, side: str | None = No
     visible = None if user.is_dpo else {c.convention.id for c in conventions_for(user, folder)}
     return [
         b
-        for b in _all_breaches(ledger).values()
+        for b in all_breaches(ledger).values()
         if (visible is None or b.convention in visible) and (side is None or b.side == side)
     ]
 
