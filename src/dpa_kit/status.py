@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,16 +16,26 @@ from dpa_kit.words import OVERDUE
 NEAR = timedelta(hours=6)
 
 
-def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
-    """Everything the overview shows, as plain data (the JSON output)."""
-    from dpa_kit.attest import owed
-    from dpa_kit.breach import all_breaches
-    from dpa_kit.checks import verdict
-    from dpa_kit.loader import iter_folder
+_CONVENTIONS: dict[Path, tuple[Any, list[Any], list[dict[str, Any]]]] = {}
+_CONVENTIONS_LOCK = threading.Lock()
 
-    now = clock.now()
-    conventions = []
-    for result in iter_folder(folder):
+
+def _conventions(folder: Path) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The folder's load results and each convention's readiness, judged again only when a YAML file of the
+    folder changed (:func:`dpa_kit.access.folder_signature`): judging 200 conventions takes seconds, and
+    the verdict depends on the file alone."""
+    from dpa_kit.access import folder_signature, load
+    from dpa_kit.checks import verdict
+
+    folder = Path(folder)
+    signature = folder_signature(folder)
+    with _CONVENTIONS_LOCK:
+        cached = _CONVENTIONS.get(folder)
+    if cached is not None and cached[0] == signature:
+        return cached[1], cached[2]
+    results = load(folder)
+    conventions: list[dict[str, Any]] = []
+    for result in results:
         if result.loaded is None:
             conventions.append({"file": result.path.name, "id": None, "ready": False, "missing": ["fichier invalide"]})
             continue
@@ -39,6 +50,29 @@ def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
                 "missing": judged.reasons(),
             }
         )
+    with _CONVENTIONS_LOCK:
+        _CONVENTIONS[folder] = (signature, results, conventions)
+    return results, conventions
+
+
+def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
+    """Everything the overview shows, as plain data (the JSON output).
+
+    Always up to date: the conventions are judged again when a file of the folder changed, and the breaches
+    are brought up to date with every event appended since the previous call
+    (:func:`dpa_kit.access.all_breaches`); what depends on the clock is computed at each call.
+    """
+    from dpa_kit import lifecycle
+    from dpa_kit.access import all_breaches
+    from dpa_kit.attest import owed
+
+    now = clock.now()
+    results, judged = _conventions(folder)
+    stages = lifecycle.states(ledger, [c["id"] for c in judged if c["id"]])
+    conventions = [
+        {**c, "stage": stages[c["id"]].stage.value, "stage_label": stages[c["id"]].label} if c["id"] else dict(c)
+        for c in judged
+    ]
     breaches = []
     exchanges = []
     if ledger is not None:
@@ -66,7 +100,9 @@ def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
                 }
             )
     # Only what is owed: a signed annex without the written-justification clause owes no attestation.
-    attestations = [d.as_json() for d in owed(folder, ledger) if d.recorded is None and d.owed_in_writing]
+    attestations = [
+        d.as_json() for d in owed(folder, ledger, results=results) if d.recorded is None and d.owed_in_writing
+    ]
     late = [b["id"] for b in breaches if b["overdue"]] + [a["convention"] for a in attestations if a["overdue"]]
     return {
         "generated_at": now.astimezone(clock.PARIS).isoformat(timespec="minutes"),
