@@ -183,3 +183,46 @@ def test_overview_of_a_missing_folder_is_a_french_error(tmp_path: Path) -> None:
 
     with pytest.raises(UsageError, match="dossier introuvable"):
         status.overview(tmp_path / "absent", None)
+
+
+def test_pages_arriving_together_load_and_judge_the_folder_once(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    from dpa_kit import checks
+
+    loads: list[Path] = []
+    judged: list[str] = []
+    real_iter, real_verdict = access.iter_folder, checks.verdict
+
+    def slow_iter(folder: Path) -> Any:
+        loads.append(folder)
+        time.sleep(0.2)  # long enough for the other callers to arrive while it loads
+        return real_iter(folder)
+
+    def counting(subject: Any) -> Any:
+        judged.append(subject.convention.id)
+        return real_verdict(subject)
+
+    monkeypatch.setattr(access, "iter_folder", slow_iter)
+    monkeypatch.setattr(checks, "verdict", counting)
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    results: list[dict[str, Any]] = []
+    failures: list[BaseException] = []
+
+    def page() -> None:
+        try:
+            results.append(_overview(registers, ledger))
+        except BaseException as exc:  # reported below, never lost
+            failures.append(exc)
+
+    threads = [threading.Thread(target=page) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert len(loads) == 1 and sorted(judged) == sorted([BETHUNE, ADIL])
+    assert len(results) == 6 and all(r["conventions"] == results[0]["conventions"] for r in results)

@@ -21,6 +21,7 @@ __all__ = [
     "all_breaches",
     "breaches_for",
     "conventions_for",
+    "flight",
     "folder_signature",
     "get_breach",
     "get_convention",
@@ -57,19 +58,35 @@ def folder_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(sorted(found))
 
 
+_FLIGHTS: dict[tuple[str, Path], threading.Lock] = {}
+
+
+def flight(kind: str, path: Path) -> threading.Lock:
+    """The lock of one costly computation (``kind`` of ``path``): under it, the first caller computes and the
+    callers arriving meanwhile wait, then find its result kept, instead of all computing it at once."""
+    with _CACHE_LOCK:
+        return _FLIGHTS.setdefault((kind, Path(path)), threading.Lock())
+
+
 def load(folder: Path) -> list[LoadResult]:
     """The folder's conventions, loaded again only when one of its YAML files changed (every web page needs
-    them; parsing and validating 200 files takes about a second)."""
+    them; parsing and validating 200 files takes about a second, done once however many pages ask)."""
     folder = Path(folder)
     signature = folder_signature(folder)
     with _CACHE_LOCK:
         cached = _CACHE.get(folder)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    with flight("load", folder):
+        signature = folder_signature(folder)
+        with _CACHE_LOCK:
+            cached = _CACHE.get(folder)
         if cached is not None and cached[0] == signature:
-            return cached[1]
-    results = list(iter_folder(folder))
-    with _CACHE_LOCK:
-        _CACHE[folder] = (signature, results)
-    return results
+            return cached[1]  # loaded by the caller this one waited for
+        results = list(iter_folder(folder))
+        with _CACHE_LOCK:
+            _CACHE[folder] = (signature, results)
+        return results
 
 
 def conventions_for(user: User, folder: Path) -> list[LoadedConvention]:
@@ -94,20 +111,26 @@ def all_breaches(ledger: Ledger) -> dict[str, Breach]:
     replaced by another file is folded afresh. The mapping returned must not be changed by the caller."""
     with _CACHE_LOCK:
         seq, digest, known = _BREACHES.get(ledger.path, (0, "", {}))
-    events = ledger.since(seq - 1, "breach.") if seq else []
-    if seq and events and events[0].seq == seq and events[0].hash == digest:
-        events = events[1:]
-        if not events:
-            return known
-        folded = replay(events, known)
-    else:
-        events = ledger.events(kind_prefix="breach.")
-        folded = replay(events)
-    if events:
+    if seq:
+        events = ledger.since(seq - 1, "breach.")
+        if len(events) == 1 and (events[0].seq, events[0].hash) == (seq, digest):
+            return known  # nothing new: no lock taken
+    with flight("breaches", ledger.path):  # one caller reads and replays, the others wait for its result
         with _CACHE_LOCK:
-            if _BREACHES.get(ledger.path, (0, "", {}))[0] <= events[-1].seq:
+            seq, digest, known = _BREACHES.get(ledger.path, (0, "", {}))
+        events = ledger.since(seq - 1, "breach.") if seq else []
+        if seq and events and events[0].seq == seq and events[0].hash == digest:
+            events = events[1:]
+            if not events:
+                return known
+            folded = replay(events, known)
+        else:
+            events = ledger.events(kind_prefix="breach.")
+            folded = replay(events)
+        if events:
+            with _CACHE_LOCK:
                 _BREACHES[ledger.path] = (events[-1].seq, events[-1].hash, folded)
-    return folded
+        return folded
 
 
 def breaches_for(user: User, folder: Path, ledger: Ledger, side: str | None = None) -> list[Breach]:

@@ -24,7 +24,7 @@ def _conventions(folder: Path) -> tuple[list[Any], list[dict[str, Any]]]:
     """The folder's load results and each convention's readiness, judged again only when a YAML file of the
     folder changed (:func:`dpa_kit.access.folder_signature`): judging 200 conventions takes seconds, and
     the verdict depends on the file alone."""
-    from dpa_kit.access import folder_signature, load
+    from dpa_kit.access import flight, folder_signature, load
     from dpa_kit.checks import verdict
 
     folder = Path(folder)
@@ -33,26 +33,34 @@ def _conventions(folder: Path) -> tuple[list[Any], list[dict[str, Any]]]:
         cached = _CONVENTIONS.get(folder)
     if cached is not None and cached[0] == signature:
         return cached[1], cached[2]
-    results = load(folder)
-    conventions: list[dict[str, Any]] = []
-    for result in results:
-        if result.loaded is None:
-            conventions.append({"file": result.path.name, "id": None, "ready": False, "missing": ["fichier invalide"]})
-            continue
-        convention = result.loaded.convention
-        judged = verdict(result.loaded)
-        conventions.append(
-            {
-                "file": result.path.name,
-                "id": convention.id,
-                "structure": convention.processor.display_name,
-                "ready": judged.ready,
-                "missing": judged.reasons(),
-            }
-        )
-    with _CONVENTIONS_LOCK:
-        _CONVENTIONS[folder] = (signature, results, conventions)
-    return results, conventions
+    with flight("verdicts", folder):  # judged once, however many dashboards ask at the same time
+        signature = folder_signature(folder)
+        with _CONVENTIONS_LOCK:
+            cached = _CONVENTIONS.get(folder)
+        if cached is not None and cached[0] == signature:
+            return cached[1], cached[2]
+        results = load(folder)
+        conventions: list[dict[str, Any]] = []
+        for result in results:
+            if result.loaded is None:
+                conventions.append(
+                    {"file": result.path.name, "id": None, "ready": False, "missing": ["fichier invalide"]}
+                )
+                continue
+            convention = result.loaded.convention
+            judged = verdict(result.loaded)
+            conventions.append(
+                {
+                    "file": result.path.name,
+                    "id": convention.id,
+                    "structure": convention.processor.display_name,
+                    "ready": judged.ready,
+                    "missing": judged.reasons(),
+                }
+            )
+        with _CONVENTIONS_LOCK:
+            _CONVENTIONS[folder] = (signature, results, conventions)
+        return results, conventions
 
 
 def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
