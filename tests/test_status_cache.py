@@ -226,3 +226,19 @@ def test_pages_arriving_together_load_and_judge_the_folder_once(
     assert failures == []
     assert len(loads) == 1 and sorted(judged) == sorted([BETHUNE, ADIL])
     assert len(results) == 6 and all(r["conventions"] == results[0]["conventions"] for r in results)
+
+
+def test_last_exchanges_follow_every_new_exchange(registers: Path, tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    assert _overview(registers, ledger)["last_exchanges"] == []
+    _story(ledger)
+    assert _overview(registers, ledger)["last_exchanges"] == []
+    for files in range(1, 4):
+        ledger.append("exchange.packed", BETHUNE, {"direction": "sent", "convention": BETHUNE, "files": files})
+    assert [e["files"] for e in _overview(registers, ledger)["last_exchanges"]] == [3, 2, 1]  # newest first
+    for files in range(4, 16):
+        ledger.append("exchange.opened", ADIL, {"direction": "received", "convention": ADIL, "files": files})
+        ledger.append("account.action", "user-1", {"action": "vu"})
+    shown = _overview(registers, ledger)["last_exchanges"]
+    assert [e["files"] for e in shown] == list(range(15, 5, -1))
+    assert [e["files"] for e in shown] == [e.payload["files"] for e in reversed(ledger.last("exchange.", 10))]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from dpa_kit import clock
-from dpa_kit.ledger import Ledger
+from dpa_kit.ledger import Event, Ledger
 from dpa_kit.words import OVERDUE
 
 #: A deadline this close is shown as near (amber): 6 hours, the first reminder before the 24-hour one.
@@ -63,6 +63,32 @@ def _conventions(folder: Path) -> tuple[list[Any], list[dict[str, Any]]]:
         return results, conventions
 
 
+_EXCHANGES: dict[Path, tuple[int, str, list[Event]]] = {}
+LAST_EXCHANGES = 10
+
+
+def _last_exchanges(ledger: Ledger) -> list[Event]:
+    """The last exchange events, in chain order, kept with the ledger's head when they were read: the next call
+    reads only the events appended since (a scan of every exchange of the ledger costs tens of milliseconds)."""
+    with _CONVENTIONS_LOCK:
+        seq, digest, tail = _EXCHANGES.get(ledger.path, (0, "", []))
+    events = ledger.since(seq - 1, "") if seq else []
+    if seq and events and (events[0].seq, events[0].hash) == (seq, digest):
+        fresh = [e for e in events[1:] if e.kind.startswith("exchange.")]
+        tail = (tail + fresh)[-LAST_EXCHANGES:] if fresh else tail
+        head = events[-1]
+    else:  # first call, or another ledger file: read the head, then the exchanges up to it
+        last = ledger.last("", 1)
+        if not last:
+            return []
+        head = last[0]
+        tail = [e for e in ledger.last("exchange.", LAST_EXCHANGES) if e.seq <= head.seq]
+    with _CONVENTIONS_LOCK:
+        if _EXCHANGES.get(ledger.path, (0, "", []))[0] <= head.seq:
+            _EXCHANGES[ledger.path] = (head.seq, head.hash, tail)
+    return tail
+
+
 def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
     """Everything the overview shows, as plain data (the JSON output).
 
@@ -97,7 +123,7 @@ def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
             shown["near"] = not shown["overdue"] and deadline - now <= NEAR
             breaches.append(shown)
         breaches.sort(key=lambda b: b["deadline"])
-        for event in ledger.last("exchange.", 10):
+        for event in _last_exchanges(ledger):
             exchanges.append(
                 {
                     "at": event.at.astimezone(clock.PARIS).isoformat(timespec="minutes"),
