@@ -249,6 +249,7 @@ def test_severity_form_same_choices_and_score_as_the_command_line(site: tuple[An
     assert "<strong>Gravité : élevée</strong> (score 3.5 = 4.0 x 0.75 + 0.5)" in shown
     assert "informez-les sans délai (art. 34)" in shown
     assert "Réévaluer la gravité" in shown
+    assert '<option value="significant" selected>' in shown  # re-assessed from the answers recorded
 
     expected = breaches.assess(4, 0.0, "significant", "unknown", "none", "none", False)
     recorded = [e for e in _ledger(app).events(subject=received) if e.kind == "breach.severity"]
@@ -285,7 +286,9 @@ def test_severity_with_a_french_decimal_adjustment(site: tuple[Any, People]) -> 
     assert c.post(f"/dpo/violations/{received}/gravite", data={"csrf": csrf_of(page.text), **data}).status_code == 303
     expected = breaches.assess(3, -0.5, "significant", "unknown", "none", "none", True)
     assert breaches.all_breaches(_ledger(app))[received].severity["score"] == expected.score  # type: ignore[index]
-    assert f"Gravité : {breaches.BAND_FEMININE[expected.band]}" in c.get(f"/dpo/violations/{received}").text
+    shown = c.get(f"/dpo/violations/{received}").text
+    assert f"Gravité : {breaches.BAND_FEMININE[expected.band]}" in shown
+    assert 'value="-0,5"' in shown and 'value="oui" checked' in shown
 
 
 def test_severity_of_a_structure_side_breach_is_404_for_the_dpo(site: tuple[Any, People]) -> None:

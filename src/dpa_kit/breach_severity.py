@@ -21,7 +21,7 @@ from dpa_kit.breach import (
 )
 from dpa_kit.breach_forms import FormErrors
 
-__all__ = ["SEVERITY_CHOICES", "SEVERITY_LABELS", "Assessment", "check_severity", "recorded"]
+__all__ = ["SEVERITY_CHOICES", "SEVERITY_LABELS", "Assessment", "check_severity", "form_values", "recorded"]
 
 #: The question of each field, as the command line asks it.
 SEVERITY_LABELS = {
@@ -112,3 +112,16 @@ def recorded(breach: Breach) -> Assessment | None:
         float(data.get("dpc") or 0), float(data.get("ei") or 0), float(data.get("cb") or 0), data["score"], data["band"]
     )
     return Assessment(severity, dict(data.get("inputs") or {}))
+
+
+def form_values(assessment: Assessment | None) -> dict[str, str]:
+    """The answers of a recorded assessment as the form shows them (to re-assess from them); empty if none."""
+    if assessment is None:
+        return {}
+    inputs = assessment.inputs
+    values = {name: str(inputs[name]) for name in SEVERITY_CHOICES if name in inputs and name != "malicious"}
+    if "malicious" in inputs:
+        values["malicious"] = "oui" if inputs["malicious"] else "non"
+    if inputs.get("dpc_adjust"):
+        values["dpc_adjust"] = f"{inputs['dpc_adjust']:g}".replace(".", ",")
+    return values

@@ -119,5 +119,6 @@ def add_routes(app: Any) -> None:
         severity_labels=breach_severity.SEVERITY_LABELS,
         severity_choices=breach_severity.SEVERITY_CHOICES,
         severity_of=breach_severity.recorded,
+        severity_form_values=breach_severity.form_values,
     )
     app.include_router(router)
