@@ -364,3 +364,23 @@ def test_a_structure_user_gets_404(site: tuple[Any, People], method: str, path: 
     assert response.status_code == 404
     assert "<h1>Page introuvable</h1>" in response.text and received not in response.text
     assert _actions(app, "breach.register.exported") == [] and _actions(app, "breach.severity") == []
+
+
+def test_the_server_judges_the_conventions_at_start_not_at_the_first_dashboard(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dpa_kit import checks
+
+    ledger = tmp_path / "ledger.sqlite"
+    people = make_people(ledger, T23)
+    app = create_app(WebConfig(registers=registers, ledger_path=ledger, now=Clock(T23), policy=FAST))
+    with TestClient(app, follow_redirects=False) as started:  # runs the start-up, as uvicorn does
+        app.state.warm_up.join(timeout=60)
+        assert not app.state.warm_up.is_alive()
+        judged: list[str] = []
+        real = checks.verdict
+        monkeypatch.setattr(checks, "verdict", lambda subject: judged.append(subject.convention.id) or real(subject))
+        assert started.get("/connexion").status_code == 200
+        c = _dpo(app, people)
+        assert c.get("/dpo").status_code == 200
+        assert judged == []  # already judged by the start-up

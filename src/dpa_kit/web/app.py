@@ -7,10 +7,12 @@ only makes the time left tick.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import inspect
 import secrets
-from collections.abc import Callable
+import threading
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -243,9 +245,26 @@ def _conventions(app: Web, session: Session) -> dict[str, Any]:
     return {c.convention.id: c.convention for c in access.conventions_for(session.user, app.config.registers)}
 
 
+def _warm_up(app_: Web) -> None:
+    """Load and judge the conventions and replay the breaches once, before the first dashboard asks."""
+    try:
+        with clock.fixed(app_.now()):
+            app_.overview()
+    except DpaKitError:
+        pass  # a folder or ledger in error: the first page that needs it shows the error in French
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # In the background: the server answers at once; pages arriving meanwhile wait for this one computation.
+    app.state.warm_up = threading.Thread(target=_warm_up, args=(app.state.web,), name="dpa-kit-warm-up", daemon=True)
+    app.state.warm_up.start()
+    yield
+
+
 def create_app(config: WebConfig) -> FastAPI:
     """The ASGI application."""
-    app = FastAPI(title="dpa-kit", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="dpa-kit", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan)
     app.state.web = Web(config)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
