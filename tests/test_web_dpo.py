@@ -38,7 +38,7 @@ def site(registers: Path, tmp_path: Path, clock: Clock) -> tuple[Any, People]:
 
 
 def _ledger(app: Any) -> Ledger:
-    return app.state.web.ledger  # type: ignore[no-any-return]
+    return app.state.web.ledger
 
 
 def _received(app: Any, description: str = "liste des bénéficiaires envoyée au mauvais destinataire") -> str:
@@ -285,7 +285,7 @@ def test_severity_with_a_french_decimal_adjustment(site: tuple[Any, People]) -> 
     data = {**SEVERE, "dpc": "3", "dpc_adjust": "-0,5", "malicious": "oui"}
     assert c.post(f"/dpo/violations/{received}/gravite", data={"csrf": csrf_of(page.text), **data}).status_code == 303
     expected = breaches.assess(3, -0.5, "significant", "unknown", "none", "none", True)
-    assert breaches.all_breaches(_ledger(app))[received].severity["score"] == expected.score  # type: ignore[index]
+    assert breaches.all_breaches(_ledger(app))[received].severity["score"] == expected.score
     shown = c.get(f"/dpo/violations/{received}").text
     assert f"Gravité : {breaches.BAND_FEMININE[expected.band]}" in shown
     assert 'value="-0,5"' in shown and 'value="oui" checked' in shown
@@ -315,7 +315,9 @@ def test_severity_form_without_its_csrf_token_is_refused(site: tuple[Any, People
 # --- the dashboard ----------------------------------------------------------------------------------
 
 
-def test_dashboard_shows_each_conventions_stage_and_new_breaches_at_once(site: tuple[Any, People]) -> None:
+def test_dashboard_shows_each_conventions_stage_and_new_breaches_at_once(
+    site: tuple[Any, People], registers: Path
+) -> None:
     from dpa_kit import lifecycle
 
     app, people = site
@@ -328,6 +330,13 @@ def test_dashboard_shows_each_conventions_stage_and_new_breaches_at_once(site: t
     page = c.get("/dpo").text  # at once: no dashboard kept for a few seconds
     assert re.search(rf'<a href="/conventions/{BETHUNE}">{BETHUNE}</a>.*?<td>envoyée pour signature</td>', page, re.S)
     assert f'href="/dpo/violations/{received}"' in page
+    # A convention file edited on disk shows on the next dashboard.
+    path = registers / f"{BETHUNE}.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("short_name: CCAS de Béthune", "short_name: CCAS de Bethune-Ville"),
+        encoding="utf-8",
+    )
+    assert "<td>CCAS de Bethune-Ville</td>" in c.get("/dpo").text
 
 
 # --- isolation: a structure's user gets 404 on every DPO page added here -------------------------------
@@ -347,7 +356,7 @@ DPO_PATTERNS = {"/dpo/registre-violations/registre.{fmt}", "/dpo/violations/{bre
 def test_the_dpo_list_covers_the_routes_of_the_module(site: tuple[Any, People]) -> None:
     from dpa_kit.web import dpo
 
-    paths = {route.path for route in dpo.router.routes}  # type: ignore[attr-defined]
+    paths = {route.path for route in dpo.router.routes}
     listed = {p.replace("{received}", "{breach_id}") for _, p in DPO_ROUTES}
     assert paths - listed == {"/dpo/registre-violations/registre.{fmt}"}
     assert {p for p in paths if "{" in p} == DPO_PATTERNS
