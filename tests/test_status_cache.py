@@ -242,3 +242,14 @@ def test_last_exchanges_follow_every_new_exchange(registers: Path, tmp_path: Pat
     shown = _overview(registers, ledger)["last_exchanges"]
     assert [e["files"] for e in shown] == list(range(15, 5, -1))
     assert [e["files"] for e in shown] == [e.payload["files"] for e in reversed(ledger.last("exchange.", 10))]
+
+
+def test_the_html_overview_shows_each_conventions_stage(registers: Path, tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    lifecycle.mark_sent(ledger, ADIL, by="dpo", now=AWARE)
+    page = status.render_html(_overview(registers, ledger))
+    assert '<th scope="col">Étape</th>' in page
+    assert (
+        f"<td>{ADIL}</td><td>ADIL du Nord et du Pas-de-Calais</td><td>oui</td><td>envoyée pour signature</td>" in page
+    )
+    assert f"<td>{BETHUNE}</td><td>CCAS de Béthune</td><td>oui</td><td>brouillon</td>" in page

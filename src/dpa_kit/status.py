@@ -263,9 +263,15 @@ def render_html(data: dict[str, Any]) -> str:
         _late_line(data["late"], esc),
         "<h2>Conventions</h2>",
         table(
-            ["Convention", "Structure", "Prête à signer", "Ce qui l'empêche"],
+            ["Convention", "Structure", "Prête à signer", "Étape", "Ce qui l'empêche"],
             [
-                [c["id"] or c["file"], c.get("structure"), "oui" if c["ready"] else "non", ", ".join(c["missing"])]
+                [
+                    c["id"] or c["file"],
+                    c.get("structure"),
+                    "oui" if c["ready"] else "non",
+                    c.get("stage_label"),
+                    ", ".join(c["missing"]),
+                ]
                 for c in conventions
             ],
             ["" if c["ready"] else "near" for c in conventions],
