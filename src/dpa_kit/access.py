@@ -8,18 +8,26 @@ same :class:`~dpa_kit.exceptions.NotFound` as one that does not exist, so a page
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 from dpa_kit.accounts import User
-from dpa_kit.breach import Breach, fold
-from dpa_kit.breach import _apply as apply_event
-from dpa_kit.exceptions import NotFound
+from dpa_kit.breach import Breach, replay
+from dpa_kit.exceptions import NotFound, UsageError
 from dpa_kit.ledger import Ledger
 from dpa_kit.loader import LoadedConvention, LoadResult, iter_folder
 from dpa_kit.model import Convention
 
-__all__ = ["breaches_for", "conventions_for", "folder_signature", "get_breach", "get_convention", "load", "may_see"]
+__all__ = [
+    "all_breaches",
+    "breaches_for",
+    "conventions_for",
+    "flight",
+    "folder_signature",
+    "get_breach",
+    "get_convention",
+    "load",
+    "may_see",
+]
 
 
 def may_see(user: User, convention: Convention) -> bool:
@@ -37,27 +45,48 @@ _CACHE_LOCK = threading.Lock()
 
 def folder_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
     """Name, modification time and size of every YAML file of the folder: any edit changes it."""
+    if not folder.is_dir():
+        raise UsageError(f"{folder} : dossier introuvable")
     found = []
     for path in folder.iterdir():
         if path.suffix in {".yaml", ".yml"}:
-            stat = path.stat()
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # removed while the folder was read: the next signature tells
+                continue
             found.append((path.name, stat.st_mtime_ns, stat.st_size))
     return tuple(sorted(found))
 
 
+_FLIGHTS: dict[tuple[str, Path], threading.Lock] = {}
+
+
+def flight(kind: str, path: Path) -> threading.Lock:
+    """The lock of one costly computation (``kind`` of ``path``): under it, the first caller computes and the
+    callers arriving meanwhile wait, then find its result kept, instead of all computing it at once."""
+    with _CACHE_LOCK:
+        return _FLIGHTS.setdefault((kind, Path(path)), threading.Lock())
+
+
 def load(folder: Path) -> list[LoadResult]:
     """The folder's conventions, loaded again only when one of its YAML files changed (every web page needs
-    them; parsing and validating 200 files takes about a second)."""
+    them; parsing and validating 200 files takes about a second, done once however many pages ask)."""
     folder = Path(folder)
     signature = folder_signature(folder)
     with _CACHE_LOCK:
         cached = _CACHE.get(folder)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    with flight("load", folder):
+        signature = folder_signature(folder)
+        with _CACHE_LOCK:
+            cached = _CACHE.get(folder)
         if cached is not None and cached[0] == signature:
-            return cached[1]
-    results = list(iter_folder(folder))
-    with _CACHE_LOCK:
-        _CACHE[folder] = (signature, results)
-    return results
+            return cached[1]  # loaded by the caller this one waited for
+        results = list(iter_folder(folder))
+        with _CACHE_LOCK:
+            _CACHE[folder] = (signature, results)
+        return results
 
 
 def conventions_for(user: User, folder: Path) -> list[LoadedConvention]:
@@ -72,39 +101,36 @@ def get_convention(user: User, folder: Path, convention_id: str) -> LoadedConven
     raise NotFound(f"aucune convention « {convention_id} » accessible")
 
 
-OPENINGS = {"breach.declared", "breach.received"}
 _BREACHES: dict[Path, tuple[int, str, dict[str, Breach]]] = {}
 
 
-def _all_breaches(ledger: Ledger) -> dict[str, Breach]:
-    """Every breach, kept between pages and brought up to date with the breach events appended since (the
-    ledger is append-only, so folding the new events onto the previous state gives the full fold). The
-    last event folded is checked by its hash, so a ledger replaced by another file is folded afresh."""
+def all_breaches(ledger: Ledger) -> dict[str, Breach]:
+    """Every breach of the ledger, as :func:`dpa_kit.breach.all_breaches`, kept between calls and brought up to
+    date with only the breach events appended since (the ledger is append-only, so replaying the new events
+    onto the previous state gives the full fold). The last event replayed is checked by its hash, so a ledger
+    replaced by another file is folded afresh. The mapping returned must not be changed by the caller."""
     with _CACHE_LOCK:
         seq, digest, known = _BREACHES.get(ledger.path, (0, "", {}))
-    events = ledger.since(seq - 1, "breach.") if seq else []
-    if seq and events and events[0].seq == seq and events[0].hash == digest:
-        events = events[1:]
-        if not events:
-            return known
-        folded = dict(known)
-        for event in events:
-            if event.kind in OPENINGS:
-                folded.update(fold([event]))
-            elif event.subject in folded:
-                # Changed on a copy, so that a page still reading the previous state never sees it move.
-                current = folded[event.subject]
-                changed = replace(current, timeline=list(current.timeline), notifications=list(current.notifications))
-                apply_event(changed, event)
-                folded[event.subject] = changed
-    else:
-        events = ledger.events(kind_prefix="breach.")
-        folded = fold(events)
-    if events:
+    if seq:
+        events = ledger.since(seq - 1, "breach.")
+        if len(events) == 1 and (events[0].seq, events[0].hash) == (seq, digest):
+            return known  # nothing new: no lock taken
+    with flight("breaches", ledger.path):  # one caller reads and replays, the others wait for its result
         with _CACHE_LOCK:
-            if _BREACHES.get(ledger.path, (0, "", {}))[0] <= events[-1].seq:
+            seq, digest, known = _BREACHES.get(ledger.path, (0, "", {}))
+        events = ledger.since(seq - 1, "breach.") if seq else []
+        if seq and events and events[0].seq == seq and events[0].hash == digest:
+            events = events[1:]
+            if not events:
+                return known
+            folded = replay(events, known)
+        else:
+            events = ledger.events(kind_prefix="breach.")
+            folded = replay(events)
+        if events:
+            with _CACHE_LOCK:
                 _BREACHES[ledger.path] = (events[-1].seq, events[-1].hash, folded)
-    return folded
+        return folded
 
 
 def breaches_for(user: User, folder: Path, ledger: Ledger, side: str | None = None) -> list[Breach]:
@@ -112,7 +138,7 @@ def breaches_for(user: User, folder: Path, ledger: Ledger, side: str | None = No
     visible = None if user.is_dpo else {c.convention.id for c in conventions_for(user, folder)}
     return [
         b
-        for b in _all_breaches(ledger).values()
+        for b in all_breaches(ledger).values()
         if (visible is None or b.convention in visible) and (side is None or b.side == side)
     ]
 

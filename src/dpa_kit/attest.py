@@ -134,13 +134,15 @@ def recorded_attestations(ledger: Ledger | None) -> dict[str, dict[str, Any]]:
     return {event.subject: event.payload for event in ledger.events(kind_prefix="attestation.recorded")}
 
 
-def owed(folder: Path, ledger: Ledger | None, today: date | None = None) -> list[Due]:
-    """Every convention of the folder that has ended, with its attestation's due date and state."""
+def owed(folder: Path, ledger: Ledger | None, today: date | None = None, *, results: Any = None) -> list[Due]:
+    """Every convention of the folder that has ended, with its attestation's due date and state.
+
+    ``results``: the folder's load results when the caller already has them (else the folder is read)."""
     today = today or clock.today()
     grace = load_defaults(folder).settings.attestation_grace_days
     recorded = recorded_attestations(ledger)
     items = []
-    for result in iter_folder(folder):
+    for result in iter_folder(folder) if results is None else results:
         if result.loaded is None:
             continue
         convention = result.loaded.convention

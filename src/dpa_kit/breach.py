@@ -11,7 +11,7 @@ clock to notify the CNIL (GDPR Art. 33(1)), and documents the Art. 34 decision o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -282,6 +282,37 @@ def _apply(breach: Breach, event: Event) -> None:
         breach.closed = data
     elif event.kind == "breach.completed":
         breach.details = {**breach.details, **data["details"]}
+
+
+#: The events that open a breach (the structure's declaration, the Département's reception).
+OPENING_KINDS = frozenset({"breach.declared", "breach.received"})
+
+
+def replay(events: Iterable[Event], known: Mapping[str, Breach] | None = None) -> dict[str, Breach]:
+    """The breaches after folding ``events`` (breach events, in chain order) onto ``known`` (none by default).
+
+    ``known`` and its breaches are left unchanged: a breach an event changes is copied first, so a reader
+    still holding the previous state never sees it move. Replaying the events appended since onto the
+    previous result gives the same breaches as :func:`fold` over the whole chain.
+    """
+    from dataclasses import replace
+
+    folded = dict(known or {})
+    fresh: set[str] = set()
+    for event in events:
+        if event.kind in OPENING_KINDS:
+            folded.update(fold([event]))
+            fresh.add(event.subject)
+            continue
+        current = folded.get(event.subject)
+        if current is None:
+            continue
+        if event.subject not in fresh:
+            current = replace(current, timeline=list(current.timeline), notifications=list(current.notifications))
+            folded[event.subject] = current
+            fresh.add(event.subject)
+        _apply(current, event)
+    return folded
 
 
 def all_breaches(ledger: Ledger) -> dict[str, Breach]:
@@ -562,6 +593,8 @@ CB_NAMES_FR = {
     "integrity": {"none": "aucune", "recoverable": "récupérable", "unrecoverable": "irrécupérable"},
     "availability": {"none": "aucune", "temporary": "temporaire", "permanent": "définitive"},
 }
+#: The context of the processing (DPC), as the CLI asks it: « 1 simple, 2 comportemental, 3 financier, 4 sensible ».
+DPC_NAMES_FR = {1: "simple", 2: "comportemental", 3: "financier", 4: "sensible"}
 SUBJECT_DECISION_NAMES_FR = {"informed": "informées", "to_inform": "à informer", "not_informed": "non informées"}
 ART34_GROUND_NAMES_FR = {
     "unintelligible": "incompréhensibles",

@@ -3,42 +3,110 @@
 from __future__ import annotations
 
 import html
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from dpa_kit import clock
-from dpa_kit.ledger import Ledger
+from dpa_kit.ledger import Event, Ledger
 from dpa_kit.words import OVERDUE
 
 #: A deadline this close is shown as near (amber): 6 hours, the first reminder before the 24-hour one.
 NEAR = timedelta(hours=6)
 
 
-def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
-    """Everything the overview shows, as plain data (the JSON output)."""
-    from dpa_kit.attest import owed
-    from dpa_kit.breach import all_breaches
+_CONVENTIONS: dict[Path, tuple[Any, list[Any], list[dict[str, Any]]]] = {}
+_CONVENTIONS_LOCK = threading.Lock()
+
+
+def _conventions(folder: Path) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The folder's load results and each convention's readiness, judged again only when a YAML file of the
+    folder changed (:func:`dpa_kit.access.folder_signature`): judging 200 conventions takes seconds, and
+    the verdict depends on the file alone."""
+    from dpa_kit.access import flight, folder_signature, load
     from dpa_kit.checks import verdict
-    from dpa_kit.loader import iter_folder
+
+    folder = Path(folder)
+    signature = folder_signature(folder)
+    with _CONVENTIONS_LOCK:
+        cached = _CONVENTIONS.get(folder)
+    if cached is not None and cached[0] == signature:
+        return cached[1], cached[2]
+    with flight("verdicts", folder):  # judged once, however many dashboards ask at the same time
+        signature = folder_signature(folder)
+        with _CONVENTIONS_LOCK:
+            cached = _CONVENTIONS.get(folder)
+        if cached is not None and cached[0] == signature:
+            return cached[1], cached[2]
+        results = load(folder)
+        conventions: list[dict[str, Any]] = []
+        for result in results:
+            if result.loaded is None:
+                conventions.append(
+                    {"file": result.path.name, "id": None, "ready": False, "missing": ["fichier invalide"]}
+                )
+                continue
+            convention = result.loaded.convention
+            judged = verdict(result.loaded)
+            conventions.append(
+                {
+                    "file": result.path.name,
+                    "id": convention.id,
+                    "structure": convention.processor.display_name,
+                    "ready": judged.ready,
+                    "missing": judged.reasons(),
+                }
+            )
+        with _CONVENTIONS_LOCK:
+            _CONVENTIONS[folder] = (signature, results, conventions)
+        return results, conventions
+
+
+_EXCHANGES: dict[Path, tuple[int, str, list[Event]]] = {}
+LAST_EXCHANGES = 10
+
+
+def _last_exchanges(ledger: Ledger) -> list[Event]:
+    """The last exchange events, in chain order, kept with the ledger's head when they were read: the next call
+    reads only the events appended since (a scan of every exchange of the ledger costs tens of milliseconds)."""
+    with _CONVENTIONS_LOCK:
+        seq, digest, tail = _EXCHANGES.get(ledger.path, (0, "", []))
+    events = ledger.since(seq - 1, "") if seq else []
+    if seq and events and (events[0].seq, events[0].hash) == (seq, digest):
+        fresh = [e for e in events[1:] if e.kind.startswith("exchange.")]
+        tail = (tail + fresh)[-LAST_EXCHANGES:] if fresh else tail
+        head = events[-1]
+    else:  # first call, or another ledger file: read the head, then the exchanges up to it
+        last = ledger.last("", 1)
+        if not last:
+            return []
+        head = last[0]
+        tail = [e for e in ledger.last("exchange.", LAST_EXCHANGES) if e.seq <= head.seq]
+    with _CONVENTIONS_LOCK:
+        if _EXCHANGES.get(ledger.path, (0, "", []))[0] <= head.seq:
+            _EXCHANGES[ledger.path] = (head.seq, head.hash, tail)
+    return tail
+
+
+def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
+    """Everything the overview shows, as plain data (the JSON output).
+
+    Always up to date: the conventions are judged again when a file of the folder changed, and the breaches
+    are brought up to date with every event appended since the previous call
+    (:func:`dpa_kit.access.all_breaches`); what depends on the clock is computed at each call.
+    """
+    from dpa_kit import lifecycle
+    from dpa_kit.access import all_breaches
+    from dpa_kit.attest import owed
 
     now = clock.now()
-    conventions = []
-    for result in iter_folder(folder):
-        if result.loaded is None:
-            conventions.append({"file": result.path.name, "id": None, "ready": False, "missing": ["fichier invalide"]})
-            continue
-        convention = result.loaded.convention
-        judged = verdict(result.loaded)
-        conventions.append(
-            {
-                "file": result.path.name,
-                "id": convention.id,
-                "structure": convention.processor.display_name,
-                "ready": judged.ready,
-                "missing": judged.reasons(),
-            }
-        )
+    results, judged = _conventions(folder)
+    stages = lifecycle.states(ledger, [c["id"] for c in judged if c["id"]])
+    conventions = [
+        {**c, "stage": stages[c["id"]].stage.value, "stage_label": stages[c["id"]].label} if c["id"] else dict(c)
+        for c in judged
+    ]
     breaches = []
     exchanges = []
     if ledger is not None:
@@ -55,7 +123,7 @@ def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
             shown["near"] = not shown["overdue"] and deadline - now <= NEAR
             breaches.append(shown)
         breaches.sort(key=lambda b: b["deadline"])
-        for event in ledger.last("exchange.", 10):
+        for event in _last_exchanges(ledger):
             exchanges.append(
                 {
                     "at": event.at.astimezone(clock.PARIS).isoformat(timespec="minutes"),
@@ -66,7 +134,9 @@ def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
                 }
             )
     # Only what is owed: a signed annex without the written-justification clause owes no attestation.
-    attestations = [d.as_json() for d in owed(folder, ledger) if d.recorded is None and d.owed_in_writing]
+    attestations = [
+        d.as_json() for d in owed(folder, ledger, results=results) if d.recorded is None and d.owed_in_writing
+    ]
     late = [b["id"] for b in breaches if b["overdue"]] + [a["convention"] for a in attestations if a["overdue"]]
     return {
         "generated_at": now.astimezone(clock.PARIS).isoformat(timespec="minutes"),
@@ -193,9 +263,15 @@ def render_html(data: dict[str, Any]) -> str:
         _late_line(data["late"], esc),
         "<h2>Conventions</h2>",
         table(
-            ["Convention", "Structure", "Prête à signer", "Ce qui l'empêche"],
+            ["Convention", "Structure", "Prête à signer", "Étape", "Ce qui l'empêche"],
             [
-                [c["id"] or c["file"], c.get("structure"), "oui" if c["ready"] else "non", ", ".join(c["missing"])]
+                [
+                    c["id"] or c["file"],
+                    c.get("structure"),
+                    "oui" if c["ready"] else "non",
+                    c.get("stage_label"),
+                    ", ".join(c["missing"]),
+                ]
                 for c in conventions
             ],
             ["" if c["ready"] else "near" for c in conventions],

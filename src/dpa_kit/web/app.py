@@ -7,12 +7,12 @@ only makes the time left tick.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import inspect
 import secrets
 import threading
-import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -38,9 +38,6 @@ from dpa_kit.ledger import Ledger
 HERE = Path(__file__).parent
 SESSION_COOKIE = "dpa_session"
 ANON_COOKIE = "dpa_csrf"
-#: Seconds a dashboard overview may be reused while the ledger keeps changing.
-OVERVIEW_MAX_AGE = 5.0
-
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -99,8 +96,6 @@ class Web:
         self.config = config
         self.ledger = Ledger(config.ledger_path)
         self.accounts = Accounts(web_database_path(config.ledger_path), self.ledger, config.policy)
-        self._overview: tuple[Any, float, dict[str, Any]] | None = None
-        self._overview_lock = threading.Lock()
         self.signer = URLSafeTimedSerializer(self.accounts.secret_key(), salt="dpa-kit-web")
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(HERE / "templates")),
@@ -129,27 +124,12 @@ class Web:
         return self.config.now()
 
     def overview(self) -> dict[str, Any]:
-        """``dpa_kit.status.overview``, computed again when the folder or the ledger changed, but at most
-        every few seconds, and by one request at a time (the others get the previous one): with 200
-        conventions it takes seconds, and a busy ledger changes all the time."""
+        """``dpa_kit.status.overview``: always up to date, and fast because the library keeps the judged
+        conventions (until a file of the folder changes) and the breaches (brought up to date with the
+        events appended since)."""
         from dpa_kit.status import overview
 
-        last = self.ledger.last("", 1)
-        key = (access.folder_signature(self.config.registers), last[0].seq if last else 0)
-        cached = self._overview
-        if cached and (cached[0] == key or time.monotonic() - cached[1] < OVERVIEW_MAX_AGE):
-            return cached[2]
-        if not self._overview_lock.acquire(blocking=cached is None):
-            assert cached is not None
-            return cached[2]
-        try:
-            if self._overview is not cached and self._overview is not None:
-                return self._overview[2]  # computed by another request while this one waited
-            data = overview(self.config.registers, self.ledger)
-            self._overview = (key, time.monotonic(), data)
-            return data
-        finally:
-            self._overview_lock.release()
+        return overview(self.config.registers, self.ledger)
 
     # --- cookies and sessions ----------------------------------------------------------------------
 
@@ -267,17 +247,31 @@ def _structure_breaches(found: list[Any]) -> list[Any]:
     return [b for b in found if not (b.side == "departement" and b.details.get("structure_reference") in declared)]
 
 
+def _warm_up(app_: Web) -> None:
+    """Load and judge the conventions and replay the breaches once, before the first dashboard asks."""
+    try:
+        with clock.fixed(app_.now()):
+            app_.overview()
+    except DpaKitError:
+        pass  # a folder or ledger in error: the first page that needs it shows the error in French
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # In the background: the server answers at once; pages arriving meanwhile wait for this one computation.
+    app.state.warm_up = threading.Thread(target=_warm_up, args=(app.state.web,), name="dpa-kit-warm-up", daemon=True)
+    app.state.warm_up.start()
+    yield
+
+
 def create_app(config: WebConfig) -> FastAPI:
     """The ASGI application."""
-    app = FastAPI(title="dpa-kit", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="dpa-kit", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan)
     app.state.web = Web(config)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        # The library's own clock reads (overview, French dates) agree with the application's clock.
-        with clock.fixed(config.now()):
-            response: Response = await call_next(request)
+    def secure(request: Request, response: Response) -> Response:
+        """The security headers of every answer (pages, errors, redirections, files)."""
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -289,6 +283,13 @@ def create_app(config: WebConfig) -> FastAPI:
         if config.secure_cookies:
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
         return response
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        # The library's own clock reads (overview, French dates) agree with the application's clock.
+        with clock.fixed(config.now()):
+            response: Response = await call_next(request)
+        return secure(request, response)
 
     def error_page(request: Request, status: int) -> HTMLResponse:
         title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[400])
@@ -312,7 +313,8 @@ def create_app(config: WebConfig) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> Response:
-        return error_page(request, 500)
+        # Answered outside the middleware (Starlette's outermost error layer): the headers are set here.
+        return secure(request, error_page(request, 500))
 
     # --- logging in -------------------------------------------------------------------------------
 
@@ -671,6 +673,10 @@ def create_app(config: WebConfig) -> FastAPI:
     from dpa_kit.web import cycle
 
     cycle.add_routes(app)
+
+    from dpa_kit.web import dpo
+
+    dpo.add_routes(app)
 
     @app.exception_handler(DpaKitError)
     async def library_error(request: Request, exc: DpaKitError) -> Response:
