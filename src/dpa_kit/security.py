@@ -17,14 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import jinja2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dpa_kit.clock import french_date
 
-# The document pipeline: every use of it goes through these names.
+# The document pipeline: every use of it goes through these names. Jinja2 and the writers are imported where
+# a document is rendered or written: `dpa-kit check` uses the catalogue and the selection only.
 from dpa_kit.documents.annex import _country, _Needs, _sentence, _title_line, document_date
 from dpa_kit.documents.markdown import (
     Safe,
@@ -35,11 +35,13 @@ from dpa_kit.documents.markdown import (
     parse_blocks,
     tidy,
 )
-from dpa_kit.documents.writers import DocumentMeta, Rendered, write_rendered
 from dpa_kit.exceptions import ConventionError, NotReady, Problem, RenderError
 from dpa_kit.fsutil import atomic_write
 from dpa_kit.loader import SourceMap, _problems, read_yaml
 from dpa_kit.model import Convention, Parties, Party, SensitiveData, format_siret
+
+if TYPE_CHECKING:
+    from dpa_kit.documents.writers import DocumentMeta, Rendered
 
 __all__ = [
     "ANNEX_NAME_PART",
@@ -475,22 +477,27 @@ CONTEXT_FIELDS = {
 }
 
 
-def _security_body(convention: Convention, *, draft: bool, templates: Path | None) -> tuple[str, list[str]]:
-    """The security template resolved for ``convention`` and the answers it lacked (blanks when ``draft``)."""
-    selection = select(convention, load_catalogue(templates))
-    need = _Needs(draft)
-    context = {
+def _context(
+    convention: Convention, functions: dict[str, Any], *, draft: bool, templates: Path | None
+) -> dict[str, Any]:
+    return {
         "c": convention,
-        "sel": selection,
-        "need": need,
-        "sentence": _sentence,
-        "country": _country,
-        "date_fr": french_date,
+        "sel": select(convention, load_catalogue(templates)),
+        **functions,
         "version_date": version_date(convention),
         "party_labels": list(PARTY_LABELS.values()),
         "siret": format_siret(convention.processor.siret) if convention.processor.siret else None,
         "draft": draft,
     }
+
+
+def _security_body(convention: Convention, *, draft: bool, templates: Path | None) -> tuple[str, list[str]]:
+    """The security template resolved for ``convention`` and the answers it lacked (blanks when ``draft``)."""
+    need = _Needs(draft)
+    functions = {"need": need, "sentence": _sentence, "country": _country, "date_fr": french_date}
+    context = _context(convention, functions, draft=draft, templates=templates)
+    import jinja2
+
     try:
         body = environment(templates).get_template(SECURITY_TEMPLATE).render(context)
     except jinja2.UndefinedError as exc:
@@ -512,6 +519,8 @@ def render_security(convention: Convention, *, draft: bool = False, templates: P
     if missing and not draft:
         raise NotReady(convention.id, missing)
     is_draft = draft and bool(missing)
+    from dpa_kit.documents.writers import Rendered
+
     text = _title_line(convention) + tidy(body)
     markdown = (banner_markdown() if is_draft else "") + text
     return Rendered(markdown, parse_blocks(text), _meta(convention, is_draft))
@@ -523,6 +532,8 @@ def render_security_markdown(convention: Convention, *, draft: bool = False, tem
 
 
 def _meta(convention: Convention, draft: bool) -> DocumentMeta:
+    from dpa_kit.documents.writers import DocumentMeta
+
     processor = convention.processor.display_name or "structure"
     operation = f" : {convention.title}" if convention.title else ""
     return DocumentMeta(
@@ -538,7 +549,14 @@ def missing_answers(convention: Convention, templates: Path | None = None) -> li
     """What the security annex of an option-2 convention still needs (empty when ready, or for option 1)."""
     if convention.security.option != 2:
         return []
-    return list(dict.fromkeys(_security_body(convention, draft=True, templates=templates)[1]))
+    from dpa_kit.documents.needs import NEED, TEXT, needs_of  # found without rendering when it can be
+
+    functions = {"need": NEED, "sentence": TEXT, "country": TEXT, "date_fr": TEXT}
+    context = _context(convention, functions, draft=True, templates=templates)
+    missing = needs_of(SECURITY_TEMPLATE, context, templates)
+    if missing is None:
+        missing = _security_body(convention, draft=True, templates=templates)[1]
+    return list(dict.fromkeys(missing))
 
 
 def security_annex_name(convention_id: str, fmt: str) -> str:
@@ -557,6 +575,8 @@ def write_security_annex(
     """Write the security annex of an option-2 convention in each format; nothing for option 1."""
     if convention.security.option != 2:
         return []
+    from dpa_kit.documents.writers import write_rendered
+
     rendered = render_security(convention, draft=draft, templates=templates)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
