@@ -119,7 +119,10 @@ _HDS = re.compile(r"(?i)(\bHDS\b|h[ée]bergeur (?:certifi[ée] )?de donn[ée]es 
 
 
 class _CatalogueModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, populate_by_name=True)
+    # built on first use: `check` on a convention of security option 1 never reads the catalogue
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, populate_by_name=True, defer_build=True
+    )
 
 
 class Measure(_CatalogueModel):
