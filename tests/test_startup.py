@@ -9,6 +9,7 @@ document writers, spreadsheets, cryptography and the web application are other c
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -50,17 +51,25 @@ NOT_ON_THE_CHECK_PATH = (
 )
 
 _CHILD = """
-import atexit, json, sys
+import atexit, json, os, sys
 atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.__stderr__))
+atexit.register(lambda: print(json.dumps(os.environ.get("PYDANTIC_DISABLE_PLUGINS")), file=sys.__stderr__))
 sys.argv = ["dpa-kit", *sys.argv[1:]]
 from dpa_kit.cli import main
 main()
 """
 
 
+def _run(*args: str, env: dict[str, str] | None = None) -> tuple[int, set[str], str | None]:
+    """Exit code, modules imported at the end, and pydantic's plugin switch as the command left it."""
+    result = subprocess.run([sys.executable, "-c", _CHILD, *args], capture_output=True, text=True, check=False, env=env)
+    *_, plugins, modules = result.stderr.strip().splitlines()  # atexit runs the last registered first
+    return result.returncode, set(json.loads(modules)), json.loads(plugins)
+
+
 def _modules_after(*args: str) -> tuple[int, set[str]]:
-    result = subprocess.run([sys.executable, "-c", _CHILD, *args], capture_output=True, text=True, check=False)
-    return result.returncode, set(json.loads(result.stderr.strip().splitlines()[-1]))
+    code, modules, _ = _run(*args)
+    return code, modules
 
 
 def _offending(modules: set[str]) -> list[str]:
@@ -88,3 +97,9 @@ def test_the_list_catches_what_building_imports(tmp_path: Path) -> None:
     code, modules = _modules_after("annex", str(ADIL), "-o", str(tmp_path), "--format", "md")
     assert code == 0
     assert "jinja2" in _offending(modules)
+
+
+def test_no_pydantic_plugin_sees_the_conventions_unless_the_user_asks() -> None:
+    environ = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    assert _run("check", str(ADIL), env=environ)[2] == "__all__"
+    assert _run("check", str(ADIL), env={**environ, "PYDANTIC_DISABLE_PLUGINS": "logfire"})[2] == "logfire"
