@@ -15,6 +15,7 @@ from dpa_kit import security
 from dpa_kit.checks import check_convention
 from dpa_kit.documents import annex, needs
 from dpa_kit.documents.markdown import packaged_templates
+from dpa_kit.exceptions import ConventionError
 from dpa_kit.loader import load_convention
 from dpa_kit.model import Convention
 
@@ -182,3 +183,38 @@ def test_the_walk_gives_up_where_it_cannot_be_exact(
     program = needs.analyse(source)
     functions = {"need": needs.NEED, "items": needs.ITEMS, "sentence": needs.TEXT}
     assert needs.template_needs(program, {**functions, **context}) == expected
+
+
+# --- the snapshot of the security catalogue -------------------------------------------------------------
+
+
+def test_the_catalogue_snapshot_is_that_of_the_packaged_catalogue() -> None:
+    path = packaged_templates() / security.CATALOGUE_FILE
+    assert security._snapshot(path) is not None, "run: python -m dpa_kit.documents.needs (after editing it)"
+    from dpa_kit.loader import read_yaml
+
+    assert security._snapshot(path) == read_yaml(path)[0]
+
+
+def test_the_catalogue_from_its_snapshot_is_the_one_from_the_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = packaged_templates() / security.CATALOGUE_FILE
+    fast = security._load_catalogue.__wrapped__(path, 0)
+    monkeypatch.setattr(security, "_snapshot", lambda path: None)
+    assert security._load_catalogue.__wrapped__(path, 0) == fast
+
+
+def test_a_catalogue_the_user_changes_is_read_from_its_yaml(tmp_path: Path) -> None:
+    packaged = packaged_templates() / security.CATALOGUE_FILE
+    shutil.copy(security.snapshot_path(packaged), security.snapshot_path(tmp_path / security.CATALOGUE_FILE))
+    text = packaged.read_text(encoding="utf-8")
+    first_title = next(line for line in text.splitlines() if line.strip().startswith("title:"))
+    changed = text.replace(first_title, first_title.split(":")[0] + ": Titre adapté par le Département", 1)
+    (tmp_path / security.CATALOGUE_FILE).write_text(changed, encoding="utf-8")
+    assert security._snapshot(tmp_path / security.CATALOGUE_FILE) is None  # another checksum
+    titles = [m.title for m in security.load_catalogue(tmp_path).measures]
+    assert "Titre adapté par le Département" in titles
+    broken = changed.replace("theme: ", "theme: inconnu-", 1)
+    (tmp_path / security.CATALOGUE_FILE).write_text(broken, encoding="utf-8")
+    with pytest.raises(ConventionError, match="inconnu") as info:
+        security.load_catalogue(tmp_path)
+    assert info.value.problems[0].line is not None  # located in the YAML

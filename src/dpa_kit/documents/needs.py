@@ -406,11 +406,16 @@ def _call(node: list[Any], scope: dict[str, Any], labels: list[str], written: bo
 
 
 def main() -> None:  # pragma: no cover - the developers' command
-    """``python -m dpa_kit.documents.needs``: rewrite the programs of the packaged templates."""
+    """``python -m dpa_kit.documents.needs``: rewrite what `check` reads instead of the packaged templates.
+
+    The programs of the templates and the snapshot of the security catalogue (:func:`dpa_kit.security.write_snapshot`).
+    """
     from dpa_kit.documents.markdown import packaged_templates
+    from dpa_kit.security import CATALOGUE_FILE, write_snapshot
 
     for name in NEEDS_TEMPLATES:
         print(write_program(packaged_templates() / name))
+    print(write_snapshot(packaged_templates() / CATALOGUE_FILE))
 
 
 #: The templates ``check`` walks (Annexe 1 and the security annex of option 2).
