@@ -517,9 +517,16 @@ def _dpo_with_sensitive_data(c: Convention) -> Iterator[tuple[FieldPath, str]]:
 # The packaged catalogue is used: a catalogue overridden with --templates is not seen by these rules.
 
 
+#: The selection of the convention being checked (six rules read it): set and cleared by check_convention.
+_SELECTIONS: dict[int, tuple[Convention, Any]] = {}
+
+
 def _security_selection(c: Convention) -> Any:
     from dpa_kit.security import load_catalogue, select
 
+    known = _SELECTIONS.get(id(c))
+    if known is not None and known[0] is c:
+        return known[1]
     catalogue = load_catalogue()
     return catalogue, select(c, catalogue)
 
@@ -668,9 +675,14 @@ def check_convention(loaded: LoadedConvention) -> list[Finding]:
     """Apply every convention rule to one loaded convention."""
     convention = loaded.convention
     findings = []
-    for code, apply in CHECKS.items():
-        for path, message in apply(convention):
-            findings.append(_finding(loaded, RULES[code], path, message))
+    if convention.security.option == 2:
+        _SELECTIONS[id(convention)] = (convention, _security_selection(convention))
+    try:
+        for code, apply in CHECKS.items():
+            for path, message in apply(convention):
+                findings.append(_finding(loaded, RULES[code], path, message))
+    finally:
+        _SELECTIONS.pop(id(convention), None)
     return findings
 
 
