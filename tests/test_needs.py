@@ -128,14 +128,23 @@ def test_every_example_convention_has_the_same_c122_findings_either_way(monkeypa
     assert fast == rendered
 
 
-def test_the_context_functions_are_the_same_for_the_walk_and_the_render() -> None:
-    assert {*annex._TEXT_FUNCTIONS, "need", "items"} | {
-        "c",
-        "sensitive_labels",
-        "draft",
-        "in_eea",
-        "security_annex",
-    } == set(annex.CONTEXT_FIELDS)
+def test_the_walk_gets_the_context_the_render_gets(monkeypatch: pytest.MonkeyPatch) -> None:
+    convention = load_convention(BETHUNE).convention
+    walked: dict[str, Any] = {}
+    walk = needs.template_needs
+
+    def spy(program: dict[str, Any], context: dict[str, Any]) -> list[str] | None:
+        walked[program["sha256"]] = context
+        return walk(program, context)
+
+    monkeypatch.setattr(needs, "template_needs", spy)
+    assert annex.missing_answers(convention) == []
+    contexts = sorted(walked.values(), key=len)
+    assert len(contexts) == 2  # Annexe 1 and the security annex of option 2
+    assert set(contexts[1]) == set(annex.CONTEXT_FIELDS)
+    assert set(contexts[0]) == set(security.CONTEXT_FIELDS)
+    for context in contexts:  # every function of the render is replaced by the role it plays
+        assert not [k for k, v in context.items() if callable(v) and k not in {"in_eea"}]
 
 
 def test_a_template_the_user_overrides_is_rendered(tmp_path: Path) -> None:
