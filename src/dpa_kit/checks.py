@@ -304,7 +304,9 @@ def _subprocessor_outside(c: Convention) -> Iterator[tuple[FieldPath, str]]:
             )
 
 
-_EMPTY_SAFEGUARDS = re.compile(
+# The patterns of rules that apply to some conventions only stay text until used (re caches them compiled):
+# compiling every one of them at import costs `check` ~2 ms.
+_EMPTY_SAFEGUARDS = (
     r"(?i)^\W*(n\W?a|n\W?c|na|nc|aucune?s?|n[ée]ant|sans objet|non|rien|ras|none|tbd|\?+|-+|/+|[.]+|à voir|"
     r"à définir|à compléter)?\W*$"
 )
@@ -320,7 +322,7 @@ def _empty_safeguards(c: Convention) -> Iterator[tuple[FieldPath, str]]:
         for index, s in enumerate(c.subprocessing.subprocessors)
     ]
     for path, text in places:
-        if text is not None and _EMPTY_SAFEGUARDS.match(text):
+        if text is not None and re.match(_EMPTY_SAFEGUARDS, text):
             yield (
                 path,
                 f"« {text} » ne décrit aucune garantie : nommez la décision d'adéquation, les clauses types ou les BCR",
@@ -401,14 +403,14 @@ def _subprocessors_without_option(c: Convention) -> Iterator[tuple[FieldPath, st
 
 # --- risk ------------------------------------------------------------------------------------------
 
-_SENSITIVE_WORDS = re.compile(
+_SENSITIVE_WORDS = (
     r"(?i)\b(sant[ée]|m[ée]dica|handicap|addiction|toxicoman|alcool|psych|pathologi|maladie|"
     r"NIR|s[ée]curit[ée] sociale|condamnation|infraction|casier|judiciaire p[ée]nal|p[ée]nal|"
     r"origine|ethni|religi|syndica|orientation sexuelle|vie sexuelle|biom[ée]tri|g[ée]n[ée]tique)"
 )
-_HOSTING_WORDS = re.compile(r"(?i)\b(h[ée]berg\w*|serveur|stockage en ligne|visio\w*|messagerie)")
+_HOSTING_WORDS = r"(?i)\b(h[ée]berg\w*|serveur|stockage en ligne|visio\w*|messagerie)"
 _NOT_ARTICLE_9 = {SensitiveData.nir, SensitiveData.offences_and_convictions}
-_PLATFORM_WORDS = re.compile(
+_PLATFORM_WORDS = (
     r"(?i)\b(plate-?forme|logiciel|extranet|application|outil "
     r"(?:num[ée]rique|informatique|départemental)|saas|cloud|base de données)"
 )
@@ -429,7 +431,7 @@ def _looks_sensitive(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     if c.processing.sensitive_data:
         return
     for index, category in enumerate(c.processing.data_categories):
-        match = _SENSITIVE_WORDS.search(category)
+        match = re.search(_SENSITIVE_WORDS, category)
         if match:
             yield (
                 ("processing", "data_categories", index),
@@ -443,7 +445,7 @@ def _platform_option_1(c: Convention) -> Iterator[tuple[FieldPath, str]]:
     if c.security.option != 1:
         return
     text = " ".join(filter(None, [c.processing.operations, c.processing.service]))
-    match = _PLATFORM_WORDS.search(text)
+    match = re.search(_PLATFORM_WORDS, text)
     if match:
         yield (
             ("security", "option"),
@@ -452,7 +454,7 @@ def _platform_option_1(c: Convention) -> Iterator[tuple[FieldPath, str]]:
         return
     for index, sub in enumerate(c.subprocessing.subprocessors):
         for position, activity in enumerate(sub.activities):
-            match = _PLATFORM_WORDS.search(activity) or _HOSTING_WORDS.search(activity)
+            match = re.search(_PLATFORM_WORDS, activity) or re.search(_HOSTING_WORDS, activity)
             if match:
                 yield (
                     ("subprocessing", "subprocessors", index, "activities", position),
@@ -517,9 +519,16 @@ def _dpo_with_sensitive_data(c: Convention) -> Iterator[tuple[FieldPath, str]]:
 # The packaged catalogue is used: a catalogue overridden with --templates is not seen by these rules.
 
 
+#: The selection of the convention being checked (six rules read it): set and cleared by check_convention.
+_SELECTIONS: dict[int, tuple[Convention, Any]] = {}
+
+
 def _security_selection(c: Convention) -> Any:
     from dpa_kit.security import load_catalogue, select
 
+    known = _SELECTIONS.get(id(c))
+    if known is not None and known[0] is c:
+        return known[1]
     catalogue = load_catalogue()
     return catalogue, select(c, catalogue)
 
@@ -668,9 +677,14 @@ def check_convention(loaded: LoadedConvention) -> list[Finding]:
     """Apply every convention rule to one loaded convention."""
     convention = loaded.convention
     findings = []
-    for code, apply in CHECKS.items():
-        for path, message in apply(convention):
-            findings.append(_finding(loaded, RULES[code], path, message))
+    if convention.security.option == 2:
+        _SELECTIONS[id(convention)] = (convention, _security_selection(convention))
+    try:
+        for code, apply in CHECKS.items():
+            for path, message in apply(convention):
+                findings.append(_finding(loaded, RULES[code], path, message))
+    finally:
+        _SELECTIONS.pop(id(convention), None)
     return findings
 
 

@@ -17,14 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import jinja2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dpa_kit.clock import french_date
 
-# The document pipeline: every use of it goes through these names.
+# The document pipeline: every use of it goes through these names. Jinja2 and the writers are imported where
+# a document is rendered or written: `dpa-kit check` uses the catalogue and the selection only.
 from dpa_kit.documents.annex import _country, _Needs, _sentence, _title_line, document_date
 from dpa_kit.documents.markdown import (
     Safe,
@@ -35,11 +35,13 @@ from dpa_kit.documents.markdown import (
     parse_blocks,
     tidy,
 )
-from dpa_kit.documents.writers import DocumentMeta, Rendered, write_rendered
 from dpa_kit.exceptions import ConventionError, NotReady, Problem, RenderError
 from dpa_kit.fsutil import atomic_write
-from dpa_kit.loader import SourceMap, _problems, read_yaml
+from dpa_kit.loader import FieldPath, SourceMap, _problems, read_yaml
 from dpa_kit.model import Convention, Parties, Party, SensitiveData, format_siret
+
+if TYPE_CHECKING:
+    from dpa_kit.documents.writers import DocumentMeta, Rendered
 
 __all__ = [
     "ANNEX_NAME_PART",
@@ -117,7 +119,10 @@ _HDS = re.compile(r"(?i)(\bHDS\b|h[ée]bergeur (?:certifi[ée] )?de donn[ée]es 
 
 
 class _CatalogueModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, populate_by_name=True)
+    # built on first use: `check` on a convention of security option 1 never reads the catalogue
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, populate_by_name=True, defer_build=True
+    )
 
 
 class Measure(_CatalogueModel):
@@ -163,13 +168,65 @@ def load_catalogue(templates: Path | None = None) -> Catalogue:
     return _load_catalogue(path, stamp)
 
 
+#: The packaged catalogue as JSON (``security_measures.yaml.json``), stamped with the SHA-256 of the YAML it was
+#: read from: reading it costs a tenth of parsing the YAML, on every `check` of an option-2 convention.
+SNAPSHOT_FORMAT = "dpa-kit-security-catalogue-snapshot/1"
+
+
+def snapshot_path(path: Path) -> Path:
+    """Where the snapshot of the catalogue file ``path`` is kept: beside it, with ``.json`` added."""
+    return path.with_name(path.name + ".json")
+
+
+def write_snapshot(path: Path) -> Path:
+    """Write the snapshot of the catalogue file ``path`` (the developers' command, after editing the catalogue)."""
+    import hashlib
+    import json
+
+    source = path.read_bytes()
+    data, _ = read_yaml(path)
+    _checked(Catalogue.model_validate(data), path, {})  # a catalogue with problems gets no snapshot
+    if json.loads(json.dumps(data)) != data:  # pragma: no cover - a value JSON cannot carry (a date...)
+        raise ValueError(f"{path}: the catalogue does not survive JSON")
+    payload = {"format": SNAPSHOT_FORMAT, "sha256": hashlib.sha256(source).hexdigest(), "catalogue": data}
+    target = snapshot_path(path)
+    target.write_text(json.dumps(payload, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+    return target
+
+
+def _snapshot(path: Path) -> Any:
+    """The catalogue's data from its snapshot, or None (no snapshot, or one of another version of the file)."""
+    import hashlib
+    import json
+
+    try:
+        source = path.read_bytes()
+        payload = json.loads(snapshot_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(payload, dict) or payload.get("format") != SNAPSHOT_FORMAT:
+        return None
+    return payload.get("catalogue") if payload.get("sha256") == hashlib.sha256(source).hexdigest() else None
+
+
 @functools.lru_cache(maxsize=8)
 def _load_catalogue(path: Path, stamp: int) -> Catalogue:
+    data = _snapshot(path)
+    if data is not None:  # the very data the YAML holds, which validated when the snapshot was written
+        try:
+            return _checked(Catalogue.model_validate(data), path, {})
+        except (ValidationError, ConventionError):  # pragma: no cover - the YAML then says where
+            pass
     data, lines = read_yaml(path)
     try:
         catalogue = Catalogue.model_validate(data)
     except ValidationError as exc:
         raise ConventionError(_problems(exc, SourceMap(path, lines), model=Catalogue)) from exc
+    return _checked(catalogue, path, lines)
+
+
+def _checked(catalogue: Catalogue, path: Path, lines: dict[FieldPath, tuple[Path, int]]) -> Catalogue:
+    """``catalogue``, or ConventionError: ids in double, unknown themes or sources (located with ``lines``)."""
     problems = []
     seen: set[str] = set()
     for index, measure in enumerate(catalogue.measures):
@@ -475,22 +532,27 @@ CONTEXT_FIELDS = {
 }
 
 
-def _security_body(convention: Convention, *, draft: bool, templates: Path | None) -> tuple[str, list[str]]:
-    """The security template resolved for ``convention`` and the answers it lacked (blanks when ``draft``)."""
-    selection = select(convention, load_catalogue(templates))
-    need = _Needs(draft)
-    context = {
+def _context(
+    convention: Convention, functions: dict[str, Any], *, draft: bool, templates: Path | None
+) -> dict[str, Any]:
+    return {
         "c": convention,
-        "sel": selection,
-        "need": need,
-        "sentence": _sentence,
-        "country": _country,
-        "date_fr": french_date,
+        "sel": select(convention, load_catalogue(templates)),
+        **functions,
         "version_date": version_date(convention),
         "party_labels": list(PARTY_LABELS.values()),
         "siret": format_siret(convention.processor.siret) if convention.processor.siret else None,
         "draft": draft,
     }
+
+
+def _security_body(convention: Convention, *, draft: bool, templates: Path | None) -> tuple[str, list[str]]:
+    """The security template resolved for ``convention`` and the answers it lacked (blanks when ``draft``)."""
+    need = _Needs(draft)
+    functions = {"need": need, "sentence": _sentence, "country": _country, "date_fr": french_date}
+    context = _context(convention, functions, draft=draft, templates=templates)
+    import jinja2
+
     try:
         body = environment(templates).get_template(SECURITY_TEMPLATE).render(context)
     except jinja2.UndefinedError as exc:
@@ -512,6 +574,8 @@ def render_security(convention: Convention, *, draft: bool = False, templates: P
     if missing and not draft:
         raise NotReady(convention.id, missing)
     is_draft = draft and bool(missing)
+    from dpa_kit.documents.writers import Rendered
+
     text = _title_line(convention) + tidy(body)
     markdown = (banner_markdown() if is_draft else "") + text
     return Rendered(markdown, parse_blocks(text), _meta(convention, is_draft))
@@ -523,6 +587,8 @@ def render_security_markdown(convention: Convention, *, draft: bool = False, tem
 
 
 def _meta(convention: Convention, draft: bool) -> DocumentMeta:
+    from dpa_kit.documents.writers import DocumentMeta
+
     processor = convention.processor.display_name or "structure"
     operation = f" : {convention.title}" if convention.title else ""
     return DocumentMeta(
@@ -538,7 +604,14 @@ def missing_answers(convention: Convention, templates: Path | None = None) -> li
     """What the security annex of an option-2 convention still needs (empty when ready, or for option 1)."""
     if convention.security.option != 2:
         return []
-    return list(dict.fromkeys(_security_body(convention, draft=True, templates=templates)[1]))
+    from dpa_kit.documents.needs import NEED, TEXT, needs_of  # found without rendering when it can be
+
+    functions = {"need": NEED, "sentence": TEXT, "country": TEXT, "date_fr": TEXT}
+    context = _context(convention, functions, draft=True, templates=templates)
+    missing = needs_of(SECURITY_TEMPLATE, context, templates)
+    if missing is None:
+        missing = _security_body(convention, draft=True, templates=templates)[1]
+    return list(dict.fromkeys(missing))
 
 
 def security_annex_name(convention_id: str, fmt: str) -> str:
@@ -557,6 +630,8 @@ def write_security_annex(
     """Write the security annex of an option-2 convention in each format; nothing for option 1."""
     if convention.security.option != 2:
         return []
+    from dpa_kit.documents.writers import write_rendered
+
     rendered = render_security(convention, draft=draft, templates=templates)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []

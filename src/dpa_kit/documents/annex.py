@@ -16,8 +16,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jinja2
-
 from dpa_kit.clock import french_date
 from dpa_kit.countries import country_name, is_eu_eea
 from dpa_kit.documents.markdown import Blank, Safe, banner_markdown, blank, environment, md_escape, parse_blocks, tidy
@@ -122,11 +120,27 @@ def _country(code: Any) -> Any:
     return code if isinstance(code, Blank) else country_name(str(code))
 
 
+#: The context functions whose result is only written into the text (dpa_kit.documents.needs.TEXT).
+_TEXT_FUNCTIONS = ("sentence", "letter2", "letter3", "country", "date_fr", "cap")
+
+
+def _context(
+    convention: Convention, functions: dict[str, Any], *, draft: bool, templates: Path | None
+) -> dict[str, Any]:
+    return {
+        "c": convention,
+        **functions,
+        "sensitive_labels": [s.label for s in convention.processing.sensitive_data],
+        "draft": draft,
+        "in_eea": _in_eea,
+        "security_annex": _security_annex(convention, templates),
+    }
+
+
 def _body(convention: Convention, *, draft: bool, templates: Path | None) -> tuple[str, list[str]]:
     """The template resolved for ``convention`` and the answers it lacked (blanks when ``draft``)."""
     need = _Needs(draft)
-    context = {
-        "c": convention,
+    functions = {
         "need": need,
         "sentence": _sentence,
         "items": _items_factory(need),
@@ -134,12 +148,11 @@ def _body(convention: Convention, *, draft: bool, templates: Path | None) -> tup
         "letter3": _Letters(),
         "country": _country,
         "date_fr": french_date,
-        "sensitive_labels": [s.label for s in convention.processing.sensitive_data],
-        "draft": draft,
-        "in_eea": _in_eea,
         "cap": _cap,
-        "security_annex": _security_annex(convention, templates),
     }
+    context = _context(convention, functions, draft=draft, templates=templates)
+    import jinja2  # here: `check` finds the missing answers without rendering (dpa_kit.documents.needs)
+
     env = environment(templates)
     try:
         body = env.get_template(ANNEX_TEMPLATE).render(context)
@@ -186,8 +199,18 @@ def missing_answers(convention: Convention, templates: Path | None = None) -> li
     """What the annex (and, for security option 2, its security annex) still needs (empty when ready to sign)."""
     from dpa_kit.security import missing_answers as security_missing  # security imports this module
 
-    missing = _body(convention, draft=True, templates=templates)[1]
+    missing = _needs(convention, templates)
+    if missing is None:
+        missing = _body(convention, draft=True, templates=templates)[1]
     return list(dict.fromkeys([*missing, *security_missing(convention, templates)]))
+
+
+def _needs(convention: Convention, templates: Path | None) -> list[str] | None:
+    """The labels of a draft render, found without rendering (None: the template must be rendered)."""
+    from dpa_kit.documents.needs import ITEMS, NEED, TEXT, needs_of
+
+    functions = {"need": NEED, "items": ITEMS, **dict.fromkeys(_TEXT_FUNCTIONS, TEXT)}
+    return needs_of(ANNEX_TEMPLATE, _context(convention, functions, draft=True, templates=templates), templates)
 
 
 def _title_line(convention: Convention) -> str:
