@@ -14,10 +14,15 @@ from conftest import ADIL, BETHUNE, REPO, require_program
 from dpa_kit.documents.annex import meta_for, render, render_markdown
 from dpa_kit.documents.build import render_annex
 from dpa_kit.documents.markdown import parse_blocks
+from dpa_kit.documents.typography import french_spacing
 from dpa_kit.documents.writers import FORMATS, write_rendered
 from dpa_kit.exceptions import RenderError
 from dpa_kit.loader import load_convention
-from dpa_kit.words import DRAFT_BANNER, DRAFT_WORD
+from dpa_kit.words import DRAFT_BANNER as PLAIN_BANNER
+from dpa_kit.words import DRAFT_WORD
+
+#: The banner as documents write it (French typography: no-break space before the colon).
+DRAFT_BANNER = french_spacing(PLAIN_BANNER)
 
 
 def rendered(path: Path, fmt: str, draft: bool = False, templates: Path | None = None) -> bytes:
@@ -77,7 +82,7 @@ def test_html_does_not_repeat_the_title_line() -> None:
     body = page[page.index("<body>") :]
     assert body.count("Accompagnement remobilisation sociale des bénéficiaires du RSA") == 1
     assert meta_for(convention, False).subject not in body
-    assert body.index("<em>Convention « Accompagnement") < body.index("<h1>")
+    assert body.index("<em>Convention «\u202fAccompagnement") < body.index("<h1>")
 
 
 def test_html_draft_highlights_blanks(tmp_path: Path) -> None:
@@ -87,7 +92,7 @@ def test_html_draft_highlights_blanks(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(text, encoding="utf-8")
     page = rendered(path, "html", draft=True).decode()
-    assert '<mark class="blank">[À COMPLÉTER : le service]</mark>' in page
+    assert '<mark class="blank">[À COMPLÉTER\u00a0: le service]</mark>' in page
     assert page.count(DRAFT_BANNER) == 1
 
 
@@ -128,7 +133,7 @@ def test_docx_looks_official_french_justified_sober_with_page_numbers() -> None:
     footer = footer or next(archive.read(n).decode() for n in archive.namelist() if n.startswith("word/footer"))
     assert 'w:instr=" PAGE "' in footer and 'w:instr=" NUMPAGES "' in footer and ">Page <" in footer
     paragraphs = document.paragraphs
-    assert paragraphs[0].text.startswith("Convention « Accompagnement remobilisation sociale")
+    assert paragraphs[0].text.startswith("Convention «\u202fAccompagnement remobilisation sociale")
     assert "Accompagnement" not in section.header.paragraphs[0].text  # the title line is not repeated
     lettered = [p for p in paragraphs if re.match(r"[a-z]\) ", p.text) and p.style.name != "Normal"]
     assert lettered and {p.style.name for p in lettered} == {"Clause"}  # a hanging letter, no bullet
@@ -345,9 +350,20 @@ def test_every_page_has_the_header_and_page_n_of_total(printed: dict, example: s
 
 @pytest.mark.interop
 @pytest.mark.parametrize("fmt", ["docx", "odt", "pdf"])
+@pytest.mark.parametrize("example", ["adil", "bethune", "draft"])
+def test_no_printed_line_starts_with_a_colon_or_a_closing_guillemet(printed: dict, example: str, fmt: str) -> None:
+    text = _pdftotext(printed[example, fmt])
+    assert text.count(" :") > 10  # pdftotext reads a no-break space as a space
+    bad = re.search(r"^\s*[:;!?»]|«\s*$", text, re.M)
+    assert bad is None, text[max(0, bad.start() - 80) : bad.end() + 40]
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("fmt", ["docx", "odt", "pdf"])
 def test_a_draft_says_projet_once_on_every_page(printed: dict, fmt: str) -> None:
     for number, page in enumerate(pdf_pages(printed["draft", fmt]), start=1):
-        assert page.count(DRAFT_BANNER) == 1, f"{fmt} page {number}: {page[:200]!r}"
+        # pdftotext reads a no-break space as a space
+        assert page.count(PLAIN_BANNER) == 1, f"{fmt} page {number}: {page[:200]!r}"
     for page in pdf_pages(printed["bethune", fmt]):
         assert DRAFT_WORD not in page
 

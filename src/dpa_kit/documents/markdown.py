@@ -147,6 +147,8 @@ class Run:
     bold: bool = False
     italic: bool = False
     blank: bool = False
+    #: Code (`...`): its characters are shown as written, never typeset.
+    code: bool = False
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,9 @@ def _runs(children: list[Any]) -> Iterable[Run]:
             italic = False
         elif child.type in {"softbreak", "hardbreak"}:
             yield Run(" ", bold, italic)
-        elif child.type in {"text", "code_inline"}:
+        elif child.type == "code_inline":
+            yield Run(child.content, bold, italic, code=True)
+        elif child.type == "text":
             yield from _split_blanks(child.content, bold, italic)
 
 

@@ -14,11 +14,12 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from dpa_kit.documents.markdown import Block, Run, environment
+from dpa_kit.documents.typography import french_spacing, typeset_blocks, typeset_markdown
 from dpa_kit.exceptions import RenderError
 from dpa_kit.words import DRAFT_BANNER
 
@@ -38,6 +39,9 @@ __all__ = [
 ]
 
 FORMATS = ("md", "html", "docx", "odt", "pdf")
+
+#: The draft banner as every writer lays it out (French typography).
+_BANNER = french_spacing(DRAFT_BANNER)
 
 # A list item that carries its own marker (« a) », « b) », « 3) »): laid out with a hanging indent,
 # never with a bullet in front of it.
@@ -98,9 +102,11 @@ def write_rendered(fmt: str, rendered: Rendered, templates: Path | None = None) 
 
 
 def write(fmt: str, markdown: str, blocks: list[Block], meta: DocumentMeta, templates: Path | None = None) -> bytes:
-    """The document in format ``fmt`` as bytes."""
+    """The document in format ``fmt`` as bytes, in French typography (:mod:`dpa_kit.documents.typography`)."""
     if fmt == "md":
-        return markdown.encode("utf-8")
+        return typeset_markdown(markdown).encode("utf-8")
+    blocks = typeset_blocks(blocks)
+    meta = replace(meta, header=french_spacing(meta.running_header))
     if fmt == "html":
         return to_html(blocks, meta, templates).encode("utf-8")
     if fmt == "docx":
@@ -162,7 +168,7 @@ def to_html(blocks: list[Block], meta: DocumentMeta, templates: Path | None = No
     from markupsafe import Markup
 
     template = environment(templates, autoescape=True).get_template("document.html.j2")
-    return template.render(meta=meta, banner=DRAFT_BANNER, body=Markup(html_body(blocks)))
+    return template.render(meta=meta, banner=_BANNER, body=Markup(html_body(blocks)))
 
 
 # --- DOCX -----------------------------------------------------------------------------------------
@@ -204,7 +210,7 @@ def to_docx(blocks: list[Block], meta: DocumentMeta, templates: Path | None = No
     for paragraph in header.paragraphs[1:]:
         paragraph._p.getparent().remove(paragraph._p)
     first = header.paragraphs[0]
-    first.text = DRAFT_BANNER if meta.draft else meta.running_header
+    first.text = _BANNER if meta.draft else meta.running_header
     first._p.style = ids["Bandeau projet" if meta.draft else "Header"]
     if meta.draft:
         header.add_paragraph(meta.running_header)._p.style = ids["Header"]
@@ -324,7 +330,7 @@ def to_odt(blocks: list[Block], meta: DocumentMeta, templates: Path | None = Non
     master = document.get_style("master-page", "Standard")
     if not isinstance(master, StyleMasterPage):
         raise RenderError(f"modèle {source} : la page maîtresse « Standard » manque")
-    top = [Paragraph(DRAFT_BANNER, style="Bandeau_20_projet")] if meta.draft else []
+    top = [Paragraph(_BANNER, style="Bandeau_20_projet")] if meta.draft else []
     master.set_page_header([*top, Paragraph(meta.running_header, style="Header")])
     page = Paragraph("Page ", style="Footer")
     page.append(VarPageNumber(select_page="current"))
@@ -426,7 +432,7 @@ def typst_source(blocks: list[Block], meta: DocumentMeta) -> str:
     « Page n / N ».
     """
     day = meta.day
-    banner = f'align(center, text(size: 10pt, weight: "bold", fill: rgb("#b00000"), {_typst_string(DRAFT_BANNER)}))'
+    banner = f'align(center, text(size: 10pt, weight: "bold", fill: rgb("#b00000"), {_typst_string(_BANNER)}))'
     header = f"align(center, {_typst_string(meta.running_header)})"
     header_body = f"{banner} + v(-0.5em) + {header}" if meta.draft else header
     lines = [
