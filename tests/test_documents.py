@@ -16,7 +16,7 @@ from dpa_kit.documents.build import render_annex
 from dpa_kit.documents.markdown import parse_blocks
 from dpa_kit.documents.typography import french_spacing
 from dpa_kit.documents.writers import FORMATS, write_rendered
-from dpa_kit.exceptions import RenderError
+from dpa_kit.exceptions import NotReady, RenderError
 from dpa_kit.loader import load_convention
 from dpa_kit.words import DRAFT_BANNER as PLAIN_BANNER
 from dpa_kit.words import DRAFT_WORD
@@ -436,3 +436,58 @@ def test_the_draft_word_is_written_in_one_place_only() -> None:
     sources = library + sorted((REPO / "templates").glob("*.j2"))
     holders = [p.relative_to(REPO).as_posix() for p in sources if "PROJET" in p.read_text(encoding="utf-8")]
     assert holders == ["src/dpa_kit/words.py"]
+
+
+# --- typed placeholders made visible in drafts -------------------------------------------------------
+
+
+def _with_typed_placeholders(tmp_path: Path) -> Path:
+    """The ADIL convention with placeholders typed into its values (rule P201)."""
+    text = ADIL.read_text(encoding="utf-8")
+    text = text.replace(
+        "  service: Mission prévention des expulsions par le biais d'un numéro vert.\n",
+        "  service: Mission prévention [...] auprès du service XXXX\n",
+    )
+    text = text.replace("    - téléphones\n", "    - « ... »\n")
+    text = text.replace("réalisation de diagnostics et bilans", "réalisation de diagnostics TODO")
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_draft_highlights_every_typed_placeholder_that_p201_finds(tmp_path: Path) -> None:
+    from docx import Document
+    from docx.enum.text import WD_COLOR_INDEX
+
+    from dpa_kit.checks import verdict
+
+    path = _with_typed_placeholders(tmp_path)
+    loaded = load_convention(path)
+    judged = verdict(loaded)
+    assert {f.code for f in judged.blocking} == {"P201"}  # no final document
+    with pytest.raises(NotReady):
+        render_annex(loaded, ["html"], tmp_path / "final")
+    files = render_annex(loaded, ["md", "html", "docx"], tmp_path / "draft", draft=True)
+    md, page, docx = (f.read_bytes() for f in files[:3])
+    typed = ["[...]", "XXXX", "«\u202f...\u202f»", "TODO"]
+    page_text = page.decode()
+    for placeholder in typed:
+        assert f'<mark class="blank">{placeholder}</mark>' in page_text, placeholder
+    highlighted = [
+        run.text
+        for paragraph in Document(io.BytesIO(docx)).paragraphs
+        for run in paragraph.runs
+        if run.font.highlight_color == WD_COLOR_INDEX.YELLOW
+    ]
+    assert set(typed) <= set(highlighted), highlighted
+    markdown = md.decode()
+    for placeholder in ("==\\[...\\]==", "==XXXX==", "==«\u202f...\u202f»==", "==TODO=="):
+        assert placeholder in markdown, placeholder
+    # The rest of the text is not marked.
+    assert "Mission prévention ==" in markdown and '<mark class="blank">Mission' not in page_text
+
+
+def test_a_final_document_has_no_highlight() -> None:
+    page = rendered(BETHUNE, "html").decode()
+    assert "<mark" not in page
+    assert "==" not in rendered(BETHUNE, "md").decode()

@@ -31,6 +31,7 @@ __all__ = [
     "banner_markdown",
     "blank",
     "environment",
+    "mark_blanks",
     "md_escape",
     "packaged_templates",
     "parse_blocks",
@@ -217,14 +218,55 @@ def _runs(children: list[Any]) -> Iterable[Run]:
 
 
 def _split_blanks(text: str, bold: bool, italic: bool) -> Iterable[Run]:
+    """The text cut into runs, every blank and typed placeholder (« [...] », « XXXX »: rule P201) marked."""
     position = 0
-    for match in BLANK_RE.finditer(text):
-        if match.start() > position:
-            yield Run(text[position : match.start()], bold, italic)
-        yield Run(match.group(0), bold, italic, blank=True)
-        position = match.end()
+    for start, end in _blank_spans(text):
+        if start > position:
+            yield Run(text[position:start], bold, italic)
+        yield Run(text[start:end], bold, italic, blank=True)
+        position = end
     if position < len(text):
         yield Run(text[position:], bold, italic)
+
+
+def _blank_spans(text: str) -> list[tuple[int, int]]:
+    """Where the visible blanks and the placeholders of ``text`` are (the catalogue of :mod:`dpa_kit.placeholders`)."""
+    if not text.strip():
+        return []
+    from dpa_kit.placeholders import find_placeholders
+
+    return [(hit.offset, hit.end) for hit in find_placeholders(text)]
+
+
+#: How the Markdown output marks a blank or a placeholder (the « mark » extension: pandoc, markdown-it, Obsidian).
+MARK = "=="
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def mark_blanks(markdown: str) -> str:
+    """The Markdown with every blank and typed placeholder marked ``==[...]==``, so that a reader sees each one.
+
+    Placeholders are found in the text as a reader sees it (Markdown escapes removed), line by line.
+    """
+    out = []
+    for line in markdown.split("\n"):
+        # The line without its backslash escapes, and where each of its characters (escape included) starts.
+        shown, begins, index = [], [], 0
+        while index < len(line):
+            begins.append(index)
+            escaped = _ESCAPED.match(line, index)
+            index = escaped.start(1) if escaped else index
+            shown.append(line[index])
+            index += 1
+        begins.append(len(line))
+        spans = _blank_spans("".join(shown))
+        for start, end in reversed(spans):
+            first, last = begins[start], begins[end]
+            if line[max(0, first - len(MARK)) : first] == MARK:
+                continue
+            line = f"{line[:first]}{MARK}{line[first:last]}{MARK}{line[last:]}"
+        out.append(line)
+    return "\n".join(out)
 
 
 def plain_text(blocks: list[Block]) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from dpa_kit.documents.markdown import Block, Run, environment
+from dpa_kit.documents.markdown import Block, Run, environment, mark_blanks
 from dpa_kit.documents.typography import french_spacing, typeset_blocks, typeset_markdown
 from dpa_kit.exceptions import RenderError
 from dpa_kit.words import DRAFT_BANNER
@@ -104,7 +104,7 @@ def write_rendered(fmt: str, rendered: Rendered, templates: Path | None = None) 
 def write(fmt: str, markdown: str, blocks: list[Block], meta: DocumentMeta, templates: Path | None = None) -> bytes:
     """The document in format ``fmt`` as bytes, in French typography (:mod:`dpa_kit.documents.typography`)."""
     if fmt == "md":
-        return typeset_markdown(markdown).encode("utf-8")
+        return typeset_markdown(mark_blanks(markdown)).encode("utf-8")
     blocks = typeset_blocks(blocks)
     meta = replace(meta, header=french_spacing(meta.running_header))
     if fmt == "html":
