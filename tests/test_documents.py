@@ -491,3 +491,105 @@ def test_a_final_document_has_no_highlight() -> None:
     page = rendered(BETHUNE, "html").decode()
     assert "<mark" not in page
     assert "==" not in rendered(BETHUNE, "md").decode()
+
+
+# --- tables (the security annex's responsibility matrix) --------------------------------------------------
+
+
+TABLE_MD = """Avant :
+
+| Mesure | Intitulé | Département |
+|:--|:--|:-:|
+| **CNIL-01** | Piloter la sécurité : tout \\\\| rien | oui |
+| CNIL-02 | [...] | non |
+
+Après.
+"""
+
+
+def test_a_pipe_table_is_one_block_with_its_header_and_alignment() -> None:
+    before, table, after = parse_blocks(TABLE_MD)
+    assert (before.kind, table.kind, after.kind) == ("paragraph", "table", "paragraph")
+    cells = [["".join(run.text for run in cell) for cell in row] for row in table.rows]
+    assert cells == [
+        ["Mesure", "Intitulé", "Département"],
+        ["CNIL-01", "Piloter la sécurité : tout | rien", "oui"],
+        ["CNIL-02", "[...]", "non"],
+    ]
+    assert table.align == ("left", "left", "center")
+    assert table.rows[1][0][0].bold and table.rows[2][1][0].blank  # emphasis and placeholders kept in cells
+
+
+def _table_document(fmt: str) -> bytes:
+    from datetime import date
+
+    from dpa_kit.documents.writers import DocumentMeta, write
+
+    meta = DocumentMeta(title="Essai", author="dpa-kit", subject="Tableau", day=date(2026, 1, 1))
+    return write(fmt, TABLE_MD, parse_blocks(TABLE_MD), meta)
+
+
+def test_html_table_has_a_header_row_and_centred_columns() -> None:
+    page = _table_document("html").decode()
+    table = page[page.index("<table") : page.index("</table>")]
+    assert '<thead><tr><th>Mesure</th><th>Intitulé</th><th class="center">Département</th></tr>' in table.replace(
+        "\n", ""
+    )
+    assert "<td><strong>CNIL-01</strong></td>" in table
+    assert "<td>Piloter la sécurité\u00a0: tout | rien</td>" in table  # French typography in cells too
+    assert '<td><mark class="blank">[...]</mark></td>' in table
+    assert page.index("Avant") < page.index("<table") < page.index("Après")
+
+
+def test_docx_table_repeats_its_header_and_keeps_rows_whole() -> None:
+    from docx import Document
+
+    document = Document(io.BytesIO(_table_document("docx")))
+    (table,) = document.tables
+    assert [[cell.text for cell in row.cells] for row in table.rows] == [
+        ["Mesure", "Intitulé", "Département"],
+        ["CNIL-01", "Piloter la sécurité\u00a0: tout | rien", "oui"],
+        ["CNIL-02", "[...]", "non"],
+    ]
+    xml = table._tbl.xml
+    assert xml.count("<w:tblHeader/>") == 1 and xml.count("<w:cantSplit/>") == 3
+    assert all(run.bold for run in table.rows[0].cells[0].paragraphs[0].runs)
+    assert str(table.rows[1].cells[2].paragraphs[0].alignment) == "CENTER (1)"
+    # The body order: the paragraph before, the table, the paragraph after.
+    tags = [child.tag.split("}")[-1] for child in document.element.body]
+    assert tags[:3] == ["p", "tbl", "p"]
+
+
+def test_odt_table_has_header_rows_columns_and_cells() -> None:
+    from odfdo import Document as OdfDocument
+
+    document = OdfDocument(io.BytesIO(_table_document("odt")))
+    (table,) = document.body.get_elements("//table:table")
+    headers = table.get_elements("table:table-header-rows/table:table-row")
+    assert len(headers) == 1 and len(table.get_elements("table:table-column")) == 3
+    rows = table.get_elements(".//table:table-row")
+    assert [[cell.text_recursive.strip() for cell in row.get_elements("table:table-cell")] for row in rows] == [
+        ["Mesure", "Intitulé", "Département"],
+        ["CNIL-01", "Piloter la sécurité\u00a0: tout | rien", "oui"],
+        ["CNIL-02", "[...]", "non"],
+    ]
+
+
+@pytest.mark.interop
+def test_libreoffice_opens_the_tables_and_pdftotext_reads_them_row_by_row(tmp_path: Path) -> None:
+    soffice = require_program("soffice", "libreoffice")
+    for fmt in ("docx", "odt"):
+        (tmp_path / f"t-{fmt}.{fmt}").write_bytes(_table_document(fmt))
+    (tmp_path / "t-pdf.pdf").write_bytes(_table_document("pdf"))
+    profile = (tmp_path / "lo-profile").as_uri()
+    command = [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf", "--outdir"]
+    office = [str(tmp_path / "t-docx.docx"), str(tmp_path / "t-odt.odt")]
+    subprocess.run([*command, str(tmp_path / "lo"), *office], check=True, capture_output=True, timeout=300)
+    for pdf in (tmp_path / "t-pdf.pdf", tmp_path / "lo" / "t-docx.pdf", tmp_path / "lo" / "t-odt.pdf"):
+        layout = subprocess.run(
+            ["pdftotext", "-layout", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True, text=True
+        ).stdout
+        lines = [" ".join(line.split()) for line in layout.splitlines()]
+        assert "Mesure Intitulé Département" in lines, (pdf.name, lines)
+        assert "CNIL-01 Piloter la sécurité : tout | rien oui" in lines, (pdf.name, lines)
+        assert "CNIL-02 [...] non" in lines, (pdf.name, lines)

@@ -26,6 +26,7 @@ __all__ = [
     "BLANK_RE",
     "Blank",
     "Block",
+    "Cell",
     "Run",
     "Safe",
     "banner_markdown",
@@ -152,16 +153,28 @@ class Run:
     code: bool = False
 
 
+#: A table's cell: its runs.
+Cell = tuple[Run, ...]
+
+
 @dataclass(frozen=True)
 class Block:
-    """A heading (level 1-2), a paragraph (level 0) or a list item (``bullet`` depth 1-2)."""
+    """A heading (level 1-2), a paragraph (level 0), a list item (``bullet`` depth 1-2) or a table.
 
-    kind: str  # "heading" | "paragraph" | "item"
+    A table (``kind`` "table", from a Markdown pipe table) has no runs: its ``rows`` hold its cells, the
+    first row being its header; ``align`` gives each column's alignment ("left", "center", "right" or "").
+    """
+
+    kind: str  # "heading" | "paragraph" | "item" | "table"
     runs: tuple[Run, ...]
     level: int = 0
+    rows: tuple[tuple[Cell, ...], ...] = ()
+    align: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
+        if self.kind == "table":
+            return "\n".join(" ".join("".join(run.text for run in cell) for cell in row) for row in self.rows)
         return "".join(run.text for run in self.runs)
 
 
@@ -169,15 +182,17 @@ class Block:
 def _markdown_parser() -> Any:
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark")
+    return MarkdownIt("commonmark").enable("table")
 
 
 def parse_blocks(markdown: str) -> list[Block]:
-    """Parse the Markdown subset of the templates into blocks (CommonMark, by markdown-it-py)."""
+    """Parse the Markdown subset of the templates into blocks (CommonMark and pipe tables, by markdown-it-py)."""
     tokens = _markdown_parser().parse(markdown)
     blocks: list[Block] = []
     depth = 0
     heading = 0
+    table: list[list[Cell]] | None = None
+    align: list[str] = []
     for token in tokens:
         if token.type == "bullet_list_open":
             depth += 1
@@ -187,9 +202,23 @@ def parse_blocks(markdown: str) -> list[Block]:
             heading = int(token.tag[1])
         elif token.type == "heading_close":
             heading = 0
+        elif token.type == "table_open":
+            table, align = [], []
+        elif token.type == "table_close" and table is not None:
+            width = max(len(row) for row in table)
+            rows = tuple(tuple(row) + ((),) * (width - len(row)) for row in table)
+            blocks.append(Block("table", (), rows=rows, align=tuple(align[:width])))
+            table = None
+        elif token.type == "tr_open" and table is not None:
+            table.append([])
+        elif token.type in {"th_open", "td_open"} and table is not None and len(table) == 1:
+            style = str(token.attrs.get("style") or "")
+            align.append(style.removeprefix("text-align:").strip())
         elif token.type == "inline":
             runs = tuple(_runs(token.children or []))
-            if heading:
+            if table is not None:
+                table[-1].append(runs)
+            elif heading:
                 blocks.append(Block("heading", runs, heading))
             elif depth:
                 blocks.append(Block("item", runs, depth))

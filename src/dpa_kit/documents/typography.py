@@ -68,7 +68,14 @@ def typeset_markdown(markdown: str) -> str:
 
 def typeset_blocks(blocks: list[Block]) -> list[Block]:
     """The blocks with their text typeset, a no-break space also where a run meets the next (« **a** : b »)."""
-    return [replace(block, runs=_typeset_runs(block.runs)) for block in blocks]
+    return [
+        replace(
+            block,
+            runs=_typeset_runs(block.runs),
+            rows=tuple(tuple(_typeset_runs(cell) for cell in row) for row in block.rows),
+        )
+        for block in blocks
+    ]
 
 
 def _typeset_runs(runs: tuple[Run, ...]) -> tuple[Run, ...]:
