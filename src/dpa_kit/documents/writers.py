@@ -270,11 +270,16 @@ def to_docx(blocks: list[Block], meta: DocumentMeta, templates: Path | None = No
         page._p.append(parse_xml(simple))
         if after:
             page._p.append(parse_xml(f'<w:r {nsdecls("w")}><w:t xml:space="preserve">{after}</w:t></w:r>'))
+    follows_table = False
     for block in blocks:
         if block.kind == "table":
             _docx_table(document, block)
+            follows_table = True
             continue
         paragraph = document.add_paragraph()
+        if follows_table:  # a Word table has no space below it
+            paragraph.paragraph_format.space_before = Pt(8)
+            follows_table = False
         if block.kind == "heading":
             paragraph._p.style = ids["Heading 1" if block.level == 1 else "Heading 2"]
         elif block.kind == "item" and _LETTERED.match(block.text):
