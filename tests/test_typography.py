@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from conftest import ADIL, BETHUNE, require_program
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dpa_kit.documents.annex import render
 from dpa_kit.documents.markdown import Block, Run, parse_blocks, plain_text
@@ -66,6 +68,31 @@ def test_markdown_syntax_and_code_are_kept() -> None:
     assert [(b.kind, b.level) for b in blocks] == [(b.kind, b.level) for b in parse_blocks(markdown)]
     assert [b.runs for b in blocks] == [b.runs for b in typeset_blocks(parse_blocks(markdown))]
     assert Run("a : b", code=True) in blocks[0].runs
+
+
+@given(
+    st.lists(
+        st.tuples(st.text(alphabet="ab :;!?«»\u00a0\u202f.", max_size=8), st.booleans(), st.booleans()),
+        max_size=6,
+    )
+)
+def test_runs_are_typeset_as_their_joined_text(pieces: list[tuple[str, bool, bool]]) -> None:
+    runs = tuple(Run(text, bold=bold, code=code) for text, bold, code in pieces)
+    (typeset,) = typeset_blocks([Block("paragraph", runs)])
+    # Each run keeps its emphasis; code is untouched; the rest reads as the typeset text of its stretch.
+    assert [(r.bold, r.code) for r in typeset.runs] == [(r.bold, r.code) for r in runs]
+    assert [r.text for r in typeset.runs if r.code] == [r.text for r in runs if r.code]
+    stretch: list[str] = []
+    expected: list[str] = []
+    for original, done in [*zip(runs, typeset.runs, strict=True), (None, None)]:
+        if original is not None and not original.code:
+            stretch.append(original.text)
+            expected.append(done.text)
+            # Only spaces move: every other character stays in its run (its emphasis).
+            assert re.sub(r"\s", "", done.text) == re.sub(r"\s", "", original.text)
+            continue
+        assert "".join(expected) == french_spacing("".join(stretch))
+        stretch, expected = [], []
 
 
 def test_a_space_is_added_or_made_no_break_where_two_runs_meet() -> None:

@@ -119,8 +119,10 @@ def _ends(original: str, typeset: str, lengths: list[int]) -> list[int]:
                 i += 1  # a space dropped: several spaces became one
             elif a in _SPACE_CHARS:
                 i, j = i + 1, j + 1  # a space made a no-break one
-            else:
+            elif j < len(typeset):
                 j += 1  # a no-break space inserted before this character
+            else:  # cannot happen (the rules change no letter); never loop for ever
+                i = end
         ends.append(j)
     ends[-1] = len(typeset)
     return ends
