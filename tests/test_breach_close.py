@@ -85,3 +85,13 @@ def test_a_structure_closes_its_own_declaration_without_the_question(env: dict[s
     breach_id = declare(env, NOW)["id"]
     result = run("breach", "close", breach_id, "--reason", "traité", env=env)
     assert result.exit_code == 0 and "art. 34" not in result.stderr
+
+
+def test_people_still_to_inform_are_recalled_without_a_question(env: dict[str, str]) -> None:
+    breach_id = received(env)
+    decision = ("--decision", "à informer", "--date", "2026-04-02", "--channel", "courrier")
+    assert run("breach", "inform", breach_id, *decision, env=env).exit_code == 0
+    result = run("breach", "close", breach_id, env=env)
+    assert result.exit_code == 0 and not is_open(env, breach_id)
+    assert "Rappel : les personnes concernées sont « à informer » (prévu le 2 avril 2026)" in result.stderr
+    assert f"dpa-kit breach inform {breach_id} --decision informées" in result.stderr

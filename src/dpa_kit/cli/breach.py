@@ -738,9 +738,24 @@ def breach_close(settings: Settings, breach_id: str, reason: str | None, force: 
             if not common.confirm("Clôturer quand même, sans décision sur l'information des personnes ?"):
                 click.echo(f"Violation {breach_id} non clôturée.")
                 return EXIT_PROBLEMS
+    elif b.is_open and b.subjects and b.subjects.get("decision") == "to_inform":
+        # The decision is taken but the people are not yet recorded as informed: a reminder, not a question.
+        when = f" (prévu le {_french_day(str(b.subjects['date']))})" if b.subjects.get("date") else ""
+        echo_err(
+            f"Rappel : les personnes concernées sont « à informer »{when} ; une fois informées, enregistrez-le : "
+            f"dpa-kit breach inform {breach_id} --decision informées --date ... --channel ..."
+        )
     breaches.close(ledger, b, reason)
     click.echo(f"Violation {breach_id} clôturée.")
     return EXIT_OK
+
+
+def _french_day(text: str) -> str:
+    """« 2 avril 2026 » for an ISO date, the text as typed otherwise (the CLI records what was given)."""
+    try:
+        return clock.french_date(datetime.fromisoformat(text).date())
+    except ValueError:
+        return text
 
 
 @breach_group.command("cnil")

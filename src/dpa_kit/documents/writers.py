@@ -555,7 +555,7 @@ def _odt_table(document: Any, block: Block, number: int, fill: Callable[..., Any
                 '<style:text-properties fo:font-size="9.5pt"/></style:style>',
                 automatic=True,
             )
-    table = Table(name, style=name)
+    table = Table(f"Tableau{number}", style=name)
     for column in range(len(block.rows[0])):
         table.append(Column(style=f"{name}_c{column}"))
     header = Element.from_tag("<table:table-header-rows/>")
