@@ -109,7 +109,7 @@ def test_draft_content_by_fate_and_blanks_found_by_check(env: dict[str, str], tm
     text = out.read_text(encoding="utf-8")
     assert "renvoi de toutes les données à caractère personnel au Département" in text
     assert "Hébergeur des dossiers sociaux (exemple)" in text  # sub-processors' copies
-    assert "NIST SP 800-88" in text and "[À COMPLÉTER : outil et version]" in text
+    assert "NIST SP 800-88" in text and "[À COMPLÉTER\u00a0: outil et version]" in text
     assert "Exception légale de conservation" in text
     result = run("check", out, "--format", "json")
     assert result.exit_code == 1
@@ -117,7 +117,7 @@ def test_draft_content_by_fate_and_blanks_found_by_check(env: dict[str, str], tm
     # Once every field is filled, the check passes.
     import re
 
-    out.write_text(re.sub(r"\[À COMPLÉTER : [^\]]*\]", "rempli", text), encoding="utf-8")
+    out.write_text(re.sub(r"\[À COMPLÉTER\s: [^\]]*\]", "rempli", text), encoding="utf-8")
     assert run("check", out).exit_code == 0
 
 

@@ -39,7 +39,7 @@ def test_annex_refuses_an_incomplete_convention_and_lists_what_is_missing(tmp_pa
     drafted = run("annex", path, "-o", tmp_path / "out", "--format", "md", "--draft")
     assert drafted.exit_code == 0
     text = (tmp_path / "out" / "INCOMPLETE.annexe1.md").read_text(encoding="utf-8")
-    assert text.startswith("**PROJET") and "[À COMPLÉTER : le service]" in text
+    assert text.startswith("**PROJET") and "[À COMPLÉTER\u00a0: le service]" in text
 
 
 def test_build_renders_every_convention_and_an_index(registers: Path, tmp_path: Path) -> None:
@@ -98,7 +98,7 @@ def test_annex_output_with_one_format_and_a_file_name_writes_that_file(tmp_path:
     target = tmp_path / "out.md"
     result = run("annex", ADIL, "--format", "md", "-o", target)
     assert result.exit_code == 0, result.output
-    assert target.is_file() and "Convention « Mission prévention" in target.read_text(encoding="utf-8")
+    assert target.is_file() and "Convention «\u202fMission prévention" in target.read_text(encoding="utf-8")
     result = run("annex", ADIL, "--format", "pdf", "-o", tmp_path / "autre.md")
     assert result.exit_code == 2 and "ne correspond pas au format" in result.stderr
     target.write_text("à la main", encoding="utf-8")

@@ -73,3 +73,29 @@ def test_deadlines_are_elapsed_hours_whatever_the_local_time(aware: datetime, ho
     shown = deadline.astimezone(clock.PARIS)
     assert shown.astimezone(UTC) - aware == timedelta(hours=hours)
     assert clock.parse_instant(shown.isoformat()) == deadline
+
+
+@pytest.mark.parametrize(
+    ("instant", "text"),
+    [
+        # Winter (UTC+1) and summer (UTC+2): always the Paris wall time.
+        (datetime(2026, 11, 30, 17, 0, tzinfo=UTC), "lundi 30 novembre 2026 à 18 h 00"),
+        (datetime(2026, 7, 14, 7, 5, 59, tzinfo=UTC), "mardi 14 juillet 2026 à 09 h 05"),
+        (datetime(2026, 1, 1, 0, 0, tzinfo=UTC), "jeudi 1er janvier 2026 à 01 h 00"),
+        # The night of the spring change: 01:59 is followed by 03:00.
+        (datetime(2026, 3, 29, 0, 59, tzinfo=UTC), "dimanche 29 mars 2026 à 01 h 59"),
+        (datetime(2026, 3, 29, 1, 0, tzinfo=UTC), "dimanche 29 mars 2026 à 03 h 00"),
+        # The autumn hour that happens twice says which one it is.
+        (datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "dimanche 25 octobre 2026 à 02 h 30 (heure d'été)"),
+        (datetime(2026, 10, 25, 1, 30, tzinfo=UTC), "dimanche 25 octobre 2026 à 02 h 30 (heure d'hiver)"),
+        (datetime(2026, 10, 25, 2, 0, tzinfo=UTC), "dimanche 25 octobre 2026 à 03 h 00"),
+    ],
+)
+def test_the_one_instant_format_is_paris_time_with_the_weekday(instant: datetime, text: str) -> None:
+    from dpa_kit import frenchtime
+
+    assert clock.french_instant(instant) == text
+    # The terminal's questionnaire and the breach messages use the same function, not a copy.
+    assert frenchtime.french_instant is clock.french_instant
+    # Inside a sentence (« le 30 novembre 2026 à 18 h 00 »), the same format without the day's name.
+    assert clock.french_datetime(instant) == text.split(" ", 1)[1]

@@ -14,10 +14,15 @@ from conftest import ADIL, BETHUNE, REPO, require_program
 from dpa_kit.documents.annex import meta_for, render, render_markdown
 from dpa_kit.documents.build import render_annex
 from dpa_kit.documents.markdown import parse_blocks
+from dpa_kit.documents.typography import french_spacing
 from dpa_kit.documents.writers import FORMATS, write_rendered
-from dpa_kit.exceptions import RenderError
+from dpa_kit.exceptions import NotReady, RenderError
 from dpa_kit.loader import load_convention
-from dpa_kit.words import DRAFT_BANNER, DRAFT_WORD
+from dpa_kit.words import DRAFT_BANNER as PLAIN_BANNER
+from dpa_kit.words import DRAFT_WORD
+
+#: The banner as documents write it (French typography: no-break space before the colon).
+DRAFT_BANNER = french_spacing(PLAIN_BANNER)
 
 
 def rendered(path: Path, fmt: str, draft: bool = False, templates: Path | None = None) -> bytes:
@@ -77,7 +82,7 @@ def test_html_does_not_repeat_the_title_line() -> None:
     body = page[page.index("<body>") :]
     assert body.count("Accompagnement remobilisation sociale des bénéficiaires du RSA") == 1
     assert meta_for(convention, False).subject not in body
-    assert body.index("<em>Convention « Accompagnement") < body.index("<h1>")
+    assert body.index("<em>Convention «\u202fAccompagnement") < body.index("<h1>")
 
 
 def test_html_draft_highlights_blanks(tmp_path: Path) -> None:
@@ -87,7 +92,7 @@ def test_html_draft_highlights_blanks(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(text, encoding="utf-8")
     page = rendered(path, "html", draft=True).decode()
-    assert '<mark class="blank">[À COMPLÉTER : le service]</mark>' in page
+    assert '<mark class="blank">[À COMPLÉTER\u00a0: le service]</mark>' in page
     assert page.count(DRAFT_BANNER) == 1
 
 
@@ -128,7 +133,7 @@ def test_docx_looks_official_french_justified_sober_with_page_numbers() -> None:
     footer = footer or next(archive.read(n).decode() for n in archive.namelist() if n.startswith("word/footer"))
     assert 'w:instr=" PAGE "' in footer and 'w:instr=" NUMPAGES "' in footer and ">Page <" in footer
     paragraphs = document.paragraphs
-    assert paragraphs[0].text.startswith("Convention « Accompagnement remobilisation sociale")
+    assert paragraphs[0].text.startswith("Convention «\u202fAccompagnement remobilisation sociale")
     assert "Accompagnement" not in section.header.paragraphs[0].text  # the title line is not repeated
     lettered = [p for p in paragraphs if re.match(r"[a-z]\) ", p.text) and p.style.name != "Normal"]
     assert lettered and {p.style.name for p in lettered} == {"Clause"}  # a hanging letter, no bullet
@@ -345,9 +350,20 @@ def test_every_page_has_the_header_and_page_n_of_total(printed: dict, example: s
 
 @pytest.mark.interop
 @pytest.mark.parametrize("fmt", ["docx", "odt", "pdf"])
+@pytest.mark.parametrize("example", ["adil", "bethune", "draft"])
+def test_no_printed_line_starts_with_a_colon_or_a_closing_guillemet(printed: dict, example: str, fmt: str) -> None:
+    text = _pdftotext(printed[example, fmt])
+    assert text.count(" :") > 10  # pdftotext reads a no-break space as a space
+    bad = re.search(r"^\s*[:;!?»]|«\s*$", text, re.M)
+    assert bad is None, text[max(0, bad.start() - 80) : bad.end() + 40]
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("fmt", ["docx", "odt", "pdf"])
 def test_a_draft_says_projet_once_on_every_page(printed: dict, fmt: str) -> None:
     for number, page in enumerate(pdf_pages(printed["draft", fmt]), start=1):
-        assert page.count(DRAFT_BANNER) == 1, f"{fmt} page {number}: {page[:200]!r}"
+        # pdftotext reads a no-break space as a space
+        assert page.count(PLAIN_BANNER) == 1, f"{fmt} page {number}: {page[:200]!r}"
     for page in pdf_pages(printed["bethune", fmt]):
         assert DRAFT_WORD not in page
 
@@ -420,3 +436,160 @@ def test_the_draft_word_is_written_in_one_place_only() -> None:
     sources = library + sorted((REPO / "templates").glob("*.j2"))
     holders = [p.relative_to(REPO).as_posix() for p in sources if "PROJET" in p.read_text(encoding="utf-8")]
     assert holders == ["src/dpa_kit/words.py"]
+
+
+# --- typed placeholders made visible in drafts -------------------------------------------------------
+
+
+def _with_typed_placeholders(tmp_path: Path) -> Path:
+    """The ADIL convention with placeholders typed into its values (rule P201)."""
+    text = ADIL.read_text(encoding="utf-8")
+    text = text.replace(
+        "  service: Mission prévention des expulsions par le biais d'un numéro vert.\n",
+        "  service: Mission prévention [...] auprès du service XXXX\n",
+    )
+    text = text.replace("    - téléphones\n", "    - « ... »\n")
+    text = text.replace("réalisation de diagnostics et bilans", "réalisation de diagnostics TODO")
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_draft_highlights_every_typed_placeholder_that_p201_finds(tmp_path: Path) -> None:
+    from docx import Document
+    from docx.enum.text import WD_COLOR_INDEX
+
+    from dpa_kit.checks import verdict
+
+    path = _with_typed_placeholders(tmp_path)
+    loaded = load_convention(path)
+    judged = verdict(loaded)
+    assert {f.code for f in judged.blocking} == {"P201"}  # no final document
+    with pytest.raises(NotReady):
+        render_annex(loaded, ["html"], tmp_path / "final")
+    files = render_annex(loaded, ["md", "html", "docx"], tmp_path / "draft", draft=True)
+    md, page, docx = (f.read_bytes() for f in files[:3])
+    typed = ["[...]", "XXXX", "«\u202f...\u202f»", "TODO"]
+    page_text = page.decode()
+    for placeholder in typed:
+        assert f'<mark class="blank">{placeholder}</mark>' in page_text, placeholder
+    highlighted = [
+        run.text
+        for paragraph in Document(io.BytesIO(docx)).paragraphs
+        for run in paragraph.runs
+        if run.font.highlight_color == WD_COLOR_INDEX.YELLOW
+    ]
+    assert set(typed) <= set(highlighted), highlighted
+    markdown = md.decode()
+    for placeholder in ("==\\[...\\]==", "==XXXX==", "==«\u202f...\u202f»==", "==TODO=="):
+        assert placeholder in markdown, placeholder
+    # The rest of the text is not marked.
+    assert "Mission prévention ==" in markdown and '<mark class="blank">Mission' not in page_text
+
+
+def test_a_final_document_has_no_highlight() -> None:
+    page = rendered(BETHUNE, "html").decode()
+    assert "<mark" not in page
+    assert "==" not in rendered(BETHUNE, "md").decode()
+
+
+# --- tables (the security annex's responsibility matrix) --------------------------------------------------
+
+
+TABLE_MD = """Avant :
+
+| Mesure | Intitulé | Département |
+|:--|:--|:-:|
+| **CNIL-01** | Piloter la sécurité : tout \\\\| rien | oui |
+| CNIL-02 | [...] | non |
+
+Après.
+"""
+
+
+def test_a_pipe_table_is_one_block_with_its_header_and_alignment() -> None:
+    before, table, after = parse_blocks(TABLE_MD)
+    assert (before.kind, table.kind, after.kind) == ("paragraph", "table", "paragraph")
+    cells = [["".join(run.text for run in cell) for cell in row] for row in table.rows]
+    assert cells == [
+        ["Mesure", "Intitulé", "Département"],
+        ["CNIL-01", "Piloter la sécurité : tout | rien", "oui"],
+        ["CNIL-02", "[...]", "non"],
+    ]
+    assert table.align == ("left", "left", "center")
+    assert table.rows[1][0][0].bold and table.rows[2][1][0].blank  # emphasis and placeholders kept in cells
+
+
+def _table_document(fmt: str) -> bytes:
+    from datetime import date
+
+    from dpa_kit.documents.writers import DocumentMeta, write
+
+    meta = DocumentMeta(title="Essai", author="dpa-kit", subject="Tableau", day=date(2026, 1, 1))
+    return write(fmt, TABLE_MD, parse_blocks(TABLE_MD), meta)
+
+
+def test_html_table_has_a_header_row_and_centred_columns() -> None:
+    page = _table_document("html").decode()
+    table = page[page.index("<table") : page.index("</table>")]
+    assert '<thead><tr><th>Mesure</th><th>Intitulé</th><th class="center">Département</th></tr>' in table.replace(
+        "\n", ""
+    )
+    assert "<td><strong>CNIL-01</strong></td>" in table
+    assert "<td>Piloter la sécurité\u00a0: tout | rien</td>" in table  # French typography in cells too
+    assert '<td><mark class="blank">[...]</mark></td>' in table
+    assert page.index("Avant") < page.index("<table") < page.index("Après")
+
+
+def test_docx_table_repeats_its_header_and_keeps_rows_whole() -> None:
+    from docx import Document
+
+    document = Document(io.BytesIO(_table_document("docx")))
+    (table,) = document.tables
+    assert [[cell.text for cell in row.cells] for row in table.rows] == [
+        ["Mesure", "Intitulé", "Département"],
+        ["CNIL-01", "Piloter la sécurité\u00a0: tout | rien", "oui"],
+        ["CNIL-02", "[...]", "non"],
+    ]
+    xml = table._tbl.xml
+    assert xml.count("<w:tblHeader/>") == 1 and xml.count("<w:cantSplit/>") == 3
+    assert all(run.bold for run in table.rows[0].cells[0].paragraphs[0].runs)
+    assert str(table.rows[1].cells[2].paragraphs[0].alignment) == "CENTER (1)"
+    # The body order: the paragraph before, the table, the paragraph after.
+    tags = [child.tag.split("}")[-1] for child in document.element.body]
+    assert tags[:3] == ["p", "tbl", "p"]
+
+
+def test_odt_table_has_header_rows_columns_and_cells() -> None:
+    from odfdo import Document as OdfDocument
+
+    document = OdfDocument(io.BytesIO(_table_document("odt")))
+    (table,) = document.body.get_elements("//table:table")
+    headers = table.get_elements("table:table-header-rows/table:table-row")
+    assert len(headers) == 1 and len(table.get_elements("table:table-column")) == 3
+    rows = table.get_elements(".//table:table-row")
+    assert [[cell.text_recursive.strip() for cell in row.get_elements("table:table-cell")] for row in rows] == [
+        ["Mesure", "Intitulé", "Département"],
+        ["CNIL-01", "Piloter la sécurité\u00a0: tout | rien", "oui"],
+        ["CNIL-02", "[...]", "non"],
+    ]
+
+
+@pytest.mark.interop
+def test_libreoffice_opens_the_tables_and_pdftotext_reads_them_row_by_row(tmp_path: Path) -> None:
+    soffice = require_program("soffice", "libreoffice")
+    for fmt in ("docx", "odt"):
+        (tmp_path / f"t-{fmt}.{fmt}").write_bytes(_table_document(fmt))
+    (tmp_path / "t-pdf.pdf").write_bytes(_table_document("pdf"))
+    profile = (tmp_path / "lo-profile").as_uri()
+    command = [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf", "--outdir"]
+    office = [str(tmp_path / "t-docx.docx"), str(tmp_path / "t-odt.odt")]
+    subprocess.run([*command, str(tmp_path / "lo"), *office], check=True, capture_output=True, timeout=300)
+    for pdf in (tmp_path / "t-pdf.pdf", tmp_path / "lo" / "t-docx.pdf", tmp_path / "lo" / "t-odt.pdf"):
+        layout = subprocess.run(
+            ["pdftotext", "-layout", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True, text=True
+        ).stdout
+        lines = [" ".join(line.split()) for line in layout.splitlines()]
+        assert "Mesure Intitulé Département" in lines, (pdf.name, lines)
+        assert "CNIL-01 Piloter la sécurité : tout | rien oui" in lines, (pdf.name, lines)
+        assert "CNIL-02 [...] non" in lines, (pdf.name, lines)

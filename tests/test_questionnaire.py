@@ -260,3 +260,18 @@ def test_new_stopped_with_ctrl_c_writes_nothing(
     assert terminal.exit_code() == 130
     assert "Interrompu : aucune convention n'a été écrite." in terminal.screen()
     assert sorted(p.name for p in registers.iterdir()) == before
+
+
+def test_every_question_is_labelled_from_the_one_catalogue() -> None:
+    from dpa_kit.labels import LABELS, located
+
+    for question in q.QUESTIONS:
+        assert question.key in LABELS, f"{question.key}: no label in dpa_kit.labels"
+        assert question.label == LABELS[question.key]
+        assert question.help, question.key  # what to answer, beyond the field's name
+    # A form field, a refused answer and a message about the file name the field the same way.
+    service = q.QUESTIONS_BY_KEY["processing.service"]
+    assert service.label == "Traitement › service fourni"
+    with pytest.raises(InvalidValue, match="réponse manquante : Identifiant de la convention"):
+        q.write_convention(Path("/nonexistent"), {})
+    assert located("processing.service").startswith(service.label)

@@ -403,7 +403,7 @@ def test_flat_exports_name_subprocessors_and_countries_in_french(tmp_path: Path)
     assert row["Sous-traitants"] == "Hébergeur Santé Nord (France) ; VisioConnect Inc. (États-Unis)"
     assert row["Transferts hors UE"] == "VisioConnect Inc. (États-Unis)"
     text = export(register, "md").decode("utf-8")
-    assert "Hébergeur Santé Nord (France) ; VisioConnect Inc. (États-Unis)" in text
+    assert "Hébergeur Santé Nord (France)\u202f; VisioConnect Inc. (États-Unis)" in text
     assert "États-Unis, VisioConnect Inc." in text
 
 

@@ -14,17 +14,18 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from dpa_kit.exceptions import UsageError
-from dpa_kit.words import PARIS_TIME
 
 __all__ = [
     "MONTHS_FR",
     "NBSP",
     "PARIS",
+    "WEEKDAYS_FR",
     "fixed",
     "french_amount",
     "french_date",
     "french_datetime",
     "french_instant",
+    "french_wall",
     "now",
     "parse_instant",
     "today",
@@ -47,6 +48,7 @@ MONTHS_FR = (
     "novembre",
     "décembre",
 )
+WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 NBSP = "\u00a0"
 
 
@@ -98,15 +100,30 @@ def french_date(day: date) -> str:
     return f"{number} {MONTHS_FR[day.month - 1]} {day.year}"
 
 
-def french_datetime(instant: datetime) -> str:
-    """« samedi 28 mars 2026 à 10 h 00 (heure de Paris) » style, without the weekday."""
+def french_wall(wall: datetime, *, weekday: bool = True) -> str:
+    """« lundi 30 novembre 2026 à 18 h 00 »: a Paris wall time as every instant is shown (seconds dropped)."""
+    day = f"{WEEKDAYS_FR[wall.weekday()]} " if weekday else ""
+    return f"{day}{french_date(wall.date())} à {wall.hour:02d} h {wall.minute:02d}"
+
+
+def french_instant(instant: datetime, *, weekday: bool = True) -> str:
+    """« lundi 30 novembre 2026 à 18 h 00 »: an instant as shown to a user, in Paris time.
+
+    The one format of instants, in documents, messages, the terminal and the web (``weekday=False`` drops
+    the day's name). During the autumn hour that happens twice, « (heure d'été) » or « (heure d'hiver) »
+    says which one. Callers add « (heure de Paris) » (:data:`dpa_kit.words.PARIS_TIME`).
+    """
     local = instant.astimezone(PARIS)
-    return f"{french_date(local.date())} à {local.hour:02d} h {local.minute:02d}"
+    text = french_wall(local, weekday=weekday)
+    wall = local.replace(tzinfo=None)
+    if wall.replace(tzinfo=PARIS, fold=0).utcoffset() != wall.replace(tzinfo=PARIS, fold=1).utcoffset():
+        text += " (heure d'été)" if local.dst() else " (heure d'hiver)"
+    return text
 
 
-def french_instant(instant: datetime) -> str:
-    """« 28 mars 2026 à 10 h 00 (heure de Paris) »: an instant as shown to a user."""
-    return f"{french_datetime(instant)} ({PARIS_TIME})"
+def french_datetime(instant: datetime) -> str:
+    """« 30 novembre 2026 à 18 h 00 »: :func:`french_instant` without the day's name (the older name)."""
+    return french_instant(instant, weekday=False)
 
 
 def french_amount(amount: Decimal | int | float) -> str:

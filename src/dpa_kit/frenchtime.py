@@ -20,7 +20,7 @@ import re
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 
-from dpa_kit.clock import MONTHS_FR, PARIS, french_date
+from dpa_kit.clock import MONTHS_FR, PARIS, french_instant, french_wall
 from dpa_kit.exceptions import UsageError
 
 __all__ = [
@@ -38,7 +38,6 @@ EXPECTED = (
     "« maintenant », « hier 18h », « aujourd'hui 9h30 », « avant-hier 22h » ou « JJ/MM/AAAA HH:MM » (29/11/2026 01:47)"
 )
 
-WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 MIN_YEAR, MAX_YEAR = 2000, 2100
 FUTURE_TOLERANCE = timedelta(minutes=1)
 
@@ -154,7 +153,7 @@ def _paris_wall(wall: datetime, season: str | None, raw: str, what: str) -> date
     """The UTC instant of a Paris wall time; refuse the hour that does not exist, ask which of a double hour."""
     earlier = wall.replace(tzinfo=PARIS, fold=0)
     later = wall.replace(tzinfo=PARIS, fold=1)
-    shown = f"{french_date(wall.date())} à {wall.hour:02d} h {wall.minute:02d}"
+    shown = french_wall(wall)
     if earlier.astimezone(UTC).astimezone(PARIS).replace(tzinfo=None) != wall:
         raise InstantError(
             f"{what} « {raw} » : le {shown} n'existe pas à Paris (passage à l'heure d'été : les horloges passent "
@@ -183,17 +182,7 @@ def _bounded(instant: datetime, raw: str, now: datetime, what: str) -> datetime:
     return instant
 
 
-# --- showing instants and durations -------------------------------------------------------------------
-
-
-def french_instant(instant: datetime) -> str:
-    """« samedi 28 mars 2026 à 10 h 00 », Paris time; « (heure d'hiver) » when that wall time happens twice."""
-    local = instant.astimezone(PARIS)
-    text = f"{WEEKDAYS_FR[local.weekday()]} {french_date(local.date())} à {local.hour:02d} h {local.minute:02d}"
-    wall = local.replace(tzinfo=None)
-    if wall.replace(tzinfo=PARIS, fold=0).utcoffset() != wall.replace(tzinfo=PARIS, fold=1).utcoffset():
-        text += " (heure d'été)" if local.dst() else " (heure d'hiver)"
-    return text
+# --- showing durations (instants: clock.french_instant, re-exported here for its callers) ----------------
 
 
 def duration(delta: timedelta) -> str:

@@ -48,6 +48,7 @@ class Placeholder:
     label: str
     excerpt: str
     offset: int = 0  # position in the text, for line numbers
+    end: int = 0  # position just after it, so that a document can mark it
 
 
 def find_placeholders(text: str) -> list[Placeholder]:
@@ -61,7 +62,7 @@ def find_placeholders(text: str) -> list[Placeholder]:
                 continue  # one placeholder, reported once, under the first (most specific) label
             before = max(0, match.start() - 30)
             excerpt = " ".join(cleaned[before : match.end() + 30].split())
-            spans.append((match.start(), match.end(), Placeholder(label, excerpt, match.start())))
+            spans.append((match.start(), match.end(), Placeholder(label, excerpt, match.start(), match.end())))
     spans.sort(key=lambda span: span[0])
     return [hit for _, _, hit in spans]
 

@@ -1,8 +1,9 @@
 """The « Nouvelle convention » questionnaire, as data: the terminal (``dpa-kit new``) and the web form ask
 the same questions, validate the same way and write the same file.
 
-An edge loops ``question = next_question(answers)``; shows ``question.label`` (its numbered ``choices``
-with their plain-French explanation, its ``help``, its proposed ``default``); calls
+An edge loops ``question = next_question(answers)``; shows ``question.label`` (the field's label in
+:mod:`dpa_kit.labels`), its numbered ``choices`` with their plain-French explanation, its ``help`` and its
+proposed ``default``; calls
 ``validate(question, text, answers, context)``, which returns the value to store or raises
 :class:`~dpa_kit.exceptions.InvalidValue` (``field`` = the question's key) with the French reason to show
 before asking again. When ``next_question`` returns None, :func:`write_convention` writes a readable YAML
@@ -29,6 +30,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from dpa_kit import yamlio
 from dpa_kit.countries import COUNTRY_NAMES_FR, EU_EEA
 from dpa_kit.exceptions import InvalidValue, UsageError
+from dpa_kit.labels import label as field_label
 from dpa_kit.loader import Defaults, SourceMap
 from dpa_kit.loader import validate as validate_model
 from dpa_kit.model import FORMAT, SENSITIVE_LABELS, SensitiveData, siret_is_valid
@@ -73,16 +75,24 @@ class Choice:
 
 @dataclass(frozen=True)
 class Question:
-    """One question: ``key`` is the field path written in the convention file."""
+    """One question: ``key`` is the field path written in the convention file.
+
+    Its :attr:`label` is the field's French label from the one catalogue (:mod:`dpa_kit.labels`), the name
+    that messages, the JSON Schema and the web forms give the field; ``help`` says what to answer.
+    """
 
     key: str
-    label: str
     kind: str = "text"  # text, list, siret, date, choice, multichoice, dpo, subprocessors, transfers, id
     help: str = ""
     required: bool = True
     choices: tuple[Choice, ...] = ()
     default: str | None = None
     when: Callable[[Mapping[str, Any]], bool] | None = field(default=None, compare=False)
+
+    @property
+    def label(self) -> str:
+        """« Traitement › service fourni »: the field's label in the catalogue."""
+        return field_label(self.key) or self.key
 
     def asked(self, answers: Mapping[str, Any]) -> bool:
         """Whether this question applies given the answers so far (option B has no objection period...)."""
@@ -97,76 +107,65 @@ class Context:
 
 
 _LIST_HELP = "Une réponse par ligne, ou séparées par « ; »."
+_DATE_HELP = "Date au format JJ/MM/AAAA."
 
 QUESTIONS: tuple[Question, ...] = (
     Question(
         "id",
-        "Identifiant de la convention",
         "id",
         "Lettres, chiffres, « . », « _ » et « - » ; il sert de nom au fichier. Exemple : 2027-FSL-ADIL.",
     ),
-    Question("title", "Intitulé de l'opération financée"),
-    Question(
-        "dispositif", "Numéro du dispositif de l'appel à projets (facultatif)", required=False, help="Exemple : 2.2"
-    ),
-    Question("processor.name", "Nom de la structure (raison sociale)"),
+    Question("title", help="L'intitulé de l'opération financée, tel que la convention l'écrit."),
+    Question("dispositif", help="Son numéro dans l'appel à projets. Exemple : 2.2", required=False),
+    Question("processor.name", help="La raison sociale de la structure."),
     Question(
         "processor.short_name",
-        "Nom court de la structure (facultatif)",
         required=False,
         help="Utilisé dans l'annexe à la place du nom complet. Exemple : ADIL du Pas-de-Calais",
     ),
     Question(
-        "processor.siret",
-        "SIRET de la structure",
-        "siret",
-        "14 chiffres, sur l'avis de situation INSEE ou annuaire-entreprises.data.gouv.fr.",
+        "processor.siret", "siret", "14 chiffres, sur l'avis de situation INSEE ou annuaire-entreprises.data.gouv.fr."
     ),
-    Question("processor.address", "Adresse de la structure"),
-    Question("processor.representative.name", "Prénom et NOM du représentant légal de la structure"),
-    Question("processor.representative.role", "Qualité du représentant (Président, Directrice...)"),
+    Question("processor.address", help="Numéro, rue, code postal et commune. Exemple : 1 rue de la Paix, 62000 Arras"),
+    Question("processor.representative.name", help="Prénom et NOM du représentant légal de la structure."),
+    Question("processor.representative.role", help="Président, Directrice..."),
     Question(
         "processor.dpo",
-        "Délégué à la protection des données (DPO) de la structure",
         "dpo",
         "Son courriel, ou « Nom, courriel » ; « aucun » si la structure n'en a pas désigné.",
     ),
-    Question("period.start", "Début de la période d'application", "date", "Date au format JJ/MM/AAAA."),
-    Question("period.end", "Fin de la période d'application", "date", "Date au format JJ/MM/AAAA."),
+    Question("period.start", "date", _DATE_HELP),
+    Question("period.end", "date", _DATE_HELP),
     Question(
         "processing.service",
-        "Quel service la structure rend-elle ?",
-        help="En une phrase. Exemple : accompagnement social lié au logement.",
+        help="Quel service la structure rend-elle ? En une phrase. Exemple : accompagnement social lié au logement.",
     ),
     Question(
         "processing.operations",
-        "Que fait-elle des données ? (nature des opérations)",
-        help="Exemple : collecte, consultation, échanges avec le Département, conservation.",
+        help="Que fait-elle des données ? Exemple : collecte, consultation, échanges avec le Département, "
+        "conservation.",
     ),
-    Question("processing.purposes", "Finalités du traitement (pourquoi les données sont traitées)", "list", _LIST_HELP),
+    Question("processing.purposes", "list", "Pourquoi les données sont traitées. " + _LIST_HELP),
     Question(
         "processing.data_categories",
-        "Catégories de données personnelles traitées",
         "list",
-        _LIST_HELP + " Exemple : noms ; adresse ; situation familiale.",
+        "Les données personnelles traitées. " + _LIST_HELP + " Exemple : noms ; adresse ; situation familiale.",
     ),
     Question(
         "processing.sensitive_data",
-        "Données sensibles traitées",
         "multichoice",
         "Les numéros des catégories concernées, séparés par des espaces, ou « aucune ».",
         choices=tuple(Choice(item.value, SENSITIVE_LABELS[item]) for item in SensitiveData),
     ),
     Question(
         "processing.data_subjects",
-        "Personnes concernées (de qui sont les données)",
         "list",
-        _LIST_HELP + " Exemple : ménages accompagnés.",
+        "De qui sont les données. " + _LIST_HELP + " Exemple : ménages accompagnés.",
     ),
     Question(
         "subprocessing.option",
-        "Sous-traitance ultérieure : quelle option de l'annexe ?",
         "choice",
+        "Sous-traitance ultérieure : quelle option de l'annexe ?",
         choices=(
             Choice(
                 "A",
@@ -184,37 +183,34 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "subprocessing.objection_period",
-        "Délai d'objection du Département (option A)",
+        help="Le délai dont le Département dispose pour s'opposer à un nouveau sous-traitant (option A).",
         default="3 mois",
         when=lambda a: a.get("subprocessing.option") == "A",
     ),
     Question(
         "subprocessing.authorised_activities",
-        "Activités sous-traitées autorisées (option B)",
         "list",
-        _LIST_HELP,
+        "Les activités que la structure peut sous-traiter (option B). " + _LIST_HELP,
         when=lambda a: a.get("subprocessing.option") == "B",
     ),
     Question(
         "subprocessing.subprocessors",
-        "Sous-traitants ultérieurs de la structure",
         "subprocessors",
-        "« Nom (PAYS) : ce qu'il fait » pour chacun, séparés par « ; » (exemple : "
-        "Logiciel Social SAS (FR) : hébergement du logiciel de suivi), ou « aucun ».",
+        "Les sous-traitants ultérieurs de la structure : « Nom (PAYS) : ce qu'il fait » pour chacun, séparés par "
+        "« ; » (exemple : Logiciel Social SAS (FR) : hébergement du logiciel de suivi), ou « aucun ».",
         required=False,
     ),
     Question(
         "transfers",
-        "Transferts de données hors de l'Union européenne",
         "transfers",
-        "« PAYS, destinataire, garanties » pour chacun, séparés par « ; » "
-        "(exemple : US, Hébergeur Inc, clauses contractuelles types), ou « aucun ».",
+        "Les transferts de données hors de l'Union européenne : « PAYS, destinataire, garanties » pour chacun, "
+        "séparés par « ; » (exemple : US, Hébergeur Inc, clauses contractuelles types), ou « aucun ».",
         required=False,
     ),
     Question(
         "security.option",
-        "Mesures de sécurité : quelle option de l'annexe ?",
         "choice",
+        "Mesures de sécurité : quelle option de l'annexe ?",
         choices=(
             Choice(
                 "1",
@@ -232,20 +228,20 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "security.annex",
-        "Référence de l'annexe de sécurité jointe (option 2)",
+        help="La référence de l'annexe de sécurité jointe (option 2).",
         default="Annexe 4 - Sécurité et Confidentialité",
         when=lambda a: a.get("security.option") == 2,
     ),
     Question(
         "security.responsibilities",
-        "Répartition des responsabilités de sécurité (article 32 RGPD)",
-        help="Exemple : la structure sécurise ses postes ; l'éditeur héberge et sauvegarde.",
+        help="Qui a la charge de quelle mesure (article 32 RGPD). "
+        "Exemple : la structure sécurise ses postes ; l'éditeur héberge et sauvegarde.",
         when=lambda a: a.get("security.option") == 2,
     ),
     Question(
         "data_fate.action",
-        "Sort des données à la fin de la convention",
         "choice",
+        "Ce que deviennent les données à la fin de la convention.",
         choices=(
             Choice("destroy", "Destruction", "La structure détruit les données et en justifie par écrit."),
             Choice(
@@ -262,7 +258,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "data_fate.third_party",
-        "Tiers désigné par le Département pour recevoir les données",
+        help="Le tiers désigné par le Département pour recevoir les données.",
         when=lambda a: a.get("data_fate.action") == "return_to_third_party",
     ),
 )

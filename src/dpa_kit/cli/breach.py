@@ -703,9 +703,17 @@ def breach_show(settings: Settings, breach_id: str, fmt: str) -> None:
 @breach_group.command("close")
 @click.argument("breach_id", metavar="ID_VIOLATION")
 @click.option("--reason", help="Motif de clôture.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Clôturer sans demander confirmation, même sans décision sur l'information des personnes (art. 34).",
+)
 @pass_settings
-def breach_close(settings: Settings, breach_id: str, reason: str | None) -> None:
+def breach_close(settings: Settings, breach_id: str, reason: str | None, force: bool) -> int:
     """Clôture une violation (elle reste au registre).
+
+    Tant que la décision d'informer ou non les personnes concernées (art. 34, dpa-kit breach inform)
+    n'est pas enregistrée, la clôture est confirmée d'abord (ou demande --force, sans terminal).
 
     \b
     Exemple :
@@ -717,8 +725,37 @@ def breach_close(settings: Settings, breach_id: str, reason: str | None) -> None
     b = _get(ledger, breach_id)
     if b.pending():
         echo_err("Attention : l'étape attendue (notification ou décision CNIL) n'a pas été enregistrée.")
+    # The Art. 34 decision is the controller's: it is open on the Département's side until recorded.
+    if b.is_open and b.side == "departement" and b.subjects is None:
+        echo_err(
+            "Attention : la décision d'informer ou non les personnes concernées (art. 34) n'est pas enregistrée ; "
+            f"enregistrez-la d'abord : dpa-kit breach inform {breach_id} --decision ..."
+        )
+        if not force:
+            if not common.interactive():
+                echo_err("Violation non clôturée. Pour la clôturer sans cette décision, ajoutez --force.")
+                return common.EXIT_USAGE
+            if not common.confirm("Clôturer quand même, sans décision sur l'information des personnes ?"):
+                click.echo(f"Violation {breach_id} non clôturée.")
+                return EXIT_PROBLEMS
+    elif b.is_open and b.subjects and b.subjects.get("decision") == "to_inform":
+        # The decision is taken but the people are not yet recorded as informed: a reminder, not a question.
+        when = f" (prévu le {_french_day(str(b.subjects['date']))})" if b.subjects.get("date") else ""
+        echo_err(
+            f"Rappel : les personnes concernées sont « à informer »{when} ; une fois informées, enregistrez-le : "
+            f"dpa-kit breach inform {breach_id} --decision informées --date ... --channel ..."
+        )
     breaches.close(ledger, b, reason)
     click.echo(f"Violation {breach_id} clôturée.")
+    return EXIT_OK
+
+
+def _french_day(text: str) -> str:
+    """« 2 avril 2026 » for an ISO date, the text as typed otherwise (the CLI records what was given)."""
+    try:
+        return clock.french_date(datetime.fromisoformat(text).date())
+    except ValueError:
+        return text
 
 
 @breach_group.command("cnil")

@@ -26,11 +26,13 @@ __all__ = [
     "BLANK_RE",
     "Blank",
     "Block",
+    "Cell",
     "Run",
     "Safe",
     "banner_markdown",
     "blank",
     "environment",
+    "mark_blanks",
     "md_escape",
     "packaged_templates",
     "parse_blocks",
@@ -154,18 +156,32 @@ class Run:
     bold: bool = False
     italic: bool = False
     blank: bool = False
+    #: Code (`...`): its characters are shown as written, never typeset.
+    code: bool = False
+
+
+#: A table's cell: its runs.
+Cell = tuple[Run, ...]
 
 
 @dataclass(frozen=True)
 class Block:
-    """A heading (level 1-2), a paragraph (level 0) or a list item (``bullet`` depth 1-2)."""
+    """A heading (level 1-2), a paragraph (level 0), a list item (``bullet`` depth 1-2) or a table.
 
-    kind: str  # "heading" | "paragraph" | "item"
+    A table (``kind`` "table", from a Markdown pipe table) has no runs: its ``rows`` hold its cells, the
+    first row being its header; ``align`` gives each column's alignment ("left", "center", "right" or "").
+    """
+
+    kind: str  # "heading" | "paragraph" | "item" | "table"
     runs: tuple[Run, ...]
     level: int = 0
+    rows: tuple[tuple[Cell, ...], ...] = ()
+    align: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
+        if self.kind == "table":
+            return "\n".join(" ".join("".join(run.text for run in cell) for cell in row) for row in self.rows)
         return "".join(run.text for run in self.runs)
 
 
@@ -173,15 +189,17 @@ class Block:
 def _markdown_parser() -> Any:
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark")
+    return MarkdownIt("commonmark").enable("table")
 
 
 def parse_blocks(markdown: str) -> list[Block]:
-    """Parse the Markdown subset of the templates into blocks (CommonMark, by markdown-it-py)."""
+    """Parse the Markdown subset of the templates into blocks (CommonMark and pipe tables, by markdown-it-py)."""
     tokens = _markdown_parser().parse(markdown)
     blocks: list[Block] = []
     depth = 0
     heading = 0
+    table: list[list[Cell]] | None = None
+    align: list[str] = []
     for token in tokens:
         if token.type == "bullet_list_open":
             depth += 1
@@ -191,9 +209,23 @@ def parse_blocks(markdown: str) -> list[Block]:
             heading = int(token.tag[1])
         elif token.type == "heading_close":
             heading = 0
+        elif token.type == "table_open":
+            table, align = [], []
+        elif token.type == "table_close" and table is not None:
+            width = max(len(row) for row in table)
+            rows = tuple(tuple(row) + ((),) * (width - len(row)) for row in table)
+            blocks.append(Block("table", (), rows=rows, align=tuple(align[:width])))
+            table = None
+        elif token.type == "tr_open" and table is not None:
+            table.append([])
+        elif token.type in {"th_open", "td_open"} and table is not None and len(table) == 1:
+            style = str(token.attrs.get("style") or "")
+            align.append(style.removeprefix("text-align:").strip())
         elif token.type == "inline":
             runs = tuple(_runs(token.children or []))
-            if heading:
+            if table is not None:
+                table[-1].append(runs)
+            elif heading:
                 blocks.append(Block("heading", runs, heading))
             elif depth:
                 blocks.append(Block("item", runs, depth))
@@ -215,19 +247,62 @@ def _runs(children: list[Any]) -> Iterable[Run]:
             italic = False
         elif child.type in {"softbreak", "hardbreak"}:
             yield Run(" ", bold, italic)
-        elif child.type in {"text", "code_inline"}:
+        elif child.type == "code_inline":
+            yield Run(child.content, bold, italic, code=True)
+        elif child.type == "text":
             yield from _split_blanks(child.content, bold, italic)
 
 
 def _split_blanks(text: str, bold: bool, italic: bool) -> Iterable[Run]:
+    """The text cut into runs, every blank and typed placeholder (« [...] », « XXXX »: rule P201) marked."""
     position = 0
-    for match in BLANK_RE.finditer(text):
-        if match.start() > position:
-            yield Run(text[position : match.start()], bold, italic)
-        yield Run(match.group(0), bold, italic, blank=True)
-        position = match.end()
+    for start, end in _blank_spans(text):
+        if start > position:
+            yield Run(text[position:start], bold, italic)
+        yield Run(text[start:end], bold, italic, blank=True)
+        position = end
     if position < len(text):
         yield Run(text[position:], bold, italic)
+
+
+def _blank_spans(text: str) -> list[tuple[int, int]]:
+    """Where the visible blanks and the placeholders of ``text`` are (the catalogue of :mod:`dpa_kit.placeholders`)."""
+    if not text.strip():
+        return []
+    from dpa_kit.placeholders import find_placeholders
+
+    return [(hit.offset, hit.end) for hit in find_placeholders(text)]
+
+
+#: How the Markdown output marks a blank or a placeholder (the « mark » extension: pandoc, markdown-it, Obsidian).
+MARK = "=="
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def mark_blanks(markdown: str) -> str:
+    """The Markdown with every blank and typed placeholder marked ``==[...]==``, so that a reader sees each one.
+
+    Placeholders are found in the text as a reader sees it (Markdown escapes removed), line by line.
+    """
+    out = []
+    for line in markdown.split("\n"):
+        # The line without its backslash escapes, and where each of its characters (escape included) starts.
+        shown, begins, index = [], [], 0
+        while index < len(line):
+            begins.append(index)
+            escaped = _ESCAPED.match(line, index)
+            index = escaped.start(1) if escaped else index
+            shown.append(line[index])
+            index += 1
+        begins.append(len(line))
+        spans = _blank_spans("".join(shown))
+        for start, end in reversed(spans):
+            first, last = begins[start], begins[end]
+            if line[max(0, first - len(MARK)) : first] == MARK:
+                continue
+            line = f"{line[:first]}{MARK}{line[first:last]}{MARK}{line[last:]}"
+        out.append(line)
+    return "\n".join(out)
 
 
 def plain_text(blocks: list[Block]) -> str:

@@ -14,11 +14,13 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
-from dpa_kit.documents.markdown import Block, Run, environment
+from dpa_kit.documents.markdown import Block, Run, environment, mark_blanks
+from dpa_kit.documents.typography import french_spacing, typeset_blocks, typeset_markdown
 from dpa_kit.exceptions import RenderError
 from dpa_kit.words import DRAFT_BANNER
 
@@ -26,6 +28,7 @@ __all__ = [
     "FORMATS",
     "DocumentMeta",
     "Rendered",
+    "column_shares",
     "html_body",
     "normalise_zip",
     "to_docx",
@@ -39,6 +42,9 @@ __all__ = [
 
 FORMATS = ("md", "html", "docx", "odt", "pdf")
 
+#: The draft banner as every writer lays it out (French typography).
+_BANNER = french_spacing(DRAFT_BANNER)
+
 # A list item that carries its own marker (« a) », « b) », « 3) »): laid out with a hanging indent,
 # never with a bullet in front of it.
 _LETTERED = re.compile(r"^(?:[a-z]{1,2}\d*|\d+)\)\s")
@@ -50,6 +56,23 @@ def _is_clause_title(block: Block) -> bool:
         return False
     words = [run for run in block.runs if run.text.strip()]
     return all(run.bold for run in words[1:]) and (words[0].bold or _LETTERED.fullmatch(words[0].text) is not None)
+
+
+def column_shares(block: Block) -> list[float]:
+    """Each column's share of a table's width, from the length of its cells (long ones capped).
+
+    A column is at least as wide as its longest word, so that a heading such as « Sous-traitant » is not
+    cut, and at most as wide as a 40-character cell: a long title wraps in its column.
+    """
+    width = len(block.rows[0]) if block.rows else 0
+    weights = []
+    for column in range(width):
+        texts = ["".join(run.text for run in row[column]) for row in block.rows]
+        longest_word = max((len(word) for text in texts for word in text.split()), default=1)
+        # A bold heading in a narrow column takes more room than its letters (capitals, wide fonts): a margin.
+        weights.append(max(longest_word * 1.5 + 2, min(40, max((len(text) for text in texts), default=1))))
+    total = sum(weights) or 1
+    return [weight / total for weight in weights]
 
 
 @dataclass(frozen=True)
@@ -98,9 +121,11 @@ def write_rendered(fmt: str, rendered: Rendered, templates: Path | None = None) 
 
 
 def write(fmt: str, markdown: str, blocks: list[Block], meta: DocumentMeta, templates: Path | None = None) -> bytes:
-    """The document in format ``fmt`` as bytes."""
+    """The document in format ``fmt`` as bytes, in French typography (:mod:`dpa_kit.documents.typography`)."""
     if fmt == "md":
-        return markdown.encode("utf-8")
+        return typeset_markdown(mark_blanks(markdown)).encode("utf-8")
+    blocks = typeset_blocks(blocks)
+    meta = replace(meta, header=french_spacing(meta.running_header))
     if fmt == "html":
         return to_html(blocks, meta, templates).encode("utf-8")
     if fmt == "docx":
@@ -129,6 +154,29 @@ def _html_runs(runs: tuple[Run, ...]) -> str:
     return "".join(out)
 
 
+def _html_table(block: Block) -> str:
+    shares = column_shares(block)
+    out = ['<table class="matrix">', "<colgroup>"]
+    out.extend(f'<col style="width: {share * 100:.1f}%">' for share in shares)
+    out.append("</colgroup>")
+    for number, row in enumerate(block.rows):
+        tag = "th" if number == 0 else "td"
+        if number <= 1:
+            out.append("<thead>" if number == 0 else "<tbody>")
+        cells = []
+        for column, cell in enumerate(row):
+            align = block.align[column] if column < len(block.align) else ""
+            attribute = f' class="{align}"' if align in {"center", "right"} else ""
+            cells.append(f"<{tag}{attribute}>{_html_runs(cell)}</{tag}>")
+        out.append(f"<tr>{''.join(cells)}</tr>")
+        if number == 0:
+            out.append("</thead>")
+    if len(block.rows) > 1:
+        out.append("</tbody>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
 def html_body(blocks: list[Block]) -> str:
     """The blocks as an HTML fragment (a nested list sits inside the item it belongs to)."""
     out: list[str] = []
@@ -149,6 +197,8 @@ def html_body(blocks: list[Block]) -> str:
             out.append(f"<li{lettered}>{content}")
         elif block.kind == "heading":
             out.append(f"<h{block.level}>{content}</h{block.level}>")
+        elif block.kind == "table":
+            out.append(_html_table(block))
         elif _is_clause_title(block):
             out.append(f'<p class="clause-title">{content}</p>')
         else:
@@ -162,7 +212,7 @@ def to_html(blocks: list[Block], meta: DocumentMeta, templates: Path | None = No
     from markupsafe import Markup
 
     template = environment(templates, autoescape=True).get_template("document.html.j2")
-    return template.render(meta=meta, banner=DRAFT_BANNER, body=Markup(html_body(blocks)))
+    return template.render(meta=meta, banner=_BANNER, body=Markup(html_body(blocks)))
 
 
 # --- DOCX -----------------------------------------------------------------------------------------
@@ -204,7 +254,7 @@ def to_docx(blocks: list[Block], meta: DocumentMeta, templates: Path | None = No
     for paragraph in header.paragraphs[1:]:
         paragraph._p.getparent().remove(paragraph._p)
     first = header.paragraphs[0]
-    first.text = DRAFT_BANNER if meta.draft else meta.running_header
+    first.text = _BANNER if meta.draft else meta.running_header
     first._p.style = ids["Bandeau projet" if meta.draft else "Header"]
     if meta.draft:
         header.add_paragraph(meta.running_header)._p.style = ids["Header"]
@@ -220,8 +270,16 @@ def to_docx(blocks: list[Block], meta: DocumentMeta, templates: Path | None = No
         page._p.append(parse_xml(simple))
         if after:
             page._p.append(parse_xml(f'<w:r {nsdecls("w")}><w:t xml:space="preserve">{after}</w:t></w:r>'))
+    follows_table = False
     for block in blocks:
+        if block.kind == "table":
+            _docx_table(document, block)
+            follows_table = True
+            continue
         paragraph = document.add_paragraph()
+        if follows_table:  # a Word table has no space below it
+            paragraph.paragraph_format.space_before = Pt(8)
+            follows_table = False
         if block.kind == "heading":
             paragraph._p.style = ids["Heading 1" if block.level == 1 else "Heading 2"]
         elif block.kind == "item" and _LETTERED.match(block.text):
@@ -246,6 +304,68 @@ def to_docx(blocks: list[Block], meta: DocumentMeta, templates: Path | None = No
     buffer = io.BytesIO()
     document.save(buffer)
     return normalise_zip(buffer.getvalue())
+
+
+_TBL_PR_ORDER = (
+    "tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize", "tblStyleColBandSize", "tblW", "jc",
+    "tblCellSpacing", "tblInd", "tblBorders", "shd", "tblLayout", "tblCellMar", "tblLook",
+)  # fmt: skip
+
+
+def _docx_table(document: Any, block: Block) -> None:
+    """A table with thin grey borders, a shaded header row repeated on every page, columns sized to their text."""
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+    from docx.shared import Emu, Pt
+
+    table = document.add_table(rows=len(block.rows), cols=len(block.rows[0]))
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    properties = table._tbl.tblPr
+    edges = "".join(
+        f'<w:{edge} w:val="single" w:sz="4" w:space="0" w:color="808080"/>'
+        for edge in ("top", "left", "bottom", "right", "insideH", "insideV")
+    )
+    margins = "".join(f'<w:{side} w:w="70" w:type="dxa"/>' for side in ("left", "right"))
+    for tag, inner in (("tblBorders", edges), ("tblCellMar", margins)):
+        element = parse_xml(f"<w:{tag} {nsdecls('w')}>{inner}</w:{tag}>")
+        after = _TBL_PR_ORDER[_TBL_PR_ORDER.index(tag) + 1 :]
+        later = [child for child in properties if child.tag.split("}")[-1] in after]
+        if later:
+            later[0].addprevious(element)
+        else:
+            properties.append(element)
+    section = document.sections[0]
+    usable = section.page_width - section.left_margin - section.right_margin
+    widths = [Emu(int(usable * share)) for share in column_shares(block)]
+    aligns = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT}
+    for number, (row, cells) in enumerate(zip(table.rows, block.rows, strict=True)):
+        row_properties = row._tr.get_or_add_trPr()
+        row_properties.append(parse_xml(f"<w:cantSplit {nsdecls('w')}/>"))
+        if number == 0:
+            row_properties.append(parse_xml(f"<w:tblHeader {nsdecls('w')}/>"))
+        for column, (cell, runs) in enumerate(zip(row.cells, cells, strict=True)):
+            cell.width = widths[column]
+            if number == 0:
+                cell._tc.get_or_add_tcPr().append(
+                    parse_xml(f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="EDEDED"/>')
+                )
+            paragraph = cell.paragraphs[0]
+            align = block.align[column] if column < len(block.align) else ""
+            paragraph.alignment = aligns.get(align, WD_ALIGN_PARAGRAPH.LEFT)
+            paragraph.paragraph_format.space_before = Pt(1)
+            paragraph.paragraph_format.space_after = Pt(1)
+            for run in runs:
+                piece = paragraph.add_run(run.text)
+                piece.font.size = Pt(9.5)
+                piece.bold = (run.bold or number == 0) or None
+                piece.italic = run.italic or None
+                if run.blank:
+                    piece.font.highlight_color = WD_COLOR_INDEX.YELLOW
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
 
 
 CORE_PROPERTY_MAX = 255  # what the DOCX core properties (OPC) allow in a text field
@@ -324,7 +444,7 @@ def to_odt(blocks: list[Block], meta: DocumentMeta, templates: Path | None = Non
     master = document.get_style("master-page", "Standard")
     if not isinstance(master, StyleMasterPage):
         raise RenderError(f"modèle {source} : la page maîtresse « Standard » manque")
-    top = [Paragraph(DRAFT_BANNER, style="Bandeau_20_projet")] if meta.draft else []
+    top = [Paragraph(_BANNER, style="Bandeau_20_projet")] if meta.draft else []
     master.set_page_header([*top, Paragraph(meta.running_header, style="Header")])
     page = Paragraph("Page ", style="Footer")
     page.append(VarPageNumber(select_page="current"))
@@ -335,7 +455,14 @@ def to_odt(blocks: list[Block], meta: DocumentMeta, templates: Path | None = Non
     stack: list[List] = []
     last_items: list[ListItem | None] = []
     lettered = False
+    tables = 0
     for block in blocks:
+        if block.kind == "table":
+            stack.clear()
+            last_items.clear()
+            tables += 1
+            body.append(_odt_table(document, block, tables, fill))
+            continue
         if block.kind == "item" and block.level == 1 and stack and bool(_LETTERED.match(block.text)) != lettered:
             stack.clear()  # a lettered run and a bulleted run are two lists: each has its own markers
             last_items.clear()
@@ -386,6 +513,66 @@ def to_odt(blocks: list[Block], meta: DocumentMeta, templates: Path | None = Non
     return normalise_zip(buffer.getvalue(), patches={"styles.xml": _unnumbered_outline})
 
 
+#: The width of the text on an A4 page of the reference (21 cm less two 2.2 cm margins), for table columns.
+_ODT_TEXT_WIDTH_CM = 16.6
+
+
+def _odt_table(document: Any, block: Block, number: int, fill: Callable[..., Any]) -> Any:
+    """A table with thin grey borders, a shaded header row repeated on every page, columns sized to their text."""
+    from odfdo import Cell, Column, Element, Paragraph, Row, Table
+
+    name = f"dpa_table_{number}"
+    document.insert_style(
+        f'<style:style style:name="{name}" style:family="table"><style:table-properties '
+        f'style:width="{_ODT_TEXT_WIDTH_CM}cm" table:align="center" fo:margin-top="0.15cm" '
+        'fo:margin-bottom="0.25cm"/></style:style>',
+        automatic=True,
+    )
+    for column, share in enumerate(column_shares(block)):
+        document.insert_style(
+            f'<style:style style:name="{name}_c{column}" style:family="table-column"><style:table-column-properties '
+            f'style:column-width="{_ODT_TEXT_WIDTH_CM * share:.2f}cm"/></style:style>',
+            automatic=True,
+        )
+    if number == 1:
+        border = 'fo:border="0.5pt solid #808080" fo:padding="0.06cm"'
+        for style, fill_colour in (("dpa_cell", ""), ("dpa_head_cell", ' fo:background-color="#ededed"')):
+            document.insert_style(
+                f'<style:style style:name="{style}" style:family="table-cell"><style:table-cell-properties '
+                f"{border}{fill_colour}/></style:style>",
+                automatic=True,
+            )
+        document.insert_style(
+            '<style:style style:name="dpa_row" style:family="table-row">'
+            '<style:table-row-properties fo:keep-together="always"/></style:style>',
+            automatic=True,
+        )
+        for align in ("start", "center", "end"):
+            document.insert_style(
+                f'<style:style style:name="dpa_cell_{align}" style:family="paragraph" '
+                'style:parent-style-name="Text_20_body"><style:paragraph-properties '
+                f'fo:text-align="{align}" fo:margin-top="0cm" fo:margin-bottom="0cm"/>'
+                '<style:text-properties fo:font-size="9.5pt"/></style:style>',
+                automatic=True,
+            )
+    table = Table(f"Tableau{number}", style=name)
+    for column in range(len(block.rows[0])):
+        table.append(Column(style=f"{name}_c{column}"))
+    header = Element.from_tag("<table:table-header-rows/>")
+    table.append(header)
+    for index, cells in enumerate(block.rows):
+        row = Row(style="dpa_row")
+        for column, runs in enumerate(cells):
+            align = block.align[column] if column < len(block.align) else ""
+            paragraph_style = {"center": "dpa_cell_center", "right": "dpa_cell_end"}.get(align, "dpa_cell_start")
+            cell = Cell(style="dpa_head_cell" if index == 0 else "dpa_cell")
+            bold = tuple(Run(r.text, True, r.italic, r.blank, r.code) for r in runs) if index == 0 else runs
+            cell.append(fill(Paragraph("", style=paragraph_style), bold))
+            row.append(cell)
+        (header if index == 0 else table).append(row)
+    return table
+
+
 def _unnumbered_outline(xml: bytes) -> bytes:
     """odfdo's default outline style numbers headings ("1.", "1.1."); the annex has its own numbers."""
     import re
@@ -426,7 +613,7 @@ def typst_source(blocks: list[Block], meta: DocumentMeta) -> str:
     « Page n / N ».
     """
     day = meta.day
-    banner = f'align(center, text(size: 10pt, weight: "bold", fill: rgb("#b00000"), {_typst_string(DRAFT_BANNER)}))'
+    banner = f'align(center, text(size: 10pt, weight: "bold", fill: rgb("#b00000"), {_typst_string(_BANNER)}))'
     header = f"align(center, {_typst_string(meta.running_header)})"
     header_body = f"{banner} + v(-0.5em) + {header}" if meta.draft else header
     lines = [
@@ -448,7 +635,9 @@ def typst_source(blocks: list[Block], meta: DocumentMeta) -> str:
     ]
     for block in blocks:
         content = _typst_runs(block.runs)
-        if block.kind == "heading":
+        if block.kind == "table":
+            lines.append(_typst_table(block))
+        elif block.kind == "heading":
             lines.append(f"{'=' * block.level} {content}")
         elif block.kind == "item":
             letter = _LETTERED.match(block.text)
@@ -465,6 +654,23 @@ def typst_source(blocks: list[Block], meta: DocumentMeta) -> str:
             lines.append(content)
         lines.append("")
     return "\n".join(lines)
+
+
+def _typst_table(block: Block) -> str:
+    """A table with thin grey lines and a shaded header repeated on every page; columns sized to their text."""
+    columns = ", ".join(f"{share * 100:.1f}%" for share in column_shares(block))
+    aligns = ", ".join({"center": "center", "right": "right"}.get(a, "left") for a in block.align) or "left"
+    header = ", ".join(
+        f"[{_typst_runs(tuple(Run(r.text, True, r.italic, r.blank) for r in cell))}]" for cell in block.rows[0]
+    )
+    body = ", ".join(f"[{_typst_runs(cell)}]" for row in block.rows[1:] for cell in row)
+    return (
+        "#block(width: 100%, breakable: true)[\n#set par(justify: false)\n#set text(size: 9.5pt)\n"
+        "#set table.cell(breakable: false)\n"
+        f"#table(columns: ({columns},), align: ({aligns},), stroke: 0.5pt + luma(55%), inset: 4pt, "
+        "fill: (_, y) => if y == 0 { luma(93%) }, "
+        f"table.header({header}), {body})\n]"
+    )
 
 
 def _drop_prefix(runs: tuple[Run, ...], count: int) -> tuple[Run, ...]:
