@@ -247,13 +247,13 @@ def test_status_takes_a_folder_and_prints_french_dates(env: dict[str, str]) -> N
     result = run("status", folder, env={**others, "DPA_KIT_NOW": "2027-03-01T10:00"})
     assert result.exit_code == 1, result.output
     assert "Conventions : 2" in result.stdout
-    assert "établie le 1er mars 2027 à 10 h 00" in result.stdout
-    assert "échéance le 28 février 2027 à 10 h 00" in result.stdout
+    assert "établie le lundi 1er mars 2027 à 10 h 00" in result.stdout
+    assert "échéance le dimanche 28 février 2027 à 10 h 00" in result.stdout
     assert "T10:00" not in result.stdout
     page = Path(folder).parent / "vue.html"
     run("status", folder, "--html", page, env={**others, "DPA_KIT_NOW": "2027-03-01T10:00"})
     html = page.read_text(encoding="utf-8")
-    assert "Établie le 1er mars 2027 à 10 h 00" in html and "28 février 2027 à 10 h 00" in html
+    assert "Établie le lundi 1er mars 2027 à 10 h 00" in html and "dimanche 28 février 2027 à 10 h 00" in html
     assert "T10:00" not in html
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
 
+import click
 import pytest
 from conftest import REGISTERS
 from helpers import run
@@ -1020,6 +1021,53 @@ def test_severity_answers_in_french_and_agreed_band(env: dict[str, str], monkeyp
     assert result.exit_code == 0, result.output
     assert "Gravité : faible" in result.output
     assert "(négligeable, limitée, importante, maximale)" in result.output
+
+
+def test_severity_command_offers_the_web_forms_choices_and_questions() -> None:
+    """One source: `dpa-kit breach severity` asks the questions and offers the answers of the web form."""
+    from dpa_kit.breach_severity import SEVERITY_CHOICES, SEVERITY_LABELS
+    from dpa_kit.cli import common
+    from dpa_kit.cli.breach import SEVERITY_TYPES, breach_severity
+
+    assert set(SEVERITY_TYPES) == set(SEVERITY_CHOICES) - {"malicious"}
+    for name, kind in SEVERITY_TYPES.items():
+        assert kind.names == SEVERITY_CHOICES[name]  # the same stored values, shown with the same French names
+        for value, french in SEVERITY_CHOICES[name].items():
+            assert kind.convert(french, None, None) == value
+    # The yes/no question takes the form's two answers.
+    assert set(SEVERITY_CHOICES["malicious"]) <= set(common.YES) | set(common.NO)
+    helps = {p.name: p.help for p in breach_severity.params if isinstance(p, click.Option)}
+    for name, label in SEVERITY_LABELS.items():
+        assert helps[name] == f"{label}."
+
+
+def test_severity_command_records_what_the_web_form_records(env: dict[str, str]) -> None:
+    from dpa_kit.breach_severity import check_severity
+
+    declare(env, "2026-03-28T10:00")
+    answers = ["--dpc", "sensible", "--dpc-adjust", "-0,5", "--ei", "importante", "--confidentiality", "connus"]
+    answers += ["--integrity", "aucune", "--availability", "temporaire", "--malicious"]
+    result = run("breach", "severity", "V-2026-343097333-0001", *answers, env=env)
+    assert result.exit_code == 0, result.output
+    shown = json.loads(run("breach", "show", "V-2026-343097333-0001", "--format", "json", env=env).stdout)
+    form = check_severity(
+        {
+            "dpc": "4",
+            "dpc_adjust": "-0,5",
+            "ei": "significant",
+            "confidentiality": "known",
+            "integrity": "none",
+            "availability": "temporary",
+            "malicious": "oui",
+        }
+    )
+    assert shown["severity"]["inputs"] == form.inputs
+    assert (shown["severity"]["score"], shown["severity"]["band"]) == (form.severity.score, form.severity.band)
+    # A wrong adjustment is named by its question, as on the form.
+    wrong = [*answers[:2], "--dpc-adjust", "beaucoup", *answers[4:]]
+    result = run("breach", "severity", "V-2026-343097333-0001", *wrong, env=env)
+    assert result.exit_code == 2
+    assert "Ajustement du contexte (de -1 à +1) : un nombre de -1 à +1" in result.stderr
 
 
 def test_inform_accepts_french_decisions(env: dict[str, str]) -> None:

@@ -97,5 +97,5 @@ def test_the_one_instant_format_is_paris_time_with_the_weekday(instant: datetime
     assert clock.french_instant(instant) == text
     # The terminal's questionnaire and the breach messages use the same function, not a copy.
     assert frenchtime.french_instant is clock.french_instant
-    # Inside a sentence (« le 30 novembre 2026 à 18 h 00 »), the same format without the day's name.
-    assert clock.french_datetime(instant) == text.split(" ", 1)[1]
+    # The older name shows the same text, day's name included: one format of instants everywhere.
+    assert clock.french_datetime(instant) == text

@@ -12,6 +12,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 import dpa_kit
 
@@ -110,3 +111,24 @@ def test_the_rules_catch_a_violation(tmp_path: Path) -> None:
     names = imported(bad, "dpa_kit.bad")
     assert "click" in names and "dpa_kit.cli" in names
     assert reads_environment(bad) == [4]
+
+
+def readme_module_map() -> dict[str, str]:
+    """The README's « Modules, one line each »: module path -> its one-line role."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Modules, one line each", 1)[1].split("```", 2)[1]
+    roles = {}
+    for line in section.splitlines():
+        if line.strip():
+            path, _, role = line.partition(" ")
+            roles[path] = role.strip()
+    return roles
+
+
+def test_the_readme_names_every_module_with_its_role() -> None:
+    roles = readme_module_map()
+    source = REPO / "src" / "dpa_kit"
+    actual = {path.relative_to(source).as_posix() for path in source.rglob("*.py")}
+    assert sorted(actual - set(roles)) == [], "modules missing from the README's module map"
+    assert sorted(set(roles) - actual) == [], "modules in the README's module map that do not exist"
+    assert all(roles.values()), "a module of the README's module map has no role"

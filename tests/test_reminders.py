@@ -52,7 +52,7 @@ def test_structure_deadline_reminded_at_6_h_and_1_h_once_each(registers: Path, t
     assert outbox[0]["Subject"] == f"[Rappel] Violation {breach.id} : échéance dans moins de 6 heure(s)"
     assert outbox[0]["To"] == f"{DPO}, {STRUCTURE_DPO}"
     assert (
-        "à notifier au Département avant le 29 mars 2026 à 19 h 00 (heure de Paris), il reste 5 h 30."
+        "à notifier au Département avant le dimanche 29 mars 2026 à 19 h 00 (heure de Paris), il reste 5 h 30."
         in outbox[0].get_content()
     )
     assert _run(ledger, registers, DEADLINE - timedelta(hours=5), outbox) == []  # idempotent

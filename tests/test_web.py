@@ -154,7 +154,7 @@ def declare(c: TestClient, script: list[tuple[str, str]] = SCRIPT, delay_reason:
     answer_all(c, script)
     page = c.get("/violations/nouvelle/verifier")
     assert page.status_code == 200, page.text
-    assert "28 mars 2026 à 18 h 00" in page.text
+    assert "samedi 28 mars 2026 à 18 h 00" in page.text
     data = {"csrf": csrf_of(page.text)}
     if delay_reason is not None:
         data["delay_reason"] = delay_reason
@@ -380,7 +380,8 @@ def test_a_mistake_is_shown_next_to_its_field_typed_value_kept_and_a_reload_resu
     )
     assert '<a href="/violations/nouvelle?question=aware_at">Corriger' in page.text
     # From the first answer on, the deadline and the time left.
-    assert "À notifier au Département avant le\n<strong>29 mars 2026 à 19 h 00 (heure de Paris)</strong>" in page.text
+    deadline = "<strong>dimanche 29 mars 2026 à 19 h 00 (heure de Paris)</strong>"
+    assert f"À notifier au Département avant le\n{deadline}" in page.text
     assert "(il reste 19 h 00)" in page.text
     assert f'name="choix" value="1" checked> CCAS de Béthune : {BETHUNE}' in page.text  # its only convention
     assert ADIL not in page.text
@@ -468,7 +469,7 @@ def test_one_submission_is_one_breach_with_both_clocks_on_the_server_clock(
     _, listed = register_rows(list(found.values()))
     assert [row[0] for row in listed] == [REF]  # the breach register lists it once
     page = c.get(f"/violations/{REF}?courriel=non")
-    assert "Déclaration transmise au Département le 28 mars 2026 à 23 h 00 (heure de Paris)." in page.text
+    assert "Déclaration transmise au Département le samedi 28 mars 2026 à 23 h 00 (heure de Paris)." in page.text
     assert "Le courriel de copie n'a pas pu partir" in page.text
     assert "<legend>Quelle en est la cause ?</legend>" in page.text  # to complete
     assert "notifiée au Département" in page.text
@@ -547,10 +548,10 @@ def test_dpo_dashboard_inbox_and_cnil_decision(site: tuple[Any, People], clock: 
     assert page.status_code == 200
     row = re.search(r'<tr class="(\w+)">\s*<td><a href="/dpo/violations/V-2026-266200119-0001">', page.text)
     assert row and row.group(1) == "near"
-    assert "Vue d'ensemble établie le 31 mars 2026 à 19 h 00 (heure de Paris)" in page.text  # the app's clock
-    assert "1er avril 2026 à 00 h 00 (heure de Paris)" in page.text and "(il reste 5 h 00)" in page.text
+    assert "Vue d'ensemble établie le mardi 31 mars 2026 à 19 h 00 (heure de Paris)" in page.text  # the app's clock
+    assert "mercredi 1er avril 2026 à 00 h 00 (heure de Paris)" in page.text and "(il reste 5 h 00)" in page.text
     page = c.get("/dpo/violations/V-2026-266200119-0001")
-    assert "Reçue par le Département</dt><dd>28 mars 2026 à 23 h 00 (heure de Paris)</dd>" in page.text
+    assert "Reçue par le Département</dt><dd>samedi 28 mars 2026 à 23 h 00 (heure de Paris)</dd>" in page.text
     response = c.post(
         "/dpo/violations/V-2026-266200119-0001/cnil", data={"csrf": csrf_of(page.text), "notified": "oui"}
     )
@@ -566,7 +567,7 @@ def test_dpo_dashboard_inbox_and_cnil_decision(site: tuple[Any, People], clock: 
     )
     assert (response.status_code, response.headers["location"]) == (303, "/dpo/violations/V-2026-266200119-0001")
     assert (
-        "Notifiée à la CNIL le 31 mars 2026 à 18 h 30 (heure de Paris) (référence CNIL-2026-123)."
+        "Notifiée à la CNIL le mardi 31 mars 2026 à 18 h 30 (heure de Paris) (référence CNIL-2026-123)."
         in c.get(response.headers["location"]).text
     )
     row = re.search(r'<tr class="(\w+)">\s*<td><a href="/dpo/violations/V-2026-266200119-0001">', c.get("/dpo").text)

@@ -193,7 +193,7 @@ def test_structure_declares_dpo_decides(
             _next(structure)
             _on(structure, "convention")
             deadline_box = structure.get_by_role("status")
-            expect(deadline_box).to_contain_text("29 mars 2026 à 19 h 00 (heure de Paris)")
+            expect(deadline_box).to_contain_text("dimanche 29 mars 2026 à 19 h 00 (heure de Paris)")
             expect(deadline_box).to_contain_text("(il reste 19 h 00)")  # 24 h of elapsed time across the DST change
             expect(structure.get_by_label(f"CCAS de Béthune : {BETHUNE}")).to_be_checked()  # its only convention
             shots(structure, "declaration-echeance")
@@ -209,7 +209,7 @@ def test_structure_declares_dpo_decides(
             _accessible(structure, "accueil de la structure")
             structure.get_by_role("link", name="la reprendre").click()
             _on(structure, "started_at")
-            expect(structure.get_by_role("status")).to_contain_text("29 mars 2026 à 19 h 00 (heure de Paris)")
+            expect(structure.get_by_role("status")).to_contain_text("dimanche 29 mars 2026 à 19 h 00 (heure de Paris)")
             _accessible(structure, "déclaration, une question")
             structure.get_by_role("button", name="Je ne sais pas encore").click()
             _on(structure, "discovery")
@@ -279,7 +279,7 @@ def test_structure_declares_dpo_decides(
             _next(structure)
             expect(structure.get_by_role("heading", level=1)).to_have_text("Vérifier et envoyer la déclaration")
             facts = structure.locator("dl.facts").first
-            expect(facts).to_contain_text("28 mars 2026 à 18 h 00")
+            expect(facts).to_contain_text("samedi 28 mars 2026 à 18 h 00")
             expect(facts).to_contain_text("40 à 50")
             # « Modifier » one answer: the others stay.
             structure.get_by_role("link", name="Modifier : Combien de personnes environ ?").click()
@@ -294,7 +294,7 @@ def test_structure_declares_dpo_decides(
             structure.get_by_role("button", name="Envoyer la déclaration au Département").click()
             expect(structure.get_by_role("heading", level=1)).to_have_text("Violation V-2026-266200119-0001")
             expect(structure.locator("p.success")).to_have_text(
-                "Déclaration transmise au Département le 28 mars 2026 à 23 h 00 (heure de Paris)."
+                "Déclaration transmise au Département le samedi 28 mars 2026 à 23 h 00 (heure de Paris)."
             )
             shots(structure, "declaration-envoyee")
 
@@ -312,13 +312,13 @@ def test_structure_declares_dpo_decides(
             )
             row = dpo.locator("table.inbox tbody tr").first
             expect(row).to_contain_text("V-2026-266200119-0001")  # the structure's declaration, received
-            expect(row).to_contain_text("1er avril 2026 à 00 h 00 (heure de Paris)")
+            expect(row).to_contain_text("mercredi 1er avril 2026 à 00 h 00 (heure de Paris)")
             expect(row).to_contain_text("(il reste 72 h 00)")
             shots(dpo, "dpo-tableau-de-bord")
             _accessible(dpo, "tableau de bord")
             row.get_by_role("link", name="V-2026-266200119-0001").click()
-            expect(dpo.locator("dl.facts").first).to_contain_text("28 mars 2026 à 18 h 00 (heure de Paris)")
-            expect(dpo.locator("dl.facts").first).to_contain_text("29 mars 2026 à 19 h 00 (heure de Paris)")
+            expect(dpo.locator("dl.facts").first).to_contain_text("samedi 28 mars 2026 à 18 h 00 (heure de Paris)")
+            expect(dpo.locator("dl.facts").first).to_contain_text("dimanche 29 mars 2026 à 19 h 00 (heure de Paris)")
             dpo.get_by_label("non (décision motivée, art. 33(5))").check()
             dpo.get_by_role("button", name="Enregistrer la décision CNIL").click()
             expect(dpo.locator("#e-reason")).to_have_text("Erreur : sans notification à la CNIL, documentez la raison")

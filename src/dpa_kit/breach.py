@@ -130,7 +130,7 @@ def require_delay_reason(breach: Breach, at: datetime, *, complementary: bool, d
     if late and not (delay_reason and delay_reason.strip()):
         raise InvalidValue(
             "motif du retard manquant : l'échéance de notification "
-            f"({clock.french_datetime(breach.notify_deadline)}) est dépassée ; les motifs du retard sont joints à "
+            f"({clock.french_instant(breach.notify_deadline)}) est dépassée ; les motifs du retard sont joints à "
             "la notification et enregistrés",
             "delay_reason",
         )

@@ -120,7 +120,7 @@ def _instant_field(
         errors[name] = str(exc)
         return None
     if instant > now + timedelta(minutes=5):
-        errors[name] = f"cet instant est dans le futur (il est maintenant {clock.french_datetime(now)})"
+        errors[name] = f"cet instant est dans le futur (il est maintenant {clock.french_instant(now)})"
         return None
     return instant
 

@@ -122,8 +122,8 @@ def french_instant(instant: datetime, *, weekday: bool = True) -> str:
 
 
 def french_datetime(instant: datetime) -> str:
-    """« 30 novembre 2026 à 18 h 00 »: :func:`french_instant` without the day's name (the older name)."""
-    return french_instant(instant, weekday=False)
+    """The older name of :func:`french_instant`: the same text, « lundi 30 novembre 2026 à 18 h 00 »."""
+    return french_instant(instant)
 
 
 def french_amount(amount: Decimal | int | float) -> str:

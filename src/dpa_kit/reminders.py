@@ -55,7 +55,7 @@ class Reminder:
         message["X-DPA-Kit-Breach"] = self.breach.id
         message.set_content(
             f"Violation {self.breach.id} (convention {self.breach.convention}) : {what} avant le "
-            f"{clock.french_datetime(self.deadline)} (heure de Paris), "
+            f"{clock.french_instant(self.deadline)} (heure de Paris), "
             f"il reste {minutes // 60} h {minutes % 60:02d}.\n\n"
             + (
                 "Déclarez-la dans l'application du Département ou avec « dpa-kit breach notify ». "

@@ -156,7 +156,7 @@ def _when(text: str | None) -> str:
 
     if len(text) == 10:
         return clock.french_date(date.fromisoformat(text))
-    return clock.french_datetime(datetime.fromisoformat(text))
+    return clock.french_instant(datetime.fromisoformat(text))
 
 
 def render_text(data: dict[str, Any]) -> str:

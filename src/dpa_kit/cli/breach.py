@@ -10,7 +10,14 @@ from typing import Any
 import click
 
 from dpa_kit import clock, frenchtime
-from dpa_kit.breach import ART34_GROUND_NAMES_FR, BAND_FEMININE, CB_NAMES_FR, EI_NAMES_FR, SUBJECT_DECISION_NAMES_FR
+from dpa_kit.breach import (
+    ART34_GROUND_NAMES_FR,
+    BAND_FEMININE,
+    CB_NAMES_FR,
+    DPC_NAMES_FR,
+    SUBJECT_DECISION_NAMES_FR,
+)
+from dpa_kit.breach_severity import SEVERITY_CHOICES, SEVERITY_LABELS
 from dpa_kit.cli import common
 from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, CommandGroup, Settings, echo_err, open_ledger, pass_settings
 from dpa_kit.exceptions import UsageError
@@ -823,32 +830,42 @@ def breach_inform(
     click.echo(f"Décision enregistrée pour {breach_id}.")
 
 
-_EI = common.FrenchChoice(EI_NAMES_FR, {"faible": "limited", "maximum": "maximum", "elevee": "significant"})
-_CB = {
-    name: common.FrenchChoice(
-        names, {"connus": "known", "inconnus": "unknown", "permanente": "permanent", "non": "none", "aucun": "none"}
-    )
-    for name, names in CB_NAMES_FR.items()
+#: Other French words the command line has always accepted for an answer (the library's names come first).
+_SEVERITY_SYNONYMS: dict[str, dict[str, str]] = {
+    "dpc": {name: str(level) for level, name in DPC_NAMES_FR.items()},
+    "ei": {"faible": "limited", "maximum": "maximum", "elevee": "significant"},
+    **{
+        name: {"connus": "known", "inconnus": "unknown", "permanente": "permanent", "non": "none", "aucun": "none"}
+        for name in CB_NAMES_FR
+    },
+}
+#: The choices of ``dpa-kit breach severity``: those of the web form (:data:`SEVERITY_CHOICES`), one source.
+SEVERITY_TYPES = {
+    name: common.FrenchChoice(choices, {w: v for w, v in _SEVERITY_SYNONYMS[name].items() if v in choices})
+    for name, choices in SEVERITY_CHOICES.items()
+    if name != "malicious"  # a yes/no question (common.confirm), answered « oui » or « non »
 }
 
 
 @breach_group.command("severity")
 @click.argument("breach_id", metavar="ID_VIOLATION")
+@click.option("--dpc", type=SEVERITY_TYPES["dpc"], help=f"{SEVERITY_LABELS['dpc']}.")
 @click.option(
-    "--dpc", type=click.IntRange(1, 4), help="Contexte : 1 simple, 2 comportemental, 3 financier, 4 sensible."
+    "--dpc-adjust", metavar="NOMBRE", default="0", show_default=True, help=f"{SEVERITY_LABELS['dpc_adjust']}."
 )
-@click.option("--dpc-adjust", type=float, default=0.0, show_default=True, help="Ajustement du contexte (-1 à +1).")
-@click.option("--ei", type=_EI, help="Facilité d'identification des personnes.")
-@click.option("--confidentiality", type=_CB["confidentiality"], help="Perte de confidentialité.")
-@click.option("--integrity", type=_CB["integrity"], help="Perte d'intégrité.")
-@click.option("--availability", type=_CB["availability"], help="Perte de disponibilité.")
-@click.option("--malicious/--not-malicious", default=None, help="Intention malveillante.")
+@click.option("--ei", type=SEVERITY_TYPES["ei"], help=f"{SEVERITY_LABELS['ei']}.")
+@click.option(
+    "--confidentiality", type=SEVERITY_TYPES["confidentiality"], help=f"{SEVERITY_LABELS['confidentiality']}."
+)
+@click.option("--integrity", type=SEVERITY_TYPES["integrity"], help=f"{SEVERITY_LABELS['integrity']}.")
+@click.option("--availability", type=SEVERITY_TYPES["availability"], help=f"{SEVERITY_LABELS['availability']}.")
+@click.option("--malicious/--not-malicious", default=None, help=f"{SEVERITY_LABELS['malicious']}.")
 @pass_settings
 def breach_severity(
     settings: Settings,
     breach_id: str,
-    dpc: int | None,
-    dpc_adjust: float,
+    dpc: str | None,
+    dpc_adjust: str,
     ei: str | None,
     confidentiality: str | None,
     integrity: str | None,
@@ -865,44 +882,40 @@ def breach_severity(
         --confidentiality "destinataires inconnus" --integrity aucune --availability aucune --not-malicious
     """
     from dpa_kit import breach as breaches
+    from dpa_kit.breach_forms import FormErrors
+    from dpa_kit.breach_severity import check_severity
 
     interactive = common.interactive()
 
-    def ask(value: Any, question: str, kind: Any) -> Any:
+    def ask(value: str | None, name: str) -> str:
         if value is not None:
             return value
         if not interactive:
-            raise UsageError(f"réponse manquante : {question}")
-        return click.prompt(question, type=kind)
+            raise UsageError(f"réponse manquante : {SEVERITY_LABELS[name]}")
+        answer: str = click.prompt(SEVERITY_LABELS[name], type=SEVERITY_TYPES[name])
+        return answer
 
     ledger = open_ledger(settings, create=False)
     b = _get(ledger, breach_id)
-    dpc = ask(
-        dpc, "Contexte du traitement (1 simple, 2 comportemental, 3 financier, 4 sensible)", kind=click.IntRange(1, 4)
-    )
-    ei = ask(ei, "Facilité d'identification des personnes", _EI)
-    confidentiality = ask(confidentiality, "Perte de confidentialité", _CB["confidentiality"])
-    integrity = ask(integrity, "Perte d'intégrité", _CB["integrity"])
-    availability = ask(availability, "Perte de disponibilité", _CB["availability"])
+    values = {
+        "dpc": ask(dpc, "dpc"),
+        "dpc_adjust": dpc_adjust,
+        "ei": ask(ei, "ei"),
+        "confidentiality": ask(confidentiality, "confidentiality"),
+        "integrity": ask(integrity, "integrity"),
+        "availability": ask(availability, "availability"),
+    }
     if malicious is None:
         if not interactive:
             raise UsageError("réponse manquante : --malicious ou --not-malicious")
-        malicious = common.confirm("Intention malveillante ?", default=False)
-    severity = breaches.assess(dpc, dpc_adjust, ei, confidentiality, integrity, availability, malicious)
-    breaches.record_severity(
-        ledger,
-        b,
-        severity,
-        {
-            "dpc": dpc,
-            "dpc_adjust": dpc_adjust,
-            "ei": ei,
-            "confidentiality": confidentiality,
-            "integrity": integrity,
-            "availability": availability,
-            "malicious": malicious,
-        },
-    )
+        malicious = common.confirm(f"{SEVERITY_LABELS['malicious']} ?", default=False)
+    values["malicious"] = "oui" if malicious else "non"
+    try:
+        assessment = check_severity(values)
+    except FormErrors as exc:
+        raise UsageError("; ".join(f"{SEVERITY_LABELS.get(k, k)} : {v}" for k, v in exc.errors.items())) from exc
+    severity = assessment.severity
+    breaches.record_severity(ledger, b, severity, assessment.inputs)
     click.secho(
         f"{breaches.severity_label(severity.band)} (score {severity.score} = {severity.dpc} x {severity.ei} + "
         f"{severity.cb})",

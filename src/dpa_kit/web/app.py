@@ -104,7 +104,7 @@ class Web:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.templates.filters["paris"] = lambda d: f"{clock.french_datetime(d)} (heure de Paris)" if d else ""
+        self.templates.filters["paris"] = lambda d: f"{clock.french_instant(d)} (heure de Paris)" if d else ""
         self.templates.filters["instant"] = lambda t: datetime.fromisoformat(t) if t else None
         self.templates.filters["iso"] = lambda d: d.isoformat() if d else ""
         self.templates.globals.update(
