@@ -501,7 +501,7 @@ def test_attachments_are_encrypted_with_the_exchange_tool(env: dict[str, str], t
     raw = eml.read_bytes()
     assert b"DUPONT" not in raw
     message = email.message_from_bytes(raw, policy=policy.default)
-    attachment = next(message.iter_attachments())
+    attachment = next(a for a in message.iter_attachments() if a.get_content_type() == "application/zip")
     assert attachment.get_filename() == "V-2026-343097333-0001-pieces.zip"
     archive = tmp_path / "p.zip"
     archive.write_bytes(attachment.get_content())

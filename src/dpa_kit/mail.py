@@ -15,6 +15,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from dpa_kit import clock
@@ -37,8 +38,33 @@ class SmtpConfig:
         return f"SmtpConfig(url={self.url!r}, user={self.user!r}, password={'***' if self.password else None})"
 
 
-def notification_body(breach: Breach, *, complementary: bool, delay_reason: str | None, now: datetime) -> str:
-    """The French text of a notification: every item of GDPR Art. 33(3) and of the CNIL form."""
+#: How a notification was made: ``cli`` (a message the structure sends from its mail client or with
+#: ``dpa-kit``), ``web`` (the copy the web application sends when the structure declares there).
+Channel = Literal["cli", "web"]
+CHANNELS: tuple[Channel, ...] = ("cli", "web")
+
+#: How to send documents to the Département, said to the structure in the words of its own tool.
+DOCUMENTS_ADVICE: dict[Channel, str] = {
+    "cli": "Ne joignez jamais de données personnelles en clair : pour transmettre des pièces, chiffrez-les avec "
+    "« dpa-kit exchange pack ».",
+    "web": "Ne joignez jamais de données personnelles en clair à un courriel : pour transmettre des pièces au "
+    "Département, la structure utilise « Déposer un fichier » dans l'application web.",
+}
+
+
+def notification_body(
+    breach: Breach,
+    *,
+    complementary: bool,
+    delay_reason: str | None,
+    now: datetime,
+    channel: Channel = "web",
+    notice_name: str | None = None,
+) -> str:
+    """The French text of a notification: every item of GDPR Art. 33(3) and of the CNIL form.
+
+    The footer advises on documents in the words of ``channel``, and announces the machine-readable copy
+    only when one is attached (``notice_name``, its file name)."""
     from dpa_kit import breach_questions, frenchtime
     from dpa_kit.breach_notice import normalise_details
 
@@ -85,11 +111,17 @@ def notification_body(breach: Breach, *, complementary: bool, delay_reason: str 
         "Nous restons à votre disposition pour toute information utile à votre éventuelle notification à la CNIL.",
         "",
         "-- ",
-        "Message préparé avec dpa-kit. Ne joignez jamais de données personnelles en clair : utilisez « dpa-kit "
-        "exchange pack ».",
-        "Une copie lisible par machine (fichier .dpa-kit-breach.json) est jointe : le Département l'importe dans "
-        "dpa-kit sans ressaisie.",
+        f"Message préparé avec dpa-kit. {DOCUMENTS_ADVICE[channel]}",
     ]
+    if notice_name:
+        lines.append(
+            f"Une copie lisible par machine (fichier {notice_name}) est jointe : "
+            + (
+                "le Département l'importe dans dpa-kit sans ressaisie."
+                if channel == "cli"
+                else "la déclaration est déjà enregistrée dans l'application web du Département."
+            )
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -109,9 +141,20 @@ def build_notification(
     complementary: bool = False,
     delay_reason: str | None = None,
     now: datetime | None = None,
+    siret: str | None = None,
+    channel: Channel = "web",
 ) -> EmailMessage:
-    """The notification message, ready to write as .eml or to send."""
+    """The notification message, ready to write as .eml or to send, with its machine-readable copy attached
+    (``dpa-kit-breach/1``, :func:`dpa_kit.breach_notice.parse_notice` reads it back; ``siret`` is the
+    structure's, which the Département checks against the convention when it imports the copy).
+
+    ``channel`` words the footer: ``web`` (the default: the copy sent by the web application) points to the
+    application's file drop, ``cli`` to ``dpa-kit exchange pack``."""
+    from dpa_kit.breach_notice import notice_from_breach, notice_json
+
     now = now or clock.now()
+    if channel not in CHANNELS:
+        raise UsageError(f"canal de notification inconnu « {channel} » : {', '.join(CHANNELS)}")
     require_delay_reason(breach, now, complementary=complementary, delay_reason=delay_reason)
     if complementary and not breach.notifications:
         raise UsageError(f"{breach.id} n'a pas encore été notifiée : envoyez d'abord la notification initiale")
@@ -133,9 +176,19 @@ def build_notification(
         message["In-Reply-To"] = first
         message["References"] = first
     message["X-DPA-Kit-Breach"] = breach.id
-    message.set_content(
-        notification_body(breach, complementary=complementary, delay_reason=delay_reason, now=now), charset="utf-8"
+    notice = notice_from_breach(
+        breach, siret=siret, prepared_at=now, complementary=complementary, delay_reason=delay_reason
     )
+    body = notification_body(
+        breach,
+        complementary=complementary,
+        delay_reason=delay_reason,
+        now=now,
+        channel=channel,
+        notice_name=notice_filename(breach.id),
+    )
+    message.set_content(body, charset="utf-8")
+    attach_notice(message, notice_json(notice), breach.id)
     return message
 
 
@@ -160,6 +213,7 @@ def prepare_notification(
     attachments: list[Path] | None = None,
     now: datetime | None = None,
     sender_required: bool = True,
+    channel: Channel = "cli",
 ) -> PreparedNotification:
     """The notification of ``breach`` to the Département, to the convention's address from its processor's DPO
     unless told otherwise; attachments go in an encrypted archive (never in clear), whose password is returned."""
@@ -171,7 +225,14 @@ def prepare_notification(
     if not sender and sender_required:
         raise InvalidValue("adresse de l'expéditeur manquante : la convention n'indique pas de DPO", "notify_from")
     message = build_notification(
-        breach, to=to, sender=sender, complementary=complementary, delay_reason=delay_reason, now=now
+        breach,
+        to=to,
+        sender=sender,
+        complementary=complementary,
+        delay_reason=delay_reason,
+        now=now,
+        siret=convention.processor.siret,
+        channel=channel,
     )
     password = _attach_encrypted(message, attachments, breach, to, sender) if attachments else None
     return PreparedNotification(message, to, sender, password)
@@ -277,13 +338,22 @@ def send(message: EmailMessage, config: SmtpConfig, timeout: float = 30) -> None
 UNSENT_HEADER = "X-Unsent"
 
 
+#: The suffix of the machine-readable copy's file name.
+NOTICE_SUFFIX = ".dpa-kit-breach.json"
+
+
 def notice_filename(breach_id: str) -> str:
     """The attachment's name: the Département's ``breach receive --eml`` looks for this suffix."""
-    return f"{breach_id}.dpa-kit-breach.json"
+    return f"{breach_id}{NOTICE_SUFFIX}"
 
 
 def attach_notice(message: EmailMessage, notice_bytes: bytes, breach_id: str) -> None:
-    """Attach the ``dpa-kit-breach/1`` JSON copy of the notification (sent and draft messages alike)."""
+    """Attach the ``dpa-kit-breach/1`` JSON copy of the notification (sent and draft messages alike),
+    replacing the one already attached: a message never carries two copies that could disagree."""
+    if message.is_multipart():
+        parts = message.get_payload()
+        assert isinstance(parts, list)
+        message.set_payload([part for part in parts if not (part.get_filename() or "").endswith(NOTICE_SUFFIX)])
     message.add_attachment(notice_bytes, maintype="application", subtype="json", filename=notice_filename(breach_id))
 
 
