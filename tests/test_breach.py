@@ -437,7 +437,7 @@ def test_severity_command_records_and_advises(env: dict[str, str]) -> None:
         env=env,
     )
     assert result.exit_code == 0, result.output
-    assert "Gravité : élevée (score 3.5" in result.stdout and "art. 34" in result.stdout
+    assert "Gravité : élevée (score 3,5 = 4,0 × 0,75 + 0,5)" in result.stdout and "art. 34" in result.stdout
     result = run("breach", "severity", "V-2026-343097333-0001", "--dpc", "4", env=env)
     assert result.exit_code == 2 and "réponse manquante" in result.stderr
 

@@ -60,7 +60,7 @@ def test_dpo_assesses_severity_and_exports_the_register(
             _accessible(dpo, "gravité avec une erreur")
             dpo.get_by_label("Facilité d'identification des personnes").select_option(label="importante")
             dpo.get_by_role("button", name="Évaluer la gravité").click()
-            expect(dpo.locator("#gravite + p.success")).to_contain_text("Gravité : élevée (score 3.5")
+            expect(dpo.locator("#gravite + p.success")).to_contain_text("Gravité : élevée (score 3,5")
             expect(dpo.get_by_label("Facilité d'identification des personnes")).to_have_value("significant")
             shots(dpo, "dpo-gravite")
             _accessible(dpo, "gravité évaluée")

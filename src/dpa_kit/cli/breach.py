@@ -898,8 +898,7 @@ def breach_severity(
         },
     )
     click.secho(
-        f"{breaches.severity_label(severity.band)} (score {severity.score} = {severity.dpc} x {severity.ei} + "
-        f"{severity.cb})",
+        f"{breaches.severity_label(severity.band)} ({severity.explained})",
         bold=True,
     )
     for line in severity.advice():
