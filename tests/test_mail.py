@@ -103,3 +103,78 @@ def test_attaching_the_copy_again_replaces_it(tmp_path: Path) -> None:
     mail.attach_notice(message, breach_notice.notice_json(notice), breach.id)
     (attachment,) = list(_sent(message).iter_attachments())
     assert breach_notice.parse_notice(attachment.get_payload(decode=True)).structure.siret == SIRET
+
+
+# --- messages to the structure ------------------------------------------------------------------------------
+
+
+def _received(tmp_path: Path, hours_late: int = 0) -> breaches.Breach:
+    ledger = Ledger(tmp_path / "departement.sqlite")
+    return breaches.receive(
+        ledger,
+        convention_id=BETHUNE,
+        structure="CCAS de Béthune",
+        delay_hours=24,
+        aware_at=AWARE,
+        received_at=AWARE + timedelta(hours=2 + hours_late),
+        details={
+            "natures": ["confidentiality"],
+            "description": "liste de Jean DUPONT envoyée au mauvais destinataire",
+            "people": {"min": 40, "max": 40, "approximate": True},
+            "contact": "Marie MARTIN, 03 21 00 00 00",
+            "pending": ["cause"],
+        },
+        structure_reference="V-2026-266200119-0001",
+    )
+
+
+def _text(message: EmailMessage) -> str:
+    parsed = _sent(message)
+    assert parsed.get_content_type() == "text/plain" and not list(parsed.iter_attachments())
+    return str(parsed.get_content())
+
+
+def test_the_structure_gets_an_acknowledgement_with_instant_reference_and_next_step(tmp_path: Path) -> None:
+    breach = _received(tmp_path)
+    message = mail.build_acknowledgement(
+        breach, to="secretariat@ccas-bethune.fr", sender="rgpd-web@pasdecalais.fr", now=AWARE + timedelta(hours=2)
+    )
+    assert message["To"] == "secretariat@ccas-bethune.fr" and message["From"] == "rgpd-web@pasdecalais.fr"
+    assert message["Subject"] == "[Violation de données] Déclaration reçue - V-2026-266200119-0001"
+    text = _text(message)
+    assert (
+        "Déclaration reçue le samedi 28 mars 2026 à 20 h 00 (heure de Paris), référence V-2026-266200119-0001, "
+        f"convention {BETHUNE}." in text
+    )
+    assert "Prochaine étape : le délégué à la protection des données du Département l'examine" in text
+    assert "avant le mardi 31 mars 2026 à 21 h 00 (heure de Paris)" in text  # 72 h, across the change to summer time
+    assert "complétez la déclaration dans l'application web" in text and "« Déposer un fichier »" in text
+    assert "après l'échéance" not in text
+    # Nothing of the people affected nor of the declaration's content: only reference, convention, instants.
+    for private in ("DUPONT", "MARTIN", "03 21", "40", "mauvais destinataire"):
+        assert private not in text
+    assert "dpa-kit " not in text.replace("dpa-kit du", "")  # never a terminal command
+
+
+def test_a_late_declaration_is_acknowledged_as_late(tmp_path: Path) -> None:
+    breach = _received(tmp_path, hours_late=69)
+    text = _text(mail.build_acknowledgement(breach, to="a@b.fr", sender="c@d.fr", now=AWARE + timedelta(hours=71)))
+    assert "Elle est arrivée après l'échéance prévue par la convention (dimanche 29 mars 2026 à 19 h 00)" in text
+
+
+def test_the_structure_is_told_what_to_do_when_people_are_to_be_informed(tmp_path: Path) -> None:
+    breach = _received(tmp_path)
+    ledger = Ledger(tmp_path / "departement.sqlite")
+    with pytest.raises(UsageError, match="pas « à informer »"):
+        mail.build_subjects_request(breach, to="a@b.fr", sender="c@d.fr", now=AWARE)
+    breaches.record_subjects(ledger, breach, decision="to_inform", date="2026-04-02", channel="courrier", ground=None)
+    decided = breaches.get(ledger, breach.id)
+    message = mail.build_subjects_request(
+        decided, to="secretariat@ccas-bethune.fr", sender="rgpd-web@pasdecalais.fr", now=AWARE + timedelta(hours=20)
+    )
+    assert message["Subject"] == "[Violation de données] Personnes à informer - V-2026-266200119-0001"
+    text = _text(message)
+    assert "À faire : informer chaque personne concernée au plus tard le 2 avril 2026, par courrier." in text
+    assert "les conséquences probables de la violation" in text and "dites-le au délégué du Département" in text
+    for private in ("DUPONT", "MARTIN", "mauvais destinataire"):
+        assert private not in text

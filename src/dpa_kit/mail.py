@@ -22,6 +22,7 @@ from dpa_kit import clock
 from dpa_kit.breach import Breach, require_delay_reason
 from dpa_kit.exceptions import InvalidValue, NotificationError, SmtpLoginRefused, UsageError
 from dpa_kit.model import Convention
+from dpa_kit.words import PARIS_TIME
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,133 @@ def build_notification(
     message.set_content(body, charset="utf-8")
     attach_notice(message, notice_json(notice), breach.id)
     return message
+
+
+def _message_to_structure(
+    subject: str, body: str, *, to: str, sender: str, now: datetime, breach: Breach
+) -> EmailMessage:
+    _header_address(sender, "de l'expéditeur")
+    _header_address(to, "du destinataire")
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = to
+    message["Date"] = format_datetime(now.astimezone(clock.PARIS))
+    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].strip("> ") or "dpa-kit.invalid")
+    message["X-DPA-Kit-Breach"] = breach.id
+    message.set_content(body, charset="utf-8")
+    return message
+
+
+_NO_PERSONAL_DATA = (
+    "Ce message ne contient aucune donnée personnelle des personnes concernées : seulement la référence, la "
+    "convention et les dates."
+)
+
+
+def build_acknowledgement(breach: Breach, *, to: str, sender: str, now: datetime) -> EmailMessage:
+    """The French acknowledgement the structure's user receives when its declaration is recorded in the web
+    application: when it was received (Paris time), its reference, the convention, and the next step.
+
+    Only the reference, the convention and instants: nothing of the people affected (the message leaves the
+    Département's systems in clear)."""
+    received = breach.received_at or breach.notified_at or now
+    lines = [
+        "Bonjour,",
+        "",
+        f"Déclaration reçue le {_day_and_time(received)} ({PARIS_TIME}), référence {breach.id}, convention "
+        f"{breach.convention}.",
+        "",
+    ]
+    if received > breach.notify_deadline:
+        lines += [
+            f"Elle est arrivée après l'échéance prévue par la convention ({_day_and_time(breach.notify_deadline)}) : "
+            "les motifs du retard que vous avez donnés sont enregistrés avec elle.",
+            "",
+        ]
+    step = (
+        f"Prochaine étape : le délégué à la protection des données du Département l'examine et décide, avant le "
+        f"{_day_and_time(breach.cnil_deadline)} ({PARIS_TIME}), de la notifier ou non à la CNIL (72 heures, "
+        "art. 33 RGPD). Il vous contacte si des précisions sont nécessaires."
+        if breach.cnil_deadline
+        else "Prochaine étape : le délégué à la protection des données du Département l'examine et vous contacte "
+        "si des précisions sont nécessaires."
+    )
+    lines += [step, ""]
+    if breach.details.get("pending"):
+        lines += [
+            "Certains éléments étaient encore inconnus : complétez la déclaration dans l'application web dès que "
+            "vous les connaissez (art. 33(4) RGPD).",
+            "",
+        ]
+    lines += [
+        "Pour transmettre des pièces, utilisez « Déposer un fichier » dans l'application web ; ne les envoyez "
+        "jamais en clair par courriel.",
+        "",
+        "-- ",
+        "Message envoyé par l'application web dpa-kit du Département.",
+        _NO_PERSONAL_DATA,
+    ]
+    return _message_to_structure(
+        f"[Violation de données] Déclaration reçue - {breach.id}",
+        "\n".join(lines) + "\n",
+        to=to,
+        sender=sender,
+        now=now,
+        breach=breach,
+    )
+
+
+def build_subjects_request(breach: Breach, *, to: str, sender: str, now: datetime) -> EmailMessage:
+    """The French message to the structure once the DPO decided that the people affected are to be informed
+    (GDPR Art. 34, decision « à informer »): what to tell them, by which means and by when, and to confirm it
+    afterwards. Only the reference, the convention, the means and the date: nothing of the people affected."""
+    subjects = breach.subjects or {}
+    if subjects.get("decision") != "to_inform":
+        raise UsageError(
+            f"{breach.id} : les personnes concernées ne sont pas « à informer » : aucun message à la structure"
+        )
+    from dpa_kit.words import french_day
+
+    when = french_day(subjects.get("date")) or "sans délai"
+    channel = subjects.get("channel") or "le moyen le plus direct"
+    lines = [
+        "Bonjour,",
+        "",
+        f"Pour la violation {breach.id} (convention {breach.convention}), le délégué à la protection des données "
+        f"du Département a décidé que les personnes concernées doivent être informées (art. 34 RGPD), "
+        f"message envoyé le {_day_and_time(now)} ({PARIS_TIME}).",
+        "",
+        f"À faire : informer chaque personne concernée au plus tard le {when}, par {channel}.",
+        "",
+        "Le message aux personnes, en termes clairs et simples, indique :",
+        "- la nature de la violation ;",
+        "- le nom et les coordonnées du délégué à la protection des données ou d'un autre contact ;",
+        "- les conséquences probables de la violation ;",
+        "- les mesures prises ou envisagées pour y remédier et en limiter les effets, et ce que les personnes "
+        "peuvent faire elles-mêmes pour se protéger.",
+        "",
+        "Une fois les personnes informées, dites-le au délégué du Département (date et moyen utilisés) : il "
+        "l'enregistre au registre des violations. Pour transmettre des pièces, utilisez « Déposer un fichier » "
+        "dans l'application web ; jamais de liste de personnes en clair par courriel.",
+        "",
+        "-- ",
+        "Message envoyé par l'application web dpa-kit du Département.",
+        _NO_PERSONAL_DATA,
+    ]
+    return _message_to_structure(
+        f"[Violation de données] Personnes à informer - {breach.id}",
+        "\n".join(lines) + "\n",
+        to=to,
+        sender=sender,
+        now=now,
+        breach=breach,
+    )
+
+
+def _day_and_time(instant: datetime | None) -> str:
+    """« samedi 28 mars 2026 à 18 h 00 » (Paris time)."""
+    return clock.french_instant(instant) if instant else "—"
 
 
 @dataclass
