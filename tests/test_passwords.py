@@ -113,7 +113,7 @@ def test_a_refused_account_password_says_the_real_reason_and_a_next_step_that_wo
     password: str, bits: str, found: str
 ) -> None:
     said = passwords.refusal(password, required_bits=ACCOUNT_BITS, min_length=12, known=KNOWN)
-    assert said is not None and said.startswith("mot de passe trop facile à deviner : ")
+    assert said is not None and said.startswith("mot de passe trop faible, car trop facile à deviner : ")
     assert found in said
     assert f"(estimation : {bits} bits pour 50 exigés)" in said
     assert "il en faut au moins 1,1 million de milliards d'essais" in said
@@ -143,3 +143,34 @@ def test_a_short_password_is_said_short_and_a_strong_one_is_accepted() -> None:
     assert said is not None and "8 caractères, il en faut au moins 12" in said
     assert passwords.refusal(passwords.generate(), required_bits=ACCOUNT_BITS, known=KNOWN) is None
     assert passwords.known_words("Sécrétariat@CCAS-Béthune.fr") == ("secretariat", "ccas", "bethune")
+
+
+def test_the_web_accounts_refuse_with_the_real_reason(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from dpa_kit.accounts import Accounts, Policy, web_database_path
+    from dpa_kit.exceptions import UsageError
+    from dpa_kit.ledger import Ledger
+
+    now = datetime(2026, 3, 28, 22, 0, tzinfo=UTC)
+    ledger_path = tmp_path / "ledger.sqlite"
+    accounts = Accounts(
+        web_database_path(ledger_path), Ledger(ledger_path), Policy(argon2_time_cost=1, argon2_memory_kib=8 * 1024)
+    )
+    _, once = accounts.add_user("rgpd@ccas-bethune.fr", "structure", "26620011900011", now=now, actor="cli")
+    _, session = accounts.login("rgpd@ccas-bethune.fr", once, now=now, client="1.2.3.4")
+    with pytest.raises(UsageError) as refused:
+        accounts.change_password(session, "Association-Bethune-2026", "Association-Bethune-2026", now=now)
+    said = str(refused.value)
+    assert "le nom de votre structure ou de votre adresse, une année" in said and "34,7 bits pour 50" in said
+    added = re.search(r"« (-[a-z]+-[a-z]+) »", said)
+    assert added is not None
+    accounts.change_password(
+        session, f"Association-Bethune-2026{added[1]}", f"Association-Bethune-2026{added[1]}", now=now
+    )
+
+
+def test_following_the_pages_advice_leads_to_acceptance() -> None:
+    assert "sans le nom de la structure ni une année" in passwords.ACCOUNT_ADVICE
+    for followed in ("tortue-orange-garage-piano-vague-zomira", "cheval-violet-lampe-nuage-pilude"):
+        assert passwords.refusal(followed, required_bits=ACCOUNT_BITS, known=KNOWN) is None

@@ -26,6 +26,7 @@ from pathlib import Path
 from dpa_kit.exceptions import InputError, UsageError
 
 __all__ = [
+    "ACCOUNT_ADVICE",
     "ALPHABET",
     "CNIL_TABLE",
     "GENERATED_LENGTH",
@@ -249,6 +250,12 @@ def supplied(password_file: Path | None, given: str | None = None) -> str | None
 
 # --- why a password is refused, in words a user can act on --------------------------------------------
 
+#: What a page asking for an account's password advises, so that following it leads to acceptance.
+ACCOUNT_ADVICE = (
+    "au moins 12 caractères : par exemple cinq ou six mots sans rapport entre eux, dont un rare ou inventé, "
+    "sans le nom de la structure ni une année"
+)
+
 #: zxcvbn's advice, in French (an advice without translation is left out, never shown in English).
 FEEDBACK_FR = {
     "Straight rows of keys are easy to guess.": "Une rangée de touches du clavier se devine facilement.",
@@ -394,10 +401,11 @@ def refusal(password: str, *, required_bits: float, min_length: int = 12, known:
     estimated bits, ``known`` words tried first: :func:`known_words` of the account's address and
     structure). The message never quotes the password.
 
-    « mot de passe trop facile à deviner : le nom de votre structure ou de votre adresse, une année et un mot
-    courant (…) sont parmi les premiers essais d'un attaquant. Une année récente se devine facilement. Il
-    serait trouvé en environ 28 milliards d'essais ; il en faut au moins 1,1 million de milliards, soit
-    environ 40 000 fois plus. Ajoutez deux mots sans rapport entre eux ni avec la structure, par exemple
+    « mot de passe trop faible, car trop facile à deviner : le nom de votre structure ou de votre adresse,
+    une année et un mot courant (dictionnaire, prénoms, noms) sont parmi les premiers essais d'un attaquant.
+    Une date se devine souvent facilement. […] Il serait trouvé en environ 28 milliards d'essais ; il en faut
+    au moins 1,1 million de milliards d'essais, soit environ 40 000 fois plus (estimation : 34,7 bits pour
+    50 exigés). Ajoutez deux mots sans rapport entre eux ni avec la structure, par exemple en ajoutant
     « -rovipa-talizo » à la fin. »
     """
     if not password:
@@ -414,11 +422,13 @@ def refusal(password: str, *, required_bits: float, min_length: int = 12, known:
             verb = (
                 "est parmi les premiers essais"
                 if len(found) == 1 and not found[0][0].isdigit()
-                else ("sont parmi les premiers essais")
+                else "sont parmi les premiers essais"
             )
-            sentences.append(f"mot de passe trop facile à deviner : {_joined(found)} {verb} d'un attaquant.")
+            sentences.append(
+                f"mot de passe trop faible, car trop facile à deviner : {_joined(found)} {verb} d'un attaquant."
+            )
         else:
-            sentences.append("mot de passe trop facile à deviner.")
+            sentences.append("mot de passe trop faible, car trop facile à deviner.")
         sentences += _feedback_fr(matches)
         factor = 2.0 ** (required_bits - bits)
         from dpa_kit.words import french_number
@@ -431,7 +441,7 @@ def refusal(password: str, *, required_bits: float, min_length: int = 12, known:
     if short:
         sentences.insert(
             0 if not weak else 1,
-            ("mot de passe trop court : " if not weak else "Il est aussi trop court : ")
+            ("mot de passe trop faible, car trop court : " if not weak else "Il est aussi trop court : ")
             + f"{len(password)} caractères, il en faut au moins {min_length}.",
         )
     added = _addition(password, required_bits, known) if weak or short else None
