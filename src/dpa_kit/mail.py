@@ -12,7 +12,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Literal
@@ -479,9 +479,10 @@ def attach_notice(message: EmailMessage, notice_bytes: bytes, breach_id: str) ->
     """Attach the ``dpa-kit-breach/1`` JSON copy of the notification (sent and draft messages alike),
     replacing the one already attached: a message never carries two copies that could disagree."""
     if message.is_multipart():
-        parts = message.get_payload()
-        assert isinstance(parts, list)
-        message.set_payload([part for part in parts if not (part.get_filename() or "").endswith(NOTICE_SUFFIX)])
+        kept: list[Message[str, str] | str] = [
+            part for part in message.iter_parts() if not (part.get_filename() or "").endswith(NOTICE_SUFFIX)
+        ]
+        message.set_payload(kept)
     message.add_attachment(notice_bytes, maintype="application", subtype="json", filename=notice_filename(breach_id))
 
 
