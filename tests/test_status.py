@@ -105,3 +105,11 @@ def test_a_late_notification_recorded_after_a_first_overview_shows_at_once(regis
     later = _overview(registers, ledger, at + timedelta(minutes=1))
     assert [i["what"] for i in later["late_items"]] == ["contractual_notification"]
     assert "en retard de 6 h 00" in later["late_items"][0]["text"]
+
+
+def test_the_summary_card_counts_a_late_notification_as_a_late_breach(registers: Path, tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    _received_through_the_web(ledger, 71)
+    page = status.render_html(_overview(registers, ledger, AWARE + timedelta(hours=72)))
+    assert '<div class="card late"><p class="value">1</p><p>violations ouvertes</p>' in page
+    assert '<p class="detail">1 en retard</p>' in page

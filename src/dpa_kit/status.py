@@ -95,6 +95,11 @@ def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
     Always up to date: the conventions are judged again when a file of the folder changed, and the breaches
     are brought up to date with every event appended since the previous call
     (:func:`dpa_kit.access.all_breaches`); what depends on the clock is computed at each call.
+
+    ``late_items`` says what is late, each with its structure and by how much (a deadline passed, or a
+    notification to the Département made after the convention's delay, apart from the CNIL clock); ``soon``
+    the deadlines less than :data:`NEAR` away; ``headline`` the first line of a dashboard (:func:`headline`).
+    ``late`` keeps the ids of what is late (the CLI's exit code).
     """
     from dpa_kit import lifecycle
     from dpa_kit.access import all_breaches
@@ -333,7 +338,7 @@ def render_html(data: dict[str, Any]) -> str:
     breaches = data["open_breaches"]
     attestations = data["attestations_due"]
     ready = sum(1 for c in conventions if c["ready"])
-    late_breaches = sum(1 for b in breaches if b["overdue"])
+    late_breaches = len({i["subject"] for i in data["late_items"] if i["what"] != "attestation"})
     late_attestations = sum(1 for a in attestations if a["overdue"])
 
     def card(title: str, value: str, detail: str, mark: str) -> str:
