@@ -438,7 +438,7 @@ def test_severity_command_records_and_advises(env: dict[str, str]) -> None:
         env=env,
     )
     assert result.exit_code == 0, result.output
-    assert "Gravité : élevée (score 3.5" in result.stdout and "art. 34" in result.stdout
+    assert "Gravité : élevée (score 3,5 = 4,0 × 0,75 + 0,5)" in result.stdout and "art. 34" in result.stdout
     result = run("breach", "severity", "V-2026-343097333-0001", "--dpc", "4", env=env)
     assert result.exit_code == 2 and "réponse manquante" in result.stderr
 
@@ -502,7 +502,7 @@ def test_attachments_are_encrypted_with_the_exchange_tool(env: dict[str, str], t
     raw = eml.read_bytes()
     assert b"DUPONT" not in raw
     message = email.message_from_bytes(raw, policy=policy.default)
-    attachment = next(message.iter_attachments())
+    attachment = next(a for a in message.iter_attachments() if a.get_content_type() == "application/zip")
     assert attachment.get_filename() == "V-2026-343097333-0001-pieces.zip"
     archive = tmp_path / "p.zip"
     archive.write_bytes(attachment.get_content())

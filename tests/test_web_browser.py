@@ -357,7 +357,7 @@ def test_structure_declares_dpo_decides(
         message["Subject"]
         == f"[Violation de données] Convention {BETHUNE} - V-2026-266200119-0001 - notification initiale"
     )
-    body = message.get_content()  # type: ignore[attr-defined]
+    body = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert "- Prise de connaissance par l'organisme : samedi 28 mars 2026 à 18 h 00" in body
     assert "- Nombre approximatif de personnes : environ 40" in body
     assert "- Cause : je ne sais pas encore (sera précisé dans une notification complémentaire)" in body

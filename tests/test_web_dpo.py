@@ -246,7 +246,7 @@ def test_severity_form_same_choices_and_score_as_the_command_line(site: tuple[An
     response = c.post(f"/dpo/violations/{received}/gravite", data={"csrf": csrf_of(page.text), **SEVERE})
     assert (response.status_code, response.headers["location"]) == (303, f"/dpo/violations/{received}")
     shown = c.get(f"/dpo/violations/{received}").text
-    assert "<strong>Gravité : élevée</strong> (score 3.5 = 4.0 x 0.75 + 0.5)" in shown
+    assert "<strong>Gravité : élevée</strong> (score 3,5 = 4,0 × 0,75 + 0,5)" in shown
     assert "informez-les sans délai (art. 34)" in shown
     assert "Réévaluer la gravité" in shown
     assert '<option value="significant" selected>' in shown  # re-assessed from the answers recorded
@@ -274,7 +274,7 @@ def test_severity_form_same_choices_and_score_as_the_command_line(site: tuple[An
     assert len(action) == 1 and action[0].subject.startswith("user-")
     assert action[0].payload == {"action": "breach.severity", "object": received, "band": "élevé"}
     # Shown in the register too.
-    assert "<td>élevée (3.5)</td>" in c.get("/dpo/registre-violations").text
+    assert "<td>élevée (3,5)</td>" in c.get("/dpo/registre-violations").text
 
 
 def test_severity_with_a_french_decimal_adjustment(site: tuple[Any, People]) -> None:

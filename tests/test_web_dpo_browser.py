@@ -60,7 +60,7 @@ def test_dpo_assesses_severity_and_exports_the_register(
             _accessible(dpo, "gravité avec une erreur")
             dpo.get_by_label("Facilité d'identification des personnes").select_option(label="importante")
             dpo.get_by_role("button", name="Évaluer la gravité").click()
-            expect(dpo.locator("#gravite + p.success")).to_contain_text("Gravité : élevée (score 3.5")
+            expect(dpo.locator("#gravite + p.success")).to_contain_text("Gravité : élevée (score 3,5")
             expect(dpo.get_by_label("Facilité d'identification des personnes")).to_have_value("significant")
             shots(dpo, "dpo-gravite")
             _accessible(dpo, "gravité évaluée")
@@ -68,7 +68,7 @@ def test_dpo_assesses_severity_and_exports_the_register(
             # The register, linked from the breach's page, and its download.
             dpo.get_by_role("link", name="Registre des violations (toutes, notifiées ou non)").click()
             expect(dpo.get_by_role("heading", level=1)).to_have_text("Registre des violations (art. 33(5) RGPD)")
-            expect(dpo.get_by_role("row", name=received.id)).to_contain_text("élevée (3.5)")
+            expect(dpo.get_by_role("row", name=received.id)).to_contain_text("élevée (3,5)")
             shots(dpo, "dpo-registre-violations")
             _accessible(dpo, "registre des violations")
             with dpo.expect_download() as download:
@@ -77,7 +77,7 @@ def test_dpo_assesses_severity_and_exports_the_register(
             download.value.save_as(saved)
             assert saved.name == "registre-violations-2026-03-28.xlsx"
             rows = read_rows(saved)
-            assert rows[1][0] == received.id and "élevée (3.5)" in rows[1]
+            assert rows[1][0] == received.id and "élevée (3,5)" in rows[1]
         finally:
             browser.close()
     recorded = breaches.all_breaches(Ledger(tmp_path / "ledger.sqlite"))[received.id].severity

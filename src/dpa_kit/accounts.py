@@ -542,14 +542,15 @@ class Accounts:
 
     def change_password(self, session: Session, new: str, confirmation: str, *, now: datetime) -> None:
         """Replace the password (the one-time one on first login); checks strength and confirmation."""
-        from dpa_kit.passwords import estimate
+        from dpa_kit.passwords import estimate, known_words, refusal
 
         if new != confirmation:
             raise UsageError("les deux mots de passe ne sont pas identiques")
         strength = estimate(new)
         if len(new) < 12 or strength.bits < MIN_PASSWORD_BITS:
             raise UsageError(
-                "mot de passe trop faible : au moins 12 caractères, par exemple une phrase de plusieurs mots"
+                refusal(new, required_bits=MIN_PASSWORD_BITS, known=known_words(session.user.email))
+                or "mot de passe trop faible : au moins 12 caractères, par exemple une phrase de plusieurs mots"
             )
         digest = self.hasher.hash(new)
         with self._transaction() as conn:

@@ -621,6 +621,17 @@ class Severity:
     score: float
     band: str
 
+    @property
+    def explained(self) -> str:
+        """« score 3,25 = 4,0 × 0,75 + 0,25 » (SE = DPC × EI + CB), French numbers; the score alone when the
+        terms were not recorded."""
+        from dpa_kit.words import TIMES, french_number
+
+        score = f"score {french_number(self.score)}"
+        if not self.dpc:
+            return score
+        return f"{score} = {french_number(self.dpc)} {TIMES} {french_number(self.ei)} + {french_number(self.cb)}"
+
     def advice(self) -> list[str]:
         if self.band == "faible":
             return [

@@ -218,7 +218,9 @@ def submit_declaration(
     built: list[EmailMessage] = []
 
     def notify(opened: Breach) -> dict[str, Any]:
-        message = build_notification(opened, to=to, sender=sender, delay_reason=delay_reason, now=now)
+        message = build_notification(
+            opened, to=to, sender=sender, delay_reason=delay_reason, now=now, siret=convention.processor.siret
+        )
         built.append(message)
         return {"message_id": str(message["Message-ID"]), "to": to, "delay_reason": delay_reason}
 

@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from dpa_kit import clock
-from dpa_kit.breach import BAND_FEMININE, NATURES, SUBJECT_DECISIONS, Breach
+from dpa_kit.breach import BAND_FEMININE, NATURES, Breach
+from dpa_kit.labels import breach_item, subjects_decision
+from dpa_kit.words import french_number
 
 HEADERS = [
     "Identifiant",
@@ -69,12 +71,7 @@ def register_rows(breaches: list[Breach]) -> tuple[list[str], list[list[Any]]]:
             cnil = f"notifiée le {_fmt(b.cnil.get('at'))}, réf. {b.cnil.get('reference') or '-'}"
         else:
             cnil = f"non notifiée : {b.cnil.get('reason')}"
-        subjects = None
-        if b.subjects:
-            subjects = SUBJECT_DECISIONS[b.subjects["decision"]]
-            extra = [v for v in (b.subjects.get("date"), b.subjects.get("channel"), b.subjects.get("ground")) if v]
-            if extra:
-                subjects += " (" + ", ".join(extra) + ")"
+        subjects = subjects_decision(b.subjects)
         rows.append(
             [
                 b.id,
@@ -86,13 +83,13 @@ def register_rows(breaches: list[Breach]) -> tuple[list[str], list[list[Any]]]:
                 "en cours" if d.get("ongoing") else _fmt(d.get("ended_at")),
                 ", ".join(NATURES.get(n, n).split(" (")[0] for n in d.get("natures") or []),
                 _cell(d.get("description")),
-                _cell(d.get("cause")),
+                breach_item("cause", d.get("cause")),
                 _cell(d.get("data_categories")),
                 _cell(d.get("people")),
                 _cell(d.get("records")),
                 _cell(d.get("consequences")),
                 _cell(d.get("measures")),
-                f"{BAND_FEMININE.get(b.severity['band'], b.severity['band'])} ({b.severity['score']})"
+                f"{BAND_FEMININE.get(b.severity['band'], b.severity['band'])} ({french_number(b.severity['score'])})"
                 if b.severity
                 else None,
                 _fmt(b.notify_deadline),

@@ -21,10 +21,12 @@ __all__ = [
     "SEPARATOR",
     "FieldLabel",
     "add_to_schema",
+    "breach_item",
     "fields",
     "label",
     "located",
     "normalise",
+    "subjects_decision",
     "title",
 ]
 
@@ -326,3 +328,42 @@ def fields(model: Any = None, catalogue: dict[str, str] | None = None) -> list[F
 
     walk(model, "")
     return found
+
+
+# --- a breach's stored codes, in French (the register, pages, messages) ---------------------------------
+
+
+def breach_item(key: str, value: Any) -> str | None:
+    """A breach's detail ``key`` in French, as the notification words it: a stored code becomes its
+    questionnaire label (cause ``misdirected`` -> « envoi au mauvais destinataire (courriel, courrier,
+    fax) »), counts read « 40 à 50 », instants « samedi 28 mars 2026 à 18 h 00 »; None when absent. A
+    value the questionnaire does not know is shown as it was recorded (a declaration typed by hand)."""
+    from dpa_kit import breach_questions
+
+    if value is None or value == "" or value == []:
+        return None
+    shown = breach_questions.items({key: value})
+    if shown:
+        return shown[0][1]
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def subjects_decision(subjects: dict[str, Any] | None) -> str | None:
+    """The Art. 34 decision in French: « les personnes concernées vont être informées (2 décembre 2026,
+    courrier) », « … ne seront pas informées : risque non élevé pour les droits et libertés (art. 34(1)) »."""
+    from dpa_kit.breach import ART34_GROUNDS, SUBJECT_DECISIONS
+    from dpa_kit.words import french_day
+
+    if not subjects:
+        return None
+    decision = str(subjects.get("decision") or "")
+    text = SUBJECT_DECISIONS.get(decision, decision)
+    extra = [part for part in (french_day(subjects.get("date")), subjects.get("channel")) if part]
+    if extra:
+        text += f" ({', '.join(str(part) for part in extra)})"
+    ground = subjects.get("ground")
+    if ground:
+        text += f" : {ART34_GROUNDS.get(ground, ground)}"
+    return text

@@ -12,15 +12,17 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from dpa_kit import clock
 from dpa_kit.breach import Breach, require_delay_reason
 from dpa_kit.exceptions import InvalidValue, NotificationError, SmtpLoginRefused, UsageError
 from dpa_kit.model import Convention
+from dpa_kit.words import PARIS_TIME
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,33 @@ class SmtpConfig:
         return f"SmtpConfig(url={self.url!r}, user={self.user!r}, password={'***' if self.password else None})"
 
 
-def notification_body(breach: Breach, *, complementary: bool, delay_reason: str | None, now: datetime) -> str:
-    """The French text of a notification: every item of GDPR Art. 33(3) and of the CNIL form."""
+#: How a notification was made: ``cli`` (a message the structure sends from its mail client or with
+#: ``dpa-kit``), ``web`` (the copy the web application sends when the structure declares there).
+Channel = Literal["cli", "web"]
+CHANNELS: tuple[Channel, ...] = ("cli", "web")
+
+#: How to send documents to the Département, said to the structure in the words of its own tool.
+DOCUMENTS_ADVICE: dict[Channel, str] = {
+    "cli": "Ne joignez jamais de données personnelles en clair : pour transmettre des pièces, chiffrez-les avec "
+    "« dpa-kit exchange pack ».",
+    "web": "Ne joignez jamais de données personnelles en clair à un courriel : pour transmettre des pièces au "
+    "Département, la structure utilise « Déposer un fichier » dans l'application web.",
+}
+
+
+def notification_body(
+    breach: Breach,
+    *,
+    complementary: bool,
+    delay_reason: str | None,
+    now: datetime,
+    channel: Channel = "web",
+    notice_name: str | None = None,
+) -> str:
+    """The French text of a notification: every item of GDPR Art. 33(3) and of the CNIL form.
+
+    The footer advises on documents in the words of ``channel``, and announces the machine-readable copy
+    only when one is attached (``notice_name``, its file name)."""
     from dpa_kit import breach_questions, frenchtime
     from dpa_kit.breach_notice import normalise_details
 
@@ -85,11 +112,17 @@ def notification_body(breach: Breach, *, complementary: bool, delay_reason: str 
         "Nous restons à votre disposition pour toute information utile à votre éventuelle notification à la CNIL.",
         "",
         "-- ",
-        "Message préparé avec dpa-kit. Ne joignez jamais de données personnelles en clair : utilisez « dpa-kit "
-        "exchange pack ».",
-        "Une copie lisible par machine (fichier .dpa-kit-breach.json) est jointe : le Département l'importe dans "
-        "dpa-kit sans ressaisie.",
+        f"Message préparé avec dpa-kit. {DOCUMENTS_ADVICE[channel]}",
     ]
+    if notice_name:
+        lines.append(
+            f"Une copie lisible par machine (fichier {notice_name}) est jointe : "
+            + (
+                "le Département l'importe dans dpa-kit sans ressaisie."
+                if channel == "cli"
+                else "la déclaration est déjà enregistrée dans l'application web du Département."
+            )
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -109,9 +142,20 @@ def build_notification(
     complementary: bool = False,
     delay_reason: str | None = None,
     now: datetime | None = None,
+    siret: str | None = None,
+    channel: Channel = "web",
 ) -> EmailMessage:
-    """The notification message, ready to write as .eml or to send."""
+    """The notification message, ready to write as .eml or to send, with its machine-readable copy attached
+    (``dpa-kit-breach/1``, :func:`dpa_kit.breach_notice.parse_notice` reads it back; ``siret`` is the
+    structure's, which the Département checks against the convention when it imports the copy).
+
+    ``channel`` words the footer: ``web`` (the default: the copy sent by the web application) points to the
+    application's file drop, ``cli`` to ``dpa-kit exchange pack``."""
+    from dpa_kit.breach_notice import notice_from_breach, notice_json
+
     now = now or clock.now()
+    if channel not in CHANNELS:
+        raise UsageError(f"canal de notification inconnu « {channel} » : {', '.join(CHANNELS)}")
     require_delay_reason(breach, now, complementary=complementary, delay_reason=delay_reason)
     if complementary and not breach.notifications:
         raise UsageError(f"{breach.id} n'a pas encore été notifiée : envoyez d'abord la notification initiale")
@@ -133,10 +177,147 @@ def build_notification(
         message["In-Reply-To"] = first
         message["References"] = first
     message["X-DPA-Kit-Breach"] = breach.id
-    message.set_content(
-        notification_body(breach, complementary=complementary, delay_reason=delay_reason, now=now), charset="utf-8"
+    notice = notice_from_breach(
+        breach, siret=siret, prepared_at=now, complementary=complementary, delay_reason=delay_reason
     )
+    body = notification_body(
+        breach,
+        complementary=complementary,
+        delay_reason=delay_reason,
+        now=now,
+        channel=channel,
+        notice_name=notice_filename(breach.id),
+    )
+    message.set_content(body, charset="utf-8")
+    attach_notice(message, notice_json(notice), breach.id)
     return message
+
+
+def _message_to_structure(
+    subject: str, body: str, *, to: str, sender: str, now: datetime, breach: Breach
+) -> EmailMessage:
+    _header_address(sender, "de l'expéditeur")
+    _header_address(to, "du destinataire")
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = to
+    message["Date"] = format_datetime(now.astimezone(clock.PARIS))
+    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].strip("> ") or "dpa-kit.invalid")
+    message["X-DPA-Kit-Breach"] = breach.id
+    message.set_content(body, charset="utf-8")
+    return message
+
+
+_NO_PERSONAL_DATA = (
+    "Ce message ne contient aucune donnée personnelle des personnes concernées : seulement la référence, la "
+    "convention et les dates."
+)
+
+
+def build_acknowledgement(breach: Breach, *, to: str, sender: str, now: datetime) -> EmailMessage:
+    """The French acknowledgement the structure's user receives when its declaration is recorded in the web
+    application: when it was received (Paris time), its reference, the convention, and the next step.
+
+    Only the reference, the convention and instants: nothing of the people affected (the message leaves the
+    Département's systems in clear)."""
+    received = breach.received_at or breach.notified_at or now
+    lines = [
+        "Bonjour,",
+        "",
+        f"Déclaration reçue le {_day_and_time(received)} ({PARIS_TIME}), référence {breach.id}, convention "
+        f"{breach.convention}.",
+        "",
+    ]
+    if received > breach.notify_deadline:
+        lines += [
+            f"Elle est arrivée après l'échéance prévue par la convention ({_day_and_time(breach.notify_deadline)}) : "
+            "les motifs du retard que vous avez donnés sont enregistrés avec elle.",
+            "",
+        ]
+    step = (
+        f"Prochaine étape : le délégué à la protection des données du Département l'examine et décide, avant le "
+        f"{_day_and_time(breach.cnil_deadline)} ({PARIS_TIME}), de la notifier ou non à la CNIL (72 heures, "
+        "art. 33 RGPD). Il vous contacte si des précisions sont nécessaires."
+        if breach.cnil_deadline
+        else "Prochaine étape : le délégué à la protection des données du Département l'examine et vous contacte "
+        "si des précisions sont nécessaires."
+    )
+    lines += [step, ""]
+    if breach.details.get("pending"):
+        lines += [
+            "Certains éléments étaient encore inconnus : complétez la déclaration dans l'application web dès que "
+            "vous les connaissez (art. 33(4) RGPD).",
+            "",
+        ]
+    lines += [
+        "Pour transmettre des pièces, utilisez « Déposer un fichier » dans l'application web ; ne les envoyez "
+        "jamais en clair par courriel.",
+        "",
+        "-- ",
+        "Message envoyé par l'application web dpa-kit du Département.",
+        _NO_PERSONAL_DATA,
+    ]
+    return _message_to_structure(
+        f"[Violation de données] Déclaration reçue - {breach.id}",
+        "\n".join(lines) + "\n",
+        to=to,
+        sender=sender,
+        now=now,
+        breach=breach,
+    )
+
+
+def build_subjects_request(breach: Breach, *, to: str, sender: str, now: datetime) -> EmailMessage:
+    """The French message to the structure once the DPO decided that the people affected are to be informed
+    (GDPR Art. 34, decision « à informer »): what to tell them, by which means and by when, and to confirm it
+    afterwards. Only the reference, the convention, the means and the date: nothing of the people affected."""
+    subjects = breach.subjects or {}
+    if subjects.get("decision") != "to_inform":
+        raise UsageError(
+            f"{breach.id} : les personnes concernées ne sont pas « à informer » : aucun message à la structure"
+        )
+    from dpa_kit.words import french_day
+
+    when = french_day(subjects.get("date")) or "sans délai"
+    channel = subjects.get("channel") or "le moyen le plus direct"
+    lines = [
+        "Bonjour,",
+        "",
+        f"Pour la violation {breach.id} (convention {breach.convention}), le délégué à la protection des données "
+        f"du Département a décidé que les personnes concernées doivent être informées (art. 34 RGPD), "
+        f"message envoyé le {_day_and_time(now)} ({PARIS_TIME}).",
+        "",
+        f"À faire : informer chaque personne concernée au plus tard le {when}, par {channel}.",
+        "",
+        "Le message aux personnes, en termes clairs et simples, indique :",
+        "- la nature de la violation ;",
+        "- le nom et les coordonnées du délégué à la protection des données ou d'un autre contact ;",
+        "- les conséquences probables de la violation ;",
+        "- les mesures prises ou envisagées pour y remédier et en limiter les effets, et ce que les personnes "
+        "peuvent faire elles-mêmes pour se protéger.",
+        "",
+        "Une fois les personnes informées, dites-le au délégué du Département (date et moyen utilisés) : il "
+        "l'enregistre au registre des violations. Pour transmettre des pièces, utilisez « Déposer un fichier » "
+        "dans l'application web ; jamais de liste de personnes en clair par courriel.",
+        "",
+        "-- ",
+        "Message envoyé par l'application web dpa-kit du Département.",
+        _NO_PERSONAL_DATA,
+    ]
+    return _message_to_structure(
+        f"[Violation de données] Personnes à informer - {breach.id}",
+        "\n".join(lines) + "\n",
+        to=to,
+        sender=sender,
+        now=now,
+        breach=breach,
+    )
+
+
+def _day_and_time(instant: datetime | None) -> str:
+    """« samedi 28 mars 2026 à 18 h 00 » (Paris time)."""
+    return clock.french_instant(instant) if instant else "—"
 
 
 @dataclass
@@ -160,6 +341,7 @@ def prepare_notification(
     attachments: list[Path] | None = None,
     now: datetime | None = None,
     sender_required: bool = True,
+    channel: Channel = "cli",
 ) -> PreparedNotification:
     """The notification of ``breach`` to the Département, to the convention's address from its processor's DPO
     unless told otherwise; attachments go in an encrypted archive (never in clear), whose password is returned."""
@@ -171,7 +353,14 @@ def prepare_notification(
     if not sender and sender_required:
         raise InvalidValue("adresse de l'expéditeur manquante : la convention n'indique pas de DPO", "notify_from")
     message = build_notification(
-        breach, to=to, sender=sender, complementary=complementary, delay_reason=delay_reason, now=now
+        breach,
+        to=to,
+        sender=sender,
+        complementary=complementary,
+        delay_reason=delay_reason,
+        now=now,
+        siret=convention.processor.siret,
+        channel=channel,
     )
     password = _attach_encrypted(message, attachments, breach, to, sender) if attachments else None
     return PreparedNotification(message, to, sender, password)
@@ -277,13 +466,23 @@ def send(message: EmailMessage, config: SmtpConfig, timeout: float = 30) -> None
 UNSENT_HEADER = "X-Unsent"
 
 
+#: The suffix of the machine-readable copy's file name.
+NOTICE_SUFFIX = ".dpa-kit-breach.json"
+
+
 def notice_filename(breach_id: str) -> str:
     """The attachment's name: the Département's ``breach receive --eml`` looks for this suffix."""
-    return f"{breach_id}.dpa-kit-breach.json"
+    return f"{breach_id}{NOTICE_SUFFIX}"
 
 
 def attach_notice(message: EmailMessage, notice_bytes: bytes, breach_id: str) -> None:
-    """Attach the ``dpa-kit-breach/1`` JSON copy of the notification (sent and draft messages alike)."""
+    """Attach the ``dpa-kit-breach/1`` JSON copy of the notification (sent and draft messages alike),
+    replacing the one already attached: a message never carries two copies that could disagree."""
+    if message.is_multipart():
+        kept: list[Message[str, str] | str] = [
+            part for part in message.iter_parts() if not (part.get_filename() or "").endswith(NOTICE_SUFFIX)
+        ]
+        message.set_payload(kept)
     message.add_attachment(notice_bytes, maintype="application", subtype="json", filename=notice_filename(breach_id))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,11 @@ def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
     Always up to date: the conventions are judged again when a file of the folder changed, and the breaches
     are brought up to date with every event appended since the previous call
     (:func:`dpa_kit.access.all_breaches`); what depends on the clock is computed at each call.
+
+    ``late_items`` says what is late, each with its structure and by how much (a deadline passed, or a
+    notification to the Département made after the convention's delay, apart from the CNIL clock); ``soon``
+    the deadlines less than :data:`NEAR` away; ``headline`` the first line of a dashboard (:func:`headline`).
+    ``late`` keeps the ids of what is late (the CLI's exit code).
     """
     from dpa_kit import lifecycle
     from dpa_kit.access import all_breaches
@@ -109,19 +114,20 @@ def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
     ]
     breaches = []
     exchanges = []
+    late_items: list[dict[str, Any]] = []
+    soon_items: list[dict[str, Any]] = []
     if ledger is not None:
         for breach in all_breaches(ledger).values():
             if not breach.is_open:
                 continue
             shown = breach.as_json(now)
-            deadline = (
-                breach.cnil_deadline
-                if breach.side == "departement" and breach.cnil_deadline
-                else (breach.notify_deadline)
-            )
+            deadline = breach.deadline()
             shown["deadline"] = deadline.astimezone(clock.PARIS).isoformat(timespec="seconds")
-            shown["near"] = not shown["overdue"] and deadline - now <= NEAR
+            shown["near"] = breach.pending() and now <= deadline and deadline - now <= NEAR
             breaches.append(shown)
+            late_items += _breach_late(breach, now)
+            if shown["near"]:
+                soon_items.append(_breach_soon(breach, now))
         breaches.sort(key=lambda b: b["deadline"])
         for event in _last_exchanges(ledger):
             exchanges.append(
@@ -137,7 +143,23 @@ def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
     attestations = [
         d.as_json() for d in owed(folder, ledger, results=results) if d.recorded is None and d.owed_in_writing
     ]
-    late = [b["id"] for b in breaches if b["overdue"]] + [a["convention"] for a in attestations if a["overdue"]]
+    for a in attestations:
+        if a["overdue"]:
+            late_items.append(
+                {
+                    "subject": a["convention"],
+                    "structure": a["structure"],
+                    "what": "attestation",
+                    "text": _item(
+                        a["convention"],
+                        a["structure"],
+                        f"attestation de destruction attendue depuis le {_when(a['due_date'])}, "
+                        f"{OVERDUE.lower()} de {a['days_overdue']} j",
+                    ),
+                }
+            )
+    soon_items.sort(key=lambda item: str(item["deadline"]))
+    late = list(dict.fromkeys(item["subject"] for item in late_items))
     return {
         "generated_at": now.astimezone(clock.PARIS).isoformat(timespec="minutes"),
         "conventions": conventions,
@@ -145,7 +167,98 @@ def overview(folder: Path, ledger: Ledger | None) -> dict[str, Any]:
         "attestations_due": attestations,
         "last_exchanges": list(reversed(exchanges)),
         "late": late,
+        "late_items": late_items,
+        "soon": soon_items,
+        "headline": headline(late_items, soon_items),
     }
+
+
+def _item(subject: str, structure: str | None, text: str) -> str:
+    """« V-2026-…-0001 (CCAS de Béthune) : <text> »."""
+    return f"{subject} ({structure}) : {text}" if structure else f"{subject} : {text}"
+
+
+def _breach_late(breach: Any, now: datetime) -> list[dict[str, Any]]:
+    """What is late about an open breach: its pending deadline (the CNIL decision on the Département's side,
+    the notification on the structure's), and, apart, a notification to the Département sent after the
+    convention's delay (a broken contractual deadline stays a fact to follow up, even once notified)."""
+    from dpa_kit import frenchtime
+
+    items: list[dict[str, Any]] = []
+    if breach.overdue(now):
+        step = (
+            "décision de notification à la CNIL (72 h) non prise"
+            if breach.side == "departement"
+            else "notification au Département non faite"
+        )
+        items.append(
+            {
+                "subject": breach.id,
+                "structure": breach.structure,
+                "what": "cnil" if breach.side == "departement" else "notification",
+                "text": _item(
+                    breach.id,
+                    breach.structure,
+                    f"{step}, échéance du {clock.french_instant(breach.deadline())} dépassée "
+                    f"({frenchtime.late_by(breach.deadline(), now)})",
+                ),
+            }
+        )
+    notified = breach.notified_at or (breach.received_at if breach.side == "departement" else None)
+    if notified is not None and notified > breach.notify_deadline:
+        allowed = frenchtime.duration(breach.notify_deadline - breach.aware_at).replace(" 00 min", "")
+        items.append(
+            {
+                "subject": breach.id,
+                "structure": breach.structure,
+                "what": "contractual_notification",
+                "late_by_minutes": int((notified - breach.notify_deadline).total_seconds()) // 60,
+                "text": _item(
+                    breach.id,
+                    breach.structure,
+                    f"notifiée au Département {frenchtime.duration(notified - breach.aware_at)} après en avoir eu "
+                    f"connaissance, au lieu de {allowed} au plus selon la convention "
+                    f"({frenchtime.late_by(breach.notify_deadline, notified)})",
+                ),
+            }
+        )
+    return items
+
+
+def _breach_soon(breach: Any, now: datetime) -> dict[str, Any]:
+    """An open breach whose pending deadline is less than :data:`NEAR` away."""
+    from dpa_kit import frenchtime
+
+    deadline = breach.deadline()
+    step = (
+        "décision de notification à la CNIL (72 h) à prendre"
+        if breach.side == "departement"
+        else "notification au Département à faire"
+    )
+    return {
+        "subject": breach.id,
+        "structure": breach.structure,
+        "what": "cnil" if breach.side == "departement" else "notification",
+        "deadline": deadline.astimezone(clock.PARIS).isoformat(timespec="seconds"),
+        "text": _item(
+            breach.id,
+            breach.structure,
+            f"{step} avant le {clock.french_instant(deadline)} ({frenchtime.until(deadline, now)})",
+        ),
+    }
+
+
+def headline(late_items: list[dict[str, Any]], soon_items: list[dict[str, Any]]) -> dict[str, str]:
+    """The dashboard's first line: ``level`` is ``late`` (red), ``soon`` (amber) or ``ok`` (green); « Rien en
+    retard. » only when nothing is late AND no deadline is less than 6 hours away."""
+    parts = []
+    if late_items:
+        parts.append(f"En retard : {' ; '.join(item['text'] for item in late_items)}.")
+    if soon_items:
+        parts.append(f"Bientôt (moins de 6 h) : {' ; '.join(item['text'] for item in soon_items)}.")
+    if not parts:
+        return {"level": "ok", "text": "Rien en retard."}
+    return {"level": "late" if late_items else "soon", "text": " ".join(parts)}
 
 
 def _when(text: str | None) -> str:
@@ -186,14 +299,22 @@ def render_text(data: dict[str, Any]) -> str:
             f"  - {_when(e['at'])} : {direction} {e['convention'] or ''} {e['counterpart'] or ''}"
             f" ({e['files']} fichier(s))"
         )
-    lines.append("Rien en retard." if not data["late"] else f"{OVERDUE} : {', '.join(data['late'])}")
+    if data["late_items"]:
+        lines.append(f"{OVERDUE} :")
+        lines += [f"  - {item['text']}" for item in data["late_items"]]
+    if data["soon"]:
+        lines.append("Bientôt (moins de 6 h) :")
+        lines += [f"  - {item['text']}" for item in data["soon"]]
+    if not data["late_items"] and not data["soon"]:
+        lines.append("Rien en retard.")
     return "\n".join(lines)
 
 
-def _late_line(late: list[str], esc: Any) -> str:
-    if not late:
-        return "<p>Rien en retard.</p>"
-    return f'<p class="late">En retard : {esc(", ".join(late))}</p>'
+def _late_line(data: dict[str, Any], esc: Any) -> str:
+    shown = data["headline"]
+    if shown["level"] == "ok":
+        return f"<p>{esc(shown['text'])}</p>"
+    return f'<p class="{"late" if shown["level"] == "late" else "near"}">{esc(shown["text"])}</p>'
 
 
 def render_html(data: dict[str, Any]) -> str:
@@ -217,7 +338,7 @@ def render_html(data: dict[str, Any]) -> str:
     breaches = data["open_breaches"]
     attestations = data["attestations_due"]
     ready = sum(1 for c in conventions if c["ready"])
-    late_breaches = sum(1 for b in breaches if b["overdue"])
+    late_breaches = len({i["subject"] for i in data["late_items"] if i["what"] != "attestation"})
     late_attestations = sum(1 for a in attestations if a["overdue"])
 
     def card(title: str, value: str, detail: str, mark: str) -> str:
@@ -256,11 +377,12 @@ def render_html(data: dict[str, Any]) -> str:
         "padding:.5em 1em;min-width:12em}.card p{margin:.2em 0}.card .value{font-size:1.8em;font-weight:bold}"
         ".card.late{border-left-color:#b00020}.card.near{border-left-color:#b26a00}.detail{color:#444}"
         "tr.late td{background:#fde7e9}tr.near td{background:#fff4e0}p.late{color:#b00020;font-weight:bold}"
+        "p.near{color:#8a5200;font-weight:bold}"
         "</style>",
         f"</head><body><h1>Vue d'ensemble RGPD</h1><p>Établie le {esc(_when(data['generated_at']))} (heure de "
         "Paris).</p>",
         f'<div class="summary">{summary}</div>',
-        _late_line(data["late"], esc),
+        _late_line(data, esc),
         "<h2>Conventions</h2>",
         table(
             ["Convention", "Structure", "Prête à signer", "Étape", "Ce qui l'empêche"],

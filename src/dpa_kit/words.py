@@ -6,7 +6,19 @@ web page say the same thing. Messages specific to one error stay next to the cod
 
 from __future__ import annotations
 
-__all__ = ["BREACH_EVENTS", "DELAY_REASON_PLACEHOLDER", "DRAFT_BANNER", "DRAFT_WORD", "OVERDUE", "PARIS_TIME"]
+from datetime import date
+
+__all__ = [
+    "BREACH_EVENTS",
+    "DELAY_REASON_PLACEHOLDER",
+    "DRAFT_BANNER",
+    "DRAFT_WORD",
+    "OVERDUE",
+    "PARIS_TIME",
+    "TIMES",
+    "french_day",
+    "french_number",
+]
 
 #: Shown in the next command once a notification is late, for the person to replace; never recorded as a reason.
 DELAY_REASON_PLACEHOLDER = "écrivez ici les motifs du retard"
@@ -30,3 +42,27 @@ BREACH_EVENTS = {
     "breach.closed": "clôturée",
     "breach.completed": "complétée (art. 33(4))",
 }
+
+#: The multiplication sign of a formula shown to a user (« 4,0 × 0,75 »), never the letter x.
+TIMES = "\u00d7"
+
+
+def french_number(value: float | int) -> str:
+    """« 3,25 », « 4,0 », « -0,5 »: a number as a French reader writes it (decimal comma), with the digits
+    Python shows (``4.0`` stays « 4,0 »: the value of a formula is recognised in its result)."""
+    return str(value).replace(".", ",")
+
+
+def french_day(text: str | date | None) -> str:
+    """« 2 décembre 2026 » for a date or an ISO date (« 2026-12-02 »); any other text as it was typed (a
+    date recorded before dates were checked), and « » for none."""
+    from dpa_kit.clock import french_date
+
+    if text is None:
+        return ""
+    if isinstance(text, date):
+        return french_date(text)
+    try:
+        return french_date(date.fromisoformat(text.strip()))
+    except ValueError:
+        return text

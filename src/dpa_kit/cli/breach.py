@@ -489,9 +489,8 @@ def breach_notify(
       dpa-kit breach notify V-2026-0001 --send --smtp smtp+starttls://smtp.example.fr:587 --from rgpd@ccas.fr
     """
     from dpa_kit import breach as breaches
-    from dpa_kit.breach_notice import notice_from_breach, notice_json
     from dpa_kit.exceptions import NotificationError, SmtpLoginRefused
-    from dpa_kit.mail import attach_notice, mark_unsent, prepare_notification, write_eml
+    from dpa_kit.mail import mark_unsent, prepare_notification, write_eml
     from dpa_kit.mail import send as send_message
 
     if not eml and not send:
@@ -512,12 +511,7 @@ def breach_notify(
         now=now,
         sender_required=send,
     )
-    message, to, password = prepared.message, prepared.to, prepared.password
-    convention = _convention(settings, breach.convention)
-    notice = notice_from_breach(
-        breach, siret=convention.processor.siret, prepared_at=now, complementary=complement, delay_reason=delay_reason
-    )
-    attach_notice(message, notice_json(notice), breach.id)
+    message, to, password = prepared.message, prepared.to, prepared.password  # the JSON copy is attached
     if eml:
         if not send:
             mark_unsent(message)  # opened by a mail client as a draft to send, not as a received message
@@ -917,8 +911,7 @@ def breach_severity(
     severity = assessment.severity
     breaches.record_severity(ledger, b, severity, assessment.inputs)
     click.secho(
-        f"{breaches.severity_label(severity.band)} (score {severity.score} = {severity.dpc} x {severity.ei} + "
-        f"{severity.cb})",
+        f"{breaches.severity_label(severity.band)} ({severity.explained})",
         bold=True,
     )
     for line in severity.advice():

@@ -33,6 +33,7 @@ from dpa_kit.accounts import Accounts, Policy, Session, web_database_path
 from dpa_kit.breach import ART34_GROUNDS, NATURES, SUBJECT_DECISIONS
 from dpa_kit.breach_questions import ITEM_LABELS
 from dpa_kit.exceptions import DpaKitError, LoginRefused, NotFound, UsageError
+from dpa_kit.labels import subjects_decision
 from dpa_kit.ledger import Ledger
 
 HERE = Path(__file__).parent
@@ -117,6 +118,7 @@ class Web:
             item_labels=ITEM_LABELS,
             natures=NATURES,
             subject_decisions=SUBJECT_DECISIONS,
+            subjects_decision=subjects_decision,
             unknown=breach_forms.UNKNOWN,
         )
 
