@@ -204,13 +204,13 @@ class Tokens:
             conn.execute("UPDATE tokens SET revoked_at = ? WHERE id = ?", (_iso(now), token_id))
         self.ledger.append("api.token_revoked", subject, {"token": token_id}, at=now)
 
-    def revoke_all(self, user_id: int, subject: str, *, now: datetime, reason: str) -> list[int]:
+    def revoke_all(self, user_id: int, subject: str, *, now: datetime, reason: str) -> tuple[int, ...]:
         """Revoke every live token of a user (its password changed, or it was disabled); their numbers."""
         with self._connect() as conn, conn:
-            ids = [
+            ids = tuple(
                 int(r[0])
                 for r in conn.execute("SELECT id FROM tokens WHERE user_id = ? AND revoked_at IS NULL", (user_id,))
-            ]
+            )
             conn.execute(
                 "UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", (_iso(now), user_id)
             )
