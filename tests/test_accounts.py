@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,7 +37,7 @@ def test_database_is_private_and_next_to_the_ledger(tmp_path: Path) -> None:
     accounts.add_user("dpo@pasdecalais.fr", "dpo", None, now=T0, actor="cli")
     assert stat.S_IMODE(accounts.path.stat().st_mode) == 0o600
     with sqlite3.connect(accounts.path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
 
 
 def test_upgrade_drops_the_old_web_drafts_and_keeps_the_accounts(tmp_path: Path) -> None:
@@ -56,7 +58,7 @@ def test_upgrade_drops_the_old_web_drafts_and_keeps_the_accounts(tmp_path: Path)
     accounts = Accounts(path, Ledger(ledger), FAST)
     assert [user.email for user in accounts.users()] == ["dpo@pasdecalais.fr"]
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     conn.close()
     assert "drafts" not in tables
@@ -158,9 +160,9 @@ def test_unknown_address_and_wrong_password_look_the_same(accounts: Accounts) ->
 
 
 def test_rate_limit_per_client_then_released(accounts: Accounts) -> None:
-    for _ in range(20):
+    for number in range(20):  # one address each: an address alone is locked after 5 failures
         with pytest.raises(LoginRefused, match="incorrect"):
-            accounts.login("x@y.fr", "z", now=T0, client="10.0.0.1")
+            accounts.login(f"x{number}@y.fr", "z", now=T0, client="10.0.0.1")
     with pytest.raises(LoginRefused, match="trop de tentatives") as info:
         accounts.login("x@y.fr", "z", now=T0, client="10.0.0.1")
     assert info.value.throttled
@@ -279,3 +281,144 @@ def test_breaches_kept_between_pages_equal_a_full_fold(accounts: Accounts, regis
     assert kept == breaches.all_breaches(ledger)
     assert kept[received.id].closed == {"reason": "fin"} and kept[first.id].notified_at == T0
     assert len(before.timeline) == 2  # a state already handed to a page did not change
+
+
+# --- limits under concurrency and for unknown addresses -------------------------------------------
+
+
+def _at_once(count: int, attempt: Callable[[int], object]) -> list[BaseException | None]:
+    """Run ``attempt(0..count-1)`` in as many threads released together; what each raised (None: passed)."""
+    barrier = threading.Barrier(count)
+    outcomes: list[BaseException | None] = [None] * count
+
+    def run_one(number: int) -> None:
+        barrier.wait()
+        try:
+            attempt(number)
+        except BaseException as exc:  # collected and asserted on below
+            outcomes[number] = exc
+
+    threads = [threading.Thread(target=run_one, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def _wrong_code(secret: str, at: datetime) -> str:
+    """A six-digit code that no step around ``at`` gives."""
+    near = {pyotp.TOTP(secret).at(at + timedelta(seconds=s)) for s in (-30, 0, 30)}
+    return next(code for code in ("000000", "111111", "222222", "333333") if code not in near)
+
+
+def _dpo_with_totp(accounts: Accounts) -> tuple[str, str]:
+    """An enrolled DPO: its password and TOTP secret (enrolled with the code of the step before T0)."""
+    _, once = accounts.add_user("dpo@pasdecalais.fr", "dpo", None, now=T0, actor="cli")
+    _, session = accounts.login("dpo@pasdecalais.fr", once, now=T0, client="enrol")
+    secret, _ = accounts.start_totp_enrolment(session)
+    accounts.confirm_totp_enrolment(session, pyotp.TOTP(secret).at(T0 - timedelta(seconds=30)), now=T0)
+    return once, secret
+
+
+def test_parallel_wrong_passwords_lock_the_account_exactly_at_the_policy(accounts: Accounts) -> None:
+    _, once = accounts.add_user("a@ccas.fr", "structure", BETHUNE_SIRET, now=T0, actor="cli")
+    outcomes = _at_once(30, lambda n: accounts.login("a@ccas.fr", "mauvais", now=T0, client=f"10.0.0.{n}"))
+    assert all(isinstance(o, LoginRefused) for o in outcomes), outcomes
+    messages = [str(o) for o in outcomes]
+    # Five passwords were checked (the policy), the 25 others were refused by the lock without a check.
+    assert sum(m.startswith("adresse électronique ou mot de passe incorrect") for m in messages) == 5
+    assert sum(m.startswith("compte temporairement verrouillé") for m in messages) == 25
+    with pytest.raises(LoginRefused, match="verrouillé") as info:
+        accounts.login("a@ccas.fr", once, now=T0, client="10.0.1.1")
+    assert info.value.locked
+    kinds = [e.kind for e in accounts.ledger.events(subject="user-1")]
+    assert kinds.count("account.login_failed") == 5
+
+
+def test_parallel_wrong_totp_codes_stop_at_the_lock(accounts: Accounts) -> None:
+    once, secret = _dpo_with_totp(accounts)
+    sessions = [accounts.login("dpo@pasdecalais.fr", once, now=T0, client=f"10.0.0.{n}")[1] for n in range(30)]
+    wrong = _wrong_code(secret, T0)
+    outcomes = _at_once(30, lambda n: accounts.verify_totp(sessions[n], wrong, now=T0))
+    messages = [str(o) for o in outcomes]
+    assert sum(m.startswith("code incorrect") for m in messages) == 5, messages
+    assert sum(m.startswith("compte temporairement verrouillé") for m in messages) == 25
+    with pytest.raises(LoginRefused, match="verrouillé"):
+        accounts.verify_totp(sessions[0], pyotp.TOTP(secret).at(T0), now=T0)
+
+
+def test_same_totp_code_sent_by_six_sessions_at_once_is_accepted_once(accounts: Accounts) -> None:
+    once, secret = _dpo_with_totp(accounts)
+    tokens_and_sessions = [accounts.login("dpo@pasdecalais.fr", once, now=T0, client=f"c{n}") for n in range(6)]
+    code = pyotp.TOTP(secret).at(T0)
+    outcomes = _at_once(6, lambda n: accounts.verify_totp(tokens_and_sessions[n][1], code, now=T0))
+    assert sum(o is None for o in outcomes) == 1, outcomes
+    assert all("déjà utilisé" in str(o) for o in outcomes if o is not None)
+    passed = [accounts.session(token, now=T0) for token, _ in tokens_and_sessions]
+    assert sum(s is not None and s.mfa_ok for s in passed) == 1
+
+
+def test_a_right_password_does_not_reset_the_count_of_wrong_codes(accounts: Accounts) -> None:
+    """Knowing the password must not give endless tries at the second factor (log in again, try again)."""
+    once, secret = _dpo_with_totp(accounts)
+    wrong = _wrong_code(secret, T0)
+    for number in range(5):
+        _, session = accounts.login("dpo@pasdecalais.fr", once, now=T0, client=f"c{number}")
+        with pytest.raises(LoginRefused, match="code incorrect") as info:
+            accounts.verify_totp(session, wrong, now=T0)
+    assert info.value.locked and "verrouillé pendant 15 minutes" in str(info.value)
+    with pytest.raises(LoginRefused, match="verrouillé"):
+        accounts.login("dpo@pasdecalais.fr", once, now=T0, client="c9")
+    # After the lock, the right password and code work, and a right code resets the count.
+    later = T0 + timedelta(minutes=16)
+    _, session = accounts.login("dpo@pasdecalais.fr", once, now=later, client="c9")
+    accounts.verify_totp(session, pyotp.TOTP(secret).at(later), now=later)
+
+
+def test_second_factor_is_limited_per_session_and_per_client(tmp_path: Path) -> None:
+    ledger_path = tmp_path / "ledger.sqlite"
+    policy = Policy(argon2_time_cost=1, argon2_memory_kib=8 * 1024, max_failures=50, rate_max=4)
+    accounts = Accounts(web_database_path(ledger_path), Ledger(ledger_path), policy)
+    once, secret = _dpo_with_totp(accounts)
+    wrong = _wrong_code(secret, T0)
+    token, session = accounts.login("dpo@pasdecalais.fr", once, now=T0, client="a")
+    for _ in range(2):
+        with pytest.raises(LoginRefused, match="code incorrect ou déjà utilisé"):
+            accounts.verify_totp(session, wrong, now=T0)
+    with pytest.raises(LoginRefused, match="cette connexion est fermée : reconnectez-vous avec votre mot de passe"):
+        accounts.verify_totp(session, wrong, now=T0)
+    assert accounts.session(token, now=T0) is None
+    with pytest.raises(LoginRefused, match="reconnectez-vous"):
+        accounts.verify_totp(session, pyotp.TOTP(secret).at(T0), now=T0)
+    # Codes count against the client's attempts, as passwords do.
+    sessions = [accounts.login("dpo@pasdecalais.fr", once, now=T0, client=f"b{n}")[1] for n in range(3)]
+    for number in range(4):
+        with pytest.raises(LoginRefused, match="code incorrect"):
+            accounts.verify_totp(sessions[number % 3], wrong, now=T0, client="10.9.9.9")
+    with pytest.raises(LoginRefused, match="trop de tentatives") as info:
+        accounts.verify_totp(sessions[2], pyotp.TOTP(secret).at(T0), now=T0, client="10.9.9.9")
+    assert info.value.throttled
+
+
+def test_unknown_and_existing_addresses_get_the_same_answers_up_to_the_lock(accounts: Accounts) -> None:
+    accounts.add_user("a@ccas.fr", "structure", BETHUNE_SIRET, now=T0, actor="cli")
+    answers: dict[str, list[tuple[str, bool]]] = {}
+    for email in ("a@ccas.fr", "inconnu@ccas.fr"):
+        answers[email] = []
+        for minutes in (0, 1, 2, 3, 4, 5, 19, 20):
+            with pytest.raises(LoginRefused) as info:
+                accounts.login(email, "mauvais", now=T0 + timedelta(minutes=minutes), client=f"10.0.0.{len(answers)}")
+            answers[email].append((str(info.value), info.value.locked))
+    assert answers["a@ccas.fr"] == answers["inconnu@ccas.fr"]
+    messages = [m for m, _ in answers["inconnu@ccas.fr"]]
+    # The fifth failure says what happens next; the lock says when to come back.
+    assert messages[3] == "adresse électronique ou mot de passe incorrect"
+    assert messages[4] == (
+        "adresse électronique ou mot de passe incorrect ; après 5 essais infructueux, "
+        "le compte est verrouillé pendant 15 minutes : réessayez plus tard"
+    )
+    assert messages[5].startswith("compte temporairement verrouillé après plusieurs échecs : réessayez dans 14 minute")
+    assert messages[7] == "adresse électronique ou mot de passe incorrect"  # lock over after 15 minutes
+    # The typed address of an unknown account is not kept in clear.
+    assert b"inconnu@ccas.fr" not in accounts.path.read_bytes()

@@ -39,7 +39,7 @@ __all__ = [
     "web_database_path",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 ROLES = {"dpo": "délégué à la protection des données du Département", "structure": "structure financée"}
 #: Argon2id, RFC 9106 "second recommended option": 64 MiB, 3 passes, 4 lanes.
 ARGON2_TIME_COST = 3
@@ -101,6 +101,19 @@ _MIGRATIONS: list[str] = [
     PRAGMA secure_delete = ON;
     DROP TABLE drafts;
     """,
+    # Failed attempts are counted per typed address (known or not, so that the answers never tell whether an
+    # account exists), under a keyed hash of the address so that a mistyped address is not kept in clear;
+    # each session counts its own wrong second-factor codes.
+    """
+    CREATE TABLE lockouts (
+        key          TEXT PRIMARY KEY,
+        failures     INTEGER NOT NULL DEFAULT 0,
+        locked_until TEXT,
+        updated_at   TEXT NOT NULL
+    );
+    ALTER TABLE sessions ADD COLUMN totp_failures INTEGER NOT NULL DEFAULT 0;
+    INSERT OR IGNORE INTO settings (key, value) VALUES ('address_key', lower(hex(randomblob(32))))
+    """,
 ]
 
 
@@ -131,6 +144,10 @@ class Policy:
     lockout: timedelta = timedelta(minutes=15)
     rate_window: timedelta = timedelta(minutes=5)
     rate_max: int = 20
+    #: Wrong second-factor codes one session may send before it is ended (a new password login is needed).
+    totp_per_session: int = 3
+    #: How long failures below the lock are remembered for an address.
+    failures_memory: timedelta = timedelta(days=1)
     #: Argon2id cost; lower it only in tests.
     argon2_time_cost: int = ARGON2_TIME_COST
     argon2_memory_kib: int = ARGON2_MEMORY_KIB
@@ -225,6 +242,9 @@ class Accounts:
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         with self._connect() as conn:
             self._migrate(conn)
+            self._address_key = bytes.fromhex(
+                conn.execute("SELECT value FROM settings WHERE key = 'address_key'").fetchone()[0]
+            )
         self._dummy: str | None = None
 
     @property
@@ -354,7 +374,7 @@ class Accounts:
             return [str(r[0]) for r in rows]
 
     def disable(self, email: str, *, now: datetime, actor: str) -> User:
-        """Disable an account and end its sessions at once."""
+        """Disable an account and end its sessions and its API tokens at once."""
         user = self.user_by_email(email)
         if user is None:
             raise UsageError(f"aucun compte pour « {email} »")
@@ -364,6 +384,7 @@ class Accounts:
             conn.execute("UPDATE users SET active = 0 WHERE id = ?", (user.id,))
             ended = conn.execute("DELETE FROM sessions WHERE user_id = ?", (user.id,)).rowcount
         self._record("account.disabled", user, now, by=actor, sessions_ended=ended)
+        self._revoke_api_tokens(user, now, "account_disabled")
         disabled = self.user_by_id(user.id)
         assert disabled is not None
         return disabled
@@ -374,41 +395,38 @@ class Accounts:
         """Check a password; return a new session token and its session (which may still need a TOTP code).
 
         Raises LoginRefused with one message for an unknown address, a wrong password or a disabled
-        account (nothing tells them apart), and with its own message when the client or the account is
-        temporarily blocked.
+        account (nothing tells them apart), and with its own message when the client or the typed address
+        is temporarily blocked. Failures are counted per typed address, whether an account has it or not,
+        so that the lock too looks the same for every address. Each attempt is counted (and the lock
+        checked) in one transaction before the password is checked, so parallel attempts cannot pass the
+        limit; a right password then gives its attempt back.
         """
         from argon2.exceptions import InvalidHashError, VerificationError
 
         self._throttle(client, now)
-        with self._connect() as conn:
-            row = conn.execute(
-                f"SELECT {_USER_COLUMNS}, password_hash, failures FROM users WHERE email = ?", (email.strip(),)
-            ).fetchone()
-        if row is None:
-            with contextlib.suppress(VerificationError, InvalidHashError):
-                self.hasher.verify(self._dummy_hash, password)
-            raise LoginRefused("adresse électronique ou mot de passe incorrect")
-        user, stored, failures = _user(row[:9]), row[9], row[10]
-        if user.locked_until and user.locked_until > now:
-            raise LoginRefused(
-                "compte temporairement verrouillé après plusieurs échecs : réessayez dans "
-                f"{max(1, -int(-(user.locked_until - now).total_seconds() // 60))} minute(s)",
-                locked=True,
-            )
-        try:
-            self.hasher.verify(stored, password)
-        except (VerificationError, InvalidHashError):
-            self._failure(user, failures + 1, now, "password")
-            raise LoginRefused("adresse électronique ou mot de passe incorrect") from None
-        if not user.active:
-            raise LoginRefused("adresse électronique ou mot de passe incorrect")
-        rehashed = self.hasher.hash(password) if self.hasher.check_needs_rehash(stored) else None
+        email = email.strip()
+        key = self._lock_key(email)
         with self._transaction() as conn:
-            conn.execute("UPDATE users SET failures = 0, locked_until = NULL WHERE id = ?", (user.id,))
-            if rehashed:
-                conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (rehashed, user.id))
+            row = conn.execute(f"SELECT {_USER_COLUMNS}, password_hash FROM users WHERE email = ?", (email,)).fetchone()
+            self._check_lock(conn, key, now)
+            locked = self._add_failure(conn, key, email, now)
+        user = _user(row[:9]) if row else None
+        try:
+            # An unknown address is checked against a dummy hash, so that timing does not tell either.
+            valid = self.hasher.verify(row[9] if row else self._dummy_hash, password) and row is not None
+        except (VerificationError, InvalidHashError):
+            valid = False
+        if user is None or not valid or not user.active:
+            if user is not None and not valid:
+                self._record("account.login_failed", user, now, step="password", locked=locked)
+            raise LoginRefused(_wrong_password(self.policy, locked))
+        rehashed = self.hasher.hash(password) if self.hasher.check_needs_rehash(row[9]) else None
         token = secrets.token_urlsafe(32)
         with self._transaction() as conn:
+            # With a second factor to come, the attempt is only given back: the code resets the count.
+            self._release(conn, key, email, locked=locked, complete=not user.totp_enabled)
+            if rehashed:
+                conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (rehashed, user.id))
             conn.execute(
                 "INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen) VALUES (?, ?, ?, ?, ?)",
                 (_digest(token), user.id, secrets.token_urlsafe(32), _iso(now), _iso(now)),
@@ -431,14 +449,62 @@ class Accounts:
                 )
             conn.execute("INSERT INTO login_attempts (client, at) VALUES (?, ?)", (client, _iso(now)))
 
-    def _failure(self, user: User, failures: int, now: datetime, step: str) -> None:
-        locked = failures >= self.policy.max_failures
-        with self._transaction() as conn:
-            conn.execute(
-                "UPDATE users SET failures = ?, locked_until = ? WHERE id = ?",
-                (0 if locked else failures, _iso(now + self.policy.lockout) if locked else None, user.id),
+    # --- failures per address (always inside a BEGIN IMMEDIATE transaction) ------------------------
+
+    def _lock_key(self, email: str) -> str:
+        """The keyed hash under which an address's failures are counted (the address is not kept)."""
+        return hmac.new(self._address_key, email.strip().lower().encode("utf-8", "replace"), "sha256").hexdigest()
+
+    def _check_lock(self, conn: sqlite3.Connection, key: str, now: datetime) -> None:
+        row = conn.execute("SELECT locked_until FROM lockouts WHERE key = ?", (key,)).fetchone()
+        if row and row[0] and _instant(row[0]) > now:
+            minutes = max(1, -int(-(_instant(row[0]) - now).total_seconds() // 60))
+            raise LoginRefused(
+                f"compte temporairement verrouillé après plusieurs échecs : réessayez dans {minutes} minute(s) "
+                "(en cas d'oubli du mot de passe, adressez-vous au DPO du Département)",
+                locked=True,
             )
-        self._record("account.login_failed", user, now, step=step, locked=locked)
+
+    def _add_failure(self, conn: sqlite3.Connection, key: str, email: str, now: datetime) -> bool:
+        """Count one failure of an address; True when it locks the address (the count then starts again)."""
+        conn.execute(
+            "DELETE FROM lockouts WHERE updated_at < ? AND (locked_until IS NULL OR locked_until < ?)",
+            (_iso(now - self.policy.failures_memory), _iso(now)),
+        )
+        row = conn.execute("SELECT failures FROM lockouts WHERE key = ?", (key,)).fetchone()
+        failures = (row[0] if row else 0) + 1
+        locked = failures >= self.policy.max_failures
+        conn.execute(
+            "INSERT INTO lockouts (key, failures, locked_until, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until, "
+            "updated_at = excluded.updated_at",
+            (key, 0 if locked else failures, _iso(now + self.policy.lockout) if locked else None, _iso(now)),
+        )
+        self._mirror(conn, key, email)
+        return locked
+
+    def _release(self, conn: sqlite3.Connection, key: str, email: str, *, locked: bool, complete: bool) -> None:
+        """After a right password or code: forget the address's failures (``complete``), or give back the one
+        attempt counted for it (and the lock it set, unless the lock changed since)."""
+        if complete:
+            conn.execute("DELETE FROM lockouts WHERE key = ?", (key,))
+        elif locked:
+            conn.execute(
+                "UPDATE lockouts SET failures = ?, locked_until = NULL WHERE key = ? AND failures = 0",
+                (self.policy.max_failures - 1, key),
+            )
+        else:
+            conn.execute("UPDATE lockouts SET failures = MAX(failures - 1, 0) WHERE key = ?", (key,))
+        self._mirror(conn, key, email)
+
+    @staticmethod
+    def _mirror(conn: sqlite3.Connection, key: str, email: str) -> None:
+        """Copy an address's count and lock onto its account, if any (``users list`` shows the lock)."""
+        conn.execute(
+            "UPDATE users SET failures = COALESCE((SELECT failures FROM lockouts WHERE key = ?1), 0), "
+            "locked_until = (SELECT locked_until FROM lockouts WHERE key = ?1) WHERE email = ?2",
+            (key, email),
+        )
 
     def session(self, token: str, *, now: datetime) -> Session | None:
         """The live session of a token, its idle clock restarted; None when unknown, expired or disabled."""
@@ -492,51 +558,84 @@ class Accounts:
         uri = pyotp.TOTP(secret).provisioning_uri(name=session.user.email, issuer_name=TOTP_ISSUER)
         return secret, uri
 
-    def confirm_totp_enrolment(self, session: Session, code: str, *, now: datetime) -> None:
-        with self._connect() as conn:
-            row = conn.execute(
-                "SELECT pending_secret FROM sessions WHERE token_hash = ?", (session.token_hash,)
-            ).fetchone()
-        if not row or not row[0]:
-            raise LoginRefused("l'enrôlement du second facteur a expiré : recommencez")
-        step = _totp_step(row[0], code, now, last_step=0)
-        if step is None:
-            self._failure(session.user, self._failures(session.user) + 1, now, "totp_enrol")
-            raise LoginRefused("code incorrect : tapez les 6 chiffres affichés par l'application")
-        with self._transaction() as conn:
-            conn.execute(
-                "UPDATE users SET totp_secret = ?, totp_last_step = ?, failures = 0 WHERE id = ?",
-                (row[0], step, session.user.id),
-            )
-            conn.execute(
-                "UPDATE sessions SET pending_secret = NULL, mfa_ok = 1 WHERE token_hash = ?", (session.token_hash,)
-            )
+    def confirm_totp_enrolment(self, session: Session, code: str, *, now: datetime, client: str | None = None) -> None:
+        """Enrol the pending secret once a code of it is typed (counted as :meth:`verify_totp` counts)."""
+        self._second_factor(session, code, now=now, client=client, enrolment=True)
         self._record("account.totp_enrolled", session.user, now)
 
-    def verify_totp(self, session: Session, code: str, *, now: datetime) -> None:
-        """Check the second factor of a session; a code is accepted once, within 30 s either side."""
-        with self._connect() as conn:
-            row = conn.execute(
-                "SELECT totp_secret, totp_last_step, locked_until FROM users WHERE id = ?", (session.user.id,)
-            ).fetchone()
-        if row is None or row[0] is None:
-            raise LoginRefused("aucun second facteur enregistré pour ce compte")
-        if row[2] and _instant(row[2]) > now:
-            raise LoginRefused(
-                "compte temporairement verrouillé après plusieurs échecs : réessayez plus tard", locked=True
-            )
-        step = _totp_step(row[0], code, now, last_step=row[1])
-        if step is None:
-            self._failure(session.user, self._failures(session.user) + 1, now, "totp")
-            raise LoginRefused("code incorrect ou déjà utilisé : tapez le code à 6 chiffres actuel")
-        with self._transaction() as conn:
-            conn.execute("UPDATE users SET totp_last_step = ?, failures = 0 WHERE id = ?", (step, session.user.id))
-            conn.execute("UPDATE sessions SET mfa_ok = 1 WHERE token_hash = ?", (session.token_hash,))
+    def verify_totp(self, session: Session, code: str, *, now: datetime, client: str | None = None) -> None:
+        """Check the second factor of a session; a code is accepted once, within 30 s either side.
+
+        Reading the last used step, checking the code and recording it (or the failure) are one transaction,
+        so a code sent several times at once is accepted once, and parallel wrong codes cannot pass the
+        limit of failures. A session may send a few wrong codes only (then a new password login is
+        needed), and ``client`` counts the attempt against the client's limit of attempts, as a password.
+        """
+        self._second_factor(session, code, now=now, client=client, enrolment=False)
         self._record("account.login", session.user, now, step="totp")
 
-    def _failures(self, user: User) -> int:
-        with self._connect() as conn:
-            return int(conn.execute("SELECT failures FROM users WHERE id = ?", (user.id,)).fetchone()[0])
+    def _second_factor(
+        self, session: Session, code: str, *, now: datetime, client: str | None, enrolment: bool
+    ) -> None:
+        if client is not None:
+            self._throttle(client, now)
+        user = session.user
+        key = self._lock_key(user.email)
+        with self._transaction() as conn:
+            tried = conn.execute(
+                "SELECT totp_failures, pending_secret FROM sessions WHERE token_hash = ?", (session.token_hash,)
+            ).fetchone()
+            if tried is None:
+                raise LoginRefused("connexion expirée : reconnectez-vous avec votre mot de passe")
+            row = conn.execute("SELECT totp_secret, totp_last_step FROM users WHERE id = ?", (user.id,)).fetchone()
+            if enrolment:
+                if row is None or row[0] is not None:
+                    raise LoginRefused("un second facteur est déjà enregistré pour ce compte : reconnectez-vous")
+                if not tried[1]:
+                    raise LoginRefused("l'enrôlement du second facteur a expiré : recommencez")
+                secret, last_step = str(tried[1]), 0
+            else:
+                if row is None or row[0] is None:
+                    raise LoginRefused("aucun second facteur enregistré pour ce compte")
+                secret, last_step = str(row[0]), int(row[1])
+            self._check_lock(conn, key, now)
+            step = _totp_step(secret, code, now, last_step=last_step)
+            accepted = step is not None and (
+                conn.execute(
+                    "UPDATE users SET totp_secret = ?, totp_last_step = ? WHERE id = ? AND totp_last_step < ?",
+                    (secret, step, user.id, step),
+                ).rowcount
+                == 1
+            )
+            if accepted:
+                self._release(conn, key, user.email, locked=False, complete=True)
+                conn.execute(
+                    "UPDATE sessions SET pending_secret = NULL, mfa_ok = 1, totp_failures = 0 WHERE token_hash = ?",
+                    (session.token_hash,),
+                )
+                return
+            locked = self._add_failure(conn, key, user.email, now)
+            ended = tried[0] + 1 >= self.policy.totp_per_session
+            if ended:
+                conn.execute("DELETE FROM sessions WHERE token_hash = ?", (session.token_hash,))
+            else:
+                conn.execute(
+                    "UPDATE sessions SET totp_failures = totp_failures + 1 WHERE token_hash = ?", (session.token_hash,)
+                )
+        self._record("account.login_failed", user, now, step="totp_enrol" if enrolment else "totp", locked=locked)
+        message = (
+            "code incorrect : tapez les 6 chiffres affichés par l'application"
+            if enrolment
+            else "code incorrect ou déjà utilisé : tapez le code à 6 chiffres actuel"
+        )
+        if ended:
+            message += (
+                f" ; après {self.policy.totp_per_session} codes incorrects, cette connexion est fermée : "
+                "reconnectez-vous avec votre mot de passe"
+            )
+        if locked:
+            message += f" ; {_lock_notice(self.policy)}"
+        raise LoginRefused(message, locked=locked)
 
     # --- passwords -------------------------------------------------------------------------------
 
@@ -557,11 +656,31 @@ class Accounts:
             conn.execute(
                 "UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?", (digest, session.user.id)
             )
-            # Other browsers of this user are signed out.
+            # Other browsers of this user are signed out (and its API tokens revoked below).
             conn.execute(
                 "DELETE FROM sessions WHERE user_id = ? AND token_hash != ?", (session.user.id, session.token_hash)
             )
         self._record("account.password_changed", session.user, now)
+        self._revoke_api_tokens(session.user, now, "password_changed")
+
+    def _revoke_api_tokens(self, user: User, now: datetime, reason: str) -> None:
+        """A changed password or a disabled account ends the user's API tokens too."""
+        from dpa_kit.api_tokens import Tokens, tokens_database_path
+
+        path = tokens_database_path(self.ledger.path)
+        if path.exists():
+            Tokens(path, self.ledger).revoke_all(user.id, user.subject, now=now, reason=reason)
+
+
+def _lock_notice(policy: Policy) -> str:
+    minutes = int(policy.lockout.total_seconds() // 60)
+    return f"après {policy.max_failures} essais infructueux, le compte est verrouillé pendant {minutes} minutes"
+
+
+def _wrong_password(policy: Policy, locked: bool) -> str:
+    """The one answer to an unknown address, a wrong password or a disabled account."""
+    message = "adresse électronique ou mot de passe incorrect"
+    return f"{message} ; {_lock_notice(policy)} : réessayez plus tard" if locked else message
 
 
 def _totp_step(secret: str, code: str, now: datetime, *, last_step: int) -> int | None:
