@@ -20,6 +20,8 @@ from enum import Enum
 from pathlib import Path
 from typing import IO
 
+from pydantic import ValidationError
+
 from dpa_kit import clock
 from dpa_kit.exceptions import InvalidValue
 from dpa_kit.fsutil import atomic_write
@@ -112,12 +114,23 @@ def save_security(registers: Path, siret: str, convention_id: str, values: Mappi
     unknown = [key for key in values if key not in SECURITY_HEADINGS]
     if unknown:
         raise InvalidValue(f"rubrique de sécurité inconnue « {unknown[0]} »", unknown[0])
+    for key, text in values.items():
+        if "\ufffd" in text:  # what a browser or a form parser makes of bytes that are not UTF-8
+            raise InvalidValue(
+                "texte illisible (octets hors UTF-8) : retapez-le ou recopiez-le depuis un document", key
+            )
     register = structure_register(registers, siret)
     for _, category in register.categories():
         if category.convention == convention_id:
             current = category.security.model_dump()
             current.update({key: (text.strip() or None) for key, text in values.items()})
-            category.security = SecurityMeasures(**current)
+            try:
+                category.security = SecurityMeasures(**current)
+            except ValidationError as exc:  # a control character: its French reason, on its heading
+                error = exc.errors(include_url=False)[0]
+                key = str(error["loc"][0]) if error["loc"] else next(iter(values), "security")
+                reason = str(error["msg"]).removeprefix("Value error, ")
+                raise InvalidValue(reason, key) from None
             register.updated = clock.today()
             _save(registers, siret, register)
             return register

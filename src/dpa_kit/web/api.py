@@ -108,6 +108,13 @@ def create_api(web: Any) -> FastAPI:
         openapi_url="/openapi.json",
     )
     api.state.web = web
+    from dpa_kit.web.app import CrashGuard
+
+    api.add_middleware(
+        CrashGuard,
+        answer=lambda scope: JSONResponse({"erreur": "erreur interne : prévenez le DPO"}, status_code=500),
+        crash_dir=web.config.crash_dir,
+    )
 
     @api.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> JSONResponse:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 import inspect
+import logging
 import secrets
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -27,11 +28,13 @@ from fastapi.staticfiles import StaticFiles
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dpa_kit import access, breach_forms, clock
 from dpa_kit.accounts import Accounts, Policy, Session, web_database_path
 from dpa_kit.breach import ART34_GROUNDS, NATURES, SUBJECT_DECISIONS
 from dpa_kit.breach_questions import ITEM_LABELS
+from dpa_kit.crash import write_crash_report
 from dpa_kit.exceptions import DpaKitError, LoginRefused, NotFound, UsageError
 from dpa_kit.ledger import Ledger
 
@@ -60,6 +63,15 @@ ERROR_TEXTS = {
 }
 
 
+#: The server's log of unexpected errors: one line, the crash report's path, never a message or a value.
+LOG = logging.getLogger("dpa_kit.web")
+
+#: What a posted form may hold (Starlette's parser refuses more, the page says which limit in French).
+FORM_MAX_FIELDS = 1000
+FORM_MAX_FILES = 10
+FORM_MAX_PART_BYTES = 1024 * 1024
+
+
 def _real_now() -> datetime:
 
     return datetime.now(UTC)
@@ -79,6 +91,17 @@ class WebConfig:
     policy: Policy = field(default_factory=Policy)
     #: The DPO's age public key (``age1...``): files dropped by structures are encrypted to it.
     drop_recipient: str | None = None
+    #: Where the crash reports of unexpected errors go (0600 files; None: the system's temporary folder).
+    crash_dir: Path | None = None
+
+
+class FormRefused(Exception):
+    """A posted form the application will not read (too many fields, a field too big, not a form): answered
+    with the 400 page, which says ``reason`` in French."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 class Redirect(Exception):
@@ -206,12 +229,35 @@ def _stage_url(session: Session) -> str:
     }[session.stage]
 
 
+def _form_refusal(detail: str) -> str:
+    """The French reason of Starlette's refusal of a form (its English ``detail``)."""
+    if "Too many fields" in detail:
+        return f"formulaire trop volumineux : {FORM_MAX_FIELDS:_} champs au plus".replace("_", "\u00a0")
+    if "Too many files" in detail:
+        return f"formulaire trop volumineux : {FORM_MAX_FILES} fichiers au plus"
+    if "exceeded maximum size" in detail:
+        return f"champ trop volumineux : {FORM_MAX_PART_BYTES // (1024 * 1024)} Mo au plus par champ (hors fichiers)"
+    return "formulaire illisible : rechargez la page puis recommencez"
+
+
+async def read_form(request: Request) -> Any:
+    """The posted form within the application's limits; :class:`FormRefused` (French) beyond them."""
+    try:
+        return await request.form(
+            max_fields=FORM_MAX_FIELDS, max_files=FORM_MAX_FILES, max_part_size=FORM_MAX_PART_BYTES
+        )
+    except HTTPException as exc:
+        if exc.status_code != 400:
+            raise
+        raise FormRefused(_form_refusal(str(exc.detail))) from None
+
+
 def posted(func: Callable[..., Response]) -> Callable[..., Any]:
     """An endpoint that reads the posted form, then runs ``func(request, form, ...)`` in a worker thread
     (password hashes and ledger writes must not block the event loop)."""
 
     async def endpoint(request: Request, **params: Any) -> Response:
-        form = await request.form()
+        form = await read_form(request)
         return await run_in_threadpool(func, request, form, **params)
 
     signature = inspect.signature(func)
@@ -254,6 +300,52 @@ def _warm_up(app_: Web) -> None:
             app_.overview()
     except DpaKitError:
         pass  # a folder or ledger in error: the first page that needs it shows the error in French
+
+
+class CrashGuard:
+    """The outermost layer of an application: an unexpected exception is answered by ``answer`` (when no
+    answer has started), written to a crash report (types and code locations, no message, no value) and
+    logged as one line naming the report, and goes no further: the server never prints its traceback,
+    which would quote personal data (pydantic's ``input_value=...``, a spreadsheet's cell)."""
+
+    def __init__(self, app: ASGIApp, answer: Callable[[Scope], Response], crash_dir: Path | None) -> None:
+        self.app = app
+        self.answer = answer
+        self.crash_dir = crash_dir
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:  # every unexpected error: reported without its message
+            crash_report(exc, self.crash_dir)
+            if not started:
+                await self.answer(scope)(scope, receive, send)
+
+
+def crash_report(exc: BaseException, crash_dir: Path | None) -> Path | None:
+    """Write the crash report of ``exc`` and log one line naming it (in French and English)."""
+    try:
+        report: Path | None = write_crash_report(exc, crash_dir)
+    except OSError:
+        report = None
+    LOG.error(
+        "Erreur interne (%s), rapport technique : %s / internal error, crash report: %s",
+        type(exc).__name__,
+        report or "non écrit",
+        report or "not written",
+    )
+    return report
 
 
 @contextlib.asynccontextmanager
@@ -311,10 +403,29 @@ def create_app(config: WebConfig) -> FastAPI:
     async def redirect(request: Request, exc: Redirect) -> Response:
         return RedirectResponse(exc.url, status_code=303)
 
-    @app.exception_handler(Exception)
-    async def internal_error(request: Request, exc: Exception) -> Response:
-        # Answered outside the middleware (Starlette's outermost error layer): the headers are set here.
-        return secure(request, error_page(request, 500))
+    def internal_error(scope: Scope) -> Response:
+        # Answered outside the middleware (by the crash guard): the headers are set here.
+        request = Request(scope)
+        try:
+            return secure(request, error_page(request, 500))
+        except Exception:  # the page itself failed: the same words, without the layout
+            title, text = ERROR_TEXTS[500]
+            return secure(
+                request,
+                HTMLResponse(
+                    f'<!doctype html><html lang="fr"><title>{title}</title><h1>{title}</h1><p>{text}</p></html>',
+                    status_code=500,
+                ),
+            )
+
+    app.add_middleware(CrashGuard, answer=internal_error, crash_dir=config.crash_dir)
+
+    @app.exception_handler(FormRefused)
+    async def form_refused(request: Request, exc: FormRefused) -> Response:
+        title, _ = ERROR_TEXTS[400]
+        return app.state.web.render(
+            request, "error.html", status=400, title=title, text=f"{exc.reason[0].upper()}{exc.reason[1:]}."
+        )  # type: ignore[no-any-return]
 
     # --- logging in -------------------------------------------------------------------------------
 

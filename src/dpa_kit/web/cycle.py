@@ -37,7 +37,7 @@ from dpa_kit.register import SECURITY_HEADINGS
 
 __all__ = ["add_routes"]
 from dpa_kit.accounts import Session
-from dpa_kit.web.app import Redirect, check_csrf, current, web
+from dpa_kit.web.app import Redirect, check_csrf, current, read_form, web
 
 MEDIA = convention_desk.MEDIA_TYPES
 
@@ -68,7 +68,7 @@ def posted(func: Callable[..., Response]) -> Callable[..., Any]:
     whatever the route did with them."""
 
     async def endpoint(request: Request, **params: Any) -> Response:
-        form = await request.form()
+        form = await read_form(request)
         try:
             return await run_in_threadpool(func, request, form, **params)
         finally:
@@ -297,6 +297,7 @@ def add_routes(app: FastAPI) -> None:
         *,
         errors: list[str] | None = None,
         message: str | None = None,
+        typed: tuple[str, dict[str, str]] | None = None,
         status: int = 200,
     ) -> Response:
         app_ = web(request)
@@ -314,6 +315,7 @@ def add_routes(app: FastAPI) -> None:
             examples=register_workspace.CNIL_EXAMPLES,
             errors=errors or [],
             message=message,
+            typed=typed,
         )
 
     @app.get("/registre")
@@ -326,13 +328,21 @@ def add_routes(app: FastAPI) -> None:
     def register_security(request: Request, form: Any) -> Response:
         session = current(request, role="structure")
         check_csrf(request, session, form)
+        app_ = web(request)
         values = {key: str(form.get(key) or "") for key in SECURITY_HEADINGS}
+        convention = str(form.get("convention") or "")
         try:
-            register_workspace.save_security(
-                web(request).config.registers, _siret(session), str(form.get("convention") or ""), values
-            )
+            register_workspace.save_security(app_.config.registers, _siret(session), convention, values)
         except InvalidValue as exc:
-            return register_page(request, session, errors=[str(exc)], status=400)
+            heading = _headings().get(exc.field)
+            error = f"{heading} : {exc}" if heading else str(exc)
+            return register_page(request, session, errors=[error], typed=(convention, values), status=400)
+        app_.ledger.append(
+            "account.action",
+            session.user.subject,
+            {"action": "register.security.saved", "object": f"register:{_siret(session)}", "convention": convention},
+            at=app_.now(),
+        )
         raise Redirect("/registre?enregistre=1")
 
     @app.get("/registre/registre.{fmt}")

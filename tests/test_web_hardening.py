@@ -1,0 +1,177 @@
+"""The web edge under hostile or unlucky conditions (security review): crashes that never print personal data,
+hostile forms refused in French, a bounded file drop, every action in the ledger, the structure's API view."""
+
+from __future__ import annotations
+
+import html
+import logging
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from test_web import login
+from webhelpers import BETHUNE, FAST, Clock, People, csrf_of, make_people
+
+from dpa_kit import agecrypt
+from dpa_kit.ledger import Ledger
+from dpa_kit.web import WebConfig, create_app
+
+# 5 March 2027, 10:00 in Paris (as test_web_cycle).
+NOW = datetime(2027, 3, 5, 9, 0, tzinfo=UTC)
+#: Personal data that an exception's message may quote (pydantic's input_value, an openpyxl cell).
+PERSONAL = "input_value='Mme Durand\x00 NIR 2600262000000'"
+
+
+def shown(response: Any) -> str:
+    return html.unescape(response.text)
+
+
+@pytest.fixture
+def keys() -> tuple[str, str]:
+    return agecrypt.generate_identity()
+
+
+@pytest.fixture
+def site(registers: Path, tmp_path: Path, keys: tuple[str, str]) -> tuple[Any, People]:
+    ledger = tmp_path / "ledger.sqlite"
+    people = make_people(ledger, NOW)
+    (tmp_path / "crash").mkdir()
+    app = create_app(
+        WebConfig(
+            registers=registers,
+            ledger_path=ledger,
+            now=Clock(NOW),
+            policy=FAST,
+            drop_recipient=keys[1],
+            crash_dir=tmp_path / "crash",
+        )
+    )
+    return app, people
+
+
+def structure(site: tuple[Any, People]) -> TestClient:
+    app, people = site
+    return login(app, people.bethune, people.bethune_once, now=NOW)
+
+
+def events(app: Any, kind: str = "account.action") -> list[Any]:
+    return [e for e in Ledger(app.state.web.config.ledger_path).events() if e.kind == kind]
+
+
+# --- 1. an unexpected error: a French page, a crash report without values, one log line -------------------
+
+
+def _crash(*args: Any, **kwargs: Any) -> None:
+    raise ValueError(PERSONAL)
+
+
+def test_a_crash_logs_one_line_and_writes_a_private_report_without_values(
+    site: tuple[Any, People], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any, capsys: Any
+) -> None:
+    app, _ = site
+    me = structure(site)
+    me = TestClient(app, follow_redirects=False, cookies=me.cookies)  # raise_server_exceptions: nothing escapes
+    monkeypatch.setattr("dpa_kit.access.conventions_for", _crash)
+    with caplog.at_level(logging.DEBUG):
+        response = me.get("/structure")
+    assert response.status_code == 500
+    assert "<h1>Erreur interne</h1>" in response.text and 'lang="fr"' in response.text
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")
+    assert response.headers["x-frame-options"] == "DENY" and response.headers["cache-control"] == "no-store"
+    assert "Durand" not in response.text
+    logged = caplog.text + capsys.readouterr().err
+    assert "Durand" not in logged and "2600262000000" not in logged and "Traceback" not in logged
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "Erreur interne" in record.getMessage() and "internal error" in record.getMessage()
+    [report] = (tmp_path / "crash").iterdir()
+    assert str(report) in record.getMessage()
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600
+    text = report.read_text(encoding="utf-8")
+    assert "ValueError" in text and "_crash" in text
+    assert "Durand" not in text and "2600262000000" not in text
+
+
+def test_a_crash_in_the_api_is_a_json_500_without_values(
+    site: tuple[Any, People], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any, capsys: Any
+) -> None:
+    app, _ = site
+    me = structure(site)
+    page = me.get("/jetons")
+    created = me.post("/jetons", data={"csrf": csrf_of(page.text), "label": "outil"})
+    token = shown(created).split('<code id="nouveau-jeton">')[1].split("<")[0]
+    monkeypatch.setattr("dpa_kit.access.conventions_for", _crash)
+    with caplog.at_level(logging.DEBUG):
+        response = TestClient(app).get("/api/conventions", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 500 and response.json() == {"erreur": "erreur interne : prévenez le DPO"}
+    logged = caplog.text + capsys.readouterr().err
+    assert "Durand" not in logged and "Traceback" not in logged
+    assert len(list((tmp_path / "crash").iterdir())) == 1
+
+
+# --- 2. hostile form input: a French error naming the field or the limit --------------------------------
+
+SECURITY = {
+    "pseudonymisation_encryption": "postes chiffrés",
+    "confidentiality_integrity_availability": "mots de passe individuels",
+    "restore_access": "sauvegarde hebdomadaire hors site",
+    "regular_testing": "revue annuelle",
+}
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("postes\x00chiffrés", "caractère de contrôle interdit (U+0000)"),
+        ("postes\x1bchiffrés", "caractère de contrôle interdit (U+001B)"),
+    ],
+)
+def test_register_security_with_a_control_character_names_the_heading(
+    site: tuple[Any, People], registers: Path, typed: str, reason: str
+) -> None:
+    me = structure(site)
+    page = me.get("/registre")
+    before = {p: p.read_bytes() for p in registers.rglob("*") if p.is_file()}
+    values = {"csrf": csrf_of(page.text), "convention": BETHUNE, **SECURITY, "pseudonymisation_encryption": typed}
+    response = me.post("/registre/securite", data=values)
+    assert response.status_code == 400, response.text
+    assert f"Pseudonymisation et chiffrement : {reason}" in shown(response)
+    assert "mots de passe individuels" in shown(response)  # what was typed in the other headings is kept
+    assert {p: p.read_bytes() for p in registers.rglob("*") if p.is_file()} == before
+
+
+def test_register_security_with_invalid_utf8_is_refused_in_french(site: tuple[Any, People]) -> None:
+    me = structure(site)
+    page = me.get("/registre")
+    body = f"csrf={csrf_of(page.text)}&convention={BETHUNE}&pseudonymisation_encryption=postes%FF%FEchiffr%C3"
+    response = me.post(
+        "/registre/securite", content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status_code == 400, response.text
+    assert "Pseudonymisation et chiffrement : texte illisible" in shown(response)
+
+
+def test_too_many_fields_or_a_field_too_big_say_which_limit(site: tuple[Any, People]) -> None:
+    me = structure(site)
+    token = csrf_of(me.get("/registre").text)
+    many = "&".join(f"x{i}=1" for i in range(1001))
+    response = me.post(
+        "/registre/securite",
+        content=f"csrf={token}&{many}",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 400
+    assert "<h1>Requête incorrecte</h1>" in response.text
+    assert "Formulaire trop volumineux : 1\u00a0000 champs au plus." in shown(response)
+    response = me.post("/registre/securite", data={"csrf": token, "regular_testing": "x" * (1024 * 1024 + 1)})
+    assert response.status_code == 400
+    assert "Champ trop volumineux : 1 Mo au plus par champ (hors fichiers)." in shown(response)
+    response = me.post(
+        "/registre/import",
+        data={"csrf": token, "regular_testing": "x" * (1024 * 1024 + 1)},
+        files={"file": ("registre.xlsx", b"PK", "application/octet-stream")},
+    )
+    assert response.status_code == 400
+    assert "Champ trop volumineux : 1 Mo au plus par champ (hors fichiers)." in shown(response)
