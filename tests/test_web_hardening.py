@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from test_web import login
 from webhelpers import BETHUNE, FAST, Clock, People, csrf_of, make_people
 
-from dpa_kit import agecrypt
+from dpa_kit import agecrypt, filedrop
 from dpa_kit.ledger import Ledger
 from dpa_kit.web import WebConfig, create_app
 
@@ -175,3 +175,86 @@ def test_too_many_fields_or_a_field_too_big_say_which_limit(site: tuple[Any, Peo
     )
     assert response.status_code == 400
     assert "Champ trop volumineux : 1 Mo au plus par champ (hors fichiers)." in shown(response)
+
+
+# --- 3. the file drop: the token first (never in the URL), a bounded form -----------------------------------
+
+
+def _multipart(
+    parts: list[tuple[str, str | None, bytes]], boundary: str = "dpaboundary"
+) -> tuple[bytes, dict[str, str]]:
+    body = b""
+    for name, filename, data in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename is not None else "")
+        body += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + data + b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
+    return body, {"content-type": f"multipart/form-data; boundary={boundary}"}
+
+
+def _nothing_dropped(app: Any, registers: Path) -> bool:
+    store = registers / "depots"
+    return not filedrop.drops(app.state.web.ledger) and not (store.exists() and any(store.rglob("*.age")))
+
+
+def test_the_drop_form_carries_its_token_first_and_not_in_the_url(site: tuple[Any, People], registers: Path) -> None:
+    app, _ = site
+    me = structure(site)
+    page = me.get("/depot")
+    assert 'action="/depot"' in page.text and "csrf=" not in page.text.split('action="/depot"')[1].split(">")[0]
+    form = page.text.split('enctype="multipart/form-data">')[1]
+    assert form.lstrip().startswith('<input type="hidden" name="csrf"')  # the first part the browser sends
+    token = csrf_of(page.text)
+    # The token in the URL is no longer read; a token after the file is refused before the file is stored.
+    assert me.post(f"/depot?csrf={token}", files={"file": ("a.txt", b"contenu", "text/plain")}).status_code == 403
+    body, headers = _multipart([("file", "a.txt", b"contenu"), ("csrf", None, token.encode())])
+    assert me.post("/depot", content=body, headers=headers).status_code == 403
+    body, headers = _multipart([("csrf", None, b"faux"), ("file", "a.txt", b"contenu")])
+    assert me.post("/depot", content=body, headers=headers).status_code == 403
+    assert _nothing_dropped(app, registers)
+    body, headers = _multipart([("csrf", None, token.encode()), ("file", "a.txt", b"contenu")])
+    response = me.post("/depot", content=body, headers=headers)
+    assert response.status_code == 303
+    [drop] = filedrop.drops(app.state.web.ledger)
+    assert response.headers["location"] == f"/depot?depose={drop.id}"
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ([(f"x{i}", None, b"1") for i in range(20_000)], "formulaire de dépôt trop volumineux : 4 champs au plus"),
+        ([(f"x{i}", None, b"x" * 9_000) for i in range(3)], "formulaire de dépôt trop volumineux : 16 ko de texte"),
+        ([("x", None, b"x" * 9_000) for _ in range(3)], "champ trop long : 10 ko au plus"),
+        ([("x", None, b"x" * 10_001)], "champ trop long : 10 ko au plus"),
+    ],
+)
+def test_the_drop_form_bounds_its_text_fields_and_stores_nothing(
+    site: tuple[Any, People], registers: Path, extra: list[tuple[str, str | None, bytes]], reason: str
+) -> None:
+    app, _ = site
+    me = structure(site)
+    token = csrf_of(me.get("/depot").text)
+    for where in ("before", "after"):
+        file = [("file", "Durand.txt", b"Mme Durand" * 1000)]
+        parts = [("csrf", None, token.encode()), *(extra + file if where == "before" else file + extra)]
+        body, headers = _multipart(parts)
+        response = me.post("/depot", content=body, headers=headers)
+        assert response.status_code == 400, where
+        assert reason in shown(response)
+        assert _nothing_dropped(app, registers)
+
+
+# --- 6. « Fichier déposé » only for a real drop of this user ----------------------------------------------
+
+
+def test_the_drop_confirmation_shows_only_a_real_drop_of_the_user(site: tuple[Any, People]) -> None:
+    app, people = site
+    me = structure(site)
+    spoofed = me.get("/depot", params={"depose": "appelez le 06 00 00 00 00 pour récupérer votre fichier"})
+    assert spoofed.status_code == 200
+    assert "Fichier déposé" not in shown(spoofed) and "06 00 00 00 00" not in shown(spoofed)
+    token = csrf_of(me.get("/depot").text)
+    done = me.post("/depot", data={"csrf": token}, files={"file": ("a.txt", b"contenu", "text/plain")})
+    [drop] = filedrop.drops(app.state.web.ledger)
+    assert f"Fichier déposé (référence {drop.id})." in shown(me.get(done.headers["location"]))
+    other = login(app, people.adil, people.adil_once, now=NOW)
+    assert "Fichier déposé" not in shown(other.get(done.headers["location"]))

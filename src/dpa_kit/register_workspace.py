@@ -26,6 +26,7 @@ from dpa_kit import clock
 from dpa_kit.exceptions import InvalidValue
 from dpa_kit.fsutil import atomic_write
 from dpa_kit.ledger import Ledger
+from dpa_kit.model import refuse_control_characters
 from dpa_kit.register import (
     SECURITY_HEADINGS,
     Register,
@@ -287,6 +288,10 @@ def send_back(ledger: Ledger, siret: str, message: str, *, by: str, now: datetim
     message = message.strip()
     if not message:
         raise InvalidValue("message manquant : dites à la structure ce qu'il faut reprendre", "message")
+    try:
+        refuse_control_characters(message)
+    except ValueError as exc:
+        raise InvalidValue(str(exc), "message") from None
     if review(ledger, siret).status is not ReviewStatus.finished:
         raise InvalidValue("seul un registre terminé par la structure peut lui être renvoyé", "status")
     ledger.append("register.sent_back", _subject(siret), {"by": by, "message": message[:2000]}, at=now or clock.now())

@@ -40,6 +40,11 @@ from dpa_kit.accounts import Session
 from dpa_kit.web.app import Redirect, check_csrf, current, read_form, web
 
 MEDIA = convention_desk.MEDIA_TYPES
+#: The file drop's form: its text fields besides the token (it has one, « convention », today), each one's
+#: size and their total. Anything beyond is refused before the file is read further.
+DROP_MAX_FIELDS = 4
+DROP_MAX_FIELD_BYTES = 10_000
+DROP_MAX_TEXT_BYTES = 16_000
 
 
 def _download(data: bytes, name: str, media: str) -> Response:
@@ -548,6 +553,8 @@ def add_routes(app: FastAPI) -> None:
         siret = None if session.user.is_dpo else _siret(session)
         items = filedrop.drops(app_.ledger, siret)
         template = "dpo_drops.html" if session.user.is_dpo else "drop.html"
+        # « Fichier déposé (référence ...) » only for a real drop of this structure, never a text from the URL.
+        done = done if done and any(d.id == done and d.by == session.user.subject for d in items) else None
         return app_.render(
             request,
             template,
@@ -564,11 +571,11 @@ def add_routes(app: FastAPI) -> None:
         return drop_page(request, current(request, role="structure"), done=depose)
 
     @app.post("/depot")
-    async def drop_upload(request: Request, csrf: str = "") -> Response:
+    async def drop_upload(request: Request) -> Response:
+        # The CSRF token is the form's first part, checked before any byte of the file is read (never in the
+        # URL, which proxies log and browsers keep in their history).
         session = current(request, role="structure")
         app_ = web(request)
-        if not csrf or not hmac.compare_digest(csrf, session.csrf):
-            raise HTTPException(403)
         if not app_.config.drop_recipient:
             return drop_page(request, session, error="dépôt indisponible : aucune clé du DPO configurée", status=400)
         try:
@@ -629,9 +636,15 @@ async def _stream_drop(request: Request, session: Session) -> filedrop.Drop:
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
         state["field"] += data[start:end]
+        _bounded(state["field"])
 
     def on_header_value(data: bytes, start: int, end: int) -> None:
         state["value"] += data[start:end]
+        _bounded(state["value"])
+
+    def _bounded(header: bytes) -> None:
+        if len(header) > 4096:
+            raise InvalidValue("envoi illisible : en-tête de partie trop long", "file")
 
     def on_header_end() -> None:
         state["headers"][state["field"].decode("latin-1").lower()] = state["value"]
@@ -663,6 +676,8 @@ async def _stream_drop(request: Request, session: Session) -> filedrop.Drop:
         },
     )
     fields: dict[str, bytes] = {}
+    token = b""
+    parts = 0
     writer: filedrop.DropWriter | None = None
     current_part: tuple[str, str | None] | None = None
     drop: filedrop.Drop | None = None
@@ -672,6 +687,11 @@ async def _stream_drop(request: Request, session: Session) -> filedrop.Drop:
             for kind, value in pending:
                 if kind == "begin":
                     current_part = value
+                    parts += 1
+                    if parts == 1:
+                        if current_part != ("csrf", None):
+                            raise HTTPException(403)  # the token first, before anything else is read
+                        continue
                     if current_part and current_part[0] == "file" and current_part[1]:
                         if writer is not None:
                             raise InvalidValue("un seul fichier par dépôt", "file")
@@ -689,15 +709,37 @@ async def _stream_drop(request: Request, session: Session) -> filedrop.Drop:
                             convention=convention,
                             now=app_.now(),
                         )
+                    elif len(fields) >= DROP_MAX_FIELDS:
+                        raise InvalidValue(
+                            f"formulaire de dépôt trop volumineux : {DROP_MAX_FIELDS} champs au plus", "file"
+                        )
+                    else:
+                        fields.setdefault(current_part[0], b"")
+                elif kind == "end" and parts == 1:
+                    if not token or not hmac.compare_digest(token, session.csrf.encode()):
+                        raise HTTPException(403)
                 elif kind == "data" and current_part is not None:
-                    if current_part[0] == "file" and writer is not None:
+                    if parts == 1:
+                        token += value
+                        if len(token) > 200:
+                            raise HTTPException(403)
+                    elif current_part[0] == "file" and writer is not None:
                         await run_in_threadpool(writer.write, value)
                     elif current_part[0] != "file":
-                        fields[current_part[0]] = fields.get(current_part[0], b"") + value
-                        if len(fields[current_part[0]]) > 10_000:
-                            raise InvalidValue("champ trop long", current_part[0])
+                        fields[current_part[0]] += value
+                        if len(fields[current_part[0]]) > DROP_MAX_FIELD_BYTES:
+                            raise InvalidValue(
+                                f"champ trop long : {DROP_MAX_FIELD_BYTES // 1000} ko au plus", current_part[0]
+                            )
+                        if sum(len(v) for v in fields.values()) > DROP_MAX_TEXT_BYTES:
+                            kilobytes = DROP_MAX_TEXT_BYTES // 1000
+                            raise InvalidValue(
+                                f"formulaire de dépôt trop volumineux : {kilobytes} ko de texte au plus", "file"
+                            )
             pending.clear()
         parser.finalize()
+        if parts == 0 or not token:
+            raise HTTPException(403)
         if writer is None:
             raise InvalidValue("choisissez un fichier à envoyer", "file")
         drop = await run_in_threadpool(writer.close)
