@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from test_web import login
-from webhelpers import BETHUNE, FAST, Clock, People, csrf_of, make_people
+from webhelpers import BETHUNE, BETHUNE_SIRET, FAST, Clock, People, csrf_of, make_people
 
 from dpa_kit import agecrypt, filedrop
 from dpa_kit.ledger import Ledger
@@ -258,3 +258,78 @@ def test_the_drop_confirmation_shows_only_a_real_drop_of_the_user(site: tuple[An
     assert f"Fichier déposé (référence {drop.id})." in shown(me.get(done.headers["location"]))
     other = login(app, people.adil, people.adil_once, now=NOW)
     assert "Fichier déposé" not in shown(other.get(done.headers["location"]))
+
+
+# --- 4. every action is a ledger event with its user ----------------------------------------------------
+
+
+def _actions(app: Any, subject: str) -> list[dict[str, Any]]:
+    return [e.payload for e in events(app) if e.subject == subject]
+
+
+def _user(app: Any, email: str) -> str:
+    return str(app.state.web.accounts.user_by_email(email).subject)
+
+
+def test_structure_actions_and_downloads_are_ledger_events(site: tuple[Any, People]) -> None:
+    app, people = site
+    me = structure(site)
+    who = _user(app, people.bethune)
+    page = me.get("/registre")
+    token = csrf_of(page.text)
+    register = f"register:{BETHUNE_SIRET}"
+    assert me.post("/registre/securite", data={"csrf": token, "convention": BETHUNE, **SECURITY}).status_code == 303
+    downloads = {}
+    for fmt in ("xlsx", "ods", "pdf"):
+        downloads[fmt] = me.get(f"/registre/registre.{fmt}")
+        assert downloads[fmt].status_code == 200
+    imported = me.post(
+        "/registre/import",
+        data={"csrf": token},
+        files={"file": ("registre.xlsx", downloads["xlsx"].content, "application/octet-stream")},
+    )
+    assert imported.status_code == 303, shown(imported)
+    assert me.get(f"/conventions/{BETHUNE}/annexe.md").status_code == 200
+    assert me.get(f"/attestations/{BETHUNE}/projet.docx").status_code == 200
+    question = me.get("/violations/nouvelle")
+    answered = me.post(
+        "/violations/nouvelle",
+        data={"csrf": csrf_of(question.text), "question": "aware_at", "reponse": "05/03/2027 08:00"},
+    )
+    assert answered.status_code == 303
+    draft_id = app.state.web.drafts.latest(who, kind="declare-web").id
+    assert me.post("/violations/abandonner", data={"csrf": token}).status_code == 303
+    assert _actions(app, who) == [
+        {"action": "register.security.saved", "object": register, "convention": BETHUNE},
+        {"action": "register.downloaded", "object": register, "format": "xlsx"},
+        {"action": "register.downloaded", "object": register, "format": "ods"},
+        {"action": "register.downloaded", "object": register, "format": "pdf"},
+        {"action": "register.imported", "object": register},
+        {"action": "convention.annex.downloaded", "object": BETHUNE, "format": "md"},
+        {"action": "attestation.draft.downloaded", "object": BETHUNE, "format": "docx"},
+        {"action": "breach.draft.abandoned", "object": f"draft:{draft_id}"},
+    ]
+    assert app.state.web.drafts.latest(who, kind="declare-web") is None
+    # Only who, what and which object: nothing typed nor any content of a file.
+    assert "mots de passe individuels" not in str(events(app)) and "05/03/2027" not in str(events(app))
+
+
+def test_dpo_downloads_are_ledger_events(site: tuple[Any, People]) -> None:
+    app, people = site
+    dpo = login(app, people.dpo, people.dpo_once, secret=[], now=NOW)
+    who = _user(app, people.dpo)
+    token = csrf_of(dpo.get("/dpo/registres").text)
+    assert dpo.post(f"/dpo/conventions/{BETHUNE}/envoyee", data={"csrf": token}).status_code == 303
+    signed = dpo.post(
+        f"/dpo/conventions/{BETHUNE}/signee",
+        data={"csrf": token},
+        files={"file": ("signee.pdf", b"%PDF-1.7 signed", "application/pdf")},
+    )
+    assert signed.status_code == 303, shown(signed)
+    before = len(_actions(app, who))
+    assert dpo.get(f"/dpo/conventions/{BETHUNE}/signee.pdf").content == b"%PDF-1.7 signed"
+    assert dpo.get("/dpo/registres/consolidation.xlsx").status_code == 200
+    assert _actions(app, who)[before:] == [
+        {"action": "convention.signed.downloaded", "object": BETHUNE},
+        {"action": "registers.consolidated.downloaded", "object": "registres", "registers": 0},
+    ]

@@ -268,6 +268,15 @@ def posted(func: Callable[..., Response]) -> Callable[..., Any]:
     return endpoint
 
 
+def record_action(request: Request, session: Session, action: str, obj: str, **details: Any) -> None:
+    """Record what a user did as an ``account.action`` ledger event (who, what, on which object; never the
+    content of a file or a form)."""
+    app_ = web(request)
+    app_.ledger.append(
+        "account.action", session.user.subject, {"action": action, "object": obj, **details}, at=app_.now()
+    )
+
+
 def check_csrf(request: Request, session: Session | None, form: Any) -> None:
     """Refuse (403) a form whose CSRF token is not the session's (or the anonymous cookie's) token."""
     sent = str(form.get("csrf") or "")

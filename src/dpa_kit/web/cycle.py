@@ -37,7 +37,7 @@ from dpa_kit.register import SECURITY_HEADINGS
 
 __all__ = ["add_routes"]
 from dpa_kit.accounts import Session
-from dpa_kit.web.app import Redirect, check_csrf, current, read_form, web
+from dpa_kit.web.app import Redirect, check_csrf, current, read_form, record_action, web
 
 MEDIA = convention_desk.MEDIA_TYPES
 #: The file drop's form: its text fields besides the token (it has one, « convention », today), each one's
@@ -243,6 +243,7 @@ def add_routes(app: FastAPI) -> None:
         if fmt not in convention_desk.ANNEX_FORMATS:
             raise HTTPException(404)
         data, name, _ = convention_desk.annex_document(loaded, fmt)
+        record_action(request, session, "convention.annex.downloaded", convention_id, format=fmt)
         return _download(data, name, MEDIA[fmt])
 
     def lifecycle_action(request: Request, form: Any, convention_id: str, action: str) -> Response:
@@ -292,6 +293,7 @@ def add_routes(app: FastAPI) -> None:
         if state.signed_file is None:
             raise HTTPException(404)
         data = (app_.config.registers / state.signed_file).read_bytes()
+        record_action(request, session, "convention.signed.downloaded", convention_id)
         return _download(data, f"{convention_id}.signee.pdf", MEDIA["pdf"])
 
     # --- registers ------------------------------------------------------------------------------------
@@ -342,12 +344,7 @@ def add_routes(app: FastAPI) -> None:
             heading = _headings().get(exc.field)
             error = f"{heading} : {exc}" if heading else str(exc)
             return register_page(request, session, errors=[error], typed=(convention, values), status=400)
-        app_.ledger.append(
-            "account.action",
-            session.user.subject,
-            {"action": "register.security.saved", "object": f"register:{_siret(session)}", "convention": convention},
-            at=app_.now(),
-        )
+        record_action(request, session, "register.security.saved", f"register:{_siret(session)}", convention=convention)
         raise Redirect("/registre?enregistre=1")
 
     @app.get("/registre/registre.{fmt}")
@@ -364,6 +361,7 @@ def add_routes(app: FastAPI) -> None:
             from dpa_kit.register_sheet import export
 
             data = export(register, fmt)
+        record_action(request, session, "register.downloaded", f"register:{_siret(session)}", format=fmt)
         return _download(data, f"registre-{_siret(session)}.{fmt}", MEDIA[fmt])
 
     @app.post("/registre/import")
@@ -378,6 +376,7 @@ def add_routes(app: FastAPI) -> None:
             return register_page(request, session, errors=_problems(exc), status=400)
         except InvalidValue as exc:
             return register_page(request, session, errors=[str(exc)], status=400)
+        record_action(request, session, "register.imported", f"register:{_siret(session)}")
         raise Redirect("/registre?enregistre=1")
 
     @app.post("/registre/termine")
@@ -457,6 +456,7 @@ def add_routes(app: FastAPI) -> None:
                 registers.append(register_workspace.structure_register(app_.config.registers, siret))
         header, rows = consolidated_rows(registers)
         data = table_bytes("xlsx", "Registres consolidés", header, rows)
+        record_action(request, session, "registers.consolidated.downloaded", "registres", registers=len(registers))
         return _download(data, "registres-consolides.xlsx", MEDIA["xlsx"])
 
     # --- attestations ---------------------------------------------------------------------------------
@@ -495,7 +495,9 @@ def add_routes(app: FastAPI) -> None:
         from dpa_kit.documents.writers import write_rendered
 
         rendered = render_attestation(loaded.convention, attest.exchanges_for(app_.ledger, convention_id))
-        return _download(write_rendered(fmt, rendered), f"attestation-{convention_id}.{fmt}", MEDIA[fmt])
+        data = write_rendered(fmt, rendered)
+        record_action(request, session, "attestation.draft.downloaded", convention_id, format=fmt)
+        return _download(data, f"attestation-{convention_id}.{fmt}", MEDIA[fmt])
 
     @app.post("/attestations/{convention_id}")
     @posted
