@@ -333,3 +333,56 @@ def test_dpo_downloads_are_ledger_events(site: tuple[Any, People]) -> None:
         {"action": "convention.signed.downloaded", "object": BETHUNE},
         {"action": "registers.consolidated.downloaded", "object": "registres", "registers": 0},
     ]
+
+
+# --- 5. a structure's API token gets what its page shows, not the DPO's assessment ----------------------------
+
+
+def _token(c: TestClient) -> dict[str, str]:
+    page = c.get("/jetons")
+    created = c.post("/jetons", data={"csrf": csrf_of(page.text), "label": "outil"})
+    token = shown(created).split('<code id="nouveau-jeton">')[1].split("<")[0]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_structure_token_reads_a_breach_without_the_dpo_assessment(site: tuple[Any, People]) -> None:
+    from dpa_kit import breach as breaches
+
+    app, people = site
+    me = structure(site)
+    mine = _token(me)
+    body = {
+        "convention": BETHUNE,
+        "aware_at": "05/03/2027 08:00",
+        "over": "oui",
+        "ended_at": "05/03/2027 08:30",
+        "natures": ["confidentiality"],
+        "description": "courriel envoyé au mauvais destinataire",
+    }
+    api = TestClient(app)
+    declared = api.post("/api/breaches", headers=mine, json=body)
+    assert declared.status_code == 201, declared.text
+    ref = declared.json()["declared"]
+    ledger = app.state.web.ledger
+    found = breaches.all_breaches(ledger)[ref]
+    internal = "motif interne du DPO : la structure minimise"
+    breaches.record_cnil(ledger, found, notified=False, at=None, reference=None, reason=internal, delay_reason=None)
+    breaches.record_subjects(ledger, found, decision="not_informed", date=None, channel=None, ground="no_high_risk")
+    severity = breaches.assess(4, 0.0, "significant", "unknown", "none", "none", False)
+    breaches.record_severity(ledger, found, severity, {"dpc": 4})
+
+    for answer in (
+        api.get(f"/api/breaches/{ref}", headers=mine).json(),
+        api.get("/api/breaches", headers=mine).json()[0],
+    ):
+        assert not {"cnil", "subjects", "severity", "notifications", "side"} & set(answer)
+        assert internal not in str(answer)
+        assert answer["id"] == ref and answer["status"] == "notifiée au Département"
+        page = shown(me.get(f"/violations/{ref}"))
+        for item in answer["declaration"]:
+            assert f"{item['item']}" in page and f"{item['value']}" in page
+        assert answer["details"]["description"] == "courriel envoyé au mauvais destinataire"
+    assert len(api.get("/api/breaches", headers=mine).json()) == 1
+    dpo = login(app, people.dpo, people.dpo_once, secret=[], now=NOW)
+    full = api.get(f"/api/breaches/{ref}", headers=_token(dpo)).json()
+    assert full["cnil"]["reason"] == internal and full["subjects"] and full["severity"]

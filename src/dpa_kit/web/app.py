@@ -295,7 +295,7 @@ def _values(form: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return values
 
 
-def _structure_breaches(found: list[Any]) -> list[Any]:
+def structure_breaches(found: list[Any]) -> list[Any]:
     """A structure's breaches, each once: a breach declared in the web application is one record; one
     recorded in two (declared, then received with the structure's reference) is listed by its declaration."""
     declared = {b.id for b in found if b.side == "structure"}
@@ -548,7 +548,7 @@ def create_app(config: WebConfig) -> FastAPI:
         app_ = web(request)
         conventions = access.conventions_for(session.user, config.registers)
         breaches = sorted(
-            _structure_breaches(access.breaches_for(session.user, config.registers, app_.ledger)),
+            structure_breaches(access.breaches_for(session.user, config.registers, app_.ledger)),
             key=lambda b: b.notify_deadline,
             reverse=True,
         )
