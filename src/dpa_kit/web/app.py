@@ -432,9 +432,8 @@ def create_app(config: WebConfig) -> FastAPI:
     @app.exception_handler(FormRefused)
     async def form_refused(request: Request, exc: FormRefused) -> Response:
         title, _ = ERROR_TEXTS[400]
-        return app.state.web.render(
-            request, "error.html", status=400, title=title, text=f"{exc.reason[0].upper()}{exc.reason[1:]}."
-        )  # type: ignore[no-any-return]
+        text = f"{exc.reason[0].upper()}{exc.reason[1:]}."
+        return web(request).render(request, "error.html", status=400, title=title, text=text)
 
     # --- logging in -------------------------------------------------------------------------------
 
