@@ -386,3 +386,49 @@ def test_a_structure_token_reads_a_breach_without_the_dpo_assessment(site: tuple
     dpo = login(app, people.dpo, people.dpo_once, secret=[], now=NOW)
     full = api.get(f"/api/breaches/{ref}", headers=_token(dpo)).json()
     assert full["cnil"]["reason"] == internal and full["subjects"] and full["severity"]
+
+
+def test_under_uvicorn_a_crash_prints_no_traceback_nor_value(
+    site: tuple[Any, People], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: Any, caplog: Any
+) -> None:
+    """The real server: Starlette's last error layer re-raises what reaches it, and uvicorn then prints the
+    traceback with the exception's message; nothing reaches it."""
+    import asyncio
+    import socket
+    import threading
+    import urllib.error
+    import urllib.request
+
+    import uvicorn
+
+    from dpa_kit.web.app import Web
+
+    app, _ = site
+    monkeypatch.setattr(Web, "anon_token", _crash)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="info", access_log=False, lifespan="off"))
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    with caplog.at_level(logging.DEBUG):
+        thread.start()
+        try:
+            for _ in range(200):
+                if server.started:
+                    break
+                threading.Event().wait(0.05)
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/connexion", timeout=30)
+                status, text = 200, ""
+            except urllib.error.HTTPError as exc:
+                status, text = exc.code, exc.read().decode("utf-8")
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
+            sock.close()
+    assert status == 500 and "<h1>Erreur interne</h1>" in text
+    captured = capfd.readouterr()
+    logged = captured.out + captured.err + caplog.text
+    assert "Durand" not in logged and "2600262000000" not in logged
+    assert "Traceback" not in logged and "Exception in ASGI application" not in logged
+    assert "rapport technique" in logged
