@@ -432,3 +432,16 @@ def test_under_uvicorn_a_crash_prints_no_traceback_nor_value(
     assert "Durand" not in logged and "2600262000000" not in logged
     assert "Traceback" not in logged and "Exception in ASGI application" not in logged
     assert "rapport technique" in logged
+
+
+def test_the_api_refuses_an_unreadable_body_in_french(site: tuple[Any, People]) -> None:
+    app, _ = site
+    auth = _token(structure(site))
+    api = TestClient(app)
+    bad = api.post(
+        "/api/breaches", headers={**auth, "content-type": "application/json"}, content=b'{"convention": "\xff\xfe"}'
+    )
+    assert bad.status_code == 400
+    assert bad.json() == {"erreur": "requête illisible : un corps JSON en UTF-8 est attendu"}
+    assert api.get("/api/rien", headers=auth).json() == {"erreur": "introuvable"}
+    assert api.delete("/api/conventions", headers=auth).json() == {"erreur": "méthode non permise à cette adresse"}

@@ -76,6 +76,14 @@ class DeclaredOut(BaseModel):
     mail_error: str | None = None
 
 
+#: The French words of the refusals that the framework, not a route, decides (its own details are English).
+FRAMEWORK_ERRORS = {
+    400: "requête illisible : un corps JSON en UTF-8 est attendu",
+    404: "introuvable",
+    405: "méthode non permise à cette adresse",
+    413: "requête trop volumineuse",
+}
+
 #: What a breach's details may show to a structure: the items of its declaration (and how they are pending).
 _DECLARATION_KEYS = frozenset(DETAIL_KEYS) | {"pending", "ongoing", "ongoing_unknown"}
 
@@ -157,7 +165,10 @@ def create_api(web: Any) -> FastAPI:
     @api.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse({"erreur": str(exc.detail)}, status_code=exc.status_code, headers=headers)
+        # The framework's own refusals are in English (« There was an error parsing the body »): said in French.
+        detail = str(exc.detail) if exc.status_code in {401, 403} else FRAMEWORK_ERRORS.get(exc.status_code)
+        detail = detail or FRAMEWORK_ERRORS[400]
+        return JSONResponse({"erreur": detail}, status_code=exc.status_code, headers=headers)
 
     @api.exception_handler(RequestValidationError)
     async def invalid_body(request: Request, exc: RequestValidationError) -> JSONResponse:
