@@ -445,3 +445,27 @@ def test_the_api_refuses_an_unreadable_body_in_french(site: tuple[Any, People]) 
     assert bad.json() == {"erreur": "requête illisible : un corps JSON en UTF-8 est attendu"}
     assert api.get("/api/rien", headers=auth).json() == {"erreur": "introuvable"}
     assert api.delete("/api/conventions", headers=auth).json() == {"erreur": "méthode non permise à cette adresse"}
+
+
+def test_a_whole_form_is_bounded_even_without_its_length(site: tuple[Any, People]) -> None:
+    me = structure(site)
+    token = csrf_of(me.get("/registre").text)
+    fields = "&".join(f"x{i}={'y' * 900_000}" for i in range(3))
+    response = me.post(
+        "/registre/securite",
+        content=f"csrf={token}&{fields}",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 400
+    assert "Formulaire trop volumineux : 2 Mo au plus." in shown(response)
+
+    def chunks() -> Any:
+        yield f"csrf={token}&".encode()
+        for i in range(3):
+            yield f"x{i}={'y' * 900_000}&".encode()
+
+    response = me.post(
+        "/registre/securite", content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status_code == 400
+    assert "Formulaire trop volumineux : 2 Mo au plus." in shown(response)

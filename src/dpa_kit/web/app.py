@@ -70,6 +70,10 @@ LOG = logging.getLogger("dpa_kit.web")
 FORM_MAX_FIELDS = 1000
 FORM_MAX_FILES = 10
 FORM_MAX_PART_BYTES = 1024 * 1024
+#: A whole posted form: text only (2 Mo), or with files (the largest upload, a signed PDF of 50 MB, and its
+#: fields). The parser keeps text in memory and spools files to disk: both stay bounded.
+FORM_MAX_TEXT_BODY = 2_000_000
+FORM_MAX_BODY = 52_000_000
 
 
 def _real_now() -> datetime:
@@ -242,8 +246,24 @@ def _form_refusal(detail: str) -> str:
 
 async def read_form(request: Request) -> Any:
     """The posted form within the application's limits; :class:`FormRefused` (French) beyond them."""
+    files = request.headers.get("content-type", "").lower().startswith("multipart/")
+    limit = FORM_MAX_BODY if files else FORM_MAX_TEXT_BODY
+    too_big = f"formulaire trop volumineux : {limit // 1_000_000} Mo au plus" + (", fichiers compris" if files else "")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise FormRefused(too_big)
+    received = 0
+
+    async def counted() -> Any:
+        nonlocal received
+        message = await request.receive()
+        received += len(message.get("body", b""))
+        if received > limit:  # a body sent in chunks, without its length, is counted as it arrives
+            raise FormRefused(too_big)
+        return message
+
     try:
-        return await request.form(
+        return await Request(request.scope, counted).form(
             max_fields=FORM_MAX_FIELDS, max_files=FORM_MAX_FILES, max_part_size=FORM_MAX_PART_BYTES
         )
     except HTTPException as exc:
