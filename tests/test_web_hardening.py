@@ -469,3 +469,59 @@ def test_a_whole_form_is_bounded_even_without_its_length(site: tuple[Any, People
     )
     assert response.status_code == 400
     assert "Formulaire trop volumineux : 2 Mo au plus." in shown(response)
+
+
+HOSTILE = "a\x00b\x1bc\ufffd\u202e"
+HOSTILE_FIELDS = (
+    "convention label message reason delay_reason question reponse autre choix id title processor.siret "
+    "pseudonymisation_encryption regular_testing notified at reference decision date channel ground dpc ei"
+).split()
+
+
+def test_no_form_answers_hostile_text_with_an_internal_error(site: tuple[Any, People], tmp_path: Path) -> None:
+    """Every posted form of both roles, every field a NUL, an escape, U+FFFD and a direction mark: a page (a
+    French refusal, or the action done), never the 500 page, never a crash report."""
+    from dpa_kit import breach as breaches
+
+    app, people = site
+    me = structure(site)
+    dpo = login(app, people.dpo, people.dpo_once, secret=[], now=NOW)
+    received = breaches.receive(
+        app.state.web.ledger,
+        convention_id=BETHUNE,
+        structure="CCAS de Béthune",
+        delay_hours=24,
+        aware_at=NOW,
+        received_at=NOW,
+        details={"natures": ["confidentiality"], "description": "x"},
+        structure_reference=None,
+    ).id
+    routes = {
+        me: [
+            "/registre/securite",
+            "/registre/import",
+            "/registre/termine",
+            "/jetons",
+            f"/attestations/{BETHUNE}",
+            "/violations/nouvelle",
+            "/violations/envoyer",
+            "/depot",
+        ],
+        dpo: [
+            "/dpo/conventions/nouvelle",
+            f"/dpo/conventions/{BETHUNE}/modifier",
+            f"/dpo/conventions/{BETHUNE}/signee",
+            f"/dpo/registres/{BETHUNE_SIRET}/renvoye",
+            f"/dpo/violations/{received}/cnil",
+            f"/dpo/violations/{received}/personnes",
+            f"/dpo/violations/{received}/gravite",
+        ],
+    }
+    for c, paths in routes.items():
+        token = csrf_of(c.get("/jetons").text)
+        for path in paths:
+            data = {"csrf": token, **dict.fromkeys(HOSTILE_FIELDS, HOSTILE)}
+            for files in (None, {"file": (HOSTILE, b"PK\x03\x04" + HOSTILE.encode(), "application/octet-stream")}):
+                response = c.post(path, data=data, files=files)
+                assert response.status_code in {200, 303, 400, 403, 404}, (path, response.status_code)
+    assert not list((tmp_path / "crash").iterdir())

@@ -274,11 +274,15 @@ async def read_form(request: Request) -> Any:
 
 def posted(func: Callable[..., Response]) -> Callable[..., Any]:
     """An endpoint that reads the posted form, then runs ``func(request, form, ...)`` in a worker thread
-    (password hashes and ledger writes must not block the event loop)."""
+    (password hashes and ledger writes must not block the event loop). Files sent with the form, which no
+    such route reads, are closed (removed) afterwards."""
 
     async def endpoint(request: Request, **params: Any) -> Response:
         form = await read_form(request)
-        return await run_in_threadpool(func, request, form, **params)
+        try:
+            return await run_in_threadpool(func, request, form, **params)
+        finally:
+            await form.close()
 
     signature = inspect.signature(func)
     endpoint.__signature__ = signature.replace(  # type: ignore[attr-defined]
