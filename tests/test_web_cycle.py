@@ -180,7 +180,7 @@ def test_a_dropped_file_is_only_ciphertext_and_opens_with_the_dpo_key(
     token = csrf_of(page.text)
     refused = me.post("/depot", files={"file": ("cr.txt", SECRET, "text/plain")})
     assert refused.status_code == 403
-    response = me.post(f"/depot?csrf={token}", files={"file": ("Durand.txt", SECRET, "text/plain")})
+    response = me.post("/depot", data={"csrf": token}, files={"file": ("Durand.txt", SECRET, "text/plain")})
     assert response.status_code == 303, response.text
     for path in tmp_path.rglob("*"):
         if path.is_file():
@@ -242,7 +242,7 @@ def bethune_objects(site: tuple[Any, People], keys: tuple[str, str]) -> dict[str
     app, people = site
     owner = login(app, people.bethune, people.bethune_once, now=NOW)
     page = owner.get("/depot")
-    owner.post(f"/depot?csrf={csrf_of(page.text)}", files={"file": ("a.txt", b"contenu", "text/plain")})
+    owner.post("/depot", data={"csrf": csrf_of(page.text)}, files={"file": ("a.txt", b"contenu", "text/plain")})
     owner.post("/jetons", data={"csrf": csrf_of(page.text), "label": "outil"})
     web = app.state.web
     [drop] = filedrop.drops(web.ledger)

@@ -20,10 +20,13 @@ from enum import Enum
 from pathlib import Path
 from typing import IO
 
+from pydantic import ValidationError
+
 from dpa_kit import clock
 from dpa_kit.exceptions import InvalidValue
 from dpa_kit.fsutil import atomic_write
 from dpa_kit.ledger import Ledger
+from dpa_kit.model import refuse_control_characters
 from dpa_kit.register import (
     SECURITY_HEADINGS,
     Register,
@@ -112,12 +115,23 @@ def save_security(registers: Path, siret: str, convention_id: str, values: Mappi
     unknown = [key for key in values if key not in SECURITY_HEADINGS]
     if unknown:
         raise InvalidValue(f"rubrique de sécurité inconnue « {unknown[0]} »", unknown[0])
+    for key, text in values.items():
+        if "\ufffd" in text:  # what a browser or a form parser makes of bytes that are not UTF-8
+            raise InvalidValue(
+                "texte illisible (octets hors UTF-8) : retapez-le ou recopiez-le depuis un document", key
+            )
     register = structure_register(registers, siret)
     for _, category in register.categories():
         if category.convention == convention_id:
             current = category.security.model_dump()
             current.update({key: (text.strip() or None) for key, text in values.items()})
-            category.security = SecurityMeasures(**current)
+            try:
+                category.security = SecurityMeasures(**current)
+            except ValidationError as exc:  # a control character: its French reason, on its heading
+                error = exc.errors(include_url=False)[0]
+                key = str(error["loc"][0]) if error["loc"] else next(iter(values), "security")
+                reason = str(error["msg"]).removeprefix("Value error, ")
+                raise InvalidValue(reason, key) from None
             register.updated = clock.today()
             _save(registers, siret, register)
             return register
@@ -274,6 +288,10 @@ def send_back(ledger: Ledger, siret: str, message: str, *, by: str, now: datetim
     message = message.strip()
     if not message:
         raise InvalidValue("message manquant : dites à la structure ce qu'il faut reprendre", "message")
+    try:
+        refuse_control_characters(message)
+    except ValueError as exc:
+        raise InvalidValue(str(exc), "message") from None
     if review(ledger, siret).status is not ReviewStatus.finished:
         raise InvalidValue("seul un registre terminé par la structure peut lui être renvoyé", "status")
     ledger.append("register.sent_back", _subject(siret), {"by": by, "message": message[:2000]}, at=now or clock.now())

@@ -21,7 +21,6 @@ from typing import Any
 
 import click
 
-import dpa_kit
 from dpa_kit import clock
 from dpa_kit.exceptions import ConventionError, DpaKitError, InvalidValue, NotReady, UsageError, WouldOverwrite
 
@@ -288,23 +287,11 @@ def smtp_config(url: str, *, insecure: bool = False) -> Any:
 
 
 def crash_report(exc: BaseException) -> Path:
-    """Write where the error happened to a private (0600) file and return its path.
+    """Write where the error happened to a private (0600) file and return its path
+    (:func:`dpa_kit.crash.write_crash_report`: exception types and code locations, no message, no value)."""
+    from dpa_kit.crash import write_crash_report
 
-    Only the exception types and the code locations are written: no message (it may quote a value from a
-    file), no local variables, no environment, so no personal data and no secret can leak into it.
-    """
-    import tempfile
-    import traceback
-
-    fd, name = tempfile.mkstemp(prefix="dpa-kit-crash-", suffix=".txt")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(f"dpa-kit {dpa_kit.__version__}\n")
-        current: BaseException | None = exc
-        while current is not None:
-            handle.write(f"{type(current).__module__}.{type(current).__qualname__}\n")
-            handle.write("".join(traceback.format_tb(current.__traceback__)))
-            current = current.__cause__ or current.__context__
-    return Path(name)
+    return write_crash_report(exc)
 
 
 @contextmanager

@@ -8,6 +8,7 @@ breach (a structure's token) with the fields and French checks of the web form.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -16,9 +17,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from dpa_kit import access, breach_forms, convention_desk
+from dpa_kit import access, breach_forms, clock, convention_desk
 from dpa_kit.accounts import User
 from dpa_kit.api_tokens import Tokens
+from dpa_kit.breach import Breach
+from dpa_kit.breach_notice import DETAIL_KEYS, normalise_details
 from dpa_kit.exceptions import InvalidValue, NotFound
 
 __all__ = ["create_api", "tokens_of"]
@@ -73,6 +76,45 @@ class DeclaredOut(BaseModel):
     mail_error: str | None = None
 
 
+#: The French words of the refusals that the framework, not a route, decides (its own details are English).
+FRAMEWORK_ERRORS = {
+    400: "requête illisible : un corps JSON en UTF-8 est attendu",
+    404: "introuvable",
+    405: "méthode non permise à cette adresse",
+    413: "requête trop volumineuse",
+}
+
+#: What a breach's details may show to a structure: the items of its declaration (and how they are pending).
+_DECLARATION_KEYS = frozenset(DETAIL_KEYS) | {"pending", "ongoing", "ongoing_unknown"}
+
+
+def structure_view(breach: Breach, now: datetime) -> dict[str, Any]:
+    """A breach as the structure's page shows it (``breach.html``), and nothing more: never the Département's
+    own assessment (CNIL decision and its reason, information of the people, severity) nor its notes."""
+    paris = clock.PARIS
+
+    def instant(value: datetime | None) -> str | None:
+        return value.astimezone(paris).isoformat(timespec="seconds") if value else None
+
+    details = normalise_details(breach.details)
+    return {
+        "id": breach.id,
+        "convention": breach.convention,
+        "aware_at": instant(breach.aware_at),
+        "notify_deadline": instant(breach.notify_deadline),
+        "notified_at": instant(breach.notified_at),
+        "notified_late": bool(breach.notifications and breach.notifications[0].get("late")),
+        "status": breach.structure_status_fr(now),
+        "declaration": [{"item": label, "value": value} for label, value in breach_forms.declaration_items(breach)],
+        "details": {key: value for key, value in details.items() if key in _DECLARATION_KEYS},
+    }
+
+
+def breach_for(user: User, breach: Breach, now: datetime) -> dict[str, Any]:
+    """The DPO sees every field of a breach; a structure what its page shows (:func:`structure_view`)."""
+    return breach.as_json(now) if user.is_dpo else structure_view(breach, now)
+
+
 def tokens_of(request: Request) -> Tokens:
     """The token store of the application (one per ledger)."""
     web = request.app.state.web
@@ -108,6 +150,13 @@ def create_api(web: Any) -> FastAPI:
         openapi_url="/openapi.json",
     )
     api.state.web = web
+    from dpa_kit.web.app import CrashGuard
+
+    api.add_middleware(
+        CrashGuard,
+        answer=lambda scope: JSONResponse({"erreur": "erreur interne : prévenez le DPO"}, status_code=500),
+        crash_dir=web.config.crash_dir,
+    )
 
     @api.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> JSONResponse:
@@ -116,7 +165,10 @@ def create_api(web: Any) -> FastAPI:
     @api.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse({"erreur": str(exc.detail)}, status_code=exc.status_code, headers=headers)
+        # The framework's own refusals are in English (« There was an error parsing the body »): said in French.
+        detail = str(exc.detail) if exc.status_code in {401, 403} else FRAMEWORK_ERRORS.get(exc.status_code)
+        detail = detail or FRAMEWORK_ERRORS[400]
+        return JSONResponse({"erreur": detail}, status_code=exc.status_code, headers=headers)
 
     @api.exception_handler(RequestValidationError)
     async def invalid_body(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -152,15 +204,24 @@ def create_api(web: Any) -> FastAPI:
         [row] = convention_desk.rows([loaded], web.ledger)
         return out(row, loaded.convention.title)
 
-    @api.get("/breaches", summary="Violations visibles par le jeton (côté structure et côté Département)")
+    @api.get(
+        "/breaches", summary="Violations visibles par le jeton (un jeton de structure reçoit ce que montrent ses pages)"
+    )
     def breaches(user: CurrentUser) -> list[dict[str, Any]]:
+        from dpa_kit.web.app import structure_breaches
+
         now = web.now()
         found = access.breaches_for(user, web.config.registers, web.ledger)
-        return [b.as_json(now) for b in sorted(found, key=lambda b: b.id)]
+        if not user.is_dpo:
+            found = structure_breaches(found)  # each breach once, as on the structure's home page
+        return [breach_for(user, b, now) for b in sorted(found, key=lambda b: b.id)]
 
-    @api.get("/breaches/{breach_id}", summary="Une violation")
+    @api.get(
+        "/breaches/{breach_id}",
+        summary="Une violation (un jeton de structure reçoit ce que montre sa page, sans l'évaluation du DPO)",
+    )
     def breach(breach_id: str, user: CurrentUser) -> dict[str, Any]:
-        return access.get_breach(user, web.config.registers, web.ledger, breach_id).as_json(web.now())
+        return breach_for(user, access.get_breach(user, web.config.registers, web.ledger, breach_id), web.now())
 
     @api.post(
         "/breaches",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 import inspect
+import logging
 import secrets
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -27,11 +28,13 @@ from fastapi.staticfiles import StaticFiles
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dpa_kit import access, breach_forms, clock
 from dpa_kit.accounts import Accounts, Policy, Session, web_database_path
 from dpa_kit.breach import ART34_GROUNDS, NATURES, SUBJECT_DECISIONS
 from dpa_kit.breach_questions import ITEM_LABELS
+from dpa_kit.crash import write_crash_report
 from dpa_kit.exceptions import DpaKitError, LoginRefused, NotFound, UsageError
 from dpa_kit.labels import subjects_decision
 from dpa_kit.ledger import Ledger
@@ -61,6 +64,19 @@ ERROR_TEXTS = {
 }
 
 
+#: The server's log of unexpected errors: one line, the crash report's path, never a message or a value.
+LOG = logging.getLogger("dpa_kit.web")
+
+#: What a posted form may hold (Starlette's parser refuses more, the page says which limit in French).
+FORM_MAX_FIELDS = 1000
+FORM_MAX_FILES = 10
+FORM_MAX_PART_BYTES = 1024 * 1024
+#: A whole posted form: text only (2 Mo), or with files (the largest upload, a signed PDF of 50 MB, and its
+#: fields). The parser keeps text in memory and spools files to disk: both stay bounded.
+FORM_MAX_TEXT_BODY = 2_000_000
+FORM_MAX_BODY = 52_000_000
+
+
 def _real_now() -> datetime:
 
     return datetime.now(UTC)
@@ -80,6 +96,17 @@ class WebConfig:
     policy: Policy = field(default_factory=Policy)
     #: The DPO's age public key (``age1...``): files dropped by structures are encrypted to it.
     drop_recipient: str | None = None
+    #: Where the crash reports of unexpected errors go (0600 files; None: the system's temporary folder).
+    crash_dir: Path | None = None
+
+
+class FormRefused(Exception):
+    """A posted form the application will not read (too many fields, a field too big, not a form): answered
+    with the 400 page, which says ``reason`` in French."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 class Redirect(Exception):
@@ -208,13 +235,56 @@ def _stage_url(session: Session) -> str:
     }[session.stage]
 
 
+def _form_refusal(detail: str) -> str:
+    """The French reason of Starlette's refusal of a form (its English ``detail``)."""
+    if "Too many fields" in detail:
+        return f"formulaire trop volumineux : {FORM_MAX_FIELDS:_} champs au plus".replace("_", "\u00a0")
+    if "Too many files" in detail:
+        return f"formulaire trop volumineux : {FORM_MAX_FILES} fichiers au plus"
+    if "exceeded maximum size" in detail:
+        return f"champ trop volumineux : {FORM_MAX_PART_BYTES // (1024 * 1024)} Mo au plus par champ (hors fichiers)"
+    return "formulaire illisible : rechargez la page puis recommencez"
+
+
+async def read_form(request: Request) -> Any:
+    """The posted form within the application's limits; :class:`FormRefused` (French) beyond them."""
+    files = request.headers.get("content-type", "").lower().startswith("multipart/")
+    limit = FORM_MAX_BODY if files else FORM_MAX_TEXT_BODY
+    too_big = f"formulaire trop volumineux : {limit // 1_000_000} Mo au plus" + (", fichiers compris" if files else "")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise FormRefused(too_big)
+    received = 0
+
+    async def counted() -> Any:
+        nonlocal received
+        message = await request.receive()
+        received += len(message.get("body", b""))
+        if received > limit:  # a body sent in chunks, without its length, is counted as it arrives
+            raise FormRefused(too_big)
+        return message
+
+    try:
+        return await Request(request.scope, counted).form(
+            max_fields=FORM_MAX_FIELDS, max_files=FORM_MAX_FILES, max_part_size=FORM_MAX_PART_BYTES
+        )
+    except HTTPException as exc:
+        if exc.status_code != 400:
+            raise
+        raise FormRefused(_form_refusal(str(exc.detail))) from None
+
+
 def posted(func: Callable[..., Response]) -> Callable[..., Any]:
     """An endpoint that reads the posted form, then runs ``func(request, form, ...)`` in a worker thread
-    (password hashes and ledger writes must not block the event loop)."""
+    (password hashes and ledger writes must not block the event loop). Files sent with the form, which no
+    such route reads, are closed (removed) afterwards."""
 
     async def endpoint(request: Request, **params: Any) -> Response:
-        form = await request.form()
-        return await run_in_threadpool(func, request, form, **params)
+        form = await read_form(request)
+        try:
+            return await run_in_threadpool(func, request, form, **params)
+        finally:
+            await form.close()
 
     signature = inspect.signature(func)
     endpoint.__signature__ = signature.replace(  # type: ignore[attr-defined]
@@ -222,6 +292,15 @@ def posted(func: Callable[..., Response]) -> Callable[..., Any]:
     )
     endpoint.__name__ = func.__name__
     return endpoint
+
+
+def record_action(request: Request, session: Session, action: str, obj: str, **details: Any) -> None:
+    """Record what a user did as an ``account.action`` ledger event (who, what, on which object; never the
+    content of a file or a form)."""
+    app_ = web(request)
+    app_.ledger.append(
+        "account.action", session.user.subject, {"action": action, "object": obj, **details}, at=app_.now()
+    )
 
 
 def check_csrf(request: Request, session: Session | None, form: Any) -> None:
@@ -242,7 +321,7 @@ def _values(form: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return values
 
 
-def _structure_breaches(found: list[Any]) -> list[Any]:
+def structure_breaches(found: list[Any]) -> list[Any]:
     """A structure's breaches, each once: a breach declared in the web application is one record; one
     recorded in two (declared, then received with the structure's reference) is listed by its declaration."""
     declared = {b.id for b in found if b.side == "structure"}
@@ -256,6 +335,52 @@ def _warm_up(app_: Web) -> None:
             app_.overview()
     except DpaKitError:
         pass  # a folder or ledger in error: the first page that needs it shows the error in French
+
+
+class CrashGuard:
+    """The outermost layer of an application: an unexpected exception is answered by ``answer`` (when no
+    answer has started), written to a crash report (types and code locations, no message, no value) and
+    logged as one line naming the report, and goes no further: the server never prints its traceback,
+    which would quote personal data (pydantic's ``input_value=...``, a spreadsheet's cell)."""
+
+    def __init__(self, app: ASGIApp, answer: Callable[[Scope], Response], crash_dir: Path | None) -> None:
+        self.app = app
+        self.answer = answer
+        self.crash_dir = crash_dir
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:  # every unexpected error: reported without its message
+            crash_report(exc, self.crash_dir)
+            if not started:
+                await self.answer(scope)(scope, receive, send)
+
+
+def crash_report(exc: BaseException, crash_dir: Path | None) -> Path | None:
+    """Write the crash report of ``exc`` and log one line naming it (in French and English)."""
+    try:
+        report: Path | None = write_crash_report(exc, crash_dir)
+    except OSError:
+        report = None
+    LOG.error(
+        "Erreur interne (%s), rapport technique : %s / internal error, crash report: %s",
+        type(exc).__name__,
+        report or "non écrit",
+        report or "not written",
+    )
+    return report
 
 
 @contextlib.asynccontextmanager
@@ -313,10 +438,28 @@ def create_app(config: WebConfig) -> FastAPI:
     async def redirect(request: Request, exc: Redirect) -> Response:
         return RedirectResponse(exc.url, status_code=303)
 
-    @app.exception_handler(Exception)
-    async def internal_error(request: Request, exc: Exception) -> Response:
-        # Answered outside the middleware (Starlette's outermost error layer): the headers are set here.
-        return secure(request, error_page(request, 500))
+    def internal_error(scope: Scope) -> Response:
+        # Answered outside the middleware (by the crash guard): the headers are set here.
+        request = Request(scope)
+        try:
+            return secure(request, error_page(request, 500))
+        except Exception:  # the page itself failed: the same words, without the layout
+            title, text = ERROR_TEXTS[500]
+            return secure(
+                request,
+                HTMLResponse(
+                    f'<!doctype html><html lang="fr"><title>{title}</title><h1>{title}</h1><p>{text}</p></html>',
+                    status_code=500,
+                ),
+            )
+
+    app.add_middleware(CrashGuard, answer=internal_error, crash_dir=config.crash_dir)
+
+    @app.exception_handler(FormRefused)
+    async def form_refused(request: Request, exc: FormRefused) -> Response:
+        title, _ = ERROR_TEXTS[400]
+        text = f"{exc.reason[0].upper()}{exc.reason[1:]}."
+        return web(request).render(request, "error.html", status=400, title=title, text=text)
 
     # --- logging in -------------------------------------------------------------------------------
 
@@ -430,7 +573,7 @@ def create_app(config: WebConfig) -> FastAPI:
         app_ = web(request)
         conventions = access.conventions_for(session.user, config.registers)
         breaches = sorted(
-            _structure_breaches(access.breaches_for(session.user, config.registers, app_.ledger)),
+            structure_breaches(access.breaches_for(session.user, config.registers, app_.ledger)),
             key=lambda b: b.notify_deadline,
             reverse=True,
         )

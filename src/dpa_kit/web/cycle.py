@@ -37,9 +37,14 @@ from dpa_kit.register import SECURITY_HEADINGS
 
 __all__ = ["add_routes"]
 from dpa_kit.accounts import Session
-from dpa_kit.web.app import Redirect, check_csrf, current, web
+from dpa_kit.web.app import Redirect, check_csrf, current, read_form, record_action, web
 
 MEDIA = convention_desk.MEDIA_TYPES
+#: The file drop's form: its text fields besides the token (it has one, « convention », today), each one's
+#: size and their total. Anything beyond is refused before the file is read further.
+DROP_MAX_FIELDS = 4
+DROP_MAX_FIELD_BYTES = 10_000
+DROP_MAX_TEXT_BYTES = 16_000
 
 
 def _download(data: bytes, name: str, media: str) -> Response:
@@ -68,7 +73,7 @@ def posted(func: Callable[..., Response]) -> Callable[..., Any]:
     whatever the route did with them."""
 
     async def endpoint(request: Request, **params: Any) -> Response:
-        form = await request.form()
+        form = await read_form(request)
         try:
             return await run_in_threadpool(func, request, form, **params)
         finally:
@@ -238,6 +243,7 @@ def add_routes(app: FastAPI) -> None:
         if fmt not in convention_desk.ANNEX_FORMATS:
             raise HTTPException(404)
         data, name, _ = convention_desk.annex_document(loaded, fmt)
+        record_action(request, session, "convention.annex.downloaded", convention_id, format=fmt)
         return _download(data, name, MEDIA[fmt])
 
     def lifecycle_action(request: Request, form: Any, convention_id: str, action: str) -> Response:
@@ -287,6 +293,7 @@ def add_routes(app: FastAPI) -> None:
         if state.signed_file is None:
             raise HTTPException(404)
         data = (app_.config.registers / state.signed_file).read_bytes()
+        record_action(request, session, "convention.signed.downloaded", convention_id)
         return _download(data, f"{convention_id}.signee.pdf", MEDIA["pdf"])
 
     # --- registers ------------------------------------------------------------------------------------
@@ -297,6 +304,7 @@ def add_routes(app: FastAPI) -> None:
         *,
         errors: list[str] | None = None,
         message: str | None = None,
+        typed: tuple[str, dict[str, str]] | None = None,
         status: int = 200,
     ) -> Response:
         app_ = web(request)
@@ -314,6 +322,7 @@ def add_routes(app: FastAPI) -> None:
             examples=register_workspace.CNIL_EXAMPLES,
             errors=errors or [],
             message=message,
+            typed=typed,
         )
 
     @app.get("/registre")
@@ -326,13 +335,16 @@ def add_routes(app: FastAPI) -> None:
     def register_security(request: Request, form: Any) -> Response:
         session = current(request, role="structure")
         check_csrf(request, session, form)
+        app_ = web(request)
         values = {key: str(form.get(key) or "") for key in SECURITY_HEADINGS}
+        convention = str(form.get("convention") or "")
         try:
-            register_workspace.save_security(
-                web(request).config.registers, _siret(session), str(form.get("convention") or ""), values
-            )
+            register_workspace.save_security(app_.config.registers, _siret(session), convention, values)
         except InvalidValue as exc:
-            return register_page(request, session, errors=[str(exc)], status=400)
+            heading = _headings().get(exc.field)
+            error = f"{heading} : {exc}" if heading else str(exc)
+            return register_page(request, session, errors=[error], typed=(convention, values), status=400)
+        record_action(request, session, "register.security.saved", f"register:{_siret(session)}", convention=convention)
         raise Redirect("/registre?enregistre=1")
 
     @app.get("/registre/registre.{fmt}")
@@ -349,6 +361,7 @@ def add_routes(app: FastAPI) -> None:
             from dpa_kit.register_sheet import export
 
             data = export(register, fmt)
+        record_action(request, session, "register.downloaded", f"register:{_siret(session)}", format=fmt)
         return _download(data, f"registre-{_siret(session)}.{fmt}", MEDIA[fmt])
 
     @app.post("/registre/import")
@@ -363,6 +376,7 @@ def add_routes(app: FastAPI) -> None:
             return register_page(request, session, errors=_problems(exc), status=400)
         except InvalidValue as exc:
             return register_page(request, session, errors=[str(exc)], status=400)
+        record_action(request, session, "register.imported", f"register:{_siret(session)}")
         raise Redirect("/registre?enregistre=1")
 
     @app.post("/registre/termine")
@@ -442,6 +456,7 @@ def add_routes(app: FastAPI) -> None:
                 registers.append(register_workspace.structure_register(app_.config.registers, siret))
         header, rows = consolidated_rows(registers)
         data = table_bytes("xlsx", "Registres consolidés", header, rows)
+        record_action(request, session, "registers.consolidated.downloaded", "registres", registers=len(registers))
         return _download(data, "registres-consolides.xlsx", MEDIA["xlsx"])
 
     # --- attestations ---------------------------------------------------------------------------------
@@ -480,7 +495,9 @@ def add_routes(app: FastAPI) -> None:
         from dpa_kit.documents.writers import write_rendered
 
         rendered = render_attestation(loaded.convention, attest.exchanges_for(app_.ledger, convention_id))
-        return _download(write_rendered(fmt, rendered), f"attestation-{convention_id}.{fmt}", MEDIA[fmt])
+        data = write_rendered(fmt, rendered)
+        record_action(request, session, "attestation.draft.downloaded", convention_id, format=fmt)
+        return _download(data, f"attestation-{convention_id}.{fmt}", MEDIA[fmt])
 
     @app.post("/attestations/{convention_id}")
     @posted
@@ -538,6 +555,8 @@ def add_routes(app: FastAPI) -> None:
         siret = None if session.user.is_dpo else _siret(session)
         items = filedrop.drops(app_.ledger, siret)
         template = "dpo_drops.html" if session.user.is_dpo else "drop.html"
+        # « Fichier déposé (référence ...) » only for a real drop of this structure, never a text from the URL.
+        done = done if done and any(d.id == done and d.by == session.user.subject for d in items) else None
         return app_.render(
             request,
             template,
@@ -554,11 +573,11 @@ def add_routes(app: FastAPI) -> None:
         return drop_page(request, current(request, role="structure"), done=depose)
 
     @app.post("/depot")
-    async def drop_upload(request: Request, csrf: str = "") -> Response:
+    async def drop_upload(request: Request) -> Response:
+        # The CSRF token is the form's first part, checked before any byte of the file is read (never in the
+        # URL, which proxies log and browsers keep in their history).
         session = current(request, role="structure")
         app_ = web(request)
-        if not csrf or not hmac.compare_digest(csrf, session.csrf):
-            raise HTTPException(403)
         if not app_.config.drop_recipient:
             return drop_page(request, session, error="dépôt indisponible : aucune clé du DPO configurée", status=400)
         try:
@@ -619,9 +638,15 @@ async def _stream_drop(request: Request, session: Session) -> filedrop.Drop:
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
         state["field"] += data[start:end]
+        _bounded(state["field"])
 
     def on_header_value(data: bytes, start: int, end: int) -> None:
         state["value"] += data[start:end]
+        _bounded(state["value"])
+
+    def _bounded(header: bytes) -> None:
+        if len(header) > 4096:
+            raise InvalidValue("envoi illisible : en-tête de partie trop long", "file")
 
     def on_header_end() -> None:
         state["headers"][state["field"].decode("latin-1").lower()] = state["value"]
@@ -653,6 +678,8 @@ async def _stream_drop(request: Request, session: Session) -> filedrop.Drop:
         },
     )
     fields: dict[str, bytes] = {}
+    token = b""
+    parts = 0
     writer: filedrop.DropWriter | None = None
     current_part: tuple[str, str | None] | None = None
     drop: filedrop.Drop | None = None
@@ -662,6 +689,11 @@ async def _stream_drop(request: Request, session: Session) -> filedrop.Drop:
             for kind, value in pending:
                 if kind == "begin":
                     current_part = value
+                    parts += 1
+                    if parts == 1:
+                        if current_part != ("csrf", None):
+                            raise HTTPException(403)  # the token first, before anything else is read
+                        continue
                     if current_part and current_part[0] == "file" and current_part[1]:
                         if writer is not None:
                             raise InvalidValue("un seul fichier par dépôt", "file")
@@ -679,15 +711,37 @@ async def _stream_drop(request: Request, session: Session) -> filedrop.Drop:
                             convention=convention,
                             now=app_.now(),
                         )
+                    elif len(fields) >= DROP_MAX_FIELDS:
+                        raise InvalidValue(
+                            f"formulaire de dépôt trop volumineux : {DROP_MAX_FIELDS} champs au plus", "file"
+                        )
+                    else:
+                        fields.setdefault(current_part[0], b"")
+                elif kind == "end" and parts == 1:
+                    if not token or not hmac.compare_digest(token, session.csrf.encode()):
+                        raise HTTPException(403)
                 elif kind == "data" and current_part is not None:
-                    if current_part[0] == "file" and writer is not None:
+                    if parts == 1:
+                        token += value
+                        if len(token) > 200:
+                            raise HTTPException(403)
+                    elif current_part[0] == "file" and writer is not None:
                         await run_in_threadpool(writer.write, value)
                     elif current_part[0] != "file":
-                        fields[current_part[0]] = fields.get(current_part[0], b"") + value
-                        if len(fields[current_part[0]]) > 10_000:
-                            raise InvalidValue("champ trop long", current_part[0])
+                        fields[current_part[0]] += value
+                        if len(fields[current_part[0]]) > DROP_MAX_FIELD_BYTES:
+                            raise InvalidValue(
+                                f"champ trop long : {DROP_MAX_FIELD_BYTES // 1000} ko au plus", current_part[0]
+                            )
+                        if sum(len(v) for v in fields.values()) > DROP_MAX_TEXT_BYTES:
+                            kilobytes = DROP_MAX_TEXT_BYTES // 1000
+                            raise InvalidValue(
+                                f"formulaire de dépôt trop volumineux : {kilobytes} ko de texte au plus", "file"
+                            )
             pending.clear()
         parser.finalize()
+        if parts == 0 or not token:
+            raise HTTPException(403)
         if writer is None:
             raise InvalidValue("choisissez un fichier à envoyer", "file")
         drop = await run_in_threadpool(writer.close)

@@ -360,7 +360,11 @@ def add_routes(app: FastAPI) -> None:
         app_ = web(request)
         draft = draft_of(app_, session)
         if draft is not None:
-            store_of(app_).discard(draft.id)
+            # The draft goes and the event is written in one transaction: both, or neither.
+            with app_.ledger.unit_of_work() as writer:
+                store_of(app_).discard(draft.id, writer.conn)
+                payload = {"action": "breach.draft.abandoned", "object": f"draft:{draft.id}"}
+                writer.append("account.action", session.user.subject, payload, at=app_.now())
         raise Redirect("/structure")
 
     @app.post("/violations/envoyer")
