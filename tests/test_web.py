@@ -298,6 +298,22 @@ def test_dpo_must_enrol_totp_then_give_a_code(site: tuple[Any, People], clock: C
     assert (response.status_code, response.headers["location"]) == (303, "/dpo")
 
 
+def test_three_wrong_codes_close_the_session_and_ask_for_the_password_again(
+    site: tuple[Any, People], clock: Clock
+) -> None:
+    app, people = site
+    secret: list[str] = []
+    login(app, people.dpo, people.dpo_once, secret=secret)
+    c = client(app)
+    page = c.get("/connexion")
+    c.post("/connexion", data={"csrf": csrf_of(page.text), "email": people.dpo, "password": NEW_PASSWORD})
+    page = c.get("/connexion/code")
+    answers = [c.post("/connexion/code", data={"csrf": csrf_of(page.text), "code": "000000"}) for _ in range(3)]
+    assert [a.status_code for a in answers[:2]] == [401, 401]
+    assert 'name="password"' in answers[2].text  # the login page: the password again, not a fourth code
+    assert c.get("/dpo").headers["location"] == "/connexion"
+
+
 def test_logout_ends_the_session(site: tuple[Any, People]) -> None:
     app, people = site
     c = login(app, people.bethune, people.bethune_once)

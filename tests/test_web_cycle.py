@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -317,3 +317,19 @@ def test_the_api_with_a_token_reads_and_declares_with_the_users_rights(site: tup
     revoke = me.post(f"/jetons/{info.id}/revoquer", data={"csrf": csrf_of(page.text)})
     assert revoke.status_code == 303
     assert api.get("/api/conventions", headers=auth).status_code == 401
+
+
+def test_an_expired_api_token_is_refused_with_its_date_and_what_to_do(site: tuple[Any, People]) -> None:
+    app, people = site
+    me = login(app, people.bethune, people.bethune_once, now=NOW)
+    page = me.get("/jetons")
+    created = me.post("/jetons", data={"csrf": csrf_of(page.text), "label": "SI Solidarités"})
+    token = html.unescape(created.text).split('<code id="nouveau-jeton">')[1].split("<")[0]
+    auth = {"Authorization": f"Bearer {token}"}
+    api = client(app)
+    assert api.get("/api/conventions", headers=auth).status_code == 200
+    app.state.web.config.now.instant = NOW + timedelta(days=91)
+    refused = api.get("/api/conventions", headers=auth)
+    assert refused.status_code == 401
+    message = refused.json()["erreur"]
+    assert message.startswith("jeton expiré le ") and "2027" in message and "« Jetons d'API »" in message

@@ -19,10 +19,10 @@ from starlette.exceptions import HTTPException
 
 from dpa_kit import access, breach_forms, clock, convention_desk
 from dpa_kit.accounts import User
-from dpa_kit.api_tokens import Tokens
+from dpa_kit.api_tokens import Tokens, tokens_database_path
 from dpa_kit.breach import Breach
 from dpa_kit.breach_notice import DETAIL_KEYS, normalise_details
-from dpa_kit.exceptions import InvalidValue, NotFound
+from dpa_kit.exceptions import InvalidValue, LoginRefused, NotFound
 
 __all__ = ["create_api", "tokens_of"]
 
@@ -120,7 +120,7 @@ def tokens_of(request: Request) -> Tokens:
     web = request.app.state.web
     store = getattr(request.app.state, "tokens", None)
     if store is None:
-        store = Tokens(web.config.ledger_path.with_name("api-tokens.sqlite"), web.ledger)
+        store = Tokens(tokens_database_path(web.config.ledger_path), web.ledger)
         request.app.state.tokens = store
     return store
 
@@ -129,8 +129,13 @@ def _user(request: Request) -> User:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     web = request.app.state.web
-    user_id = tokens_of(request).user_id(token.strip(), now=web.now()) if scheme.lower() == "bearer" else None
-    user = web.accounts.user_by_id(user_id) if user_id is not None else None
+    if scheme.lower() != "bearer":
+        raise HTTPException(401, "jeton absent, inconnu ou révoqué")
+    try:
+        user_id = tokens_of(request).authenticate(token.strip(), now=web.now())
+    except LoginRefused as exc:  # an expired token says so and what to do
+        raise HTTPException(401, str(exc)) from None
+    user = web.accounts.user_by_id(user_id)
     if user is None or not user.active:
         raise HTTPException(401, "jeton absent, inconnu ou révoqué")
     return user  # type: ignore[no-any-return]

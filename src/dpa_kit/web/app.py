@@ -504,10 +504,15 @@ def create_app(config: WebConfig) -> FastAPI:
         session = current(request, stage="totp")
         check_csrf(request, session, form)
         app_ = web(request)
+        client = request.client.host if request.client else "inconnu"
         try:
-            app_.accounts.verify_totp(session, str(form.get("code") or ""), now=app_.now())
+            app_.accounts.verify_totp(session, str(form.get("code") or ""), now=app_.now(), client=client)
         except LoginRefused as exc:
-            return app_.render(request, "totp.html", status=401, session=session, error=str(exc))
+            if app_.session(request) is None:  # too many wrong codes: the session is closed, the password again
+                return login_page(request, 429 if exc.throttled else 401, str(exc))
+            return app_.render(
+                request, "totp.html", status=429 if exc.throttled else 401, session=session, error=str(exc)
+            )
         refreshed = app_.session(request)
         return RedirectResponse(_stage_url(refreshed) if refreshed else "/connexion", status_code=303)
 
@@ -523,9 +528,12 @@ def create_app(config: WebConfig) -> FastAPI:
         session = current(request, stage="totp_enrol")
         check_csrf(request, session, form)
         app_ = web(request)
+        client = request.client.host if request.client else "inconnu"
         try:
-            app_.accounts.confirm_totp_enrolment(session, str(form.get("code") or ""), now=app_.now())
+            app_.accounts.confirm_totp_enrolment(session, str(form.get("code") or ""), now=app_.now(), client=client)
         except LoginRefused as exc:
+            if app_.session(request) is None:
+                return login_page(request, 429 if exc.throttled else 401, str(exc))
             secret, uri = app_.accounts.start_totp_enrolment(session)
             return app_.render(
                 request, "enrol.html", status=400, session=session, secret=secret, uri=uri, error=str(exc)
