@@ -7,6 +7,7 @@ from typing import Any
 
 from dpa_kit import clock
 from dpa_kit.breach import BAND_FEMININE, NATURES, SUBJECT_DECISIONS, Breach
+from dpa_kit.tables import safe_cell
 
 HEADERS = [
     "Identifiant",
@@ -105,4 +106,5 @@ def register_rows(breaches: list[Breach]) -> tuple[list[str], list[list[Any]]]:
                 _fmt(b.timeline[-1].at) if b.closed else None,
             ]
         )
-    return HEADERS, rows
+    # a text recorded before texts were checked may hold characters no page nor sheet should show
+    return HEADERS, [[safe_cell(v) for v in row] for row in rows]
