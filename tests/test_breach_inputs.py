@@ -404,3 +404,18 @@ def test_the_command_exports_an_older_ledger_and_libreoffice_opens_it(
     assert converted.returncode == 0, converted.stderr
     text = (tmp_path / "csv" / "registre.csv").read_text(encoding="utf-8", errors="replace")
     assert "ligne" in text and "[31m" in text and "\x1b" not in text
+
+
+def test_a_complement_of_an_older_declaration_checks_only_what_is_new(context: Context) -> None:
+    answers = answered(context, "")
+    answers["aware_at"] = datetime(2026, 11, 28, 9, 0, tzinfo=UTC).isoformat()  # recorded before the check
+    answers["description"] = HOSTILE
+    answers["records"] = None  # « je ne sais pas encore »
+    declaration = bq.to_declaration(answers, context, recorded=answers.keys())
+    reopened = bq.reopen(declaration.convention_id, declaration.aware_at, declaration.details)
+    recorded = set(reopened)
+    reopened["records"] = ask("records", "40 à 50", context)
+    completed = bq.to_declaration(reopened, context, recorded=recorded)
+    assert completed.details["records"] == {"min": 40, "max": 50, "approximate": True}
+    with pytest.raises(AnswerError, match="Description"):
+        bq.to_declaration(reopened, context)

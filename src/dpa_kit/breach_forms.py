@@ -430,10 +430,14 @@ def submit_complement(
     if not any(value is not None for value in learnt.values()):
         first = next(iter(learnt), "description")
         raise FormErrors({first: "complétez au moins un des points encore inconnus"})
-    answers = {**bq.reopen(declared.convention, declared.aware_at, declared.details), **learnt}
+    before = bq.reopen(declared.convention, declared.aware_at, declared.details)
+    answers = {**before, **learnt}
     while (question := bq.next_question(answers, context)) is not None:
         answers[question.key] = None
-    update = bq.to_declaration(answers, context).details
+    try:
+        update = bq.to_declaration(answers, context, recorded=before.keys() - learnt.keys()).details
+    except bq.AnswerError as exc:
+        raise FormErrors({exc.key or next(iter(learnt)): str(exc)}) from exc
     update.setdefault("ongoing_unknown", False)  # the completion replaces the earlier items
     completed = breaches.record_completion(ledger, declared, update)
     if received is not None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -561,17 +561,19 @@ def _instant(question: Question, raw: str, answers: dict[str, Any], context: Con
     return value.isoformat()
 
 
-def _conflict(answers: dict[str, Any], asked: str | None = None) -> tuple[str, str] | None:
+def _conflict(
+    answers: dict[str, Any], asked: str | None = None, recorded: frozenset[str] = frozenset()
+) -> tuple[str, str] | None:
     """The first answer at odds with another (its key, the French reason), or None.
 
     ``asked`` is the answer just given (the reason is worded from it, naming the other); without it, the
-    reason names the later question, to answer again.
+    reason names the later question, to answer again. Two answers both in ``recorded`` are not compared.
     """
     aware = _when(answers.get("aware_at"))
     started = _when(answers.get("started_at"))
     ended = _when(answers.get("ended_at")) if answers.get("over") == "over" else None
     french = frenchtime.french_instant
-    if started and aware and started > aware:
+    if started and aware and started > aware and not {"started_at", "aware_at"} <= recorded:
         if asked == "aware_at":
             return "aware_at", (
                 f"le moment où vous l'avez apprise ({french(aware)}) précède le début de la violation "
@@ -581,7 +583,7 @@ def _conflict(answers: dict[str, Any], asked: str | None = None) -> tuple[str, s
         return "started_at", (
             f"le début ({french(started)}) ne peut pas suivre le moment où vous l'avez apprise ({french(aware)})"
         )
-    if started and ended and ended < started:
+    if started and ended and ended < started and not {"started_at", "ended_at"} <= recorded:
         if asked == "started_at":
             return "started_at", f"le début ({french(started)}) suit la fin ({french(ended)})"
         return "ended_at", f"la fin ({french(ended)}) précède le début ({french(started)})"
@@ -749,13 +751,18 @@ def deadline(answers: dict[str, Any], context: Context) -> datetime | None:
     return aware + timedelta(hours=hours)
 
 
-def to_declaration(answers: dict[str, Any], context: Context) -> Declaration:
-    """The declaration of a finished questionnaire; raise AnswerError if a question is still open."""
+def to_declaration(answers: dict[str, Any], context: Context, *, recorded: Collection[str] = ()) -> Declaration:
+    """The declaration of a finished questionnaire; raise AnswerError if a question is still open, or if
+    answers are at odds with each other (``AnswerError.key``: the question to answer again).
+
+    ``recorded`` names the answers taken from a recorded declaration (:func:`reopen`, for a complement):
+    they are not checked again, neither alone nor against each other, only against the new answers.
+    """
     missing = next_question(answers, context)
     if missing is not None:
         raise AnswerError(f"questionnaire incomplet : « {missing.label} » n'a pas de réponse", missing.key)
     applies = {q.key for q in QUESTIONS if q.when is None or q.when(answers)}
-    _recheck(answers, applies)
+    _recheck(answers, applies, frozenset(recorded))
     details: dict[str, Any] = {
         k: answers[k] for k in DETAIL_KEYS if k in answers and answers[k] is not None and k in applies
     }
@@ -768,13 +775,13 @@ def to_declaration(answers: dict[str, Any], context: Context) -> Declaration:
     )
 
 
-def _recheck(answers: dict[str, Any], applies: set[str]) -> None:
+def _recheck(answers: dict[str, Any], applies: set[str], recorded: frozenset[str]) -> None:
     """Check the stored answers again, as a whole: the characters of each text as :func:`validate` checks
     them (a draft saved before that check existed) and the answers against each other (an earlier answer
     modified after a later one). Raises :class:`AnswerError` whose ``key`` is the question to answer again."""
     for base in QUESTIONS:
         value = answers.get(base.key)
-        if base.key not in applies or value is None:
+        if base.key not in applies or value is None or base.key in recorded:
             continue
         texts = value if isinstance(value, list) else [value]
         multiline = base.kind in MULTILINE_KINDS
@@ -784,7 +791,7 @@ def _recheck(answers: dict[str, Any], applies: set[str]) -> None:
                 reason = freetext.problem(text, answer_name(base.key), limit=len(text), multiline=multiline)
                 if reason:
                     raise AnswerError(f"réponse à corriger : {reason}", base.key)
-    conflict = _conflict(answers)
+    conflict = _conflict(answers, recorded=recorded)
     if conflict is not None:
         key, reason = conflict
         raise AnswerError(f"réponses incohérentes : {reason} ; modifiez « {_BY_KEY[key].label} »", key)
