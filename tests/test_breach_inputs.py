@@ -419,3 +419,22 @@ def test_a_complement_of_an_older_declaration_checks_only_what_is_new(context: C
     assert completed.details["records"] == {"min": 40, "max": 50, "approximate": True}
     with pytest.raises(AnswerError, match="Description"):
         bq.to_declaration(reopened, context)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [({"description": HOSTILE}, "Description"), ({"delay_reason": "en retard\x00"}, "Motifs du retard")],
+)
+def test_a_received_notice_with_a_control_character_is_not_recorded(
+    tmp_path: Path, changes: dict[str, str], field: str
+) -> None:
+    from test_breach_inbox import CONTEXT, CONVENTIONS, crafted, declared
+
+    from dpa_kit.breach_inbox import read_eml, record
+    from dpa_kit.exceptions import UsageError
+
+    breach, _ = declared(tmp_path)
+    departement = Ledger(tmp_path / "departement.sqlite")
+    with pytest.raises(UsageError, match=f"« {field} »"):
+        record(departement, read_eml(crafted(breach, **changes), CONVENTIONS, now=NOW), CONTEXT, received_at=NOW)
+    assert breaches.all_breaches(departement) == {}
