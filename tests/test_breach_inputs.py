@@ -438,3 +438,14 @@ def test_a_received_notice_with_a_control_character_is_not_recorded(
     with pytest.raises(UsageError, match=f"« {field} »"):
         record(departement, read_eml(crafted(breach, **changes), CONVENTIONS, now=NOW), CONTEXT, received_at=NOW)
     assert breaches.all_breaches(departement) == {}
+
+
+def test_the_closing_reason_is_checked_by_a_form_and_by_the_library(tmp_path: Path) -> None:
+    ledger, breach = _received(tmp_path)
+    with pytest.raises(breach_forms.FormErrors) as raised:
+        breach_forms.check_close(breach, {"reason": "traité\x1b[31m"})
+    assert "« Motif de clôture » : caractère de contrôle interdit" in raised.value.errors["reason"]
+    assert breach_forms.check_close(breach, {"reason": " traité\r\nfin "}) == "traité\nfin"
+    with pytest.raises(InvalidValue, match="« Motif de clôture »"):
+        breaches.close(ledger, breach, "a" * 5001)
+    assert breaches.get(ledger, breach.id).closed is None

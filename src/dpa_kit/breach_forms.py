@@ -31,6 +31,7 @@ __all__ = [
     "FormErrors",
     "Submitted",
     "answers_from_texts",
+    "check_close",
     "check_cnil",
     "check_subjects",
     "complement_questions",
@@ -381,6 +382,22 @@ def check_subjects(breach: Breach, values: dict[str, Any]) -> SubjectsDecision:
     if errors:
         raise FormErrors(errors)
     return SubjectsDecision(decision, day, channel, ground if decision == "not_informed" else None)
+
+
+# --- closing a breach (Département side) ----------------------------------------------------------------
+
+CLOSE_LABELS = {"reason": "Motif de clôture"}
+
+
+def check_close(breach: Breach, values: dict[str, Any]) -> str | None:
+    """The closing reason from a form (None if blank), checked like every free text; raises FormErrors."""
+    errors: dict[str, str] = {}
+    reason = _free_text(values, "reason", CLOSE_LABELS, errors, multiline=True)
+    if breach.closed:
+        errors["reason"] = "la violation est déjà clôturée"
+    if errors:
+        raise FormErrors(errors)
+    return reason
 
 
 # --- the complement (Art. 33(4)): what was not known at first -----------------------------------------
