@@ -449,3 +449,21 @@ def test_the_closing_reason_is_checked_by_a_form_and_by_the_library(tmp_path: Pa
     with pytest.raises(InvalidValue, match="« Motif de clôture »"):
         breaches.close(ledger, breach, "a" * 5001)
     assert breaches.get(ledger, breach.id).closed is None
+
+
+def test_the_terminal_review_refuses_a_huge_number_in_french(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from helpers import run
+
+    from dpa_kit.cli import common
+
+    monkeypatch.setattr(common, "interactive", lambda: True)
+    typed = ["hier 18h", "", "adil", "oui", "hier 19h", "", "hier 17h", "", "appel du destinataire", "c", "4", "2"]
+    typed += ["clé USB perdue", "noms", "", "120", "", "120", "1", "aucune", "usurpation", "plainte", "4", "police"]
+    typed += ["Mme Durand", "²", "9" * 5000, "1", "hier 16h", "hier 17h30", "", "o"]
+    result = run("breach", "declare", input="\n".join(typed) + "\n", env={**env, "DPA_KIT_NOW": "2026-10-24T23:00"})
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Réponse non retenue : tapez o, n ou un numéro de la liste") == 2
+    # « 1 » re-asked the awareness: « hier 16h » precedes the start (17h) and is refused, naming it
+    assert "précède le début de la violation" in result.output
