@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from dpa_kit import clock, frenchtime
+from dpa_kit import clock, freetext, frenchtime
 from dpa_kit.exceptions import InvalidValue, UsageError
 from dpa_kit.ledger import Event, Ledger
 from dpa_kit.words import DELAY_REASON_PLACEHOLDER, OVERDUE
@@ -102,6 +102,11 @@ def breach_details(given: dict[str, Any]) -> dict[str, Any]:
     if not str(given.get("description") or "").strip():
         raise InvalidValue("description de la violation manquante", "description")
     details = {key: value for key, value in given.items() if key != "natures" and value not in (None, "", False)}
+    from dpa_kit.breach_questions import answer_name
+
+    for key in DETAIL_FIELDS:
+        if isinstance(details.get(key), str):
+            require_text(details[key], key, answer_name(key))
     for key, label in _DETAIL_INSTANTS.items():
         if key in details:
             try:
@@ -114,12 +119,26 @@ def breach_details(given: dict[str, Any]) -> dict[str, Any]:
     return details
 
 
+def require_text(
+    value: str | None, field: str, name: str, *, limit: int = freetext.LONG_TEXT, multiline: bool = True
+) -> None:
+    """Raise InvalidValue (naming the field) when a free text cannot be recorded: a control character, a
+    bidirectional override, or more than ``limit`` characters (:func:`dpa_kit.freetext.problem`)."""
+    if value is None:
+        return
+    reason = freetext.problem(value, name, limit=limit, multiline=multiline)
+    if reason:
+        raise InvalidValue(reason, field)
+
+
 def require_delay_reason(breach: Breach, at: datetime, *, complementary: bool, delay_reason: str | None) -> None:
     """A notification to the Département after the deadline must give the reasons for the delay.
 
     The one place of this rule: the message (``mail``) and the record (:func:`record_notification`) both ask it.
-    A complementary notification follows an initial one and is never late.
+    A complementary notification follows an initial one and is never late. The reasons, when given, are a
+    free text checked by :func:`require_text`.
     """
+    require_text(delay_reason, "delay_reason", "Motifs du retard")
     late = at > breach.notify_deadline and not complementary
     if late and delay_reason and DELAY_REASON_PLACEHOLDER in delay_reason:
         raise InvalidValue(
@@ -231,6 +250,36 @@ class Breach:
             "overdue": self.overdue(now),
             "details": self.details,
             "notifications": self.notifications,
+            "structure_reference": self.structure_reference,
+        }
+
+    def structure_json(self, now: datetime | None = None) -> dict[str, Any]:
+        """What a structure may read of the breach (the API for a structure's token): what its page shows,
+        never the Département's decisions (CNIL, information of the people, severity), nor its e-mail
+        addresses, nor the closing reason."""
+        paris = clock.PARIS
+
+        def instant(value: datetime | None) -> str | None:
+            return value.astimezone(paris).isoformat(timespec="seconds") if value else None
+
+        return {
+            "id": self.id,
+            "convention": self.convention,
+            "structure": self.structure,
+            "aware_at": instant(self.aware_at),
+            "notify_deadline": instant(self.notify_deadline),
+            "notified_at": instant(self.notified_at),
+            "status": self.structure_status_fr(now),
+            "open": self.is_open,
+            "details": self.details,
+            "notifications": [
+                {
+                    "sent_at": n.get("sent_at"),
+                    "type": n.get("type"),
+                    "late": bool(n.get("late")),
+                }
+                for n in self.notifications
+            ],
             "structure_reference": self.structure_reference,
         }
 
@@ -521,6 +570,15 @@ def record_cnil(
         )
     if notified and at is None:
         raise InvalidValue("instant de la notification à la CNIL manquant", "cnil_at")
+    if notified and at is not None and breach.received_at is not None and at < breach.received_at:
+        raise InvalidValue(
+            f"instant de la notification à la CNIL ({clock.french_instant(at)}) antérieur à la réception de la "
+            f"violation par le Département ({clock.french_instant(breach.received_at)})",
+            "cnil_at",
+        )
+    require_text(reference, "cnil_reference", "Référence CNIL", limit=freetext.SHORT_TEXT, multiline=False)
+    require_text(reason, "cnil_reason", "Raison de l'absence de notification")
+    require_text(delay_reason, "delay_reason", "Motifs du retard")
     if not notified and not (reason and reason.strip()):
         raise InvalidValue(
             "raison de ne pas notifier la CNIL manquante : documentez-la (art. 33(5) RGPD)", "cnil_reason"
@@ -555,6 +613,8 @@ def record_subjects(
         raise InvalidValue(
             f"motif de ne pas informer les personnes manquant : {', '.join(ART34_GROUNDS)}", "subjects_ground"
         )
+    require_text(channel, "subjects_channel", "Moyen de l'information", limit=freetext.SHORT_TEXT, multiline=False)
+    require_text(date, "subjects_date", "Date de l'information", limit=freetext.SHORT_TEXT, multiline=False)
     ledger.append(
         "breach.subjects", breach.id, {"decision": decision, "date": date, "channel": channel, "ground": ground}
     )
@@ -574,6 +634,7 @@ def record_completion(
 def close(ledger: Ledger, breach: Breach, reason: str | None) -> None:
     if breach.closed:
         raise UsageError(f"la violation {breach.id} est déjà clôturée")
+    require_text(reason, "reason", "Motif de clôture")
     ledger.append("breach.closed", breach.id, {"reason": reason})
 
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from dpa_kit import clock
+from dpa_kit import clock, freetext
 from dpa_kit.breach import Breach
 from dpa_kit.exceptions import InputError, UsageError
 from dpa_kit.ledger import Ledger
@@ -31,6 +31,7 @@ __all__ = [
     "FormErrors",
     "Submitted",
     "answers_from_texts",
+    "check_close",
     "check_cnil",
     "check_subjects",
     "complement_questions",
@@ -120,7 +121,10 @@ def _instant_field(
         errors[name] = str(exc)
         return None
     if instant > now + timedelta(minutes=5):
-        errors[name] = f"cet instant est dans le futur (il est maintenant {clock.french_instant(now)})"
+        errors[name] = (
+            f"{_WHAT.get(name, 'date et heure')} : cet instant est dans le futur "
+            f"(il est maintenant {clock.french_instant(now)})"
+        )
         return None
     return instant
 
@@ -275,8 +279,26 @@ CNIL_LABELS = {
 }
 
 
+def _free_text(
+    values: dict[str, Any], name: str, labels: dict[str, str], errors: dict[str, str], *, multiline: bool
+) -> str | None:
+    """The text of a form's free field (None if blank), its line breaks made LF; its error in ``errors``."""
+    text = freetext.one_kind_of_line_break(str(values.get(name) or "")).strip() or None
+    if text is not None:
+        limit = freetext.LONG_TEXT if multiline else freetext.SHORT_TEXT
+        reason = freetext.problem(text, labels.get(name, name), limit=limit, multiline=multiline)
+        if reason:
+            errors[name] = reason
+            return None
+    return text
+
+
 def check_cnil(breach: Breach, values: dict[str, Any], *, now: datetime) -> CnilDecision:
-    """The DPO's CNIL decision from a form; raises FormErrors naming each wrong field."""
+    """The DPO's CNIL decision from a form; raises FormErrors naming each wrong field.
+
+    The notification to the CNIL cannot precede the Département's reception of the breach, nor be in the
+    future; the free texts are checked by :func:`dpa_kit.freetext.problem`.
+    """
     errors: dict[str, str] = {}
     choice = values.get("notified")
     if choice not in {"oui", "non"}:
@@ -284,17 +306,24 @@ def check_cnil(breach: Breach, values: dict[str, Any], *, now: datetime) -> Cnil
     at = None
     if choice == "oui":
         at = _instant_field(values, "at", now, errors, required=True)
-    reason = str(values.get("reason") or "").strip() or None
-    if choice == "non" and not reason:
+    if at is not None and breach.received_at is not None and at < breach.received_at:
+        errors["at"] = (
+            f"« {CNIL_LABELS['at']} » ({clock.french_instant(at)}) antérieur à la réception de la violation "
+            f"par le Département ({clock.french_instant(breach.received_at)})"
+        )
+        at = None
+    reference = _free_text(values, "reference", CNIL_LABELS, errors, multiline=False)
+    reason = _free_text(values, "reason", CNIL_LABELS, errors, multiline=True)
+    if choice == "non" and not reason and "reason" not in errors:
         errors["reason"] = "sans notification à la CNIL, documentez la raison"
-    delay_reason = str(values.get("delay_reason") or "").strip() or None
-    if at and breach.cnil_deadline and at > breach.cnil_deadline and not delay_reason:
+    delay_reason = _free_text(values, "delay_reason", CNIL_LABELS, errors, multiline=True)
+    if at and breach.cnil_deadline and at > breach.cnil_deadline and not delay_reason and "delay_reason" not in errors:
         errors["delay_reason"] = "notification après 72 heures : indiquez les motifs du retard"
     if breach.cnil is not None:
         errors["notified"] = "la décision CNIL de cette violation est déjà enregistrée"
     if errors:
         raise FormErrors(errors)
-    return CnilDecision(choice == "oui", at, str(values.get("reference") or "").strip() or None, reason, delay_reason)
+    return CnilDecision(choice == "oui", at, reference, reason, delay_reason)
 
 
 # --- the Art. 34 decision: informing the people concerned (Département side) --------------------------
@@ -325,7 +354,9 @@ def check_subjects(breach: Breach, values: dict[str, Any]) -> SubjectsDecision:
         errors["decision"] = "choisissez une décision"
     date_text = str(values.get("date") or "").strip()
     day = None
-    if date_text:
+    if len(date_text) > 40:
+        errors["date"] = "date illisible : écrivez par exemple 30/03/2026"
+    elif date_text:
         match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", date_text)
         try:
             day = (
@@ -339,12 +370,12 @@ def check_subjects(breach: Breach, values: dict[str, Any]) -> SubjectsDecision:
             )
         except ValueError:
             errors["date"] = "date illisible : écrivez par exemple 30/03/2026"
-    channel = str(values.get("channel") or "").strip() or None
+    channel = _free_text(values, "channel", SUBJECTS_LABELS, errors, multiline=False)
     ground = str(values.get("ground") or "") or None
     if decision in {"informed", "to_inform"}:
         if not date_text:
             errors["date"] = "indiquez la date de l'information des personnes"
-        if not channel:
+        if not channel and "channel" not in errors:
             errors["channel"] = "indiquez le moyen de l'information des personnes"
     if decision == "not_informed" and ground not in ART34_GROUNDS:
         errors["ground"] = "sans information des personnes, choisissez le motif (art. 34(1) ou 34(3))"
@@ -353,6 +384,22 @@ def check_subjects(breach: Breach, values: dict[str, Any]) -> SubjectsDecision:
     if errors:
         raise FormErrors(errors)
     return SubjectsDecision(decision, day, channel, ground if decision == "not_informed" else None)
+
+
+# --- closing a breach (Département side) ----------------------------------------------------------------
+
+CLOSE_LABELS = {"reason": "Motif de clôture"}
+
+
+def check_close(breach: Breach, values: dict[str, Any]) -> str | None:
+    """The closing reason from a form (None if blank), checked like every free text; raises FormErrors."""
+    errors: dict[str, str] = {}
+    reason = _free_text(values, "reason", CLOSE_LABELS, errors, multiline=True)
+    if breach.closed:
+        errors["reason"] = "la violation est déjà clôturée"
+    if errors:
+        raise FormErrors(errors)
+    return reason
 
 
 # --- the complement (Art. 33(4)): what was not known at first -----------------------------------------
@@ -402,10 +449,14 @@ def submit_complement(
     if not any(value is not None for value in learnt.values()):
         first = next(iter(learnt), "description")
         raise FormErrors({first: "complétez au moins un des points encore inconnus"})
-    answers = {**bq.reopen(declared.convention, declared.aware_at, declared.details), **learnt}
+    before = bq.reopen(declared.convention, declared.aware_at, declared.details)
+    answers = {**before, **learnt}
     while (question := bq.next_question(answers, context)) is not None:
         answers[question.key] = None
-    update = bq.to_declaration(answers, context).details
+    try:
+        update = bq.to_declaration(answers, context, recorded=before.keys() - learnt.keys()).details
+    except bq.AnswerError as exc:
+        raise FormErrors({exc.key or next(iter(learnt)): str(exc)}) from exc
     update.setdefault("ongoing_unknown", False)  # the completion replaces the earlier items
     completed = breaches.record_completion(ledger, declared, update)
     if received is not None:

@@ -333,6 +333,7 @@ def record(ledger: Any, incoming: Incoming, context: bq.Context, *, received_at:
     if convention is None:
         raise NoticeError(f"la convention « {declaration.convention_id} » n'est pas dans le dossier des conventions")
     details = dict(declaration.details)
+    breaches.require_text(incoming.delay_reason, "delay_reason", "Motifs du retard")
     if incoming.delay_reason:
         details["delay_reason"] = incoming.delay_reason
     source = {

@@ -6,6 +6,15 @@ context=...)``, which returns the value to store or raises :class:`AnswerError` 
 show before asking again; stores the value under ``question.key`` (and saves the draft). When
 ``next_question`` returns None, ``to_declaration(answers, context)`` gives what to record.
 
+Every typed text is checked first (:mod:`dpa_kit.freetext`): no control character (line breaks and tabs
+only in the answers of several lines: kind ``text`` and ``choices``), no bidirectional override, and at
+most ``Question.max_length`` characters: :data:`~dpa_kit.freetext.LONG_TEXT` (5 000) for a text of
+several lines, :data:`~dpa_kit.freetext.SHORT_TEXT` (300) for a one-line answer (an instant, a count, a
+choice, the contact), 1 000 for the lists typed in words (categories of data and people, other
+authorities). A typed number has at most :data:`~dpa_kit.freetext.NUMBER_DIGITS` digits. Answers are
+checked against each other (the start of the breach before the moment it was learnt and before its end)
+whichever is answered or modified last, and again by :func:`to_declaration`.
+
 Answers are JSON values. ``None`` means « je ne sais pas encore »: recorded as such, listed in
 ``pending`` and reminded in the next step (a complementary notification, Art. 33(4) GDPR). The first
 question is the moment the structure became aware of the breach: the 24-hour clock runs from it, not
@@ -16,12 +25,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dpa_kit import frenchtime
+from dpa_kit import freetext, frenchtime
 from dpa_kit.breach import NATURES
 from dpa_kit.breach_notice import DETAIL_KEYS
 from dpa_kit.exceptions import UsageError
@@ -36,11 +45,13 @@ __all__ = [
     "Context",
     "Declaration",
     "Question",
+    "answer_name",
     "answer_text",
     "count_text",
     "deadline",
     "fold",
     "items",
+    "max_length",
     "next_question",
     "parse_count",
     "reopen",
@@ -66,7 +77,15 @@ DEFAULT_DELAY_HOURS = 24
 
 
 class AnswerError(UsageError):
-    """Raised when an answer cannot be accepted; the message says why and what is expected."""
+    """Raised when an answer cannot be accepted; the message says why and what is expected.
+
+    ``key`` names the question to answer again when the refusal is about an answer already given (answers
+    at odds with each other, found by :func:`to_declaration`); None otherwise.
+    """
+
+    def __init__(self, message: str, key: str | None = None):
+        super().__init__(message)
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -114,6 +133,21 @@ class Question:
     dynamic: Callable[[Question, dict[str, Any], Context], Question] | None = field(
         default=None, compare=False, repr=False
     )
+    #: The longest answer accepted; None: LONG_TEXT for a text, SHORT_TEXT otherwise (see :func:`max_length`).
+    max_length: int | None = None
+
+
+#: The length of the lists typed in words (categories of data or people, other authorities).
+LIST_TEXT = 1000
+#: The kinds of question whose answer may hold several lines.
+MULTILINE_KINDS = frozenset({"text", "choices"})
+
+
+def max_length(question: Question) -> int:
+    """The longest answer ``question`` accepts."""
+    if question.max_length is not None:
+        return question.max_length
+    return freetext.LONG_TEXT if question.kind == "text" else freetext.SHORT_TEXT
 
 
 def fold(text: str) -> str:
@@ -352,6 +386,7 @@ QUESTIONS: tuple[Question, ...] = (
         CAUSE_CHOICES,
         allow_not_yet=True,
         free_text=True,
+        max_length=freetext.SHORT_TEXT,
     ),
     Question("description", "Que s'est-il passé ?", "Quelques phrases, sans nom de personne concernée.", "text"),
     Question(
@@ -362,6 +397,7 @@ QUESTIONS: tuple[Question, ...] = (
         allow_not_yet=True,
         free_text=True,
         dynamic=_from_convention("data_categories", STANDARD_DATA),
+        max_length=LIST_TEXT,
     ),
     Question(
         "sensitive_data",
@@ -387,6 +423,7 @@ QUESTIONS: tuple[Question, ...] = (
         allow_not_yet=True,
         free_text=True,
         dynamic=_from_convention("data_subjects", STANDARD_PEOPLE),
+        max_length=LIST_TEXT,
     ),
     Question(
         "people",
@@ -440,6 +477,7 @@ QUESTIONS: tuple[Question, ...] = (
         "text",
         allow_not_yet=True,
         when=_is("subjects_informed", "informed", "to_inform"),
+        max_length=LIST_TEXT,
     ),
     Question(
         "other_authorities",
@@ -449,6 +487,7 @@ QUESTIONS: tuple[Question, ...] = (
         allow_not_yet=True,
         default="aucun",
         default_text="aucun",
+        max_length=LIST_TEXT,
     ),
     Question(
         "contact",
@@ -456,6 +495,7 @@ QUESTIONS: tuple[Question, ...] = (
         "",
         "text",
         dynamic=_contact_question,
+        max_length=freetext.SHORT_TEXT,
     ),
 )
 QUESTIONS_BY_KEY = {q.key: q for q in QUESTIONS}
@@ -487,7 +527,12 @@ def remaining(answers: dict[str, Any]) -> int:
 
 def validate(question: Question, text: str, *, answers: dict[str, Any], context: Context) -> Any:
     """The value to store for ``text``; raise :class:`AnswerError` saying why it cannot be accepted."""
-    raw = text.strip()
+    raw = freetext.one_kind_of_line_break(text).strip()
+    reason = freetext.problem(
+        raw, answer_name(question.key), limit=max_length(question), multiline=question.kind in MULTILINE_KINDS
+    )
+    if reason:
+        raise AnswerError(reason)
     if not raw:
         if question.default is not None:
             return question.default
@@ -510,23 +555,39 @@ def _instant(question: Question, raw: str, answers: dict[str, Any], context: Con
         value = frenchtime.parse(raw, now=context.now, what="date et heure")
     except frenchtime.InstantError as exc:
         raise AnswerError(str(exc)) from exc
+    conflict = _conflict({**answers, question.key: value.isoformat()}, question.key)
+    if conflict is not None:
+        raise AnswerError(conflict[1])
+    return value.isoformat()
+
+
+def _conflict(
+    answers: dict[str, Any], asked: str | None = None, recorded: frozenset[str] = frozenset()
+) -> tuple[str, str] | None:
+    """The first answer at odds with another (its key, the French reason), or None.
+
+    ``asked`` is the answer just given (the reason is worded from it, naming the other); without it, the
+    reason names the later question, to answer again. Two answers both in ``recorded`` are not compared.
+    """
     aware = _when(answers.get("aware_at"))
     started = _when(answers.get("started_at"))
-    if question.key == "started_at" and aware and value > aware:
-        raise AnswerError(
-            f"le début ({frenchtime.french_instant(value)}) ne peut pas suivre le moment où vous "
-            f"l'avez apprise ({frenchtime.french_instant(aware)})"
-        )
-    if question.key == "ended_at" and started and value < started:
-        raise AnswerError(
-            f"la fin ({frenchtime.french_instant(value)}) précède le début ({frenchtime.french_instant(started)})"
-        )
     ended = _when(answers.get("ended_at")) if answers.get("over") == "over" else None
-    if question.key == "started_at" and ended and value > ended:
-        raise AnswerError(
-            f"le début ({frenchtime.french_instant(value)}) suit la fin ({frenchtime.french_instant(ended)})"
+    french = frenchtime.french_instant
+    if started and aware and started > aware and not {"started_at", "aware_at"} <= recorded:
+        if asked == "aware_at":
+            return "aware_at", (
+                f"le moment où vous l'avez apprise ({french(aware)}) précède le début de la violation "
+                f"({french(started)}, réponse à « {_BY_KEY['started_at'].label} ») : modifiez d'abord "
+                "cette réponse-là"
+            )
+        return "started_at", (
+            f"le début ({french(started)}) ne peut pas suivre le moment où vous l'avez apprise ({french(aware)})"
         )
-    return value.isoformat()
+    if started and ended and ended < started and not {"started_at", "ended_at"} <= recorded:
+        if asked == "started_at":
+            return "started_at", f"le début ({french(started)}) suit la fin ({french(ended)})"
+        return "ended_at", f"la fin ({french(ended)}) précède le début ({french(started)})"
+    return None
 
 
 def _when(value: Any) -> datetime | None:
@@ -536,6 +597,8 @@ def _when(value: Any) -> datetime | None:
 def _choice_index(question: Question, token: str) -> Choice | None:
     folded = fold(token)
     if folded.isdigit():
+        if len(folded) > freetext.NUMBER_DIGITS:
+            raise AnswerError(f"nombre trop grand : tapez un numéro de 1 à {len(question.choices)}")
         number = int(folded)
         if not 1 <= number <= len(question.choices):
             raise AnswerError(f"« {token} » n'est pas dans la liste : tapez un numéro de 1 à {len(question.choices)}")
@@ -579,11 +642,7 @@ def _choices(question: Question, raw: str, answers: dict[str, Any], context: Con
 def _text(question: Question, raw: str, answers: dict[str, Any], context: Context) -> str:
     if len(raw) < 2:
         raise AnswerError("réponse trop courte : quelques mots suffisent")
-    if len(raw) > 4000:
-        raise AnswerError(
-            "réponse trop longue (4 000 caractères au plus) : joignez les détails en pièce jointe chiffrée"
-        )
-    return raw
+    return raw  # its length and characters are checked by validate
 
 
 def _convention(question: Question, raw: str, answers: dict[str, Any], context: Context) -> str:
@@ -617,9 +676,13 @@ def _convention(question: Question, raw: str, answers: dict[str, Any], context: 
 
 def parse_count(raw: str) -> dict[str, Any] | None:
     """« 40 », « 40 à 50 », « entre 40 et 50 », « environ 40 », « ~40 », « 1 200 » or « inconnu » (None)."""
+    if len(raw) > freetext.SHORT_TEXT:
+        raise AnswerError(f"nombre illisible : {freetext.SHORT_TEXT} caractères au plus")
     folded = fold(raw).replace("\u202f", " ")
     if folded in _NOT_YET_WORDS:
         return None
+    if freetext.too_many_digits(folded):
+        raise AnswerError(f"nombre trop grand : {freetext.NUMBER_DIGITS} chiffres au plus")
     folded = re.sub(r"(?<=\d)[ .](?=\d{3}\b)", "", folded)
     approximate = False
     match = re.fullmatch(
@@ -688,12 +751,18 @@ def deadline(answers: dict[str, Any], context: Context) -> datetime | None:
     return aware + timedelta(hours=hours)
 
 
-def to_declaration(answers: dict[str, Any], context: Context) -> Declaration:
-    """The declaration of a finished questionnaire; raise AnswerError if a question is still open."""
+def to_declaration(answers: dict[str, Any], context: Context, *, recorded: Collection[str] = ()) -> Declaration:
+    """The declaration of a finished questionnaire; raise AnswerError if a question is still open, or if
+    answers are at odds with each other (``AnswerError.key``: the question to answer again).
+
+    ``recorded`` names the answers taken from a recorded declaration (:func:`reopen`, for a complement):
+    they are not checked again, neither alone nor against each other, only against the new answers.
+    """
     missing = next_question(answers, context)
     if missing is not None:
-        raise AnswerError(f"questionnaire incomplet : « {missing.label} » n'a pas de réponse")
+        raise AnswerError(f"questionnaire incomplet : « {missing.label} » n'a pas de réponse", missing.key)
     applies = {q.key for q in QUESTIONS if q.when is None or q.when(answers)}
+    _recheck(answers, applies, frozenset(recorded))
     details: dict[str, Any] = {
         k: answers[k] for k in DETAIL_KEYS if k in answers and answers[k] is not None and k in applies
     }
@@ -704,6 +773,28 @@ def to_declaration(answers: dict[str, Any], context: Context) -> Declaration:
     return Declaration(
         convention_id=answers["convention"], aware_at=datetime.fromisoformat(answers["aware_at"]), details=details
     )
+
+
+def _recheck(answers: dict[str, Any], applies: set[str], recorded: frozenset[str]) -> None:
+    """Check the stored answers again, as a whole: the characters of each text as :func:`validate` checks
+    them (a draft saved before that check existed) and the answers against each other (an earlier answer
+    modified after a later one). Raises :class:`AnswerError` whose ``key`` is the question to answer again."""
+    for base in QUESTIONS:
+        value = answers.get(base.key)
+        if base.key not in applies or value is None or base.key in recorded:
+            continue
+        texts = value if isinstance(value, list) else [value]
+        multiline = base.kind in MULTILINE_KINDS
+        for text in texts:
+            if isinstance(text, str):
+                # characters only: a proposed answer (the convention's measures) may be longer than a typed one
+                reason = freetext.problem(text, answer_name(base.key), limit=len(text), multiline=multiline)
+                if reason:
+                    raise AnswerError(f"réponse à corriger : {reason}", base.key)
+    conflict = _conflict(answers, recorded=recorded)
+    if conflict is not None:
+        key, reason = conflict
+        raise AnswerError(f"réponses incohérentes : {reason} ; modifiez « {_BY_KEY[key].label} »", key)
 
 
 def reopen(convention_id: str, aware_at: datetime, details: dict[str, Any]) -> dict[str, Any]:
@@ -773,6 +864,12 @@ _ITEMS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
     ("contact", "Contact (délégué ou personne à joindre)", str),
 )
 ITEM_LABELS = {key: label for key, label, _ in _ITEMS}
+_OTHER_NAMES = {"aware_at": "Prise de connaissance", "convention": "Convention", "over": "Violation terminée"}
+
+
+def answer_name(key: str) -> str:
+    """The French name of an answer in a message (« Description »)."""
+    return ITEM_LABELS.get(key) or _OTHER_NAMES.get(key) or key
 
 
 _ABSENT = {"subjects_informed": "à décider avec le Département", "other_authorities": "aucun"}

@@ -9,6 +9,7 @@ from dpa_kit import clock
 from dpa_kit.breach import BAND_FEMININE, NATURES, Breach
 from dpa_kit.labels import breach_item, subjects_decision
 from dpa_kit.words import french_number
+from dpa_kit.tables import safe_cell
 
 HEADERS = [
     "Identifiant",
@@ -102,4 +103,5 @@ def register_rows(breaches: list[Breach]) -> tuple[list[str], list[list[Any]]]:
                 _fmt(b.timeline[-1].at) if b.closed else None,
             ]
         )
-    return HEADERS, rows
+    # a text recorded before texts were checked may hold characters no page nor sheet should show
+    return HEADERS, [[safe_cell(v) for v in row] for row in rows]

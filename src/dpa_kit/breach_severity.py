@@ -61,6 +61,8 @@ def _adjustment(text: str) -> float | None:
     text = text.strip().replace(",", ".").replace("\u2212", "-")
     if not text:
         return 0.0
+    if len(text) > 20:
+        return None
     try:
         value = float(text)
     except ValueError:

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from dpa_kit.exceptions import ConventionError, InputError, Problem, UsageError
 from dpa_kit.model import FateAction, SensitiveData
 from dpa_kit.register import SECURITY_HEADINGS, Register
-from dpa_kit.tables import ods_cell, xlsx_cells_as_data
+from dpa_kit.tables import ods_cell, safe_cell, xlsx_cells_as_data
 
 FATE_FR = {
     FateAction.destroy: "destruction",
@@ -279,7 +279,7 @@ def export_xlsx(register: Register) -> bytes:
         sheet = book.create_sheet(name)
         columns = SHEETS.get(name)
         for row in rows:
-            sheet.append(row)
+            sheet.append([safe_cell(v) for v in row])  # openpyxl refuses a text XML cannot hold
         xlsx_cells_as_data(sheet)
         for index, cell in enumerate(sheet[1]):
             cell.font = Font(bold=True)

@@ -1,7 +1,10 @@
 """Writing simple tables as CSV, XLSX, ODS or HTML (the breach register, overviews).
 
 One header row, frozen; cell values are text, numbers or None. CSV is UTF-8 with a BOM and ``;``
-separators, which is what French spreadsheet users open by double-click.
+separators, which is what French spreadsheet users open by double-click. Whatever a text holds (a ledger
+keeps texts recorded before they were checked), every format is written: the characters a format cannot
+hold or should not show (control characters, lone surrogates, bidirectional overrides) become U+FFFD
+(:func:`safe_cell`).
 """
 
 from __future__ import annotations
@@ -39,10 +42,20 @@ def csv_value(text: str) -> str:
 
 
 def printable(text: str) -> str:
-    """``text`` without the control characters XML (hence XLSX and ODS) cannot hold: each becomes U+FFFD."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    """``text`` without the characters XML (hence XLSX and ODS) cannot hold, nor C1 controls and bidirectional
+    overrides: each becomes U+FFFD."""
+    from dpa_kit.freetext import visible
 
-    return str(ILLEGAL_CHARACTERS_RE.sub("\ufffd", text))
+    return visible(text)
+
+
+def safe_cell(value: Cell) -> Cell:
+    """``value`` as any format can write it: a text through :func:`printable`, anything else unchanged."""
+    return printable(value) if isinstance(value, str) else value
+
+
+def _safe(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> tuple[list[str], list[list[Cell]]]:
+    return [printable(str(h)) for h in headers], [[safe_cell(v) for v in row] for row in rows]
 
 
 def xlsx_cells_as_data(sheet: Any) -> None:
@@ -61,7 +74,9 @@ def xlsx_cells_as_data(sheet: Any) -> None:
 
 
 def table_bytes(fmt: str, title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
-    """The table in ``fmt`` (csv, xlsx, ods, html) as bytes."""
+    """The table in ``fmt`` (csv, xlsx, ods, html) as bytes; never fails on what a text holds."""
+    title = printable(title)
+    headers, rows = _safe(headers, rows)
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")

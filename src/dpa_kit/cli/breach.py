@@ -569,6 +569,7 @@ def breach_complete(settings: Settings, breach_id: str) -> int:
     now = clock.now()
     context = bq.Context(now=now, conventions=_conventions(settings))
     answers = bq.reopen(breach.convention, breach.aware_at, breach.details)
+    recorded = set(answers)
     if bq.next_question(answers, context) is None:
         click.echo(f"La déclaration {breach.id} est complète : rien à ajouter.")
         return EXIT_OK
@@ -577,7 +578,7 @@ def breach_complete(settings: Settings, breach_id: str) -> int:
     except Interrupted:
         echo_err("Interrompu : rien n'a été enregistré.")
         return common.EXIT_USAGE
-    breaches.record_completion(ledger, breach, bq.to_declaration(answers, context).details)
+    breaches.record_completion(ledger, breach, bq.to_declaration(answers, context, recorded=recorded).details)
     click.echo(f"Déclaration {breach.id} complétée.")
     click.echo(f"Étape suivante : dpa-kit breach notify {breach.id} --complement --eml complement.eml")
     return EXIT_OK

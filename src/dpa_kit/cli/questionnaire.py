@@ -119,7 +119,7 @@ def review(answers: dict[str, Any], context: bq.Context, save: Callable[[dict[st
             return True
         if choice in {"n", "non", "no"}:
             return False
-        if choice.isdigit() and 1 <= int(choice) <= len(keys):
+        if choice.isascii() and choice.isdigit() and len(choice) <= 3 and 1 <= int(choice) <= len(keys):
             del answers[keys[int(choice) - 1]]
             save(answers)
             ask(answers, context, save)
