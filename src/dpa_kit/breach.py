@@ -271,7 +271,7 @@ class Breach:
             "notified_at": instant(self.notified_at),
             "status": self.structure_status_fr(now),
             "open": self.is_open,
-            "details": self.details,
+            "details": {key: value for key, value in self.details.items() if key in _structure_keys()},
             "notifications": [
                 {
                     "sent_at": n.get("sent_at"),
@@ -282,6 +282,13 @@ class Breach:
             ],
             "structure_reference": self.structure_reference,
         }
+
+
+def _structure_keys() -> frozenset[str]:
+    """The details a structure gave (its declaration's items), the ones its view of a breach keeps."""
+    from dpa_kit.breach_notice import DETAIL_KEYS
+
+    return frozenset(DETAIL_KEYS) | {"pending", "ongoing", "ongoing_unknown", "delay_reason"}
 
 
 def _instant(text: str) -> datetime:

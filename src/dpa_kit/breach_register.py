@@ -8,8 +8,8 @@ from typing import Any
 from dpa_kit import clock
 from dpa_kit.breach import BAND_FEMININE, NATURES, Breach
 from dpa_kit.labels import breach_item, subjects_decision
-from dpa_kit.words import french_number
 from dpa_kit.tables import safe_cell
+from dpa_kit.words import french_number
 
 HEADERS = [
     "Identifiant",

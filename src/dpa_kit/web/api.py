@@ -17,11 +17,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from dpa_kit import access, breach_forms, clock, convention_desk
+from dpa_kit import access, breach_forms, convention_desk
 from dpa_kit.accounts import User
 from dpa_kit.api_tokens import Tokens, tokens_database_path
 from dpa_kit.breach import Breach
-from dpa_kit.breach_notice import DETAIL_KEYS, normalise_details
+from dpa_kit.breach_notice import DETAIL_KEYS
 from dpa_kit.exceptions import InvalidValue, LoginRefused, NotFound
 
 __all__ = ["create_api", "tokens_of"]
@@ -89,25 +89,10 @@ _DECLARATION_KEYS = frozenset(DETAIL_KEYS) | {"pending", "ongoing", "ongoing_unk
 
 
 def structure_view(breach: Breach, now: datetime) -> dict[str, Any]:
-    """A breach as the structure's page shows it (``breach.html``), and nothing more: never the Département's
-    own assessment (CNIL decision and its reason, information of the people, severity) nor its notes."""
-    paris = clock.PARIS
-
-    def instant(value: datetime | None) -> str | None:
-        return value.astimezone(paris).isoformat(timespec="seconds") if value else None
-
-    details = normalise_details(breach.details)
-    return {
-        "id": breach.id,
-        "convention": breach.convention,
-        "aware_at": instant(breach.aware_at),
-        "notify_deadline": instant(breach.notify_deadline),
-        "notified_at": instant(breach.notified_at),
-        "notified_late": bool(breach.notifications and breach.notifications[0].get("late")),
-        "status": breach.structure_status_fr(now),
-        "declaration": [{"item": label, "value": value} for label, value in breach_forms.declaration_items(breach)],
-        "details": {key: value for key, value in details.items() if key in _DECLARATION_KEYS},
-    }
+    """A breach as the structure's page shows it: the library's structure view (never the Département's own
+    assessment) with the declaration's items worded as on the page."""
+    items = breach_forms.declaration_items(breach)
+    return {**breach.structure_json(now), "declaration": [{"item": label, "value": value} for label, value in items]}
 
 
 def breach_for(user: User, breach: Breach, now: datetime) -> dict[str, Any]:
