@@ -587,7 +587,7 @@ def test_dpo_dashboard_inbox_and_cnil_decision(site: tuple[Any, People], clock: 
     )
     assert response.status_code == 303
     assert (
-        "Les personnes concernées ont été informées (2026-03-30, courrier)."
+        "Les personnes concernées ont été informées (30 mars 2026, courrier)."
         in c.get("/dpo/violations/V-2026-266200119-0001").text
     )
     page = c.get("/dpo/violations/V-2026-266200119-0001")
