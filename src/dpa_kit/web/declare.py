@@ -210,21 +210,19 @@ class Progress:
 
 def progress(key: str, answers: dict[str, Any]) -> Progress:
     """The position of question ``key`` in the questionnaire's order among the questions that apply to
-    ``answers`` (``key``'s own answer left out), as the person goes through them."""
-    others = _without(answers, key)
-    applying = [q for q in bq.QUESTIONS if q.key == key or q.when is None or q.when(others)]
-    keys = [q.key for q in applying]
-    # A conditional question not answered yet after a question still open (a condition depends on earlier
-    # answers): whether it will be asked is not known, so the total is a guess.
+    ``answers`` (``key`` itself counted, answered or not), as the person goes through them."""
+    applying = [q.key for q in bq.QUESTIONS if q.key == key or q.when is None or q.when(answers)]
+    # A conditional question comes after one still unanswered (a condition depends on earlier answers):
+    # whether it will be asked is not known yet, so the total is a guess.
     open_before = False
     estimate = False
     for q in bq.QUESTIONS:
-        if q.key != key and q.key not in others and q.when is not None and open_before:
+        if q.key not in answers and q.key != key and q.when is not None and open_before:
             estimate = True
             break
-        if q.key in keys and (q.key == key or q.key not in others):
+        if q.key in applying and q.key not in answers:
             open_before = True
-    return Progress(keys.index(key) + 1, len(keys), estimate)
+    return Progress(applying.index(key) + 1, len(applying), estimate)
 
 
 def previous_key(key: str, answers: dict[str, Any]) -> str | None:
