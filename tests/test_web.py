@@ -567,7 +567,8 @@ def test_dpo_dashboard_inbox_and_cnil_decision(site: tuple[Any, People], clock: 
         "/dpo/violations/V-2026-266200119-0001/cnil",
         data={"csrf": csrf_of(page.text), "notified": "oui", "at": "31/03/2026 18:30", "reference": "CNIL-2026-123"},
     )
-    assert (response.status_code, response.headers["location"]) == (303, "/dpo/violations/V-2026-266200119-0001#cnil")  # back at its section
+    # Back at its section of the page.
+    assert (response.status_code, response.headers["location"]) == (303, "/dpo/violations/V-2026-266200119-0001#cnil")
     assert (
         "Notifiée à la CNIL le 31 mars 2026 à 18 h 30 (heure de Paris) (référence CNIL-2026-123)."
         in c.get(response.headers["location"]).text

@@ -153,7 +153,9 @@ def test_previous_question_reopens_the_last_answer_and_goes_forward_again(site: 
     assert '<input type="hidden" name="parcours" value="1">' in back.text
     # Back once more (« je ne sais pas encore » kept), then forward: each answered question in turn.
     back = c.get("/violations/nouvelle?question=started_at&parcours=1")
-    response = c.post("/violations/nouvelle", data={**browser_form(back.text, "je ne sais pas encore"), "parcours": "1"})
+    response = c.post(
+        "/violations/nouvelle", data={**browser_form(back.text, "je ne sais pas encore"), "parcours": "1"}
+    )
     assert response.headers["location"] == "/violations/nouvelle?question=discovery&parcours=1"
     forward = c.get(response.headers["location"])
     response = c.post("/violations/nouvelle", data={**browser_form(forward.text, "un appel"), "parcours": "1"})
@@ -206,7 +208,10 @@ def test_a_late_declaration_says_how_late_and_what_to_do(site: tuple[Any, People
     c = login(app, people.bethune, people.bethune_once, now=clock.instant)
     late = [("aware_at", "28/03/2026 18:00"), *SCRIPT[1:3], ("ended_at", "28/03/2026 18:30"), *SCRIPT[4:]]
     answer_all(c, late, stop="natures")
-    for page in (c.get("/violations/nouvelle").text, (answer_all(c, late), c.get("/violations/nouvelle/verifier"))[1].text):
+    for page in (
+        c.get("/violations/nouvelle").text,
+        (answer_all(c, late), c.get("/violations/nouvelle/verifier"))[1].text,
+    ):
         assert "<strong>Délai dépassé de 1 h 00 : envoyez maintenant.</strong>" in page
         assert "À notifier" not in page and ") (" not in page
     page = c.get("/violations/nouvelle/verifier")
@@ -297,7 +302,9 @@ def test_closing_asks_for_confirmation_and_recalls_what_is_still_open(site: tupl
     assert "Clôturer quand même" in ask
     token = csrf_of(ask)
     dpo.post(f"{url}/cnil", data={"csrf": token, "notified": "non", "reason": "risque faible"})
-    dpo.post(f"{url}/personnes", data={"csrf": token, "decision": "to_inform", "date": "02/04/2026", "channel": "courrier"})
+    dpo.post(
+        f"{url}/personnes", data={"csrf": token, "decision": "to_inform", "date": "02/04/2026", "channel": "courrier"}
+    )
     ask = dpo.get(f"{url}/cloturer").text
     assert "CNIL" not in re.search(r'<div class="notice".*?</div>', ask, re.S).group(0)  # type: ignore[union-attr]
     assert "Les personnes concernées sont encore « à informer », prévue le 2 avril 2026" in ask

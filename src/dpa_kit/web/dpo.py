@@ -192,9 +192,7 @@ def close_warnings(breach: Breach) -> list[str]:
     if breach.pending():
         warnings.append("La décision CNIL (notifier ou non, art. 33) n'est pas enregistrée.")
     if breach.subjects is None:
-        warnings.append(
-            "La décision d'informer ou non les personnes concernées (art. 34) n'est pas enregistrée."
-        )
+        warnings.append("La décision d'informer ou non les personnes concernées (art. 34) n'est pas enregistrée.")
     elif breach.subjects.get("decision") == "to_inform":
         when = f", prévue le {_french_day(breach.subjects.get('date'))}" if breach.subjects.get("date") else ""
         warnings.append(
@@ -215,7 +213,13 @@ def department_decisions(breach: Breach) -> list[tuple[str, str]]:
             when = f" le {clock.french_datetime(datetime.fromisoformat(at))}" if at else ""
             lines.append(("CNIL", f"le Département a notifié la violation à la CNIL{when}."))
         else:
-            lines.append(("CNIL", "le Département a décidé de ne pas notifier la violation à la CNIL (décision motivée, inscrite au registre)."))
+            lines.append(
+                (
+                    "CNIL",
+                    "le Département a décidé de ne pas notifier la violation à la CNIL "
+                    "(décision motivée, inscrite au registre).",
+                )
+            )
     if breach.subjects is not None:
         decision = breach.subjects.get("decision")
         day = _french_day(breach.subjects.get("date"))
@@ -224,7 +228,10 @@ def department_decisions(breach: Breach) -> list[tuple[str, str]]:
             text = "les personnes concernées vont être informées"
             text += f" le {day}" if day else ""
             text += f" ({channel})" if channel else ""
-            text += " : le Département vous précisera qui les informe ; préparez la liste des personnes et leurs coordonnées."
+            text += (
+                " : le Département vous précisera qui les informe ; "
+                "préparez la liste des personnes et leurs coordonnées."
+            )
         elif decision == "informed":
             text = "les personnes concernées ont été informées"
             text += f" le {day}" if day else ""
