@@ -314,7 +314,7 @@ def test_idle_session_expires(site: tuple[Any, People], clock: Clock) -> None:
     clock.instant = T23 + timedelta(minutes=29)
     assert c.get("/structure").status_code == 200
     clock.instant = T23 + timedelta(minutes=60)
-    assert c.get("/structure").headers["location"] == "/connexion"
+    assert c.get("/structure").headers["location"] == "/connexion?expiree=1&suite=/structure"
 
 
 def test_disabled_user_is_logged_out_at_once(site: tuple[Any, People], tmp_path: Path) -> None:
@@ -324,7 +324,7 @@ def test_disabled_user_is_logged_out_at_once(site: tuple[Any, People], tmp_path:
     ledger_path = tmp_path / "ledger.sqlite"
     Accounts(web_database_path(ledger_path), Ledger(ledger_path), FAST).disable(people.bethune, now=T23, actor="test")
     response = c.get("/structure")
-    assert (response.status_code, response.headers["location"]) == (303, "/connexion")
+    assert (response.status_code, response.headers["location"]) == (303, "/connexion?expiree=1&suite=/structure")
 
 
 # --- CSRF -------------------------------------------------------------------------------------------

@@ -119,6 +119,21 @@ def test_a_carried_answer_that_is_refused_is_shown_with_its_reason_after_the_log
     assert c.get("/structure").status_code == 200  # logged in all the same
 
 
+def test_a_page_asked_after_the_idle_timeout_says_so_and_comes_back_after_the_login(
+    site: tuple[Any, People], clock: Clock
+) -> None:
+    app, people = site
+    c = login(app, people.bethune, people.bethune_once)
+    clock.instant = T23 + timedelta(minutes=31)
+    response = c.get("/registre?x=1")
+    assert response.headers["location"] == "/connexion?expiree=1&suite=/registre%3Fx%3D1"
+    page = c.get(response.headers["location"])
+    assert "Votre session a expiré après une période sans activité." in page.text
+    data = {**_hidden(page.text), "email": people.bethune, "password": NEW_PASSWORD}
+    assert data["next"] == "/registre?x=1"
+    assert c.post("/connexion", data=data).headers["location"] == "/registre?x=1"
+
+
 def test_the_login_goes_back_only_to_a_page_of_the_application(site: tuple[Any, People]) -> None:
     app, people = site
     login(app, people.bethune, people.bethune_once)  # the first login sets the password

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from fastapi import FastAPI, Request
@@ -188,6 +189,10 @@ def current(request: Request, *, role: str | None = None, stage: str = "ok") -> 
     app = web(request)
     session = app.session(request)
     if session is None:
+        if request.cookies.get(SESSION_COOKIE):
+            # A session that ended (idle timeout): say so, and come back to this page after the login.
+            back = f"&suite={quote(request.url.path + ('?' + request.url.query if request.url.query else ''))}"
+            raise Redirect("/connexion?expiree=1" + (back if request.method == "GET" else ""))
         raise Redirect("/connexion")
     if session.stage != stage:
         raise Redirect(_stage_url(session))
@@ -230,6 +235,10 @@ def check_csrf(request: Request, session: Session | None, form: Any) -> None:
         raise HTTPException(403)
 
 
+#: Said on the login page when a page was asked after the session ended.
+SESSION_ENDED = (
+    "Votre session a expiré après une période sans activité. Reconnectez-vous pour revenir à la page demandée."
+)
 #: The fields of a declaration's answer that the login page carries after an idle timeout.
 CARRIED_FIELDS = ("question", "action", "reponse", "choix", "autre", "parcours")
 
@@ -375,8 +384,10 @@ def create_app(config: WebConfig) -> FastAPI:
         return RedirectResponse(_stage_url(session) if session else "/connexion", status_code=303)
 
     @app.get("/connexion")
-    def login_form(request: Request) -> Response:
-        return login_page(request)
+    def login_form(request: Request, expiree: str | None = None, suite: str | None = None) -> Response:
+        if expiree is None:
+            return login_page(request)
+        return login_page(request, notice=SESSION_ENDED, next_url=local_path(suite or ""))
 
     @app.post("/connexion")
     @posted
