@@ -114,6 +114,7 @@ def test_a_carried_answer_that_is_refused_is_shown_with_its_reason_after_the_log
     response = c.post("/connexion", data=data)
     assert response.status_code == 400
     assert "« beaucoup » n&#39;est pas un nombre" in response.text
+    assert _summary_links_reach_their_fields(response.text) == ["f-reponse"]
     assert 'value="beaucoup" aria-describedby="h-reponse e-reponse" aria-invalid="true"' in response.text
     assert "records" not in _draft(app)
     assert c.get("/structure").status_code == 200  # logged in all the same
@@ -233,6 +234,21 @@ def test_a_late_declaration_says_how_late_and_what_to_do(site: tuple[Any, People
     response = c.post("/violations/envoyer", data={"csrf": csrf_of(page.text)})
     assert response.status_code == 400
     assert _summary_links_reach_their_fields(response.text) == ["f-delay_reason"]
+
+
+def test_a_structures_list_says_a_missed_deadline_in_words_not_in_brackets(site: tuple[Any, People]) -> None:
+    app, people = site
+    breaches.declare(
+        app.state.web.ledger,
+        convention_id=BETHUNE,
+        structure="CCAS de Béthune",
+        delay_hours=24,
+        aware_at=T23 - timedelta(hours=95),
+        details={"natures": ["confidentiality"], "description": "clé perdue"},
+    )
+    home = login(app, people.bethune, people.bethune_once).get("/structure").text
+    assert "heure de Paris</span> – <span class=\"left\"" in home and ">délai dépassé de 71 h 00</span>" in home
+    assert "(heure de Paris) (" not in home
 
 
 # --- 2, 3, 7, 8, 9: the DPO's breach page and the structure's ------------------------------------------

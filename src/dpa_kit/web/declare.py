@@ -426,6 +426,7 @@ def add_routes(app: FastAPI) -> None:
     """The declaration's pages (registered before ``/violations/{breach_id}``)."""
     # « 29 mars 2026 à 19 h 00, heure de Paris »: a deadline in a sentence, without stacked brackets.
     app.state.web.templates.filters["paris_time"] = lambda d: f"{clock.french_datetime(d)}, heure de Paris" if d else ""
+    app.state.web.templates.globals["late_by"] = late_by
 
     @app.get(NEW)
     def declaration_question(
