@@ -222,6 +222,12 @@ def test_structure_declares_dpo_decides(
             structure.get_by_label("interne, accidentelle").check()
             _next(structure)
             _on(structure, "cause")
+            # « Question précédente »: the answer given, shown again; saving it comes back here.
+            structure.get_by_role("link", name="Question précédente").click()
+            _on(structure, "origin")
+            expect(structure.get_by_label("interne, accidentelle")).to_be_checked()
+            _next(structure)
+            _on(structure, "cause")
             structure.get_by_role("button", name="Je ne sais pas encore").click()
             _on(structure, "description")
             structure.get_by_label("Que s'est-il passé ?").fill(
