@@ -570,7 +570,7 @@ def test_dpo_dashboard_inbox_and_cnil_decision(site: tuple[Any, People], clock: 
     # Back at its section of the page.
     assert (response.status_code, response.headers["location"]) == (303, "/dpo/violations/V-2026-266200119-0001#cnil")
     assert (
-        "Notifiée à la CNIL le 31 mars 2026 à 18 h 30 (heure de Paris) (référence CNIL-2026-123)."
+        "Notifiée à la CNIL le 31 mars 2026 à 18 h 30, heure de Paris ; référence CNIL-2026-123."
         in c.get(response.headers["location"]).text
     )
     row = re.search(r'<tr class="(\w+)">\s*<td><a href="/dpo/violations/V-2026-266200119-0001">', c.get("/dpo").text)

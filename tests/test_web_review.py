@@ -247,7 +247,7 @@ def test_a_structures_list_says_a_missed_deadline_in_words_not_in_brackets(site:
         details={"natures": ["confidentiality"], "description": "clé perdue"},
     )
     home = login(app, people.bethune, people.bethune_once).get("/structure").text
-    assert "heure de Paris</span> – <span class=\"left\"" in home and ">délai dépassé de 71 h 00</span>" in home
+    assert 'heure de Paris</span> – <span class="left"' in home and ">délai dépassé de 71 h 00</span>" in home
     assert "(heure de Paris) (" not in home
 
 
@@ -317,6 +317,30 @@ def test_the_severity_form_explains_the_enisa_terms(site: tuple[Any, People]) ->
     assert 'id="h-dpc">DPC (« Data Processing Context », contexte du traitement dans la méthode de l&#39;ENISA)' in page
     assert 'aria-describedby="h-dpc"' in page and 'aria-describedby="h-dpc_adjust"' in page
     assert "moins, si les données étaient déjà publiques" in page
+
+
+def test_the_severity_form_is_refilled_from_the_last_assessment(site: tuple[Any, People]) -> None:
+    app, people = site
+    received = _received_late(app)
+    dpo = login(app, people.dpo, people.dpo_once, secret=[])
+    url = f"/dpo/violations/{received}"
+    given = {
+        "dpc": "3",
+        "dpc_adjust": "0,5",
+        "ei": "limited",
+        "confidentiality": "known",
+        "integrity": "recoverable",
+        "availability": "none",
+        "malicious": "oui",
+    }
+    response = dpo.post(f"{url}/gravite", data={"csrf": csrf_of(dpo.get(url).text), **given})
+    assert response.headers["location"] == f"{url}#gravite"
+    page = dpo.get(url).text
+    for name in ("dpc", "ei", "confidentiality", "integrity", "availability"):
+        chosen = re.search(rf'<select id="f-sev-{name}".*?</select>', page, re.S)
+        assert chosen and f'<option value="{given[name]}" selected>' in chosen.group(0), name
+    assert 'name="dpc_adjust" value="0,5"' in page
+    assert 'name="malicious" value="oui" checked>' in page
 
 
 def test_closing_asks_for_confirmation_and_recalls_what_is_still_open(site: tuple[Any, People]) -> None:
