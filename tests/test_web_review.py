@@ -431,3 +431,34 @@ def test_the_register_page_speaks_plain_french_and_opens_the_html_in_the_browser
     assert "dpa-kit" not in page.split("<main", 1)[1] and "<code>" not in page
     assert '<a href="/dpo/registre-violations/registre.html">' in page  # no « download »: opens in the browser
     assert '<a href="/dpo/registre-violations/registre.xlsx" download>' in page
+
+
+def test_a_declaration_recorded_apart_shows_the_decisions_of_the_departements_record(
+    site: tuple[Any, People],
+) -> None:
+    """A structure that declared by e-mail (its own record) sees the decisions taken on the Département's."""
+    app, people = site
+    ledger: Ledger = app.state.web.ledger
+    declared = breaches.declare(
+        ledger,
+        convention_id=BETHUNE,
+        structure="CCAS de Béthune",
+        delay_hours=24,
+        aware_at=T23 - timedelta(hours=5),
+        details={"natures": ["confidentiality"], "description": "clé perdue"},
+    )
+    received = breaches.receive(
+        ledger,
+        convention_id=BETHUNE,
+        structure="CCAS de Béthune",
+        delay_hours=24,
+        aware_at=T23 - timedelta(hours=5),
+        received_at=T23,
+        details={"natures": ["confidentiality"], "description": "clé perdue"},
+        structure_reference=declared.id,
+    )
+    breaches.record_cnil(
+        ledger, received, notified=True, at=T23 + timedelta(hours=2), reference="R-1", reason=None, delay_reason=None
+    )
+    page = login(app, people.bethune, people.bethune_once).get(f"/violations/{declared.id}").text
+    assert "Le Département a notifié la violation à la CNIL le 29 mars 2026 à 01 h 00." in page

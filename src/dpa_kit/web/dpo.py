@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
@@ -260,6 +261,20 @@ def close_page(request: Request, breach_id: str) -> Response:
 def add_routes(app: Any) -> None:
     """Register this module's routes and the words its pages use on the application of
     :func:`dpa_kit.web.app.create_app`."""
+    shared = app.state.web
+
+    @jinja2.pass_context
+    def decisions_for(context: Any, breach: Breach) -> list[tuple[str, str]]:
+        """The decisions shown on a structure's breach page: those of the breach itself, or of the
+        Département's record of it when the structure recorded its declaration apart (sent by e-mail)."""
+        if breach.side == "departement":
+            return department_decisions(breach)
+        visible = access.breaches_for(context["user"], shared.config.registers, shared.ledger, side="departement")
+        linked = next(
+            (b for b in visible if breach.id in {b.structure_reference, b.details.get("structure_reference")}), None
+        )
+        return department_decisions(linked) if linked else []
+
     app.state.web.templates.globals.update(
         severity_labels=breach_severity.SEVERITY_LABELS,
         severity_choices=breach_severity.SEVERITY_CHOICES,
@@ -267,7 +282,7 @@ def add_routes(app: Any) -> None:
         severity_form_values=breach_severity.form_values,
         severity_hints=SEVERITY_HINTS,
         structure_delay=structure_delay,
-        department_decisions=department_decisions,
+        department_decisions=decisions_for,
         french_day=_french_day,
     )
     app.include_router(router)
