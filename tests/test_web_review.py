@@ -167,6 +167,7 @@ def test_previous_question_reopens_the_last_answer_and_goes_forward_again(site: 
     back = c.get("/violations/nouvelle?question=discovery&parcours=1")
     assert key_of(back.text) == "discovery" and "appel du destinataire le soir même" in back.text
     assert '<input type="hidden" name="parcours" value="1">' in back.text
+    assert '<a href="/violations/nouvelle">Revenir à la première question sans réponse</a>' in back.text
     # Back once more (« je ne sais pas encore » kept), then forward: each answered question in turn.
     back = c.get("/violations/nouvelle?question=started_at&parcours=1")
     response = c.post(
