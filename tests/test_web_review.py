@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from test_web import REF, SCRIPT, T23, answer_all, browser_form, client, declare, key_of, login
-from webhelpers import BETHUNE, FAST, NEW_PASSWORD, Clock, People, csrf_of, make_people
+from webhelpers import BETHUNE, FAST, NEW_PASSWORD, Clock, People, code_at, csrf_of, make_people
 
 from dpa_kit import breach as breaches
 from dpa_kit.breach_drafts import DraftStore
@@ -133,6 +133,23 @@ def test_a_page_asked_after_the_idle_timeout_says_so_and_comes_back_after_the_lo
     data = {**_hidden(page.text), "email": people.bethune, "password": NEW_PASSWORD}
     assert data["next"] == "/registre?x=1"
     assert c.post("/connexion", data=data).headers["location"] == "/registre?x=1"
+
+
+def test_the_dpo_comes_back_to_the_page_asked_after_the_second_factor(site: tuple[Any, People], clock: Clock) -> None:
+    app, people = site
+    secret: list[str] = []
+    c = login(app, people.dpo, people.dpo_once, secret=secret)
+    clock.instant = T23 + timedelta(minutes=31)
+    response = c.get("/dpo/registre-violations")
+    page = c.get(response.headers["location"])
+    assert "Votre session a expiré" in page.text
+    data = {**_hidden(page.text), "email": people.dpo, "password": NEW_PASSWORD}
+    response = c.post("/connexion", data=data)
+    assert response.headers["location"] == "/connexion/code?suite=/dpo/registre-violations"
+    page = c.get(response.headers["location"])
+    code = code_at(secret[-1], clock.instant)
+    response = c.post("/connexion/code", data={**_hidden(page.text), "code": code})
+    assert (response.status_code, response.headers["location"]) == (303, "/dpo/registre-violations")
 
 
 def test_the_login_goes_back_only_to_a_page_of_the_application(site: tuple[Any, People]) -> None:

@@ -403,7 +403,9 @@ def create_app(config: WebConfig) -> FastAPI:
             return login_page(
                 request, 429 if exc.throttled else 401, str(exc), email, carried=carried_answer(form), next_url=next_url
             )
-        response: Response = RedirectResponse(_stage_url(session), status_code=303)
+        # The second factor comes first; the page to come back to goes along.
+        after = f"?suite={quote(next_url)}" if next_url and session.stage == "totp" else ""
+        response: Response = RedirectResponse(_stage_url(session) + after, status_code=303)
         if session.stage == "ok" and next_url:
             # Back where the session expired; an answer typed then is checked and saved as if posted now.
             from dpa_kit.web.declare import replay
@@ -413,9 +415,9 @@ def create_app(config: WebConfig) -> FastAPI:
         return response
 
     @app.get("/connexion/code")
-    def totp_form(request: Request) -> Response:
+    def totp_form(request: Request, suite: str | None = None) -> Response:
         session = current(request, stage="totp")
-        return web(request).render(request, "totp.html", session=session, error=None)
+        return web(request).render(request, "totp.html", session=session, error=None, next_url=local_path(suite or ""))
 
     @app.post("/connexion/code")
     @posted
@@ -423,11 +425,14 @@ def create_app(config: WebConfig) -> FastAPI:
         session = current(request, stage="totp")
         check_csrf(request, session, form)
         app_ = web(request)
+        next_url = local_path(str(form.get("next") or ""))
         try:
             app_.accounts.verify_totp(session, str(form.get("code") or ""), now=app_.now())
         except LoginRefused as exc:
-            return app_.render(request, "totp.html", status=401, session=session, error=str(exc))
+            return app_.render(request, "totp.html", status=401, session=session, error=str(exc), next_url=next_url)
         refreshed = app_.session(request)
+        if refreshed is not None and refreshed.stage == "ok" and next_url:
+            return RedirectResponse(next_url, status_code=303)
         return RedirectResponse(_stage_url(refreshed) if refreshed else "/connexion", status_code=303)
 
     @app.get("/connexion/second-facteur")
