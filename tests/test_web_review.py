@@ -152,6 +152,22 @@ def test_the_dpo_comes_back_to_the_page_asked_after_the_second_factor(site: tupl
     assert (response.status_code, response.headers["location"]) == (303, "/dpo/registre-violations")
 
 
+def test_a_form_sent_after_the_idle_timeout_comes_back_to_its_page(site: tuple[Any, People], clock: Clock) -> None:
+    app, people = site
+    received = _received_late(app)
+    c = login(app, people.dpo, people.dpo_once, secret=[])
+    page = c.get(f"/dpo/violations/{received}")
+    clock.instant = T23 + timedelta(minutes=31)
+    response = c.post(
+        f"/dpo/violations/{received}/cnil",
+        data={"csrf": csrf_of(page.text), "notified": "non", "reason": "risque faible"},
+        headers={"referer": f"http://testserver/dpo/violations/{received}"},
+    )
+    assert response.headers["location"] == f"/connexion?expiree=1&suite=/dpo/violations/{received}"
+    response = c.post("/dpo/violations/x/cnil", data={}, headers={"referer": "http://evil.example/dpo"})
+    assert response.headers["location"] == "/connexion?expiree=1"
+
+
 def test_the_login_goes_back_only_to_a_page_of_the_application(site: tuple[Any, People]) -> None:
     app, people = site
     login(app, people.bethune, people.bethune_once)  # the first login sets the password

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import jinja2
 from fastapi import FastAPI, Request
@@ -190,9 +190,14 @@ def current(request: Request, *, role: str | None = None, stage: str = "ok") -> 
     session = app.session(request)
     if session is None:
         if request.cookies.get(SESSION_COOKIE):
-            # A session that ended (idle timeout): say so, and come back to this page after the login.
-            back = f"&suite={quote(request.url.path + ('?' + request.url.query if request.url.query else ''))}"
-            raise Redirect("/connexion?expiree=1" + (back if request.method == "GET" else ""))
+            # A session that ended (idle timeout): say so, and come back after the login to this page (or, for
+            # a form, to the page of the form).
+            page = request.url.path + ("?" + request.url.query if request.url.query else "")
+            if request.method != "GET":
+                referer = urlsplit(request.headers.get("referer", ""))
+                same = referer.netloc == request.url.netloc
+                page = referer.path + ("?" + referer.query if referer.query else "") if same else ""
+            raise Redirect("/connexion?expiree=1" + (f"&suite={quote(page)}" if local_path(page) else ""))
         raise Redirect("/connexion")
     if session.stage != stage:
         raise Redirect(_stage_url(session))
