@@ -8,6 +8,11 @@ or refuses with a French reason shown next to the field. Every accepted answer i
 :class:`~dpa_kit.breach_drafts.DraftStore` (owner: the web user), so a reload or a new login resumes it.
 The review page lists every answer with a « Modifier » link; submitting records ONE breach, notified to and
 received by the Département on the server's clock (:func:`dpa_kit.breach_forms.submit_declaration`).
+
+An answer sent after the session's idle timeout is not lost and not stored unauthenticated: the login page
+carries it in hidden fields (with the page to come back to), and once logged in it goes through the same
+checks into the draft (:func:`replay`). « Question précédente » reopens the previous answer like « Modifier »,
+then walks forward through the answered questions.
 """
 
 from __future__ import annotations
