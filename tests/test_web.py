@@ -244,7 +244,9 @@ def test_login_refused_with_french_message_and_address_kept(site: tuple[Any, Peo
     page = c.get("/connexion")
     response = c.post("/connexion", data={"csrf": csrf_of(page.text), "email": people.bethune, "password": "faux"})
     assert response.status_code == 401
-    assert "adresse électronique ou mot de passe incorrect" in response.text
+    # A sentence that starts with a capital, then what to do next.
+    assert "<p>Adresse électronique ou mot de passe incorrect.</p>" in response.text
+    assert "Vérifiez l'adresse et le mot de passe, puis réessayez." in response.text
     assert f'value="{people.bethune}"' in response.text
 
 
@@ -263,7 +265,7 @@ def test_login_rate_limited_per_client(site: tuple[Any, People]) -> None:
         assert c.post("/connexion", data={"csrf": token, "email": people.adil, "password": "x"}).status_code == 401
     response = c.post("/connexion", data={"csrf": token, "email": people.adil, "password": people.adil_once})
     assert response.status_code == 429
-    assert "trop de tentatives de connexion depuis ce poste" in response.text
+    assert "Trop de tentatives de connexion depuis ce poste" in response.text
 
 
 def test_lockout_after_five_failures(site: tuple[Any, People]) -> None:
@@ -274,7 +276,7 @@ def test_lockout_after_five_failures(site: tuple[Any, People]) -> None:
         c.post("/connexion", data={"csrf": token, "email": people.adil, "password": "x"})
     response = c.post("/connexion", data={"csrf": token, "email": people.adil, "password": people.adil_once})
     assert response.status_code == 401
-    assert "compte temporairement verrouillé après plusieurs échecs : réessayez dans 15 minute(s)" in response.text
+    assert "Compte temporairement verrouillé après plusieurs échecs : réessayez dans 15 minute(s)" in response.text
 
 
 def test_dpo_must_enrol_totp_then_give_a_code(site: tuple[Any, People], clock: Clock) -> None:
@@ -311,7 +313,7 @@ def test_three_wrong_codes_close_the_session_and_ask_for_the_password_again(
     answers = [c.post("/connexion/code", data={"csrf": csrf_of(page.text), "code": "000000"}) for _ in range(3)]
     assert [a.status_code for a in answers[:2]] == [401, 401]
     assert 'name="password"' in answers[2].text  # the login page: the password again, not a fourth code
-    assert c.get("/dpo").headers["location"] == "/connexion"
+    assert c.get("/dpo").headers["location"].startswith("/connexion")
 
 
 def test_logout_ends_the_session(site: tuple[Any, People]) -> None:
@@ -328,7 +330,7 @@ def test_idle_session_expires(site: tuple[Any, People], clock: Clock) -> None:
     clock.instant = T23 + timedelta(minutes=29)
     assert c.get("/structure").status_code == 200
     clock.instant = T23 + timedelta(minutes=60)
-    assert c.get("/structure").headers["location"] == "/connexion"
+    assert c.get("/structure").headers["location"] == "/connexion?expiree=1&suite=/structure"
 
 
 def test_disabled_user_is_logged_out_at_once(site: tuple[Any, People], tmp_path: Path) -> None:
@@ -338,7 +340,7 @@ def test_disabled_user_is_logged_out_at_once(site: tuple[Any, People], tmp_path:
     ledger_path = tmp_path / "ledger.sqlite"
     Accounts(web_database_path(ledger_path), Ledger(ledger_path), FAST).disable(people.bethune, now=T23, actor="test")
     response = c.get("/structure")
-    assert (response.status_code, response.headers["location"]) == (303, "/connexion")
+    assert (response.status_code, response.headers["location"]) == (303, "/connexion?expiree=1&suite=/structure")
 
 
 # --- CSRF -------------------------------------------------------------------------------------------
@@ -396,9 +398,9 @@ def test_a_mistake_is_shown_next_to_its_field_typed_value_kept_and_a_reload_resu
     )
     assert '<a href="/violations/nouvelle?question=aware_at">Corriger' in page.text
     # From the first answer on, the deadline and the time left.
-    deadline = "<strong>dimanche 29 mars 2026 à 19 h 00 (heure de Paris)</strong>"
-    assert f"À notifier au Département avant le\n{deadline}" in page.text
-    assert "(il reste 19 h 00)" in page.text
+    # One sentence, no stacked brackets: « avant le 29 mars 2026 à 19 h 00, heure de Paris – il reste 19 h 00 ».
+    assert "À notifier au Département avant le <strong>dimanche 29 mars 2026 à 19 h 00, heure de Paris</strong>" in page.text
+    assert ">il reste 19 h 00</span>" in page.text and "(heure de Paris) (" not in page.text
     assert f'name="choix" value="1" checked> CCAS de Béthune : {BETHUNE}' in page.text  # its only convention
     assert ADIL not in page.text
     answer_all(c, SCRIPT, stop="natures")
@@ -416,7 +418,7 @@ def test_a_mistake_is_shown_next_to_its_field_typed_value_kept_and_a_reload_resu
     assert "Une déclaration commencée n'a pas été envoyée" in again.get("/structure").text
     page = again.get("/violations/nouvelle")
     assert key_of(page.text) == "records"
-    assert "(il reste 19 h 00)" in page.text
+    assert ">il reste 19 h 00</span>" in page.text
     assert Ledger(tmp_path / "ledger.sqlite").events(kind_prefix="breach.") == []  # a draft is not a declaration
 
 
@@ -429,7 +431,7 @@ def test_review_lists_every_answer_and_modifier_changes_one_keeping_the_others(s
         assert text in page.text, text
     assert '<a class="small" href="/violations/nouvelle?question=people">Modifier' in page.text
     page = c.get("/violations/nouvelle?question=people")
-    assert 'value="environ 200"' in page.text and "(modification)" in page.text
+    assert 'value="environ 200"' in page.text and "(modification d'une réponse déjà donnée)" in page.text
     response = c.post("/violations/nouvelle", data=browser_form(page.text, "entre 150 et 180"))
     assert (response.status_code, response.headers["location"]) == (303, "/violations/nouvelle/verifier")
     page = c.get("/violations/nouvelle/verifier")
@@ -565,7 +567,7 @@ def test_dpo_dashboard_inbox_and_cnil_decision(site: tuple[Any, People], clock: 
     row = re.search(r'<tr class="(\w+)">\s*<td><a href="/dpo/violations/V-2026-266200119-0001">', page.text)
     assert row and row.group(1) == "near"
     assert "Vue d'ensemble établie le mardi 31 mars 2026 à 19 h 00 (heure de Paris)" in page.text  # the app's clock
-    assert "mercredi 1er avril 2026 à 00 h 00 (heure de Paris)" in page.text and "(il reste 5 h 00)" in page.text
+    assert "mercredi 1er avril 2026 à 00 h 00, heure de Paris</span> – <span" in page.text and ">il reste 5 h 00<" in page.text
     page = c.get("/dpo/violations/V-2026-266200119-0001")
     assert "Reçue par le Département</dt><dd>samedi 28 mars 2026 à 23 h 00 (heure de Paris)</dd>" in page.text
     response = c.post(
@@ -581,9 +583,10 @@ def test_dpo_dashboard_inbox_and_cnil_decision(site: tuple[Any, People], clock: 
         "/dpo/violations/V-2026-266200119-0001/cnil",
         data={"csrf": csrf_of(page.text), "notified": "oui", "at": "31/03/2026 18:30", "reference": "CNIL-2026-123"},
     )
-    assert (response.status_code, response.headers["location"]) == (303, "/dpo/violations/V-2026-266200119-0001")
+    # Back at its section of the page.
+    assert (response.status_code, response.headers["location"]) == (303, "/dpo/violations/V-2026-266200119-0001#cnil")
     assert (
-        "Notifiée à la CNIL le mardi 31 mars 2026 à 18 h 30 (heure de Paris) (référence CNIL-2026-123)."
+        "Notifiée à la CNIL le mardi 31 mars 2026 à 18 h 30, heure de Paris ; référence CNIL-2026-123."
         in c.get(response.headers["location"]).text
     )
     row = re.search(r'<tr class="(\w+)">\s*<td><a href="/dpo/violations/V-2026-266200119-0001">', c.get("/dpo").text)

@@ -178,7 +178,7 @@ def test_structure_declares_dpo_decides(
             # --- the structure, first without JavaScript: the pages work on their own ------------------
             structure = browser.new_context(java_script_enabled=False, locale="fr-FR").new_page()
             _login(structure, base, "secretariat@ccas-bethune.fr", "mauvais mot de passe")
-            expect(structure.get_by_role("alert")).to_have_text("adresse électronique ou mot de passe incorrect")
+            expect(structure.get_by_role("alert")).to_contain_text("Adresse électronique ou mot de passe incorrect.")
             expect(structure.get_by_label("Adresse électronique")).to_have_value("secretariat@ccas-bethune.fr")
             shots(structure, "connexion-refusee")
             _login(structure, base, "secretariat@ccas-bethune.fr", once["bethune"])
@@ -193,8 +193,8 @@ def test_structure_declares_dpo_decides(
             _next(structure)
             _on(structure, "convention")
             deadline_box = structure.get_by_role("status")
-            expect(deadline_box).to_contain_text("dimanche 29 mars 2026 à 19 h 00 (heure de Paris)")
-            expect(deadline_box).to_contain_text("(il reste 19 h 00)")  # 24 h of elapsed time across the DST change
+            # 24 h of elapsed time across the DST change.
+            expect(deadline_box).to_contain_text("dimanche 29 mars 2026 à 19 h 00, heure de Paris – il reste 19 h 00")
             expect(structure.get_by_label(f"CCAS de Béthune : {BETHUNE}")).to_be_checked()  # its only convention
             shots(structure, "declaration-echeance")
             _next(structure)
@@ -209,7 +209,7 @@ def test_structure_declares_dpo_decides(
             _accessible(structure, "accueil de la structure")
             structure.get_by_role("link", name="la reprendre").click()
             _on(structure, "started_at")
-            expect(structure.get_by_role("status")).to_contain_text("dimanche 29 mars 2026 à 19 h 00 (heure de Paris)")
+            expect(structure.get_by_role("status")).to_contain_text("dimanche 29 mars 2026 à 19 h 00, heure de Paris")
             _accessible(structure, "déclaration, une question")
             structure.get_by_role("button", name="Je ne sais pas encore").click()
             _on(structure, "discovery")
@@ -220,6 +220,12 @@ def test_structure_declares_dpo_decides(
             _next(structure)
             _on(structure, "origin")
             structure.get_by_label("interne, accidentelle").check()
+            _next(structure)
+            _on(structure, "cause")
+            # « Question précédente »: the answer given, shown again; saving it comes back here.
+            structure.get_by_role("link", name="Question précédente").click()
+            _on(structure, "origin")
+            expect(structure.get_by_label("interne, accidentelle")).to_be_checked()
             _next(structure)
             _on(structure, "cause")
             structure.get_by_role("button", name="Je ne sais pas encore").click()
@@ -312,8 +318,7 @@ def test_structure_declares_dpo_decides(
             )
             row = dpo.locator("table.inbox tbody tr").first
             expect(row).to_contain_text("V-2026-266200119-0001")  # the structure's declaration, received
-            expect(row).to_contain_text("mercredi 1er avril 2026 à 00 h 00 (heure de Paris)")
-            expect(row).to_contain_text("(il reste 72 h 00)")
+            expect(row).to_contain_text("mercredi 1er avril 2026 à 00 h 00, heure de Paris – il reste 72 h 00")
             shots(dpo, "dpo-tableau-de-bord")
             _accessible(dpo, "tableau de bord")
             row.get_by_role("link", name="V-2026-266200119-0001").click()

@@ -172,14 +172,17 @@ def test_register_download_same_rows_as_the_command_line_cells_as_data(
     c = _dpo(app, people)
     response = c.get(f"/dpo/registre-violations/registre.{fmt}")
     assert response.status_code == 200
+    # The HTML register opens in the browser (to read or print); the spreadsheets are downloaded.
     assert response.headers["content-disposition"] == (
-        f"attachment; filename*=UTF-8''registre-violations-2026-03-28.{fmt}"
+        f"{'inline' if fmt == 'html' else 'attachment'}; filename*=UTF-8''registre-violations-2026-03-28.{fmt}"
     )
     _assert_secure(response)
     headers, rows = register_rows(list(breaches.all_breaches(_ledger(app)).values()))
     if fmt == "html":
         assert response.headers["content-type"].startswith("text/html")
         assert received in response.text and "=HYPERLINK(&quot;http://example.test" in response.text
+        # Its layout comes from the application's own style sheet: the page's CSP forbids inline styles.
+        assert "<style" not in response.text and '<link rel="stylesheet" href="/static/register.css">' in response.text
     else:
         path = tmp_path / f"registre.{fmt}"
         path.write_bytes(response.content)
@@ -244,7 +247,8 @@ def test_severity_form_same_choices_and_score_as_the_command_line(site: tuple[An
     assert [e for e in _ledger(app).events(subject=received) if e.kind == "breach.severity"] == []
 
     response = c.post(f"/dpo/violations/{received}/gravite", data={"csrf": csrf_of(page.text), **SEVERE})
-    assert (response.status_code, response.headers["location"]) == (303, f"/dpo/violations/{received}")
+    # Back at the severity section of the page, not at its top.
+    assert (response.status_code, response.headers["location"]) == (303, f"/dpo/violations/{received}#gravite")
     shown = c.get(f"/dpo/violations/{received}").text
     assert "<strong>Gravité : élevée</strong> (score 3,5 = 4,0 × 0,75 + 0,5)" in shown
     assert "informez-les sans délai (art. 34)" in shown
@@ -348,9 +352,14 @@ DPO_ROUTES = [
     ("get", "/dpo/registre-violations/registre.ods"),
     ("get", "/dpo/registre-violations/registre.html"),
     ("post", "/dpo/violations/{received}/gravite"),
+    ("get", "/dpo/violations/{received}/cloturer"),
 ]
 #: The patterns of the routes above (test_web checks that every route with a parameter is in a list).
-DPO_PATTERNS = {"/dpo/registre-violations/registre.{fmt}", "/dpo/violations/{breach_id}/gravite"}
+DPO_PATTERNS = {
+    "/dpo/registre-violations/registre.{fmt}",
+    "/dpo/violations/{breach_id}/gravite",
+    "/dpo/violations/{breach_id}/cloturer",
+}
 
 
 def test_the_dpo_list_covers_the_routes_of_the_module(site: tuple[Any, People]) -> None:

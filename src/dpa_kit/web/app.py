@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import jinja2
 from fastapi import FastAPI, Request
@@ -217,6 +218,15 @@ def current(request: Request, *, role: str | None = None, stage: str = "ok") -> 
     app = web(request)
     session = app.session(request)
     if session is None:
+        if request.cookies.get(SESSION_COOKIE):
+            # A session that ended (idle timeout): say so, and come back after the login to this page (or, for
+            # a form, to the page of the form).
+            page = request.url.path + ("?" + request.url.query if request.url.query else "")
+            if request.method != "GET":
+                referer = urlsplit(request.headers.get("referer", ""))
+                same = referer.netloc == request.url.netloc
+                page = referer.path + ("?" + referer.query if referer.query else "") if same else ""
+            raise Redirect("/connexion?expiree=1" + (f"&suite={quote(page)}" if local_path(page) else ""))
         raise Redirect("/connexion")
     if session.stage != stage:
         raise Redirect(_stage_url(session))
@@ -309,6 +319,55 @@ def check_csrf(request: Request, session: Session | None, form: Any) -> None:
     expected = session.csrf if session else web(request).anon_token(request)
     if not expected or not sent or not hmac.compare_digest(sent, expected):
         raise HTTPException(403)
+
+
+#: Said on the login page when a page was asked after the session ended.
+SESSION_ENDED = (
+    "Votre session a expiré après une période sans activité. Reconnectez-vous pour revenir à la page demandée."
+)
+#: The fields of a declaration's answer that the login page carries after an idle timeout.
+CARRIED_FIELDS = ("question", "action", "reponse", "choix", "autre", "parcours")
+
+
+def local_path(url: str) -> str:
+    """``url`` when it is a path of this application (« /violations/nouvelle »), else "" (never another site)."""
+    if not url.startswith("/") or url.startswith("//") or "\\" in url or any(ord(c) < 32 for c in url):
+        return ""
+    return url
+
+
+def carried_answer(form: Any) -> list[tuple[str, str]]:
+    """The answer fields of a posted form, to carry through the login page (hidden fields, never on disk)."""
+    return [(name, str(value)) for name in CARRIED_FIELDS for value in form.getlist(name) if str(value)]
+
+
+def login_page(
+    request: Request,
+    status: int = 200,
+    error: str | None = None,
+    email: str = "",
+    *,
+    notice: str | None = None,
+    carried: list[tuple[str, str]] | None = None,
+    next_url: str = "",
+) -> Response:
+    """The login page with its anonymous CSRF cookie; after an idle timeout it says so and carries back
+    the page to return to (``next_url``) and the answer being sent (``carried``)."""
+    app_ = web(request)
+    token = app_.anon_token(request) or secrets.token_urlsafe(32)
+    response = app_.render(
+        request,
+        "login.html",
+        status=status,
+        csrf=token,
+        error=error,
+        email=email,
+        notice=notice,
+        carried=carried or [],
+        next_url=next_url,
+    )
+    app_.set_cookie(response, ANON_COOKIE, token, timedelta(days=1))
+    return response
 
 
 def _values(form: Any, names: tuple[str, ...]) -> dict[str, Any]:
@@ -420,7 +479,13 @@ def create_app(config: WebConfig) -> FastAPI:
 
     def error_page(request: Request, status: int) -> HTMLResponse:
         title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[400])
-        return app.state.web.render(request, "error.html", status=status, title=title, text=text)  # type: ignore[no-any-return]
+        # A signed-in user keeps the navigation and their name (not on a 500: the session store may be the cause).
+        session = app.state.web.session(request) if status == 404 else None
+        if session is not None and session.stage != "ok":
+            session = None
+        return app.state.web.render(  # type: ignore[no-any-return]
+            request, "error.html", status=status, session=session, title=title, text=text
+        )
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -468,15 +533,11 @@ def create_app(config: WebConfig) -> FastAPI:
         session = web(request).session(request)
         return RedirectResponse(_stage_url(session) if session else "/connexion", status_code=303)
 
-    def login_page(request: Request, status: int = 200, error: str | None = None, email: str = "") -> Response:
-        token = web(request).anon_token(request) or secrets.token_urlsafe(32)
-        response = web(request).render(request, "login.html", status=status, csrf=token, error=error, email=email)
-        web(request).set_cookie(response, ANON_COOKIE, token, timedelta(days=1))
-        return response
-
     @app.get("/connexion")
-    def login_form(request: Request) -> Response:
-        return login_page(request)
+    def login_form(request: Request, expiree: str | None = None, suite: str | None = None) -> Response:
+        if expiree is None:
+            return login_page(request)
+        return login_page(request, notice=SESSION_ENDED, next_url=local_path(suite or ""))
 
     @app.post("/connexion")
     @posted
@@ -484,19 +545,29 @@ def create_app(config: WebConfig) -> FastAPI:
         app_ = web(request)
         check_csrf(request, None, form)
         email = str(form.get("email") or "").strip()
+        next_url = local_path(str(form.get("next") or ""))
         client = request.client.host if request.client else "inconnu"
         try:
             token, session = app_.accounts.login(email, str(form.get("password") or ""), now=app_.now(), client=client)
         except LoginRefused as exc:
-            return login_page(request, 429 if exc.throttled else 401, str(exc), email)
-        response = RedirectResponse(_stage_url(session), status_code=303)
+            return login_page(
+                request, 429 if exc.throttled else 401, str(exc), email, carried=carried_answer(form), next_url=next_url
+            )
+        # The second factor comes first; the page to come back to goes along.
+        after = f"?suite={quote(next_url)}" if next_url and session.stage == "totp" else ""
+        response: Response = RedirectResponse(_stage_url(session) + after, status_code=303)
+        if session.stage == "ok" and next_url:
+            # Back where the session expired; an answer typed then is checked and saved as if posted now.
+            from dpa_kit.web.declare import replay
+
+            response = replay(request, session, form, next_url)
         app_.set_cookie(response, SESSION_COOKIE, token, config.policy.max_lifetime)
         return response
 
     @app.get("/connexion/code")
-    def totp_form(request: Request) -> Response:
+    def totp_form(request: Request, suite: str | None = None) -> Response:
         session = current(request, stage="totp")
-        return web(request).render(request, "totp.html", session=session, error=None)
+        return web(request).render(request, "totp.html", session=session, error=None, next_url=local_path(suite or ""))
 
     @app.post("/connexion/code")
     @posted
@@ -505,15 +576,23 @@ def create_app(config: WebConfig) -> FastAPI:
         check_csrf(request, session, form)
         app_ = web(request)
         client = request.client.host if request.client else "inconnu"
+        next_url = local_path(str(form.get("next") or ""))
         try:
             app_.accounts.verify_totp(session, str(form.get("code") or ""), now=app_.now(), client=client)
         except LoginRefused as exc:
             if app_.session(request) is None:  # too many wrong codes: the session is closed, the password again
                 return login_page(request, 429 if exc.throttled else 401, str(exc))
             return app_.render(
-                request, "totp.html", status=429 if exc.throttled else 401, session=session, error=str(exc)
+                request,
+                "totp.html",
+                status=429 if exc.throttled else 401,
+                session=session,
+                error=str(exc),
+                next_url=next_url,
             )
         refreshed = app_.session(request)
+        if refreshed is not None and refreshed.stage == "ok" and next_url:
+            return RedirectResponse(next_url, status_code=303)
         return RedirectResponse(_stage_url(refreshed) if refreshed else "/connexion", status_code=303)
 
     @app.get("/connexion/second-facteur")
@@ -765,7 +844,7 @@ def create_app(config: WebConfig) -> FastAPI:
         app_.ledger.append(
             "account.action", session.user.subject, {"action": "breach.cnil", "object": breach.id}, at=now
         )
-        raise Redirect(f"/dpo/violations/{breach.id}")
+        raise Redirect(f"/dpo/violations/{breach.id}#cnil")
 
     @app.post("/dpo/violations/{breach_id}/cloture")
     @posted
@@ -782,7 +861,7 @@ def create_app(config: WebConfig) -> FastAPI:
         app_.ledger.append(
             "account.action", session.user.subject, {"action": "breach.closed", "object": breach.id}, at=app_.now()
         )
-        raise Redirect(f"/dpo/violations/{breach.id}")
+        raise Redirect(f"/dpo/violations/{breach.id}#cloture")
 
     @app.post("/dpo/violations/{breach_id}/personnes")
     @posted
@@ -821,7 +900,7 @@ def create_app(config: WebConfig) -> FastAPI:
         app_.ledger.append(
             "account.action", session.user.subject, {"action": "breach.subjects", "object": breach.id}, at=app_.now()
         )
-        raise Redirect(f"/dpo/violations/{breach.id}")
+        raise Redirect(f"/dpo/violations/{breach.id}#personnes")
 
     from dpa_kit.web import cycle
 

@@ -8,6 +8,11 @@ or refuses with a French reason shown next to the field. Every accepted answer i
 :class:`~dpa_kit.breach_drafts.DraftStore` (owner: the web user), so a reload or a new login resumes it.
 The review page lists every answer with a « Modifier » link; submitting records ONE breach, notified to and
 received by the Département on the server's clock (:func:`dpa_kit.breach_forms.submit_declaration`).
+
+An answer sent after the session's idle timeout is not lost and not stored unauthenticated: the login page
+carries it in hidden fields (with the page to come back to), and once logged in it goes through the same
+checks into the draft (:func:`replay`). « Question précédente » reopens the previous answer like « Modifier »,
+then walks forward through the answered questions.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
+from itsdangerous import BadSignature
 from starlette.exceptions import HTTPException
 
 from dpa_kit import access, breach_forms, clock
@@ -25,12 +31,28 @@ from dpa_kit import breach_questions as bq
 from dpa_kit.accounts import Session
 from dpa_kit.breach_drafts import Draft, DraftStore
 from dpa_kit.exceptions import InvalidValue, UsageError
-from dpa_kit.web.app import Redirect, Web, check_csrf, current, posted, web
+from dpa_kit.web.app import (
+    SESSION_COOKIE,
+    Redirect,
+    Web,
+    carried_answer,
+    check_csrf,
+    current,
+    login_page,
+    posted,
+    web,
+)
 
 #: The kind of the web declarations' drafts in the DraftStore (the terminal's are « declare »).
 DRAFT_KIND = "declare-web"
 NEW = "/violations/nouvelle"
 REVIEW = "/violations/nouvelle/verifier"
+ABANDON = "/violations/abandonner"
+#: Said on the login page when a session ended while an answer was being sent.
+EXPIRED = (
+    "Votre session a expiré après une période sans activité. Reconnectez-vous : votre réponse est conservée "
+    "et sera enregistrée dès la connexion."
+)
 
 
 @dataclass
@@ -176,11 +198,63 @@ def complement_fields(breach: Any, context: bq.Context, form: Any = None) -> tup
     return asked, learnt
 
 
-def _progress(answers: dict[str, Any]) -> tuple[int, int]:
-    """(number of this question, total), as the terminal shows « Question 3 sur 22 »."""
-    asked = [k for k in answers if k in bq.QUESTIONS_BY_KEY and _applies(k, answers)]
-    total = len(asked) + bq.remaining(answers)
-    return total - bq.remaining(answers) + 1, total
+@dataclass(frozen=True)
+class Progress:
+    """Where a question stands: its position among the questions that apply, their total and whether that
+    total may still change (a later question depends on an answer not given yet)."""
+
+    number: int
+    total: int
+    estimate: bool
+
+    @property
+    def text(self) -> str:
+        """« Question 20 sur 22 », or « Question 3 sur environ 22 » while the total may change."""
+        return f"Question {self.number} sur {'environ ' if self.estimate else ''}{self.total}"
+
+
+def progress(key: str, answers: dict[str, Any]) -> Progress:
+    """The position of question ``key`` in the questionnaire's order among the questions that apply to
+    ``answers`` (``key`` itself counted, answered or not), as the person goes through them."""
+    applying = [q.key for q in bq.QUESTIONS if q.key == key or q.when is None or q.when(answers)]
+    # A conditional question comes after one still unanswered (a condition depends on earlier answers):
+    # whether it will be asked is not known yet, so the total is a guess.
+    open_before = False
+    estimate = False
+    for q in bq.QUESTIONS:
+        if q.key not in answers and q.key != key and q.when is not None and open_before:
+            estimate = True
+            break
+        if q.key in applying and q.key not in answers:
+            open_before = True
+    return Progress(applying.index(key) + 1, len(applying), estimate)
+
+
+def previous_key(key: str, answers: dict[str, Any]) -> str | None:
+    """The answered question just before ``key`` in the questionnaire's order (for « Question précédente »)."""
+    before = None
+    for q in bq.QUESTIONS:
+        if q.key == key:
+            return before
+        if q.key in answers and _applies(q.key, answers):
+            before = q.key
+    return before
+
+
+def following_key(key: str, answers: dict[str, Any]) -> str | None:
+    """The question that applies just after ``key`` in the questionnaire's order, answered or not."""
+    seen = False
+    for q in bq.QUESTIONS:
+        if seen and _applies(q.key, answers):
+            return q.key
+        seen = seen or q.key == key
+    return None
+
+
+def late_by(due: datetime, now: datetime) -> str:
+    """« 71 h 05 »: how long ago the deadline passed."""
+    hours, minutes = divmod(int((now - due).total_seconds()) // 60, 60)
+    return f"{hours} h {minutes:02d}"
 
 
 def _deadline(app_: Web, answers: dict[str, Any], context: bq.Context) -> dict[str, Any]:
@@ -190,6 +264,7 @@ def _deadline(app_: Web, answers: dict[str, Any], context: bq.Context) -> dict[s
         "deadline": due,
         "left": breach_forms.time_left(due, now) if due else None,
         "late": bool(due and now > due),
+        "late_by": late_by(due, now) if due and now > due else None,
         "aware": bq.answer_text("aware_at", answers["aware_at"], context) if "aware_at" in answers else None,
     }
 
@@ -205,11 +280,11 @@ def question_page(
     error: str | None = None,
     modifying: bool = False,
     understood: tuple[str, str, str] | None = None,
+    walking: bool = False,
     status: int = 200,
 ) -> Response:
     app_ = web(request)
     label, help_text = bq.worded(question, context)
-    number, total = _progress(_without(answers, question.key) if modifying else answers)
     return app_.render(
         request,
         "declare.html",
@@ -221,8 +296,9 @@ def question_page(
         shown=shown,
         error=error,
         modifying=modifying,
-        number=number,
-        total=total,
+        walking=walking,
+        progress=progress(question.key, answers),
+        previous=previous_key(question.key, answers),
         not_yet=bq.NOT_YET,
         started=bool(answers),
         understood=understood,
@@ -269,23 +345,117 @@ def review_page(
     )
 
 
+def accept(request: Request, session: Session, form: Any, *, replayed: bool = False) -> Response:
+    """Check a posted answer with the library and save it in the draft; the page to go to next.
+
+    ``replayed``: the answer was carried through the login page after an idle timeout; when the draft has
+    moved on meanwhile (another tab), it is dropped and the person goes on where the draft is."""
+    app_ = web(request)
+    context = context_of(app_, session)
+    store = store_of(app_)
+    draft = draft_of(app_, session)
+    answers = dict(draft.answers) if draft else {}
+    key = str(form.get("question") or "")
+    following = bq.next_question(answers, context)
+    modifying = key in answers
+    if key not in bq.QUESTIONS_BY_KEY or not (modifying or (following is not None and following.key == key)):
+        if replayed:
+            return RedirectResponse(NEW, status_code=303)
+        raise HTTPException(404)  # not a question of this draft (another person's, or a stale page)
+    others = _without(answers, key)
+    asked = bq.question(key, others, context)
+    walking = form.get("parcours") == "1"
+    try:
+        value = posted_answer(asked, form, others, context)
+    except bq.AnswerError as exc:
+        return question_page(
+            request,
+            session,
+            asked,
+            answers,
+            context,
+            posted_shown(form),
+            error=str(exc),
+            modifying=modifying,
+            walking=walking,
+            status=400,
+        )
+    answers = {**answers, key: value}
+    now = app_.now()
+    if draft is None:
+        store.create(owner_of(session), now=now, kind=DRAFT_KIND, answers=answers, convention=answers.get("convention"))
+    else:
+        store.save(draft.id, answers, now=now, convention=answers.get("convention"))
+    if walking:
+        # Going back through the answers with « Question précédente »: forward again one by one.
+        after = following_key(key, answers)
+        if after is not None and after in answers:
+            return RedirectResponse(f"{NEW}?question={after}&parcours=1", status_code=303)
+    if bq.next_question(answers, context) is None:
+        return RedirectResponse(REVIEW, status_code=303)
+    url = f"{NEW}?compris={key}" if asked.kind == "instant" and value is not None else NEW
+    return RedirectResponse(url, status_code=303)
+
+
+def _same_browser(request: Request) -> bool:
+    """The request carries this application's signed session cookie (expired or not). The cookie is
+    SameSite=strict: a form posted from another site never carries it."""
+    app_ = web(request)
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw or request.headers.get("sec-fetch-site", "same-origin") not in {"same-origin", "none"}:
+        return False
+    try:
+        app_.signer.loads(raw)
+    except BadSignature:
+        return False
+    return True
+
+
+def expired(request: Request, form: Any) -> Response:
+    """An answer posted after the session ended: the login page says so and carries the answer (in hidden
+    fields, never stored on the server before the person is authenticated)."""
+    if not _same_browser(request):
+        raise Redirect("/connexion")
+    return login_page(request, 401, notice=EXPIRED, carried=carried_answer(form), next_url=NEW)
+
+
+def replay(request: Request, session: Session, form: Any, next_url: str) -> Response:
+    """After a login that followed an idle timeout: the carried answer goes through the same checks as if
+    posted now (saved, or shown again with its error), then the person is back at ``next_url``."""
+    if session.user.is_dpo or next_url != NEW or not form.get("question"):
+        return RedirectResponse(next_url, status_code=303)
+    return accept(request, session, form, replayed=True)
+
+
 def add_routes(app: FastAPI) -> None:
     """The declaration's pages (registered before ``/violations/{breach_id}``)."""
+    # « 29 mars 2026 à 19 h 00, heure de Paris »: a deadline in a sentence, without stacked brackets.
+    app.state.web.templates.filters["paris_time"] = lambda d: f"{clock.french_instant(d)}, heure de Paris" if d else ""
+    app.state.web.templates.globals["late_by"] = late_by
 
     @app.get(NEW)
-    def declaration_question(request: Request, question: str | None = None, compris: str | None = None) -> Response:
+    def declaration_question(
+        request: Request, question: str | None = None, compris: str | None = None, parcours: str | None = None
+    ) -> Response:
         session = current(request, role="structure")
         app_ = web(request)
         context = context_of(app_, session)
         draft = draft_of(app_, session)
         answers = dict(draft.answers) if draft else {}
         if question is not None:
-            # « Modifier »: one answered question again, the others kept.
+            # « Modifier » or « Question précédente »: one answered question again, the others kept.
             if question not in answers or not _applies(question, answers):
                 raise HTTPException(404)
             asked = bq.question(question, _without(answers, question), context)
             return question_page(
-                request, session, asked, answers, context, shown_for(asked, answers[question], True), modifying=True
+                request,
+                session,
+                asked,
+                answers,
+                context,
+                shown_for(asked, answers[question], True),
+                modifying=True,
+                walking=parcours == "1",
             )
         following = bq.next_question(answers, context)
         if following is None:
@@ -302,45 +472,20 @@ def add_routes(app: FastAPI) -> None:
     @app.post(NEW)
     @posted
     def declaration_answer(request: Request, form: Any) -> Response:
+        if web(request).session(request) is None:
+            return expired(request, form)
         session = current(request, role="structure")
         check_csrf(request, session, form)
+        return accept(request, session, form)
+
+    @app.get(ABANDON)
+    def declaration_drop_page(request: Request) -> Response:
+        session = current(request, role="structure")
         app_ = web(request)
-        context = context_of(app_, session)
-        store = store_of(app_)
         draft = draft_of(app_, session)
-        answers = dict(draft.answers) if draft else {}
-        key = str(form.get("question") or "")
-        following = bq.next_question(answers, context)
-        modifying = key in answers
-        if key not in bq.QUESTIONS_BY_KEY or not (modifying or (following is not None and following.key == key)):
-            raise HTTPException(404)  # not a question of this draft (another person's, or a stale page)
-        others = _without(answers, key)
-        asked = bq.question(key, others, context)
-        try:
-            value = posted_answer(asked, form, others, context)
-        except bq.AnswerError as exc:
-            return question_page(
-                request,
-                session,
-                asked,
-                answers,
-                context,
-                posted_shown(form),
-                error=str(exc),
-                modifying=modifying,
-                status=400,
-            )
-        answers = {**answers, key: value}
-        now = app_.now()
         if draft is None:
-            store.create(
-                owner_of(session), now=now, kind=DRAFT_KIND, answers=answers, convention=answers.get("convention")
-            )
-        else:
-            store.save(draft.id, answers, now=now, convention=answers.get("convention"))
-        if bq.next_question(answers, context) is None:
-            raise Redirect(REVIEW)
-        raise Redirect(f"{NEW}?compris={key}" if asked.kind == "instant" and value is not None else NEW)
+            raise Redirect("/structure")
+        return app_.render(request, "declare_drop.html", session=session, count=len(draft.answers))
 
     @app.get(REVIEW)
     def declaration_review(request: Request) -> Response:
@@ -352,7 +497,7 @@ def add_routes(app: FastAPI) -> None:
             raise Redirect(NEW)
         return review_page(request, session, dict(draft.answers), context)
 
-    @app.post("/violations/abandonner")
+    @app.post(ABANDON)
     @posted
     def declaration_drop(request: Request, form: Any) -> Response:
         session = current(request, role="structure")
@@ -365,7 +510,7 @@ def add_routes(app: FastAPI) -> None:
                 store_of(app_).discard(draft.id, writer.conn)
                 payload = {"action": "breach.draft.abandoned", "object": f"draft:{draft.id}"}
                 writer.append("account.action", session.user.subject, payload, at=app_.now())
-        raise Redirect("/structure")
+        raise Redirect("/structure?brouillon=abandonne")
 
     @app.post("/violations/envoyer")
     @posted

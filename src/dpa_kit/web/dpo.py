@@ -7,20 +7,32 @@ the CSRF token of a form, calls the library (:mod:`dpa_kit.access`, :mod:`dpa_ki
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
-from dpa_kit import access, breach_forms, breach_severity
-from dpa_kit.breach import record_severity
+from dpa_kit import access, breach_forms, breach_severity, clock
+from dpa_kit.breach import ART34_GROUNDS, Breach, record_severity
 from dpa_kit.breach_register import register_rows
 from dpa_kit.tables import table_bytes
 from dpa_kit.web.app import Redirect, check_csrf, current, posted, web
 
-__all__ = ["REGISTER_FORMATS", "add_routes", "router"]
+__all__ = [
+    "REGISTER_FORMATS",
+    "SEVERITY_HINTS",
+    "add_routes",
+    "close_warnings",
+    "department_decisions",
+    "router",
+    "structure_delay",
+]
 
 router = APIRouter()
 
@@ -29,9 +41,29 @@ REGISTER_FORMATS = {
     "csv": ("CSV (tableur, séparateur point-virgule)", "text/csv; charset=utf-8"),
     "xlsx": ("Excel (XLSX)", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     "ods": ("LibreOffice (ODS)", "application/vnd.oasis.opendocument.spreadsheet"),
-    "html": ("page HTML (à imprimer)", "text/html; charset=utf-8"),
+    "html": ("page à lire ou imprimer (s'ouvre dans le navigateur)", "text/html; charset=utf-8"),
 }
 REGISTER_TITLE = "Registre des violations"
+
+#: What the ENISA terms mean, under the severity form's fields.
+SEVERITY_HINTS = {
+    "dpc": (
+        "DPC (« Data Processing Context », contexte du traitement dans la méthode de l'ENISA) : la nature des "
+        "données en cause. 1 simple (état civil, coordonnées, parcours scolaire…) ; 2 comportemental "
+        "(habitudes, localisation, préférences…) ; 3 financier (revenus, aides sociales, coordonnées "
+        "bancaires…) ; 4 sensible (santé, opinions, vie sexuelle, infractions : art. 9 et 10 RGPD)."
+    ),
+    "dpc_adjust": (
+        "Facultatif, de -1 à +1 (par exemple 0,5 ou -0,25) : corrige le contexte pour ce que la seule nature "
+        "des données ne dit pas. Plus, si le volume, la vulnérabilité des personnes (mineurs, personnes "
+        "aidées) ou l'usage possible aggravent la situation ; moins, si les données étaient déjà publiques "
+        "ou peu exploitables. Le contexte retenu reste entre 1 et 4."
+    ),
+    "ei": (
+        "Avec quelle facilité on peut retrouver qui sont les personnes à partir des données : négligeable, "
+        "limitée, importante ou maximale (nom et adresse, par exemple)."
+    ),
+}
 
 
 def _register(request: Request) -> tuple[Any, list[str], list[list[Any]]]:
@@ -62,6 +94,9 @@ def register_download(request: Request, fmt: str) -> Response:
     session, headers, rows = _register(request)
     app_ = web(request)
     data = table_bytes(fmt, REGISTER_TITLE, headers, rows)
+    if fmt == "html":
+        # Shown in the browser under the application's CSP (no inline style): the same rules, from /static.
+        data = re.sub(rb"<style>.*?</style>", b'<link rel="stylesheet" href="/static/register.css">', data, flags=re.S)
     name = f"registre-violations-{app_.now().date().isoformat()}.{fmt}"
     app_.ledger.append(
         "account.action",
@@ -69,10 +104,12 @@ def register_download(request: Request, fmt: str) -> Response:
         {"action": "breach.register.exported", "object": name, "rows": len(rows)},
         at=app_.now(),
     )
+    # The HTML register opens in the browser, to read or print; the spreadsheets are downloaded.
+    disposition = "inline" if fmt == "html" else "attachment"
     return Response(
         data,
         media_type=REGISTER_FORMATS[fmt][1],
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+        headers={"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}"},
     )
 
 
@@ -109,16 +146,143 @@ def severity(request: Request, form: Any, breach_id: str) -> Response:
         {"action": "breach.severity", "object": breach.id, "band": assessed.severity.band},
         at=app_.now(),
     )
-    raise Redirect(f"/dpo/violations/{breach.id}")
+    raise Redirect(f"/dpo/violations/{breach.id}#gravite")
+
+
+def _french_day(text: str | None) -> str:
+    """« 30 mars 2026 » for a recorded ISO day; the text as recorded otherwise."""
+    if not text:
+        return ""
+    try:
+        return clock.french_date(date.fromisoformat(str(text)))
+    except ValueError:
+        return str(text)
+
+
+def _span(delta: timedelta) -> str:
+    hours, minutes = divmod(int(delta.total_seconds()) // 60, 60)
+    return f"{hours} h {minutes:02d}"
+
+
+@dataclass(frozen=True)
+class StructureDelay:
+    """How the structure met its contractual deadline: when it notified, how late, and its reasons."""
+
+    at: datetime
+    late: bool
+    by: str
+    reasons: list[str]
+
+
+def structure_delay(breach: Breach) -> StructureDelay | None:
+    """The structure's notification against its deadline (24 h in the conventions) and the « motifs du
+    retard » it gave, in its notification or as received by the Département; None before any notification."""
+    at = breach.notified_at or breach.received_at
+    if at is None:
+        return None
+    given = [str(n.get("delay_reason")) for n in breach.notifications if n.get("delay_reason")]
+    if breach.details.get("delay_reason"):
+        given.append(str(breach.details["delay_reason"]))
+    late = at > breach.notify_deadline
+    return StructureDelay(at, late, _span(at - breach.notify_deadline) if late else "", list(dict.fromkeys(given)))
+
+
+def close_warnings(breach: Breach) -> list[str]:
+    """What is still open on a breach that the DPO is about to close (as ``dpa-kit breach close`` warns)."""
+    warnings = []
+    if breach.pending():
+        warnings.append("La décision CNIL (notifier ou non, art. 33) n'est pas enregistrée.")
+    if breach.subjects is None:
+        warnings.append("La décision d'informer ou non les personnes concernées (art. 34) n'est pas enregistrée.")
+    elif breach.subjects.get("decision") == "to_inform":
+        when = f", prévue le {_french_day(breach.subjects.get('date'))}" if breach.subjects.get("date") else ""
+        warnings.append(
+            f"Les personnes concernées sont encore « à informer »{when} : une fois informées, enregistrez-le "
+            "(décision « ont été informées »)."
+        )
+    return warnings
+
+
+def department_decisions(breach: Breach) -> list[tuple[str, str]]:
+    """The Département's decisions that concern the structure, in French, as the structure's page shows
+    them: the CNIL notified or not (not the DPO's internal rationale), the information of the people with
+    its date and channel, the closing. Empty while nothing is decided."""
+    lines: list[tuple[str, str]] = []
+    if breach.cnil is not None:
+        if breach.cnil.get("notified"):
+            at = breach.cnil.get("at")
+            when = f" le {clock.french_datetime(datetime.fromisoformat(at))}" if at else ""
+            lines.append(("CNIL", f"le Département a notifié la violation à la CNIL{when}."))
+        else:
+            lines.append(
+                (
+                    "CNIL",
+                    "le Département a décidé de ne pas notifier la violation à la CNIL "
+                    "(décision motivée, inscrite au registre).",
+                )
+            )
+    if breach.subjects is not None:
+        decision = breach.subjects.get("decision")
+        day = _french_day(breach.subjects.get("date"))
+        channel = breach.subjects.get("channel") or ""
+        if decision == "to_inform":
+            text = "les personnes concernées vont être informées"
+            text += f" le {day}" if day else ""
+            text += f" ({channel})" if channel else ""
+            text += (
+                " : le Département vous précisera qui les informe ; "
+                "préparez la liste des personnes et leurs coordonnées."
+            )
+        elif decision == "informed":
+            text = "les personnes concernées ont été informées"
+            text += f" le {day}" if day else ""
+            text += f" ({channel})." if channel else "."
+        else:
+            text = "les personnes concernées ne seront pas informées"
+            ground = breach.subjects.get("ground")
+            text += f" : {ART34_GROUNDS[ground]}." if ground in ART34_GROUNDS else "."
+        lines.append(("Information des personnes (art. 34)", text))
+    if breach.closed is not None:
+        lines.append(("Clôture", "le Département a clôturé la violation : aucune action n'est plus attendue de vous."))
+    return lines
+
+
+@router.get("/dpo/violations/{breach_id}/cloturer")
+def close_page(request: Request, breach_id: str) -> Response:
+    """« Clôturer la violation ? »: what is still open, the reason, then the confirmed close (POST)."""
+    session = current(request, role="dpo")
+    app_ = web(request)
+    breach = access.get_breach(session.user, app_.config.registers, app_.ledger, breach_id)
+    if breach.side != "departement" or breach.closed:
+        raise HTTPException(404)
+    return app_.render(request, "dpo_close.html", session=session, b=breach, warnings=close_warnings(breach))
 
 
 def add_routes(app: Any) -> None:
     """Register this module's routes and the words its pages use on the application of
     :func:`dpa_kit.web.app.create_app`."""
+    shared = app.state.web
+
+    @jinja2.pass_context
+    def decisions_for(context: Any, breach: Breach) -> list[tuple[str, str]]:
+        """The decisions shown on a structure's breach page: those of the breach itself, or of the
+        Département's record of it when the structure recorded its declaration apart (sent by e-mail)."""
+        if breach.side == "departement":
+            return department_decisions(breach)
+        visible = access.breaches_for(context["user"], shared.config.registers, shared.ledger, side="departement")
+        linked = next(
+            (b for b in visible if breach.id in {b.structure_reference, b.details.get("structure_reference")}), None
+        )
+        return department_decisions(linked) if linked else []
+
     app.state.web.templates.globals.update(
         severity_labels=breach_severity.SEVERITY_LABELS,
         severity_choices=breach_severity.SEVERITY_CHOICES,
         severity_of=breach_severity.recorded,
         severity_form_values=breach_severity.form_values,
+        severity_hints=SEVERITY_HINTS,
+        structure_delay=structure_delay,
+        department_decisions=decisions_for,
+        french_day=_french_day,
     )
     app.include_router(router)

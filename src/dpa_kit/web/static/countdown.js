@@ -9,7 +9,7 @@
     var minutes = Math.floor(Math.abs(ms) / 60000);
     var h = Math.floor(minutes / 60), m = minutes % 60;
     var span = h + " h " + (m < 10 ? "0" : "") + m;
-    return ms >= 0 ? "(il reste " + span + ")" : "(dépassée de " + span + ")";
+    return ms >= 0 ? "il reste " + span : "délai dépassé de " + span;
   }
   function tick() {
     var now = Date.now() + offset;
