@@ -93,5 +93,5 @@ def test_people_still_to_inform_are_recalled_without_a_question(env: dict[str, s
     assert run("breach", "inform", breach_id, *decision, env=env).exit_code == 0
     result = run("breach", "close", breach_id, env=env)
     assert result.exit_code == 0 and not is_open(env, breach_id)
-    assert "Rappel : les personnes concernées sont « à informer » (prévu le 2 avril 2026)" in result.stderr
+    assert "Rappel : les personnes concernées sont encore « à informer » (prévu le 2 avril 2026)" in result.stderr
     assert f"dpa-kit breach inform {breach_id} --decision informées" in result.stderr

@@ -307,7 +307,7 @@ def test_the_dpo_sees_when_the_structure_notified_late_and_why(site: tuple[Any, 
     received = _received_late(app)
     dpo = login(app, people.dpo, people.dpo_once, secret=[])
     page = dpo.get(f"/dpo/violations/{received}").text
-    assert "Notifiée en retard : 6 h 30 après son échéance contractuelle." in page
+    assert "Notifiée en retard : 6 h 30 min après son échéance contractuelle." in page
     assert "<dt>Motif du retard donné par la structure</dt>\n  <dd>personne de garde</dd>" in page
 
 
@@ -396,11 +396,23 @@ def test_closing_asks_for_confirmation_and_recalls_what_is_still_open(site: tupl
     )
     ask = dpo.get(f"{url}/cloturer").text
     assert "CNIL" not in re.search(r'<div class="notice".*?</div>', ask, re.S).group(0)  # type: ignore[union-attr]
-    assert "Les personnes concernées sont encore « à informer », prévue le 2 avril 2026" in ask
+    assert "Les personnes concernées sont encore « à informer » (prévu le 2 avril 2026)" in ask
     assert breaches.get(app.state.web.ledger, received).closed is None  # asking closes nothing
     response = dpo.post(f"{url}/cloture", data={"csrf": token, "reason": "traitée"})
     assert response.headers["location"] == f"{url}#cloture"
     assert dpo.get(f"{url}/cloturer").status_code == 404  # already closed
+
+
+def test_a_closing_reason_with_a_control_character_is_refused_next_to_its_field(site: tuple[Any, People]) -> None:
+    app, people = site
+    received = _received_late(app)
+    dpo = login(app, people.dpo, people.dpo_once, secret=[])
+    url = f"/dpo/violations/{received}"
+    token = csrf_of(dpo.get(f"{url}/cloturer").text)
+    response = dpo.post(f"{url}/cloture", data={"csrf": token, "reason": "traitée\x1b[31m"})
+    assert response.status_code == 400
+    assert 'aria-describedby="e-reason"' in response.text and "contrôle" in response.text
+    assert breaches.get(app.state.web.ledger, received).closed is None  # nothing recorded
 
 
 def test_the_structure_sees_the_departements_decisions_not_its_internal_rationale(site: tuple[Any, People]) -> None:

@@ -722,42 +722,28 @@ def breach_close(settings: Settings, breach_id: str, reason: str | None, force: 
       dpa-kit breach close V-2026-0001 --reason "mesures correctives en place"
     """
     from dpa_kit import breach as breaches
+    from dpa_kit.breach_facts import closing_warnings
 
     ledger = open_ledger(settings, create=False)
     b = _get(ledger, breach_id)
-    if b.pending():
-        echo_err("Attention : l'étape attendue (notification ou décision CNIL) n'a pas été enregistrée.")
-    # The Art. 34 decision is the controller's: it is open on the Département's side until recorded.
-    if b.is_open and b.side == "departement" and b.subjects is None:
-        echo_err(
-            "Attention : la décision d'informer ou non les personnes concernées (art. 34) n'est pas enregistrée ; "
-            f"enregistrez-la d'abord : dpa-kit breach inform {breach_id} --decision ..."
-        )
-        if not force:
-            if not common.interactive():
-                echo_err("Violation non clôturée. Pour la clôturer sans cette décision, ajoutez --force.")
-                return common.EXIT_USAGE
-            if not common.confirm("Clôturer quand même, sans décision sur l'information des personnes ?"):
-                click.echo(f"Violation {breach_id} non clôturée.")
-                return EXIT_PROBLEMS
-    elif b.is_open and b.subjects and b.subjects.get("decision") == "to_inform":
-        # The decision is taken but the people are not yet recorded as informed: a reminder, not a question.
-        when = f" (prévu le {_french_day(str(b.subjects['date']))})" if b.subjects.get("date") else ""
-        echo_err(
-            f"Rappel : les personnes concernées sont « à informer »{when} ; une fois informées, enregistrez-le : "
-            f"dpa-kit breach inform {breach_id} --decision informées --date ... --channel ..."
-        )
+    warnings = closing_warnings(b)
+    for warning in warnings:
+        if warning.kind == "art34":
+            echo_err(f"Attention : {warning.text} ; enregistrez-la d'abord : dpa-kit breach inform {breach_id} ...")
+        elif warning.kind == "to_inform":
+            echo_err(f"Rappel : {warning.text}, avec : dpa-kit breach inform {breach_id} --decision informées ...")
+        else:
+            echo_err(f"Attention : {warning.text}.")
+    if any(w.confirm for w in warnings) and not force:
+        if not common.interactive():
+            echo_err("Violation non clôturée. Pour la clôturer sans cette décision, ajoutez --force.")
+            return common.EXIT_USAGE
+        if not common.confirm("Clôturer quand même, sans décision sur l'information des personnes ?"):
+            click.echo(f"Violation {breach_id} non clôturée.")
+            return EXIT_PROBLEMS
     breaches.close(ledger, b, reason)
     click.echo(f"Violation {breach_id} clôturée.")
     return EXIT_OK
-
-
-def _french_day(text: str) -> str:
-    """« 2 avril 2026 » for an ISO date, the text as typed otherwise (the CLI records what was given)."""
-    try:
-        return clock.french_date(datetime.fromisoformat(text).date())
-    except ValueError:
-        return text
 
 
 @breach_group.command("cnil")

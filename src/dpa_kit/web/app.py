@@ -857,7 +857,22 @@ def create_app(config: WebConfig) -> FastAPI:
         breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
         if breach.side != "departement" or breach.closed:
             raise HTTPException(404)
-        close(app_.ledger, breach, str(form.get("reason") or "").strip() or None)
+        try:
+            reason = breach_forms.check_close(breach, _values(form, ("reason",)))
+        except breach_forms.FormErrors as exc:
+            from dpa_kit.web.dpo import close_warnings
+
+            return app_.render(
+                request,
+                "dpo_close.html",
+                status=400,
+                session=session,
+                b=breach,
+                warnings=close_warnings(breach),
+                error=exc.errors.get("reason"),
+                typed=str(form.get("reason") or ""),
+            )
+        close(app_.ledger, breach, reason)
         app_.ledger.append(
             "account.action", session.user.subject, {"action": "breach.closed", "object": breach.id}, at=app_.now()
         )

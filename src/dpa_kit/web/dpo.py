@@ -8,8 +8,6 @@ the CSRF token of a form, calls the library (:mod:`dpa_kit.access`, :mod:`dpa_ki
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -18,20 +16,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
-from dpa_kit import access, breach_forms, breach_severity, clock
-from dpa_kit.breach import ART34_GROUNDS, Breach, record_severity
+from dpa_kit import access, breach_forms, breach_severity
+from dpa_kit.breach import Breach, record_severity
+from dpa_kit.breach_facts import closing_warnings, department_decisions, structure_delay
 from dpa_kit.breach_register import register_rows
 from dpa_kit.tables import table_bytes
 from dpa_kit.web.app import Redirect, check_csrf, current, posted, web
+from dpa_kit.words import french_day
 
 __all__ = [
     "REGISTER_FORMATS",
     "SEVERITY_HINTS",
     "add_routes",
     "close_warnings",
-    "department_decisions",
     "router",
-    "structure_delay",
 ]
 
 router = APIRouter()
@@ -149,102 +147,9 @@ def severity(request: Request, form: Any, breach_id: str) -> Response:
     raise Redirect(f"/dpo/violations/{breach.id}#gravite")
 
 
-def _french_day(text: str | None) -> str:
-    """« 30 mars 2026 » for a recorded ISO day; the text as recorded otherwise."""
-    if not text:
-        return ""
-    try:
-        return clock.french_date(date.fromisoformat(str(text)))
-    except ValueError:
-        return str(text)
-
-
-def _span(delta: timedelta) -> str:
-    hours, minutes = divmod(int(delta.total_seconds()) // 60, 60)
-    return f"{hours} h {minutes:02d}"
-
-
-@dataclass(frozen=True)
-class StructureDelay:
-    """How the structure met its contractual deadline: when it notified, how late, and its reasons."""
-
-    at: datetime
-    late: bool
-    by: str
-    reasons: list[str]
-
-
-def structure_delay(breach: Breach) -> StructureDelay | None:
-    """The structure's notification against its deadline (24 h in the conventions) and the « motifs du
-    retard » it gave, in its notification or as received by the Département; None before any notification."""
-    at = breach.notified_at or breach.received_at
-    if at is None:
-        return None
-    given = [str(n.get("delay_reason")) for n in breach.notifications if n.get("delay_reason")]
-    if breach.details.get("delay_reason"):
-        given.append(str(breach.details["delay_reason"]))
-    late = at > breach.notify_deadline
-    return StructureDelay(at, late, _span(at - breach.notify_deadline) if late else "", list(dict.fromkeys(given)))
-
-
 def close_warnings(breach: Breach) -> list[str]:
-    """What is still open on a breach that the DPO is about to close (as ``dpa-kit breach close`` warns)."""
-    warnings = []
-    if breach.pending():
-        warnings.append("La décision CNIL (notifier ou non, art. 33) n'est pas enregistrée.")
-    if breach.subjects is None:
-        warnings.append("La décision d'informer ou non les personnes concernées (art. 34) n'est pas enregistrée.")
-    elif breach.subjects.get("decision") == "to_inform":
-        when = f", prévue le {_french_day(breach.subjects.get('date'))}" if breach.subjects.get("date") else ""
-        warnings.append(
-            f"Les personnes concernées sont encore « à informer »{when} : une fois informées, enregistrez-le "
-            "(décision « ont été informées »)."
-        )
-    return warnings
-
-
-def department_decisions(breach: Breach) -> list[tuple[str, str]]:
-    """The Département's decisions that concern the structure, in French, as the structure's page shows
-    them: the CNIL notified or not (not the DPO's internal rationale), the information of the people with
-    its date and channel, the closing. Empty while nothing is decided."""
-    lines: list[tuple[str, str]] = []
-    if breach.cnil is not None:
-        if breach.cnil.get("notified"):
-            at = breach.cnil.get("at")
-            when = f" le {clock.french_datetime(datetime.fromisoformat(at))}" if at else ""
-            lines.append(("CNIL", f"le Département a notifié la violation à la CNIL{when}."))
-        else:
-            lines.append(
-                (
-                    "CNIL",
-                    "le Département a décidé de ne pas notifier la violation à la CNIL "
-                    "(décision motivée, inscrite au registre).",
-                )
-            )
-    if breach.subjects is not None:
-        decision = breach.subjects.get("decision")
-        day = _french_day(breach.subjects.get("date"))
-        channel = breach.subjects.get("channel") or ""
-        if decision == "to_inform":
-            text = "les personnes concernées vont être informées"
-            text += f" le {day}" if day else ""
-            text += f" ({channel})" if channel else ""
-            text += (
-                " : le Département vous précisera qui les informe ; "
-                "préparez la liste des personnes et leurs coordonnées."
-            )
-        elif decision == "informed":
-            text = "les personnes concernées ont été informées"
-            text += f" le {day}" if day else ""
-            text += f" ({channel})." if channel else "."
-        else:
-            text = "les personnes concernées ne seront pas informées"
-            ground = breach.subjects.get("ground")
-            text += f" : {ART34_GROUNDS[ground]}." if ground in ART34_GROUNDS else "."
-        lines.append(("Information des personnes (art. 34)", text))
-    if breach.closed is not None:
-        lines.append(("Clôture", "le Département a clôturé la violation : aucune action n'est plus attendue de vous."))
-    return lines
+    """What is still open on a breach the DPO is about to close, as sentences of the confirmation page."""
+    return [w.text[0].upper() + w.text[1:] + "." for w in closing_warnings(breach)]
 
 
 @router.get("/dpo/violations/{breach_id}/cloturer")
@@ -283,6 +188,6 @@ def add_routes(app: Any) -> None:
         severity_hints=SEVERITY_HINTS,
         structure_delay=structure_delay,
         department_decisions=decisions_for,
-        french_day=_french_day,
+        french_day=french_day,
     )
     app.include_router(router)
