@@ -119,16 +119,18 @@ def test_a_failed_acknowledgement_keeps_the_declaration_and_says_so(site: tuple[
 # --- 2. « personnes à informer » to the structure ---------------------------------------------------------
 
 
-def _decide_to_inform(app: Any, people: People, clock: Clock) -> TestClient:
+def _decide_to_inform(app: Any, people: People, clock: Clock, outbox: Outbox, *, down: bool = False) -> TestClient:
     declare(login(app, people.bethune, people.bethune_once))
     clock.instant = T23 + timedelta(hours=20)
     c = login(app, people.dpo, people.dpo_once, secret=[], now=clock.instant)
     page = c.get(f"/dpo/violations/{REF}")
+    outbox.down = down
     response = c.post(
         f"/dpo/violations/{REF}/personnes",
         data={"csrf": csrf_of(page.text), "decision": "to_inform", "date": "31/03/2026", "channel": "courrier"},
     )
-    assert response.status_code == 303, response.text
+    outcome = "non" if down else "envoye"
+    assert response.headers["location"] == f"/dpo/violations/{REF}?personnes={outcome}#personnes"
     return c
 
 
@@ -140,7 +142,7 @@ def test_to_inform_is_sent_to_the_active_users_of_the_structure_and_recorded(
     accounts.add_user("direction@ccas-bethune.fr", "structure", BETHUNE_SIRET, now=T23, actor="test")
     accounts.add_user("ancien@ccas-bethune.fr", "structure", BETHUNE_SIRET, now=T23, actor="test")
     accounts.disable("ancien@ccas-bethune.fr", now=T23, actor="test")
-    c = _decide_to_inform(app, people, clock)
+    c = _decide_to_inform(app, people, clock, outbox)
     sent = [m for m in outbox.sent if m["Subject"].startswith("[Violation de données] Personnes à informer")]
     assert sorted(m["To"] for m in sent) == ["direction@ccas-bethune.fr", people.bethune]  # not the disabled one
     body = _body(sent[0])
@@ -156,6 +158,20 @@ def test_to_inform_is_sent_to_the_active_users_of_the_structure_and_recorded(
     assert "@" not in repr(event.payload)
     page = c.get(f"/dpo/violations/{REF}?personnes=envoye")
     assert "Le message « personnes à informer » a été envoyé aux comptes de la structure." in page.text
+
+
+def test_to_inform_that_cannot_leave_is_said_and_not_recorded_as_sent(
+    site: tuple[Any, People], clock: Clock, outbox: Outbox
+) -> None:
+    app, people = site
+    c = _decide_to_inform(app, people, clock, outbox, down=True)
+    assert not [p for p in _events(app, "account.action") if p["action"] == "breach.subjects.requested"]
+    page = c.get(f"/dpo/violations/{REF}?personnes=non")
+    assert "n'a pas pu partir vers tous les comptes de la structure : prévenez-la par un autre moyen" in unescape(
+        page.text
+    )
+    # The decision itself is recorded.
+    assert "Les personnes concernées vont être informées (31 mars 2026, courrier)." in page.text
 
 
 def test_to_inform_without_any_structure_account_says_so(
