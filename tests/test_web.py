@@ -471,7 +471,7 @@ def test_one_submission_is_one_breach_with_both_clocks_on_the_server_clock(
     page = c.get("/violations/nouvelle/verifier")
     response = c.post("/violations/envoyer", data={"csrf": csrf_of(page.text)})
     # No SMTP server here: the breach is recorded all the same, and the page says the copy did not leave.
-    assert (response.status_code, response.headers["location"]) == (303, f"/violations/{REF}?courriel=non")
+    assert (response.status_code, response.headers["location"]) == (303, f"/violations/{REF}?courriel=non&accuse=non")
     again = c.post("/violations/envoyer", data={"csrf": csrf_of(page.text)})  # sent twice: nothing more
     assert again.headers["location"] == "/violations/nouvelle"
     ledger = Ledger(tmp_path / "ledger.sqlite")

@@ -354,8 +354,9 @@ def test_structure_declares_dpo_decides(
     assert found["V-2026-266200119-0001"].details["people"] == {"min": 40, "max": 40, "approximate": True}
     assert found["V-2026-266200119-0001"].details["records"] == {"min": 40, "max": 50, "approximate": True}
     assert ledger.verify().ok
-    assert len(inbox.messages) == 1
-    sender, recipients, raw = inbox.messages[0]
+    # The copy to the Département's DPO, and the acknowledgement to the user who declared.
+    assert sorted(r for _, rs, _ in inbox.messages for r in rs) == [DPO_ADDRESS, "secretariat@ccas-bethune.fr"]
+    sender, recipients, raw = next(m for m in inbox.messages if m[1] == [DPO_ADDRESS])
     assert (sender, recipients) == ("rgpd-web@pasdecalais.fr", [DPO_ADDRESS])
     message = email.message_from_bytes(raw, policy=policy.default)
     assert (

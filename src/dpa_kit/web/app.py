@@ -39,10 +39,25 @@ from dpa_kit.crash import write_crash_report
 from dpa_kit.exceptions import DpaKitError, LoginRefused, NotFound, UsageError
 from dpa_kit.labels import subjects_decision
 from dpa_kit.ledger import Ledger
+from dpa_kit.passwords import ACCOUNT_ADVICE
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "dpa_session"
 ANON_COOKIE = "dpa_csrf"
+#: What the DPO's breach page says of the message « personnes à informer » sent to the structure.
+SUBJECTS_MAIL = {
+    "envoye": ("success", "Le message « personnes à informer » a été envoyé aux comptes de la structure."),
+    "non": (
+        "notice",
+        "Le message « personnes à informer » n'a pas pu partir vers tous les comptes de la structure : "
+        "prévenez-la par un autre moyen.",
+    ),
+    "aucun": (
+        "notice",
+        "Aucun compte actif de la structure dans l'application : le message « personnes à informer » n'a pas "
+        "été envoyé ; prévenez-la par un autre moyen.",
+    ),
+}
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -623,7 +638,7 @@ def create_app(config: WebConfig) -> FastAPI:
     @app.get("/connexion/mot-de-passe")
     def password_form(request: Request) -> Response:
         session = current(request, stage="password")
-        return web(request).render(request, "password.html", session=session, error=None)
+        return web(request).render(request, "password.html", session=session, error=None, advice=ACCOUNT_ADVICE)
 
     @app.post("/connexion/mot-de-passe")
     @posted
@@ -636,7 +651,9 @@ def create_app(config: WebConfig) -> FastAPI:
                 session, str(form.get("password") or ""), str(form.get("confirmation") or ""), now=app_.now()
             )
         except UsageError as exc:
-            return app_.render(request, "password.html", status=400, session=session, error=str(exc))
+            return app_.render(
+                request, "password.html", status=400, session=session, error=str(exc), advice=ACCOUNT_ADVICE
+            )
         refreshed = app_.session(request)
         return RedirectResponse(_stage_url(refreshed) if refreshed else "/connexion", status_code=303)
 
@@ -708,14 +725,18 @@ def create_app(config: WebConfig) -> FastAPI:
         )
 
     @app.get("/violations/{breach_id}")
-    def breach_page(request: Request, breach_id: str, courriel: str | None = None) -> Response:
+    def breach_page(
+        request: Request, breach_id: str, courriel: str | None = None, accuse: str | None = None
+    ) -> Response:
         from dpa_kit.web.declare import complement_fields, context_of
 
         session = current(request)
         app_ = web(request)
         breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
         asked = [] if session.user.is_dpo else complement_fields(breach, context_of(app_, session))[0]
-        return breach_view(request, session, breach, asked, mail_failed=courriel == "non", refused=0)
+        return breach_view(
+            request, session, breach, asked, mail_failed=courriel == "non", ack_failed=accuse == "non", refused=0
+        )
 
     @app.post("/violations/{breach_id}/complement")
     @posted
@@ -790,7 +811,7 @@ def create_app(config: WebConfig) -> FastAPI:
         )
 
     @app.get("/dpo/violations/{breach_id}")
-    def dpo_breach(request: Request, breach_id: str) -> Response:
+    def dpo_breach(request: Request, breach_id: str, personnes: str | None = None) -> Response:
         session = current(request, role="dpo")
         app_ = web(request)
         breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
@@ -801,6 +822,7 @@ def create_app(config: WebConfig) -> FastAPI:
             b=breach,
             values={},
             errors={},
+            subjects_mail=SUBJECTS_MAIL.get(personnes or ""),
             urgency=breach_forms.urgency,
             time_left=breach_forms.time_left,
         )
@@ -915,7 +937,37 @@ def create_app(config: WebConfig) -> FastAPI:
         app_.ledger.append(
             "account.action", session.user.subject, {"action": "breach.subjects", "object": breach.id}, at=app_.now()
         )
-        raise Redirect(f"/dpo/violations/{breach.id}#personnes")
+        if decision.decision != "to_inform":
+            raise Redirect(f"/dpo/violations/{breach.id}#personnes")
+        raise Redirect(f"/dpo/violations/{breach.id}?personnes={request_subjects(app_, session, breach.id)}#personnes")
+
+    def request_subjects(app_: Web, session: Session, breach_id: str) -> str:
+        """E-mail the decision « à informer » to the active users of the structure (the SIRET of the breach's
+        convention) and record the sending (who, how many; never the addresses): a key of SUBJECTS_MAIL."""
+        from dpa_kit.breach import get
+        from dpa_kit.mail import build_subjects_request
+        from dpa_kit.web.declare import send_quietly
+
+        breach = get(app_.ledger, breach_id)  # with its decision
+        try:
+            siret = access.get_convention(session.user, config.registers, breach.convention).convention.processor.siret
+        except NotFound:
+            siret = None
+        addresses = app_.accounts.structure_addresses(siret)
+        if not addresses:
+            return "aucun"
+        now = app_.now()
+        sent = 0
+        for address in addresses:
+            try:
+                message = build_subjects_request(breach, to=address, sender=config.sender, now=now)
+            except UsageError:
+                continue
+            sent += send_quietly(config.send_mail, message)
+        if sent:
+            payload = {"action": "breach.subjects.requested", "object": breach.id, "recipients": sent}
+            app_.ledger.append("account.action", session.user.subject, payload, at=now)
+        return "envoye" if sent == len(addresses) else "non"
 
     from dpa_kit.web import cycle
 

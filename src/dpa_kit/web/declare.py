@@ -17,8 +17,10 @@ then walks forward through the answered questions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.message import EmailMessage
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -26,11 +28,11 @@ from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature
 from starlette.exceptions import HTTPException
 
-from dpa_kit import access, breach_forms, clock
+from dpa_kit import access, breach_forms, clock, mail
 from dpa_kit import breach_questions as bq
 from dpa_kit.accounts import Session
 from dpa_kit.breach_drafts import Draft, DraftStore
-from dpa_kit.exceptions import InvalidValue, UsageError
+from dpa_kit.exceptions import InvalidValue, NotificationError, UsageError
 from dpa_kit.web.app import (
     SESSION_COOKIE,
     Redirect,
@@ -331,7 +333,10 @@ def review_page(
     status: int = 200,
 ) -> Response:
     app_ = web(request)
-    declaration = bq.to_declaration(answers, context)
+    try:
+        declaration = bq.to_declaration(answers, context)
+    except bq.AnswerError as exc:
+        return ask_again(request, session, answers, context, exc)
     return app_.render(
         request,
         "review.html",
@@ -343,6 +348,51 @@ def review_page(
         values=values or {},
         **_deadline(app_, answers, context),
     )
+
+
+def ask_again(
+    request: Request, session: Session, answers: dict[str, Any], context: bq.Context, exc: bq.AnswerError
+) -> Response:
+    """A draft the questionnaire no longer accepts as a whole (answers at odds with each other, e.g. saved
+    before a check between them existed): the question to answer again, as « Modifier », with the reason
+    next to its field; or the next open question when the refusal names none already answered."""
+    key = exc.key
+    if key is None or key not in answers or not _applies(key, answers):
+        raise Redirect(NEW)
+    asked = bq.question(key, _without(answers, key), context)
+    return question_page(
+        request,
+        session,
+        asked,
+        answers,
+        context,
+        shown_for(asked, answers[key], True),
+        error=str(exc),
+        modifying=True,
+        status=400,
+    )
+
+
+def send_quietly(send: Callable[[EmailMessage], None] | None, message: EmailMessage) -> bool:
+    """Send ``message`` through the configured SMTP server; False when it could not leave (no server, or
+    the server refused it): the caller says so on the page, what is recorded stays recorded."""
+    if send is None:
+        return False
+    try:
+        send(message)
+    except (NotificationError, UsageError, OSError):
+        return False
+    return True
+
+
+def acknowledge(app_: Web, session: Session, breach: Any) -> bool:
+    """E-mail the acknowledgement of a recorded declaration to the user who sent it; False if it could not
+    leave (the declaration is recorded all the same)."""
+    try:
+        message = mail.build_acknowledgement(breach, to=session.user.email, sender=app_.config.sender, now=app_.now())
+    except UsageError:
+        return False
+    return send_quietly(app_.config.send_mail, message)
 
 
 def accept(request: Request, session: Session, form: Any, *, replayed: bool = False) -> Response:
@@ -432,6 +482,8 @@ def add_routes(app: FastAPI) -> None:
     # « 29 mars 2026 à 19 h 00, heure de Paris »: a deadline in a sentence, without stacked brackets.
     app.state.web.templates.filters["paris_time"] = lambda d: f"{clock.french_instant(d)}, heure de Paris" if d else ""
     app.state.web.templates.globals["late_by"] = late_by
+    # The longest answer each question accepts: the browser stops typing there (maxlength).
+    app.state.web.templates.globals["max_length"] = bq.max_length
 
     @app.get(NEW)
     def declaration_question(
@@ -537,6 +589,9 @@ def add_routes(app: FastAPI) -> None:
                 delay_reason=delay_reason,
                 then=lambda conn: store.take(draft.id, conn),
             )
+        except bq.AnswerError as exc:
+            # A draft saved before a check between answers existed: that answer again, never a 500.
+            return ask_again(request, session, answers, context, exc)
         except InvalidValue as exc:
             name = exc.field if exc.field == "delay_reason" else "envoi"
             return review_page(
@@ -552,5 +607,8 @@ def add_routes(app: FastAPI) -> None:
             if draft_of(app_, session) is None:  # sent twice (two tabs): recorded once, by the first
                 raise Redirect("/structure") from None
             raise
-        suffix = "?courriel=non" if submitted.mail_error else ""
+        # The copy to the Département and the acknowledgement to the user: the page says which could not leave.
+        acknowledged = acknowledge(app_, session, submitted.breach)
+        failed = [name for name, lost in (("courriel", submitted.mail_error), ("accuse", not acknowledged)) if lost]
+        suffix = "?" + "&".join(f"{name}=non" for name in failed) if failed else ""
         raise Redirect(f"/violations/{submitted.breach.id}{suffix}")
