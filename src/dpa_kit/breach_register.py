@@ -1,14 +1,17 @@
-"""The breach register (GDPR Art. 33(5)): one row per breach, notified or not, with its facts and decisions."""
+"""The breach register (GDPR Art. 33(5)): one row per breach, notified or not, with its facts and decisions.
+
+Rows carry typed values: instants as ``datetime``, counts as ``int``, the ENISA score as a number, so that a
+spreadsheet sorts and filters them (:mod:`dpa_kit.tables` writes each type; CSV and HTML as French text)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from dpa_kit import clock
 from dpa_kit.breach import BAND_FEMININE, NATURES, Breach
 from dpa_kit.labels import breach_item, subjects_decision
-from dpa_kit.tables import safe_cell
+from dpa_kit.tables import Cell, cell_text, safe_cell
 from dpa_kit.words import french_number
 
 HEADERS = [
@@ -28,6 +31,7 @@ HEADERS = [
     "Conséquences",
     "Mesures prises",
     "Gravité (ENISA)",
+    "Score de gravité (ENISA)",
     "Échéance de notification",
     "Notifiée au Département le",
     "Motifs du retard",
@@ -39,11 +43,28 @@ HEADERS = [
 ]
 
 
-def _fmt(value: str | datetime | None) -> str | None:
+def _fmt(value: str | datetime | None) -> datetime | None:
+    """An instant of the ledger (ISO text or ``datetime``) as a ``datetime``."""
     if value is None:
         return None
-    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return instant.astimezone(clock.PARIS).strftime("%d/%m/%Y %H:%M")
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _count(value: Any) -> Cell:
+    """A count as a number when it is one (« 200 », even approximate: the column says so), a range as text."""
+    if isinstance(value, bool):
+        return _cell(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, dict) and value.get("min") == value.get("max") and isinstance(value.get("min"), int):
+        return _count(value["min"])
+    return _cell(value)
+
+
+def _score(value: Any) -> int | float | Decimal | None:
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return value
+    return None
 
 
 def _cell(value: Any) -> str | None:
@@ -61,15 +82,16 @@ def _cell(value: Any) -> str | None:
     return str(value)
 
 
-def register_rows(breaches: list[Breach]) -> tuple[list[str], list[list[Any]]]:
-    rows = []
+def register_rows(breaches: list[Breach]) -> tuple[list[str], list[list[Cell]]]:
+    """The register's headers and rows: text, ``datetime`` (instants), ``int`` (counts), numbers (score)."""
+    rows: list[list[Cell]] = []
     for b in breaches:
         d = b.details
         first = b.notifications[0] if b.notifications else {}
         if b.cnil is None:
             cnil = None
         elif b.cnil.get("notified"):
-            cnil = f"notifiée le {_fmt(b.cnil.get('at'))}, réf. {b.cnil.get('reference') or '-'}"
+            cnil = f"notifiée le {cell_text(_fmt(b.cnil.get('at')))}, réf. {b.cnil.get('reference') or '-'}"
         else:
             cnil = f"non notifiée : {b.cnil.get('reason')}"
         subjects = subjects_decision(b.subjects)
@@ -86,13 +108,14 @@ def register_rows(breaches: list[Breach]) -> tuple[list[str], list[list[Any]]]:
                 _cell(d.get("description")),
                 breach_item("cause", d.get("cause")),
                 _cell(d.get("data_categories")),
-                _cell(d.get("people")),
-                _cell(d.get("records")),
+                _count(d.get("people")),
+                _count(d.get("records")),
                 _cell(d.get("consequences")),
                 _cell(d.get("measures")),
                 f"{BAND_FEMININE.get(b.severity['band'], b.severity['band'])} ({french_number(b.severity['score'])})"
                 if b.severity
                 else None,
+                _score(b.severity.get("score")) if b.severity else None,
                 _fmt(b.notify_deadline),
                 _fmt(first.get("sent_at")),
                 first.get("delay_reason"),

@@ -1,7 +1,11 @@
 """Writing simple tables as CSV, XLSX, ODS or HTML (the breach register, overviews).
 
-One header row, frozen; cell values are text, numbers or None. CSV is UTF-8 with a BOM and ``;``
-separators, which is what French spreadsheet users open by double-click. Whatever a text holds (a ledger
+One header row, frozen; cell values are text, numbers, instants or None. The spreadsheets (XLSX, ODS) keep
+their types, so that a reader sorts and filters by date or by count: an instant is a date-time cell in Paris
+time shown ``dd/mm/yyyy hh:mm``, a number a number cell, a text always a text cell (never a formula). CSV and
+HTML are text: an instant as « 28/03/2026 23:00 » (Paris), a decimal with a comma (:func:`cell_text`). CSV is
+UTF-8 with a BOM and ``;`` separators, which is what French spreadsheet users open by double-click.
+Whatever a text holds (a ledger
 keeps texts recorded before they were checked), every format is written: the characters a format cannot
 hold or should not show (control characters, lone surrogates, bidirectional overrides) become U+FFFD
 (:func:`safe_cell`).
@@ -13,12 +17,17 @@ import csv
 import html
 import io
 from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from dpa_kit.exceptions import UsageError
 
-Cell = str | int | float | None
+Cell = str | int | float | Decimal | datetime | None
+
+#: How a spreadsheet shows an instant (XLSX number format; the ODS date style says the same).
+DATE_TIME_FORMAT = "dd/mm/yyyy hh:mm"
 
 # OWASP "CSV injection": a cell starting with one of these may be run as a formula by a spreadsheet.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -54,6 +63,39 @@ def safe_cell(value: Cell) -> Cell:
     return printable(value) if isinstance(value, str) else value
 
 
+def sheet_value(value: Cell) -> Cell:
+    """``value`` as a spreadsheet cell holds it: an instant in Paris local time without time zone (a
+    spreadsheet has none) to the second; anything else unchanged."""
+    if isinstance(value, datetime):
+        from dpa_kit.clock import PARIS
+
+        local = value.astimezone(PARIS) if value.tzinfo is not None else value
+        return local.replace(tzinfo=None, microsecond=0)
+    return value
+
+
+def cell_text(value: Cell) -> str | None:
+    """``value`` as the text of a CSV or HTML cell: « 28/03/2026 23:00 » (Paris time), « 3,25 », « 40 »."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        local = sheet_value(value)
+        assert isinstance(local, datetime)
+        return local.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, (float, Decimal)):
+        from dpa_kit.words import french_number
+
+        return french_number(value)  # type: ignore[arg-type]
+    return str(value)
+
+
+def text_rows(rows: Sequence[Sequence[Cell]]) -> list[list[str | None]]:
+    """Rows with every cell as text (:func:`cell_text`), as a page shows them."""
+    return [[cell_text(v) for v in row] for row in rows]
+
+
 def _safe(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> tuple[list[str], list[list[Cell]]]:
     return [printable(str(h)) for h in headers], [[safe_cell(v) for v in row] for row in rows]
 
@@ -81,7 +123,7 @@ def table_bytes(fmt: str, title: str, headers: Sequence[str], rows: Sequence[Seq
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
         writer.writerow([csv_cell(h) for h in headers])
-        writer.writerows([["" if v is None else csv_cell(v) for v in row] for row in rows])
+        writer.writerows([["" if v is None else csv_cell(cell_text(v)) for v in row] for row in rows])
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
     if fmt == "xlsx":
         return _xlsx(title, headers, rows)
@@ -90,8 +132,7 @@ def table_bytes(fmt: str, title: str, headers: Sequence[str], rows: Sequence[Seq
     if fmt == "html":
         head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
         body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
-            for row in rows
+            "<tr>" + "".join(f"<td>{html.escape(cell_text(v) or '')}</td>" for v in row) + "</tr>" for row in rows
         )
         return (
             '<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">'
@@ -123,11 +164,15 @@ def _xlsx(title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) ->
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([sheet_value(v) for v in row])
     xlsx_cells_as_data(sheet)
+    for line in sheet.iter_rows(min_row=2):
+        for cell in line:
+            if isinstance(cell.value, datetime):
+                cell.number_format = DATE_TIME_FORMAT
     sheet.freeze_panes = "A2"
     for column in sheet.columns:
-        width = max(len(str(c.value or "")) for c in column)
+        width = max(len(cell_text(c.value) or "") for c in column)
         sheet.column_dimensions[column[0].column_letter].width = min(60, max(12, width + 2))
         for c in column[1:]:
             c.alignment = Alignment(wrap_text=True, vertical="top")
@@ -137,10 +182,24 @@ def _xlsx(title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) ->
 
 
 def ods_cell(value: Any) -> Any:
-    """A value for an odfdo cell: strings are string cells (never formulas) without illegal XML characters."""
+    """A value for an odfdo cell: strings are string cells (never formulas) without illegal XML characters,
+    instants date cells in Paris time, numbers float cells."""
     if value is None:
         return ""
-    return printable(value) if isinstance(value, str) else value
+    return printable(value) if isinstance(value, str) else sheet_value(value)
+
+
+# The ODS twin of DATE_TIME_FORMAT: a date style and the cell style that uses it.
+_ODS_DATE_STYLE = (
+    '<number:date-style style:name="N_date_time" number:automatic-order="false">'
+    '<number:day number:style="long"/><number:text>/</number:text><number:month number:style="long"/>'
+    '<number:text>/</number:text><number:year number:style="long"/><number:text> </number:text>'
+    '<number:hours number:style="long"/><number:text>:</number:text><number:minutes number:style="long"/>'
+    "</number:date-style>"
+)
+_ODS_DATE_CELL = (
+    '<style:style style:name="ce_date_time" style:family="table-cell" style:data-style-name="N_date_time"/>'
+)
 
 
 def _ods(title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
@@ -151,6 +210,14 @@ def _ods(title: str, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> 
     body.clear()
     table = Table(printable(title[:31]))
     table.set_values([[ods_cell(h) for h in headers]] + [[ods_cell(v) for v in row] for row in rows])
+    dated = [(x, y) for y, row in enumerate(rows, start=1) for x, v in enumerate(row) if isinstance(v, datetime)]
+    if dated:
+        document.insert_style(_ODS_DATE_STYLE, automatic=True)
+        document.insert_style(_ODS_DATE_CELL, automatic=True)
+        for coordinates in dated:
+            cell = table.get_cell(coordinates)
+            cell.style = "ce_date_time"
+            table.set_cell(coordinates, cell)
     body.append(table)
     buffer = io.BytesIO()
     document.save(buffer)

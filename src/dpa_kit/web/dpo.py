@@ -20,7 +20,7 @@ from dpa_kit import access, breach_forms, breach_severity
 from dpa_kit.breach import Breach, record_severity
 from dpa_kit.breach_facts import closing_warnings, department_decisions, structure_delay
 from dpa_kit.breach_register import register_rows
-from dpa_kit.tables import table_bytes
+from dpa_kit.tables import table_bytes, text_rows
 from dpa_kit.web.app import Redirect, check_csrf, current, posted, web
 from dpa_kit.words import french_day
 
@@ -80,7 +80,7 @@ def register_page(request: Request) -> Response:
         "dpo_breach_register.html",
         session=session,
         headers=headers,
-        rows=rows,
+        rows=text_rows(rows),  # instants and numbers as the CSV and the printable HTML show them
         formats=REGISTER_FORMATS,
     )
 
