@@ -46,7 +46,7 @@ def register(tmp_path: Path) -> tuple[list[str], list[list[Cell]]]:
         details={
             "natures": ["confidentiality"],
             "description": FORMULA,
-            "people": {"min": 200, "max": 200, "approximate": True},
+            "people": {"min": 200, "max": 200, "approximate": False},
             "records": {"min": 40, "max": 50, "approximate": True},
         },
     )

@@ -664,3 +664,56 @@ def test_another_structure_gets_404(site: tuple[Any, People], method: str, path:
     assert response.status_code == 404
     assert "<h1>Page introuvable</h1>" in response.text
     assert "V-2026-266200119-0001" not in response.text and "Béthune" not in response.text
+
+
+def test_the_enrolment_page_shows_a_qr_code_of_the_key_to_its_session_only(site: tuple[Any, People]) -> None:
+    import segno
+
+    app, people = site
+    c = client(app)
+    page = c.get("/connexion")
+    response = c.post("/connexion", data={"csrf": csrf_of(page.text), "email": people.dpo, "password": people.dpo_once})
+    assert response.headers["location"] == "/connexion/second-facteur"
+    assert client(app).get("/connexion/second-facteur/qr.svg").headers["location"] == "/connexion"  # no session
+    page = c.get("/connexion/second-facteur")
+    assert page.status_code == 200
+    secret = totp_secret_of(page.text)  # still shown, for a manual entry
+    image = re.search(r'<img src="(/connexion/second-facteur/qr\.svg)"\s+alt="([^"]+)"', page.text)
+    assert image and image.group(2).startswith("Code QR à scanner avec votre application d'authentification")
+    assert secret not in image.group(1)
+    uri_match = re.search(r'<code id="totp-uri">([^<]+)</code>', page.text)
+    assert uri_match
+    uri = unescape(uri_match.group(1))
+    assert f"secret={secret}" in uri
+    qr = c.get(image.group(1))
+    assert qr.status_code == 200 and qr.headers["content-type"] == "image/svg+xml"
+    assert qr.headers["cache-control"] == "no-store" and "img-src 'self'" in qr.headers["content-security-policy"]
+    assert qr.content.startswith(b"<svg ") and b"<script" not in qr.content
+    # The image is segno's QR code of exactly this URI (the same key as the text shown), not of another one.
+    assert qr.content == _segno_svg(segno.make(uri, error="m", micro=False))
+    assert qr.content != _segno_svg(segno.make(uri.replace(secret, "A" * len(secret)), error="m", micro=False))
+    assert c.get(image.group(1)).content == qr.content  # the same pending key until it is confirmed
+    # Once the key is confirmed, the image is gone: neither this session nor a later one shows it again.
+    clock_now = app.state.web.now()
+    response = c.post("/connexion/second-facteur", data={"csrf": csrf_of(page.text), "code": code_at(secret, clock_now)})
+    assert response.headers["location"] == "/connexion/mot-de-passe"
+    assert c.get("/connexion/second-facteur/qr.svg").headers["location"] == "/connexion/mot-de-passe"
+    page = c.get("/connexion/mot-de-passe")
+    data = {"csrf": csrf_of(page.text), "password": NEW_PASSWORD, "confirmation": NEW_PASSWORD}
+    assert c.post("/connexion/mot-de-passe", data=data).headers["location"] == "/dpo"
+    assert c.get("/connexion/second-facteur/qr.svg").headers["location"] == "/dpo"
+    later = client(app)
+    page = later.get("/connexion")
+    later.post("/connexion", data={"csrf": csrf_of(page.text), "email": people.dpo, "password": NEW_PASSWORD})
+    assert later.get("/connexion/second-facteur/qr.svg").headers["location"] == "/connexion/code"
+    # A structure's session never has one either.
+    structure = login(app, people.bethune, people.bethune_once)
+    assert structure.get("/connexion/second-facteur/qr.svg").headers["location"] == "/structure"
+
+
+def _segno_svg(qr: Any) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    qr.save(buffer, kind="svg", scale=5, border=4, dark="#000", light="#fff", xmldecl=False, nl=False)
+    return buffer.getvalue()

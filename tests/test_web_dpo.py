@@ -166,6 +166,7 @@ def test_register_download_same_rows_as_the_command_line_cells_as_data(
     site: tuple[Any, People], tmp_path: Path, fmt: str
 ) -> None:
     from dpa_kit.breach_register import register_rows
+    from dpa_kit.tables import sheet_value, text_rows
 
     app, people = site
     received = _received(app, description=HOSTILE)
@@ -188,7 +189,9 @@ def test_register_download_same_rows_as_the_command_line_cells_as_data(
         path.write_bytes(response.content)
         read = read_rows(path)
         assert read[0] == headers
-        assert [_trimmed(row) for row in read[1:]] == [_trimmed(row) for row in rows]
+        # CSV holds texts (instants in Paris time, French numbers); a spreadsheet its typed cells, in Paris time
+        expected = text_rows(rows) if fmt == "csv" else [[sheet_value(v) for v in row] for row in rows]
+        assert [_trimmed(row) for row in read[1:]] == [_trimmed(row) for row in expected]
         assert read[1][headers.index("Description")] == HOSTILE  # read back exactly as written
     if fmt == "csv":
         assert ';"\'=HYPERLINK(""http' in response.content.decode("utf-8-sig")  # shown as text, never run

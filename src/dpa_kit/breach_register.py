@@ -51,13 +51,13 @@ def _fmt(value: str | datetime | None) -> datetime | None:
 
 
 def _count(value: Any) -> Cell:
-    """A count as a number when it is one (« 200 », even approximate: the column says so), a range as text."""
+    """A count as a number when it is an exact one (« 200 »); « environ 200 » and « 40 à 50 » as said."""
     if isinstance(value, bool):
         return _cell(value)
     if isinstance(value, int):
         return value
-    if isinstance(value, dict) and value.get("min") == value.get("max") and isinstance(value.get("min"), int):
-        return _count(value["min"])
+    if isinstance(value, dict) and value.get("min") == value.get("max") and not value.get("approximate"):
+        return _count(value["min"]) if isinstance(value.get("min"), int) else _cell(value)
     return _cell(value)
 
 

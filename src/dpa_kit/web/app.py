@@ -351,6 +351,19 @@ def local_path(url: str) -> str:
     return url
 
 
+def totp_qr_svg(uri: str) -> bytes:
+    """The QR code of an ``otpauth://`` URI as an SVG image (black on white, with its quiet zone)."""
+    import io
+
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make(uri, error="m", micro=False).save(
+        buffer, kind="svg", scale=5, border=4, dark="#000", light="#fff", xmldecl=False, nl=False
+    )
+    return buffer.getvalue()
+
+
 def carried_answer(form: Any) -> list[tuple[str, str]]:
     """The answer fields of a posted form, to carry through the login page (hidden fields, never on disk)."""
     return [(name, str(value)) for name in CARRIED_FIELDS for value in form.getlist(name) if str(value)]
@@ -615,6 +628,18 @@ def create_app(config: WebConfig) -> FastAPI:
         session = current(request, stage="totp_enrol")
         secret, uri = web(request).accounts.start_totp_enrolment(session)
         return web(request).render(request, "enrol.html", session=session, secret=secret, uri=uri, error=None)
+
+    @app.get("/connexion/second-facteur/qr.svg")
+    def enrol_qr(request: Request) -> Response:
+        """The QR code of this session's pending secret (its ``otpauth://`` URI), for the enrolment page only.
+
+        Made here (the page's CSP allows images from the site only, no ``data:``); the secret never travels in
+        an address, and the answer is not kept by any cache (``no-store``, as every page). Any other stage of
+        the session is sent where it must go, like the enrolment page itself.
+        """
+        session = current(request, stage="totp_enrol")
+        _, uri = web(request).accounts.start_totp_enrolment(session)
+        return Response(totp_qr_svg(uri), media_type="image/svg+xml")
 
     @app.post("/connexion/second-facteur")
     @posted
