@@ -694,8 +694,8 @@ def test_the_enrolment_page_shows_a_qr_code_of_the_key_to_its_session_only(site:
     assert qr.content != _segno_svg(segno.make(uri.replace(secret, "A" * len(secret)), error="m", micro=False))
     assert c.get(image.group(1)).content == qr.content  # the same pending key until it is confirmed
     # Once the key is confirmed, the image is gone: neither this session nor a later one shows it again.
-    clock_now = app.state.web.now()
-    response = c.post("/connexion/second-facteur", data={"csrf": csrf_of(page.text), "code": code_at(secret, clock_now)})
+    code = code_at(secret, app.state.web.now())
+    response = c.post("/connexion/second-facteur", data={"csrf": csrf_of(page.text), "code": code})
     assert response.headers["location"] == "/connexion/mot-de-passe"
     assert c.get("/connexion/second-facteur/qr.svg").headers["location"] == "/connexion/mot-de-passe"
     page = c.get("/connexion/mot-de-passe")
