@@ -123,7 +123,10 @@ def table_bytes(fmt: str, title: str, headers: Sequence[str], rows: Sequence[Seq
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
         writer.writerow([csv_cell(h) for h in headers])
-        writer.writerows([["" if v is None else csv_cell(cell_text(v)) for v in row] for row in rows])
+        # a text is neutralised; a number or an instant is written as itself (« -2 » stays a number)
+        writer.writerows(
+            [["" if v is None else csv_cell(v) if isinstance(v, str) else cell_text(v) for v in row] for row in rows]
+        )
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
     if fmt == "xlsx":
         return _xlsx(title, headers, rows)
