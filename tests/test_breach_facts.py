@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dpa_kit import breach as breaches
-from dpa_kit.breach_facts import closing_warnings, department_decisions, structure_delay
+from dpa_kit.breach_facts import StructureDelay, closing_warnings, department_decisions, structure_delay
 from dpa_kit.ledger import Ledger
 
 AWARE = datetime(2026, 3, 28, 17, 0, tzinfo=UTC)
@@ -33,7 +33,9 @@ def test_a_late_notification_says_by_how_much_and_keeps_the_structures_reason(tm
     assert delay.by == "6 h 30 min"
     assert delay.reasons == ["permanence fermée le week-end"]
     _, in_time = _received(tmp_path / "b", timedelta(hours=2))
-    assert structure_delay(in_time) == structure_delay(in_time) and not structure_delay(in_time).late  # type: ignore[union-attr]
+    assert structure_delay(in_time) == StructureDelay(
+        in_time.received_at or AWARE, late=False, by="", reasons=["permanence fermée le week-end"]
+    )
 
 
 def test_closing_without_the_art34_decision_asks_and_to_inform_only_recalls(tmp_path: Path) -> None:

@@ -97,5 +97,3 @@ def test_the_one_instant_format_is_paris_time_with_the_weekday(instant: datetime
     assert clock.french_instant(instant) == text
     # The terminal's questionnaire and the breach messages use the same function, not a copy.
     assert frenchtime.french_instant is clock.french_instant
-    # The older name shows the same text, day's name included: one format of instants everywhere.
-    assert clock.french_datetime(instant) == text

@@ -313,6 +313,8 @@ def test_three_wrong_codes_close_the_session_and_ask_for_the_password_again(
     answers = [c.post("/connexion/code", data={"csrf": csrf_of(page.text), "code": "000000"}) for _ in range(3)]
     assert [a.status_code for a in answers[:2]] == [401, 401]
     assert 'name="password"' in answers[2].text  # the login page: the password again, not a fourth code
+    assert "reconnectez-vous avec votre mot de passe" in answers[2].text
+    assert "Vérifiez l&#39;adresse et le mot de passe" not in answers[2].text  # advice for a wrong password only
     assert c.get("/dpo").headers["location"].startswith("/connexion")
 
 

@@ -175,13 +175,6 @@ class Tokens:
                 conn.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (_iso(now), row[0]))
         return int(row[2])
 
-    def user_id(self, token: str, *, now: datetime) -> int | None:
-        """The user a valid (not revoked, not expired) token acts for, or None."""
-        try:
-            return self.authenticate(token, now=now)
-        except LoginRefused:
-            return None
-
     def list(self, user_id: int | None = None) -> list[TokenInfo]:
         """The tokens of one user (or all), newest first."""
         query = "SELECT id, user_id, label, created_at, revoked_at, last_used, expires_at FROM tokens"

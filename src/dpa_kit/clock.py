@@ -23,7 +23,6 @@ __all__ = [
     "fixed",
     "french_amount",
     "french_date",
-    "french_datetime",
     "french_instant",
     "french_wall",
     "now",
@@ -119,11 +118,6 @@ def french_instant(instant: datetime, *, weekday: bool = True) -> str:
     if wall.replace(tzinfo=PARIS, fold=0).utcoffset() != wall.replace(tzinfo=PARIS, fold=1).utcoffset():
         text += " (heure d'été)" if local.dst() else " (heure d'hiver)"
     return text
-
-
-def french_datetime(instant: datetime) -> str:
-    """The older name of :func:`french_instant`: the same text, « lundi 30 novembre 2026 à 18 h 00 »."""
-    return french_instant(instant)
 
 
 def french_amount(amount: Decimal | int | float) -> str:

@@ -21,7 +21,6 @@ from dpa_kit import access, breach_forms, convention_desk
 from dpa_kit.accounts import User
 from dpa_kit.api_tokens import Tokens, tokens_database_path
 from dpa_kit.breach import Breach
-from dpa_kit.breach_notice import DETAIL_KEYS
 from dpa_kit.exceptions import InvalidValue, LoginRefused, NotFound
 
 __all__ = ["create_api", "tokens_of"]
@@ -85,7 +84,6 @@ FRAMEWORK_ERRORS = {
 }
 
 #: What a breach's details may show to a structure: the items of its declaration (and how they are pending).
-_DECLARATION_KEYS = frozenset(DETAIL_KEYS) | {"pending", "ongoing", "ongoing_unknown"}
 
 
 def structure_view(breach: Breach, now: datetime) -> dict[str, Any]:

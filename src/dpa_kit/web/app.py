@@ -301,8 +301,8 @@ async def read_form(request: Request) -> Any:
 
 def posted(func: Callable[..., Response]) -> Callable[..., Any]:
     """An endpoint that reads the posted form, then runs ``func(request, form, ...)`` in a worker thread
-    (password hashes and ledger writes must not block the event loop). Files sent with the form, which no
-    such route reads, are closed (removed) afterwards."""
+    (password hashes and ledger writes must not block the event loop). Files sent with the form are closed
+    (removed) afterwards, whatever the route did with them."""
 
     async def endpoint(request: Request, **params: Any) -> Response:
         form = await read_form(request)
@@ -420,8 +420,10 @@ def _warm_up(app_: Web) -> None:
     try:
         with clock.fixed(app_.now()):
             app_.overview()
-    except DpaKitError:
-        pass  # a folder or ledger in error: the first page that needs it shows the error in French
+    except DpaKitError as exc:
+        # A folder or ledger in error: the first page that needs it shows the error in French; the log says
+        # only the kind of error (never its message, which may quote a file's content).
+        LOG.warning("préparation du tableau de bord impossible (%s) / dashboard warm-up failed", type(exc).__name__)
 
 
 class CrashGuard:

@@ -11,8 +11,6 @@ server never spools a clear copy to disk.
 from __future__ import annotations
 
 import hmac
-import inspect
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -37,7 +35,7 @@ from dpa_kit.register import SECURITY_HEADINGS
 
 __all__ = ["add_routes"]
 from dpa_kit.accounts import Session
-from dpa_kit.web.app import Redirect, check_csrf, current, read_form, record_action, web
+from dpa_kit.web.app import Redirect, check_csrf, current, posted, record_action, web
 
 MEDIA = convention_desk.MEDIA_TYPES
 #: The file drop's form: its text fields besides the token (it has one, « convention », today), each one's
@@ -66,25 +64,6 @@ def _upload(form: Any, name: str = "file") -> tuple[Any, str]:
     if item is None or isinstance(item, str) or not getattr(item, "filename", ""):
         raise InvalidValue("choisissez un fichier à envoyer", name)
     return item.file, str(item.filename)
-
-
-def posted(func: Callable[..., Response]) -> Callable[..., Any]:
-    """As :func:`dpa_kit.web.app.posted`, and the uploaded files of the form are closed (removed) afterwards,
-    whatever the route did with them."""
-
-    async def endpoint(request: Request, **params: Any) -> Response:
-        form = await read_form(request)
-        try:
-            return await run_in_threadpool(func, request, form, **params)
-        finally:
-            await form.close()
-
-    signature = inspect.signature(func)
-    endpoint.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[p for name, p in signature.parameters.items() if name != "form"]
-    )
-    endpoint.__name__ = func.__name__
-    return endpoint
 
 
 def add_routes(app: FastAPI) -> None:
