@@ -381,7 +381,8 @@ def test_a_mistake_is_shown_next_to_its_field_typed_value_kept_and_a_reload_resu
     assert (
         '<p class="error" id="e-reponse"><strong>Erreur :</strong> date et heure « 29/03/2026 18:00 » : '
         "dimanche 29 mars 2026 à 18 h 00 est dans le futur (il est samedi 28 mars 2026 à 23 h 00) ; "
-        "vouliez-vous dire « hier » ?</p>"
+        "vouliez-vous dire « hier » ? Tapez par exemple « aujourd&#39;hui 23h », « vendredi 18h » "
+        "ou « 28/03/2026 23:00 »</p>"
     ) in response.text
     assert (
         'name="reponse" type="text" value="29/03/2026 18:00" aria-describedby="h-reponse e-reponse" '

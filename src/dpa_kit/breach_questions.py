@@ -411,7 +411,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "records",
         "Combien d'enregistrements (fiches, dossiers, lignes) environ ?",
-        "Un nombre (40), une fourchette (40 à 50), « environ 40 » ou « inconnu ».",
+        "Un nombre (40), une fourchette (40 à 50), « environ 40 », « une quarantaine » ou « inconnu ».",
         "count",
         allow_not_yet=True,
     ),
@@ -428,7 +428,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "people",
         "Combien de personnes environ ?",
-        "Un nombre (40), une fourchette (40 à 50), « environ 40 » ou « inconnu ».",
+        "Un nombre (40), une fourchette (40 à 50), « environ 40 », « une quarantaine » ou « inconnu ».",
         "count",
         allow_not_yet=True,
     ),
@@ -674,8 +674,41 @@ def _convention(question: Question, raw: str, answers: dict[str, Any], context: 
     raise AnswerError(f"plusieurs conventions correspondent à « {raw} » ({names}) : tapez le numéro dans la liste")
 
 
+#: « une quarantaine » is about 40: stored as « environ 40 » is.
+_ROUND_NUMBERS = {
+    "dizaine": 10,
+    "douzaine": 12,
+    "quinzaine": 15,
+    "vingtaine": 20,
+    "trentaine": 30,
+    "quarantaine": 40,
+    "cinquantaine": 50,
+    "soixantaine": 60,
+    "centaine": 100,
+    "millier": 1000,
+}
+#: « quelques dizaines » is two to nine tens: stored as the range « 20 à 90 ».
+_SEVERAL_UNITS = {"dizaines": 10, "centaines": 100, "milliers": 1000}
+#: What may follow a count in words: « une quarantaine de dossiers », « quelques dizaines d'enfants ».
+_OF_WHAT = r"(?:\s+d(?:e\s+|')[a-z' -]{1,60})?"
+
+
+def _count_in_words(folded: str) -> tuple[int, int] | None:
+    """The (low, high) of « une quarantaine », « environ une centaine », « quelques dizaines »; None otherwise."""
+    words = "|".join(_ROUND_NUMBERS)
+    match = re.fullmatch(rf"(?:(?:environ|a peu pres|pres d')\s*)?une?\s+({words}){_OF_WHAT}", folded)
+    if match:
+        return _ROUND_NUMBERS[match[1]], _ROUND_NUMBERS[match[1]]
+    match = re.fullmatch(rf"(?:quelques|plusieurs|des)\s+({'|'.join(_SEVERAL_UNITS)}){_OF_WHAT}", folded)
+    if match:
+        unit = _SEVERAL_UNITS[match[1]]
+        return 2 * unit, 9 * unit
+    return None
+
+
 def parse_count(raw: str) -> dict[str, Any] | None:
-    """« 40 », « 40 à 50 », « entre 40 et 50 », « environ 40 », « ~40 », « 1 200 » or « inconnu » (None)."""
+    """« 40 », « 40 à 50 », « entre 40 et 50 », « environ 40 », « ~40 », « 1 200 », « une quarantaine »
+    (about 40), « quelques dizaines » (20 à 90) or « inconnu » (None)."""
     if len(raw) > freetext.SHORT_TEXT:
         raise AnswerError(f"nombre illisible : {freetext.SHORT_TEXT} caractères au plus")
     folded = fold(raw).replace("\u202f", " ")
@@ -688,7 +721,11 @@ def parse_count(raw: str) -> dict[str, Any] | None:
     match = re.fullmatch(
         r"(?:environ|a peu pres|~|env\.?|pres de|au moins|plus de)\s*(\d+)(?:\s*environ)?", folded
     ) or re.fullmatch(r"(\d+)\s*(?:environ|a peu pres)", folded)
-    if match:
+    in_words = _count_in_words(folded)
+    if in_words is not None:
+        low, high = in_words
+        approximate = True
+    elif match:
         low = high = int(match[1])
         approximate = True
     else:
@@ -701,7 +738,7 @@ def parse_count(raw: str) -> dict[str, Any] | None:
             if not match:
                 raise AnswerError(
                     f"« {raw} » n'est pas un nombre : tapez un nombre (40), une fourchette (40 à 50), "
-                    "« environ 40 » ou « inconnu »"
+                    "« environ 40 », « une quarantaine » ou « inconnu »"
                 )
             low = high = int(match[1])
     if low > high:
