@@ -153,19 +153,35 @@ def test_start_cannot_follow_awareness(context: Context) -> None:
         validate(bq.question("started_at", answers, context), "aujourd'hui 20h", answers=answers, context=context)
 
 
-def test_what_the_convention_says_is_proposed(context: Context) -> None:
-    answers = {"convention": "2026-FSL-ADIL-NUMERO-VERT"}
-    adil = context.convention(answers)
-    assert adil is not None
-    people = bq.question("people_categories", answers, context)
-    assert people.default == adil.processing.data_subjects and people.default_text
-    assert validate(people, "", answers=answers, context=context) == adil.processing.data_subjects
+def test_nothing_is_ticked_in_advance_the_convention_categories_come_first(context: Context) -> None:
+    answers = {"convention": "2026-DPID-CCAS-BETHUNE-1.2"}
+    bethune = context.convention(answers)
+    assert bethune is not None and bethune.processing.sensitive_data  # its convention lists health data
+    for key, listed in (
+        ("data_categories", bethune.processing.data_categories),
+        ("people_categories", bethune.processing.data_subjects),
+    ):
+        question = bq.question(key, answers, context)
+        assert question.default is None and question.default_text is None
+        assert [c.label for c in question.choices[: len(listed)]] == listed
+        assert "seulement celles que la violation concerne" in question.help.lower()
+        with pytest.raises(AnswerError, match="réponse vide"):
+            validate(question, "", answers=answers, context=context)
+        assert validate(question, "1", answers=answers, context=context) == [listed[0]]
     data = bq.question("data_categories", answers, context)
-    assert [c.label for c in data.choices[: len(adil.processing.data_categories)]] == adil.processing.data_categories
     assert validate(data, "noms et adresses", answers=answers, context=context) == ["noms et adresses"]
+    # Health data are offered, never declared by default: an empty answer is refused, « aucune » is said.
     sensitive = bq.question("sensitive_data", answers, context)
-    assert sensitive.default == [s.value for s in adil.processing.sensitive_data]
-    assert validate(sensitive, str(len(sensitive.choices)), answers=answers, context=context) == []  # « aucune »
+    assert sensitive.default is None and sensitive.default_text is None
+    assert sensitive.choices[0].value == "health"
+    with pytest.raises(AnswerError, match="réponse vide"):
+        validate(sensitive, "", answers=answers, context=context)
+    assert validate(sensitive, "aucune", answers=answers, context=context) == []
+    assert validate(sensitive, str(len(sensitive.choices)), answers=answers, context=context) == []
+    assert validate(sensitive, "1", answers=answers, context=context) == ["health"]
+    browser = Context(now=NOW, conventions=context.conventions, medium="browser")
+    assert "est coché" not in bq.worded(sensitive, browser)[1]
+    assert bq.worded(sensitive, browser)[1].startswith("Cochez seulement celles que la violation concerne")
 
 
 def full_answers(context: Context) -> dict[str, Any]:
@@ -180,10 +196,10 @@ def full_answers(context: Context) -> dict[str, Any]:
         "1",
         "1",
         "liste des ménages envoyée au mauvais destinataire",
-        "",
-        "",
+        "1,2,3,4,5,6",
+        "aucune",
         "40 à 50",
-        "",
+        "1",
         "environ 45",
         "2",
         "chiffrement des pièces jointes",

@@ -34,7 +34,7 @@ from dpa_kit import freetext, frenchtime
 from dpa_kit.breach import NATURES
 from dpa_kit.breach_notice import DETAIL_KEYS
 from dpa_kit.exceptions import UsageError
-from dpa_kit.model import SENSITIVE_LABELS, Convention, SensitiveData
+from dpa_kit.model import SENSITIVE_LABELS, Convention
 
 __all__ = [
     "NOT_YET",
@@ -238,26 +238,16 @@ def _convention_question(question: Question, answers: dict[str, Any], context: C
 def _from_convention(
     attribute: str, standard: Sequence[str]
 ) -> Callable[[Question, dict[str, Any], Context], Question]:
+    """The convention's categories first among the choices, none proposed: the person ticks only those the
+    breach concerns (proposing them all would declare by default what the breach may not concern)."""
+
     def build(question: Question, answers: dict[str, Any], context: Context) -> Question:
         convention = context.convention(answers)
         known = list(getattr(convention.processing, attribute)) if convention else []
         labels = list(dict.fromkeys([*known, *standard]))
-        choices = tuple(Choice(label, label) for label in labels)
-        if not known:
-            return replace(question, choices=choices)
-        shown = "ce que dit la convention : " + " ; ".join(known)
-        return replace(question, choices=choices, default=known, default_text=shown)
+        return replace(question, choices=tuple(Choice(label, label) for label in labels))
 
     return build
-
-
-def _sensitive_question(question: Question, answers: dict[str, Any], context: Context) -> Question:
-    convention = context.convention(answers)
-    if convention is None:
-        return question
-    known = [s.value for s in convention.processing.sensitive_data]
-    shown = " ; ".join(SensitiveData(s).label for s in known) if known else "aucune donnée sensible"
-    return replace(question, default=known, default_text=f"ce que dit la convention : {shown}")
 
 
 def _measures_before_question(question: Question, answers: dict[str, Any], context: Context) -> Question:
@@ -303,9 +293,11 @@ BROWSER_HELP: dict[str, str] = {
     "convention": "Choisissez la convention concernée.",
     "natures": "Plusieurs réponses possibles.",
     "cause": "Choisissez dans la liste, ou décrivez la cause en quelques mots.",
-    "data_categories": "Plusieurs réponses possibles, et d'autres en vos mots ; ce que dit la convention est coché.",
-    "sensitive_data": "Plusieurs réponses possibles ; ce que dit la convention est coché.",
-    "people_categories": "Plusieurs réponses possibles, et d'autres en vos mots ; ce que dit la convention est coché.",
+    "data_categories": "Cochez seulement celles que la violation concerne (les premières sont celles de la "
+    "convention), et d'autres en vos mots.",
+    "sensitive_data": "Cochez seulement celles que la violation concerne, ou « aucune donnée sensible ».",
+    "people_categories": "Cochez seulement celles que la violation concerne (les premières sont celles de la "
+    "convention), et d'autres en vos mots.",
     "vulnerable": "Plusieurs réponses possibles.",
 }
 
@@ -392,7 +384,8 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "data_categories",
         "Quelles catégories de données sont concernées ?",
-        "Plusieurs réponses possibles (1,3), ou un texte libre ; Entrée accepte la proposition.",
+        "Seulement celles que la violation concerne (les premières sont celles de la convention) : "
+        "tapez leurs numéros (1,3), ou un texte libre.",
         "choices",
         allow_not_yet=True,
         free_text=True,
@@ -402,11 +395,11 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "sensitive_data",
         "Des données sensibles sont-elles concernées ?",
-        "Plusieurs réponses possibles (1,3) ; Entrée accepte la proposition.",
+        "Seulement celles que la violation concerne : tapez leurs numéros (1,3), ou celui de « aucune donnée "
+        "sensible ».",
         "choices",
         SENSITIVE_CHOICES,
         allow_not_yet=True,
-        dynamic=_sensitive_question,
     ),
     Question(
         "records",
@@ -418,7 +411,8 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "people_categories",
         "Quelles catégories de personnes sont concernées ?",
-        "Plusieurs réponses possibles (1,3), ou un texte libre ; Entrée accepte la proposition.",
+        "Seulement celles que la violation concerne (les premières sont celles de la convention) : "
+        "tapez leurs numéros (1,3), ou un texte libre.",
         "choices",
         allow_not_yet=True,
         free_text=True,
