@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -135,6 +136,22 @@ def test_weekdays_across_the_autumn_change_of_time() -> None:
     with pytest.raises(InstantError, match="a eu lieu deux fois"):
         parse("dimanche 2h30", now=now)
     assert parse("dimanche 2h30 heure d'hiver", now=now) == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 9), max_value=datetime(2100, 12, 30), timezones=st.just(UTC)))
+def test_every_example_of_an_error_is_read_at_that_moment(now: datetime) -> None:
+    with pytest.raises(InstantError) as caught:
+        parse("beaucoup", now=now)
+    shown = re.findall(r"« ([^»]+) »", str(caught.value))[1:]  # after the typed text
+    assert len(shown) == 6
+    for example in shown:
+        assert parse(example, now=now) <= now
+
+
+def test_the_examples_avoid_the_hour_that_happens_twice() -> None:
+    # 02:30 summer time on 25 October 2026: « aujourd'hui 2h » would be asked which one.
+    now = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert frenchtime.examples(now) == "« aujourd'hui 1h », « samedi 18h » ou « 25/10/2026 01:00 »"
 
 
 def test_relative_days_follow_paris_not_utc() -> None:

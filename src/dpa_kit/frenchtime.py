@@ -128,7 +128,7 @@ def parse(text: str, *, now: datetime, what: str = "date et heure") -> datetime:
             )
         raise InstantError(
             f"{what} « {raw} » illisible : tapez par exemple {examples(now)} "
-            "(ou « maintenant », « ce matin 9h », « vers 19 h 30 »)"
+            "(ou « maintenant », « hier soir 21h », « lundi dernier 8h »)"
         )
     groups = match.groupdict()
     clock_time = _time_of(match, raw, what)
@@ -142,10 +142,15 @@ def parse(text: str, *, now: datetime, what: str = "date et heure") -> datetime:
 
 
 def examples(now: datetime) -> str:
-    """Two or three instants to type that are read at ``now`` (« aujourd'hui 22h », « jeudi 18h » ...)."""
+    """Three instants to type that are read at ``now``: « aujourd'hui 22h », « jeudi 18h » (yesterday) and
+    « 27/11/2026 22:00 ». The hour is the current one, or the one before in the night the clocks go back."""
     local = now.astimezone(PARIS)
+    hour = local.hour
+    wall = datetime.combine(local.date(), time(hour))
+    if wall.replace(tzinfo=PARIS, fold=0).utcoffset() != wall.replace(tzinfo=PARIS, fold=1).utcoffset():
+        hour -= 1  # 02:00 happens twice that night: 01:00 does not
     yesterday = WEEKDAYS_FR[(local.weekday() - 1) % 7]
-    return f"« aujourd'hui {local.hour}h », « {yesterday} 18h » ou « {local:%d/%m/%Y} {local.hour:02d}:00 »"
+    return f"« aujourd'hui {hour}h », « {yesterday} 18h » ou « {local:%d/%m/%Y} {hour:02d}:00 »"
 
 
 def _in_period(clock_time: time, period: str, raw: str, what: str) -> time:
