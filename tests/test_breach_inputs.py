@@ -45,7 +45,7 @@ def answered(context: Context, upto: str) -> dict[str, Any]:
         "cause": "1",
         "description": "liste envoyée au mauvais destinataire",
         "data_categories": "1",
-        "sensitive_data": "",
+        "sensitive_data": "aucune",
         "records": "40",
         "people_categories": "1",
         "people": "40",
@@ -460,7 +460,8 @@ def test_the_terminal_review_refuses_a_huge_number_in_french(
 
     monkeypatch.setattr(common, "interactive", lambda: True)
     typed = ["hier 18h", "", "adil", "oui", "hier 19h", "", "hier 17h", "", "appel du destinataire", "c", "4", "2"]
-    typed += ["clé USB perdue", "noms", "", "120", "", "120", "1", "aucune", "usurpation", "plainte", "4", "police"]
+    typed += ["clé USB perdue", "noms", "aucune", "120", "1", "120", "1", "aucune", "usurpation", "plainte", "4"]
+    typed += ["police"]
     typed += ["Mme Durand", "²", "9" * 5000, "1", "hier 16h", "hier 17h30", "", "o"]
     result = run("breach", "declare", input="\n".join(typed) + "\n", env={**env, "DPA_KIT_NOW": "2026-10-24T23:00"})
     assert result.exit_code == 0, result.output

@@ -76,6 +76,14 @@ def test_a_typo_is_refused_with_the_reason_and_nothing_is_stored(context: Contex
         ("1 200", {"min": 1200, "max": 1200, "approximate": False}),
         ("inconnu", None),
         ("Je ne sais pas encore", None),
+        ("une quarantaine", {"min": 40, "max": 40, "approximate": True}),
+        ("Une centaine", {"min": 100, "max": 100, "approximate": True}),
+        ("une dizaine", {"min": 10, "max": 10, "approximate": True}),
+        ("environ une vingtaine", {"min": 20, "max": 20, "approximate": True}),
+        ("un millier", {"min": 1000, "max": 1000, "approximate": True}),
+        ("une quarantaine de dossiers", {"min": 40, "max": 40, "approximate": True}),
+        ("quelques dizaines", {"min": 20, "max": 90, "approximate": True}),
+        ("plusieurs centaines d'enfants", {"min": 200, "max": 900, "approximate": True}),
     ],
 )
 def test_counts(text: str, value: Any) -> None:
@@ -83,16 +91,60 @@ def test_counts(text: str, value: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "reason"), [("beaucoup", "n'est pas un nombre"), ("50 à 40", "à l'envers"), ("-3", "n'est pas un nombre")]
+    ("text", "reason"),
+    [
+        ("beaucoup", "n'est pas un nombre"),
+        ("50 à 40", "à l'envers"),
+        ("-3", "n'est pas un nombre"),
+        ("une foule", "n'est pas un nombre"),
+        ("une quarantaine 50", "n'est pas un nombre"),
+    ],
 )
 def test_bad_counts(text: str, reason: str) -> None:
     with pytest.raises(AnswerError, match=reason):
         parse_count(text)
 
 
+def test_a_count_in_words_is_shown_as_an_approximate_number(context: Context) -> None:
+    question = bq.question("people", {}, context)
+    value = validate(question, "une quarantaine", answers={}, context=context)
+    assert value == validate(question, "environ 40", answers={}, context=context)
+    assert bq.count_text(value) == "environ 40"
+    assert bq.count_text(validate(question, "quelques dizaines", answers={}, context=context)) == "20 à 90"
+
+
 def test_instants_are_read_in_french(context: Context) -> None:
-    with pytest.raises(AnswerError, match="illisible : attendu « maintenant »"):
+    with pytest.raises(AnswerError, match=r"vendredi soir.*précisez aussi l.heure"):
         validate(bq.question("aware_at", {}, context), "vendredi soir", answers={}, context=context)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("vendredi 18h", datetime(2026, 11, 27, 18, 0, tzinfo=PARIS)),
+        ("ce soir 18h", datetime(2026, 11, 27, 18, 0, tzinfo=PARIS)),
+        ("ce matin 9h", datetime(2026, 11, 27, 9, 0, tzinfo=PARIS)),
+        ("cet après-midi 15h", datetime(2026, 11, 27, 15, 0, tzinfo=PARIS)),
+        ("vers 19h", datetime(2026, 11, 27, 19, 0, tzinfo=PARIS)),
+        ("vers 19 h 30", datetime(2026, 11, 27, 19, 30, tzinfo=PARIS)),
+        ("avant-hier 22h", datetime(2026, 11, 25, 22, 0, tzinfo=PARIS)),
+        ("lundi dernier 8h", datetime(2026, 11, 23, 8, 0, tzinfo=PARIS)),
+    ],
+)
+def test_a_secretary_on_friday_night_types_instants_as_she_says_them(text: str, expected: datetime) -> None:
+    friday_night = Context(now=datetime(2026, 11, 27, 23, 0, tzinfo=PARIS), conventions=())
+    question = bq.question("aware_at", {}, friday_night)
+    assert validate(question, text, answers={}, context=friday_night) == expected.astimezone(UTC).isoformat()
+
+
+def test_a_refused_instant_gives_examples_that_work_now(context: Context) -> None:
+    question = bq.question("aware_at", {}, context)
+    with pytest.raises(AnswerError, match="dans le futur") as caught:
+        validate(question, "ce soir 23h30", answers={}, context=context)
+    # Saturday 23:00 in Paris: the examples are today's and yesterday's, and are accepted as they are.
+    assert "« aujourd'hui 23h », « vendredi 18h » ou « 28/11/2026 23:00 »" in str(caught.value)
+    for example in ("aujourd'hui 23h", "vendredi 18h", "28/11/2026 23:00"):
+        validate(question, example, answers={}, context=context)
 
 
 def test_start_cannot_follow_awareness(context: Context) -> None:
@@ -101,19 +153,35 @@ def test_start_cannot_follow_awareness(context: Context) -> None:
         validate(bq.question("started_at", answers, context), "aujourd'hui 20h", answers=answers, context=context)
 
 
-def test_what_the_convention_says_is_proposed(context: Context) -> None:
-    answers = {"convention": "2026-FSL-ADIL-NUMERO-VERT"}
-    adil = context.convention(answers)
-    assert adil is not None
-    people = bq.question("people_categories", answers, context)
-    assert people.default == adil.processing.data_subjects and people.default_text
-    assert validate(people, "", answers=answers, context=context) == adil.processing.data_subjects
+def test_nothing_is_ticked_in_advance_the_convention_categories_come_first(context: Context) -> None:
+    answers = {"convention": "2026-DPID-CCAS-BETHUNE-1.2"}
+    bethune = context.convention(answers)
+    assert bethune is not None and bethune.processing.sensitive_data  # its convention lists health data
+    for key, listed in (
+        ("data_categories", bethune.processing.data_categories),
+        ("people_categories", bethune.processing.data_subjects),
+    ):
+        question = bq.question(key, answers, context)
+        assert question.default is None and question.default_text is None
+        assert [c.label for c in question.choices[: len(listed)]] == listed
+        assert "seulement celles que la violation concerne" in question.help.lower()
+        with pytest.raises(AnswerError, match="réponse vide"):
+            validate(question, "", answers=answers, context=context)
+        assert validate(question, "1", answers=answers, context=context) == [listed[0]]
     data = bq.question("data_categories", answers, context)
-    assert [c.label for c in data.choices[: len(adil.processing.data_categories)]] == adil.processing.data_categories
     assert validate(data, "noms et adresses", answers=answers, context=context) == ["noms et adresses"]
+    # Health data are offered, never declared by default: an empty answer is refused, « aucune » is said.
     sensitive = bq.question("sensitive_data", answers, context)
-    assert sensitive.default == [s.value for s in adil.processing.sensitive_data]
-    assert validate(sensitive, str(len(sensitive.choices)), answers=answers, context=context) == []  # « aucune »
+    assert sensitive.default is None and sensitive.default_text is None
+    assert sensitive.choices[0].value == "health"
+    with pytest.raises(AnswerError, match="réponse vide"):
+        validate(sensitive, "", answers=answers, context=context)
+    assert validate(sensitive, "aucune", answers=answers, context=context) == []
+    assert validate(sensitive, str(len(sensitive.choices)), answers=answers, context=context) == []
+    assert validate(sensitive, "1", answers=answers, context=context) == ["health"]
+    browser = Context(now=NOW, conventions=context.conventions, medium="browser")
+    assert "est coché" not in bq.worded(sensitive, browser)[1]
+    assert bq.worded(sensitive, browser)[1].startswith("Cochez seulement celles que la violation concerne")
 
 
 def full_answers(context: Context) -> dict[str, Any]:
@@ -128,10 +196,10 @@ def full_answers(context: Context) -> dict[str, Any]:
         "1",
         "1",
         "liste des ménages envoyée au mauvais destinataire",
-        "",
-        "",
+        "1,2,3,4,5,6",
+        "aucune",
         "40 à 50",
-        "",
+        "1",
         "environ 45",
         "2",
         "chiffrement des pièces jointes",

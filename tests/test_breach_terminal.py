@@ -16,7 +16,8 @@ from tmux import Terminal
 
 CID = "2026-FSL-ADIL-NUMERO-VERT"
 
-# Every answer after the first three (awareness, convention, over): Entrée accepts the convention's proposal.
+# Every answer after the first three (awareness, convention, over): the categories are answered (none is
+# proposed), Entrée accepts « aucun » for the other authorities.
 REST = [
     "je ne sais pas encore",
     "appel du destinataire le soir même",
@@ -24,10 +25,10 @@ REST = [
     "1",
     "1",
     "liste des ménages envoyée au mauvais destinataire",
-    "",
-    "",
+    "1,2,3,4,5,6",
+    "aucune",
     "40 à 50",
-    "",
+    "1",
     "environ 45",
     "2",
     "chiffrement des pièces jointes",

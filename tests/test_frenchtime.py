@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -50,6 +51,109 @@ def test_what_people_type_is_read_as_paris_wall_time(text: str, expected: dateti
     assert parse(text, now=NOW) == expected
 
 
+# Friday 27 November 2026, 23:00 in Paris: the secretary declares after the evening meeting.
+FRIDAY_NIGHT = datetime(2026, 11, 27, 23, 0, tzinfo=PARIS)
+# Monday 30 November 2026, 09:30 in Paris: the president reads the mail after the weekend.
+MONDAY_MORNING = datetime(2026, 11, 30, 9, 30, tzinfo=PARIS)
+
+
+@pytest.mark.parametrize(
+    ("text", "friday_night", "monday_morning"),
+    [
+        ("vendredi 18h", paris(2026, 11, 27, 18, 0), paris(2026, 11, 27, 18, 0)),
+        ("Vendredi à 18 h 30", paris(2026, 11, 27, 18, 30), paris(2026, 11, 27, 18, 30)),
+        ("vendredi soir vers 9h", paris(2026, 11, 27, 21, 0), paris(2026, 11, 27, 21, 0)),
+        # The hour has not come yet today: the Friday before, never the future.
+        ("vendredi 23h30", paris(2026, 11, 20, 23, 30), paris(2026, 11, 27, 23, 30)),
+        ("lundi 8h", paris(2026, 11, 23, 8, 0), paris(2026, 11, 30, 8, 0)),
+        ("lundi 10h", paris(2026, 11, 23, 10, 0), paris(2026, 11, 23, 10, 0)),
+        ("lundi dernier 8h", paris(2026, 11, 23, 8, 0), paris(2026, 11, 23, 8, 0)),
+        ("samedi 14h", paris(2026, 11, 21, 14, 0), paris(2026, 11, 28, 14, 0)),
+        ("ce matin 9h", paris(2026, 11, 27, 9, 0), paris(2026, 11, 30, 9, 0)),
+        ("ce matin à 8 h 15", paris(2026, 11, 27, 8, 15), paris(2026, 11, 30, 8, 15)),
+        ("cette nuit 2h", paris(2026, 11, 27, 2, 0), paris(2026, 11, 30, 2, 0)),
+        ("cette nuit 22h", paris(2026, 11, 27, 22, 0), paris(2026, 11, 29, 22, 0)),
+        ("hier soir 21h", paris(2026, 11, 26, 21, 0), paris(2026, 11, 29, 21, 0)),
+        ("hier soir 9h", paris(2026, 11, 26, 21, 0), paris(2026, 11, 29, 21, 0)),
+        ("hier matin vers 10h", paris(2026, 11, 26, 10, 0), paris(2026, 11, 29, 10, 0)),
+        ("avant-hier 22h", paris(2026, 11, 25, 22, 0), paris(2026, 11, 28, 22, 0)),
+        ("à 9h", paris(2026, 11, 27, 9, 0), paris(2026, 11, 30, 9, 0)),
+    ],
+)
+def test_natural_instants_are_the_most_recent_past_one(
+    text: str, friday_night: datetime, monday_morning: datetime
+) -> None:
+    assert parse(text, now=FRIDAY_NIGHT) == friday_night
+    assert parse(text, now=MONDAY_MORNING) == monday_morning
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ce soir 18h", paris(2026, 11, 27, 18, 0)),
+        ("ce soir 9h", paris(2026, 11, 27, 21, 0)),
+        ("cet après-midi 15h", paris(2026, 11, 27, 15, 0)),
+        ("cet apres-midi 3h", paris(2026, 11, 27, 15, 0)),
+        ("cet après midi à 14 h 30", paris(2026, 11, 27, 14, 30)),
+        ("vers 19h", paris(2026, 11, 27, 19, 0)),
+        ("vers 19 h 30", paris(2026, 11, 27, 19, 30)),
+        ("ce soir vers 19h", paris(2026, 11, 27, 19, 0)),
+    ],
+)
+def test_tonight_and_around_an_hour_on_friday_night(text: str, expected: datetime) -> None:
+    assert parse(text, now=FRIDAY_NIGHT) == expected
+
+
+@pytest.mark.parametrize("text", ["ce soir 18h", "cet après-midi 15h", "vers 19h", "vendredi dernier 23h30"])
+def test_natural_instants_are_never_in_the_future(text: str) -> None:
+    # On Monday morning, « ce soir » has not come; on Friday at 23:00, « vendredi dernier » is a week ago.
+    if text.startswith("vendredi"):
+        assert parse(text, now=FRIDAY_NIGHT) == paris(2026, 11, 20, 23, 30)
+        return
+    with pytest.raises(
+        InstantError, match=r"dans le futur .*« aujourd'hui 9h », « dimanche 18h » ou « 30/11/2026 09:00 »"
+    ):
+        parse(text, now=MONDAY_MORNING)
+
+
+def test_weekdays_across_the_spring_change_of_time() -> None:
+    # Monday 30 March 2026, 09:00 summer time; the clocks went forward on Sunday 29 at 02:00.
+    now = datetime(2026, 3, 30, 9, 0, tzinfo=PARIS)
+    assert parse("vendredi 18h", now=now) == datetime(2026, 3, 27, 17, 0, tzinfo=UTC)  # winter time, UTC+1
+    assert parse("avant-hier 22h", now=now) == datetime(2026, 3, 28, 21, 0, tzinfo=UTC)
+    assert parse("ce matin 8h", now=now) == datetime(2026, 3, 30, 6, 0, tzinfo=UTC)  # summer time, UTC+2
+    assert parse("lundi dernier 8h", now=now) == datetime(2026, 3, 23, 7, 0, tzinfo=UTC)
+    with pytest.raises(InstantError, match="n'existe pas à Paris"):
+        parse("dimanche 2h30", now=now)
+
+
+def test_weekdays_across_the_autumn_change_of_time() -> None:
+    # Friday 30 October 2026, 23:00 winter time; the clocks went back on Sunday 25 at 03:00.
+    now = datetime(2026, 10, 30, 23, 0, tzinfo=PARIS)
+    assert parse("samedi 18h", now=now) == datetime(2026, 10, 24, 16, 0, tzinfo=UTC)  # summer time, UTC+2
+    assert parse("lundi dernier 8h", now=now) == datetime(2026, 10, 26, 7, 0, tzinfo=UTC)  # winter time
+    assert parse("vendredi 18h", now=now) == datetime(2026, 10, 30, 17, 0, tzinfo=UTC)
+    with pytest.raises(InstantError, match="a eu lieu deux fois"):
+        parse("dimanche 2h30", now=now)
+    assert parse("dimanche 2h30 heure d'hiver", now=now) == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 9), max_value=datetime(2100, 12, 30), timezones=st.just(UTC)))
+def test_every_example_of_an_error_is_read_at_that_moment(now: datetime) -> None:
+    with pytest.raises(InstantError) as caught:
+        parse("beaucoup", now=now)
+    shown = re.findall(r"« ([^»]+) »", str(caught.value))[1:]  # after the typed text
+    assert len(shown) == 6
+    for example in shown:
+        assert parse(example, now=now) <= now
+
+
+def test_the_examples_avoid_the_hour_that_happens_twice() -> None:
+    # 02:30 summer time on 25 October 2026: « aujourd'hui 2h » would be asked which one.
+    now = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert frenchtime.examples(now) == "« aujourd'hui 1h », « samedi 18h » ou « 25/10/2026 01:00 »"
+
+
 def test_relative_days_follow_paris_not_utc() -> None:
     # 23:30 UTC on 28 November is already the 29th in Paris: « hier » is the 28th.
     now = datetime(2026, 11, 28, 23, 30, tzinfo=UTC)
@@ -84,7 +188,13 @@ def test_ambiguous_fall_back_time_must_say_which() -> None:
     ("text", "message"),
     [
         ("", "manquante"),
-        ("beaucoup", "illisible : attendu « maintenant »"),
+        ("beaucoup", "illisible : tapez par exemple « aujourd'hui 1h », « samedi 18h » ou « 29/11/2026 01:00 »"),
+        ("vendredi soir", "précisez aussi l'heure, par exemple « vendredi soir 18h »"),
+        ("ce matin 15h", "15 h n'est pas une heure du matin"),
+        ("cet après-midi 21h", "21 h n'est pas une heure de l'après-midi"),
+        ("cette nuit 14h", "14 h n'est pas une heure de la nuit"),
+        ("ce soir 18h", "dans le futur.*« aujourd'hui 1h », « samedi 18h »"),
+        ("vers 19h", "dans le futur"),
         ("hier", "précisez aussi l'heure"),
         ("29/11/2026", "précisez aussi l'heure"),
         ("31/02/2026 10:00", "cette date n'existe pas"),

@@ -87,10 +87,10 @@ SCRIPT: list[tuple[str, str]] = [
     ("origin", "1"),
     ("cause", "je ne sais pas encore"),
     ("description", "liste des bénéficiaires envoyée au mauvais destinataire"),
-    ("data_categories", ""),
-    ("sensitive_data", ""),
+    ("data_categories", "1,2,3,4,5,6"),  # the convention's six: none is ticked in advance
+    ("sensitive_data", "1"),  # données de santé
     ("records", "40 à 50"),
-    ("people_categories", ""),
+    ("people_categories", "1"),
     ("people", "environ 200"),
     ("vulnerable", "2"),
     ("measures_before", "chiffrement des pièces jointes"),
@@ -383,7 +383,8 @@ def test_a_mistake_is_shown_next_to_its_field_typed_value_kept_and_a_reload_resu
     assert (
         '<p class="error" id="e-reponse"><strong>Erreur :</strong> date et heure « 29/03/2026 18:00 » : '
         "dimanche 29 mars 2026 à 18 h 00 est dans le futur (il est samedi 28 mars 2026 à 23 h 00) ; "
-        "vouliez-vous dire « hier » ?</p>"
+        "vouliez-vous dire « hier » ? Tapez par exemple « aujourd&#39;hui 23h », « vendredi 18h » "
+        "ou « 28/03/2026 23:00 »</p>"
     ) in response.text
     assert (
         'name="reponse" type="text" value="29/03/2026 18:00" aria-describedby="h-reponse e-reponse" '
@@ -410,6 +411,14 @@ def test_a_mistake_is_shown_next_to_its_field_typed_value_kept_and_a_reload_resu
     page = c.get("/violations/nouvelle")
     assert '<p class="hint" id="h-reponse">Plusieurs réponses possibles.</p>' in page.text  # boxes, not numbers
     assert 'type="checkbox" name="choix" value="1"' in page.text
+    # Béthune's convention lists health data: offered, never ticked in advance; no box sent is refused.
+    answer_all(c, SCRIPT, stop="sensitive_data")
+    page = c.get("/violations/nouvelle")
+    assert 'name="choix" value="1"> données de santé</label>' in page.text
+    assert " checked" not in page.text and "Proposé" not in page.text
+    assert "Cochez seulement celles que la violation concerne, ou « aucune donnée sensible »." in page.text
+    response = c.post("/violations/nouvelle", data=browser_form(page.text, ""))
+    assert response.status_code == 400 and "réponse vide" in response.text
     answer_all(c, SCRIPT, stop="records")
     page = c.get("/violations/nouvelle")
     response = c.post("/violations/nouvelle", data=browser_form(page.text, "beaucoup"))

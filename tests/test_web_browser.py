@@ -234,9 +234,17 @@ def test_structure_declares_dpo_decides(
                 "liste des bénéficiaires envoyée au mauvais destinataire"
             )
             _next(structure)
-            for key in ("data_categories", "sensitive_data"):  # what the convention says, proposed and kept
-                _on(structure, key)
-                _next(structure)
+            # The convention's categories are offered first, none ticked: she ticks what the breach concerns.
+            _on(structure, "data_categories")
+            civil = structure.get_by_label("état civil (nom, prénom, date de naissance)", exact=True)
+            expect(civil).not_to_be_checked()
+            civil.check()
+            _next(structure)
+            _on(structure, "sensitive_data")
+            health = structure.get_by_label("données de santé", exact=True)
+            expect(health).not_to_be_checked()  # the convention lists them: offered, never declared by default
+            structure.get_by_label("aucune donnée sensible").check()
+            _next(structure)
             # One mistake, shown next to its field, with what she typed.
             _on(structure, "records")
             records = structure.get_by_label("Combien d'enregistrements")
@@ -260,6 +268,7 @@ def test_structure_declares_dpo_decides(
             structure.get_by_label("Combien d'enregistrements").fill("40 à 50")
             _next(structure)
             _on(structure, "people_categories")
+            structure.get_by_label("bénéficiaires du RSA", exact=False).check()
             _next(structure)
             _on(structure, "people")
             structure.get_by_label("Combien de personnes environ ?").fill("40")

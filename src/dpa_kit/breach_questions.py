@@ -34,7 +34,7 @@ from dpa_kit import freetext, frenchtime
 from dpa_kit.breach import NATURES
 from dpa_kit.breach_notice import DETAIL_KEYS
 from dpa_kit.exceptions import UsageError
-from dpa_kit.model import SENSITIVE_LABELS, Convention, SensitiveData
+from dpa_kit.model import SENSITIVE_LABELS, Convention
 
 __all__ = [
     "NOT_YET",
@@ -238,26 +238,16 @@ def _convention_question(question: Question, answers: dict[str, Any], context: C
 def _from_convention(
     attribute: str, standard: Sequence[str]
 ) -> Callable[[Question, dict[str, Any], Context], Question]:
+    """The convention's categories first among the choices, none proposed: the person ticks only those the
+    breach concerns (proposing them all would declare by default what the breach may not concern)."""
+
     def build(question: Question, answers: dict[str, Any], context: Context) -> Question:
         convention = context.convention(answers)
         known = list(getattr(convention.processing, attribute)) if convention else []
         labels = list(dict.fromkeys([*known, *standard]))
-        choices = tuple(Choice(label, label) for label in labels)
-        if not known:
-            return replace(question, choices=choices)
-        shown = "ce que dit la convention : " + " ; ".join(known)
-        return replace(question, choices=choices, default=known, default_text=shown)
+        return replace(question, choices=tuple(Choice(label, label) for label in labels))
 
     return build
-
-
-def _sensitive_question(question: Question, answers: dict[str, Any], context: Context) -> Question:
-    convention = context.convention(answers)
-    if convention is None:
-        return question
-    known = [s.value for s in convention.processing.sensitive_data]
-    shown = " ; ".join(SensitiveData(s).label for s in known) if known else "aucune donnée sensible"
-    return replace(question, default=known, default_text=f"ce que dit la convention : {shown}")
 
 
 def _measures_before_question(question: Question, answers: dict[str, Any], context: Context) -> Question:
@@ -303,9 +293,11 @@ BROWSER_HELP: dict[str, str] = {
     "convention": "Choisissez la convention concernée.",
     "natures": "Plusieurs réponses possibles.",
     "cause": "Choisissez dans la liste, ou décrivez la cause en quelques mots.",
-    "data_categories": "Plusieurs réponses possibles, et d'autres en vos mots ; ce que dit la convention est coché.",
-    "sensitive_data": "Plusieurs réponses possibles ; ce que dit la convention est coché.",
-    "people_categories": "Plusieurs réponses possibles, et d'autres en vos mots ; ce que dit la convention est coché.",
+    "data_categories": "Cochez seulement celles que la violation concerne (les premières sont celles de la "
+    "convention), et d'autres en vos mots.",
+    "sensitive_data": "Cochez seulement celles que la violation concerne, ou « aucune donnée sensible ».",
+    "people_categories": "Cochez seulement celles que la violation concerne (les premières sont celles de la "
+    "convention), et d'autres en vos mots.",
     "vulnerable": "Plusieurs réponses possibles.",
 }
 
@@ -392,7 +384,8 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "data_categories",
         "Quelles catégories de données sont concernées ?",
-        "Plusieurs réponses possibles (1,3), ou un texte libre ; Entrée accepte la proposition.",
+        "Seulement celles que la violation concerne (les premières sont celles de la convention) : "
+        "tapez leurs numéros (1,3), ou un texte libre.",
         "choices",
         allow_not_yet=True,
         free_text=True,
@@ -402,23 +395,24 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "sensitive_data",
         "Des données sensibles sont-elles concernées ?",
-        "Plusieurs réponses possibles (1,3) ; Entrée accepte la proposition.",
+        "Seulement celles que la violation concerne : tapez leurs numéros (1,3), ou celui de « aucune donnée "
+        "sensible ».",
         "choices",
         SENSITIVE_CHOICES,
         allow_not_yet=True,
-        dynamic=_sensitive_question,
     ),
     Question(
         "records",
         "Combien d'enregistrements (fiches, dossiers, lignes) environ ?",
-        "Un nombre (40), une fourchette (40 à 50), « environ 40 » ou « inconnu ».",
+        "Un nombre (40), une fourchette (40 à 50), « environ 40 », « une quarantaine » ou « inconnu ».",
         "count",
         allow_not_yet=True,
     ),
     Question(
         "people_categories",
         "Quelles catégories de personnes sont concernées ?",
-        "Plusieurs réponses possibles (1,3), ou un texte libre ; Entrée accepte la proposition.",
+        "Seulement celles que la violation concerne (les premières sont celles de la convention) : "
+        "tapez leurs numéros (1,3), ou un texte libre.",
         "choices",
         allow_not_yet=True,
         free_text=True,
@@ -428,7 +422,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "people",
         "Combien de personnes environ ?",
-        "Un nombre (40), une fourchette (40 à 50), « environ 40 » ou « inconnu ».",
+        "Un nombre (40), une fourchette (40 à 50), « environ 40 », « une quarantaine » ou « inconnu ».",
         "count",
         allow_not_yet=True,
     ),
@@ -674,8 +668,41 @@ def _convention(question: Question, raw: str, answers: dict[str, Any], context: 
     raise AnswerError(f"plusieurs conventions correspondent à « {raw} » ({names}) : tapez le numéro dans la liste")
 
 
+#: « une quarantaine » is about 40: stored as « environ 40 » is.
+_ROUND_NUMBERS = {
+    "dizaine": 10,
+    "douzaine": 12,
+    "quinzaine": 15,
+    "vingtaine": 20,
+    "trentaine": 30,
+    "quarantaine": 40,
+    "cinquantaine": 50,
+    "soixantaine": 60,
+    "centaine": 100,
+    "millier": 1000,
+}
+#: « quelques dizaines » is two to nine tens: stored as the range « 20 à 90 ».
+_SEVERAL_UNITS = {"dizaines": 10, "centaines": 100, "milliers": 1000}
+#: What may follow a count in words: « une quarantaine de dossiers », « quelques dizaines d'enfants ».
+_OF_WHAT = r"(?:\s+d(?:e\s+|')[a-z' -]{1,60})?"
+
+
+def _count_in_words(folded: str) -> tuple[int, int] | None:
+    """The (low, high) of « une quarantaine », « environ une centaine », « quelques dizaines »; None otherwise."""
+    words = "|".join(_ROUND_NUMBERS)
+    match = re.fullmatch(rf"(?:(?:environ|a peu pres|pres d')\s*)?une?\s+({words}){_OF_WHAT}", folded)
+    if match:
+        return _ROUND_NUMBERS[match[1]], _ROUND_NUMBERS[match[1]]
+    match = re.fullmatch(rf"(?:quelques|plusieurs|des)\s+({'|'.join(_SEVERAL_UNITS)}){_OF_WHAT}", folded)
+    if match:
+        unit = _SEVERAL_UNITS[match[1]]
+        return 2 * unit, 9 * unit
+    return None
+
+
 def parse_count(raw: str) -> dict[str, Any] | None:
-    """« 40 », « 40 à 50 », « entre 40 et 50 », « environ 40 », « ~40 », « 1 200 » or « inconnu » (None)."""
+    """« 40 », « 40 à 50 », « entre 40 et 50 », « environ 40 », « ~40 », « 1 200 », « une quarantaine »
+    (about 40), « quelques dizaines » (20 à 90) or « inconnu » (None)."""
     if len(raw) > freetext.SHORT_TEXT:
         raise AnswerError(f"nombre illisible : {freetext.SHORT_TEXT} caractères au plus")
     folded = fold(raw).replace("\u202f", " ")
@@ -688,7 +715,11 @@ def parse_count(raw: str) -> dict[str, Any] | None:
     match = re.fullmatch(
         r"(?:environ|a peu pres|~|env\.?|pres de|au moins|plus de)\s*(\d+)(?:\s*environ)?", folded
     ) or re.fullmatch(r"(\d+)\s*(?:environ|a peu pres)", folded)
-    if match:
+    in_words = _count_in_words(folded)
+    if in_words is not None:
+        low, high = in_words
+        approximate = True
+    elif match:
         low = high = int(match[1])
         approximate = True
     else:
@@ -701,7 +732,7 @@ def parse_count(raw: str) -> dict[str, Any] | None:
             if not match:
                 raise AnswerError(
                     f"« {raw} » n'est pas un nombre : tapez un nombre (40), une fourchette (40 à 50), "
-                    "« environ 40 » ou « inconnu »"
+                    "« environ 40 », « une quarantaine » ou « inconnu »"
                 )
             low = high = int(match[1])
     if low > high:

@@ -1,12 +1,17 @@
 """French instants as a stressed person types them, and instants and durations shown in full French.
 
 ``parse("hier 18h", now=...)`` reads ``maintenant``, ``29/11/2026 01:47``, ``29/11/2026 à 1h47``,
-``hier à 18 h 30``, ``aujourd'hui 9h30``, ``avant-hier 22h``, ``28 mars 2026 à 10 h`` and ISO 8601, as
-Europe/Paris wall time relative to ``now`` (passed in by the edge: the library never reads the clock
-itself here). A wall time that does not exist (the spring-forward gap) or happens twice (the autumn
-fall-back hour) is refused with an explanation instead of being guessed; the second case accepts an
-explicit ``heure d'été`` / ``heure d'hiver``. Instants are bounded (years 2000 to 2100, at most one
-minute in the future). Errors are French and say which formats are expected.
+``hier à 18 h 30``, ``aujourd'hui 9h30``, ``avant-hier 22h``, ``vendredi 18h``, ``lundi dernier 8h``,
+``ce matin 9h``, ``cet après-midi 3h`` (15 h), ``ce soir 9h`` (21 h), ``cette nuit 2h``, ``hier soir 21h``,
+``vers 19 h 30``, ``28 mars 2026 à 10 h`` and ISO 8601, as Europe/Paris wall time relative to ``now``
+(passed in by the edge: the library never reads the clock itself here). A wall time that does not
+exist (the spring-forward gap) or happens twice (the autumn fall-back hour) is refused with an
+explanation instead of being guessed; the second case accepts an explicit ``heure d'été`` /
+``heure d'hiver``. Instants are bounded (years 2000 to 2100, at most one minute in the future). A
+weekday is the most recent one that is not in the future (« vendredi 18h » typed on a Friday at 10:00
+is the Friday before; « lundi dernier » is never today). « vers 19h » is read as 19:00: an instant has
+no notion of approximation here, the person explains it in the circumstances. Errors are French, say
+which formats are expected and give examples that work at ``now``.
 
 Why not dateparser or python-dateutil: dateparser is lenient by design (it turns « beaucoup » or
 « 12/11 » into some date, guessing day/month order and filling missing parts from today), which is
@@ -18,15 +23,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 
-from dpa_kit.clock import MONTHS_FR, PARIS, french_instant, french_wall
+from dpa_kit.clock import MONTHS_FR, PARIS, WEEKDAYS_FR, french_instant, french_wall
 from dpa_kit.exceptions import UsageError
 
 __all__ = [
     "EXPECTED",
     "InstantError",
     "duration",
+    "examples",
     "french_instant",
     "late_by",
     "parse",
@@ -35,7 +42,8 @@ __all__ = [
 
 #: What the user may type, shown in every error and as help of every question taking an instant.
 EXPECTED = (
-    "« maintenant », « hier 18h », « aujourd'hui 9h30 », « avant-hier 22h » ou « JJ/MM/AAAA HH:MM » (29/11/2026 01:47)"
+    "« maintenant », « hier 18h », « ce matin 9h », « vendredi 18h », « vers 19 h 30 » "
+    "ou une date et une heure (JJ/MM/AAAA HH:MM)"
 )
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -51,6 +59,26 @@ _NAMED_DATE = (
     r"(?P<day>\d{1,2})(?:er)?\s+(?P<monthname>[a-z]+)\s+(?P<year>\d{4})"
 )
 _RELATIVE = r"(?P<relative>aujourd'hui|aujourdhui|ce jour|avant-hier|avant hier|hier)"
+_WEEKDAY = r"(?P<weekday>lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)(?P<last>\s+dernier)?"
+_THIS = r"(?P<this>ce|cet|cette)(?=\s*(?:matin|apres|soir|nuit))"
+_PERIOD = r"(?:\s*(?P<period>matin|apres-midi|apres midi|soir|nuit))?"
+_NATURAL_DAY = rf"(?:{_RELATIVE}|{_WEEKDAY}|{_THIS}){_PERIOD}"
+_ABOUT = r"(?:(?:vers|a|environ)\s*)?"
+#: The hours a part of the day may hold, once « ce soir 9h » is read as 21 h: (first, last, add 12 below 12).
+_PERIOD_HOURS = {
+    "matin": (0, 12, False),
+    "apres-midi": (12, 19, True),
+    "apres midi": (12, 19, True),
+    "soir": (16, 23, True),
+    "nuit": (0, 23, False),
+}
+_PERIOD_WORDS = {
+    "matin": "du matin",
+    "apres-midi": "de l'après-midi",
+    "apres midi": "de l'après-midi",
+    "soir": "du soir",
+    "nuit": "de la nuit (de 20 h à 6 h)",
+}
 _AT = r"(?:\s*,?\s*(?:a|vers|de)?\s*)"
 
 
@@ -83,29 +111,80 @@ def parse(text: str, *, now: datetime, what: str = "date et heure") -> datetime:
         return _bounded(_iso(raw, what), raw, now, what)
     local_now = now.astimezone(PARIS)
     day: date | None = None
-    match = re.fullmatch(rf"{_RELATIVE}{_AT}{_TIME}{_SEASON}", folded)
-    if match:
-        day = local_now.date() - timedelta(days=_RELATIVE_DAYS[match["relative"]])
+    match = re.fullmatch(rf"{_NATURAL_DAY}{_AT}{_TIME}{_SEASON}", folded)
     if match is None:
         match = re.fullmatch(rf"{_NUMERIC_DATE}{_AT}{_TIME}{_SEASON}", folded)
     if match is None:
         match = re.fullmatch(rf"{_NAMED_DATE}{_AT}{_TIME}{_SEASON}", folded)
     if match is None:
-        match = re.fullmatch(rf"{_TIME}{_SEASON}", folded)
+        match = re.fullmatch(rf"{_ABOUT}{_TIME}{_SEASON}", folded)
         if match:
             day = local_now.date()
     if match is None:
-        if any(re.fullmatch(p, folded) for p in (_RELATIVE, _NUMERIC_DATE, _NAMED_DATE)):
+        if any(re.fullmatch(p, folded) for p in (_NATURAL_DAY, _NUMERIC_DATE, _NAMED_DATE)):
             raise InstantError(
                 f"{what} « {raw} » : précisez aussi l'heure, par exemple « {raw} 18h » ; "
                 "le délai court à partir d'une heure précise"
             )
-        raise InstantError(f"{what} « {raw} » illisible : attendu {EXPECTED}")
+        raise InstantError(
+            f"{what} « {raw} » illisible : tapez par exemple {examples(now)} "
+            "(ou « maintenant », « hier soir 21h », « lundi dernier 8h »)"
+        )
+    groups = match.groupdict()
+    clock_time = _time_of(match, raw, what)
+    if groups.get("period"):
+        clock_time = _in_period(clock_time, groups["period"], raw, what)
     if day is None:
-        day = _date_of(match, raw, what)
-    wall = datetime.combine(day, _time_of(match, raw, what))
+        day = _natural_day(groups, clock_time, local_now.replace(tzinfo=None)) or _date_of(match, raw, what)
+    wall = datetime.combine(day, clock_time)
     instant = _paris_wall(wall, match["season"], raw, what)
     return _bounded(instant, raw, now, what)
+
+
+def examples(now: datetime) -> str:
+    """Three instants to type that are read at ``now``: « aujourd'hui 22h », « jeudi 18h » (yesterday) and
+    « 27/11/2026 22:00 ». The hour is the current one, or the one before in the night the clocks go back."""
+    local = now.astimezone(PARIS)
+    hour = local.hour
+    wall = datetime.combine(local.date(), time(hour))
+    if wall.replace(tzinfo=PARIS, fold=0).utcoffset() != wall.replace(tzinfo=PARIS, fold=1).utcoffset():
+        hour -= 1  # 02:00 happens twice that night: 01:00 does not
+    yesterday = WEEKDAYS_FR[(local.weekday() - 1) % 7]
+    return f"« aujourd'hui {hour}h », « {yesterday} 18h » ou « {local:%d/%m/%Y} {hour:02d}:00 »"
+
+
+def _in_period(clock_time: time, period: str, raw: str, what: str) -> time:
+    """The clock time of « ce soir 9h » (21:00); refuse an hour outside the part of the day named."""
+    first, last, afternoon = _PERIOD_HOURS[period]
+    hour = clock_time.hour
+    if afternoon and hour < 12:
+        hour += 12
+    if not first <= hour <= last or (period == "nuit" and 7 <= hour <= 19):
+        span = "" if period == "nuit" else f" (de {first} h à {last} h)"
+        raise InstantError(
+            f"{what} « {raw} » : {clock_time.hour} h n'est pas une heure {_PERIOD_WORDS[period]}{span} ; "
+            f"donnez le jour et l'heure, par exemple « hier {clock_time.hour}h »"
+        )
+    return clock_time.replace(hour=hour)
+
+
+def _natural_day(groups: Mapping[str, str | None], clock_time: time, local_now: datetime) -> date | None:
+    """The day meant by « hier », « vendredi », « lundi dernier », « ce soir », « cette nuit » (None: a date)."""
+    today = local_now.date()
+    relative, weekday = groups.get("relative"), groups.get("weekday")
+    if relative is not None:
+        return today - timedelta(days=_RELATIVE_DAYS[relative])
+    if groups.get("this") is not None:
+        # « cette nuit 23h » typed at 08:00 is last night: the most recent such hour, never the future.
+        if groups.get("period") == "nuit" and datetime.combine(today, clock_time) > local_now:
+            return today - timedelta(days=1)
+        return today
+    if weekday is not None:
+        back = (today.weekday() - WEEKDAYS_FR.index(weekday)) % 7
+        if back == 0 and (groups.get("last") or datetime.combine(today, clock_time) > local_now):
+            back = 7
+        return today - timedelta(days=back)
+    return None
 
 
 def _iso(raw: str, what: str) -> datetime:
@@ -177,7 +256,7 @@ def _bounded(instant: datetime, raw: str, now: datetime, what: str) -> datetime:
     if instant > now + FUTURE_TOLERANCE:
         raise InstantError(
             f"{what} « {raw} » : {french_instant(instant)} est dans le futur (il est {french_instant(now)}) ; "
-            "vouliez-vous dire « hier » ?"
+            f"vouliez-vous dire « hier » ? Tapez par exemple {examples(now)}"
         )
     return instant
 
