@@ -115,8 +115,7 @@ def shown_for(question: bq.Question, value: Any, answered: bool) -> Shown:
         chosen = _numbers(question, values)
         known = {c.value for c in question.choices}
         return Shown(chosen=chosen, other=" ; ".join(str(v) for v in values if v not in known))
-    if question.kind == "instant":
-        return Shown(text=steps.input_text(question, value))
+    # An instant with its season in the autumn hour, a count as « 10 à 50 »: as typed, read back the same.
     return Shown(text=steps.input_text(question, value))
 
 
