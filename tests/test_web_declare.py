@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from helpers import run
-from test_web import SCRIPT, answer_all, login
+from test_web import SCRIPT, answer_all, browser_form, login
 from webhelpers import BETHUNE, FAST, Clock, csrf_of, make_people
 
 from dpa_kit import breach as breaches
@@ -148,3 +148,19 @@ def test_a_draft_sent_twice_is_recorded_once(registers: Path, tmp_path: Path) ->
         send()
     assert list(breaches.all_breaches(ledger)) == [first.breach.id]
     assert store.all() == []
+
+
+def test_an_answer_in_the_repeated_autumn_hour_is_modified_unchanged(registers: Path, tmp_path: Path) -> None:
+    """« Modifier » shows the instant as typed, with « heure d'été »; sent back as it is, it is accepted."""
+    now = datetime(2026, 10, 25, 5, 0, tzinfo=UTC)
+    ledger = tmp_path / "ledger.sqlite"
+    people = make_people(ledger, now)
+    app = create_app(WebConfig(registers=registers, ledger_path=ledger, now=Clock(now), policy=FAST))
+    c: TestClient = login(app, people.bethune, people.bethune_once, now=now)
+    answer_all(c, [("aware_at", "25/10/2026 02:30 heure d'été")], stop="convention")
+    page = c.get("/violations/nouvelle?question=aware_at")
+    assert 'value="25/10/2026 02:30 heure d&#39;été"' in page.text
+    response = c.post("/violations/nouvelle", data=browser_form(page.text, ""))
+    assert response.status_code == 303, response.text
+    said_back = c.get("/violations/nouvelle?compris=aware_at").text
+    assert "dimanche 25 octobre 2026 à 02 h 30 (heure d&#39;été)" in said_back

@@ -262,7 +262,8 @@ def test_a_late_declaration_says_how_late_and_what_to_do(site: tuple[Any, People
         c.get("/violations/nouvelle").text,
         (answer_all(c, late), c.get("/violations/nouvelle/verifier"))[1].text,
     ):
-        assert "<strong>Délai dépassé de 1 h 00 : envoyez maintenant.</strong>" in page
+        assert "<strong>Délai dépassé, vous êtes en retard de 1 h 00 : envoyez maintenant.</strong>" in page
+        assert "(24 heures après la prise de connaissance, " in page  # the convention's delay
         assert "À notifier" not in page and ") (" not in page
     page = c.get("/violations/nouvelle/verifier")
     response = c.post("/violations/envoyer", data={"csrf": csrf_of(page.text)})
@@ -281,7 +282,8 @@ def test_a_structures_list_says_a_missed_deadline_in_words_not_in_brackets(site:
         details={"natures": ["confidentiality"], "description": "clé perdue"},
     )
     home = login(app, people.bethune, people.bethune_once).get("/structure").text
-    assert 'heure de Paris</span> – <span class="left"' in home and ">délai dépassé de 71 h 00</span>" in home
+    assert 'heure de Paris</span> – <span class="left"' in home
+    assert ">délai dépassé, en retard de 71 h 00</span>" in home
     assert "(heure de Paris) (" not in home
 
 

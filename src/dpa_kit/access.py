@@ -8,6 +8,7 @@ same :class:`~dpa_kit.exceptions.NotFound` as one that does not exist, so a page
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from dpa_kit.accounts import User
@@ -25,8 +26,11 @@ __all__ = [
     "folder_signature",
     "get_breach",
     "get_convention",
+    "linked_record",
     "load",
     "may_see",
+    "structure_breaches",
+    "structure_reference_of",
 ]
 
 
@@ -148,3 +152,33 @@ def get_breach(user: User, folder: Path, ledger: Ledger, breach_id: str) -> Brea
         if breach.id == breach_id:
             return breach
     raise NotFound(f"aucune violation « {breach_id} » accessible")
+
+
+def structure_reference_of(breach: Breach) -> set[str]:
+    """The structure's references a Département's record carries: where :func:`dpa_kit.breach.receive` stores
+    it (``Breach.structure_reference``) and where an older record kept it (``details["structure_reference"]``)."""
+    found = {breach.structure_reference, breach.details.get("structure_reference")}
+    return {str(ref) for ref in found if ref}
+
+
+def linked_record(breaches: Iterable[Breach], declared: Breach) -> Breach | None:
+    """The Département's record of a breach the structure declared and recorded apart (then received with the
+    structure's reference), among ``breaches``; None when there is none (or ``declared`` is not a structure's)."""
+    if declared.side != "structure":
+        return None
+    return next(
+        (
+            b
+            for b in breaches
+            if b.side == "departement" and b.id != declared.id and declared.id in structure_reference_of(b)
+        ),
+        None,
+    )
+
+
+def structure_breaches(found: Iterable[Breach]) -> list[Breach]:
+    """A structure's breaches, each once: a breach declared in the web application is one record; one recorded
+    in two (declared, then received with the structure's reference) is listed by its declaration."""
+    found = list(found)
+    declared = {b.id for b in found if b.side == "structure"}
+    return [b for b in found if not (b.side == "departement" and structure_reference_of(b) & declared - {b.id})]

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from dpa_kit import breach_questions as bq
+from dpa_kit import breach_steps as steps
 from dpa_kit import frenchtime
 from dpa_kit.words import DELAY_REASON_PLACEHOLDER
 
@@ -32,10 +33,10 @@ def _deadline_line(answers: dict[str, Any], context: bq.Context) -> str | None:
     )
 
 
-def _show(question: bq.Question, number: int, total: int, context: bq.Context) -> None:
+def _show(question: bq.Question, where: steps.Progress, context: bq.Context) -> None:
     label, help_text = bq.worded(question, context)
     click.echo("")
-    click.secho(f"Question {number} sur {total} : {label}", bold=True)
+    click.secho(f"{where.text} : {label}", bold=True)
     for index, choice in enumerate(question.choices, start=1):
         click.echo(f"  {index}. {choice.label}")
     if help_text:
@@ -63,12 +64,10 @@ def _echo_back(question: bq.Question, value: Any) -> str | None:
 def ask(answers: dict[str, Any], context: bq.Context, save: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     """Ask every open question until the questionnaire is done; ``save`` after each accepted answer."""
     while (question := bq.next_question(answers, context)) is not None:
-        total = len([k for k in answers if k in {q.key for q in bq.QUESTIONS}]) + bq.remaining(answers)
-        number = total - bq.remaining(answers) + 1
         line = _deadline_line(answers, context)
         if line and question.key != "convention":
             click.echo(line)
-        _show(question, number, total, context)
+        _show(question, steps.progress(question.key, answers), context)
         while True:
             text = _read()
             try:

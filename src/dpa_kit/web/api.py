@@ -196,12 +196,10 @@ def create_api(web: Any) -> FastAPI:
         "/breaches", summary="Violations visibles par le jeton (un jeton de structure reçoit ce que montrent ses pages)"
     )
     def breaches(user: CurrentUser) -> list[dict[str, Any]]:
-        from dpa_kit.web.app import structure_breaches
-
         now = web.now()
         found = access.breaches_for(user, web.config.registers, web.ledger)
         if not user.is_dpo:
-            found = structure_breaches(found)  # each breach once, as on the structure's home page
+            found = access.structure_breaches(found)  # each breach once, as on the structure's home page
         return [breach_for(user, b, now) for b in sorted(found, key=lambda b: b.id)]
 
     @api.get(

@@ -408,13 +408,6 @@ def _values(form: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return values
 
 
-def structure_breaches(found: list[Any]) -> list[Any]:
-    """A structure's breaches, each once: a breach declared in the web application is one record; one
-    recorded in two (declared, then received with the structure's reference) is listed by its declaration."""
-    declared = {b.id for b in found if b.side == "structure"}
-    return [b for b in found if not (b.side == "departement" and b.details.get("structure_reference") in declared)]
-
-
 def _warm_up(app_: Web) -> None:
     """Load and judge the conventions and replay the breaches once, before the first dashboard asks."""
     try:
@@ -704,7 +697,7 @@ def create_app(config: WebConfig) -> FastAPI:
         app_ = web(request)
         conventions = access.conventions_for(session.user, config.registers)
         breaches = sorted(
-            structure_breaches(access.breaches_for(session.user, config.registers, app_.ledger)),
+            access.structure_breaches(access.breaches_for(session.user, config.registers, app_.ledger)),
             key=lambda b: b.notify_deadline,
             reverse=True,
         )
@@ -778,16 +771,7 @@ def create_app(config: WebConfig) -> FastAPI:
         if declared is None:
             raise HTTPException(404)
         # A declaration made before one web declaration was one breach has a second, linked record.
-        received = next(
-            (
-                b
-                for b in visible
-                if declared.side == "structure"
-                and b.side == "departement"
-                and b.details.get("structure_reference") == declared.id
-            ),
-            None,
-        )
+        received = access.linked_record(visible, declared)
         context = context_of(app_, session)
         asked, learnt = complement_fields(declared, context, form)
         refused = sum(1 for item in asked if item.error)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
@@ -28,8 +27,9 @@ from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature
 from starlette.exceptions import HTTPException
 
-from dpa_kit import access, breach_forms, clock, mail
+from dpa_kit import access, breach_forms, clock, frenchtime, mail
 from dpa_kit import breach_questions as bq
+from dpa_kit import breach_steps as steps
 from dpa_kit.accounts import Session
 from dpa_kit.breach_drafts import Draft, DraftStore
 from dpa_kit.exceptions import InvalidValue, NotificationError, UsageError
@@ -93,16 +93,6 @@ def _without(answers: dict[str, Any], key: str) -> dict[str, Any]:
     return {k: v for k, v in answers.items() if k != key}
 
 
-def _applies(key: str, answers: dict[str, Any]) -> bool:
-    base = bq.QUESTIONS_BY_KEY[key]
-    return base.when is None or base.when(answers)
-
-
-def _instant_text(value: str) -> str:
-    """An answered instant as « 28/03/2026 18:00 » (Paris time), which the questionnaire reads back."""
-    return datetime.fromisoformat(value).astimezone(clock.PARIS).strftime("%d/%m/%Y %H:%M")
-
-
 def _numbers(question: bq.Question, values: list[Any]) -> set[str]:
     return {str(i) for i, c in enumerate(question.choices, start=1) if c.value in values}
 
@@ -125,11 +115,8 @@ def shown_for(question: bq.Question, value: Any, answered: bool) -> Shown:
         chosen = _numbers(question, values)
         known = {c.value for c in question.choices}
         return Shown(chosen=chosen, other=" ; ".join(str(v) for v in values if v not in known))
-    if question.kind == "instant":
-        return Shown(text=_instant_text(value))
-    if question.kind == "count":
-        return Shown(text=bq.count_text(value))
-    return Shown(text=str(value))
+    # An instant with its season in the autumn hour, a count as « 10 à 50 »: as typed, read back the same.
+    return Shown(text=steps.input_text(question, value))
 
 
 def posted_shown(form: Any, sfx: str = "") -> Shown:
@@ -154,14 +141,7 @@ def posted_answer(question: bq.Question, form: Any, answers: dict[str, Any], con
     shown = posted_shown(form, sfx)
     if question.kind not in {"choice", "choices", "convention"}:
         return bq.validate(question, shown.text, answers=answers, context=context)
-    chosen = ",".join(sorted(shown.chosen, key=lambda n: (len(n), n)))
-    if question.kind == "choices" and chosen and shown.other:
-        ticked = bq.validate(question, chosen, answers=answers, context=context)
-        typed = bq.validate(question, shown.other, answers=answers, context=context)
-        return list(dict.fromkeys([*ticked, *typed]))
-    if question.kind == "choice" and chosen and shown.other:
-        raise bq.AnswerError("choisissez dans la liste ou décrivez en quelques mots, pas les deux")
-    return bq.validate(question, shown.other or chosen, answers=answers, context=context)
+    return steps.ticked_and_typed(question, shown.chosen, shown.other, answers=answers, context=context)
 
 
 @dataclass
@@ -200,65 +180,6 @@ def complement_fields(breach: Any, context: bq.Context, form: Any = None) -> tup
     return asked, learnt
 
 
-@dataclass(frozen=True)
-class Progress:
-    """Where a question stands: its position among the questions that apply, their total and whether that
-    total may still change (a later question depends on an answer not given yet)."""
-
-    number: int
-    total: int
-    estimate: bool
-
-    @property
-    def text(self) -> str:
-        """« Question 20 sur 22 », or « Question 3 sur environ 22 » while the total may change."""
-        return f"Question {self.number} sur {'environ ' if self.estimate else ''}{self.total}"
-
-
-def progress(key: str, answers: dict[str, Any]) -> Progress:
-    """The position of question ``key`` in the questionnaire's order among the questions that apply to
-    ``answers`` (``key`` itself counted, answered or not), as the person goes through them."""
-    applying = [q.key for q in bq.QUESTIONS if q.key == key or q.when is None or q.when(answers)]
-    # A conditional question comes after one still unanswered (a condition depends on earlier answers):
-    # whether it will be asked is not known yet, so the total is a guess.
-    open_before = False
-    estimate = False
-    for q in bq.QUESTIONS:
-        if q.key not in answers and q.key != key and q.when is not None and open_before:
-            estimate = True
-            break
-        if q.key in applying and q.key not in answers:
-            open_before = True
-    return Progress(applying.index(key) + 1, len(applying), estimate)
-
-
-def previous_key(key: str, answers: dict[str, Any]) -> str | None:
-    """The answered question just before ``key`` in the questionnaire's order (for « Question précédente »)."""
-    before = None
-    for q in bq.QUESTIONS:
-        if q.key == key:
-            return before
-        if q.key in answers and _applies(q.key, answers):
-            before = q.key
-    return before
-
-
-def following_key(key: str, answers: dict[str, Any]) -> str | None:
-    """The question that applies just after ``key`` in the questionnaire's order, answered or not."""
-    seen = False
-    for q in bq.QUESTIONS:
-        if seen and _applies(q.key, answers):
-            return q.key
-        seen = seen or q.key == key
-    return None
-
-
-def late_by(due: datetime, now: datetime) -> str:
-    """« 71 h 05 »: how long ago the deadline passed."""
-    hours, minutes = divmod(int((now - due).total_seconds()) // 60, 60)
-    return f"{hours} h {minutes:02d}"
-
-
 def _deadline(app_: Web, answers: dict[str, Any], context: bq.Context) -> dict[str, Any]:
     due = bq.deadline(answers, context)
     now = app_.now()
@@ -266,7 +187,8 @@ def _deadline(app_: Web, answers: dict[str, Any], context: bq.Context) -> dict[s
         "deadline": due,
         "left": breach_forms.time_left(due, now) if due else None,
         "late": bool(due and now > due),
-        "late_by": late_by(due, now) if due and now > due else None,
+        "late_by": frenchtime.late_by(due, now) if due and now > due else None,
+        "delay_hours": steps.delay_hours(answers, context),
         "aware": bq.answer_text("aware_at", answers["aware_at"], context) if "aware_at" in answers else None,
     }
 
@@ -299,8 +221,8 @@ def question_page(
         error=error,
         modifying=modifying,
         walking=walking,
-        progress=progress(question.key, answers),
-        previous=previous_key(question.key, answers),
+        progress=steps.progress(question.key, answers),
+        previous=steps.previous_key(question.key, answers),
         not_yet=bq.NOT_YET,
         started=bool(answers),
         understood=understood,
@@ -318,7 +240,7 @@ def review_rows(answers: dict[str, Any], context: bq.Context) -> list[dict[str, 
             "not_yet": answers[q.key] is None,
         }
         for q in bq.QUESTIONS
-        if q.key in answers and _applies(q.key, answers)
+        if q.key in answers and steps.applies(q.key, answers)
     ]
 
 
@@ -357,7 +279,7 @@ def ask_again(
     before a check between them existed): the question to answer again, as « Modifier », with the reason
     next to its field; or the next open question when the refusal names none already answered."""
     key = exc.key
-    if key is None or key not in answers or not _applies(key, answers):
+    if key is None or key not in answers or not steps.applies(key, answers):
         raise Redirect(NEW)
     asked = bq.question(key, _without(answers, key), context)
     return question_page(
@@ -438,7 +360,7 @@ def accept(request: Request, session: Session, form: Any, *, replayed: bool = Fa
         store.save(draft.id, answers, now=now, convention=answers.get("convention"))
     if walking:
         # Going back through the answers with « Question précédente »: forward again one by one.
-        after = following_key(key, answers)
+        after = steps.following_key(key, answers)
         if after is not None and after in answers:
             return RedirectResponse(f"{NEW}?question={after}&parcours=1", status_code=303)
     if bq.next_question(answers, context) is None:
@@ -481,7 +403,7 @@ def add_routes(app: FastAPI) -> None:
     """The declaration's pages (registered before ``/violations/{breach_id}``)."""
     # « 29 mars 2026 à 19 h 00, heure de Paris »: a deadline in a sentence, without stacked brackets.
     app.state.web.templates.filters["paris_time"] = lambda d: f"{clock.french_instant(d)}, heure de Paris" if d else ""
-    app.state.web.templates.globals["late_by"] = late_by
+    app.state.web.templates.globals["late_by"] = frenchtime.late_by
     # The longest answer each question accepts: the browser stops typing there (maxlength).
     app.state.web.templates.globals["max_length"] = bq.max_length
 
@@ -496,7 +418,7 @@ def add_routes(app: FastAPI) -> None:
         answers = dict(draft.answers) if draft else {}
         if question is not None:
             # « Modifier » or « Question précédente »: one answered question again, the others kept.
-            if question not in answers or not _applies(question, answers):
+            if question not in answers or not steps.applies(question, answers):
                 raise HTTPException(404)
             asked = bq.question(question, _without(answers, question), context)
             return question_page(

@@ -175,9 +175,7 @@ def add_routes(app: Any) -> None:
         if breach.side == "departement":
             return department_decisions(breach)
         visible = access.breaches_for(context["user"], shared.config.registers, shared.ledger, side="departement")
-        linked = next(
-            (b for b in visible if breach.id in {b.structure_reference, b.details.get("structure_reference")}), None
-        )
+        linked = access.linked_record(visible, breach)
         return department_decisions(linked) if linked else []
 
     app.state.web.templates.globals.update(

@@ -9,7 +9,8 @@
     var minutes = Math.floor(Math.abs(ms) / 60000);
     var h = Math.floor(minutes / 60), m = minutes % 60;
     var span = h + " h " + (m < 10 ? "0" : "") + m;
-    return ms >= 0 ? "il reste " + span : "délai dépassé de " + span;
+    // As the server says it (dpa_kit.frenchtime.late_by): « en retard de 2 h 05 », « en retard de 7 min ».
+    return ms >= 0 ? "il reste " + span : "délai dépassé, en retard de " + (h ? span : m + " min");
   }
   function tick() {
     var now = Date.now() + offset;
