@@ -1021,11 +1021,13 @@ def test_severity_answers_in_french_and_agreed_band(env: dict[str, str], monkeyp
     assert result.exit_code == 0, result.output
     assert "Gravité : faible" in result.output
     assert "(négligeable, limitée, importante, maximale)" in result.output
+    # each ENISA term is explained before its question (one wording with the web form)
+    assert "4 sensible (santé, opinions" in result.output
 
 
 def test_severity_command_offers_the_web_forms_choices_and_questions() -> None:
     """One source: `dpa-kit breach severity` asks the questions and offers the answers of the web form."""
-    from dpa_kit.breach_severity import SEVERITY_CHOICES, SEVERITY_LABELS
+    from dpa_kit.breach_severity import SEVERITY_CHOICES, SEVERITY_HINTS, SEVERITY_LABELS
     from dpa_kit.cli import common
     from dpa_kit.cli.breach import SEVERITY_TYPES, breach_severity
 
@@ -1038,7 +1040,10 @@ def test_severity_command_offers_the_web_forms_choices_and_questions() -> None:
     assert set(SEVERITY_CHOICES["malicious"]) <= set(common.YES) | set(common.NO)
     helps = {p.name: p.help for p in breach_severity.params if isinstance(p, click.Option)}
     for name, label in SEVERITY_LABELS.items():
-        assert helps[name] == f"{label}."
+        # the question, then what the ENISA term means, as under the web form's field
+        hint = SEVERITY_HINTS.get(name)
+        assert helps[name] == (f"{label}. {hint}" if hint else f"{label}.")
+    assert {"dpc", "dpc_adjust", "ei"} <= set(SEVERITY_HINTS)
 
 
 def test_severity_command_records_what_the_web_form_records(env: dict[str, str]) -> None:

@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import ADIL, BETHUNE
@@ -239,7 +240,7 @@ def test_a_cnil_notification_before_the_reception_or_in_the_future_is_refused(tm
     with pytest.raises(breach_forms.FormErrors) as raised:
         breach_forms.check_cnil(breach, {"notified": "oui", "at": "hier 18h"}, now=later)
     assert "antérieur à la réception de la violation" in raised.value.errors["at"]
-    assert "Instant de la notification à la CNIL" in raised.value.errors["at"]
+    assert "instant de la notification à la CNIL" in raised.value.errors["at"]
     with pytest.raises(breach_forms.FormErrors) as raised:
         breach_forms.check_cnil(breach, {"notified": "oui", "at": "30/11/2026 10:00"}, now=later)
     assert "notification à la CNIL" in raised.value.errors["at"] and "dans le futur" in raised.value.errors["at"]
@@ -468,3 +469,29 @@ def test_the_terminal_review_refuses_a_huge_number_in_french(
     assert result.output.count("Réponse non retenue : tapez o, n ou un numéro de la liste") == 2
     # « 1 » re-asked the awareness: « hier 16h » precedes the start (17h) and is refused, naming it
     assert "précède le début de la violation" in result.output
+
+
+def test_the_cnil_rules_have_one_wording_in_the_form_and_the_record(tmp_path: Path) -> None:
+    """The reception rule and the free texts of the CNIL decision are checked once, in the library: the form
+    shows, under its field, the very sentence the record (and so the command line) gives."""
+    ledger, breach = _received(tmp_path)
+    later = NOW + timedelta(hours=2)
+    early = NOW - timedelta(hours=10)
+    with pytest.raises(InvalidValue) as recorded:
+        breaches.record_cnil(ledger, breach, notified=True, at=early, reference=None, reason=None, delay_reason=None)
+    assert recorded.value.field == "cnil_at"
+    with pytest.raises(breach_forms.FormErrors) as form:
+        breach_forms.check_cnil(
+            breach,
+            {"notified": "oui", "at": early.astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y %H:%M")},
+            now=later,
+        )
+    assert form.value.errors["at"] == str(recorded.value)
+    with pytest.raises(InvalidValue) as recorded:
+        breaches.record_cnil(
+            ledger, breach, notified=False, at=None, reference=None, reason="risque\x1b faible", delay_reason=None
+        )
+    assert recorded.value.field == "cnil_reason"
+    with pytest.raises(breach_forms.FormErrors) as form:
+        breach_forms.check_cnil(breach, {"notified": "non", "reason": "risque\x1b faible"}, now=later)
+    assert form.value.errors["reason"] == str(recorded.value)

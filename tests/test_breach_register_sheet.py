@@ -167,3 +167,30 @@ def test_libreoffice_reads_the_dates_as_dates_and_the_formula_as_text(
     assert cells[_column(headers, "Reçue par le Département le")] == "28/11/2026 22:30"
     assert cells[_column(headers, "Description")] == FORMULA  # not « 2 »
     assert cells[_column(headers, "Personnes (approx.)")] == "200"
+
+
+def test_the_register_export_is_one_library_call_for_both_edges(tmp_path: Path) -> None:
+    """`export` writes every format of FORMATS under the register's title; the HTML page served under a CSP
+    links to its stylesheet instead of carrying an inline style."""
+    from dpa_kit.breach_register import FORMATS, TITLE, export
+
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    breaches.receive(
+        ledger,
+        convention_id="C",
+        structure="S",
+        delay_hours=24,
+        aware_at=AWARE,
+        received_at=RECEIVED,
+        details={"natures": ["confidentiality"], "description": "courriel mal adressé"},
+    )
+    found = list(breaches.all_breaches(ledger).values())
+    assert set(FORMATS) == {"csv", "xlsx", "ods", "html"}
+    assert FORMATS["xlsx"].media_type.endswith("spreadsheetml.sheet") and FORMATS["csv"].name.startswith("CSV")
+    assert export(found, "csv").decode("utf-8-sig").splitlines()[1].startswith(found[0].id)
+    assert zipfile.ZipFile(io.BytesIO(export(found, "xlsx"))).testzip() is None
+    page = export(found, "html").decode()
+    assert f"<title>{TITLE}</title>" in page and "<style>" in page
+    linked = export(found, "html", stylesheet="/static/register.css").decode()
+    assert "<style>" not in linked and '<link rel="stylesheet" href="/static/register.css">' in linked
+    assert "courriel mal adressé" in linked

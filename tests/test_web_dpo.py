@@ -405,3 +405,28 @@ def test_the_server_judges_the_conventions_at_start_not_at_the_first_dashboard(
         c = _dpo(app, people)
         assert c.get("/dpo").status_code == 200
         assert judged == []  # already judged by the start-up
+
+
+@pytest.mark.parametrize(
+    ("form", "data", "kept"),
+    [
+        ("gravite", {"dpc": "4", "dpc_adjust": "beaucoup"}, 'value="beaucoup"'),
+        ("cnil", {"notified": "non", "reference": "REF-TAPEE"}, 'value="REF-TAPEE"'),
+        ("personnes", {"decision": "informed", "channel": "CANAL-TAPE"}, 'value="CANAL-TAPE"'),
+    ],
+)
+def test_each_refused_dpo_form_shows_the_same_breach_page(
+    site: tuple[Any, People], form: str, data: dict[str, str], kept: str
+) -> None:
+    """One page for every refusal: the whole breach page again (400), the refused form's answers kept."""
+    app, people = site
+    received = _received(app)
+    c = _dpo(app, people)
+    page = c.get(f"/dpo/violations/{received}")
+    response = c.post(f"/dpo/violations/{received}/{form}", data={"csrf": csrf_of(page.text), **data})
+    assert response.status_code == 400
+    for anchor in ("gravite", "cnil", "personnes", "cloture"):
+        assert f'<h2 id="{anchor}">' in response.text
+    assert kept in response.text
+    assert received in response.text
+    assert not _ledger(app).events(subject=received, kind_prefix="breach.cnil")

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from test_web import REF, SCRIPT, answer_all, browser_form, client, declare, key_of, login
 from webhelpers import BETHUNE_SIRET, FAST, Clock, People, csrf_of, make_people
 
+from dpa_kit import breach_mail
 from dpa_kit import breach_questions as bq
 from dpa_kit.accounts import Accounts, web_database_path
 from dpa_kit.breach_drafts import DraftStore
@@ -154,7 +155,7 @@ def test_to_inform_is_sent_to_the_active_users_of_the_structure_and_recorded(
     [event] = [e for e in app.state.web.ledger.events() if e.payload.get("action") == "breach.subjects.requested"]
     dpo_subject = accounts.user_by_email(people.dpo)
     assert dpo_subject is not None and event.subject == dpo_subject.subject
-    assert event.payload == {"action": "breach.subjects.requested", "object": REF, "recipients": 2}
+    assert event.payload == {"action": "breach.subjects.requested", "object": REF, "recipients": 2, "of": 2}
     assert "@" not in repr(event.payload)
     page = c.get(f"/dpo/violations/{REF}?personnes=envoye")
     assert "Le message « personnes à informer » a été envoyé aux comptes de la structure." in page.text
@@ -172,6 +173,66 @@ def test_to_inform_that_cannot_leave_is_said_and_not_recorded_as_sent(
     )
     # The decision itself is recorded.
     assert "Les personnes concernées vont être informées (31 mars 2026, courrier)." in page.text
+
+
+def test_request_subjects_sends_records_and_reads_back_the_outcome(
+    site: tuple[Any, People], clock: Clock, outbox: Outbox
+) -> None:
+    """The library's Art. 34 message: each active account of the structure, one ledger event without any
+    address, and what the ledger then says of the last sending (the page shows nothing else)."""
+    app, people = site
+    web_ = app.state.web
+    web_.accounts.add_user("direction@ccas-bethune.fr", "structure", BETHUNE_SIRET, now=T23, actor="test")
+    _decide_to_inform(app, people, clock, outbox)
+    dpo = web_.accounts.user_by_email(people.dpo)
+    assert dpo is not None
+
+    def refuse_bethune(message: EmailMessage) -> None:
+        if message["To"] == people.bethune:
+            raise NotificationError("refusé")
+        outbox(message)
+
+    now = clock.instant + timedelta(hours=1)
+    common = {"user": dpo, "registers": web_.config.registers, "accounts": web_.accounts, "sender": SENDER}
+    assert breach_mail.request_subjects(web_.ledger, REF, send=refuse_bethune, now=now, **common) == "partly"
+    last = [e for e in web_.ledger.events() if e.payload.get("action") == breach_mail.REQUESTED][-1]
+    assert last.at == now and last.subject == dpo.subject
+    assert last.payload == {"action": breach_mail.REQUESTED, "object": REF, "recipients": 1, "of": 2}
+    assert breach_mail.last_subjects_request(web_.ledger, REF, dpo.subject, now=now) == "partly"
+    assert breach_mail.last_subjects_request(web_.ledger, "V-2026-9999", dpo.subject, now=now) is None
+    assert breach_mail.last_subjects_request(web_.ledger, REF, dpo.subject, now=now + timedelta(hours=1)) is None
+    assert breach_mail.request_subjects(web_.ledger, REF, send=outbox, now=now, **common) == "sent"
+    assert breach_mail.last_subjects_request(web_.ledger, REF, dpo.subject, now=now) == "sent"
+    before = len(web_.ledger.events())
+    assert breach_mail.request_subjects(web_.ledger, REF, send=None, now=now, **common) == "partly"
+    assert len(web_.ledger.events()) == before  # nothing left: nothing recorded
+
+
+def test_a_crafted_link_cannot_claim_the_message_left(site: tuple[Any, People], clock: Clock, outbox: Outbox) -> None:
+    app, people = site
+    c = _decide_to_inform(app, people, clock, outbox, down=True)
+    for said in ("envoye", "aucun"):
+        page = c.get(f"/dpo/violations/{REF}?personnes={said}")
+        assert page.status_code == 200
+        assert "Le message « personnes à informer » a été envoyé" not in page.text
+        assert "Aucun compte actif de la structure" not in page.text
+    # Once it left, the page says so; « could not leave » is then refused.
+    web_ = app.state.web
+    dpo = web_.accounts.user_by_email(people.dpo)
+    assert dpo is not None
+    sent = breach_mail.request_subjects(
+        web_.ledger,
+        REF,
+        user=dpo,
+        registers=web_.config.registers,
+        accounts=web_.accounts,
+        sender=SENDER,
+        send=outbox.sent.append,
+        now=clock.instant,
+    )
+    assert sent == "sent"
+    assert "a été envoyé aux comptes de la structure" in c.get(f"/dpo/violations/{REF}?personnes=envoye").text
+    assert "n'a pas pu partir" not in unescape(c.get(f"/dpo/violations/{REF}?personnes=non").text)
 
 
 def test_to_inform_without_any_structure_account_says_so(

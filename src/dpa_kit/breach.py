@@ -560,6 +560,32 @@ def _notification(
     return payload
 
 
+#: The free texts of the CNIL decision: fact -> (French name, limit, several lines allowed).
+CNIL_TEXTS = {
+    "cnil_reference": ("Référence CNIL", freetext.SHORT_TEXT, False),
+    "cnil_reason": ("Raison de l'absence de notification", freetext.LONG_TEXT, True),
+    "delay_reason": ("Motifs du retard", freetext.LONG_TEXT, True),
+}
+
+
+def require_cnil_after_reception(breach: Breach, at: datetime) -> None:
+    """The notification to the CNIL cannot precede the Département's reception of the breach (the one place
+    of this rule: :func:`record_cnil` and the DPO's form both ask it)."""
+    if breach.received_at is not None and at < breach.received_at:
+        raise InvalidValue(
+            f"instant de la notification à la CNIL ({clock.french_instant(at)}) antérieur à la réception de la "
+            f"violation par le Département ({clock.french_instant(breach.received_at)})",
+            "cnil_at",
+        )
+
+
+def require_cnil_text(field: str, value: str | None) -> None:
+    """Raise InvalidValue when a free text of the CNIL decision (a key of :data:`CNIL_TEXTS`) cannot be
+    recorded."""
+    name, limit, multiline = CNIL_TEXTS[field]
+    require_text(value, field, name, limit=limit, multiline=multiline)
+
+
 def record_cnil(
     ledger: Ledger,
     breach: Breach,
@@ -577,15 +603,10 @@ def record_cnil(
         )
     if notified and at is None:
         raise InvalidValue("instant de la notification à la CNIL manquant", "cnil_at")
-    if notified and at is not None and breach.received_at is not None and at < breach.received_at:
-        raise InvalidValue(
-            f"instant de la notification à la CNIL ({clock.french_instant(at)}) antérieur à la réception de la "
-            f"violation par le Département ({clock.french_instant(breach.received_at)})",
-            "cnil_at",
-        )
-    require_text(reference, "cnil_reference", "Référence CNIL", limit=freetext.SHORT_TEXT, multiline=False)
-    require_text(reason, "cnil_reason", "Raison de l'absence de notification")
-    require_text(delay_reason, "delay_reason", "Motifs du retard")
+    if notified and at is not None:
+        require_cnil_after_reception(breach, at)
+    for fact, value in (("cnil_reference", reference), ("cnil_reason", reason), ("delay_reason", delay_reason)):
+        require_cnil_text(fact, value)
     if not notified and not (reason and reason.strip()):
         raise InvalidValue(
             "raison de ne pas notifier la CNIL manquante : documentez-la (art. 33(5) RGPD)", "cnil_reason"

@@ -20,8 +20,8 @@ from email.message import EmailMessage
 from typing import Any
 
 from dpa_kit import clock, freetext
-from dpa_kit.breach import Breach
-from dpa_kit.exceptions import InputError, UsageError
+from dpa_kit.breach import CNIL_TEXTS, Breach, require_cnil_after_reception, require_cnil_text, require_text
+from dpa_kit.exceptions import InputError, InvalidValue, UsageError
 from dpa_kit.ledger import Ledger
 
 __all__ = [
@@ -280,17 +280,42 @@ CNIL_LABELS = {
 
 
 def _free_text(
-    values: dict[str, Any], name: str, labels: dict[str, str], errors: dict[str, str], *, multiline: bool
+    values: dict[str, Any],
+    name: str,
+    labels: dict[str, str],
+    errors: dict[str, str],
+    *,
+    multiline: bool,
+    check: Callable[[str], None] | None = None,
 ) -> str | None:
-    """The text of a form's free field (None if blank), its line breaks made LF; its error in ``errors``."""
+    """The text of a form's free field (None if blank), its line breaks made LF; its error in ``errors``.
+
+    The text is checked by the library (:func:`dpa_kit.breach.require_text`, or ``check`` when the record
+    has its own check): the same sentence on the page as from the command line."""
     text = freetext.one_kind_of_line_break(str(values.get(name) or "")).strip() or None
     if text is not None:
         limit = freetext.LONG_TEXT if multiline else freetext.SHORT_TEXT
-        reason = freetext.problem(text, labels.get(name, name), limit=limit, multiline=multiline)
-        if reason:
-            errors[name] = reason
+        try:
+            if check is not None:
+                check(text)
+            else:
+                require_text(text, name, labels.get(name, name), limit=limit, multiline=multiline)
+        except InvalidValue as exc:
+            errors[name] = str(exc)
             return None
     return text
+
+
+#: The form's field of each fact of the CNIL decision (:data:`dpa_kit.breach.CNIL_TEXTS`).
+_CNIL_FIELDS = {"cnil_at": "at", "cnil_reference": "reference", "cnil_reason": "reason", "delay_reason": "delay_reason"}
+
+
+def _cnil_text(values: dict[str, Any], fact: str, errors: dict[str, str]) -> str | None:
+    name = _CNIL_FIELDS[fact]
+    multiline = CNIL_TEXTS[fact][2]
+    return _free_text(
+        values, name, CNIL_LABELS, errors, multiline=multiline, check=lambda text: require_cnil_text(fact, text)
+    )
 
 
 def check_cnil(breach: Breach, values: dict[str, Any], *, now: datetime) -> CnilDecision:
@@ -306,17 +331,17 @@ def check_cnil(breach: Breach, values: dict[str, Any], *, now: datetime) -> Cnil
     at = None
     if choice == "oui":
         at = _instant_field(values, "at", now, errors, required=True)
-    if at is not None and breach.received_at is not None and at < breach.received_at:
-        errors["at"] = (
-            f"« {CNIL_LABELS['at']} » ({clock.french_instant(at)}) antérieur à la réception de la violation "
-            f"par le Département ({clock.french_instant(breach.received_at)})"
-        )
-        at = None
-    reference = _free_text(values, "reference", CNIL_LABELS, errors, multiline=False)
-    reason = _free_text(values, "reason", CNIL_LABELS, errors, multiline=True)
+    if at is not None:
+        try:
+            require_cnil_after_reception(breach, at)
+        except InvalidValue as exc:
+            errors[_CNIL_FIELDS[exc.field]] = str(exc)
+            at = None
+    reference = _cnil_text(values, "cnil_reference", errors)
+    reason = _cnil_text(values, "cnil_reason", errors)
     if choice == "non" and not reason and "reason" not in errors:
         errors["reason"] = "sans notification à la CNIL, documentez la raison"
-    delay_reason = _free_text(values, "delay_reason", CNIL_LABELS, errors, multiline=True)
+    delay_reason = _cnil_text(values, "delay_reason", errors)
     if at and breach.cnil_deadline and at > breach.cnil_deadline and not delay_reason and "delay_reason" not in errors:
         errors["delay_reason"] = "notification après 72 heures : indiquez les motifs du retard"
     if breach.cnil is not None:

@@ -5,14 +5,37 @@ spreadsheet sorts and filters them (:mod:`dpa_kit.tables` writes each type; CSV 
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from dpa_kit.breach import BAND_FEMININE, NATURES, Breach
 from dpa_kit.labels import breach_item, subjects_decision
-from dpa_kit.tables import Cell, cell_text, safe_cell
+from dpa_kit.tables import Cell, cell_text, safe_cell, table_bytes
 from dpa_kit.words import french_number
+
+__all__ = ["FORMATS", "HEADERS", "TITLE", "ExportFormat", "export", "register_rows"]
+
+#: The register's title, in every format.
+TITLE = "Registre des violations"
+
+
+class ExportFormat(NamedTuple):
+    """One format of the exported register: its French name and its media type."""
+
+    name: str
+    media_type: str
+
+
+#: The formats of the exported register: extension -> French name and media type.
+FORMATS = {
+    "csv": ExportFormat("CSV (tableur, séparateur point-virgule)", "text/csv; charset=utf-8"),
+    "xlsx": ExportFormat("Excel (XLSX)", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "ods": ExportFormat("LibreOffice (ODS)", "application/vnd.oasis.opendocument.spreadsheet"),
+    "html": ExportFormat("page à lire ou imprimer (s'ouvre dans le navigateur)", "text/html; charset=utf-8"),
+}
 
 HEADERS = [
     "Identifiant",
@@ -128,3 +151,15 @@ def register_rows(breaches: list[Breach]) -> tuple[list[str], list[list[Cell]]]:
         )
     # a text recorded before texts were checked may hold characters no page nor sheet should show
     return HEADERS, [[safe_cell(v) for v in row] for row in rows]
+
+
+def export(breaches: list[Breach], fmt: str, *, stylesheet: str | None = None) -> bytes:
+    """The register of ``breaches`` in ``fmt`` (a key of :data:`FORMATS`). The HTML page carries its own
+    style, or, with ``stylesheet`` (a URL), links to it instead (a page served under a CSP without inline
+    style)."""
+    headers, rows = register_rows(breaches)
+    data = table_bytes(fmt, TITLE, headers, rows)
+    if fmt == "html" and stylesheet is not None:
+        link = f'<link rel="stylesheet" href="{html.escape(stylesheet)}">'.encode()
+        data = re.sub(rb"<style>.*?</style>", lambda _: link, data, count=1, flags=re.S)
+    return data

@@ -21,7 +21,15 @@ from dpa_kit.breach import (
 )
 from dpa_kit.breach_forms import FormErrors
 
-__all__ = ["SEVERITY_CHOICES", "SEVERITY_LABELS", "Assessment", "check_severity", "form_values", "recorded"]
+__all__ = [
+    "SEVERITY_CHOICES",
+    "SEVERITY_HINTS",
+    "SEVERITY_LABELS",
+    "Assessment",
+    "check_severity",
+    "form_values",
+    "recorded",
+]
 
 #: The question of each field, as the command line asks it.
 SEVERITY_LABELS = {
@@ -32,6 +40,27 @@ SEVERITY_LABELS = {
     "integrity": "Perte d'intégrité",
     "availability": "Perte de disponibilité",
     "malicious": "Intention malveillante",
+}
+
+#: What the ENISA terms mean, under the severity form's fields and in ``dpa-kit breach severity``'s help and
+#: questions.
+SEVERITY_HINTS = {
+    "dpc": (
+        "DPC (« Data Processing Context », contexte du traitement dans la méthode de l'ENISA) : la nature des "
+        "données en cause. 1 simple (état civil, coordonnées, parcours scolaire…) ; 2 comportemental "
+        "(habitudes, localisation, préférences…) ; 3 financier (revenus, aides sociales, coordonnées "
+        "bancaires…) ; 4 sensible (santé, opinions, vie sexuelle, infractions : art. 9 et 10 RGPD)."
+    ),
+    "dpc_adjust": (
+        "Facultatif, de -1 à +1 (par exemple 0,5 ou -0,25) : corrige le contexte pour ce que la seule nature "
+        "des données ne dit pas. Plus, si le volume, la vulnérabilité des personnes (mineurs, personnes "
+        "aidées) ou l'usage possible aggravent la situation ; moins, si les données étaient déjà publiques "
+        "ou peu exploitables. Le contexte retenu reste entre 1 et 4."
+    ),
+    "ei": (
+        "Avec quelle facilité on peut retrouver qui sont les personnes à partir des données : négligeable, "
+        "limitée, importante ou maximale (nom et adresse, par exemple)."
+    ),
 }
 
 #: The answers offered for each choice: stored value -> French name.

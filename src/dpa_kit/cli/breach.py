@@ -17,7 +17,8 @@ from dpa_kit.breach import (
     DPC_NAMES_FR,
     SUBJECT_DECISION_NAMES_FR,
 )
-from dpa_kit.breach_severity import SEVERITY_CHOICES, SEVERITY_LABELS
+from dpa_kit.breach_register import FORMATS as REGISTER_FORMATS
+from dpa_kit.breach_severity import SEVERITY_CHOICES, SEVERITY_HINTS, SEVERITY_LABELS
 from dpa_kit.cli import common
 from dpa_kit.cli.common import EXIT_OK, EXIT_PROBLEMS, CommandGroup, Settings, echo_err, open_ledger, pass_settings
 from dpa_kit.exceptions import UsageError
@@ -828,13 +829,17 @@ SEVERITY_TYPES = {
 }
 
 
+def _severity_help(name: str) -> str:
+    """The option's help: the question, then what the ENISA term means (:data:`SEVERITY_HINTS`)."""
+    hint = SEVERITY_HINTS.get(name)
+    return f"{SEVERITY_LABELS[name]}. {hint}" if hint else f"{SEVERITY_LABELS[name]}."
+
+
 @breach_group.command("severity")
 @click.argument("breach_id", metavar="ID_VIOLATION")
-@click.option("--dpc", type=SEVERITY_TYPES["dpc"], help=f"{SEVERITY_LABELS['dpc']}.")
-@click.option(
-    "--dpc-adjust", metavar="NOMBRE", default="0", show_default=True, help=f"{SEVERITY_LABELS['dpc_adjust']}."
-)
-@click.option("--ei", type=SEVERITY_TYPES["ei"], help=f"{SEVERITY_LABELS['ei']}.")
+@click.option("--dpc", type=SEVERITY_TYPES["dpc"], help=_severity_help("dpc"))
+@click.option("--dpc-adjust", metavar="NOMBRE", default="0", show_default=True, help=_severity_help("dpc_adjust"))
+@click.option("--ei", type=SEVERITY_TYPES["ei"], help=_severity_help("ei"))
 @click.option(
     "--confidentiality", type=SEVERITY_TYPES["confidentiality"], help=f"{SEVERITY_LABELS['confidentiality']}."
 )
@@ -873,6 +878,8 @@ def breach_severity(
             return value
         if not interactive:
             raise UsageError(f"réponse manquante : {SEVERITY_LABELS[name]}")
+        if name in SEVERITY_HINTS:
+            click.echo(SEVERITY_HINTS[name], err=True)
         answer: str = click.prompt(SEVERITY_LABELS[name], type=SEVERITY_TYPES[name])
         return answer
 
@@ -917,7 +924,14 @@ def breach_register() -> None:
 
 
 @breach_register.command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "ods", "html"]), default="csv", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(REGISTER_FORMATS)),
+    default="csv",
+    show_default=True,
+    help="Format du fichier : " + " ; ".join(f"{ext}, {f.name}" for ext, f in REGISTER_FORMATS.items()) + ".",
+)
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Fichier à écrire."
 )
@@ -932,14 +946,12 @@ def breach_register_export(settings: Settings, fmt: str, output: Path, force: bo
     """
     from dpa_kit import written
     from dpa_kit.breach import all_breaches
-    from dpa_kit.breach_register import register_rows
+    from dpa_kit.breach_register import TITLE, export
     from dpa_kit.fsutil import PRIVATE
-    from dpa_kit.tables import table_bytes
 
     written.guard([output], force=force)
     breaches = list(all_breaches(open_ledger(settings, create=False)).values())
-    headers, rows = register_rows(breaches)
     written.write_file(
-        output, table_bytes(fmt, "Registre des violations", headers, rows), force=force, mode=PRIVATE
+        output, export(breaches, fmt), force=force, mode=PRIVATE
     )  # personal data: readable by its owner only, as tables.write_table
-    click.echo(f"Registre des violations ({len(rows)} ligne(s)) écrit : {output}")
+    click.echo(f"{TITLE} ({len(breaches)} ligne(s)) écrit : {output}")

@@ -31,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from dpa_kit import access, breach_forms, clock
+from dpa_kit import access, breach_forms, breach_mail, clock
 from dpa_kit.accounts import Accounts, Policy, Session, web_database_path
 from dpa_kit.breach import ART34_GROUNDS, NATURES, SUBJECT_DECISIONS
 from dpa_kit.breach_questions import ITEM_LABELS
@@ -58,6 +58,8 @@ SUBJECTS_MAIL = {
         "été envoyé ; prévenez-la par un autre moyen.",
     ),
 }
+#: The page's word for each outcome of :func:`dpa_kit.breach_mail.request_subjects` (``?personnes=``).
+SUBJECTS_OUTCOME = {"sent": "envoye", "partly": "non", "no_account": "aucun"}
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -342,6 +344,36 @@ SESSION_ENDED = (
 )
 #: The fields of a declaration's answer that the login page carries after an idle timeout.
 CARRIED_FIELDS = ("question", "action", "reponse", "choix", "autre", "parcours")
+
+
+def dpo_breach_view(request: Request, session: Session, breach: Any, status: int = 200, **extra: Any) -> Response:
+    """The DPO's page of a breach (``dpo_breach.html``), empty forms unless ``extra`` gives the values and
+    errors of the one that was refused (``status`` 400)."""
+    context: dict[str, Any] = {"values": {}, "errors": {}} | extra
+    return web(request).render(
+        request,
+        "dpo_breach.html",
+        status=status,
+        session=session,
+        b=breach,
+        urgency=breach_forms.urgency,
+        time_left=breach_forms.time_left,
+        **context,
+    )
+
+
+def subjects_mail(app_: Web, session: Session, breach: Any, said: str | None) -> tuple[str, str] | None:
+    """What the DPO's breach page says of the message « personnes à informer » after ``?personnes=said``:
+    only what the ledger confirms (a crafted link cannot claim a message left)."""
+    if said not in SUBJECTS_MAIL:
+        return None
+    last = breach_mail.last_subjects_request(app_.ledger, breach.id, session.user.subject, now=app_.now())
+    if said == "aucun":
+        recipients = breach_mail.structure_recipients(
+            breach, user=session.user, registers=app_.config.registers, accounts=app_.accounts
+        )
+        return SUBJECTS_MAIL[said] if last is None and not recipients else None
+    return SUBJECTS_MAIL[said] if last in ({"envoye": ("sent",), "non": ("partly", None)}[said]) else None
 
 
 def local_path(url: str) -> str:
@@ -826,17 +858,7 @@ def create_app(config: WebConfig) -> FastAPI:
         session = current(request, role="dpo")
         app_ = web(request)
         breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
-        return app_.render(
-            request,
-            "dpo_breach.html",
-            session=session,
-            b=breach,
-            values={},
-            errors={},
-            subjects_mail=SUBJECTS_MAIL.get(personnes or ""),
-            urgency=breach_forms.urgency,
-            time_left=breach_forms.time_left,
-        )
+        return dpo_breach_view(request, session, breach, subjects_mail=subjects_mail(app_, session, breach, personnes))
 
     @app.post("/dpo/violations/{breach_id}/cnil")
     @posted
@@ -854,17 +876,7 @@ def create_app(config: WebConfig) -> FastAPI:
         try:
             decision = breach_forms.check_cnil(breach, values, now=now)
         except breach_forms.FormErrors as exc:
-            return app_.render(
-                request,
-                "dpo_breach.html",
-                status=400,
-                session=session,
-                b=breach,
-                values=values,
-                errors=exc.errors,
-                urgency=breach_forms.urgency,
-                time_left=breach_forms.time_left,
-            )
+            return dpo_breach_view(request, session, breach, status=400, values=values, errors=exc.errors)
         record_cnil(
             app_.ledger,
             breach,
@@ -926,17 +938,7 @@ def create_app(config: WebConfig) -> FastAPI:
         try:
             decision = breach_forms.check_subjects(breach, values)
         except breach_forms.FormErrors as exc:
-            return app_.render(
-                request,
-                "dpo_breach.html",
-                status=400,
-                session=session,
-                b=breach,
-                values=values,
-                errors=exc.errors,
-                urgency=breach_forms.urgency,
-                time_left=breach_forms.time_left,
-            )
+            return dpo_breach_view(request, session, breach, status=400, values=values, errors=exc.errors)
         record_subjects(
             app_.ledger,
             breach,
@@ -950,35 +952,17 @@ def create_app(config: WebConfig) -> FastAPI:
         )
         if decision.decision != "to_inform":
             raise Redirect(f"/dpo/violations/{breach.id}#personnes")
-        raise Redirect(f"/dpo/violations/{breach.id}?personnes={request_subjects(app_, session, breach.id)}#personnes")
-
-    def request_subjects(app_: Web, session: Session, breach_id: str) -> str:
-        """E-mail the decision « à informer » to the active users of the structure (the SIRET of the breach's
-        convention) and record the sending (who, how many; never the addresses): a key of SUBJECTS_MAIL."""
-        from dpa_kit.breach import get
-        from dpa_kit.mail import build_subjects_request
-        from dpa_kit.web.declare import send_quietly
-
-        breach = get(app_.ledger, breach_id)  # with its decision
-        try:
-            siret = access.get_convention(session.user, config.registers, breach.convention).convention.processor.siret
-        except NotFound:
-            siret = None
-        addresses = app_.accounts.structure_addresses(siret)
-        if not addresses:
-            return "aucun"
-        now = app_.now()
-        sent = 0
-        for address in addresses:
-            try:
-                message = build_subjects_request(breach, to=address, sender=config.sender, now=now)
-            except UsageError:
-                continue
-            sent += send_quietly(config.send_mail, message)
-        if sent:
-            payload = {"action": "breach.subjects.requested", "object": breach.id, "recipients": sent}
-            app_.ledger.append("account.action", session.user.subject, payload, at=now)
-        return "envoye" if sent == len(addresses) else "non"
+        outcome = breach_mail.request_subjects(
+            app_.ledger,
+            breach.id,
+            user=session.user,
+            registers=config.registers,
+            accounts=app_.accounts,
+            sender=config.sender,
+            send=config.send_mail,
+            now=app_.now(),
+        )
+        raise Redirect(f"/dpo/violations/{breach.id}?personnes={SUBJECTS_OUTCOME[outcome]}#personnes")
 
     from dpa_kit.web import cycle
 

@@ -7,7 +7,6 @@ the CSRF token of a form, calls the library (:mod:`dpa_kit.access`, :mod:`dpa_ki
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import quote
 
@@ -16,17 +15,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
-from dpa_kit import access, breach_forms, breach_severity
+from dpa_kit import access, breach_forms, breach_register, breach_severity
 from dpa_kit.breach import Breach, record_severity
 from dpa_kit.breach_facts import closing_warnings, department_decisions, structure_delay
 from dpa_kit.breach_register import register_rows
-from dpa_kit.tables import table_bytes, text_rows
-from dpa_kit.web.app import Redirect, check_csrf, current, posted, web
+from dpa_kit.tables import text_rows
+from dpa_kit.web.app import Redirect, check_csrf, current, dpo_breach_view, posted, web
 from dpa_kit.words import french_day
 
 __all__ = [
-    "REGISTER_FORMATS",
-    "SEVERITY_HINTS",
     "add_routes",
     "close_warnings",
     "router",
@@ -34,79 +31,47 @@ __all__ = [
 
 router = APIRouter()
 
-#: The formats of ``dpa-kit breach register export``: extension -> (French name, media type).
-REGISTER_FORMATS = {
-    "csv": ("CSV (tableur, séparateur point-virgule)", "text/csv; charset=utf-8"),
-    "xlsx": ("Excel (XLSX)", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    "ods": ("LibreOffice (ODS)", "application/vnd.oasis.opendocument.spreadsheet"),
-    "html": ("page à lire ou imprimer (s'ouvre dans le navigateur)", "text/html; charset=utf-8"),
-}
-REGISTER_TITLE = "Registre des violations"
 
-#: What the ENISA terms mean, under the severity form's fields.
-SEVERITY_HINTS = {
-    "dpc": (
-        "DPC (« Data Processing Context », contexte du traitement dans la méthode de l'ENISA) : la nature des "
-        "données en cause. 1 simple (état civil, coordonnées, parcours scolaire…) ; 2 comportemental "
-        "(habitudes, localisation, préférences…) ; 3 financier (revenus, aides sociales, coordonnées "
-        "bancaires…) ; 4 sensible (santé, opinions, vie sexuelle, infractions : art. 9 et 10 RGPD)."
-    ),
-    "dpc_adjust": (
-        "Facultatif, de -1 à +1 (par exemple 0,5 ou -0,25) : corrige le contexte pour ce que la seule nature "
-        "des données ne dit pas. Plus, si le volume, la vulnérabilité des personnes (mineurs, personnes "
-        "aidées) ou l'usage possible aggravent la situation ; moins, si les données étaient déjà publiques "
-        "ou peu exploitables. Le contexte retenu reste entre 1 et 4."
-    ),
-    "ei": (
-        "Avec quelle facilité on peut retrouver qui sont les personnes à partir des données : négligeable, "
-        "limitée, importante ou maximale (nom et adresse, par exemple)."
-    ),
-}
-
-
-def _register(request: Request) -> tuple[Any, list[str], list[list[Any]]]:
+def _register(request: Request) -> tuple[Any, list[Breach]]:
     session = current(request, role="dpo")
     app_ = web(request)
-    breaches = access.breaches_for(session.user, app_.config.registers, app_.ledger)
-    headers, rows = register_rows(breaches)
-    return session, headers, rows
+    return session, access.breaches_for(session.user, app_.config.registers, app_.ledger)
 
 
 @router.get("/dpo/registre-violations")
 def register_page(request: Request) -> Response:
-    session, headers, rows = _register(request)
+    session, breaches = _register(request)
+    headers, rows = register_rows(breaches)
     return web(request).render(
         request,
         "dpo_breach_register.html",
         session=session,
         headers=headers,
         rows=text_rows(rows),  # instants and numbers as the CSV and the printable HTML show them
-        formats=REGISTER_FORMATS,
+        formats=breach_register.FORMATS,
     )
 
 
 @router.get("/dpo/registre-violations/registre.{fmt}")
 def register_download(request: Request, fmt: str) -> Response:
-    if fmt not in REGISTER_FORMATS:
+    if fmt not in breach_register.FORMATS:
         raise HTTPException(404)
-    session, headers, rows = _register(request)
+    session, breaches = _register(request)
     app_ = web(request)
-    data = table_bytes(fmt, REGISTER_TITLE, headers, rows)
-    if fmt == "html":
-        # Shown in the browser under the application's CSP (no inline style): the same rules, from /static.
-        data = re.sub(rb"<style>.*?</style>", b'<link rel="stylesheet" href="/static/register.css">', data, flags=re.S)
+    # Shown in the browser under the application's CSP (no inline style): the same rules, from /static.
+    data = breach_register.export(breaches, fmt, stylesheet="/static/register.css")
     name = f"registre-violations-{app_.now().date().isoformat()}.{fmt}"
     app_.ledger.append(
         "account.action",
         session.user.subject,
-        {"action": "breach.register.exported", "object": name, "rows": len(rows)},
+        {"action": "breach.register.exported", "object": name, "rows": len(breaches)},
         at=app_.now(),
     )
     # The HTML register opens in the browser, to read or print; the spreadsheets are downloaded.
     disposition = "inline" if fmt == "html" else "attachment"
     return Response(
         data,
-        media_type=REGISTER_FORMATS[fmt][1],
+        media_type=breach_register.FORMATS[fmt].media_type,
         headers={"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}"},
     )
 
@@ -124,19 +89,7 @@ def severity(request: Request, form: Any, breach_id: str) -> Response:
     try:
         assessed = breach_severity.check_severity(values)
     except breach_forms.FormErrors as exc:
-        return app_.render(
-            request,
-            "dpo_breach.html",
-            status=400,
-            session=session,
-            b=breach,
-            values={},
-            errors={},
-            severity_values=values,
-            severity_errors=exc.errors,
-            urgency=breach_forms.urgency,
-            time_left=breach_forms.time_left,
-        )
+        return dpo_breach_view(request, session, breach, status=400, severity_values=values, severity_errors=exc.errors)
     record_severity(app_.ledger, breach, assessed.severity, assessed.inputs)
     app_.ledger.append(
         "account.action",
@@ -183,7 +136,7 @@ def add_routes(app: Any) -> None:
         severity_choices=breach_severity.SEVERITY_CHOICES,
         severity_of=breach_severity.recorded,
         severity_form_values=breach_severity.form_values,
-        severity_hints=SEVERITY_HINTS,
+        severity_hints=breach_severity.SEVERITY_HINTS,
         structure_delay=structure_delay,
         department_decisions=decisions_for,
         french_day=french_day,
