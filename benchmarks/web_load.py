@@ -129,6 +129,7 @@ class Stats:
         self.errors: list[str] = []
         self.accepted: list[str] = []
         self.dashboard: list[float] = []
+        self.dashboard_at: list[float] = []
         self.listed: list[int] = []
         self.requests = 0
 
@@ -161,8 +162,10 @@ def structure_loop(client: object, conventions: list[str], stop: float, stats: S
         try:
             # The questionnaire, one question a page: « je ne sais pas encore » where it is allowed.
             typed = {"aware_at": "maintenant", "description": "test de charge", "contact": "test"}
+            sent = 0
             for _ in range(40):
                 page = client.get("/violations/nouvelle")  # type: ignore[attr-defined]
+                sent += 1
                 if page.status_code == 303:
                     break
                 key = re.search(r'name="question" value="([a-z_]+)"', page.text).group(1)  # type: ignore[union-attr]
@@ -174,6 +177,7 @@ def structure_loop(client: object, conventions: list[str], stop: float, stats: S
                 else:
                     data["reponse"] = typed.get(key, "")
                 response = client.post("/violations/nouvelle", data=data)  # type: ignore[attr-defined]
+                sent += 1
                 if response.status_code != 303:
                     stats.error(f"question {key}: {response.status_code}")
                     break
@@ -189,7 +193,7 @@ def structure_loop(client: object, conventions: list[str], stop: float, stats: S
                 if client.get(path).status_code != 200:
                     stats.error(f"GET {path}")
             with stats.lock:
-                stats.requests += 12
+                stats.requests += sent + 4  # the pages of the questions, then review, send, home, convention
         except Exception as exc:
             stats.error(f"{type(exc).__name__}: {exc}")
 
@@ -204,6 +208,7 @@ def dpo_loop(client: object, stop: float, stats: Stats, declared_done: threading
                 stats.error(f"dashboard: {response.status_code}")
             with stats.lock:
                 stats.dashboard.append(elapsed)
+                stats.dashboard_at.append(started)
                 stats.requests += 1
         except Exception as exc:
             stats.error(f"{type(exc).__name__}: {exc}")
@@ -317,6 +322,13 @@ def main() -> int:
                 f"dashboard ({args.conventions} conventions, {verification.checked} events): "
                 f"{len(dash)} requests, p50 {statistics.median(dash) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
                 f"max {dash[-1] * 1000:.0f} ms"
+            )
+            # When the slow ones happened: the first pages after the logins, or all along the load.
+            first = min(stats.dashboard_at)
+            slowest = sorted(zip(stats.dashboard, stats.dashboard_at, strict=True), reverse=True)[:5]
+            print(
+                "slowest dashboards (ms @ s after the first): "
+                + ", ".join(f"{took * 1000:.0f} @ {at - first:.1f}" for took, at in slowest)
             )
         # Every declaration was received by the Département and is open: each DPO's last dashboard lists them all.
         fresh = bool(stats.listed) and all(n == len(stats.accepted) for n in stats.listed)
