@@ -437,3 +437,27 @@ def test_last_returns_the_tail_of_a_kind_in_chain_order(tmp_path: Path) -> None:
         ledger.append("breach.declared", f"V-{index}", {"n": index})
     assert [e.payload["n"] for e in ledger.last("exchange.", 3)] == [2, 3, 4]
     assert ledger.last("attest.", 3) == []
+
+
+@pytest.mark.parametrize("limit", [0, 10_000])
+def test_events_since_are_the_same_whichever_way_they_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """Long after the last breach (thousands of other events), ``since`` walks the kinds' index: same answer."""
+    from dpa_kit import ledger as ledger_module
+
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    with ledger.unit_of_work() as writer:
+        for index in range(1500):
+            kind = "breach.received" if index % 500 == 0 else "exchange.packed"
+            writer.append(kind, f"S-{index}", {"n": index})
+        writer.append("breach.closed", "S-0", {"n": "end"})
+    monkeypatch.setattr(ledger_module, "SINCE_SCAN_LIMIT", limit)
+    found = ledger.since(1, "breach.")
+    assert [(e.kind, e.payload["n"]) for e in found] == [
+        ("breach.received", 500),
+        ("breach.received", 1000),
+        ("breach.closed", "end"),
+    ]
+    assert [e.seq for e in found] == sorted(e.seq for e in found)
+    assert ledger.since(found[-1].seq, "breach.") == []
