@@ -346,6 +346,22 @@ SESSION_ENDED = (
 CARRIED_FIELDS = ("question", "action", "reponse", "choix", "autre", "parcours")
 
 
+def department_breach(
+    request: Request, breach_id: str, form: Any = None, *, open_only: bool = False
+) -> tuple[Session, Web, Any]:
+    """The DPO's session, the application and a breach of the Département's side for a DPO page or form
+    (its CSRF token checked when ``form`` is given); 404 for any other breach (and a closed one if
+    ``open_only``)."""
+    session = current(request, role="dpo")
+    if form is not None:
+        check_csrf(request, session, form)
+    app_ = web(request)
+    breach = access.get_breach(session.user, app_.config.registers, app_.ledger, breach_id)
+    if breach.side != "departement" or (open_only and breach.closed):
+        raise HTTPException(404)
+    return session, app_, breach
+
+
 def dpo_breach_view(request: Request, session: Session, breach: Any, status: int = 200, **extra: Any) -> Response:
     """The DPO's page of a breach (``dpo_breach.html``), empty forms unless ``extra`` gives the values and
     errors of the one that was refused (``status`` 400)."""
@@ -865,12 +881,7 @@ def create_app(config: WebConfig) -> FastAPI:
     def dpo_cnil(request: Request, form: Any, breach_id: str) -> Response:
         from dpa_kit.breach import record_cnil
 
-        session = current(request, role="dpo")
-        check_csrf(request, session, form)
-        app_ = web(request)
-        breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
-        if breach.side != "departement":
-            raise HTTPException(404)
+        session, app_, breach = department_breach(request, breach_id, form)
         values = _values(form, ("notified", "at", "reference", "reason", "delay_reason"))
         now = app_.now()
         try:
@@ -896,12 +907,7 @@ def create_app(config: WebConfig) -> FastAPI:
     def dpo_close(request: Request, form: Any, breach_id: str) -> Response:
         from dpa_kit.breach import close
 
-        session = current(request, role="dpo")
-        check_csrf(request, session, form)
-        app_ = web(request)
-        breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
-        if breach.side != "departement" or breach.closed:
-            raise HTTPException(404)
+        session, app_, breach = department_breach(request, breach_id, form, open_only=True)
         try:
             reason = breach_forms.check_close(breach, _values(form, ("reason",)))
         except breach_forms.FormErrors as exc:
@@ -928,12 +934,7 @@ def create_app(config: WebConfig) -> FastAPI:
     def dpo_subjects(request: Request, form: Any, breach_id: str) -> Response:
         from dpa_kit.breach import record_subjects
 
-        session = current(request, role="dpo")
-        check_csrf(request, session, form)
-        app_ = web(request)
-        breach = access.get_breach(session.user, config.registers, app_.ledger, breach_id)
-        if breach.side != "departement":
-            raise HTTPException(404)
+        session, app_, breach = department_breach(request, breach_id, form)
         values = _values(form, ("decision", "date", "channel", "ground"))
         try:
             decision = breach_forms.check_subjects(breach, values)

@@ -20,7 +20,7 @@ from dpa_kit.breach import Breach, record_severity
 from dpa_kit.breach_facts import closing_warnings, department_decisions, structure_delay
 from dpa_kit.breach_register import register_rows
 from dpa_kit.tables import text_rows
-from dpa_kit.web.app import Redirect, check_csrf, current, dpo_breach_view, posted, web
+from dpa_kit.web.app import Redirect, current, department_breach, dpo_breach_view, posted, web
 from dpa_kit.words import french_day
 
 __all__ = [
@@ -79,12 +79,7 @@ def register_download(request: Request, fmt: str) -> Response:
 @router.post("/dpo/violations/{breach_id}/gravite")
 @posted
 def severity(request: Request, form: Any, breach_id: str) -> Response:
-    session = current(request, role="dpo")
-    check_csrf(request, session, form)
-    app_ = web(request)
-    breach = access.get_breach(session.user, app_.config.registers, app_.ledger, breach_id)
-    if breach.side != "departement":
-        raise HTTPException(404)
+    session, app_, breach = department_breach(request, breach_id, form)
     values = {name: str(form.get(name) or "").strip() for name in breach_severity.SEVERITY_LABELS}
     try:
         assessed = breach_severity.check_severity(values)
@@ -108,11 +103,7 @@ def close_warnings(breach: Breach) -> list[str]:
 @router.get("/dpo/violations/{breach_id}/cloturer")
 def close_page(request: Request, breach_id: str) -> Response:
     """« Clôturer la violation ? »: what is still open, the reason, then the confirmed close (POST)."""
-    session = current(request, role="dpo")
-    app_ = web(request)
-    breach = access.get_breach(session.user, app_.config.registers, app_.ledger, breach_id)
-    if breach.side != "departement" or breach.closed:
-        raise HTTPException(404)
+    session, app_, breach = department_breach(request, breach_id, open_only=True)
     return app_.render(request, "dpo_close.html", session=session, b=breach, warnings=close_warnings(breach))
 
 
