@@ -897,9 +897,7 @@ def create_app(config: WebConfig) -> FastAPI:
             reason=decision.reason,
             delay_reason=decision.delay_reason,
         )
-        app_.ledger.append(
-            "account.action", session.user.subject, {"action": "breach.cnil", "object": breach.id}, at=now
-        )
+        record_action(request, session, "breach.cnil", breach.id)
         raise Redirect(f"/dpo/violations/{breach.id}#cnil")
 
     @app.post("/dpo/violations/{breach_id}/cloture")
@@ -924,9 +922,7 @@ def create_app(config: WebConfig) -> FastAPI:
                 typed=str(form.get("reason") or ""),
             )
         close(app_.ledger, breach, reason)
-        app_.ledger.append(
-            "account.action", session.user.subject, {"action": "breach.closed", "object": breach.id}, at=app_.now()
-        )
+        record_action(request, session, "breach.closed", breach.id)
         raise Redirect(f"/dpo/violations/{breach.id}#cloture")
 
     @app.post("/dpo/violations/{breach_id}/personnes")
@@ -948,9 +944,7 @@ def create_app(config: WebConfig) -> FastAPI:
             channel=decision.channel,
             ground=decision.ground,
         )
-        app_.ledger.append(
-            "account.action", session.user.subject, {"action": "breach.subjects", "object": breach.id}, at=app_.now()
-        )
+        record_action(request, session, "breach.subjects", breach.id)
         if decision.decision != "to_inform":
             raise Redirect(f"/dpo/violations/{breach.id}#personnes")
         outcome = breach_mail.request_subjects(

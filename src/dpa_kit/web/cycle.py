@@ -166,12 +166,7 @@ def add_routes(app: FastAPI) -> None:
         if result.path is None:
             return form_page(request, session, result.texts, result.errors, status=400)
         convention_id = result.texts["id"].strip()
-        app_.ledger.append(
-            "account.action",
-            session.user.subject,
-            {"action": "convention.created", "object": convention_id},
-            at=app_.now(),
-        )
+        record_action(request, session, "convention.created", convention_id)
         raise Redirect(f"/dpo/conventions/{convention_id}?cree=1")
 
     @app.get("/dpo/conventions/{convention_id}")
@@ -207,12 +202,7 @@ def add_routes(app: FastAPI) -> None:
         result = convention_desk.edit_from_form(loaded, form, app_.ledger)
         if result.path is None:
             return form_page(request, session, result.texts, result.errors, editing=convention_id, status=400)
-        app_.ledger.append(
-            "account.action",
-            session.user.subject,
-            {"action": "convention.edited", "object": convention_id},
-            at=app_.now(),
-        )
+        record_action(request, session, "convention.edited", convention_id)
         raise Redirect(f"/dpo/conventions/{convention_id}")
 
     @app.get("/conventions/{convention_id}/annexe.{fmt}")
@@ -490,12 +480,7 @@ def add_routes(app: FastAPI) -> None:
             attestation_desk.record_upload(app_.ledger, app_.config.registers, loaded, source, now=app_.now())
         except InvalidValue as exc:
             return attestations_page(request, session, error=str(exc), status=400)
-        app_.ledger.append(
-            "account.action",
-            session.user.subject,
-            {"action": "attestation.uploaded", "object": convention_id},
-            at=app_.now(),
-        )
+        record_action(request, session, "attestation.uploaded", convention_id)
         raise Redirect("/attestations")
 
     @app.post("/dpo/attestations/{convention_id}/relance")
@@ -576,9 +561,7 @@ def add_routes(app: FastAPI) -> None:
         found = filedrop.find_drop(app_.ledger, _drops_store(request), drop_id)
         if found is None:
             raise HTTPException(404)
-        app_.ledger.append(
-            "account.action", session.user.subject, {"action": "drop.downloaded", "object": drop_id}, at=app_.now()
-        )
+        record_action(request, session, "drop.downloaded", drop_id)
         return _download(found[1].read_bytes(), f"{drop_id}.age", "application/octet-stream")
 
 

@@ -20,7 +20,7 @@ from dpa_kit.breach import Breach, record_severity
 from dpa_kit.breach_facts import closing_warnings, department_decisions, structure_delay
 from dpa_kit.breach_register import register_rows
 from dpa_kit.tables import text_rows
-from dpa_kit.web.app import Redirect, current, department_breach, dpo_breach_view, posted, web
+from dpa_kit.web.app import Redirect, current, department_breach, dpo_breach_view, posted, record_action, web
 from dpa_kit.words import french_day
 
 __all__ = [
@@ -61,12 +61,7 @@ def register_download(request: Request, fmt: str) -> Response:
     # Shown in the browser under the application's CSP (no inline style): the same rules, from /static.
     data = breach_register.export(breaches, fmt, stylesheet="/static/register.css")
     name = f"registre-violations-{app_.now().date().isoformat()}.{fmt}"
-    app_.ledger.append(
-        "account.action",
-        session.user.subject,
-        {"action": "breach.register.exported", "object": name, "rows": len(breaches)},
-        at=app_.now(),
-    )
+    record_action(request, session, "breach.register.exported", name, rows=len(breaches))
     # The HTML register opens in the browser, to read or print; the spreadsheets are downloaded.
     disposition = "inline" if fmt == "html" else "attachment"
     return Response(
@@ -86,12 +81,7 @@ def severity(request: Request, form: Any, breach_id: str) -> Response:
     except breach_forms.FormErrors as exc:
         return dpo_breach_view(request, session, breach, status=400, severity_values=values, severity_errors=exc.errors)
     record_severity(app_.ledger, breach, assessed.severity, assessed.inputs)
-    app_.ledger.append(
-        "account.action",
-        session.user.subject,
-        {"action": "breach.severity", "object": breach.id, "band": assessed.severity.band},
-        at=app_.now(),
-    )
+    record_action(request, session, "breach.severity", breach.id, band=assessed.severity.band)
     raise Redirect(f"/dpo/violations/{breach.id}#gravite")
 
 
